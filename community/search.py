@@ -1,0 +1,142 @@
+"""Full-text search shared by the forum and the hub.
+
+PostgreSQL: a weighted tsvector (title A, tags B, body C) over jieba-segmented text, a GIN index
+and ts_rank. Chinese has no spaces, so both the indexed text and the query are segmented; Latin
+words go through the `english` configuration and are stemmed as usual. SQLite: a substring scan.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db.models import F, Q, QuerySet, Value
+
+from .search_models import SearchDocument
+
+CONFIG = "english"
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_TOKEN = re.compile(r"[\w\u3400-\u9fff]+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba
+
+
+def segment(text: str) -> str:
+    """Space-separated words: jieba's search mode for CJK runs, Latin text left as it is."""
+    if not _CJK.search(text):
+        return text
+    jieba = _jieba()
+    return " ".join(word for word in jieba.cut_for_search(text) if word.strip())
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query: jieba's precise mode for CJK, so a compound stays one term."""
+    terms: list[str] = []
+    for token in _TOKEN.findall(query):
+        if _CJK.search(token):
+            terms.extend(w for w in _jieba().cut(token) if w.strip())
+        else:
+            terms.append(token)
+    return terms
+
+
+@dataclass(frozen=True)
+class Hit:
+    type: str
+    id: int
+    title: str
+    snippet: str
+    url: str
+    rank: float
+
+
+def index(*, kind: str, object_id: int, title: str, tags: list[str], body: str, url: str,
+          is_public: bool = True) -> None:
+    """Create or refresh the search document of one object."""
+    tags_text = " ".join(tags)
+    segmented_title, segmented_tags, segmented_body = segment(title), segment(tags_text), segment(body)
+    doc, _ = SearchDocument.objects.update_or_create(
+        kind=kind,
+        object_id=object_id,
+        defaults={
+            "title": title[:300],
+            "tags": tags_text,
+            "body": body,
+            "url": url,
+            "is_public": is_public,
+            "segmented": f"{segmented_title} {segmented_tags} {segmented_body}",
+        },
+    )
+    if settings.USING_POSTGRES:
+        SearchDocument.objects.filter(pk=doc.pk).update(
+            vector=SearchVector(Value(segmented_title), weight="A", config=CONFIG)
+            + SearchVector(Value(segmented_tags), weight="B", config=CONFIG)
+            + SearchVector(Value(segmented_body), weight="C", config=CONFIG)
+        )
+
+
+def set_visibility(*, kind: str, object_ids: list[int], is_public: bool) -> None:
+    SearchDocument.objects.filter(kind=kind, object_id__in=object_ids).update(is_public=is_public)
+
+
+def remove(*, kind: str, object_id: int) -> None:
+    SearchDocument.objects.filter(kind=kind, object_id=object_id).delete()
+
+
+def matching(query: str, *, kinds: list[str] | None = None) -> QuerySet[SearchDocument]:
+    """Public documents matching every term of the query, best first."""
+    terms = query_terms(query)
+    docs = SearchDocument.objects.filter(is_public=True)
+    if kinds:
+        docs = docs.filter(kind__in=kinds)
+    if not terms:
+        return docs.none()
+    if settings.USING_POSTGRES:
+        search_query = SearchQuery(" ".join(terms), search_type="plain", config=CONFIG)
+        return (
+            docs.filter(vector=search_query)
+            .annotate(rank=SearchRank(F("vector"), search_query))
+            .order_by("-rank", "-id")
+        )
+    condition = Q()
+    for term in terms:
+        condition &= Q(title__icontains=term) | Q(tags__icontains=term) | Q(body__icontains=term)
+    return docs.filter(condition).annotate(rank=Value(1.0)).order_by("-id")
+
+
+def snippet(text: str, query: str, *, width: int = 160) -> str:
+    """HTML-escaped excerpt around the first match, each matching term wrapped in <mark>."""
+    terms = sorted({t for t in query_terms(query) if t.strip()}, key=len, reverse=True)
+    lowered = text.lower()
+    positions = [lowered.find(t.lower()) for t in terms if lowered.find(t.lower()) >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    excerpt = text[start : start + width]
+    escaped = html.escape(excerpt)
+    if terms:
+        pattern = re.compile("|".join(re.escape(html.escape(t)) for t in terms), re.IGNORECASE)
+        escaped = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(text) else ""
+    return f"{prefix}{escaped}{suffix}"
+
+
+def search(query: str, *, kinds: list[str] | None = None, limit: int = 20,
+           offset: int = 0) -> tuple[int, list[Hit]]:
+    docs = matching(query, kinds=kinds)
+    total = docs.count()
+    hits = [
+        Hit(type=d.kind, id=d.object_id, title=d.title, snippet=snippet(d.body or d.title, query),
+            url=d.url, rank=float(d.rank))
+        for d in docs[offset : offset + limit]
+    ]
+    return total, hits

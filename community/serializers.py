@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Category, Post, Thread, User
+from .services import MAX_TAGS, MODERATION_ACTIONS
+from .social_models import Notification
+
+
+class UserSerializer(serializers.ModelSerializer):
+    thread_count = serializers.IntegerField(read_only=True, default=0)
+    post_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = User
+        fields = ["username", "display_name", "bio", "date_joined", "reputation", "thread_count",
+                  "post_count"]
+        read_only_fields = ["username", "date_joined", "reputation"]
+
+
+class MeSerializer(UserSerializer):
+    class Meta(UserSerializer.Meta):
+        fields = UserSerializer.Meta.fields + ["email", "is_staff"]
+        read_only_fields = UserSerializer.Meta.read_only_fields + ["is_staff"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "name_zh", "description", "description_zh", "position",
+                  "thread_count"]
+        read_only_fields = ["thread_count"]
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=MAX_TAGS,
+                                 required=False, default=list, write_only=True)
+    author = serializers.CharField(source="author.username", read_only=True)
+    url = serializers.SerializerMethodField()
+    body = serializers.CharField(write_only=True, max_length=settings.MARKDOWN_MAX_LENGTH)
+
+    class Meta:
+        model = Thread
+        fields = ["id", "title", "slug", "kind", "category", "tags", "author", "created_at",
+                  "last_activity_at", "reply_count", "score", "is_pinned", "is_locked",
+                  "is_hidden", "accepted_post", "url", "body"]
+        read_only_fields = ["slug", "created_at", "last_activity_at", "reply_count", "score",
+                            "is_pinned", "is_locked", "is_hidden", "accepted_post"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["tags"] = [t.name for t in instance.tags.all()]
+        return data
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, obj: Thread) -> str:
+        return obj.get_absolute_url()
+
+
+class ThreadUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=MAX_TAGS,
+                                 required=False)
+    kind = serializers.ChoiceField(choices=Thread.Kind.choices, required=False)
+
+
+class ThreadCreatedSerializer(ThreadSerializer):
+    first_post = serializers.SerializerMethodField()
+
+    class Meta(ThreadSerializer.Meta):
+        fields = ThreadSerializer.Meta.fields + ["first_post"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_first_post(self, obj: Thread) -> dict:
+        post = obj.posts.select_related("author").get(position=1)
+        post.my_vote = None
+        return PostSerializer(post).data
+
+
+class PostSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+    my_vote = serializers.IntegerField(read_only=True, allow_null=True, default=None)
+    body = serializers.CharField(max_length=settings.MARKDOWN_MAX_LENGTH)
+    reply_to = serializers.PrimaryKeyRelatedField(queryset=Post.objects.all(), required=False,
+                                                  allow_null=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "thread", "position", "author", "body", "body_html", "created_at",
+                  "edited_at", "score", "my_vote", "reply_to", "is_hidden"]
+        read_only_fields = ["thread", "position", "body_html", "created_at", "edited_at", "score",
+                            "is_hidden"]
+
+
+class PostUpdateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=settings.MARKDOWN_MAX_LENGTH)
+
+
+class VoteSerializer(serializers.Serializer):
+    value = serializers.ChoiceField(choices=[1, -1, 0])
+
+
+class VoteResultSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    my_vote = serializers.IntegerField(allow_null=True)
+
+
+class AcceptSerializer(serializers.Serializer):
+    post = serializers.PrimaryKeyRelatedField(queryset=Post.objects.all(), allow_null=True)
+
+
+class FlagSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ModerateSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=MODERATION_ACTIONS)
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(),
+                                            required=False, allow_null=True)
+
+
+class SearchHitSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["thread", "post", "resource"])
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    snippet = serializers.CharField(help_text="HTML-escaped text with matches in <mark>.")
+    url = serializers.CharField()
+    rank = serializers.FloatField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username")
+    url = serializers.SerializerMethodField()
+    thread_title = serializers.CharField(source="thread.title")
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "read", "created_at", "actor", "url", "thread_title"]
+
+    @extend_schema_field(serializers.CharField())
+    def get_url(self, obj: Notification) -> str:
+        return f"/forum/t/{obj.thread_id}/{obj.thread.slug}/?post={obj.post_id}#post-{obj.post_id}"
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False)

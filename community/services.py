@@ -1,0 +1,343 @@
+"""Writes with side effects for the forum: threads, posts, edits, votes, answers, flags."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import markdown, search
+from .exceptions import RateLimited
+from .models import Category, Flag, Post, PostRevision, Tag, Thread, User, Vote
+from .notify import notify_new_post, notify_once
+from .social_models import Notification, Watch
+
+MAX_TAGS = 5
+REPUTATION_UPVOTE = 10
+REPUTATION_DOWNVOTE = -2
+REPUTATION_ACCEPTED = 15
+
+
+def can_moderate(user) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def can_edit(user, obj: Thread | Post) -> bool:
+    return bool(user.is_authenticated and (user.is_staff or obj.author_id == user.pk))
+
+
+def _check_body(body: str) -> markdown.Rendered:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": [_("This field may not be blank.")]})
+    if len(body) > settings.MARKDOWN_MAX_LENGTH:
+        raise ValidationError({"body": [_("Ensure this field has no more than %(n)d characters.")
+                                        % {"n": settings.MARKDOWN_MAX_LENGTH}]})
+    return markdown.render(body)
+
+
+def clean_tags(names: list[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(n.strip().lower().replace(" ", "-") for n in names if n.strip()))
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": [_("At most %(n)d tags.") % {"n": MAX_TAGS}]})
+    if any(len(n) > 40 for n in cleaned):
+        raise ValidationError({"tags": [_("A tag has at most 40 characters.")]})
+    return cleaned
+
+
+def _enforce_rate_limit(user: User, *, creating_thread: bool) -> None:
+    """Discourse's limits, stricter on a member's first day. Staff are exempt."""
+    if user.is_staff:
+        return
+    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise this user's writes
+    limits = settings.FORUM_RATE_LIMITS
+    now = timezone.now()
+    is_new = (now - user.date_joined).total_seconds() < limits["new_user_age_s"]
+    if creating_thread:
+        interval = limits["new_user_thread_interval_s" if is_new else "thread_interval_s"]
+        recent = Thread.objects.filter(author=user)
+    else:
+        interval = limits["new_user_post_interval_s" if is_new else "post_interval_s"]
+        recent = Post.objects.filter(author=user, position__gt=1)
+    last = recent.order_by("-created_at").values_list("created_at", flat=True).first()
+    if last is not None:
+        wait = interval - (now - last).total_seconds()
+        if wait > 0:
+            raise RateLimited(retry_after=wait)
+    if is_new:
+        day_cap = limits["new_user_max_threads_per_day" if creating_thread else "new_user_max_posts_per_day"]
+        if recent.filter(created_at__gte=now - timezone.timedelta(days=1)).count() >= day_cap:
+            raise RateLimited(retry_after=limits["new_user_age_s"] - (now - user.date_joined).total_seconds())
+
+
+def _set_tags(thread: Thread, names: list[str]) -> None:
+    tags = []
+    for name in clean_tags(names):
+        tag, _created = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    thread.tags.set(tags)
+
+
+def reindex_thread(thread: Thread) -> None:
+    opening = thread.posts.filter(position=1).first()
+    body = markdown.plain_text(opening.body) if opening else ""
+    search.index(kind="thread", object_id=thread.pk, title=thread.title,
+                 tags=list(thread.tags.values_list("name", flat=True)), body=body,
+                 url=thread.get_absolute_url(), is_public=not thread.is_hidden)
+
+
+def _index_post(post: Post) -> None:
+    if post.position == 1:
+        return  # the opening post is indexed as the thread
+    search.index(kind="post", object_id=post.pk, title=post.thread.title, tags=[],
+                 body=markdown.plain_text(post.body), url=post.get_absolute_url(),
+                 is_public=not (post.is_hidden or post.thread.is_hidden))
+
+
+@transaction.atomic
+def create_thread(*, author: User, category: Category, title: str, body: str,
+                  tags: list[str] | None = None, kind: str = Thread.Kind.DISCUSSION,
+                  enforce_limits: bool = True) -> Thread:
+    title = title.strip()
+    if not title:
+        raise ValidationError({"title": [_("This field may not be blank.")]})
+    rendered = _check_body(body)
+    clean_tags(tags or [])
+    if enforce_limits:
+        _enforce_rate_limit(author, creating_thread=True)
+    thread = Thread.objects.create(category=category, author=author, title=title, kind=kind)
+    _set_tags(thread, tags or [])
+    post = Post.objects.create(thread=thread, author=author, position=1, body=body.strip(),
+                               body_html=rendered.html)
+    Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
+    Watch.objects.get_or_create(user=author, thread=thread)
+    notify_new_post(post=post, mentions=rendered.mentions)
+    reindex_thread(thread)
+    return thread
+
+
+@transaction.atomic
+def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | None = None,
+                enforce_limits: bool = True) -> Post:
+    rendered = _check_body(body)
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if thread.is_locked and not author.is_staff:
+        raise PermissionDenied(_("This thread is locked."))
+    if reply_to is not None and reply_to.thread_id != thread.pk:
+        raise ValidationError({"reply_to": [_("The post replied to is not in this thread.")]})
+    if enforce_limits:
+        _enforce_rate_limit(author, creating_thread=False)
+    last_position = thread.posts.order_by("-position").values_list("position", flat=True).first()
+    now = timezone.now()
+    post = Post.objects.create(thread=thread, author=author, position=(last_position or 0) + 1,
+                               body=body.strip(), body_html=rendered.html, reply_to=reply_to,
+                               created_at=now)
+    Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
+    Watch.objects.get_or_create(user=author, thread=thread)
+    notify_new_post(post=post, mentions=rendered.mentions)
+    _index_post(post)
+    return post
+
+
+@transaction.atomic
+def edit_post(*, editor: User, post: Post, body: str) -> Post:
+    if not can_edit(editor, post):
+        raise PermissionDenied(_("You may not edit this post."))
+    rendered = _check_body(body)
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.body == body.strip():
+        return post
+    number = post.revisions.count() + 1
+    PostRevision.objects.create(post=post, editor=editor, number=number, body=post.body,
+                                body_html=post.body_html)
+    post.body, post.body_html, post.edited_at = body.strip(), rendered.html, timezone.now()
+    post.save(update_fields=["body", "body_html", "edited_at"])
+    notify_new_post(post=post, mentions=rendered.mentions, only_mentions=True)
+    if post.position == 1:
+        reindex_thread(post.thread)
+    else:
+        _index_post(post)
+    return post
+
+
+@transaction.atomic
+def update_thread(*, editor: User, thread: Thread, title: str | None = None,
+                  tags: list[str] | None = None, kind: str | None = None) -> Thread:
+    if not can_edit(editor, thread):
+        raise PermissionDenied(_("You may not edit this thread."))
+    if title is not None:
+        if not title.strip():
+            raise ValidationError({"title": [_("This field may not be blank.")]})
+        thread.title = title.strip()
+    if kind is not None:
+        thread.kind = kind
+    thread.save()
+    if tags is not None:
+        _set_tags(thread, tags)
+    reindex_thread(thread)
+    return thread
+
+
+@transaction.atomic
+def delete_post(*, user: User, post: Post) -> None:
+    if not can_edit(user, post):
+        raise PermissionDenied(_("You may not delete this post."))
+    if post.position == 1:
+        delete_thread(user=user, thread=post.thread)
+        return
+    Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") - 1)
+    Thread.objects.filter(pk=post.thread_id, accepted_post=post).update(accepted_post=None)
+    search.remove(kind="post", object_id=post.pk)
+    post.delete()
+
+
+@transaction.atomic
+def delete_thread(*, user: User, thread: Thread) -> None:
+    if not can_edit(user, thread):
+        raise PermissionDenied(_("You may not delete this thread."))
+    post_ids = list(thread.posts.values_list("pk", flat=True))
+    Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
+    search.remove(kind="thread", object_id=thread.pk)
+    for post_id in post_ids:
+        search.remove(kind="post", object_id=post_id)
+    thread.delete()
+
+
+def _reputation_delta(value: int) -> int:
+    return {1: REPUTATION_UPVOTE, -1: REPUTATION_DOWNVOTE}.get(value, 0)
+
+
+@transaction.atomic
+def vote(*, user: User, post: Post, value: int) -> Post:
+    """Set the user's vote on a post to +1, -1 or 0 (none); score and reputation follow."""
+    if value not in (1, -1, 0):
+        raise ValidationError({"value": [_("Must be 1, -1 or 0.")]})
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.author_id == user.pk:
+        raise PermissionDenied(_("You cannot vote on your own post."))
+    existing = Vote.objects.filter(user=user, post=post).first()
+    old = existing.value if existing else 0
+    if old == value:
+        post.my_vote = value or None
+        return post
+    if value == 0:
+        existing.delete()
+    elif existing:
+        Vote.objects.filter(pk=existing.pk).update(value=value)
+    else:
+        try:
+            with transaction.atomic():
+                Vote.objects.create(user=user, post=post, value=value)
+        except IntegrityError:  # a concurrent request voted first; keep its row, set its value
+            Vote.objects.filter(user=user, post=post).update(value=value)
+    Post.objects.filter(pk=post.pk).update(score=F("score") + (value - old))
+    if post.position == 1:
+        Thread.objects.filter(pk=post.thread_id).update(score=F("score") + (value - old))
+    delta = _reputation_delta(value) - _reputation_delta(old)
+    User.objects.filter(pk=post.author_id).update(reputation=F("reputation") + delta)
+    if value == 1:
+        notify_once(recipient_id=post.author_id, actor=user, kind=Notification.Kind.VOTE, post=post)
+    post.refresh_from_db(fields=["score"])
+    post.my_vote = value or None
+    return post
+
+
+@transaction.atomic
+def accept_answer(*, user: User, thread: Thread, post: Post | None) -> Thread:
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if not (user.is_staff or thread.author_id == user.pk):
+        raise PermissionDenied(_("Only the question's author or a moderator may accept an answer."))
+    if thread.kind != Thread.Kind.QUESTION:
+        raise ValidationError({"post": [_("Only questions have accepted answers.")]})
+    if post is not None and (post.thread_id != thread.pk or post.position == 1):
+        raise ValidationError({"post": [_("Choose a reply in this thread.")]})
+    previous = thread.accepted_post
+    if previous == post:
+        return thread
+    if previous is not None and previous.author_id != thread.author_id:
+        User.objects.filter(pk=previous.author_id).update(reputation=F("reputation") - REPUTATION_ACCEPTED)
+    if post is not None and post.author_id != thread.author_id:
+        User.objects.filter(pk=post.author_id).update(reputation=F("reputation") + REPUTATION_ACCEPTED)
+        notify_once(recipient_id=post.author_id, actor=user, kind=Notification.Kind.ACCEPTED, post=post)
+    thread.accepted_post = post
+    thread.save(update_fields=["accepted_post"])
+    return thread
+
+
+@transaction.atomic
+def flag_post(*, user: User, post: Post, reason: str) -> Flag:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
+    if post.author_id == user.pk:
+        raise PermissionDenied(_("You cannot flag your own post."))
+    flag, created = Flag.objects.get_or_create(user=user, post=post, defaults={"reason": reason[:500]})
+    if created:
+        Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1)
+        post.refresh_from_db(fields=["flag_count"])
+        if post.flag_count >= settings.FORUM_FLAGS_TO_HIDE and not post.is_hidden:
+            set_post_hidden(post=post, hidden=True, needs_review=True)
+    return flag
+
+
+def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> None:
+    Post.objects.filter(pk=post.pk).update(is_hidden=hidden, needs_review=needs_review)
+    if post.position == 1:
+        Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
+        search.set_visibility(kind="thread", object_ids=[post.thread_id], is_public=not hidden)
+    else:
+        search.set_visibility(kind="post", object_ids=[post.pk], is_public=not hidden)
+
+
+@transaction.atomic
+def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
+    if not can_moderate(moderator):
+        raise PermissionDenied
+    set_post_hidden(post=post, hidden=keep_hidden, needs_review=False)
+    post.flags.update(resolved=True)
+
+
+MODERATION_ACTIONS = ("pin", "unpin", "lock", "unlock", "hide", "unhide", "move")
+
+
+@transaction.atomic
+def moderate_thread(*, moderator: User, thread: Thread, action: str,
+                    category: Category | None = None) -> Thread:
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators may do this."))
+    if action not in MODERATION_ACTIONS:
+        raise ValidationError({"action": [_("Unknown action.")]})
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if action == "move":
+        if category is None:
+            raise ValidationError({"category": [_("Choose the category to move to.")]})
+        Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
+        Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
+        thread.category = category
+    elif action in ("hide", "unhide"):
+        hidden = action == "hide"
+        thread.is_hidden = hidden
+        search.set_visibility(kind="thread", object_ids=[thread.pk], is_public=not hidden)
+        search.set_visibility(kind="post", object_ids=list(thread.posts.values_list("pk", flat=True)),
+                              is_public=not hidden)
+    else:
+        field = "is_pinned" if action in ("pin", "unpin") else "is_locked"
+        setattr(thread, field, not action.startswith("un"))
+    thread.save()
+    return thread
+
+
+def set_watch(*, user: User, thread: Thread, watching: bool) -> None:
+    if watching:
+        Watch.objects.get_or_create(user=user, thread=thread)
+    else:
+        Watch.objects.filter(user=user, thread=thread).delete()
+
+
+def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
+    unread = user.notifications.filter(read=False)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read=True)

@@ -1,0 +1,7 @@
+"""ASGI entry point: server-sent event streams are async views, so one process holds many."""
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+application = get_asgi_application()

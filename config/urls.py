@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from community import views as community_views
+
+urlpatterns = [
+    path("", community_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("community.account_urls")),
+    path("u/<str:username>/", community_views.profile, name="profile"),
+    path("forum/", include("community.urls")),
+    path("hub/", include("models_hub.urls")),
+    path("playground/", include("playground.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("config.api_urls")),
+    path("v1/", include("playground.openai_urls")),
+]
+

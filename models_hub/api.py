@@ -1,0 +1,85 @@
+"""Thin DRF views for the catalogue."""
+from __future__ import annotations
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from community import search
+
+from . import services
+from .models import Resource
+from .querysets import ORDERINGS
+from .serializers import (
+    LikeResultSerializer, ResourceDetailSerializer, ResourceSerializer, ResourceUpdateSerializer,
+    ResourceWriteSerializer,
+)
+
+ORDERING_CHOICES = [*ORDERINGS, "trending"]
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("kind", str, enum=Resource.Kind.values), OpenApiParameter("task", str),
+    OpenApiParameter("tag", str), OpenApiParameter("license", str),
+    OpenApiParameter("library", str), OpenApiParameter("author", str), OpenApiParameter("q", str),
+    OpenApiParameter("ordering", str, enum=ORDERING_CHOICES),
+])
+class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    def get_serializer_class(self):
+        return ResourceDetailSerializer if self.action == "retrieve" else ResourceSerializer
+
+    def get_queryset(self):
+        resources = Resource.objects.for_list()
+        if self.action == "retrieve":
+            return resources.select_related("thread").liked_by(self.request.user)
+        if self.action != "list":
+            return resources
+        params = self.request.query_params
+        if params.get("kind") and params["kind"] not in Resource.Kind.values:
+            raise ValidationError({"kind": [f"Must be one of {', '.join(Resource.Kind.values)}."]})
+        if params.get("ordering") and params["ordering"] not in ORDERING_CHOICES:
+            raise ValidationError({"ordering": [f"Must be one of {', '.join(ORDERING_CHOICES)}."]})
+        resources = resources.filtered(params)
+        if params.get("q"):
+            ids = search.matching(params["q"], kinds=["resource"]).values("object_id")
+            resources = resources.filter(Q(pk__in=ids))
+        return resources.distinct().ordered(params.get("ordering"))
+
+    @extend_schema(request=ResourceWriteSerializer, responses={201: ResourceDetailSerializer})
+    def create(self, request):
+        if not request.user.is_authenticated:
+            self.permission_denied(request)
+        data = ResourceWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        resource = services.save_resource(user=request.user, data=data.to_model_fields())
+        return Response(self._detail(resource), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ResourceUpdateSerializer, responses=ResourceDetailSerializer)
+    def partial_update(self, request, pk=None):
+        resource = self.get_object()
+        data = ResourceUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = data.to_model_fields()
+        if not request.user.is_staff:
+            fields.pop("owner", None)
+        fields.pop("kind", None)  # the kind is part of the identity
+        resource = services.save_resource(user=request.user, data=fields, resource=resource)
+        return Response(self._detail(resource))
+
+    def destroy(self, request, pk=None):
+        services.delete_resource(user=request.user, resource=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=LikeResultSerializer)
+    @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])
+    def like(self, request, pk=None):
+        resource = services.set_like(user=request.user, resource=self.get_object(),
+                                     liked=request.method == "POST")
+        return Response({"likes": resource.likes, "liked": resource.liked})
+
+    def _detail(self, resource: Resource) -> dict:
+        fresh = self.get_queryset().select_related("thread").liked_by(self.request.user).get(pk=resource.pk)
+        return ResourceDetailSerializer(fresh).data

@@ -1,0 +1,136 @@
+"""The catalogue: models, datasets, papers, tools and tutorials, their likes and runtimes."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import ResourceQuerySet
+
+
+class Resource(models.Model):
+    class Kind(models.TextChoices):
+        MODEL = "model", _("Model")
+        DATASET = "dataset", _("Dataset")
+        PAPER = "paper", _("Paper")
+        TOOL = "tool", _("Tool")
+        TUTORIAL = "tutorial", _("Tutorial")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    owner = models.CharField(_("owner"), max_length=100)
+    name = models.CharField(_("name"), max_length=100)
+    repo_id = models.CharField(max_length=201, editable=False)
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="resources",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    card = models.TextField(_("card"), blank=True)
+    card_html = models.TextField(editable=False, blank=True)
+    tags = models.ManyToManyField("community.Tag", blank=True, related_name="resources")
+    task = models.CharField(_("task"), max_length=60, blank=True, db_index=True)
+    license = models.CharField(_("license"), max_length=60, blank=True, db_index=True)
+    library = models.CharField(_("library"), max_length=60, blank=True, db_index=True)
+    parameters = models.BigIntegerField(_("parameters"), null=True, blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    arxiv_id = models.CharField(_("arXiv id"), max_length=20, blank=True)
+    homepage = models.URLField(_("homepage"), blank=True)
+    code_url = models.URLField(_("code"), blank=True)
+    paper_url = models.URLField(_("paper"), blank=True)
+    likes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    thread = models.OneToOneField(
+        "community.Thread", null=True, blank=True, on_delete=models.SET_NULL, related_name="resource"
+    )
+    related = models.ManyToManyField("self", through="Relation", symmetrical=False, blank=True,
+                                     related_name="+")
+
+    objects = ResourceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "repo_id"], name="resource_repo_id_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["model", "dataset", "paper", "tool", "tutorial"]),
+                name="resource_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(parameters__isnull=True) | Q(parameters__gte=0),
+                name="resource_parameters_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "-likes"]), models.Index(fields=["owner"])]
+
+    def __str__(self) -> str:
+        return self.repo_id
+
+    def save(self, *args, **kwargs) -> None:
+        self.repo_id = f"{self.owner}/{self.name}"
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("models_hub:detail", args=[self.kind, self.owner, self.name])
+
+
+class Relation(models.Model):
+    """A directed link (a model trained on a dataset, a tool implementing a paper)."""
+
+    class Kind(models.TextChoices):
+        TRAINED_ON = "trained_on", _("trained on")
+        BASE_MODEL = "base_model", _("fine-tuned from")
+        IMPLEMENTS = "implements", _("implements")
+        TEACHES = "teaches", _("teaches")
+        RELATED = "related", _("related to")
+
+    source = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="outgoing")
+    target = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="incoming")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.RELATED)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="relation_once"),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="relation_not_self"),
+        ]
+
+
+class Like(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="like_set")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="one_like_per_user_resource"),
+        ]
+
+
+class Runtime(models.Model):
+    """How a worker loads a model. Staff only: no member-supplied path reaches the file system."""
+
+    class Source(models.TextChoices):
+        HUB = "hub", _("Hugging Face hub id")
+        LOCAL = "local", _("Local directory")
+        PACKAGE = "package", _("GGUF file in an installed package")
+
+    resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="runtime")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    location = models.CharField(
+        max_length=300, help_text=_("Hub id, directory, or Python package name.")
+    )
+    gguf_file = models.CharField(max_length=200, blank=True)
+    context_length = models.PositiveIntegerField(default=2048)
+    max_new_tokens = models.PositiveIntegerField(default=1024)
+    default_params = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"runtime of {self.resource.repo_id}"
+
+    def spec(self) -> dict:
+        """What the engine needs to load the model, as plain data."""
+        return {"source": self.source, "location": self.location, "gguf_file": self.gguf_file}

@@ -1,0 +1,87 @@
+"""Reads for the catalogue: visible lists, filters, orderings, trending, facets."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+FILTERS = ("kind", "task", "license", "library")
+ORDERINGS = {
+    "-likes": ("-likes", "-id"),
+    "-created": ("-created_at", "-id"),
+    "-updated": ("-updated_at", "-id"),
+    "name": ("name", "id"),
+}
+
+
+class ResourceQuerySet(models.QuerySet):
+    def for_list(self) -> "ResourceQuerySet":
+        from community.models import Tag
+
+        from .models import Runtime
+
+        return self.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"))).annotate(
+            is_runnable=Exists(Runtime.objects.filter(resource=OuterRef("pk"), enabled=True))
+        )
+
+    def runnable(self) -> "ResourceQuerySet":
+        return self.filter(kind="model", runtime__enabled=True)
+
+    def filtered(self, params) -> "ResourceQuerySet":
+        qs = self
+        for field in FILTERS:
+            if params.get(field):
+                qs = qs.filter(**{field: params[field]})
+        if params.get("tag"):
+            qs = qs.filter(tags__name=params["tag"])
+        if params.get("author"):
+            qs = qs.filter(owner=params["author"])
+        return qs
+
+    def trending(self, days: int = 7) -> "ResourceQuerySet":
+        since = timezone.now() - timedelta(days=days)
+        return self.annotate(
+            recent_likes=Count("like_set", filter=Q(like_set__created_at__gte=since))
+        ).order_by("-recent_likes", "-likes", "-id")
+
+    def ordered(self, ordering: str | None) -> "ResourceQuerySet":
+        if ordering == "trending":
+            return self.trending()
+        return self.order_by(*ORDERINGS.get(ordering or "", ORDERINGS["-likes"]))
+
+    def liked_by(self, user) -> "ResourceQuerySet":
+        from .models import Like
+
+        if not user.is_authenticated:
+            return self.annotate(liked=models.Value(False))
+        return self.annotate(liked=Exists(Like.objects.filter(resource=OuterRef("pk"), user=user)))
+
+    def facet_counts(self) -> dict[str, list[tuple[str, int]]]:
+        """Counts for each filter value, one query per facet."""
+        facets = {}
+        for field in ("kind", "task", "license", "library"):
+            rows = (self.exclude(**{field: ""}).order_by().values_list(field)
+                    .annotate(n=Count("id")).order_by("-n", field)[:15])
+            facets[field] = list(rows)
+        facets["tag"] = list(
+            self.order_by().values_list("tags__name").exclude(tags__name=None)
+            .annotate(n=Count("id")).order_by("-n", "tags__name")[:20]
+        )
+        return facets
+
+
+def related_of(resource) -> list[tuple[object, str]]:
+    """Related resources in both directions, each with the relation named from this side."""
+    from .models import Relation
+
+    reverse_names = {
+        Relation.Kind.TRAINED_ON: "used to train", Relation.Kind.BASE_MODEL: "base of",
+        Relation.Kind.IMPLEMENTS: "implemented by", Relation.Kind.TEACHES: "taught by",
+        Relation.Kind.RELATED: "related to",
+    }
+    links = Relation.objects.filter(source=resource).select_related("target")
+    backlinks = Relation.objects.filter(target=resource).select_related("source")
+    return ([(r.target, r.get_kind_display()) for r in links]
+            + [(r.source, reverse_names[r.kind]) for r in backlinks])

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Resource
+
+NAME = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+                      "Letters, digits, '.', '_' and '-' only, starting with a letter or digit.")
+
+
+class LinksSerializer(serializers.Serializer):
+    homepage = serializers.URLField(required=False, allow_blank=True)
+    code = serializers.URLField(required=False, allow_blank=True)
+    paper = serializers.URLField(required=False, allow_blank=True)
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    tags = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+    runnable = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resource
+        fields = ["id", "kind", "repo_id", "owner", "name", "title", "summary", "tags", "task",
+                  "license", "library", "parameters", "languages", "arxiv_id", "links", "likes",
+                  "created_at", "updated_at", "runnable", "url"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, obj: Resource) -> list[str]:
+        return [t.name for t in obj.tags.all()]
+
+    @extend_schema_field(LinksSerializer)
+    def get_links(self, obj: Resource) -> dict:
+        return {"homepage": obj.homepage, "code": obj.code_url, "paper": obj.paper_url}
+
+    def get_runnable(self, obj: Resource) -> bool:
+        return bool(getattr(obj, "is_runnable", False))
+
+    def get_url(self, obj: Resource) -> str:
+        return obj.get_absolute_url()
+
+
+class RelatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    repo_id = serializers.CharField()
+    title = serializers.CharField()
+    relation = serializers.CharField()
+    url = serializers.CharField()
+
+
+class ResourceDetailSerializer(ResourceSerializer):
+    related = serializers.SerializerMethodField()
+    thread = serializers.SerializerMethodField()
+    liked = serializers.BooleanField(read_only=True, default=False)
+
+    class Meta(ResourceSerializer.Meta):
+        fields = ResourceSerializer.Meta.fields + ["card", "card_html", "related", "thread", "liked"]
+
+    @extend_schema_field(RelatedSerializer(many=True))
+    def get_related(self, obj: Resource) -> list[dict]:
+        from .querysets import related_of
+
+        return [
+            {"id": r.pk, "kind": r.kind, "repo_id": r.repo_id, "title": r.title,
+             "relation": relation, "url": r.get_absolute_url()}
+            for r, relation in related_of(obj)
+        ]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_thread(self, obj: Resource) -> dict | None:
+        if not obj.thread_id:
+            return None
+        return {"id": obj.thread_id, "url": obj.thread.get_absolute_url(),
+                "reply_count": obj.thread.reply_count}
+
+
+class ResourceWriteSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Resource.Kind.choices)
+    owner = serializers.CharField(max_length=100, required=False, validators=[NAME],
+                                  help_text="Staff only; members publish under their username.")
+    name = serializers.CharField(max_length=100, validators=[NAME])
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    card = serializers.CharField(max_length=64000, required=False, allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=5,
+                                 required=False)
+    task = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    license = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    library = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    parameters = serializers.IntegerField(min_value=0, max_value=10**15, required=False,
+                                          allow_null=True)
+    languages = serializers.ListField(child=serializers.CharField(max_length=20), required=False,
+                                      max_length=50)
+    arxiv_id = serializers.RegexField(r"^(\d{4}\.\d{4,5}(v\d+)?)?$", required=False,
+                                      allow_blank=True)
+    links = LinksSerializer(required=False)
+
+    def to_model_fields(self) -> dict:
+        data = dict(self.validated_data)
+        links = data.pop("links", None) or {}
+        for key, field in (("homepage", "homepage"), ("code", "code_url"), ("paper", "paper_url")):
+            if key in links:
+                data[field] = links[key]
+        return data
+
+
+class ResourceUpdateSerializer(ResourceWriteSerializer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class LikeResultSerializer(serializers.Serializer):
+    likes = serializers.IntegerField()
+    liked = serializers.BooleanField()

@@ -1,0 +1,36 @@
+from urllib.parse import urlencode
+
+from django import template
+from django.utils.translation import gettext as _
+
+from models_hub.models import Resource
+
+register = template.Library()
+
+
+@register.simple_tag
+def toggle_filter(request, name: str, value: str) -> str:
+    """The current query with one filter set, or removed when it is already set to `value`."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    if params.get(name) == value:
+        params.pop(name)
+    else:
+        params[name] = value
+    return "?" + urlencode(list(params.items()))
+
+
+@register.simple_tag
+def facet_label(name: str) -> str:
+    return {"kind": _("Kind"), "task": _("Task"), "license": _("License"), "library": _("Library"),
+            "tag": _("Tags")}.get(name, name)
+
+
+@register.simple_tag
+def kind_label(value: str) -> str:
+    return str(Resource.Kind(value).label) if value in Resource.Kind.values else value
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key)

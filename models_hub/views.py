@@ -1,0 +1,113 @@
+"""Hub pages: the catalogue with facets, a resource page, submit and edit forms."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from community import search
+
+from . import services
+from .forms import ResourceForm
+from .models import Resource
+from .querysets import related_of
+
+SORTS = ["-likes", "trending", "-created", "-updated", "name"]
+
+
+def hub_index(request):
+    params = request.GET
+    resources = Resource.objects.filtered(params)
+    query = params.get("q", "").strip()
+    if query:
+        resources = resources.filter(pk__in=search.matching(query, kinds=["resource"]).values("object_id"))
+    resources = resources.distinct()
+    facets = resources.facet_counts()
+    sort = params.get("sort") if params.get("sort") in SORTS else "-likes"
+    page = Paginator(resources.for_list().ordered(sort), 24).get_page(params.get("page"))
+    active = {k: params[k] for k in ("kind", "task", "tag", "license", "library", "author") if params.get(k)}
+    return render(request, "models_hub/index.html", {
+        "page": page, "facets": facets, "query": query, "sort": sort, "sorts": SORTS,
+        "active": active, "kinds": Resource.Kind.choices,
+    })
+
+
+def _get(request, kind: str, owner: str, name: str) -> Resource:
+    return get_object_or_404(Resource.objects.for_list().liked_by(request.user).select_related("thread", "runtime"),
+                             kind=kind, owner=owner, name=name)
+
+
+def detail(request, kind: str, owner: str, name: str):
+    resource = _get(request, kind, owner, name)
+    return render(request, "models_hub/detail.html", {
+        "resource": resource, "related": related_of(resource),
+        "can_change": services.can_change(request.user, resource),
+        "api_base": request.build_absolute_uri("/")[:-1],
+    })
+
+
+@login_required
+@require_POST
+def like(request, kind: str, owner: str, name: str):
+    resource = _get(request, kind, owner, name)
+    resource = services.set_like(user=request.user, resource=resource, liked=request.POST.get("like") == "1")
+    if request.headers.get("HX-Request"):
+        return render(request, "models_hub/includes/like.html", {"resource": resource})
+    return redirect(resource)
+
+
+@login_required
+@require_POST
+def discussion(request, kind: str, owner: str, name: str):
+    thread = services.ensure_discussion(resource=_get(request, kind, owner, name), user=request.user)
+    return redirect(thread)
+
+
+def _save(request, form: ResourceForm, resource: Resource | None):
+    data = dict(form.cleaned_data)
+    if resource is not None:
+        data.pop("kind")
+        data.pop("name")
+    try:
+        return services.save_resource(user=request.user, data=data, resource=resource)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submit(request):
+    form = ResourceForm(request.POST or None, initial={"kind": request.GET.get("kind", "model")})
+    if request.method == "POST" and form.is_valid():
+        resource = _save(request, form, None)
+        if resource is not None:
+            return redirect(resource)
+    return render(request, "models_hub/form.html", {"form": form, "resource": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request, kind: str, owner: str, name: str):
+    resource = _get(request, kind, owner, name)
+    if not services.can_change(request.user, resource):
+        raise PermissionDenied
+    form = ResourceForm(request.POST or None, initial=ResourceForm.initial_for(resource))
+    if request.method == "POST":
+        form.data = form.data.copy()
+        form.data.update({"kind": resource.kind, "name": resource.name})
+        if form.is_valid():
+            saved = _save(request, form, resource)
+            if saved is not None:
+                return redirect(saved)
+    return render(request, "models_hub/form.html", {"form": form, "resource": resource})
+
+
+@login_required
+@require_POST
+def delete(request, kind: str, owner: str, name: str):
+    services.delete_resource(user=request.user, resource=_get(request, kind, owner, name))
+    return redirect("models_hub:index")

@@ -1,0 +1,87 @@
+"""Thin API views for playground jobs; the stream is an async view so it holds no worker thread."""
+from __future__ import annotations
+
+import json
+
+from django.http import JsonResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from . import services
+from .auth import BadKey, request_user
+from .events import job_events
+from .models import GenerationJob
+from .serializers import JobCreateSerializer, JobSerializer
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The inference queue is unavailable right now. Please try again shortly."
+
+
+@extend_schema(parameters=[OpenApiParameter("mine", str, description="1: only my jobs")])
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = JobSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        jobs = GenerationJob.objects.select_related("resource")
+        if self.action == "list":
+            return jobs.filter(user=self.request.user)
+        return jobs.visible_to(self.request.user)
+
+    @extend_schema(request=JobCreateSerializer, responses={202: JobSerializer})
+    def create(self, request):
+        data = JobCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        try:
+            job = services.submit_job(user=request.user, resource=v["model"], mode=v["mode"],
+                                      messages=v.get("messages"), prompt=v.get("prompt", ""),
+                                      params=v["params"], source=request.data.get("source", "api")
+                                      if request.data.get("source") in ("web", "api") else "api")
+        except services.QueueUnavailable:
+            raise ServiceUnavailable
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = services.cancel_job(user=request.user, job=self.get_object())
+        return Response(JobSerializer(job).data)
+
+    @extend_schema(request=None, responses=JobSerializer)
+    @action(detail=True, methods=["post"])
+    def share(self, request, pk=None):
+        public = bool(request.data.get("public", True))
+        job = services.set_public(user=request.user, job=self.get_object(), public=public)
+        return Response(JobSerializer(job).data)
+
+
+def sse(event: str, data) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
+    description="`event: token` with {\"text\"} per delta, then `event: done` (or `error`) with the job.")})
+async def stream(request, pk: int):
+    try:
+        user = await request_user(request)
+    except BadKey:
+        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
+    job = await GenerationJob.objects.visible_to(user).filter(pk=pk).afirst() if user.is_authenticated \
+        else await GenerationJob.objects.filter(pk=pk, is_public=True).afirst()
+    if job is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+
+    async def events():
+        async for event, data in job_events(job.pk):
+            yield sse(event, {"text": data} if event == "token" else data)
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

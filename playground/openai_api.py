@@ -1,0 +1,202 @@
+"""OpenAI-compatible /v1/ endpoints over the same jobs, queue, quotas and history.
+
+The platform API token is the API key (`Authorization: Bearer <key>`). Errors use OpenAI's JSON
+shape: {"error": {"message", "type", "param", "code"}}.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import ErrorDetail
+
+from community.exceptions import RateLimited
+from models_hub.models import Resource
+
+from . import services
+from .auth import BadKey, request_user
+from .events import job_events
+from .models import GenerationJob
+from .serializers import JobCreateSerializer
+
+
+def error(message: str, *, status: int, type_: str = "invalid_request_error", param: str | None = None,
+          code: str | None = None, headers: dict | None = None) -> JsonResponse:
+    response = JsonResponse({"error": {"message": message, "type": type_, "param": param, "code": code}},
+                            status=status)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def _first_error(errors, prefix: str = "") -> tuple[str, str]:
+    """The first (param, message) in DRF's nested error structure."""
+    if isinstance(errors, dict):
+        key, value = next(iter(errors.items()))
+        return _first_error(value, f"{prefix}.{key}" if prefix else str(key))
+    if isinstance(errors, list) and errors:
+        if isinstance(errors[0], (dict, list)):
+            return _first_error(next(e for e in errors if e), prefix)
+        return prefix, str(errors[0])
+    return prefix, str(errors if isinstance(errors, ErrorDetail) else "Invalid request.")
+
+
+PARAM_NAMES = {"params.max_new_tokens": "max_tokens", "model": "model", "messages": "messages",
+               "prompt": "prompt", "params.temperature": "temperature", "params.top_p": "top_p",
+               "params.seed": "seed", "params.stop": "stop"}
+
+
+def _job_input(body: dict, mode: str) -> dict:
+    stop = body.get("stop")
+    params = {
+        "max_new_tokens": body.get("max_completion_tokens", body.get("max_tokens", 256)),
+        "temperature": body.get("temperature", 1.0),
+        "top_p": body.get("top_p", 1.0),
+        "seed": body.get("seed"),
+        "stop": [stop] if isinstance(stop, str) else (stop or []),
+    }
+    data = {"model": body.get("model", ""), "mode": mode, "params": {k: v for k, v in params.items() if v is not None}}
+    if mode == "chat":
+        data["messages"] = body.get("messages")
+    else:
+        prompt = body.get("prompt")
+        data["prompt"] = prompt[0] if isinstance(prompt, list) and len(prompt) == 1 else prompt
+    return data
+
+
+async def _authenticated(request):
+    try:
+        user = await request_user(request)
+    except BadKey:
+        return None, error("Incorrect API key provided.", status=401, code="invalid_api_key")
+    if not user.is_authenticated:
+        return None, error("You didn't provide an API key. Use `Authorization: Bearer <token>`.",
+                           status=401, code="invalid_api_key")
+    return user, None
+
+
+async def models(request):
+    user, failure = await _authenticated(request)
+    if failure:
+        return failure
+    rows = await sync_to_async(list)(Resource.objects.runnable().order_by("repo_id"))
+    return JsonResponse({"object": "list", "data": [
+        {"id": r.repo_id, "object": "model", "created": int(r.created_at.timestamp()), "owned_by": r.owner}
+        for r in rows]})
+
+
+def _submit(user, body: dict, mode: str) -> GenerationJob | JsonResponse:
+    if body.get("n", 1) != 1:
+        return error("Only n=1 is supported.", status=400, param="n")
+    data = JobCreateSerializer(data=_job_input(body, mode))
+    if not data.is_valid():
+        param, message = _first_error(data.errors)
+        if param == "model":
+            return error(message, status=404, param="model", code="model_not_found")
+        return error(message, status=400, param=PARAM_NAMES.get(param, param))
+    v = data.validated_data
+    try:
+        return services.submit_job(user=user, resource=v["model"], mode=mode, messages=v.get("messages"),
+                                   prompt=v.get("prompt", ""), params=v["params"], source="openai")
+    except RateLimited as exc:
+        return error(f"Rate limit reached; retry in {exc.retry_after}s.", status=429, type_="rate_limit_exceeded",
+                     code="rate_limit_exceeded", headers={"Retry-After": str(exc.retry_after)})
+    except services.QueueUnavailable:
+        return error("The inference queue is unavailable.", status=503, type_="server_error")
+
+
+def _usage(job: dict) -> dict:
+    m = job["metrics"]
+    prompt, completion = m["prompt_tokens"] or 0, m["completion_tokens"] or 0
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _finish_reason(job: dict) -> str:
+    return "length" if job["finish_reason"] == "length" else "stop"
+
+
+async def _handle(request, mode: str):
+    user, failure = await _authenticated(request)
+    if failure:
+        return failure
+    try:
+        body = json.loads(request.body or b"{}")
+        assert isinstance(body, dict)
+    except (ValueError, AssertionError):
+        return error("The request body is not a JSON object.", status=400)
+    job = await sync_to_async(_submit)(user, body, mode)
+    if isinstance(job, JsonResponse):
+        return job
+    created, model = int(time.time()), job.resource.repo_id
+    obj = "chat.completion" if mode == "chat" else "text_completion"
+    ident = f"{'chatcmpl' if mode == 'chat' else 'cmpl'}-{job.pk}"
+    base = {"id": ident, "created": created, "model": model}
+
+    def choice(text: str, finish: str | None) -> dict:
+        if mode == "chat":
+            return {"index": 0, "delta": {"content": text} if text else {}, "finish_reason": finish}
+        return {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+
+    if body.get("stream"):
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+        async def chunks():
+            finished = False
+            try:
+                if mode == "chat":
+                    first = {**base, "object": "chat.completion.chunk",
+                             "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                          "finish_reason": None}]}
+                    yield f"data: {json.dumps(first)}\n\n"
+                chunk_obj = "chat.completion.chunk" if mode == "chat" else "text_completion"
+                async for event, data in job_events(job.pk):
+                    if event == "token":
+                        yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice(data, None)]}, ensure_ascii=False)}\n\n"
+                        continue
+                    finished = True
+                    if event == "error":
+                        yield f"data: {json.dumps({'error': {'message': data['error'], 'type': 'server_error'}})}\n\n"
+                        break
+                    yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice('', _finish_reason(data))]})}\n\n"
+                    if include_usage:
+                        yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [], 'usage': _usage(data)})}\n\n"
+                yield "data: [DONE]\n\n"
+            finally:
+                if not finished:  # the client went away: stop spending compute on it
+                    await sync_to_async(services.cancel_job)(user=user, job=job)
+
+        response = StreamingHttpResponse(chunks(), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        return response
+
+    final = None
+    async for event, data in job_events(job.pk):
+        if event != "token":
+            final = (event, data)
+    if final is None or final[0] == "error":
+        message = final[1]["error"] if final else "The job ended without a result."
+        return error(message, status=500, type_="server_error")
+    data = final[1]
+    if mode == "chat":
+        choices = [{"index": 0, "message": {"role": "assistant", "content": data["output"]},
+                    "logprobs": None, "finish_reason": _finish_reason(data)}]
+    else:
+        choices = [{"index": 0, "text": data["output"], "logprobs": None, "finish_reason": _finish_reason(data)}]
+    return JsonResponse({**base, "object": obj, "choices": choices, "usage": _usage(data)})
+
+
+@csrf_exempt
+async def chat_completions(request):
+    if request.method != "POST":
+        return error("Use POST.", status=405)
+    return await _handle(request, "chat")
+
+
+@csrf_exempt
+async def completions(request):
+    if request.method != "POST":
+        return error("Use POST.", status=405)
+    return await _handle(request, "completion")

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from models_hub.models import Resource
+
+from .models import GenerationJob
+
+
+class MessageSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["system", "user", "assistant"])
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=32000)
+
+
+class ParamsSerializer(serializers.Serializer):
+    max_new_tokens = serializers.IntegerField(min_value=1, max_value=1024, required=False)
+    temperature = serializers.FloatField(min_value=0, max_value=2, required=False)
+    top_p = serializers.FloatField(min_value=0, max_value=1, required=False)
+    top_k = serializers.IntegerField(min_value=0, max_value=200, required=False)
+    repetition_penalty = serializers.FloatField(min_value=1, max_value=2, required=False)
+    seed = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False, allow_null=True)
+    stop = serializers.ListField(child=serializers.CharField(max_length=100, trim_whitespace=False),
+                                 max_length=4, required=False)
+    min_new_tokens = serializers.IntegerField(min_value=0, max_value=1024, required=False)
+
+    def validate_top_p(self, value: float) -> float:
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than 0 and at most 1.")
+        return value
+
+
+class JobCreateSerializer(serializers.Serializer):
+    model = serializers.CharField(help_text="repo_id of a runnable catalogue model")
+    mode = serializers.ChoiceField(choices=GenerationJob.Mode.choices)
+    messages = MessageSerializer(many=True, required=False)
+    prompt = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    params = ParamsSerializer(required=False)
+
+    def validate_model(self, value: str) -> Resource:
+        resource = Resource.objects.filter(kind="model", repo_id=value).select_related("runtime").first()
+        if resource is None:
+            raise serializers.ValidationError(f"Unknown model {value!r}.")
+        runtime = getattr(resource, "runtime", None)
+        if runtime is None or not runtime.enabled:
+            raise serializers.ValidationError(f"{value} cannot be run in the playground.")
+        return resource
+
+    def validate(self, data: dict) -> dict:
+        limit = settings.PLAYGROUND_MAX_PROMPT_CHARS
+        if data["mode"] == "chat":
+            messages = data.get("messages") or []
+            if not messages:
+                raise serializers.ValidationError({"messages": ["Send at least one message."]})
+            if sum(len(m["content"]) for m in messages) > limit:
+                raise serializers.ValidationError({"messages": [f"At most {limit} characters in all."]})
+            data["prompt"] = ""
+        else:
+            if not (data.get("prompt") or "").strip():
+                raise serializers.ValidationError({"prompt": ["This field is required in completion mode."]})
+            if len(data["prompt"]) > limit:
+                raise serializers.ValidationError({"prompt": [f"At most {limit} characters."]})
+            data["messages"] = []
+        runtime = data["model"].runtime
+        params = dict(data.get("params") or {})
+        if params.get("max_new_tokens", 0) > runtime.max_new_tokens:
+            raise serializers.ValidationError(
+                {"params": {"max_new_tokens": [f"This model allows at most {runtime.max_new_tokens}."]}})
+        prompt_chars = len(data.get("prompt", "")) + sum(len(m["content"]) for m in data.get("messages", []))
+        if prompt_chars > runtime.context_length * 4:  # ~4 characters a token; the worker checks tokens
+            field = "prompt" if data["mode"] == "completion" else "messages"
+            raise serializers.ValidationError({field: ["Longer than this model's context."]})
+        data["params"] = params
+        return data
+
+
+class MetricsSerializer(serializers.Serializer):
+    prompt_tokens = serializers.IntegerField(allow_null=True)
+    completion_tokens = serializers.IntegerField(allow_null=True)
+    ttft_ms = serializers.FloatField(allow_null=True)
+    tokens_per_s = serializers.FloatField(allow_null=True)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="resource.repo_id")
+    metrics = serializers.SerializerMethodField()
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = GenerationJob
+        fields = ["id", "model", "mode", "status", "messages", "prompt", "params", "output", "error",
+                  "finish_reason", "created_at", "started_at", "finished_at", "metrics", "is_public",
+                  "attempts", "url"]
+
+    @extend_schema_field(MetricsSerializer)
+    def get_metrics(self, job: GenerationJob) -> dict:
+        return {"prompt_tokens": job.prompt_tokens, "completion_tokens": job.completion_tokens,
+                "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s}
+
+
+def job_payload(job: GenerationJob) -> dict:
+    """The job as the API shows it, JSON-ready (used for the stream's final event too)."""
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return json.loads(json.dumps(JobSerializer(job).data, cls=JSONEncoder))

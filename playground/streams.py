@@ -1,0 +1,76 @@
+"""Token streams: a Redis stream per job in server mode (with replay), the job row in embedded mode.
+
+Writers (the worker) publish deltas; readers (the SSE view) replay from the start and follow.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import AsyncIterator
+
+from django.conf import settings
+
+STREAM_TTL_S = 3600
+
+
+def stream_key(job_id: int) -> str:
+    return f"llmc:job:{job_id}:tokens"
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+
+
+class TokenPublisher:
+    """Collects deltas for one job; pushes each to Redis, or flushes the row a few times a second."""
+
+    def __init__(self, job_id: int, flush_row):
+        self.job_id = job_id
+        self.text = ""
+        self._flush_row = flush_row
+        self._last_flush = 0.0
+        self._redis = _redis() if settings.REDIS_URL else None
+        if self._redis is not None:
+            self._redis.delete(stream_key(job_id))  # left by an attempt whose worker died
+
+    def publish(self, delta: str) -> None:
+        self.text += delta
+        if self._redis is not None:
+            self._redis.xadd(stream_key(self.job_id), {"event": "token", "text": delta})
+        now = time.monotonic()
+        if now - self._last_flush >= (1.0 if self._redis is not None else 0.1):
+            self._flush_row(self.text)
+            self._last_flush = now
+
+    def close(self, event: str, payload: dict) -> None:
+        if self._redis is not None:
+            key = stream_key(self.job_id)
+            self._redis.xadd(key, {"event": event, "data": json.dumps(payload)})
+            self._redis.expire(key, STREAM_TTL_S)
+
+
+async def redis_events(job_id: int, *, is_finished) -> AsyncIterator[tuple[str, str]]:
+    """(event, text-or-json) pairs from the job's Redis stream, from its first entry on."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    last_id = "0"
+    try:
+        while True:
+            entries = await client.xread({stream_key(job_id): last_id}, block=1000, count=200)
+            if not entries:
+                if await is_finished():
+                    return  # finished before we came and the stream expired: the row has all
+                continue
+            for entry_id, fields in entries[0][1]:
+                last_id = entry_id
+                event = fields[b"event"].decode()
+                if event == "token":
+                    yield "token", fields[b"text"].decode()
+                else:
+                    yield event, fields[b"data"].decode()
+                    return
+    finally:
+        await client.aclose()

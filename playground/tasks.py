@@ -1,0 +1,42 @@
+"""Thin Celery tasks: load by id, call a service."""
+import socket
+import threading
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from . import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_generation_job(job_id: int) -> None:
+    services.execute_job(job_id=job_id, worker=f"{socket.gethostname()}:{threading.get_ident()}")
+
+
+@shared_task(ignore_result=True)
+def reap_stuck_jobs() -> int:
+    return services.reap_stuck_jobs()
+
+
+@worker_ready.connect
+def _start_reaper(sender=None, **kwargs) -> None:
+    """Each inference worker also reaps, so jobs left by a dead worker never stay running."""
+    queues = {q.name for q in getattr(sender.app.amqp, "queues", {}).values()} if sender else set()
+    if "inference" not in queues and queues:
+        return
+
+    def loop() -> None:
+        import time
+
+        from django.db import close_old_connections
+
+        while True:
+            try:
+                services.reap_stuck_jobs()
+            except Exception:  # never let the reaper kill the worker
+                services.log.exception("reaper failed")
+            finally:
+                close_old_connections()
+            time.sleep(30)
+
+    threading.Thread(target=loop, name="job-reaper", daemon=True).start()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "playground"
+
+urlpatterns = [
+    path("", views.playground, name="index"),
+    path("runs/", views.runs, name="runs"),
+    path("runs/<int:pk>/", views.run_detail, name="run"),
+    path("runs/<int:pk>/share/", views.share, name="share"),
+    path("runs/<int:pk>/post/", views.post_to_forum, name="post"),
+]

@@ -1,0 +1,83 @@
+"""The playground page, run history, a run's page, sharing and posting to the forum."""
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from community.models import Category
+from models_hub.models import Resource
+
+from . import services
+from .models import GenerationJob
+from .presets import presets
+from .serializers import ParamsSerializer
+
+
+def _bounds() -> dict:
+    fields = ParamsSerializer().fields
+    return {name: {"min": getattr(fields[name], "min_value", None), "max": getattr(fields[name], "max_value", None)}
+            for name in ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty")}
+
+
+def playground(request):
+    models = list(Resource.objects.runnable().select_related("runtime").order_by("repo_id"))
+    selected = next((m for m in models if m.repo_id == request.GET.get("model")), models[0] if models else None)
+    defaults = {m.repo_id: {"max_new_tokens": 256, "temperature": 0.7, "top_p": 0.9, "top_k": 50,
+                            "repetition_penalty": 1.1, **m.runtime.default_params,
+                            "max_cap": m.runtime.max_new_tokens} for m in models}
+    return render(request, "playground/index.html", {
+        "models": models, "selected": selected, "defaults_json": json.dumps(defaults),
+        "presets": presets(), "presets_json": json.dumps(presets(), ensure_ascii=False),
+        "bounds": _bounds(), "api_base": request.build_absolute_uri("/")[:-1],
+    })
+
+
+@login_required
+def runs(request):
+    jobs = GenerationJob.objects.filter(user=request.user).select_related("resource")
+    page = Paginator(jobs, 20).get_page(request.GET.get("page"))
+    return render(request, "playground/runs.html", {"page": page})
+
+
+def run_detail(request, pk: int):
+    job = get_object_or_404(GenerationJob.objects.visible_to(request.user).select_related("resource", "user", "thread"),
+                            pk=pk)
+    return render(request, "playground/run.html", {
+        "job": job, "is_owner": request.user.is_authenticated and job.user_id == request.user.pk,
+        "categories": Category.objects.all(),
+        "share_url": request.build_absolute_uri(job.get_absolute_url()),
+    })
+
+
+@login_required
+@require_POST
+def share(request, pk: int):
+    job = get_object_or_404(GenerationJob, pk=pk, user=request.user)
+    public = request.POST.get("public") == "1"
+    services.set_public(user=request.user, job=job, public=public)
+    messages.success(request, _("Anyone with the link can now see this run.") if public
+                     else _("This run is private again."))
+    return redirect(job)
+
+
+@login_required
+@require_POST
+def post_to_forum(request, pk: int):
+    job = get_object_or_404(GenerationJob.objects.select_related("resource"), pk=pk)
+    category = get_object_or_404(Category, pk=request.POST.get("category"))
+    title = request.POST.get("title", "").strip() or _("Playground run with %(model)s") % {"model": job.resource.repo_id}
+    try:
+        thread = services.post_to_forum(user=request.user, job=job, category=category, title=title[:200])
+    except PermissionDenied:
+        raise
+    except Exception as exc:  # rate limits and validation end up as a message on the run page
+        messages.error(request, str(getattr(exc, "messages", [exc])[0]))
+        return redirect(job)
+    return redirect(thread)
