@@ -247,6 +247,11 @@ PLAYGROUND_MAX_BATCH = env.int("PLAYGROUND_MAX_BATCH", default=8)
 PLAYGROUND_WARM_MODELS = env.int("PLAYGROUND_WARM_MODELS", default=2)
 PLAYGROUND_JOB_DEADLINE_S = env.int("PLAYGROUND_JOB_DEADLINE_S", default=900)
 PLAYGROUND_MAX_PROMPT_CHARS = 32_000
+# A running job's worker touches it every HEARTBEAT_S; after STALE_AFTER_S of silence the reaper
+# re-queues it once (then fails it), so a job never stays running after its worker died.
+PLAYGROUND_HEARTBEAT_S = env.int("PLAYGROUND_HEARTBEAT_S", default=10)
+PLAYGROUND_STALE_AFTER_S = env.int("PLAYGROUND_STALE_AFTER_S", default=60)
+PLAYGROUND_REAP_EVERY_S = env.int("PLAYGROUND_REAP_EVERY_S", default=30)
 MODEL_CACHE_DIR = env("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
 
 LOGGING = {

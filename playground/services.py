@@ -108,7 +108,8 @@ def engine_registry() -> EngineRegistry:
 def _claim(job_id: int, worker: str) -> GenerationJob | None:
     """Mark the job running; None when there is nothing to do (finished, cancelled, retried out)."""
     with transaction.atomic():
-        job = GenerationJob.objects.select_for_update().select_related("resource__runtime").filter(pk=job_id).first()
+        job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+               .filter(pk=job_id).first())
         if job is None or job.is_finished:
             return None  # a re-delivered finished job is a no-op
         now = timezone.now()
@@ -173,6 +174,7 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
             output=text, heartbeat_at=timezone.now())
 
     publisher = TokenPublisher(job.pk, flush_row)  # a fresh attempt starts a fresh stream
+    stop_heartbeat = _start_heartbeat(job.pk)
     try:
         engine = engine_registry().get(RuntimeSpec.from_dict(job.resource.runtime.spec()))
         result = engine.generate(_request_for(job, engine, publisher))
@@ -187,20 +189,37 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
                 finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
                 completion_tokens=result.completion_tokens, ttft_ms=result.ttft_s * 1000,
                 tokens_per_s=result.tokens_per_s)
+    finally:
+        stop_heartbeat.set()
     job.refresh_from_db()
     payload = job_payload(job)
     publisher.close("error" if job.status == Status.FAILED else "done", payload)
+
+
+def _start_heartbeat(job_id: int) -> threading.Event:
+    """Touch the job while it runs (model loads included), so the reaper knows its worker lives."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        from django.db import connection
+
+        while not stop.wait(settings.PLAYGROUND_HEARTBEAT_S):
+            GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+        connection.close()
+
+    threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True).start()
+    return stop
 
 
 def _finish(job: GenerationJob, *, status: str, **fields) -> None:
     GenerationJob.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), **fields)
 
 
-def reap_stuck_jobs(*, stale_after_s: int = 120) -> int:
+def reap_stuck_jobs() -> int:
     """Jobs whose worker stopped sending heartbeats: re-queue once, then fail. Returns how many."""
     from .tasks import run_generation_job
 
-    cutoff = timezone.now() - timedelta(seconds=stale_after_s)
+    cutoff = timezone.now() - timedelta(seconds=settings.PLAYGROUND_STALE_AFTER_S)
     deadline = timezone.now() - timedelta(seconds=settings.PLAYGROUND_JOB_DEADLINE_S)
     stuck = GenerationJob.objects.filter(status=Status.RUNNING).filter(heartbeat_at__lt=cutoff)
     stuck = stuck | GenerationJob.objects.filter(status=Status.RUNNING, started_at__lt=deadline)

@@ -3,6 +3,7 @@ import socket
 import threading
 
 from celery import shared_task
+from django.conf import settings
 from celery.signals import worker_ready
 
 from . import services
@@ -37,6 +38,6 @@ def _start_reaper(sender=None, **kwargs) -> None:
                 services.log.exception("reaper failed")
             finally:
                 close_old_connections()
-            time.sleep(30)
+            time.sleep(settings.PLAYGROUND_REAP_EVERY_S)
 
     threading.Thread(target=loop, name="job-reaper", daemon=True).start()

@@ -1,0 +1,130 @@
+import pytest
+from django.urls import reverse
+
+from community.models import ApiToken, User
+from tests.factories import PASSWORD
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_creates_the_account_and_signs_in(client):
+    response = client.post("/accounts/signup/", {"username": "newbie", "email": "n@example.com",
+                                                 "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    assert User.objects.filter(username="newbie").exists()
+    assert client.get("/api/v1/me/").json()["username"] == "newbie"
+
+
+def test_signup_with_mismatched_passwords_keeps_the_input_and_says_why(client):
+    response = client.post("/accounts/signup/", {"username": "newbie", "email": "n@example.com",
+                                                 "password1": PASSWORD, "password2": "other"})
+    assert response.status_code == 200
+    assert b'value="newbie"' in response.content
+    assert b'class="error"' in response.content
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_login_and_logout(client, user):
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/api/v1/me/").status_code == 200
+    client.post("/accounts/logout/")
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_logout_by_get_is_refused(client, user):
+    client.force_login(user)
+    assert client.get("/accounts/logout/").status_code == 405
+
+
+def test_me_requires_credentials(api):
+    assert api.get("/api/v1/me/").status_code == 401
+
+
+def test_api_token_from_password(api, user):
+    response = api.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}, format="json")
+    assert response.status_code == 200
+    key = response.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/me/").json()["username"] == user.username
+
+
+def test_api_token_with_wrong_password_is_400(api, user):
+    response = api.post("/api/v1/auth/token/", {"username": user.username, "password": "nope"}, format="json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer"])
+def test_both_authorization_schemes_work(api, user, scheme):
+    _token, key = __import__("community.authentication", fromlist=["x"]).create_token(user=user, name="t")
+    api.credentials(HTTP_AUTHORIZATION=f"{scheme} {key}")
+    assert api.get("/api/v1/me/").status_code == 200
+
+
+def test_only_the_token_hash_is_stored(user):
+    from community.authentication import create_token
+
+    token, key = create_token(user=user, name="laptop")
+    assert key not in {token.key_hash, token.prefix}
+    assert not ApiToken.objects.filter(key_hash=key).exists()
+
+
+def test_settings_page_creates_shows_once_and_revokes_a_token(client, user):
+    client.force_login(user)
+    response = client.post("/accounts/settings/", {"action": "create_token", "name": "script"})
+    key = response.context["new_key"]
+    assert key.encode() in response.content
+    assert key.encode() not in client.get("/accounts/settings/").content  # shown once
+    api = client_for(None)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/me/").status_code == 200
+    token = user.api_tokens.get(name="script")
+    client.post("/accounts/settings/", {"action": "revoke_token", "token": token.pk})
+    assert api.get("/api/v1/me/").status_code == 401
+
+
+def test_profile_page_and_user_api(client, user):
+    assert client.get(f"/u/{user.username}/").status_code == 200
+    data = client.get(f"/api/v1/users/{user.username}/").json()
+    assert set(data) >= {"username", "display_name", "bio", "date_joined", "reputation", "thread_count", "post_count"}
+
+
+def test_settings_page_edits_the_profile(client, user):
+    client.force_login(user)
+    client.post("/accounts/settings/", {"action": "profile", "display_name": "Ada", "email": user.email, "bio": "hi"})
+    user.refresh_from_db()
+    assert user.display_name == "Ada"
+
+
+def test_password_reset_sends_mail(client, user, mailoutbox):
+    client.post("/accounts/password_reset/", {"email": user.email})
+    assert len(mailoutbox) == 1
+
+
+def test_accept_language_serves_chinese(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert '<html lang="zh-hans">' in response.content.decode()
+    assert "论坛" in response.content.decode()
+
+
+def test_language_switch_sticks(client):
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    page = client.get("/forum/").content.decode()
+    assert "论坛" in page and '<html lang="zh-hans">' in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert '<html lang="en">' in client.get("/forum/").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/threads/", "/api/v1/resources/", "/api/v1/playground/jobs/",
+                                  "/api/v1/auth/token/"])
+def test_malformed_json_is_a_400_not_a_500(as_user, path):
+    response = as_user.post(path, data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+def test_every_main_page_answers(client, category):
+    for path in ["/", "/forum/", "/hub/", "/playground/", "/api/docs/", "/api/schema/", "/accounts/login/",
+                 "/accounts/signup/"]:
+        assert client.get(path).status_code == 200, path

@@ -1,0 +1,70 @@
+"""Settings in each mode, read by a fresh interpreter with only the environment changed."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_SECRET = "x7Gq-Zk2vP9rLm4Tn8Wb6Yc1Hd5Jf3Sa0Ue-Ri7Oo2Ip9Aq4Ws6Ed8Rf1Tg3Yh5"
+PRINT = ("import django, json; django.setup(); from django.conf import settings as s; "
+         "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'broker': s.CELERY_BROKER_URL, "
+         "'cache': s.CACHES['default']['BACKEND'], 'debug': s.DEBUG, "
+         "'init': s.DATABASES['default'].get('OPTIONS', {}).get('init_command', '')}))")
+
+
+def run(code_or_args, env_overrides: dict, *, module_args=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY")}
+    env.update(env_overrides, DJANGO_SETTINGS_MODULE="config.settings")
+    args = [sys.executable, *(module_args or ["-c", code_or_args])]
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def settings_in(env: dict) -> dict:
+    result = run(PRINT, env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_mode_needs_no_server(tmp_path):
+    found = settings_in({"VAR_DIR": str(tmp_path)})
+    assert found["db"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in found["init"]
+    assert found["broker"] == "filesystem://"
+    assert found["cache"].endswith("LocMemCache")
+
+
+def test_server_mode_uses_postgres_and_redis(tmp_path):
+    found = settings_in({"VAR_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db:5432/x",
+                         "REDIS_URL": "redis://cache:6379/2"})
+    assert found["db"] == "django.db.backends.postgresql"
+    assert found["broker"] == "redis://cache:6379/2"
+    assert found["cache"].endswith("RedisCache")
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    result = run(PRINT, {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "0"})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    result = run(None, {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": STRONG_SECRET,
+                        "DJANGO_ALLOWED_HOSTS": "llm.example.com"},
+                 module_args=["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE"])
+def test_check_deploy_catches_weakened_settings(tmp_path, missing):
+    env = {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": STRONG_SECRET,
+           "DJANGO_ALLOWED_HOSTS": "llm.example.com"}
+    code = (f"import sys; sys.argv=['manage.py','check','--deploy','--fail-level','WARNING']; "
+            f"import django; from django.conf import settings; import config.settings as cs; "
+            f"cs.{missing} = False; from django.core.management import execute_from_command_line; "
+            f"execute_from_command_line(sys.argv)")
+    result = run(code, env)
+    assert result.returncode != 0
