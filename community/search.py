@@ -124,7 +124,7 @@ def snippet(text: str, query: str, *, width: int = 160) -> str:
     escaped = html.escape(excerpt)
     if terms:
         pattern = re.compile("|".join(re.escape(html.escape(t)) for t in terms), re.IGNORECASE)
-        escaped = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped)
+        escaped = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped).replace("</mark><mark>", "")
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
     return f"{prefix}{escaped}{suffix}"

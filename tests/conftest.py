@@ -6,6 +6,14 @@ from community.authentication import create_token
 from .factories import CategoryFactory, StaffFactory, UserFactory
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Fast hashing for passwords made in this process; live servers keep the real hashers.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

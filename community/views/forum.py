@@ -63,6 +63,7 @@ def _reply_context(request, thread: Thread, form: ReplyForm | None = None) -> di
         not thread.is_locked or request.user.is_staff)}
 
 
+@require_http_methods(["GET", "HEAD"])
 def thread_detail(request, pk: int, slug: str = ""):
     thread = get_object_or_404(Thread.objects.visible_to(request.user).for_list(), pk=pk)
     posts = thread.posts.visible_to(request.user).for_display(request.user)

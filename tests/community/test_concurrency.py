@@ -1,0 +1,65 @@
+"""Simultaneous writes keep counters and uniqueness right (needs PostgreSQL's row locks)."""
+import threading
+
+import pytest
+from django.db import connection
+
+from community import services
+from community.models import Post, Thread, Vote
+from tests.factories import UserFactory, make_thread
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_together(fn, n):
+    barrier = threading.Barrier(n)
+    errors = []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            fn(i)
+        except Exception as exc:  # collected and asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return errors
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(settings):
+    if not settings.USING_POSTGRES:
+        pytest.skip("SQLite serialises all writes; concurrency is tested on PostgreSQL")
+
+
+def test_two_simultaneous_votes_leave_one_row(category):
+    author, voter = UserFactory(), UserFactory()
+    post = make_thread(author=author, category=category).posts.first()
+    errors = run_together(lambda i: services.vote(user=voter, post=post, value=1), 2)
+    assert errors == []
+    assert Vote.objects.filter(post=post).count() == 1
+    post.refresh_from_db(), author.refresh_from_db()
+    assert post.score == 1 and author.reputation == 10
+
+
+def test_concurrent_replies_keep_counts_and_positions(category):
+    thread = make_thread(category=category)
+    users = [UserFactory() for _ in range(6)]
+    errors = run_together(lambda i: services.create_post(author=users[i], thread=thread, body=f"r{i}",
+                                                         enforce_limits=False), 6)
+    assert errors == []
+    thread.refresh_from_db()
+    assert thread.reply_count == 6
+    assert sorted(Post.objects.filter(thread=thread).values_list("position", flat=True)) == list(range(1, 8))
+
+
+def test_concurrent_votes_from_many_users_sum_exactly(category):
+    post = make_thread(category=category).posts.first()
+    voters = [UserFactory() for _ in range(8)]
+    assert run_together(lambda i: services.vote(user=voters[i], post=post, value=1), 8) == []
+    post.refresh_from_db()
+    assert post.score == 8 and Thread.objects.get(pk=post.thread_id).score == 8

@@ -1,0 +1,152 @@
+import pytest
+
+from community.models import Post, Thread
+from tests.conftest import client_for
+from tests.factories import StaffFactory, UserFactory, make_post, make_thread
+
+pytestmark = pytest.mark.django_db
+
+
+def new_thread_payload(cat, **overrides):
+    return {"title": "How to fine-tune?", "body": "Details **here**", "category": cat.slug,
+            "tags": ["lora", "fine-tuning"], "kind": "question", **overrides}
+
+
+def test_create_thread_returns_it_with_its_first_post(as_user, user, category):
+    response = as_user.post("/api/v1/threads/", new_thread_payload(category), format="json")
+    assert response.status_code == 201
+    data = response.json()
+    assert data["author"] == user.username and data["category"] == category.slug
+    assert data["tags"] == ["fine-tuning", "lora"]
+    assert data["first_post"]["body_html"] == "<p>Details <strong>here</strong></p>\n"
+    assert data["url"].startswith(f"/forum/t/{data['id']}/")
+    assert {"id", "title", "slug", "kind", "created_at", "last_activity_at", "reply_count", "score",
+            "is_pinned", "is_locked", "accepted_post", "url"} <= set(data)
+
+
+def test_anonymous_cannot_post(api, category):
+    assert api.post("/api/v1/threads/", new_thread_payload(category), format="json").status_code == 401
+
+
+@pytest.mark.parametrize("field,value", [("title", ""), ("body", ""), ("category", "nope"), ("kind", "poll"),
+                                         ("tags", ["a", "b", "c", "d", "e", "f"]), ("body", "x" * 64_001),
+                                         ("tags", "not-a-list")])
+def test_bad_thread_input_is_a_400_naming_the_field(as_user, category, field, value):
+    response = as_user.post("/api/v1/threads/", new_thread_payload(category, **{field: value}), format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Thread.objects.exists()
+
+
+def test_reply_and_list_posts(as_other, category):
+    thread = make_thread(category=category)
+    response = as_other.post(f"/api/v1/threads/{thread.pk}/posts/", {"body": "Try LoRA"}, format="json")
+    assert response.status_code == 201
+    posts = as_other.get(f"/api/v1/threads/{thread.pk}/posts/").json()["results"]
+    assert [p["body"] for p in posts] == ["Hello **world**", "Try LoRA"]
+    thread.refresh_from_db()
+    assert thread.reply_count == 1
+
+
+def test_reply_to_a_post_of_another_thread_is_400(as_user, category):
+    a, b = make_thread(category=category), make_thread(category=category)
+    other_post = b.posts.first()
+    response = as_user.post(f"/api/v1/threads/{a.pk}/posts/", {"body": "x", "reply_to": other_post.pk}, format="json")
+    assert response.status_code == 400 and "reply_to" in response.json()
+
+
+def test_locked_thread_takes_no_new_posts(as_user, category, staff):
+    thread = make_thread(category=category)
+    client_for(staff).post(f"/api/v1/threads/{thread.pk}/moderate/", {"action": "lock"}, format="json")
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/posts/", {"body": "hi"}, format="json").status_code == 403
+    assert client_for(staff).post(f"/api/v1/threads/{thread.pk}/posts/", {"body": "hi"}, format="json").status_code == 201
+
+
+# --- the permission matrix: anonymous, author, other member, staff × each write ------------------
+WRITES = [
+    ("patch_thread", lambda c, t, p: c.patch(f"/api/v1/threads/{t.pk}/", {"title": "New"}, format="json")),
+    ("patch_post", lambda c, t, p: c.patch(f"/api/v1/posts/{p.pk}/", {"body": "changed"}, format="json")),
+    ("delete_post", lambda c, t, p: c.delete(f"/api/v1/posts/{p.pk}/")),
+    ("delete_thread", lambda c, t, p: c.delete(f"/api/v1/threads/{t.pk}/")),
+    ("moderate", lambda c, t, p: c.post(f"/api/v1/threads/{t.pk}/moderate/", {"action": "pin"}, format="json")),
+    ("accept", lambda c, t, p: c.post(f"/api/v1/threads/{t.pk}/accept/", {"post": p.pk}, format="json")),
+]
+EXPECTED = {  # who: (patch_thread, patch_post, delete_post, delete_thread, moderate, accept)
+    "anonymous": (401, 401, 401, 401, 401, 401),
+    "author": (200, 200, 204, 204, 403, 200),
+    "other": (403, 403, 403, 403, 403, 403),
+    "staff": (200, 200, 204, 204, 200, 200),
+}
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+@pytest.mark.parametrize("index", range(len(WRITES)))
+def test_permission_matrix(who, index, category):
+    author = UserFactory()
+    thread = make_thread(author=author, category=category, kind="question")
+    answer = make_post(thread=thread)
+    target = answer if WRITES[index][0] in ("delete_post", "accept") else thread.posts.get(position=1)
+    if WRITES[index][0] == "patch_post" and who == "author":
+        target = thread.posts.get(position=1)
+    client = {"anonymous": lambda: client_for(None), "author": lambda: client_for(author),
+              "other": lambda: client_for(UserFactory()), "staff": lambda: client_for(StaffFactory())}[who]()
+    if who == "author" and WRITES[index][0] == "delete_post":
+        target = make_post(thread=thread, author=author)
+    response = WRITES[index][1](client, thread, target)
+    assert response.status_code == EXPECTED[who][index], response.content
+
+
+def test_edit_keeps_every_revision(as_user, user, category):
+    thread = make_thread(author=user, category=category)
+    post = thread.posts.first()
+    as_user.patch(f"/api/v1/posts/{post.pk}/", {"body": "second"}, format="json")
+    as_user.patch(f"/api/v1/posts/{post.pk}/", {"body": "third"}, format="json")
+    post.refresh_from_db()
+    assert post.body == "third" and post.edited_at is not None
+    assert list(post.revisions.values_list("body", flat=True)) == ["Hello **world**", "second"]
+
+
+def test_hidden_thread_is_visible_only_to_staff_and_its_author(category, user, staff):
+    thread = make_thread(author=user, category=category)
+    client_for(staff).post(f"/api/v1/threads/{thread.pk}/moderate/", {"action": "hide"}, format="json")
+    assert client_for(None).get(f"/api/v1/threads/{thread.pk}/").status_code == 404
+    assert client_for(UserFactory()).get(f"/api/v1/threads/{thread.pk}/").status_code == 404
+    assert client_for(user).get(f"/api/v1/threads/{thread.pk}/").status_code == 200
+    assert client_for(staff).get(f"/api/v1/threads/{thread.pk}/").status_code == 200
+
+
+def test_move_to_another_category_updates_counts(as_staff, category):
+    from tests.factories import CategoryFactory
+
+    target = CategoryFactory(slug="other")
+    thread = make_thread(category=category)
+    response = as_staff.post(f"/api/v1/threads/{thread.pk}/moderate/", {"action": "move", "category": "other"},
+                             format="json")
+    assert response.json()["category"] == "other"
+    category.refresh_from_db(), target.refresh_from_db()
+    assert (category.thread_count, target.thread_count) == (0, 1)
+
+
+def test_list_filters_by_category_tag_and_kind(api, category):
+    from tests.factories import CategoryFactory
+
+    make_thread(category=category, title="Q", kind="question", tags=["gpu"])
+    make_thread(category=CategoryFactory(slug="x"), title="D", tags=["cpu"])
+    titles = lambda q: [t["title"] for t in api.get(f"/api/v1/threads/?{q}").json()["results"]]  # noqa: E731
+    assert titles("category=general") == ["Q"]
+    assert titles("tag=cpu") == ["D"]
+    assert titles("kind=question") == ["Q"]
+    assert api.get("/api/v1/threads/?kind=poll").status_code == 400
+
+
+def test_page_size_is_capped_at_100(api, category):
+    response = api.get("/api/v1/threads/?page_size=1000")
+    assert response.status_code == 200
+
+
+def test_delete_post_updates_reply_count(as_user, user, category):
+    thread = make_thread(category=category)
+    post = make_post(thread=thread, author=user)
+    assert as_user.delete(f"/api/v1/posts/{post.pk}/").status_code == 204
+    thread.refresh_from_db()
+    assert thread.reply_count == 0 and not Post.objects.filter(pk=post.pk).exists()

@@ -1,0 +1,52 @@
+"""Every list costs a fixed number of queries, whatever its length (checked at two sizes)."""
+import pytest
+
+from tests.factories import UserFactory, make_post, make_thread
+
+pytestmark = pytest.mark.django_db
+
+
+def fill_thread(thread, n):
+    for i in range(n):
+        make_post(thread=thread, author=UserFactory(), body=f"reply {i} @{thread.author.username}")
+
+
+@pytest.mark.parametrize("replies", [5, 40])
+def test_thread_page(client, user, category, replies, django_assert_max_num_queries):
+    thread = make_thread(category=category, tags=["a", "b"])
+    fill_thread(thread, replies)
+    client.force_login(user)
+    with django_assert_max_num_queries(16):
+        assert client.get(thread.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("replies", [5, 40])
+def test_posts_endpoint(as_user, category, replies, django_assert_max_num_queries):
+    thread = make_thread(category=category)
+    fill_thread(thread, replies)
+    with django_assert_max_num_queries(8):
+        assert as_user.get(f"/api/v1/threads/{thread.pk}/posts/?page_size=100").status_code == 200
+
+
+@pytest.mark.parametrize("threads", [5, 40])
+def test_thread_list_endpoint_and_pages(client, api, category, threads, django_assert_max_num_queries):
+    for i in range(threads):
+        make_thread(category=category, title=f"Thread {i}", tags=["x", f"t{i}"])
+    with django_assert_max_num_queries(5):
+        assert api.get("/api/v1/threads/?page_size=100").status_code == 200
+    for path in ["/forum/", f"/forum/c/{category.slug}/", "/forum/tag/x/", "/"]:
+        with django_assert_max_num_queries(12):
+            assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_notifications_and_search(user, category, n, django_assert_max_num_queries):
+    from tests.conftest import client_for
+
+    thread = make_thread(author=user, category=category, title="searchable words")
+    fill_thread(thread, n)
+    client = client_for(user)
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/notifications/?page_size=100").status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/search/?q=reply&page_size=100").status_code == 200

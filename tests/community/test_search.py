@@ -1,0 +1,81 @@
+"""Search finds Chinese compounds and English stems; hidden content never shows up."""
+import pytest
+
+from community import search, services
+from tests.conftest import client_for
+from tests.factories import make_post, make_thread
+
+pytestmark = pytest.mark.django_db
+
+CHINESE_BODY = ("大语言模型通过海量文本进行训练，能够完成翻译、摘要和写代码等任务。"
+                "但是训练数据中的数据偏见也会被模型学到。")
+
+
+@pytest.fixture
+def corpus(category):
+    zh = make_thread(category=category, title="大语言模型入门", body=CHINESE_BODY, tags=["入门"])
+    en = make_thread(category=category, title="Batching requests", body="Batched decoding serves many users at once.")
+    reply = make_post(thread=en, body="Quantization shrinks the weights of the model.")
+    return zh, en, reply
+
+
+@pytest.mark.parametrize("query", ["大语言模型", "海量文本", "数据偏见", "翻译"])
+def test_chinese_queries_find_the_post(api, corpus, query):
+    hits = api.get("/api/v1/search/", {"q": query}).json()["results"]
+    assert hits and hits[0]["id"] == corpus[0].pk and hits[0]["type"] == "thread"
+    assert "<mark>" in hits[0]["snippet"]
+
+
+def test_english_words_match_their_stems(api, corpus):
+    hits = api.get("/api/v1/search/", {"q": "batch"}).json()["results"]
+    assert [h["id"] for h in hits if h["type"] == "thread"] == [corpus[1].pk]
+
+
+def test_replies_are_searchable_by_type(api, corpus):
+    hits = api.get("/api/v1/search/", {"q": "quantization", "type": "post"}).json()["results"]
+    assert [h["id"] for h in hits] == [corpus[2].pk]
+    assert hits[0]["url"].endswith(f"#post-{corpus[2].pk}")
+
+
+def test_a_query_matches_only_when_every_word_does(api, corpus):
+    assert api.get("/api/v1/search/", {"q": "大语言模型 quantization"}).json()["count"] == 0
+
+
+def test_title_outranks_body(api, category, settings):
+    if not settings.USING_POSTGRES:
+        pytest.skip("ranking needs PostgreSQL's ts_rank")
+    body_hit = make_thread(category=category, title="Other", body="We discuss tokenizers here.")
+    title_hit = make_thread(category=category, title="Tokenizers explained", body="Byte-pair encoding.")
+    ids = [h["id"] for h in api.get("/api/v1/search/", {"q": "tokenizers"}).json()["results"]]
+    assert ids == [title_hit.pk, body_hit.pk]
+
+
+def test_hidden_threads_are_not_found(api, corpus, staff):
+    services.moderate_thread(moderator=staff, thread=corpus[0], action="hide")
+    assert api.get("/api/v1/search/", {"q": "大语言模型"}).json()["count"] == 0
+
+
+def test_edits_are_reindexed(api, corpus, staff):
+    services.edit_post(editor=staff, post=corpus[0].posts.first(), body="微调与量化")
+    assert api.get("/api/v1/search/", {"q": "海量文本"}).json()["count"] == 0
+    assert api.get("/api/v1/search/", {"q": "量化"}).json()["count"] == 1
+
+
+@pytest.mark.parametrize("params,field", [({"q": ""}, "q"), ({"q": "x", "type": "user"}, "type")])
+def test_bad_search_input_is_400(api, params, field):
+    response = api.get("/api/v1/search/", params)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_snippet_escapes_html_and_marks_matches():
+    assert search.snippet("<b>大语言模型</b> rocks", "大语言模型") == "&lt;b&gt;<mark>大语言模型</mark>&lt;/b&gt; rocks"
+
+
+def test_search_page_shows_highlighted_hits(client, corpus):
+    page = client.get("/forum/search/", {"q": "数据偏见"}).content.decode()
+    assert "大语言模型入门" in page and "<mark>" in page
+
+
+def test_thread_list_q_filter_uses_search(api, corpus):
+    titles = [t["title"] for t in api.get("/api/v1/threads/", {"q": "海量文本"}).json()["results"]]
+    assert titles == ["大语言模型入门"]
