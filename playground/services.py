@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from datetime import timedelta
@@ -130,7 +131,7 @@ def _claim(job_id: int, worker: str) -> GenerationJob | None:
         return job
 
 
-def _request_for(job: GenerationJob, engine, publisher: TokenPublisher) -> GenerationRequest:
+def _request_for(job: GenerationJob, engine, *, on_delta, should_cancel) -> GenerationRequest:
     runtime = job.resource.runtime
     params = {**runtime.default_params, **job.params}
     if job.mode == GenerationJob.Mode.CHAT:
@@ -142,23 +143,31 @@ def _request_for(job: GenerationJob, engine, publisher: TokenPublisher) -> Gener
         raise ValidationError(_("The prompt has %(n)d tokens; with %(m)d new tokens it exceeds the "
                                 "model's context of %(c)d.") % {"n": len(prompt_ids), "m": max_new,
                                                               "c": runtime.context_length})
-    cancel_state = {"checked": 0.0, "cancelled": False}
-
-    def should_cancel() -> bool:
-        now = time.monotonic()
-        if now - cancel_state["checked"] > 0.25:
-            cancel_state["checked"] = now
-            cancel_state["cancelled"] = GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
-        return cancel_state["cancelled"]
-
     return GenerationRequest(
         prompt_ids=prompt_ids, max_new_tokens=max_new,
         temperature=float(params.get("temperature", 0.7)), top_p=float(params.get("top_p", 1.0)),
         top_k=int(params.get("top_k", 0)), repetition_penalty=float(params.get("repetition_penalty", 1.0)),
         seed=params.get("seed"), stop=list(params.get("stop") or []),
         min_new_tokens=int(params.get("min_new_tokens", 0)),
-        on_delta=publisher.publish, should_cancel=should_cancel,
+        on_delta=on_delta, should_cancel=should_cancel,
     )
+
+
+def _follow(job: GenerationJob, pending, deltas: queue.SimpleQueue, cancel: threading.Event,
+            publisher: TokenPublisher):
+    """On the task's thread: publish deltas as they come and watch for a cancel request, so the
+    engine's decode loop never waits on the database or Redis."""
+    last_check = 0.0
+    while True:
+        finished = pending.wait(0.02)
+        while not deltas.empty():
+            publisher.publish(deltas.get())
+        if finished:
+            return pending.outcome()
+        if not cancel.is_set() and time.monotonic() - last_check > 0.25:
+            last_check = time.monotonic()
+            if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                cancel.set()
 
 
 def execute_job(*, job_id: int, worker: str = "") -> None:
@@ -177,7 +186,9 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
     stop_heartbeat = _start_heartbeat(job.pk)
     try:
         engine = engine_registry().get(RuntimeSpec.from_dict(job.resource.runtime.spec()))
-        result = engine.generate(_request_for(job, engine, publisher))
+        deltas, cancel = queue.SimpleQueue(), threading.Event()
+        request = _request_for(job, engine, on_delta=deltas.put, should_cancel=cancel.is_set)
+        result = _follow(job, engine.submit(request), deltas, cancel, publisher)
     except (ModelLoadError, ValidationError) as exc:
         _finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:

@@ -49,7 +49,9 @@ class GenerationResult:
         return (self.completion_tokens - 1) / decode_time
 
 
-class _Pending:
+class Pending:
+    """A submitted request: wait on it, then take its result (or its error)."""
+
     def __init__(self, request: GenerationRequest):
         self.request = request
         self.submitted = time.perf_counter()
@@ -57,11 +59,20 @@ class _Pending:
         self.result: GenerationResult | None = None
         self.error: BaseException | None = None
 
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
+
+    def outcome(self) -> GenerationResult:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
 
 class _Row:
     """Decoding state of one request inside a batch."""
 
-    def __init__(self, pending: _Pending, tokenizer, eos_ids: set[int], device):
+    def __init__(self, pending: Pending, tokenizer, eos_ids: set[int], device):
         import torch
 
         self.pending = pending
@@ -155,7 +166,7 @@ class BatchingEngine:
         self.eos_ids = eos_ids
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
         self.batch_sizes: list[int] = []  # observed, for tests and benchmarks
-        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._queue: queue.Queue[Pending | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="batching-engine", daemon=True)
         self._thread.start()
 
@@ -168,14 +179,16 @@ class BatchingEngine:
     def encode_text(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
+    def submit(self, request: GenerationRequest) -> Pending:
+        """Queue a request for the next batch. Its callbacks run on the scheduler thread, so they
+        should be cheap (put into a queue, read a flag)."""
+        pending = Pending(request)
+        self._queue.put(pending)
+        return pending
+
     def generate(self, request: GenerationRequest) -> GenerationResult:
         """Blocks the calling thread until its request is done; the scheduler does the work."""
-        pending = _Pending(request)
-        self._queue.put(pending)
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        return pending.result
+        return self.submit(request).outcome()
 
     def close(self) -> None:
         self._queue.put(None)
@@ -205,7 +218,7 @@ class BatchingEngine:
                         pending.error = exc
                         pending.done.set()
 
-    def _run(self, batch: list[_Pending]) -> None:
+    def _run(self, batch: list[Pending]) -> None:
         import torch
 
         self.batch_sizes.append(len(batch))
@@ -224,7 +237,7 @@ class BatchingEngine:
         cache = DynamicCache()
         with torch.inference_mode():
             out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                             past_key_values=cache, use_cache=True)
+                             cache=cache, use_cache=True)
             logits = out.logits[:, -1, :].float()
             while rows:
                 now = time.perf_counter()
@@ -249,5 +262,5 @@ class BatchingEngine:
                 mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
                 positions = positions[:, -1:] + 1
                 out = self.model(input_ids=next_ids, attention_mask=mask, position_ids=positions,
-                                 past_key_values=cache, use_cache=True)
+                                 cache=cache, use_cache=True)
                 logits = out.logits[:, -1, :].float()

@@ -1,0 +1,72 @@
+import pytest
+
+from models_hub import services
+from models_hub.models import Resource
+from tests.factories import ResourceFactory, runnable_model
+
+pytestmark = pytest.mark.django_db
+
+
+def test_hub_page_shows_facets_with_counts(client):
+    ResourceFactory(task="translation")
+    ResourceFactory(task="translation")
+    page = client.get("/hub/").content.decode()
+    assert "translation" in page and ">2<" in page
+
+
+def test_model_page_has_snippets_and_try_button_when_runnable(client):
+    model = runnable_model()
+    page = client.get(model.get_absolute_url()).content.decode()
+    assert 'pipeline("text-generation", model="HuggingFaceTB/SmolLM2-135M-Instruct")' in page
+    assert "/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct" in page
+    assert "from openai import OpenAI" in page
+
+
+def test_dataset_page_has_load_dataset_snippet(client):
+    dataset = ResourceFactory(kind="dataset", owner="rajpurkar", name="squad")
+    assert 'load_dataset("rajpurkar/squad")' in client.get(dataset.get_absolute_url()).content.decode()
+
+
+def test_submit_form_creates_a_tutorial(client, user):
+    client.force_login(user)
+    response = client.post("/hub/new/", {"kind": "tutorial", "name": "my-guide", "title": "My guide",
+                                         "card": "# Guide", "tags": "intro"})
+    resource = Resource.objects.get()
+    assert response.status_code == 302 and resource.repo_id == f"{user.username}/my-guide"
+
+
+def test_discussion_thread_is_created_once_and_linked_both_ways(client, user):
+    resource = ResourceFactory()
+    client.force_login(user)
+    first = client.post(f"{resource.get_absolute_url()}discussion/")
+    second = client.post(f"{resource.get_absolute_url()}discussion/")
+    resource.refresh_from_db()
+    assert first["Location"] == second["Location"] == resource.thread.get_absolute_url()
+    assert resource.get_absolute_url() in resource.thread.posts.first().body_html
+
+
+def test_like_button_via_htmx(client, user):
+    resource = ResourceFactory()
+    client.force_login(user)
+    response = client.post(f"{resource.get_absolute_url()}like/", {"like": "1"}, HTTP_HX_REQUEST="true")
+    assert 'data-testid="likes">1<' in response.content.decode()
+
+
+def test_only_owner_or_staff_see_the_edit_form(client, user, other_user):
+    resource = services.save_resource(user=user, data={"kind": "model", "name": "m", "title": "M"})
+    client.force_login(other_user)
+    assert client.get(f"{resource.get_absolute_url()}edit/").status_code == 403
+    client.force_login(user)
+    assert client.get(f"{resource.get_absolute_url()}edit/").status_code == 200
+
+
+def test_seed_demo_is_idempotent_and_has_the_runnable_model(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    count = Resource.objects.count()
+    call_command("seed_demo")
+    assert Resource.objects.count() == count >= 25
+    assert Resource.objects.runnable().filter(repo_id="HuggingFaceTB/SmolLM2-135M-Instruct").exists()
+    bert = Resource.objects.get(repo_id="google-bert/bert-base-uncased")
+    assert bert.arxiv_id == "1810.04805" and bert.task == "fill-mask"

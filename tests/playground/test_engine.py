@@ -1,0 +1,77 @@
+"""The batching engine on its own, with the real SmolLM2-135M model."""
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from playground.engine import GenerationRequest, ModelLoadError, RuntimeSpec
+from playground.engine.loading import load_model
+
+PROMPTS = ["What is the capital of France?", "Name three colours.", "用一句话介绍你自己。", "Write a haiku about rain."]
+
+
+def chat(engine, text, **params):
+    return GenerationRequest(prompt_ids=engine.encode_chat([{"role": "user", "content": text}]), **params)
+
+
+def test_batched_rows_match_each_run_alone_under_greedy(engine):
+    # Heterogeneous settings in one batch: token limits, stop strings, penalties.
+    settings = [dict(max_new_tokens=12), dict(max_new_tokens=6, stop=["."]),
+                dict(max_new_tokens=10, repetition_penalty=1.3), dict(max_new_tokens=8)]
+    alone = [engine.generate(chat(engine, p, **s)) for p, s in zip(PROMPTS, settings)]
+    before = len(engine.batch_sizes)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda a: engine.generate(chat(engine, a[0], **a[1])), zip(PROMPTS, settings)))
+    assert max(engine.batch_sizes[before:]) > 1  # they really ran batched
+    assert [r.text for r in together] == [r.text for r in alone]
+    assert [r.completion_tokens for r in together] == [r.completion_tokens for r in alone]
+
+
+def test_max_new_tokens_is_respected_and_reported(engine):
+    result = engine.generate(chat(engine, "Tell me a long story.", max_new_tokens=5, min_new_tokens=5))
+    assert result.completion_tokens == 5 and result.finish_reason == "length"
+
+
+def test_stop_string_cuts_the_text_and_never_leaks_into_deltas(engine):
+    deltas = []
+    result = engine.generate(chat(engine, "Count from 1 to 10, one per line.", max_new_tokens=40, stop=["4"],
+                                  on_delta=deltas.append))
+    assert result.finish_reason == "stop" and "4" not in result.text
+    assert "".join(deltas) == result.text
+
+
+def test_streamed_deltas_join_to_the_output_with_whole_characters(engine):
+    deltas = []
+    result = engine.generate(chat(engine, "请用中文写一句话。", max_new_tokens=20, on_delta=deltas.append))
+    assert "".join(deltas) == result.text
+    assert all("\ufffd" not in d for d in deltas)
+
+
+def test_same_seed_same_sample_different_seed_differs(engine):
+    params = dict(max_new_tokens=16, temperature=1.0, top_p=0.95, top_k=50, min_new_tokens=16)
+    a = engine.generate(chat(engine, "Tell a story.", seed=7, **params)).text
+    b = engine.generate(chat(engine, "Tell a story.", seed=7, **params)).text
+    c = engine.generate(chat(engine, "Tell a story.", seed=8, **params)).text
+    assert a == b and a != c
+
+
+def test_cancellation_between_steps(engine):
+    steps = []
+    result = engine.generate(chat(engine, "Write a long essay.", max_new_tokens=200, min_new_tokens=200,
+                                  should_cancel=lambda: len(steps.append(1) or steps) >= 3))
+    assert result.finish_reason == "cancelled" and result.completion_tokens == 3
+
+
+def test_completion_mode_prompt(engine):
+    result = engine.generate(GenerationRequest(prompt_ids=engine.encode_text("The capital of France is"),
+                                               max_new_tokens=4))
+    assert result.prompt_tokens == 5 and result.completion_tokens == 4
+
+
+def test_a_missing_package_is_a_readable_load_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="not installed"):
+        load_model(RuntimeSpec("package", "no_such_model_package", "x.gguf"), cache_dir=tmp_path)
+
+
+def test_a_missing_directory_is_a_readable_load_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_model(RuntimeSpec("local", str(tmp_path / "nowhere")), cache_dir=tmp_path)
