@@ -13,7 +13,7 @@ from django.conf import settings
 
 from .models import GenerationJob
 from .serializers import job_payload
-from .streams import redis_events
+from .streams import redis_events, stream_key
 
 POLL_S = 0.05
 
@@ -38,11 +38,13 @@ async def _is_finished(job_id: int) -> bool:
 
 async def _from_redis(job_id: int):
     sent = ""
-    if await _is_finished(job_id) and await _row_is_final_without_stream(job_id):
+    created_at = await GenerationJob.objects.filter(pk=job_id).values_list("created_at", flat=True).afirst()
+    key = stream_key(job_id, created_at)
+    if await _is_finished(job_id) and not await _stream_exists(key):
         async for event in _from_row(job_id):
             yield event
         return
-    async for event, data in redis_events(job_id, is_finished=lambda: _is_finished(job_id)):
+    async for event, data in redis_events(key, is_finished=lambda: _is_finished(job_id)):
         if event == "token":
             sent += data
             yield "token", data
@@ -57,14 +59,12 @@ async def _from_redis(job_id: int):
     yield ("error" if payload["status"] == "failed" else "done"), payload
 
 
-async def _row_is_final_without_stream(job_id: int) -> bool:
+async def _stream_exists(key: str) -> bool:
     import redis.asyncio as aioredis
-
-    from .streams import stream_key
 
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     try:
-        return not await client.exists(stream_key(job_id))
+        return bool(await client.exists(key))
     finally:
         await client.aclose()
 

@@ -182,7 +182,7 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
         GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
             output=text, heartbeat_at=timezone.now())
 
-    publisher = TokenPublisher(job.pk, flush_row)  # a fresh attempt starts a fresh stream
+    publisher = TokenPublisher(job, flush_row)  # a fresh attempt starts a fresh stream
     stop_heartbeat = _start_heartbeat(job.pk)
     try:
         engine = engine_registry().get(RuntimeSpec.from_dict(job.resource.runtime.spec()))

@@ -13,8 +13,9 @@ from django.conf import settings
 STREAM_TTL_S = 3600
 
 
-def stream_key(job_id: int) -> str:
-    return f"llmc:job:{job_id}:tokens"
+def stream_key(job_id: int, created_at) -> str:
+    """Unique per job even if ids restart (a restored or recreated database)."""
+    return f"llmc:job:{job_id}:{int(created_at.timestamp() * 1_000_000)}:tokens"
 
 
 def _redis():
@@ -26,19 +27,19 @@ def _redis():
 class TokenPublisher:
     """Collects deltas for one job; pushes each to Redis, or flushes the row a few times a second."""
 
-    def __init__(self, job_id: int, flush_row):
-        self.job_id = job_id
+    def __init__(self, job, flush_row):
+        self.key = stream_key(job.pk, job.created_at)
         self.text = ""
         self._flush_row = flush_row
         self._last_flush = 0.0
         self._redis = _redis() if settings.REDIS_URL else None
         if self._redis is not None:
-            self._redis.delete(stream_key(job_id))  # left by an attempt whose worker died
+            self._redis.delete(self.key)  # left by an attempt whose worker died
 
     def publish(self, delta: str) -> None:
         self.text += delta
         if self._redis is not None:
-            self._redis.xadd(stream_key(self.job_id), {"event": "token", "text": delta})
+            self._redis.xadd(self.key, {"event": "token", "text": delta})
         now = time.monotonic()
         if now - self._last_flush >= (1.0 if self._redis is not None else 0.1):
             self._flush_row(self.text)
@@ -46,12 +47,11 @@ class TokenPublisher:
 
     def close(self, event: str, payload: dict) -> None:
         if self._redis is not None:
-            key = stream_key(self.job_id)
-            self._redis.xadd(key, {"event": event, "data": json.dumps(payload)})
-            self._redis.expire(key, STREAM_TTL_S)
+            self._redis.xadd(self.key, {"event": event, "data": json.dumps(payload)})
+            self._redis.expire(self.key, STREAM_TTL_S)
 
 
-async def redis_events(job_id: int, *, is_finished) -> AsyncIterator[tuple[str, str]]:
+async def redis_events(key: str, *, is_finished) -> AsyncIterator[tuple[str, str]]:
     """(event, text-or-json) pairs from the job's Redis stream, from its first entry on."""
     import redis.asyncio as aioredis
 
@@ -59,7 +59,7 @@ async def redis_events(job_id: int, *, is_finished) -> AsyncIterator[tuple[str, 
     last_id = "0"
     try:
         while True:
-            entries = await client.xread({stream_key(job_id): last_id}, block=1000, count=200)
+            entries = await client.xread({key: last_id}, block=1000, count=200)
             if not entries:
                 if await is_finished():
                     return  # finished before we came and the stream expired: the row has all

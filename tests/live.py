@@ -1,0 +1,121 @@
+"""A live stack for integration tests: uvicorn and a Celery worker as real processes.
+
+Both use the test database (committed data only, so tests that use them are transactional) and the
+same broker as the test run: Redis when REDIS_URL is set, else a filesystem queue of their own.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+        return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
+
+
+class LiveStack:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "VAR_DIR": str(workdir / "var"),
+            "CELERY_FILESYSTEM_DIR": str(workdir / "broker"),
+            "MODEL_CACHE_DIR": settings.MODEL_CACHE_DIR,
+            "PLAYGROUND_HEARTBEAT_S": "1",
+            "PLAYGROUND_STALE_AFTER_S": "6",
+            "PLAYGROUND_REAP_EVERY_S": "2",
+            "CELERY_VISIBILITY_TIMEOUT": "8",
+            "API_THROTTLE_USER": "100000/min",
+            "API_THROTTLE_ANON": "100000/min",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if settings.REDIS_URL:
+            self.env["REDIS_URL"] = settings.REDIS_URL
+        self.web: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.worker_log: Path | None = None
+
+    def _spawn(self, args: list[str], log_name: str) -> tuple[subprocess.Popen, Path]:
+        log = self.workdir / log_name
+        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log.open("ab"),
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        return process, log
+
+    def start(self) -> "LiveStack":
+        self.web, self.web_log = self._spawn(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning"], "web.log")
+        self.start_worker()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.base_url}/api/v1/categories/", timeout=2).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        raise RuntimeError("the web server did not start:\n" + self.web_log.read_text()[-3000:])
+
+    def start_worker(self) -> None:
+        self.worker, self.worker_log = self._spawn(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "inference,default",
+             "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
+             "--hostname", f"test-{time.monotonic_ns()}@%h"], "worker.log")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if " ready." in self.worker_log.read_text(errors="replace"):
+                return
+            time.sleep(0.3)
+        raise RuntimeError("the worker did not start:\n" + self.worker_log.read_text()[-3000:])
+
+    def kill_worker(self) -> None:
+        """SIGKILL, as the kernel's OOM killer or a lost machine would."""
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(timeout=10)
+
+    def stop(self) -> None:
+        for process in (self.worker, self.web):
+            if process and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
+def sse_events(response: requests.Response):
+    """(event, data, seconds since the request) for each server-sent event."""
+    started = time.perf_counter()
+    event, data = None, []
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and event:
+            yield event, json.loads("\n".join(data)), time.perf_counter() - started
+            event, data = None, []
