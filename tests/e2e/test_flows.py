@@ -1,0 +1,139 @@
+"""The main flows as a person does them, in Debian's Chromium."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from community.models import Category, Thread
+from models_hub.models import Resource
+from playground.models import GenerationJob
+from tests.factories import ResourceFactory, runnable_model
+
+from .conftest import shot, sign_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site(db):
+    Category.objects.create(slug="questions", name="Q&A", name_zh="问答")
+    return runnable_model()
+
+
+def test_sign_up_and_switch_to_chinese(new_page, site):
+    page = new_page()
+    sign_up(page, "meilin")
+    expect(page.locator(".usermenu summary")).to_have_text("meilin")
+    page.select_option("#language", "zh-hans")
+    page.wait_for_load_state()
+    nav = page.locator("nav.mainnav")
+    expect(nav).to_contain_text("论坛")
+    expect(nav).to_contain_text("模型库")
+    expect(nav).to_contain_text("在线体验")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    page.goto("/forum/")  # the choice sticks
+    expect(page.locator("nav.mainnav")).to_contain_text("论坛")
+    shot(page, "home-zh")
+
+
+def test_question_reply_vote_accept_notification(new_page, site):
+    asker = new_page()
+    sign_up(asker, "asker")
+    asker.goto("/forum/new/")
+    asker.fill("#id_title", "How do I run SmolLM2 on a CPU?")
+    asker.select_option("#id_category", label="Q&A")
+    asker.select_option("#id_kind", "question")
+    asker.fill("#id_tags", "cpu, smollm2")
+    asker.fill("#id_body", "I have **two cores**. Is that enough?")
+    asker.get_by_role("button", name="Create thread").click()
+    expect(asker.locator("h1")).to_have_text("How do I run SmolLM2 on a CPU?")
+    thread_url = asker.url
+
+    helper = new_page()
+    sign_up(helper, "helper")
+    helper.goto(thread_url)
+    helper.fill("#id_body", "Yes: it runs at about 20 tokens/s on two cores.")
+    helper.get_by_role("button", name="Post reply").click()
+    expect(helper.locator(".post").nth(1)).to_contain_text("20 tokens/s")
+
+    asker.goto(thread_url)
+    reply = asker.locator(".post").nth(1)
+    reply.get_by_role("button", name="Upvote").click()
+    expect(reply.locator(".score")).to_have_text("1")
+    reply.get_by_role("button", name="Accept answer").click()
+    expect(asker.locator(".post.accepted")).to_contain_text("20 tokens/s")
+    shot(asker, "thread-accepted")
+
+    helper.goto("/")
+    expect(helper.locator("[data-testid=unread]")).to_have_text(re.compile(r"[1-9]"))
+    helper.click(".bell")
+    expect(helper.locator("main")).to_contain_text("accepted your answer")
+    assert Thread.objects.get().accepted_post is not None
+
+
+def test_browse_filter_open_like_and_submit_a_tutorial(new_page, site):
+    ResourceFactory(kind="dataset", owner="rajpurkar", name="squad", task="question-answering")
+    page = new_page()
+    sign_up(page, "browser")
+    page.goto("/hub/")
+    page.locator(".facet a", has_text="Model").first.click()
+    expect(page.locator(".rows")).to_contain_text("SmolLM2-135M-Instruct")
+    expect(page.locator(".rows")).not_to_contain_text("squad")
+    page.click("text=HuggingFaceTB/SmolLM2-135M-Instruct")
+    expect(page.locator(".page-head h1")).to_have_text("HuggingFaceTB/SmolLM2-135M-Instruct")
+    page.locator("#like-form button").click()
+    expect(page.locator("[data-testid=likes]")).to_have_text("1")
+    shot(page, "model-page")
+    page.goto("/hub/new/")
+    page.select_option("#id_kind", "tutorial")
+    page.fill("#id_name", "first-steps")
+    page.fill("#id_title", "First steps")
+    page.fill("#id_card", "---\ntags: [beginner]\n---\n# First steps\n\nInstall **transformers**.")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".page-head h1")).to_have_text("browser/first-steps")
+    expect(page.locator(".prose")).to_contain_text("Install transformers")
+    assert Resource.objects.get(name="first-steps").tags.filter(name="beginner").exists()
+
+
+def test_playground_stream_stop_share_and_post(new_page, site, browser, live_stack):
+    page = new_page()
+    sign_up(page, "tinker")
+    page.goto("/hub/model/HuggingFaceTB/SmolLM2-135M-Instruct/")
+    page.click("text=Try in playground")
+    expect(page.locator("#pg-model")).to_have_value("HuggingFaceTB/SmolLM2-135M-Instruct")
+
+    # A chat message: text appears while the job is still running.
+    page.fill("#pg-max_new_tokens", "60")
+    page.fill("#pg-input", "Write two sentences about the sea.")
+    page.click("#pg-send")
+    answer = page.locator(".turn.assistant").last
+    expect(answer.locator(".text")).not_to_have_text("", timeout=90_000)
+    streamed_while_running = answer.evaluate("el => el.classList.contains('streaming')")
+    expect(answer.locator(".metrics")).to_be_visible(timeout=90_000)
+    assert streamed_while_running
+    expect(answer.locator(".metrics")).to_contain_text("tokens/s")
+    shot(page, "playground-chat")
+
+    # Stop a long run.
+    page.fill("#pg-max_new_tokens", "600")
+    page.fill("#pg-input", "Write a very long story about a lighthouse.")
+    page.click("#pg-send")
+    expect(page.locator("#pg-stop-run")).to_be_visible()
+    expect(page.locator(".turn.assistant").last.locator(".text")).not_to_have_text("", timeout=60_000)
+    page.click("#pg-stop-run")
+    expect(page.locator(".turn.assistant").last.locator(".metrics")).to_contain_text("stopped", timeout=30_000)
+    expect(page.locator("#pg-send")).to_be_visible()
+    assert GenerationJob.objects.filter(status="cancelled").count() == 1
+
+    # Share the first run and open the link signed out, then post it to the forum.
+    first = GenerationJob.objects.filter(status="succeeded").order_by("id").first()
+    page.goto(f"/playground/runs/{first.pk}/")
+    page.get_by_role("button", name="Make public").click()
+    share_url = page.locator("[data-testid=share-url]").inner_text()
+    stranger = new_page()
+    stranger.goto(share_url)
+    expect(stranger.locator("[data-testid=run-output]")).to_have_text(first.output)
+    page.select_option("#post-category", label="Q&A")
+    page.click("button:has-text('Post to forum')")
+    expect(page.locator("h1")).to_contain_text("Playground run with HuggingFaceTB/SmolLM2-135M-Instruct")
+    expect(page.locator(".post").first).to_contain_text("Open the run")
