@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 WORKER_CONCURRENCY ?= 8
+BENCH_POSTS ?= 1000000
+BENCH_RESOURCES ?= 100000
 STAMP := $(VENV)/.installed
 
 .PHONY: setup run test bench messages migrate worker web clean
@@ -38,8 +40,8 @@ test: setup
 
 bench: setup
 	$(PY) bench/inference.py
-	$(PY) bench/forum.py --posts 20000
-	$(PY) bench/hub.py --resources 20000
+	$(PY) bench/forum.py --posts $(BENCH_POSTS)
+	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -17,7 +17,8 @@ PRINT = ("import django, json; django.setup(); from django.conf import settings 
 
 def run(code_or_args, env_overrides: dict, *, module_args=None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY")}
+           if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY",
+                        "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(env_overrides, DJANGO_SETTINGS_MODULE="config.settings")
     args = [sys.executable, *(module_args or ["-c", code_or_args])]
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -32,7 +32,7 @@
   document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", () => {
     $("system-field").hidden = mode() !== "chat";
     const input = $("pg-input-label");
-    if (input) input.textContent = mode() === "chat" ? labels.you : "Prompt";
+    if (input) input.textContent = mode() === "chat" ? labels.you : labels.prompt;
   }));
   $("pg-preset").addEventListener("change", (event) => {
     const preset = presets.find((p) => p.key === event.target.value);

@@ -1,0 +1,44 @@
+"""Shared by the benchmarks: a separate PostgreSQL database, timing, Markdown tables."""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django(database: str) -> None:
+    """Point Django at a benchmark database of its own (created if missing) and migrate it."""
+    base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
+    os.environ["DATABASE_URL"] = base.rstrip("/") + "/" + database
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import psycopg
+
+    with psycopg.connect(base.rstrip("/") + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            conn.execute(f'CREATE DATABASE "{database}"')
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    """p50 and p95 in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def table(rows: list[tuple]) -> str:
+    header = "| what | p50 ms | p95 ms | notes |\n| --- | ---: | ---: | --- |\n"
+    return header + "\n".join(f"| {a} | {b:.1f} | {c:.1f} | {d} |" for a, b, c, d in rows)
