@@ -9,7 +9,7 @@ import argparse
 import random
 import time
 
-from common import ROOT, setup_django, table, timed
+from common import ROOT, fill_search_vectors, setup_django, table, timed
 
 ZH = ["大语言模型", "海量文本", "数据偏见", "微调", "推理", "量化", "注意力机制", "分词", "评估", "对齐", "提示词", "检索增强"]
 EN = ["transformer", "tokenizer", "quantization", "batching", "attention", "finetuning", "evaluation", "alignment",
@@ -58,10 +58,7 @@ def generate(posts: int, per_thread: int = 25) -> None:
                 docs.append(SearchDocument(kind="post", object_id=post.pk, title=post.thread.title, body=post.body,
                                            url=f"/forum/t/{post.thread_id}/", segmented=segment(post.body)))
             SearchDocument.objects.bulk_create(docs, batch_size=5000)
-            with connection.cursor() as cursor:
-                cursor.execute("UPDATE community_searchdocument SET vector = "
-                               "setweight(to_tsvector('english', title), 'A') || "
-                               "setweight(to_tsvector('english', segmented), 'C') WHERE vector IS NULL")
+            fill_search_vectors()
         done = (first + batch) * per_thread
         print(f"  {min(done, posts):,} posts, {time.perf_counter() - started:.0f}s", flush=True)
     with connection.cursor() as cursor:

@@ -8,7 +8,7 @@ import argparse
 import random
 import time
 
-from common import ROOT, setup_django, table, timed
+from common import ROOT, fill_search_vectors, setup_django, table, timed
 
 TASKS = ["text-generation", "translation", "summarization", "fill-mask", "question-answering", "feature-extraction"]
 LICENSES = ["apache-2.0", "mit", "cc-by-4.0", "llama3", "openrail"]
@@ -45,9 +45,7 @@ def generate(count: int) -> None:
                 SearchDocument(kind="resource", object_id=r.pk, title=f"{r.repo_id} {r.title}", body=r.summary,
                                url=f"/hub/{r.kind}/{r.owner}/{r.name}/", segmented=segment(f"{r.title} {r.summary}"))
                 for r in resources])
-            with connection.cursor() as cursor:
-                cursor.execute("UPDATE community_searchdocument SET vector = setweight(to_tsvector('english', title), 'A')"
-                               " || setweight(to_tsvector('english', segmented), 'C') WHERE vector IS NULL")
+            fill_search_vectors()
         print(f"  {min(first + 5000, count):,} resources, {time.perf_counter() - started:.0f}s", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")

@@ -140,7 +140,7 @@ class Platform:
         self.manage("seed_demo")
         key = self.manage("shell", "-c", (
             "from community.models import User; from community.authentication import create_token; "
-            "u = User.objects.get(username='admin'); print(create_token(user=u, name='bench')[1])")).strip()
+            "u = User.objects.get(username='admin'); print(create_token(user=u, name='bench')[1])")).strip().splitlines()[-1]
         log = (self.workdir / "worker.log").open("w")
         self.processes.append(subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "inference", "--pool", "threads",
@@ -246,6 +246,8 @@ def main() -> None:
         ("our BatchingEngine, 8 concurrent", f"{engine_tps:.1f}", f"{engine_tps/seq_tps:.2f}×",
          f"{engine_tps/batch_tps:.2f}× the raw batch"),
     ]
+    for row in rows:
+        print(" | ".join(row), flush=True)
     del model
     if not args.skip_platform and device == "cpu":
         p_seq, p_latency, p_ttft, p_conc = platform_runs(PROMPTS, n)

@@ -13,13 +13,18 @@ class UserQuerySet(models.QuerySet):
         )
 
 
-class ThreadQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ThreadQuerySet":
+class AuthoredQuerySet(models.QuerySet):
+    """Content with an author that moderators can hide: hidden rows are for staff and the author."""
+
+    def visible_to(self, user):
         if user.is_authenticated and user.is_staff:
             return self
         if user.is_authenticated:
             return self.filter(Q(is_hidden=False) | Q(author=user))
         return self.filter(is_hidden=False)
+
+
+class ThreadQuerySet(AuthoredQuerySet):
 
     def for_list(self) -> "ThreadQuerySet":
         from .models import Tag
@@ -49,13 +54,7 @@ class ThreadQuerySet(models.QuerySet):
         return self.order_by(*allowed.get(ordering or "", ("-is_pinned", "-last_activity_at", "-id")))
 
 
-class PostQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "PostQuerySet":
-        if user.is_authenticated and user.is_staff:
-            return self
-        if user.is_authenticated:
-            return self.filter(Q(is_hidden=False) | Q(author=user))
-        return self.filter(is_hidden=False)
+class PostQuerySet(AuthoredQuerySet):
 
     def for_display(self, user) -> "PostQuerySet":
         """Authors, the quoted post, and the viewer's own vote, in one query."""

@@ -12,7 +12,7 @@ from . import markdown, search
 from .exceptions import RateLimited
 from .models import Category, Flag, Post, PostRevision, Tag, Thread, User, Vote
 from .notify import notify_new_post, notify_once
-from .social_models import Notification, Watch
+from .social_models import Bookmark, Notification, Watch
 
 MAX_TAGS = 5
 REPUTATION_UPVOTE = 10
@@ -334,6 +334,13 @@ def set_watch(*, user: User, thread: Thread, watching: bool) -> None:
         Watch.objects.get_or_create(user=user, thread=thread)
     else:
         Watch.objects.filter(user=user, thread=thread).delete()
+
+
+def set_bookmark(*, user: User, thread: Thread, marked: bool) -> None:
+    if marked:
+        Bookmark.objects.get_or_create(user=user, thread=thread)
+    else:
+        Bookmark.objects.filter(user=user, thread=thread).delete()
 
 
 def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:

@@ -134,6 +134,7 @@ else:
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "store_processed": False,
+        "polling_interval": 0.05,  # the default 1 s would add half a second to every job's start
     }
 
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -5,9 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from community import search
+from community.charts import daily_counts, sparkline
 
 from . import services
 from .forms import ResourceForm
@@ -41,8 +43,10 @@ def _get(request, kind: str, owner: str, name: str) -> Resource:
 
 def detail(request, kind: str, owner: str, name: str):
     resource = _get(request, kind, owner, name)
+    likes = daily_counts(resource.like_set.all(), "created_at")
     return render(request, "models_hub/detail.html", {
         "resource": resource, "related": related_of(resource),
+        "likes_chart": sparkline(likes, label=_("%(n)d likes in the last 30 days") % {"n": sum(likes)}),
         "can_change": services.can_change(request.user, resource),
         "api_base": request.build_absolute_uri("/")[:-1],
     })

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from .. import services
 from ..forms import FlagForm
-from ..models import Bookmark, Category, Post, Thread
+from ..models import Category, Post, Thread
 
 
 def _back(request, obj) -> HttpResponse:
@@ -50,31 +50,30 @@ def accept(request, pk: int):
     return _back(request, thread)
 
 
+def _toggle(request, pk: int, *, field: str, template: str, context_key: str, apply) -> HttpResponse:
+    """A per-member on/off switch on a thread (watch, bookmark): set it, then show the button."""
+    thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
+    on = request.POST.get(field) == "1"
+    apply(user=request.user, thread=thread, on=on)
+    if request.headers.get("HX-Request"):
+        return render(request, template, {"thread": thread, context_key: on})
+    return _back(request, thread)
+
+
 @login_required
 @require_POST
 def watch(request, pk: int):
-    thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
-    watching = request.POST.get("watch") == "1"
-    services.set_watch(user=request.user, thread=thread, watching=watching)
-    if request.headers.get("HX-Request"):
-        return render(request, "community/includes/watch.html",
-                      {"thread": thread, "is_watching": watching})
-    return _back(request, thread)
+    return _toggle(request, pk, field="watch", template="community/includes/watch.html",
+                   context_key="is_watching",
+                   apply=lambda user, thread, on: services.set_watch(user=user, thread=thread, watching=on))
 
 
 @login_required
 @require_POST
 def bookmark(request, pk: int):
-    thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
-    marked = request.POST.get("bookmark") == "1"
-    if marked:
-        Bookmark.objects.get_or_create(user=request.user, thread=thread)
-    else:
-        Bookmark.objects.filter(user=request.user, thread=thread).delete()
-    if request.headers.get("HX-Request"):
-        return render(request, "community/includes/bookmark.html",
-                      {"thread": thread, "is_bookmarked": marked})
-    return _back(request, thread)
+    return _toggle(request, pk, field="bookmark", template="community/includes/bookmark.html",
+                   context_key="is_bookmarked",
+                   apply=lambda user, thread, on: services.set_bookmark(user=user, thread=thread, marked=on))
 
 
 @login_required

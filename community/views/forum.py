@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import search, services
+from ..charts import daily_counts, sparkline
 from ..exceptions import RateLimited
 from ..forms import ReplyForm, ThreadForm
 from ..models import Category, Post, Tag, Thread
@@ -82,8 +83,10 @@ def thread_detail(request, pk: int, slug: str = ""):
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
     page = Paginator(replies.order_by("position"), POSTS_PER_PAGE).get_page(page_number)
     user = request.user
+    activity = daily_counts(thread.posts.all(), "created_at")
     context = {
         "thread": thread, "opening": opening, "accepted": accepted, "page": page,
+        "activity_chart": sparkline(activity, label=_("%(n)d posts in the last 30 days") % {"n": sum(activity)}),
         "is_watching": user.is_authenticated and Watch.objects.filter(user=user, thread=thread).exists(),
         "is_bookmarked": user.is_authenticated and Bookmark.objects.filter(user=user, thread=thread).exists(),
         "can_edit_thread": services.can_edit(user, thread),

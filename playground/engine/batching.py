@@ -1,10 +1,11 @@
-"""Dynamic batching: requests that arrive together decode together, each with its own settings.
+"""Continuous batching: concurrent requests decode together, each with its own settings.
 
 One scheduler thread per model owns the model. It takes up to `max_batch` waiting requests,
-left-pads them into one batch, and decodes step by step with a shared KV cache. Each row has its
-own temperature, top-p, top-k, repetition penalty, seed, stop strings and token limit; a row that
-finishes (or is cancelled) leaves the batch and the cache shrinks with it. Under greedy decoding a
-row produces the same text as it would alone.
+left-pads them into one batch, and decodes step by step with a shared KV cache. Between steps,
+requests that arrived meanwhile are prefilled and merged into the running batch, and rows that
+finish (or are cancelled) leave it, so the batch stays full while work is waiting. Each row has
+its own temperature, top-p, top-k, repetition penalty, seed, stop strings and token limit; under
+greedy decoding a row produces the same text as it would alone.
 """
 from __future__ import annotations
 
@@ -218,10 +219,25 @@ class BatchingEngine:
                         pending.error = exc
                         pending.done.set()
 
-    def _run(self, batch: list[Pending]) -> None:
-        import torch
+    def _take_waiting(self, limit: int) -> list[Pending]:
+        """Requests already queued, without waiting (at most `limit`)."""
+        taken: list[Pending] = []
+        while len(taken) < limit:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:  # closing: leave the sentinel for the loop
+                self._queue.put(None)
+                break
+            taken.append(item)
+        return taken
 
-        self.batch_sizes.append(len(batch))
+    def _prefill(self, batch: list[Pending]):
+        """Left-pad the prompts into one batch and run them once: rows, cache, mask, positions, logits."""
+        import torch
+        from transformers import DynamicCache
+
         rows = [_Row(p, self.tokenizer, self.eos_ids, self.device) for p in batch]
         width = max(len(p.request.prompt_ids) for p in batch)
         ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
@@ -232,13 +248,38 @@ class BatchingEngine:
             mask[i, width - len(prompt):] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        from transformers import DynamicCache
-
         cache = DynamicCache()
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True)
+        return rows, cache, mask, positions[:, -1:], out.logits[:, -1, :].float()
+
+    @staticmethod
+    def _merge(a, b):
+        """Join two running batches (rows, cache, mask, last positions, logits) into one.
+
+        The shorter cache is left-padded to the longer one; the mask hides the padding, and each
+        row keeps its own positions, so every row decodes as it would alone.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        rows_a, cache_a, mask_a, pos_a, logits_a = a
+        rows_b, cache_b, mask_b, pos_b, logits_b = b
+        width = max(mask_a.shape[1], mask_b.shape[1])
+        pad_a, pad_b = width - mask_a.shape[1], width - mask_b.shape[1]
+        for layer_a, layer_b in zip(cache_a.layers, cache_b.layers):
+            layer_a.keys = torch.cat([F.pad(layer_a.keys, (0, 0, pad_a, 0)), F.pad(layer_b.keys, (0, 0, pad_b, 0))])
+            layer_a.values = torch.cat([F.pad(layer_a.values, (0, 0, pad_a, 0)),
+                                        F.pad(layer_b.values, (0, 0, pad_b, 0))])
+        mask = torch.cat([F.pad(mask_a, (pad_a, 0)), F.pad(mask_b, (pad_b, 0))])
+        return rows_a + rows_b, cache_a, mask, torch.cat([pos_a, pos_b]), torch.cat([logits_a, logits_b])
+
+    def _run(self, batch: list[Pending]) -> None:
+        """Decode until every row is done, admitting newly queued requests between steps."""
+        import torch
+
         with torch.inference_mode():
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                             cache=cache, use_cache=True)
-            logits = out.logits[:, -1, :].float()
+            rows, cache, mask, last_pos, logits = self._prefill(batch)
+            self.batch_sizes.append(len(rows))
             while rows:
                 now = time.perf_counter()
                 tokens = []
@@ -250,17 +291,23 @@ class BatchingEngine:
                 for row in rows:
                     if row.finish_reason is not None:
                         row.finish(time.perf_counter())
-                if not keep:
-                    return
                 if len(keep) < len(rows):
-                    index = torch.tensor(keep, device=self.device)
+                    index = torch.tensor(keep, dtype=torch.long, device=self.device)
                     cache.batch_select_indices(index)
-                    mask, positions = mask[index], positions[index]
-                    rows = [rows[i] for i in keep]
-                    tokens = [tokens[i] for i in keep]
-                next_ids = torch.tensor(tokens, dtype=torch.long, device=self.device)[:, None]
-                mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
-                positions = positions[:, -1:] + 1
-                out = self.model(input_ids=next_ids, attention_mask=mask, position_ids=positions,
-                                 cache=cache, use_cache=True)
-                logits = out.logits[:, -1, :].float()
+                    mask, last_pos = mask[index], last_pos[index]
+                    rows, tokens = [rows[i] for i in keep], [tokens[i] for i in keep]
+                if rows:
+                    next_ids = torch.tensor(tokens, dtype=torch.long, device=self.device)[:, None]
+                    mask = torch.cat([mask, mask.new_ones((len(rows), 1))], dim=1)
+                    last_pos = last_pos + 1
+                    out = self.model(input_ids=next_ids, attention_mask=mask, position_ids=last_pos,
+                                     cache=cache, use_cache=True)
+                    logits = out.logits[:, -1, :].float()
+                newcomers = self._take_waiting(self.max_batch - len(rows))
+                if newcomers:
+                    joined = self._prefill(newcomers)
+                    if rows:
+                        rows, cache, mask, last_pos, logits = self._merge((rows, cache, mask, last_pos, logits), joined)
+                    else:
+                        rows, cache, mask, last_pos, logits = joined
+                    self.batch_sizes.append(len(rows))

@@ -75,3 +75,20 @@ def test_a_missing_package_is_a_readable_load_error(tmp_path):
 def test_a_missing_directory_is_a_readable_load_error(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist"):
         load_model(RuntimeSpec("local", str(tmp_path / "nowhere")), cache_dir=tmp_path)
+
+
+def test_a_request_arriving_mid_run_joins_the_running_batch(engine):
+    import threading
+
+    started = threading.Event()
+    long_run = chat(engine, "Write a long essay about rivers.", max_new_tokens=40, min_new_tokens=40,
+                    on_delta=lambda _d: started.set())
+    late_alone = engine.generate(chat(engine, PROMPTS[0], max_new_tokens=10))
+    pending = engine.submit(long_run)
+    assert started.wait(60)
+    before = len(engine.batch_sizes)
+    late = engine.generate(chat(engine, PROMPTS[0], max_new_tokens=10))
+    first = pending.outcome()
+    assert 2 in engine.batch_sizes[before:]  # merged into the running batch, not queued behind it
+    assert first.completion_tokens == 40
+    assert late.text == late_alone.text
