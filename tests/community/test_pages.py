@@ -87,3 +87,19 @@ def test_watch_and_bookmark_toggle(client, user, category):
     client.force_login(user)
     assert "Watching" in client.post(f"/forum/t/{thread.pk}/watch/", {"watch": "1"}, HTTP_HX_REQUEST="true").content.decode()
     assert "Bookmarked" in client.post(f"/forum/t/{thread.pk}/bookmark/", {"bookmark": "1"}, HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_thread_page_draws_its_activity_as_an_svg_sparkline(client, category):
+    from community.charts import sparkline
+
+    thread = make_thread(category=category)
+    make_post(thread=thread)
+    page = client.get(thread.get_absolute_url()).content.decode()
+    assert '<svg class="sparkline"' in page and 'aria-label="2 posts in the last 30 days"' in page
+    assert sparkline([0, 0, 4], label="x").count(" L") == 2
+
+
+def test_sparkline_label_is_escaped():
+    from community.charts import sparkline
+
+    assert "<script>" not in sparkline([1, 2], label="<script>")
