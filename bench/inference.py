@@ -259,11 +259,15 @@ def main() -> None:
         ]
     table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
     cpu = f"{os.cpu_count()} cores" if device == "cpu" else torch.cuda.get_device_name(0)
+    mode = ("server mode (PostgreSQL + Redis)" if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")
+            else "embedded mode (SQLite + filesystem broker)")
     report = f"""# Inference benchmark
 
 SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {len(PROMPTS)} chat prompts,
 {n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device} ({cpu}, {platform.machine()}),
-torch {torch.__version__}. Ratios are against raw sequential `generate()` in the same run.
+torch {torch.__version__}. Platform rows: {mode}, web server, worker and client on the same machine.
+Ratios are against raw sequential `generate()` in the same run; on this shared 2-core machine absolute
+speeds vary by up to ±30% between runs, so compare ratios, not runs.
 
 | run | tokens/s | vs raw sequential | notes |
 | --- | ---: | ---: | --- |

@@ -114,6 +114,9 @@ def _claim(job_id: int, worker: str) -> GenerationJob | None:
         if job is None or job.is_finished:
             return None  # a re-delivered finished job is a no-op
         now = timezone.now()
+        alive_since = now - timedelta(seconds=settings.PLAYGROUND_STALE_AFTER_S)
+        if job.status == Status.RUNNING and job.heartbeat_at and job.heartbeat_at > alive_since:
+            return None  # a live worker has it (the broker re-delivered early); the reaper covers deaths
         if job.cancel_requested:
             job.status, job.finished_at, job.finish_reason = Status.CANCELLED, now, "cancelled"
             job.save(update_fields=["status", "finished_at", "finish_reason"])
@@ -202,7 +205,9 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
                 tokens_per_s=result.tokens_per_s)
     finally:
         stop_heartbeat.set()
-    job.refresh_from_db()
+    job = GenerationJob.objects.select_related("resource").filter(pk=job.pk).first()
+    if job is None:
+        return  # deleted while it ran
     payload = job_payload(job)
     publisher.close("error" if job.status == Status.FAILED else "done", payload)
 

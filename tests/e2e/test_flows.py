@@ -105,6 +105,7 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     # A chat message: text appears while the job is still running.
     page.fill("#pg-max_new_tokens", "60")
     page.fill("#pg-input", "Write two sentences about the sea.")
+    expect(page.locator("#pg-stop-run")).to_be_hidden()  # Stop replaces Send only while running
     page.click("#pg-send")
     answer = page.locator(".turn.assistant").last
     expect(answer.locator(".text")).not_to_have_text("", timeout=90_000)
@@ -119,6 +120,7 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     page.fill("#pg-input", "Write a very long story about a lighthouse.")
     page.click("#pg-send")
     expect(page.locator("#pg-stop-run")).to_be_visible()
+    expect(page.locator("#pg-send")).to_be_hidden()
     expect(page.locator(".turn.assistant").last.locator(".text")).not_to_have_text("", timeout=60_000)
     page.click("#pg-stop-run")
     expect(page.locator(".turn.assistant").last.locator(".metrics")).to_contain_text("stopped", timeout=30_000)

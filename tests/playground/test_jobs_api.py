@@ -196,3 +196,12 @@ def test_history_query_count(user, model, n, django_assert_max_num_queries):
     client = client_for(user)
     with django_assert_max_num_queries(5):
         assert client.get("/api/v1/playground/jobs/?page_size=100").status_code == 200
+
+
+def test_an_early_re_delivery_of_a_running_job_is_a_no_op(user, model):
+    job = GenerationJob.objects.create(user=user, resource=model, mode="chat", params={}, status="running",
+                                       attempts=1, started_at=timezone.now(), heartbeat_at=timezone.now(),
+                                       output="partial")
+    services.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.output) == ("running", 1, "partial")
