@@ -1,7 +1,7 @@
 """Full-text search shared by the forum and the hub.
 
 PostgreSQL: a weighted tsvector (title A, tags B, body C) over jieba-segmented text, a GIN index
-and ts_rank. Chinese has no spaces, so both the indexed text and the query are segmented; Latin
+and ts_rank over the newest 1,000 matches. Chinese has no spaces, so both the indexed text and the query are segmented; Latin
 words go through the `english` configuration and are stemmed as usual. SQLite: a substring scan.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db.models import F, Q, QuerySet, Value
 from .search_models import SearchDocument
 
 CONFIG = "english"
+CANDIDATES = 1000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r"[\w\u3400-\u9fff]+", re.UNICODE)
 
@@ -103,8 +104,11 @@ def matching(query: str, *, kinds: list[str] | None = None) -> QuerySet[SearchDo
         return docs.none()
     if settings.USING_POSTGRES:
         search_query = SearchQuery(" ".join(terms), search_type="plain", config=CONFIG)
+        # Ranking every match of a common word means reading tens of thousands of vectors; rank
+        # the newest CANDIDATES matches instead (counts then top out at that number).
+        newest = docs.filter(vector=search_query).order_by("-id").values("id")[:CANDIDATES]
         return (
-            docs.filter(vector=search_query)
+            SearchDocument.objects.filter(id__in=newest)
             .annotate(rank=SearchRank(F("vector"), search_query))
             .order_by("-rank", "-id")
         )

@@ -79,3 +79,13 @@ def test_search_page_shows_highlighted_hits(client, corpus):
 def test_thread_list_q_filter_uses_search(api, corpus):
     titles = [t["title"] for t in api.get("/api/v1/threads/", {"q": "海量文本"}).json()["results"]]
     assert titles == ["大语言模型入门"]
+
+
+def test_ranking_considers_only_the_newest_candidates(api, category, settings, monkeypatch):
+    if not settings.USING_POSTGRES:
+        pytest.skip("the candidate cap applies to PostgreSQL's ranked search")
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    old = make_thread(category=category, title="Tokenizers tokenizers tokenizers", body="tokenizers")
+    newer = [make_thread(category=category, title="Other", body=f"about tokenizers {i}") for i in range(2)]
+    found = [h["id"] for h in api.get("/api/v1/search/", {"q": "tokenizers"}).json()["results"]]
+    assert old.pk not in found and sorted(found) == sorted(t.pk for t in newer)
