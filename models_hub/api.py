@@ -46,7 +46,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if params.get("q"):
             ids = search.matching(params["q"], kinds=["resource"]).values("object_id")
             resources = resources.filter(Q(pk__in=ids))
-        return resources.distinct().ordered(params.get("ordering"))
+        return resources.ordered(params.get("ordering"))
 
     @extend_schema(request=ResourceWriteSerializer, responses={201: ResourceDetailSerializer})
     def create(self, request):

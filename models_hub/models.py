@@ -64,7 +64,14 @@ class Resource(models.Model):
                 name="resource_parameters_non_negative",
             ),
         ]
-        indexes = [models.Index(fields=["kind", "-likes"]), models.Index(fields=["owner"])]
+        indexes = [
+            models.Index(fields=["kind", "-likes"]),
+            models.Index(fields=["owner"]),
+            # The list orderings, so a page is an index walk rather than a sort of every row.
+            models.Index(fields=["-likes", "-id"], name="resource_likes_order"),
+            models.Index(fields=["-created_at", "-id"], name="resource_created_order"),
+            models.Index(fields=["-updated_at", "-id"], name="resource_updated_order"),
+        ]
 
     def __str__(self) -> str:
         return self.repo_id

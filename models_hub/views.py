@@ -1,7 +1,10 @@
 """Hub pages: the catalogue with facets, a resource page, submit and edit forms."""
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +20,13 @@ from .models import Resource
 from .querysets import related_of
 
 SORTS = ["-likes", "trending", "-created", "-updated", "name"]
+FACETS_TTL_S = 60  # facet counts may lag a minute, as on the Hugging Face Hub; the list never does
+
+
+def _facets_key(params, query: str) -> str:
+    chosen = sorted((k, params[k]) for k in ("kind", "task", "tag", "license", "library", "author") if params.get(k))
+    digest = hashlib.sha256(repr((chosen, query)).encode()).hexdigest()[:32]
+    return f"hub:facets:{digest}"
 
 
 def hub_index(request):
@@ -25,8 +35,7 @@ def hub_index(request):
     query = params.get("q", "").strip()
     if query:
         resources = resources.filter(pk__in=search.matching(query, kinds=["resource"]).values("object_id"))
-    resources = resources.distinct()
-    facets = resources.facet_counts()
+    facets = cache.get_or_set(_facets_key(params, query), resources.facet_counts, FACETS_TTL_S)
     sort = params.get("sort") if params.get("sort") in SORTS else "-likes"
     page = Paginator(resources.for_list().ordered(sort), 24).get_page(params.get("page"))
     active = {k: params[k] for k in ("kind", "task", "tag", "license", "library", "author") if params.get(k)}

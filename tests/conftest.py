@@ -19,6 +19,9 @@ def _fast_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"anon": "10000/min", "user": "10000/min"}}
+    from django.core.cache import cache
+
+    cache.clear()  # local-memory stores outlive a settings change; start each test empty
 
 
 @pytest.fixture
