@@ -8,7 +8,7 @@ BENCH_POSTS ?= 1000000
 BENCH_RESOURCES ?= 100000
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench messages migrate worker web clean
+.PHONY: setup run test bench messages migrate clean
 
 setup: $(STAMP) messages
 

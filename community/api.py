@@ -200,9 +200,7 @@ class SearchView(APIView):
         paginator = self.pagination_class()
         docs = search.matching(query, kinds=[kind] if kind else None)
         page = paginator.paginate_queryset(docs, request, view=self)
-        hits = [search.Hit(type=d.kind, id=d.object_id, title=d.title, url=d.url,
-                           snippet=search.snippet(d.body or d.title, query), rank=float(d.rank))
-                for d in page]
+        hits = [search.to_hit(d, query) for d in page]
         return paginator.get_paginated_response(SearchHitSerializer(hits, many=True).data)
 
 

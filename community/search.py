@@ -134,13 +134,14 @@ def snippet(text: str, query: str, *, width: int = 160) -> str:
     return f"{prefix}{escaped}{suffix}"
 
 
+def to_hit(doc: SearchDocument, query: str) -> Hit:
+    """A ranked document (from `matching`) as a result with a highlighted snippet."""
+    return Hit(type=doc.kind, id=doc.object_id, title=doc.title, snippet=snippet(doc.body or doc.title, query),
+               url=doc.url, rank=float(doc.rank))
+
+
 def search(query: str, *, kinds: list[str] | None = None, limit: int = 20,
            offset: int = 0) -> tuple[int, list[Hit]]:
     docs = matching(query, kinds=kinds)
     total = docs.count()
-    hits = [
-        Hit(type=d.kind, id=d.object_id, title=d.title, snippet=snippet(d.body or d.title, query),
-            url=d.url, rank=float(d.rank))
-        for d in docs[offset : offset + limit]
-    ]
-    return total, hits
+    return total, [to_hit(d, query) for d in docs[offset : offset + limit]]

@@ -41,8 +41,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         try:
             job = services.submit_job(user=request.user, resource=v["model"], mode=v["mode"],
                                       messages=v.get("messages"), prompt=v.get("prompt", ""),
-                                      params=v["params"], source=request.data.get("source", "api")
-                                      if request.data.get("source") in ("web", "api") else "api")
+                                      params=v["params"],
+                                      source="web" if request.data.get("source") == "web" else "api")
         except services.QueueUnavailable:
             raise ServiceUnavailable
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -21,10 +21,8 @@ def reap_stuck_jobs() -> int:
 
 @worker_ready.connect
 def _start_reaper(sender=None, **kwargs) -> None:
-    """Each inference worker also reaps, so jobs left by a dead worker never stay running."""
-    queues = {q.name for q in getattr(sender.app.amqp, "queues", {}).values()} if sender else set()
-    if "inference" not in queues and queues:
-        return
+    """Every worker also reaps (row locks make it safe to run twice), so jobs left by a dead
+    worker never stay running."""
 
     def loop() -> None:
         import time
