@@ -8,7 +8,7 @@ BENCH_POSTS ?= 1000000
 BENCH_RESOURCES ?= 100000
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench messages migrate clean
+.PHONY: setup run test bench messages migrate clean browser
 
 setup: $(STAMP) messages
 
@@ -35,7 +35,15 @@ run: migrate
 	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) & \
 	wait
 
-test: setup
+# The browser tests drive Debian's Chromium; Chinese renders in screenshots only with the CJK fonts.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: setup browser
 	$(PY) -m pytest
 
 bench: setup

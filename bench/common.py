@@ -45,7 +45,7 @@ def table(rows: list[tuple]) -> str:
 
 
 def fill_search_vectors() -> None:
-    """Build the weighted tsvector of bulk-inserted search documents, as community.search does."""
+    """Build the weighted tsvector of bulk-inserted search documents, as core.search does."""
     from django.db import connection
 
     with connection.cursor() as cursor:

@@ -29,8 +29,8 @@ def generate(posts: int, per_thread: int = 25) -> None:
     from django.utils import timezone
 
     from community.models import Category, Post, Thread, User
-    from community.search import segment
-    from community.search_models import SearchDocument
+    from core.models import SearchDocument
+    from core.search import segment
 
     if Post.objects.count() >= posts:
         return
@@ -76,8 +76,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from community import search
     from community.models import Category, Post, Thread
+    from core import search
 
     generate(args.posts)
     setup_test_environment()

@@ -20,8 +20,8 @@ def generate(count: int) -> None:
     from django.db import connection, transaction
 
     from community.models import Tag
-    from community.search import segment
-    from community.search_models import SearchDocument
+    from core.models import SearchDocument
+    from core.search import segment
     from models_hub.models import Resource
 
     if Resource.objects.count() >= count:

@@ -139,7 +139,7 @@ class Platform:
         self.manage("migrate", "--noinput")
         self.manage("seed_demo")
         key = self.manage("shell", "-c", (
-            "from community.models import User; from community.authentication import create_token; "
+            "from community.models import User; from core.services import create_token; "
             "u = User.objects.get(username='admin'); print(create_token(user=u, name='bench')[1])")).strip().splitlines()[-1]
         log = (self.workdir / "worker.log").open("w")
         self.processes.append(subprocess.Popen(

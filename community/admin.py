@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import ApiToken, Category, Flag, Post, Tag, Thread, User
+from .models import Category, Flag, Post, Thread, User
 
 
 @admin.register(User)
@@ -31,6 +31,4 @@ class PostAdmin(admin.ModelAdmin):
     raw_id_fields = ("thread", "author", "reply_to")
 
 
-admin.site.register(Tag)
 admin.site.register(Flag)
-admin.site.register(ApiToken)

@@ -9,22 +9,33 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import search, services
-from .authentication import create_token
+from core import search
+from core.pagination import StandardPagination
+from core.permissions import IsStaffOrReadOnly
+from core.services import create_token
+
+from . import services
 from .models import Category, Post, Thread, User
-from .pagination import StandardPagination
 from .serializers import (
-    AcceptSerializer, CategorySerializer, FlagSerializer, MarkReadSerializer, MeSerializer,
-    ModerateSerializer, NotificationSerializer, PostSerializer, PostUpdateSerializer,
-    SearchHitSerializer, ThreadCreatedSerializer, ThreadSerializer, ThreadUpdateSerializer,
-    TokenRequestSerializer, TokenResponseSerializer, UserSerializer, VoteResultSerializer,
+    AcceptSerializer,
+    CategorySerializer,
+    FlagSerializer,
+    MarkReadSerializer,
+    MeSerializer,
+    ModerateSerializer,
+    NotificationSerializer,
+    PostSerializer,
+    PostUpdateSerializer,
+    SearchHitSerializer,
+    ThreadCreatedSerializer,
+    ThreadSerializer,
+    ThreadUpdateSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+    UserSerializer,
+    VoteResultSerializer,
     VoteSerializer,
 )
-
-
-class IsStaffOrReadOnly(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
 
 
 class AuthTokenView(APIView):
@@ -66,7 +77,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
 @extend_schema(parameters=[
     OpenApiParameter("category", str), OpenApiParameter("tag", str),
-    OpenApiParameter("kind", str, enum=["discussion", "question"]), OpenApiParameter("q", str),
+    OpenApiParameter("kind", str, enum=Thread.Kind.values), OpenApiParameter("q", str),
     OpenApiParameter("ordering", str, enum=["-last_activity", "-created", "-score"]),
 ])
 class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -87,7 +98,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
                 raise ValidationError({"kind": [f"Must be one of {', '.join(Thread.Kind.values)}."]})
             threads = threads.filter(kind=f["kind"])
         if f["q"]:
-            ids = search.matching(f["q"], kinds=["thread"]).values("object_id")
+            ids = search.matching(f["q"], kinds=[search.Kind.THREAD]).values("object_id")
             threads = threads.filter(pk__in=ids)
         return threads.ordered(f["ordering"])
 
@@ -188,21 +199,20 @@ class SearchView(APIView):
     pagination_class = StandardPagination
 
     @extend_schema(parameters=[OpenApiParameter("q", str, required=True),
-                               OpenApiParameter("type", str, enum=["thread", "post", "resource"])],
+                               OpenApiParameter("type", str, enum=search.Kind.values)],
                    responses=SearchHitSerializer(many=True))
     def get(self, request):
         query = request.query_params.get("q", "").strip()
         if not query:
             raise ValidationError({"q": ["Enter something to search for."]})
         kind = request.query_params.get("type")
-        if kind and kind not in ("thread", "post", "resource"):
-            raise ValidationError({"type": ["Must be thread, post or resource."]})
+        if kind and kind not in search.Kind.values:
+            raise ValidationError({"type": [f"Must be one of {', '.join(search.Kind.values)}."]})
         paginator = self.pagination_class()
         docs = search.matching(query, kinds=[kind] if kind else None)
         page = paginator.paginate_queryset(docs, request, view=self)
         hits = [search.to_hit(d, query) for d in page]
         return paginator.get_paginated_response(SearchHitSerializer(hits, many=True).data)
-
 
 
 class NotificationListView(generics.ListAPIView):

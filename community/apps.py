@@ -5,5 +5,7 @@ class CommunityConfig(AppConfig):
     name = "community"
     verbose_name = "Community"
 
-    def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+    def seed_demo(self) -> str:
+        from .seed import seed
+
+        return seed()

@@ -1,10 +1,13 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Thread, User
-from .services import MAX_TAGS
+from core.forms import MarkdownField, TagsField
+from core.models import ApiToken
+
+from .models import Category, Flag, Post, Thread, User
+
+TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
 
 
 class SignupForm(UserCreationForm):
@@ -23,30 +26,16 @@ class ProfileForm(forms.ModelForm):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=60,
+    name = forms.CharField(label=_("Token name"), max_length=ApiToken._meta.get_field("name").max_length,
                            help_text=_("What will use it, e.g. “laptop script”."))
 
 
-class MarkdownField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", settings.MARKDOWN_MAX_LENGTH)
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 10, "data-markdown": "1"}))
-        super().__init__(**kwargs)
-
-
 class ThreadForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
-    kind = forms.ChoiceField(label=_("Kind"), choices=Thread.Kind.choices, initial="discussion")
-    tags = forms.CharField(label=_("Tags"), required=False,
-                           help_text=_("Up to five, separated by commas."))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Thread.Kind.choices, initial=Thread.Kind.DISCUSSION)
+    tags = TagsField(label=_("Tags"))
     body = MarkdownField(label=_("Body"), help_text=_("Markdown: **bold**, `code`, ```fenced code```, @mentions."))
-
-    def clean_tags(self) -> list[str]:
-        tags = [t.strip() for t in self.cleaned_data["tags"].replace("，", ",").split(",") if t.strip()]
-        if len(tags) > MAX_TAGS:
-            raise forms.ValidationError(_("At most %(n)d tags.") % {"n": MAX_TAGS})
-        return tags
 
 
 class ReplyForm(forms.Form):
@@ -54,5 +43,17 @@ class ReplyForm(forms.Form):
     reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
+class EditPostForm(forms.Form):
+    """A post's body; for the opening post, the thread's title too."""
+
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
+    body = MarkdownField(label=_("Body"))
+
+    def __init__(self, data=None, *, post: Post):
+        super().__init__(data, initial={"title": post.thread.title, "body": post.body})
+        if post.position != 1:
+            del self.fields["title"]
+
+
 class FlagForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=Flag._meta.get_field("reason").max_length)

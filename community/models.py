@@ -1,4 +1,5 @@
-"""Users, API tokens and the forum: categories, tags, threads, posts, votes, flags."""
+"""Users and the forum: categories, threads, posts, revisions, votes, flags, and what ties
+members to threads (notifications, watches, bookmarks)."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
@@ -11,9 +12,9 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Tag
+
 from .querysets import PostQuerySet, ThreadQuerySet, UserQuerySet
-from .search_models import SearchDocument  # noqa: F401  (registered with this app)
-from .social_models import Bookmark, Notification, Watch  # noqa: F401
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
@@ -37,22 +38,6 @@ class User(AbstractUser):
     def get_absolute_url(self) -> str:
         return reverse("profile", args=[self.username])
 
-
-class ApiToken(models.Model):
-    """A named API key. Only its SHA-256 is stored: the key itself is shown once."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(_("name"), max_length=60)
-    prefix = models.CharField(max_length=8)
-    key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
 
 
 class Category(models.Model):
@@ -84,23 +69,14 @@ class Category(models.Model):
         return reverse("community:category", args=[self.slug])
 
 
-class Tag(models.Model):
-    name = models.CharField(max_length=40, unique=True)
 
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("community:tag", args=[self.name])
+class ThreadKind(models.TextChoices):
+    DISCUSSION = "discussion", _("Discussion")
+    QUESTION = "question", _("Question")
 
 
 class Thread(models.Model):
-    class Kind(models.TextChoices):
-        DISCUSSION = "discussion", _("Discussion")
-        QUESTION = "question", _("Question")
+    Kind = ThreadKind
 
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="threads")
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="threads")
@@ -128,7 +104,7 @@ class Thread(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["discussion", "question"]), name="thread_kind_valid"
+                condition=Q(kind__in=ThreadKind.values), name="thread_kind_valid"
             ),
         ]
 
@@ -136,15 +112,25 @@ class Thread(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        self.slug = slugify(self.title, allow_unicode=True)[:200] or "thread"
+        self.slug = self.slug_for(self.title)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def slug_for(title: str) -> str:
+        return slugify(title, allow_unicode=True)[:200] or "thread"
 
     def get_absolute_url(self) -> str:
         return reverse("community:thread", args=[self.pk, self.slug or "thread"])
 
-    @property
-    def is_solved(self) -> bool:
-        return self.accepted_post_id is not None
+
+class ModerationAction(models.TextChoices):
+    PIN = "pin", _("Pin")
+    UNPIN = "unpin", _("Unpin")
+    LOCK = "lock", _("Lock")
+    UNLOCK = "unlock", _("Unlock")
+    HIDE = "hide", _("Hide")
+    UNHIDE = "unhide", _("Unhide")
+    MOVE = "move", _("Move")
 
 
 class Post(models.Model):
@@ -200,16 +186,22 @@ class PostRevision(models.Model):
         ]
 
 
+class VoteValue(models.IntegerChoices):
+    UP = 1, _("up")
+    DOWN = -1, _("down")
+
+
 class Vote(models.Model):
+    Value = VoteValue
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="votes")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="votes")
-    value = models.SmallIntegerField()
+    value = models.SmallIntegerField(choices=VoteValue.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "post"], name="one_vote_per_user_post"),
-            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_value_valid"),
+            models.CheckConstraint(condition=Q(value__in=VoteValue.values), name="vote_value_valid"),
         ]
 
 
@@ -224,3 +216,59 @@ class Flag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "post"], name="one_flag_per_user_post"),
         ]
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("replied")
+        MENTION = "mention", _("mentioned you")
+        ACCEPTED = "accepted", _("accepted your answer")
+        VOTE = "vote", _("upvoted your post")
+        WATCHING = "watching", _("posted in a thread you watch")
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read"])]
+        constraints = [
+            # One notification per recipient, event kind and post: a post mentioning @x three
+            # times, or a vote changed back and forth, still notifies once.
+            models.UniqueConstraint(
+                fields=["recipient", "actor", "kind", "post"], name="notification_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(recipient=models.F("actor")), name="notification_not_self"
+            ),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return f"{self.thread.get_absolute_url()}?post={self.post_id}#post-{self.post_id}"
+
+
+class Watch(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="watches")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "thread"], name="watch_once")]
+
+
+class Bookmark(models.Model):
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="bookmarks"
+    )
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "thread"], name="bookmark_once")]

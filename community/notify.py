@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from .models import Post, User
-from .social_models import Notification, Watch
+from .models import Notification, Post, User, Watch
 
 
 def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> None:

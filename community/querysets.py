@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
+from core.models import Tag
+
 
 class UserQuerySet(models.QuerySet):
     def with_counts(self) -> "UserQuerySet":
@@ -27,8 +29,6 @@ class AuthoredQuerySet(models.QuerySet):
 class ThreadQuerySet(AuthoredQuerySet):
 
     def for_list(self) -> "ThreadQuerySet":
-        from .models import Tag
-
         return self.select_related("category", "author").prefetch_related(
             Prefetch("tags", queryset=Tag.objects.order_by("name"))
         )
@@ -40,7 +40,7 @@ class ThreadQuerySet(AuthoredQuerySet):
         return self.order_by("-score", "-reply_count", "-id")
 
     def unanswered(self) -> "ThreadQuerySet":
-        return self.filter(kind="question", reply_count=0).order_by("-created_at", "-id")
+        return self.filter(kind=self.model.Kind.QUESTION, reply_count=0).order_by("-created_at", "-id")
 
     def solved(self) -> "ThreadQuerySet":
         return self.filter(accepted_post__isnull=False)
@@ -58,13 +58,12 @@ class PostQuerySet(AuthoredQuerySet):
 
     def for_display(self, user) -> "PostQuerySet":
         """Authors, the quoted post, and the viewer's own vote, in one query."""
-        from .models import Vote
-
+        votes = self.model._meta.get_field("votes").related_model.objects
         posts = self.select_related("author", "reply_to__author").annotate(
             revision_count=Count("revisions")
         )
         if user.is_authenticated:
-            my_vote = Vote.objects.filter(post=OuterRef("pk"), user=user).values("value")[:1]
+            my_vote = votes.filter(post=OuterRef("pk"), user=user).values("value")[:1]
             posts = posts.annotate(my_vote=models.Subquery(my_vote))
             posts = posts.annotate(
                 my_flag=Exists(user.flags.filter(post=OuterRef("pk")))

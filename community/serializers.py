@@ -4,9 +4,10 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Category, Post, Thread, User
-from .services import MAX_TAGS, MODERATION_ACTIONS
-from .social_models import Notification
+from core import search
+from core.models import MAX_TAGS, TAG_MAX_LENGTH
+
+from .models import Category, Flag, ModerationAction, Notification, Post, Thread, User, Vote
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -45,7 +46,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class ThreadSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=MAX_TAGS,
+    tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS,
                                  required=False, default=list, write_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
     url = serializers.SerializerMethodField()
@@ -70,8 +71,8 @@ class ThreadSerializer(serializers.ModelSerializer):
 
 
 class ThreadUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=MAX_TAGS,
+    title = serializers.CharField(max_length=Thread._meta.get_field("title").max_length, required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS,
                                  required=False)
     kind = serializers.ChoiceField(choices=Thread.Kind.choices, required=False)
 
@@ -109,7 +110,7 @@ class PostUpdateSerializer(serializers.Serializer):
 
 
 class VoteSerializer(serializers.Serializer):
-    value = serializers.ChoiceField(choices=[1, -1, 0])
+    value = serializers.ChoiceField(choices=[*Vote.Value.values, 0])
 
 
 class VoteResultSerializer(serializers.Serializer):
@@ -122,17 +123,17 @@ class AcceptSerializer(serializers.Serializer):
 
 
 class FlagSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=Flag._meta.get_field("reason").max_length)
 
 
 class ModerateSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=MODERATION_ACTIONS)
+    action = serializers.ChoiceField(choices=ModerationAction.choices)
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(),
                                             required=False, allow_null=True)
 
 
 class SearchHitSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["thread", "post", "resource"])
+    type = serializers.ChoiceField(choices=search.Kind.choices)
     id = serializers.IntegerField()
     title = serializers.CharField()
     snippet = serializers.CharField(help_text="HTML-escaped text with matches in <mark>.")
@@ -151,7 +152,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_url(self, obj: Notification) -> str:
-        return f"/forum/t/{obj.thread_id}/{obj.thread.slug}/?post={obj.post_id}#post-{obj.post_id}"
+        return obj.get_absolute_url()
 
 
 class MarkReadSerializer(serializers.Serializer):

@@ -8,24 +8,31 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import markdown, search
-from .exceptions import RateLimited
-from .models import Category, Flag, Post, PostRevision, Tag, Thread, User, Vote
-from .notify import notify_new_post, notify_once
-from .social_models import Bookmark, Notification, Watch
+from core import markdown, search
+from core.exceptions import RateLimited
+from core.services import clean_tags, tags_named
 
-MAX_TAGS = 5
+from .models import (
+    Bookmark,
+    Category,
+    Flag,
+    ModerationAction,
+    Notification,
+    Post,
+    PostRevision,
+    Thread,
+    User,
+    Vote,
+    Watch,
+)
+from .notify import notify_new_post, notify_once
+from .permissions import can_accept, can_edit, can_flag, can_moderate, can_reply, can_vote
+
+TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
+FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
 REPUTATION_UPVOTE = 10
 REPUTATION_DOWNVOTE = -2
 REPUTATION_ACCEPTED = 15
-
-
-def can_moderate(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
-
-
-def can_edit(user, obj: Thread | Post) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or obj.author_id == user.pk))
 
 
 def _check_body(body: str) -> markdown.Rendered:
@@ -38,13 +45,14 @@ def _check_body(body: str) -> markdown.Rendered:
     return markdown.render(body)
 
 
-def clean_tags(names: list[str]) -> list[str]:
-    cleaned = list(dict.fromkeys(n.strip().lower().replace(" ", "-") for n in names if n.strip()))
-    if len(cleaned) > MAX_TAGS:
-        raise ValidationError({"tags": [_("At most %(n)d tags.") % {"n": MAX_TAGS}]})
-    if any(len(n) > 40 for n in cleaned):
-        raise ValidationError({"tags": [_("A tag has at most 40 characters.")]})
-    return cleaned
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": [_("This field may not be blank.")]})
+    if len(title) > TITLE_MAX_LENGTH:
+        raise ValidationError({"title": [_("Ensure this field has no more than %(n)d characters.")
+                                         % {"n": TITLE_MAX_LENGTH}]})
+    return title
 
 
 def _enforce_rate_limit(user: User, *, creating_thread: bool) -> None:
@@ -72,18 +80,10 @@ def _enforce_rate_limit(user: User, *, creating_thread: bool) -> None:
             raise RateLimited(retry_after=limits["new_user_age_s"] - (now - user.date_joined).total_seconds())
 
 
-def _set_tags(thread: Thread, names: list[str]) -> None:
-    tags = []
-    for name in clean_tags(names):
-        tag, _created = Tag.objects.get_or_create(name=name)
-        tags.append(tag)
-    thread.tags.set(tags)
-
-
 def reindex_thread(thread: Thread) -> None:
     opening = thread.posts.filter(position=1).first()
     body = markdown.plain_text(opening.body) if opening else ""
-    search.index(kind="thread", object_id=thread.pk, title=thread.title,
+    search.index(kind=search.Kind.THREAD, object_id=thread.pk, title=thread.title,
                  tags=list(thread.tags.values_list("name", flat=True)), body=body,
                  url=thread.get_absolute_url(), is_public=not thread.is_hidden)
 
@@ -91,7 +91,7 @@ def reindex_thread(thread: Thread) -> None:
 def _index_post(post: Post) -> None:
     if post.position == 1:
         return  # the opening post is indexed as the thread
-    search.index(kind="post", object_id=post.pk, title=post.thread.title, tags=[],
+    search.index(kind=search.Kind.POST, object_id=post.pk, title=post.thread.title, tags=[],
                  body=markdown.plain_text(post.body), url=post.get_absolute_url(),
                  is_public=not (post.is_hidden or post.thread.is_hidden))
 
@@ -100,15 +100,13 @@ def _index_post(post: Post) -> None:
 def create_thread(*, author: User, category: Category, title: str, body: str,
                   tags: list[str] | None = None, kind: str = Thread.Kind.DISCUSSION,
                   enforce_limits: bool = True) -> Thread:
-    title = title.strip()
-    if not title:
-        raise ValidationError({"title": [_("This field may not be blank.")]})
+    title = _clean_title(title)
     rendered = _check_body(body)
     clean_tags(tags or [])
     if enforce_limits:
         _enforce_rate_limit(author, creating_thread=True)
     thread = Thread.objects.create(category=category, author=author, title=title, kind=kind)
-    _set_tags(thread, tags or [])
+    thread.tags.set(tags_named(tags or []))
     post = Post.objects.create(thread=thread, author=author, position=1, body=body.strip(),
                                body_html=rendered.html)
     Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
@@ -123,7 +121,7 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
                 enforce_limits: bool = True) -> Post:
     rendered = _check_body(body)
     thread = Thread.objects.select_for_update().get(pk=thread.pk)
-    if thread.is_locked and not author.is_staff:
+    if not can_reply(author, thread):
         raise PermissionDenied(_("This thread is locked."))
     if reply_to is not None and reply_to.thread_id != thread.pk:
         raise ValidationError({"reply_to": [_("The post replied to is not in this thread.")]})
@@ -142,11 +140,19 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
 
 
 @transaction.atomic
-def edit_post(*, editor: User, post: Post, body: str) -> Post:
+def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) -> Post:
+    """A new body for a post (the old one kept as a revision); for an opening post, optionally
+    a new thread title too. Everything is validated before anything is written."""
     if not can_edit(editor, post):
         raise PermissionDenied(_("You may not edit this post."))
     rendered = _check_body(body)
-    post = Post.objects.select_for_update().get(pk=post.pk)
+    if title is not None:
+        if post.position != 1:
+            raise ValidationError({"title": [_("Only the opening post carries the title.")]})
+        _clean_title(title)
+    post = Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
+    if title is not None:
+        update_thread(editor=editor, thread=post.thread, title=title)
     if post.body == body.strip():
         return post
     number = post.revisions.count() + 1
@@ -165,17 +171,25 @@ def edit_post(*, editor: User, post: Post, body: str) -> Post:
 @transaction.atomic
 def update_thread(*, editor: User, thread: Thread, title: str | None = None,
                   tags: list[str] | None = None, kind: str | None = None) -> Thread:
+    """Change only the fields given, on the locked row: counters that concurrent replies and
+    votes write meanwhile (reply_count, score, last_activity_at) are kept."""
     if not can_edit(editor, thread):
         raise PermissionDenied(_("You may not edit this thread."))
+    changes: dict = {}
     if title is not None:
-        if not title.strip():
-            raise ValidationError({"title": [_("This field may not be blank.")]})
-        thread.title = title.strip()
+        title = _clean_title(title)
+        changes.update(title=title, slug=Thread.slug_for(title))
     if kind is not None:
-        thread.kind = kind
-    thread.save()
-    if tags is not None:
-        _set_tags(thread, tags)
+        if kind not in Thread.Kind.values:
+            raise ValidationError({"kind": [_("Must be one of: %(kinds)s.") % {"kinds": ", ".join(Thread.Kind.values)}]})
+        changes["kind"] = kind
+    new_tags = tags_named(tags) if tags is not None else None
+    Thread.objects.select_for_update().filter(pk=thread.pk).first()
+    if changes:
+        Thread.objects.filter(pk=thread.pk).update(**changes)
+    thread = Thread.objects.get(pk=thread.pk)
+    if new_tags is not None:
+        thread.tags.set(new_tags)
     reindex_thread(thread)
     return thread
 
@@ -189,7 +203,7 @@ def delete_post(*, user: User, post: Post) -> None:
         return
     Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") - 1)
     Thread.objects.filter(pk=post.thread_id, accepted_post=post).update(accepted_post=None)
-    search.remove(kind="post", object_id=post.pk)
+    search.remove(kind=search.Kind.POST, object_id=post.pk)
     post.delete()
 
 
@@ -199,23 +213,23 @@ def delete_thread(*, user: User, thread: Thread) -> None:
         raise PermissionDenied(_("You may not delete this thread."))
     post_ids = list(thread.posts.values_list("pk", flat=True))
     Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
-    search.remove(kind="thread", object_id=thread.pk)
+    search.remove(kind=search.Kind.THREAD, object_id=thread.pk)
     for post_id in post_ids:
-        search.remove(kind="post", object_id=post_id)
+        search.remove(kind=search.Kind.POST, object_id=post_id)
     thread.delete()
 
 
 def _reputation_delta(value: int) -> int:
-    return {1: REPUTATION_UPVOTE, -1: REPUTATION_DOWNVOTE}.get(value, 0)
+    return {Vote.Value.UP: REPUTATION_UPVOTE, Vote.Value.DOWN: REPUTATION_DOWNVOTE}.get(value, 0)
 
 
 @transaction.atomic
 def vote(*, user: User, post: Post, value: int) -> Post:
     """Set the user's vote on a post to +1, -1 or 0 (none); score and reputation follow."""
-    if value not in (1, -1, 0):
+    if value not in (*Vote.Value.values, 0):
         raise ValidationError({"value": [_("Must be 1, -1 or 0.")]})
     post = Post.objects.select_for_update().get(pk=post.pk)
-    if post.author_id == user.pk:
+    if not can_vote(user, post):
         raise PermissionDenied(_("You cannot vote on your own post."))
     existing = Vote.objects.filter(user=user, post=post).first()
     old = existing.value if existing else 0
@@ -237,7 +251,7 @@ def vote(*, user: User, post: Post, value: int) -> Post:
         Thread.objects.filter(pk=post.thread_id).update(score=F("score") + (value - old))
     delta = _reputation_delta(value) - _reputation_delta(old)
     User.objects.filter(pk=post.author_id).update(reputation=F("reputation") + delta)
-    if value == 1:
+    if value == Vote.Value.UP:
         notify_once(recipient_id=post.author_id, actor=user, kind=Notification.Kind.VOTE, post=post)
     post.refresh_from_db(fields=["score"])
     post.my_vote = value or None
@@ -247,10 +261,10 @@ def vote(*, user: User, post: Post, value: int) -> Post:
 @transaction.atomic
 def accept_answer(*, user: User, thread: Thread, post: Post | None) -> Thread:
     thread = Thread.objects.select_for_update().get(pk=thread.pk)
-    if not (user.is_staff or thread.author_id == user.pk):
-        raise PermissionDenied(_("Only the question's author or a moderator may accept an answer."))
     if thread.kind != Thread.Kind.QUESTION:
         raise ValidationError({"post": [_("Only questions have accepted answers.")]})
+    if not can_accept(user, thread):
+        raise PermissionDenied(_("Only the question's author or a moderator may accept an answer."))
     if post is not None and (post.thread_id != thread.pk or post.position == 1):
         raise ValidationError({"post": [_("Choose a reply in this thread.")]})
     previous = thread.accepted_post
@@ -271,9 +285,10 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
-    if post.author_id == user.pk:
+    if not can_flag(user, post):
         raise PermissionDenied(_("You cannot flag your own post."))
-    flag, created = Flag.objects.get_or_create(user=user, post=post, defaults={"reason": reason[:500]})
+    flag, created = Flag.objects.get_or_create(user=user, post=post,
+                                               defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH]})
     if created:
         Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1)
         post.refresh_from_db(fields=["flag_count"])
@@ -286,9 +301,9 @@ def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> 
     Post.objects.filter(pk=post.pk).update(is_hidden=hidden, needs_review=needs_review)
     if post.position == 1:
         Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
-        search.set_visibility(kind="thread", object_ids=[post.thread_id], is_public=not hidden)
+        search.set_visibility(kind=search.Kind.THREAD, object_ids=[post.thread_id], is_public=not hidden)
     else:
-        search.set_visibility(kind="post", object_ids=[post.pk], is_public=not hidden)
+        search.set_visibility(kind=search.Kind.POST, object_ids=[post.pk], is_public=not hidden)
 
 
 @transaction.atomic
@@ -299,7 +314,6 @@ def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
     post.flags.update(resolved=True)
 
 
-MODERATION_ACTIONS = ("pin", "unpin", "lock", "unlock", "hide", "unhide", "move")
 
 
 @transaction.atomic
@@ -307,25 +321,25 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
                     category: Category | None = None) -> Thread:
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators may do this."))
-    if action not in MODERATION_ACTIONS:
+    if action not in ModerationAction.values:
         raise ValidationError({"action": [_("Unknown action.")]})
     thread = Thread.objects.select_for_update().get(pk=thread.pk)
-    if action == "move":
+    if action == ModerationAction.MOVE:
         if category is None:
             raise ValidationError({"category": [_("Choose the category to move to.")]})
         Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
         Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
         thread.category = category
-    elif action in ("hide", "unhide"):
-        hidden = action == "hide"
+    elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
+        hidden = action == ModerationAction.HIDE
         thread.is_hidden = hidden
-        search.set_visibility(kind="thread", object_ids=[thread.pk], is_public=not hidden)
-        search.set_visibility(kind="post", object_ids=list(thread.posts.values_list("pk", flat=True)),
+        search.set_visibility(kind=search.Kind.THREAD, object_ids=[thread.pk], is_public=not hidden)
+        search.set_visibility(kind=search.Kind.POST, object_ids=list(thread.posts.values_list("pk", flat=True)),
                               is_public=not hidden)
     else:
-        field = "is_pinned" if action in ("pin", "unpin") else "is_locked"
-        setattr(thread, field, not action.startswith("un"))
-    thread.save()
+        field = "is_pinned" if action in (ModerationAction.PIN, ModerationAction.UNPIN) else "is_locked"
+        setattr(thread, field, action in (ModerationAction.PIN, ModerationAction.LOCK))
+    thread.save(update_fields=["category", "is_hidden", "is_pinned", "is_locked"])
     return thread
 
 

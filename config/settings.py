@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "community",
     "models_hub",
     "playground",
@@ -135,6 +136,7 @@ else:
         "data_folder_out": str(_broker_dir / "queue"),
         "store_processed": False,
         "polling_interval": 0.05,  # the default 1 s would add half a second to every job's start
+        "control_folder": str(_broker_dir / "control"),  # broadcast state, not in the checkout
     }
 
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -148,9 +150,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {
-    "reap-stuck-jobs": {"task": "playground.tasks.reap_stuck_jobs", "schedule": 60.0},
-}
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -195,11 +194,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "community.authentication.ApiTokenAuthentication",
+        "core.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "community.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -209,7 +208,7 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="300/min"),
         "user": env("API_THROTTLE_USER", default="2000/min"),
     },
-    "EXCEPTION_HANDLER": "community.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -224,7 +223,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ThreadKindEnum": "community.models.Thread.Kind",
         "ResourceKindEnum": "models_hub.models.Resource.Kind",
-        "NotificationKindEnum": "community.social_models.Notification.Kind",
+        "NotificationKindEnum": "community.models.Notification.Kind",
     },
 }
 

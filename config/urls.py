@@ -4,8 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from community import views as community_views
 
+from . import views
+
 urlpatterns = [
-    path("", community_views.home, name="home"),
+    path("", views.home, name="home"),
+    path("", include("core.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("community.account_urls")),

@@ -8,24 +8,26 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from community import search
+from core import search
+from core.permissions import is_moderator
 
 from . import services
 from .models import Resource
-from .querysets import ORDERINGS
+from .querysets import SORTS
 from .serializers import (
-    LikeResultSerializer, ResourceDetailSerializer, ResourceSerializer, ResourceUpdateSerializer,
+    LikeResultSerializer,
+    ResourceDetailSerializer,
+    ResourceSerializer,
+    ResourceUpdateSerializer,
     ResourceWriteSerializer,
 )
-
-ORDERING_CHOICES = [*ORDERINGS, "trending"]
 
 
 @extend_schema(parameters=[
     OpenApiParameter("kind", str, enum=Resource.Kind.values), OpenApiParameter("task", str),
     OpenApiParameter("tag", str), OpenApiParameter("license", str),
     OpenApiParameter("library", str), OpenApiParameter("author", str), OpenApiParameter("q", str),
-    OpenApiParameter("ordering", str, enum=ORDERING_CHOICES),
+    OpenApiParameter("ordering", str, enum=SORTS),
 ])
 class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_serializer_class(self):
@@ -40,11 +42,11 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         params = self.request.query_params
         if params.get("kind") and params["kind"] not in Resource.Kind.values:
             raise ValidationError({"kind": [f"Must be one of {', '.join(Resource.Kind.values)}."]})
-        if params.get("ordering") and params["ordering"] not in ORDERING_CHOICES:
-            raise ValidationError({"ordering": [f"Must be one of {', '.join(ORDERING_CHOICES)}."]})
+        if params.get("ordering") and params["ordering"] not in SORTS:
+            raise ValidationError({"ordering": [f"Must be one of {', '.join(SORTS)}."]})
         resources = resources.filtered(params)
         if params.get("q"):
-            ids = search.matching(params["q"], kinds=["resource"]).values("object_id")
+            ids = search.matching(params["q"], kinds=[search.Kind.RESOURCE]).values("object_id")
             resources = resources.filter(Q(pk__in=ids))
         return resources.ordered(params.get("ordering"))
 
@@ -63,7 +65,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = ResourceUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = data.to_model_fields()
-        if not request.user.is_staff:
+        if not is_moderator(request.user):
             fields.pop("owner", None)
         fields.pop("kind", None)  # the kind is part of the identity
         resource = services.save_resource(user=request.user, data=fields, resource=resource)

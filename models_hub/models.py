@@ -8,16 +8,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Tag
+
 from .querysets import ResourceQuerySet
 
 
+class ResourceKind(models.TextChoices):
+    MODEL = "model", _("Model")
+    DATASET = "dataset", _("Dataset")
+    PAPER = "paper", _("Paper")
+    TOOL = "tool", _("Tool")
+    TUTORIAL = "tutorial", _("Tutorial")
+
+
 class Resource(models.Model):
-    class Kind(models.TextChoices):
-        MODEL = "model", _("Model")
-        DATASET = "dataset", _("Dataset")
-        PAPER = "paper", _("Paper")
-        TOOL = "tool", _("Tool")
-        TUTORIAL = "tutorial", _("Tutorial")
+    Kind = ResourceKind
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     owner = models.CharField(_("owner"), max_length=100)
@@ -31,7 +36,7 @@ class Resource(models.Model):
     summary = models.CharField(_("summary"), max_length=500, blank=True)
     card = models.TextField(_("card"), blank=True)
     card_html = models.TextField(editable=False, blank=True)
-    tags = models.ManyToManyField("community.Tag", blank=True, related_name="resources")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="resources")
     task = models.CharField(_("task"), max_length=60, blank=True, db_index=True)
     license = models.CharField(_("license"), max_length=60, blank=True, db_index=True)
     library = models.CharField(_("library"), max_length=60, blank=True, db_index=True)
@@ -56,7 +61,7 @@ class Resource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "repo_id"], name="resource_repo_id_unique"),
             models.CheckConstraint(
-                condition=Q(kind__in=["model", "dataset", "paper", "tool", "tutorial"]),
+                condition=Q(kind__in=ResourceKind.values),
                 name="resource_kind_valid",
             ),
             models.CheckConstraint(

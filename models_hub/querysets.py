@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from core.models import Tag
+
 FILTERS = ("kind", "task", "license", "library")
 ORDERINGS = {
     "-likes": ("-likes", "-id"),
@@ -14,20 +16,19 @@ ORDERINGS = {
     "-updated": ("-updated_at", "-id"),
     "name": ("name", "id"),
 }
+FILTER_PARAMS = (*FILTERS, "tag", "author")
+SORTS = ["-likes", "trending", "-created", "-updated", "name"]  # what the list and API accept
 
 
 class ResourceQuerySet(models.QuerySet):
     def for_list(self) -> "ResourceQuerySet":
-        from community.models import Tag
-
-        from .models import Runtime
-
+        runtimes = self.model._meta.get_field("runtime").related_model.objects
         return self.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"))).annotate(
-            is_runnable=Exists(Runtime.objects.filter(resource=OuterRef("pk"), enabled=True))
+            is_runnable=Exists(runtimes.filter(resource=OuterRef("pk"), enabled=True))
         )
 
     def runnable(self) -> "ResourceQuerySet":
-        return self.filter(kind="model", runtime__enabled=True)
+        return self.filter(kind=self.model.Kind.MODEL, runtime__enabled=True)
 
     def filtered(self, params) -> "ResourceQuerySet":
         qs = self
@@ -52,11 +53,10 @@ class ResourceQuerySet(models.QuerySet):
         return self.order_by(*ORDERINGS.get(ordering or "", ORDERINGS["-likes"]))
 
     def liked_by(self, user) -> "ResourceQuerySet":
-        from .models import Like
-
         if not user.is_authenticated:
             return self.annotate(liked=models.Value(False))
-        return self.annotate(liked=Exists(Like.objects.filter(resource=OuterRef("pk"), user=user)))
+        likes = self.model._meta.get_field("like_set").related_model.objects
+        return self.annotate(liked=Exists(likes.filter(resource=OuterRef("pk"), user=user)))
 
     def facet_counts(self) -> dict[str, list[tuple[str, int]]]:
         """Counts for each filter value, one query per facet."""
@@ -74,14 +74,12 @@ class ResourceQuerySet(models.QuerySet):
 
 def related_of(resource) -> list[tuple[object, str]]:
     """Related resources in both directions, each with the relation named from this side."""
-    from .models import Relation
-
+    kinds = resource.outgoing.model.Kind
     reverse_names = {
-        Relation.Kind.TRAINED_ON: "used to train", Relation.Kind.BASE_MODEL: "base of",
-        Relation.Kind.IMPLEMENTS: "implemented by", Relation.Kind.TEACHES: "taught by",
-        Relation.Kind.RELATED: "related to",
+        kinds.TRAINED_ON: "used to train", kinds.BASE_MODEL: "base of",
+        kinds.IMPLEMENTS: "implemented by", kinds.TEACHES: "taught by", kinds.RELATED: "related to",
     }
-    links = Relation.objects.filter(source=resource).select_related("target")
-    backlinks = Relation.objects.filter(target=resource).select_related("source")
+    links = resource.outgoing.select_related("target")
+    backlinks = resource.incoming.select_related("source")
     return ([(r.target, r.get_kind_display()) for r in links]
             + [(r.source, reverse_names[r.kind]) for r in backlinks])

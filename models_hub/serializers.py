@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Resource
+from core.models import MAX_TAGS, TAG_MAX_LENGTH
 
-NAME = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
-                      "Letters, digits, '.', '_' and '-' only, starting with a letter or digit.")
+from .models import Resource
+from .querysets import related_of
+from .validators import ARXIV_ID_PATTERN, LANGUAGE_CODE_MAX_LENGTH, MAX_LANGUAGES, MAX_PARAMETERS, NAME
+
+
+def _max(field: str) -> int:
+    return Resource._meta.get_field(field).max_length
+
 
 
 class LinksSerializer(serializers.Serializer):
@@ -62,8 +68,6 @@ class ResourceDetailSerializer(ResourceSerializer):
 
     @extend_schema_field(RelatedSerializer(many=True))
     def get_related(self, obj: Resource) -> list[dict]:
-        from .querysets import related_of
-
         return [
             {"id": r.pk, "kind": r.kind, "repo_id": r.repo_id, "title": r.title,
              "relation": relation, "url": r.get_absolute_url()}
@@ -80,23 +84,22 @@ class ResourceDetailSerializer(ResourceSerializer):
 
 class ResourceWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Resource.Kind.choices)
-    owner = serializers.CharField(max_length=100, required=False, validators=[NAME],
+    owner = serializers.CharField(max_length=_max("owner"), required=False, validators=[NAME],
                                   help_text="Staff only; members publish under their username.")
-    name = serializers.CharField(max_length=100, validators=[NAME])
-    title = serializers.CharField(max_length=200)
-    summary = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    card = serializers.CharField(max_length=64000, required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=5,
+    name = serializers.CharField(max_length=_max("name"), validators=[NAME])
+    title = serializers.CharField(max_length=_max("title"))
+    summary = serializers.CharField(max_length=_max("summary"), required=False, allow_blank=True)
+    card = serializers.CharField(max_length=settings.MARKDOWN_MAX_LENGTH, required=False, allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS,
                                  required=False)
-    task = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    license = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    library = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    parameters = serializers.IntegerField(min_value=0, max_value=10**15, required=False,
+    task = serializers.CharField(max_length=_max("task"), required=False, allow_blank=True)
+    license = serializers.CharField(max_length=_max("license"), required=False, allow_blank=True)
+    library = serializers.CharField(max_length=_max("library"), required=False, allow_blank=True)
+    parameters = serializers.IntegerField(min_value=0, max_value=MAX_PARAMETERS, required=False,
                                           allow_null=True)
-    languages = serializers.ListField(child=serializers.CharField(max_length=20), required=False,
-                                      max_length=50)
-    arxiv_id = serializers.RegexField(r"^(\d{4}\.\d{4,5}(v\d+)?)?$", required=False,
-                                      allow_blank=True)
+    languages = serializers.ListField(child=serializers.CharField(max_length=LANGUAGE_CODE_MAX_LENGTH),
+                                      required=False, max_length=MAX_LANGUAGES)
+    arxiv_id = serializers.RegexField(ARXIV_ID_PATTERN, required=False, allow_blank=True)
     links = LinksSerializer(required=False)
 
     def to_model_fields(self) -> dict:

@@ -10,11 +10,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community import markdown, search
-from community.models import Category, Tag, Thread, User
-from community.services import clean_tags, create_thread
+from community.models import Category, Thread, User
+from community.services import create_thread
+from core import markdown, search
+from core.models import MAX_TAGS
+from core.services import clean_tags, tags_named
 
 from .models import Like, Relation, Resource
+from .permissions import can_change
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 DISCUSSION_CATEGORY = "hub-discussions"
@@ -42,29 +45,30 @@ def _as_list(value) -> list[str]:
     return [str(value)]
 
 
-def can_change(user, resource: Resource) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or resource.submitter_id == user.pk))
+def _fit(field: str, value) -> str:
+    """A front-matter value as text no longer than the model field allows."""
+    return str(value or "")[: Resource._meta.get_field(field).max_length]
 
 
 def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
     meta, body = split_front_matter(card)
     resource.card = card
     resource.card_html = markdown.render(body).html if body.strip() else ""
-    resource.license = str(meta.get("license") or resource.license or "")[:60]
-    resource.task = str(meta.get("pipeline_tag") or resource.task or "")[:60]
-    resource.library = str(meta.get("library_name") or resource.library or "")[:60]
+    resource.license = _fit("license", meta.get("license") or resource.license)
+    resource.task = _fit("task", meta.get("pipeline_tag") or resource.task)
+    resource.library = _fit("library", meta.get("library_name") or resource.library)
     if meta.get("language"):
         resource.languages = _as_list(meta["language"])
     arxiv = _as_list(meta.get("arxiv"))
     if arxiv:
-        resource.arxiv_id = arxiv[0].removeprefix("arxiv:")[:20]
-    all_tags = clean_tags(list(dict.fromkeys(tags + _as_list(meta.get("tags"))))[:5])
+        resource.arxiv_id = _fit("arxiv_id", arxiv[0].removeprefix("arxiv:"))
+    all_tags = clean_tags(list(dict.fromkeys(tags + _as_list(meta.get("tags"))))[:MAX_TAGS])
     return all_tags, meta
 
 
 def _link_from_meta(resource: Resource, meta: dict) -> None:
-    links = [(name, "dataset", Relation.Kind.TRAINED_ON) for name in _as_list(meta.get("datasets"))]
-    links += [(name, "model", Relation.Kind.BASE_MODEL) for name in _as_list(meta.get("base_model"))]
+    links = [(name, Resource.Kind.DATASET, Relation.Kind.TRAINED_ON) for name in _as_list(meta.get("datasets"))]
+    links += [(name, Resource.Kind.MODEL, Relation.Kind.BASE_MODEL) for name in _as_list(meta.get("base_model"))]
     for repo_id, kind, relation in links:
         target = Resource.objects.filter(kind=kind, repo_id=repo_id).first()
         if target is not None and target.pk != resource.pk:
@@ -72,7 +76,7 @@ def _link_from_meta(resource: Resource, meta: dict) -> None:
 
 
 def reindex(resource: Resource) -> None:
-    search.index(kind="resource", object_id=resource.pk, title=f"{resource.repo_id} {resource.title}",
+    search.index(kind=search.Kind.RESOURCE, object_id=resource.pk, title=f"{resource.repo_id} {resource.title}",
                  tags=list(resource.tags.values_list("name", flat=True)),
                  body=f"{resource.summary}\n{markdown.plain_text(split_front_matter(resource.card)[1])}",
                  url=resource.get_absolute_url())
@@ -103,7 +107,7 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
         raise ValidationError({"name": [_("A %(kind)s named %(repo)s already exists.")
                                         % {"kind": resource.kind, "repo": resource.repo_id}]})
     if tags is not None:
-        resource.tags.set([Tag.objects.get_or_create(name=t)[0] for t in clean_tags(tags)])
+        resource.tags.set(tags_named(tags))
     _link_from_meta(resource, meta)
     reindex(resource)
     return resource
@@ -113,7 +117,7 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
 def delete_resource(*, user: User, resource: Resource) -> None:
     if not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may delete this resource."))
-    search.remove(kind="resource", object_id=resource.pk)
+    search.remove(kind=search.Kind.RESOURCE, object_id=resource.pk)
     resource.delete()
 
 
@@ -134,10 +138,6 @@ def set_like(*, user: User, resource: Resource, liked: bool) -> Resource:
     resource.refresh_from_db(fields=["likes"])
     resource.liked = liked
     return resource
-
-
-def link(*, source: Resource, target: Resource, kind: str = Relation.Kind.RELATED) -> None:
-    Relation.objects.get_or_create(source=source, target=target, kind=kind)
 
 
 @transaction.atomic

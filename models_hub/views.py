@@ -11,20 +11,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from community import search
-from community.charts import daily_counts, sparkline
+from core import search
+from core.charts import daily_counts, sparkline
 
 from . import services
 from .forms import ResourceForm
 from .models import Resource
-from .querysets import related_of
+from .permissions import can_change
+from .querysets import FILTER_PARAMS, SORTS, related_of
 
-SORTS = ["-likes", "trending", "-created", "-updated", "name"]
 FACETS_TTL_S = 60  # facet counts may lag a minute, as on the Hugging Face Hub; the list never does
 
 
 def _facets_key(params, query: str) -> str:
-    chosen = sorted((k, params[k]) for k in ("kind", "task", "tag", "license", "library", "author") if params.get(k))
+    chosen = sorted((k, params[k]) for k in FILTER_PARAMS if params.get(k))
     digest = hashlib.sha256(repr((chosen, query)).encode()).hexdigest()[:32]
     return f"hub:facets:{digest}"
 
@@ -34,11 +34,11 @@ def hub_index(request):
     resources = Resource.objects.filtered(params)
     query = params.get("q", "").strip()
     if query:
-        resources = resources.filter(pk__in=search.matching(query, kinds=["resource"]).values("object_id"))
+        resources = resources.filter(pk__in=search.matching(query, kinds=[search.Kind.RESOURCE]).values("object_id"))
     facets = cache.get_or_set(_facets_key(params, query), resources.facet_counts, FACETS_TTL_S)
     sort = params.get("sort") if params.get("sort") in SORTS else "-likes"
     page = Paginator(resources.for_list().ordered(sort), 24).get_page(params.get("page"))
-    active = {k: params[k] for k in ("kind", "task", "tag", "license", "library", "author") if params.get(k)}
+    active = {k: params[k] for k in FILTER_PARAMS if params.get(k)}
     return render(request, "models_hub/index.html", {
         "page": page, "facets": facets, "query": query, "sort": sort, "sorts": SORTS,
         "active": active, "kinds": Resource.Kind.choices,
@@ -56,7 +56,7 @@ def detail(request, kind: str, owner: str, name: str):
     return render(request, "models_hub/detail.html", {
         "resource": resource, "related": related_of(resource),
         "likes_chart": sparkline(likes, label=_("%(n)d likes in the last 30 days") % {"n": sum(likes)}),
-        "can_change": services.can_change(request.user, resource),
+        "can_change": can_change(request.user, resource),
         "api_base": request.build_absolute_uri("/")[:-1],
     })
 
@@ -106,7 +106,7 @@ def submit(request):
 @require_http_methods(["GET", "POST"])
 def edit(request, kind: str, owner: str, name: str):
     resource = _get(request, kind, owner, name)
-    if not services.can_change(request.user, resource):
+    if not can_change(request.user, resource):
         raise PermissionDenied
     form = ResourceForm(request.POST or None, initial=ResourceForm.initial_for(resource))
     if request.method == "POST":

@@ -7,19 +7,14 @@ from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from core.authentication import BadKey, request_user
+
 from . import services
-from .auth import BadKey, request_user
 from .events import job_events
 from .models import GenerationJob
-from .serializers import JobCreateSerializer, JobSerializer
-
-
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The inference queue is unavailable right now. Please try again shortly."
+from .serializers import JobCreateSerializer, JobSerializer, ShareSerializer
 
 
 @extend_schema(parameters=[OpenApiParameter("mine", str, description="1: only my jobs")])
@@ -38,13 +33,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         data = JobCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        try:
-            job = services.submit_job(user=request.user, resource=v["model"], mode=v["mode"],
-                                      messages=v.get("messages"), prompt=v.get("prompt", ""),
-                                      params=v["params"],
-                                      source="web" if request.data.get("source") == "web" else "api")
-        except services.QueueUnavailable:
-            raise ServiceUnavailable
+        source = GenerationJob.Source.WEB if request.data.get("source") == "web" else GenerationJob.Source.API
+        job = services.submit_job(user=request.user, resource=v["model"], mode=v["mode"],
+                                  messages=v.get("messages"), prompt=v.get("prompt", ""),
+                                  params=v["params"], source=source)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=JobSerializer)
@@ -53,11 +45,12 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         job = services.cancel_job(user=request.user, job=self.get_object())
         return Response(JobSerializer(job).data)
 
-    @extend_schema(request=None, responses=JobSerializer)
+    @extend_schema(request=ShareSerializer, responses=JobSerializer)
     @action(detail=True, methods=["post"])
     def share(self, request, pk=None):
-        public = bool(request.data.get("public", True))
-        job = services.set_public(user=request.user, job=self.get_object(), public=public)
+        data = ShareSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.set_public(user=request.user, job=self.get_object(), public=data.validated_data["public"])
         return Response(JobSerializer(job).data)
 
 

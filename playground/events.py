@@ -5,9 +5,9 @@ Connecting late replays everything from the start, in both modes.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import AsyncIterator
 
+import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
@@ -49,7 +49,7 @@ async def _from_redis(job_id: int):
             sent += data
             yield "token", data
         else:
-            yield event, json.loads(data)
+            yield event, await _payload(job_id)
             return
     # The stream expired (or never existed, e.g. cancelled while queued): the row has the rest.
     payload = await _payload(job_id)
@@ -60,8 +60,6 @@ async def _from_redis(job_id: int):
 
 
 async def _stream_exists(key: str) -> bool:
-    import redis.asyncio as aioredis
-
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     try:
         return bool(await client.exists(key))

@@ -8,28 +8,48 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .querysets import JobQuerySet
 
-class JobQuerySet(models.QuerySet):
-    def active(self) -> "JobQuerySet":
-        return self.filter(status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING])
 
-    def visible_to(self, user) -> "JobQuerySet":
-        if user.is_authenticated:
-            return self.filter(Q(user=user) | Q(is_public=True))
-        return self.filter(is_public=True)
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class JobMode(models.TextChoices):
+    CHAT = "chat", _("Chat")
+    COMPLETION = "completion", _("Completion")
+
+
+class MessageRole(models.TextChoices):
+    SYSTEM = "system", _("system")
+    USER = "user", _("user")
+    ASSISTANT = "assistant", _("assistant")
+
+
+class JobSource(models.TextChoices):
+    """Which door a job came through."""
+
+    WEB = "web", _("playground page")
+    API = "api", _("REST API")
+    OPENAI = "openai", _("OpenAI-compatible API")
+
+
+class FinishReason(models.TextChoices):
+    STOP = "stop", _("stop")
+    LENGTH = "length", _("length")
+    CANCELLED = "cancelled", _("cancelled")
+    TIMEOUT = "timeout", _("timed out")
 
 
 class GenerationJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        SUCCEEDED = "succeeded", _("succeeded")
-        FAILED = "failed", _("failed")
-        CANCELLED = "cancelled", _("cancelled")
-
-    class Mode(models.TextChoices):
-        CHAT = "chat", _("Chat")
-        COMPLETION = "completion", _("Completion")
+    Status = JobStatus
+    Mode = JobMode
+    Source = JobSource
+    FinishReason = FinishReason
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
@@ -43,7 +63,7 @@ class GenerationJob(models.Model):
                               db_index=True)
     output = models.TextField(blank=True)
     error = models.TextField(blank=True)
-    finish_reason = models.CharField(max_length=10, blank=True)
+    finish_reason = models.CharField(max_length=10, choices=FinishReason.choices, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     ttft_ms = models.FloatField(null=True, blank=True)
@@ -56,7 +76,7 @@ class GenerationJob(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     cancel_requested = models.BooleanField(default=False)
     is_public = models.BooleanField(default=False)
-    source = models.CharField(max_length=10, default="api")  # web | api | openai
+    source = models.CharField(max_length=10, choices=JobSource.choices, default=JobSource.API)
     thread = models.ForeignKey("community.Thread", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
 
@@ -67,10 +87,10 @@ class GenerationJob(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "running", "succeeded", "failed", "cancelled"]),
+                condition=Q(status__in=JobStatus.values),
                 name="job_status_valid",
             ),
-            models.CheckConstraint(condition=Q(mode__in=["chat", "completion"]),
+            models.CheckConstraint(condition=Q(mode__in=JobMode.values),
                                    name="job_mode_valid"),
         ]
 

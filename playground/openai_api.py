@@ -13,11 +13,11 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ErrorDetail
 
-from community.exceptions import RateLimited
+from core.authentication import BadKey, request_user
+from core.exceptions import RateLimited
 from models_hub.models import Resource
 
 from . import services
-from .auth import BadKey, request_user
 from .events import job_events
 from .models import GenerationJob
 from .serializers import JobCreateSerializer
@@ -100,7 +100,8 @@ def _submit(user, body: dict, mode: str) -> GenerationJob | JsonResponse:
     v = data.validated_data
     try:
         return services.submit_job(user=user, resource=v["model"], mode=mode, messages=v.get("messages"),
-                                   prompt=v.get("prompt", ""), params=v["params"], source="openai")
+                                   prompt=v.get("prompt", ""), params=v["params"],
+                                   source=GenerationJob.Source.OPENAI)
     except RateLimited as exc:
         return error(f"Rate limit reached; retry in {exc.retry_after}s.", status=429, type_="rate_limit_exceeded",
                      code="rate_limit_exceeded", headers={"Retry-After": str(exc.retry_after)})
@@ -115,7 +116,7 @@ def _usage(job: dict) -> dict:
 
 
 def _finish_reason(job: dict) -> str:
-    return "length" if job["finish_reason"] == "length" else "stop"
+    return "length" if job["finish_reason"] == GenerationJob.FinishReason.LENGTH else "stop"
 
 
 async def _handle(request, mode: str):

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.encoders import JSONEncoder
 
 from models_hub.models import Resource
 
-from .models import GenerationJob
+from .models import GenerationJob, MessageRole
 
 
 class MessageSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["system", "user", "assistant"])
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=32000)
+    role = serializers.ChoiceField(choices=MessageRole.choices)
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False,
+                                    max_length=settings.PLAYGROUND_MAX_PROMPT_CHARS)
 
 
 class ParamsSerializer(serializers.Serializer):
@@ -31,6 +35,10 @@ class ParamsSerializer(serializers.Serializer):
         return value
 
 
+class ShareSerializer(serializers.Serializer):
+    public = serializers.BooleanField(default=True)
+
+
 class JobCreateSerializer(serializers.Serializer):
     model = serializers.CharField(help_text="repo_id of a runnable catalogue model")
     mode = serializers.ChoiceField(choices=GenerationJob.Mode.choices)
@@ -39,7 +47,7 @@ class JobCreateSerializer(serializers.Serializer):
     params = ParamsSerializer(required=False)
 
     def validate_model(self, value: str) -> Resource:
-        resource = Resource.objects.filter(kind="model", repo_id=value).select_related("runtime").first()
+        resource = Resource.objects.filter(kind=Resource.Kind.MODEL, repo_id=value).select_related("runtime").first()
         if resource is None:
             raise serializers.ValidationError(f"Unknown model {value!r}.")
         runtime = getattr(resource, "runtime", None)
@@ -49,7 +57,7 @@ class JobCreateSerializer(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         limit = settings.PLAYGROUND_MAX_PROMPT_CHARS
-        if data["mode"] == "chat":
+        if data["mode"] == GenerationJob.Mode.CHAT:
             messages = data.get("messages") or []
             if not messages:
                 raise serializers.ValidationError({"messages": ["Send at least one message."]})
@@ -69,7 +77,7 @@ class JobCreateSerializer(serializers.Serializer):
                 {"params": {"max_new_tokens": [f"This model allows at most {runtime.max_new_tokens}."]}})
         prompt_chars = len(data.get("prompt", "")) + sum(len(m["content"]) for m in data.get("messages", []))
         if prompt_chars > runtime.context_length * 4:  # ~4 characters a token; the worker checks tokens
-            field = "prompt" if data["mode"] == "completion" else "messages"
+            field = "prompt" if data["mode"] == GenerationJob.Mode.COMPLETION else "messages"
             raise serializers.ValidationError({field: ["Longer than this model's context."]})
         data["params"] = params
         return data
@@ -101,8 +109,4 @@ class JobSerializer(serializers.ModelSerializer):
 
 def job_payload(job: GenerationJob) -> dict:
     """The job as the API shows it, JSON-ready (used for the stream's final event too)."""
-    import json
-
-    from rest_framework.utils.encoders import JSONEncoder
-
     return json.loads(json.dumps(JobSerializer(job).data, cls=JSONEncoder))

@@ -4,10 +4,11 @@ Writers (the worker) publish deltas; readers (the SSE view) replay from the star
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import AsyncIterator
 
+import redis
+import redis.asyncio as aioredis
 from django.conf import settings
 
 STREAM_TTL_S = 3600
@@ -19,8 +20,6 @@ def stream_key(job_id: int, created_at) -> str:
 
 
 def _redis():
-    import redis
-
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
 
 
@@ -45,16 +44,16 @@ class TokenPublisher:
             self._flush_row(self.text)
             self._last_flush = now
 
-    def close(self, event: str, payload: dict) -> None:
+    def close(self, event: str) -> None:
+        """The final event ("done" or "error"); readers take the job itself from its row."""
         if self._redis is not None:
-            self._redis.xadd(self.key, {"event": event, "data": json.dumps(payload)})
+            self._redis.xadd(self.key, {"event": event})
             self._redis.expire(self.key, STREAM_TTL_S)
 
 
 async def redis_events(key: str, *, is_finished) -> AsyncIterator[tuple[str, str]]:
-    """(event, text-or-json) pairs from the job's Redis stream, from its first entry on."""
-    import redis.asyncio as aioredis
-
+    """(event, text) pairs from the job's Redis stream, from its first entry on; the final
+    event ("done" or "error") comes with no text."""
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     last_id = "0"
     try:
@@ -70,7 +69,7 @@ async def redis_events(key: str, *, is_finished) -> AsyncIterator[tuple[str, str
                 if event == "token":
                     yield "token", fields[b"text"].decode()
                 else:
-                    yield event, fields[b"data"].decode()
+                    yield event, ""
                     return
     finally:
         await client.aclose()

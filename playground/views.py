@@ -5,16 +5,18 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community.models import Category
+from community.services import TITLE_MAX_LENGTH
+from core.exceptions import RateLimited
 from models_hub.models import Resource
 
-from . import services
+from . import permissions, services
 from .models import GenerationJob
 from .presets import presets
 from .serializers import ParamsSerializer
@@ -50,7 +52,9 @@ def run_detail(request, pk: int):
     job = get_object_or_404(GenerationJob.objects.visible_to(request.user).select_related("resource", "user", "thread"),
                             pk=pk)
     return render(request, "playground/run.html", {
-        "job": job, "is_owner": request.user.is_authenticated and job.user_id == request.user.pk,
+        "job": job, "can_share": permissions.can_share(request.user, job),
+        "can_post_to_forum": permissions.can_post_to_forum(request.user, job),
+        "title_max_length": TITLE_MAX_LENGTH,
         "categories": Category.objects.all(),
         "share_url": request.build_absolute_uri(job.get_absolute_url()),
     })
@@ -74,10 +78,12 @@ def post_to_forum(request, pk: int):
     category = get_object_or_404(Category, pk=request.POST.get("category"))
     title = request.POST.get("title", "").strip() or _("Playground run with %(model)s") % {"model": job.resource.repo_id}
     try:
-        thread = services.post_to_forum(user=request.user, job=job, category=category, title=title[:200])
-    except PermissionDenied:
-        raise
-    except Exception as exc:  # rate limits and validation end up as a message on the run page
-        messages.error(request, str(getattr(exc, "messages", [exc])[0]))
+        thread = services.post_to_forum(user=request.user, job=job, category=category, title=title)
+    except RateLimited as exc:
+        messages.error(request, _("You are posting too fast. Please wait %(s)d seconds and try again.")
+                       % {"s": exc.retry_after})
+        return redirect(job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
         return redirect(job)
     return redirect(thread)

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from community.authentication import create_token
+from core.services import create_token
 
 from .factories import CategoryFactory, StaffFactory, UserFactory
 
@@ -75,15 +75,15 @@ def as_staff(staff):
 @pytest.fixture(scope="session")
 def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     """uvicorn + a Celery worker on the test database, for the whole session."""
-    from .live import LiveStack
-    from .playground.conftest import SMOLLM_SPEC
-
     # Convert the demo model once up front, so the worker's first load is quick.
     from pathlib import Path
 
     from django.conf import settings
 
     from playground.engine.loading import load_model
+
+    from .live import LiveStack
+    from .playground.conftest import SMOLLM_SPEC
 
     if not any(Path(settings.MODEL_CACHE_DIR).glob(f"{SMOLLM_SPEC.cache_key()}/config.json")):
         load_model(SMOLLM_SPEC, cache_dir=Path(settings.MODEL_CACHE_DIR))

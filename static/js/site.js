@@ -29,7 +29,7 @@
     write.addEventListener("click", () => { preview.hidden = true; textarea.hidden = false; write.setAttribute("aria-selected", "true"); show.setAttribute("aria-selected", "false"); textarea.focus(); });
     show.addEventListener("click", async () => {
       const body = new URLSearchParams({ body: textarea.value });
-      const response = await fetch("/forum/preview/", { method: "POST", body, headers: { "X-CSRFToken": csrf() } });
+      const response = await fetch(document.body.dataset.previewUrl, { method: "POST", body, headers: { "X-CSRFToken": csrf() } });
       preview.innerHTML = await response.text();  // sanitised by the server's allow-list
       preview.hidden = false; textarea.hidden = true;
       show.setAttribute("aria-selected", "true"); write.setAttribute("aria-selected", "false");

@@ -1,9 +1,10 @@
 import pytest
 from django.urls import reverse
 
-from community.models import ApiToken, User
-from tests.factories import PASSWORD
+from community.models import User
+from core.models import ApiToken
 from tests.conftest import client_for
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -57,13 +58,13 @@ def test_api_token_with_wrong_password_is_400(api, user):
 
 @pytest.mark.parametrize("scheme", ["Token", "Bearer"])
 def test_both_authorization_schemes_work(api, user, scheme):
-    _token, key = __import__("community.authentication", fromlist=["x"]).create_token(user=user, name="t")
+    _token, key = __import__("core.services", fromlist=["x"]).create_token(user=user, name="t")
     api.credentials(HTTP_AUTHORIZATION=f"{scheme} {key}")
     assert api.get("/api/v1/me/").status_code == 200
 
 
 def test_only_the_token_hash_is_stored(user):
-    from community.authentication import create_token
+    from core.services import create_token
 
     token, key = create_token(user=user, name="laptop")
     assert key not in {token.key_hash, token.prefix}

@@ -1,8 +1,8 @@
 """Search finds Chinese compounds and English stems; hidden content never shows up."""
 import pytest
 
-from community import search, services
-from tests.conftest import client_for
+from community import services
+from core import search
 from tests.factories import make_post, make_thread
 
 pytestmark = pytest.mark.django_db

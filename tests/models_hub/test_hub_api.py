@@ -127,7 +127,7 @@ def catalogue():
     b = ResourceFactory(owner="org", name="beta", task="translation", license="apache-2.0", likes=9)
     c = ResourceFactory(kind="dataset", owner="other", name="gamma", likes=1)
     services.reindex(a), services.reindex(b), services.reindex(c)
-    from community.models import Tag
+    from core.models import Tag
 
     a.tags.add(Tag.objects.create(name="small"))
     return a, b, c
@@ -185,7 +185,7 @@ def test_cards_are_sanitised(as_user):
 
 @pytest.mark.parametrize("n", [5, 40])
 def test_list_endpoint_and_page_query_counts(client, api, n, django_assert_max_num_queries):
-    from community.models import Tag
+    from core.models import Tag
 
     tag = Tag.objects.create(name="t")
     for i in range(n):

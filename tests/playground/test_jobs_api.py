@@ -2,7 +2,7 @@
 import pytest
 from django.utils import timezone
 
-from playground import services
+from playground import reaper, runner
 from playground.models import GenerationJob
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, StaffFactory, UserFactory, runnable_model
@@ -118,7 +118,7 @@ def test_execute_job_runs_and_records_metrics(user, model, engine):
     job = GenerationJob.objects.create(user=user, resource=model, mode="chat",
                                        messages=[{"role": "user", "content": "Say hi"}],
                                        params={"max_new_tokens": 6, "temperature": 0, "min_new_tokens": 6})
-    services.execute_job(job_id=job.pk, worker="test")
+    runner.execute_job(job_id=job.pk, worker="test")
     job.refresh_from_db()
     assert job.status == "succeeded" and job.output and job.attempts == 1
     assert job.completion_tokens == 6 and job.prompt_tokens > 0 and job.ttft_ms > 0 and job.tokens_per_s > 0
@@ -128,7 +128,7 @@ def test_execute_job_runs_and_records_metrics(user, model, engine):
 def test_re_delivered_finished_job_is_a_no_op(user, model):
     job = GenerationJob.objects.create(user=user, resource=model, mode="chat", params={}, status="succeeded",
                                        output="done")
-    services.execute_job(job_id=job.pk)
+    runner.execute_job(job_id=job.pk)
     job.refresh_from_db()
     assert job.output == "done" and job.attempts == 0
 
@@ -139,7 +139,7 @@ def test_a_model_that_fails_to_load_fails_its_job(user):
 
     Runtime.objects.create(resource=broken, source="package", location="no_such_package_anywhere")
     job = GenerationJob.objects.create(user=user, resource=broken, mode="completion", prompt="x", params={})
-    services.execute_job(job_id=job.pk)
+    runner.execute_job(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and "not installed" in job.error
 
@@ -151,7 +151,7 @@ def test_prompt_beyond_the_context_fails_in_words(user, model, engine):
     Runtime.objects.filter(resource=model).update(context_length=16)
     job = GenerationJob.objects.create(user=user, resource=model, mode="completion", prompt="word " * 20,
                                        params={"max_new_tokens": 8})
-    services.execute_job(job_id=job.pk)
+    runner.execute_job(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == "failed" and "context" in job.error
 
@@ -164,7 +164,7 @@ def test_reaper_requeues_once_then_fails(user, model, settings):
                                           attempts=2, started_at=timezone.now(), heartbeat_at=stale)
     fresh = GenerationJob.objects.create(user=user, resource=model, mode="chat", params={}, status="running",
                                          attempts=1, started_at=timezone.now(), heartbeat_at=timezone.now())
-    assert services.reap_stuck_jobs() == 2
+    assert reaper.reap_stuck_jobs() == 2
     first.refresh_from_db(), second.refresh_from_db(), fresh.refresh_from_db()
     assert first.status == "queued"
     assert second.status == "failed" and "worker died" in second.error
@@ -202,6 +202,6 @@ def test_an_early_re_delivery_of_a_running_job_is_a_no_op(user, model):
     job = GenerationJob.objects.create(user=user, resource=model, mode="chat", params={}, status="running",
                                        attempts=1, started_at=timezone.now(), heartbeat_at=timezone.now(),
                                        output="partial")
-    services.execute_job(job_id=job.pk)
+    runner.execute_job(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.attempts, job.output) == ("running", 1, "partial")

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from community.authentication import create_token
+from core.services import create_token
 from playground.models import GenerationJob
 from tests.factories import UserFactory, runnable_model
 from tests.live import sse_events

@@ -3,7 +3,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from community.authentication import create_token
+from core.services import create_token
 from playground.models import GenerationJob
 from tests.factories import UserFactory, runnable_model
 

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import F, Q, QuerySet, Value
 
-from .search_models import SearchDocument
+from .models import SearchDocument
+
+Kind = SearchDocument.Kind
 
 CONFIG = "english"
 CANDIDATES = 1000
@@ -61,7 +63,7 @@ class Hit:
     rank: float
 
 
-def index(*, kind: str, object_id: int, title: str, tags: list[str], body: str, url: str,
+def index(*, kind: Kind, object_id: int, title: str, tags: list[str], body: str, url: str,
           is_public: bool = True) -> None:
     """Create or refresh the search document of one object."""
     tags_text = " ".join(tags)
@@ -86,15 +88,15 @@ def index(*, kind: str, object_id: int, title: str, tags: list[str], body: str, 
         )
 
 
-def set_visibility(*, kind: str, object_ids: list[int], is_public: bool) -> None:
+def set_visibility(*, kind: Kind, object_ids: list[int], is_public: bool) -> None:
     SearchDocument.objects.filter(kind=kind, object_id__in=object_ids).update(is_public=is_public)
 
 
-def remove(*, kind: str, object_id: int) -> None:
+def remove(*, kind: Kind, object_id: int) -> None:
     SearchDocument.objects.filter(kind=kind, object_id=object_id).delete()
 
 
-def matching(query: str, *, kinds: list[str] | None = None) -> QuerySet[SearchDocument]:
+def matching(query: str, *, kinds: list[Kind] | None = None) -> QuerySet[SearchDocument]:
     """Public documents matching every term of the query, best first."""
     terms = query_terms(query)
     docs = SearchDocument.objects.filter(is_public=True)
@@ -140,7 +142,7 @@ def to_hit(doc: SearchDocument, query: str) -> Hit:
                url=doc.url, rank=float(doc.rank))
 
 
-def search(query: str, *, kinds: list[str] | None = None, limit: int = 20,
+def search(query: str, *, kinds: list[Kind] | None = None, limit: int = 20,
            offset: int = 0) -> tuple[int, list[Hit]]:
     docs = matching(query, kinds=kinds)
     total = docs.count()

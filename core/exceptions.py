@@ -1,3 +1,4 @@
+"""Exceptions that services raise and every door (pages, API, /v1/) turns into a response."""
 import math
 
 
@@ -7,3 +8,7 @@ class RateLimited(Exception):
     def __init__(self, retry_after: float):
         self.retry_after = max(1, math.ceil(retry_after))
         super().__init__(f"Rate limited; retry after {self.retry_after}s")
+
+
+class ServiceUnavailable(Exception):
+    """A service the request needs (the job queue, say) cannot be reached; nothing was written."""

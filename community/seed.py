@@ -1,11 +1,8 @@
-"""Idempotent demo data in English and Chinese: users, categories, threads, the hub catalogue."""
+"""Idempotent demo data in English and Chinese: users, categories and threads."""
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-from django.db import transaction
-
-from community import services
-from community.models import Category, Thread, User
+from . import services
+from .models import Category, Thread, User
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -68,39 +65,31 @@ THREADS = [
 ]
 
 
-class Command(BaseCommand):
-    help = "Load demo users, categories, threads and the hub catalogue (safe to run again)."
+def seed() -> str:
+    users = {spec["username"]: _user(spec) for spec in USERS}
+    for spec in CATEGORIES:
+        Category.objects.update_or_create(slug=spec["slug"], defaults=spec)
+    created = sum(_thread(users, *spec) for spec in THREADS)
+    return (f"{len(users)} users (password {DEMO_PASSWORD!r}), {len(CATEGORIES)} categories, "
+            f"{created} new threads")
 
-    @transaction.atomic
-    def handle(self, *args, **options) -> None:
-        users = {spec["username"]: self._user(spec) for spec in USERS}
-        for spec in CATEGORIES:
-            Category.objects.update_or_create(slug=spec["slug"], defaults=spec)
-        created = sum(self._thread(users, *spec) for spec in THREADS)
-        from models_hub.seed import seed_catalogue
 
-        resources = seed_catalogue(submitter=users["admin"])
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {len(users)} users (password {DEMO_PASSWORD!r}), {len(CATEGORIES)} categories, "
-            f"{created} new threads, {resources} catalogue entries."))
+def _user(spec: dict) -> User:
+    user, created = User.objects.get_or_create(username=spec["username"], defaults={
+        **spec, "email": f"{spec['username']}@example.com"})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
 
-    def _user(self, spec: dict) -> User:
-        user, created = User.objects.get_or_create(username=spec["username"], defaults={
-            **spec, "email": f"{spec['username']}@example.com"})
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        return user
 
-    def _thread(self, users, category, author, kind, title, tags, body, replies, accepted) -> bool:
-        if Thread.objects.filter(title=title).exists():
-            return False
-        thread = services.create_thread(author=users[author], category=Category.objects.get(slug=category),
-                                        title=title, body=body, tags=tags, kind=kind, enforce_limits=False)
-        posts = []
-        for reply_author, text in replies:
-            posts.append(services.create_post(author=users[reply_author], thread=thread, body=text,
-                                              enforce_limits=False))
-        if accepted is not None:
-            services.accept_answer(user=users[author], thread=thread, post=posts[accepted])
-        return True
+def _thread(users, category, author, kind, title, tags, body, replies, accepted) -> bool:
+    if Thread.objects.filter(title=title).exists():
+        return False
+    thread = services.create_thread(author=users[author], category=Category.objects.get(slug=category),
+                                    title=title, body=body, tags=tags, kind=kind, enforce_limits=False)
+    posts = [services.create_post(author=users[reply_author], thread=thread, body=text, enforce_limits=False)
+             for reply_author, text in replies]
+    if accepted is not None:
+        services.accept_answer(user=users[author], thread=thread, post=posts[accepted])
+    return True

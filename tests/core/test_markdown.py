@@ -3,8 +3,9 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.urls import reverse
 
-from community.markdown import render
+from core.markdown import render
 
 # Vectors from OWASP's XSS filter evasion cheat sheet, as a member could type them.
 XSS_VECTORS = [
@@ -98,3 +99,8 @@ def test_mentions_link_to_profiles_once_and_not_in_code():
 
 def test_raw_html_is_shown_as_text():
     assert "&lt;b&gt;" in render("<b>bold?</b>").html
+
+
+def test_markdown_preview_is_sanitised(client):
+    response = client.post(reverse("core:markdown-preview"), {"body": "**hi** <script>x</script>"})
+    assert "<strong>hi</strong>" in response.content.decode() and "<script>" not in response.content.decode()

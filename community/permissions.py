@@ -1,0 +1,33 @@
+"""One rule per forum action, used by services (which enforce it), views, the API and templates."""
+from __future__ import annotations
+
+from core.permissions import is_moderator
+
+from .models import Post, Thread
+
+can_moderate = is_moderator
+
+
+def can_edit(user, obj: Thread | Post) -> bool:
+    """Edit or delete a thread or post: its author or a moderator."""
+    return bool(user.is_authenticated and (user.is_staff or obj.author_id == user.pk))
+
+
+def can_reply(user, thread: Thread) -> bool:
+    return bool(user.is_authenticated and (not thread.is_locked or user.is_staff))
+
+
+def can_accept(user, thread: Thread) -> bool:
+    """Mark an answer accepted: the question's author or a moderator."""
+    return bool(thread.kind == Thread.Kind.QUESTION and user.is_authenticated
+                and (user.is_staff or thread.author_id == user.pk))
+
+
+def can_vote(user, post: Post) -> bool:
+    """Vote on a post: any member but its author."""
+    return bool(user.is_authenticated and post.author_id != user.pk)
+
+
+def can_flag(user, post: Post) -> bool:
+    """Flag a post for review: any member but its author."""
+    return bool(user.is_authenticated and post.author_id != user.pk)

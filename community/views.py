@@ -1,0 +1,358 @@
+"""Forum pages and buttons, sign-up, profiles and the settings page.
+
+Buttons (vote, watch, bookmark) swap a fragment under HTMX and redirect back without it.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core import search
+from core import services as core_services
+from core.charts import daily_counts, sparkline
+from core.exceptions import RateLimited
+from core.models import Tag
+
+from . import permissions, services
+from .forms import EditPostForm, FlagForm, ProfileForm, ReplyForm, SignupForm, ThreadForm, TokenForm
+from .models import Bookmark, Category, Post, Thread, User, Watch
+
+TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
+POSTS_PER_PAGE = 20
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: per field where the form has it."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+
+def _thread_list(request, threads, template: str, context: dict):
+    tab = request.GET.get("tab", "latest")
+    threads = getattr(threads.for_list(), TABS.get(tab, "latest"))()
+    if tab == "solved":
+        threads = threads.latest()
+    page = Paginator(threads, 30).get_page(request.GET.get("page"))
+    return render(request, template, {**context, "page": page, "tab": tab,
+                                      "tabs": list(TABS)})
+
+
+def forum_index(request):
+    threads = Thread.objects.visible_to(request.user)
+    return _thread_list(request, threads, "community/forum_index.html",
+                        {"categories": Category.objects.all()})
+
+
+def category(request, slug: str):
+    cat = get_object_or_404(Category, slug=slug)
+    threads = Thread.objects.visible_to(request.user).filter(category=cat)
+    return _thread_list(request, threads, "community/category.html", {"category": cat})
+
+
+def tag(request, name: str):
+    the_tag = get_object_or_404(Tag, name=name)
+    threads = Thread.objects.visible_to(request.user).filter(tags=the_tag)
+    return _thread_list(request, threads, "community/tag.html", {"tag": the_tag})
+
+
+def _reply_context(request, thread: Thread, form: ReplyForm | None = None) -> dict:
+    return {"reply_form": form or ReplyForm(), "can_reply": permissions.can_reply(request.user, thread)}
+
+
+@require_http_methods(["GET", "HEAD"])
+def thread_detail(request, pk: int, slug: str = ""):
+    thread = get_object_or_404(Thread.objects.visible_to(request.user).for_list(), pk=pk)
+    posts = thread.posts.visible_to(request.user).for_display(request.user)
+    opening = posts.filter(position=1).first()
+    if opening is None:
+        raise Http404
+    replies = posts.filter(position__gt=1)
+    accepted = None
+    if thread.accepted_post_id:
+        accepted = posts.filter(pk=thread.accepted_post_id).first()
+        replies = replies.exclude(pk=thread.accepted_post_id)
+    page_number = request.GET.get("page")
+    if request.GET.get("post") and not page_number:
+        target = replies.filter(pk=request.GET["post"]).values_list("position", flat=True).first()
+        if target:
+            page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
+    page = Paginator(replies.order_by("position"), POSTS_PER_PAGE).get_page(page_number)
+    user = request.user
+    activity = daily_counts(thread.posts.all(), "created_at")
+    context = {
+        "thread": thread, "opening": opening, "accepted": accepted, "page": page,
+        "activity_chart": sparkline(activity, label=_("%(n)d posts in the last 30 days") % {"n": sum(activity)}),
+        "is_watching": user.is_authenticated and Watch.objects.filter(user=user, thread=thread).exists(),
+        "is_bookmarked": user.is_authenticated and Bookmark.objects.filter(user=user, thread=thread).exists(),
+        "can_edit_thread": permissions.can_edit(user, thread),
+        "can_accept": permissions.can_accept(user, thread),
+        "categories": Category.objects.all() if permissions.can_moderate(user) else [],
+        **_reply_context(request, thread),
+    }
+    return render(request, "community/thread.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_thread(request):
+    initial = {"category": Category.objects.filter(slug=request.GET.get("category")).first()}
+    form = ThreadForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            thread = services.create_thread(author=request.user, category=data["category"],
+                                            title=data["title"], body=data["body"],
+                                            tags=data["tags"], kind=data["kind"])
+        except RateLimited as exc:
+            form.add_error(None, _("You are posting too fast. Please wait %(s)d seconds and try again.")
+                           % {"s": exc.retry_after})
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect(thread)
+    return render(request, "community/new_thread.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["POST"])
+def reply(request, pk: int):
+    thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        reply_to = None
+        if form.cleaned_data.get("reply_to"):
+            reply_to = Post.objects.filter(pk=form.cleaned_data["reply_to"], thread=thread).first()
+        try:
+            post = services.create_post(author=request.user, thread=thread,
+                                        body=form.cleaned_data["body"], reply_to=reply_to)
+        except RateLimited as exc:
+            form.add_error("body", _("You are posting too fast. Please wait %(s)d seconds and try again.")
+                           % {"s": exc.retry_after})
+        except PermissionDenied as exc:
+            form.add_error("body", str(exc))
+        except ValidationError as exc:
+            form.add_error("body", " ".join(exc.messages))
+        else:
+            return redirect(post.get_absolute_url())
+    messages.error(request, _("Your reply was not posted: see the message below it."))
+    context = {"thread": thread, **_reply_context(request, thread, form)}
+    return render(request, "community/reply_failed.html", context, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_post(request, pk: int):
+    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    if not permissions.can_edit(request.user, post):
+        raise PermissionDenied
+    form = EditPostForm(request.POST or None, post=post)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_post(editor=request.user, post=post, body=form.cleaned_data["body"],
+                               title=form.cleaned_data.get("title"))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect(post.get_absolute_url())
+    return render(request, "community/edit_post.html", {"form": form, "post": post})
+
+
+def revisions(request, pk: int):
+    post = get_object_or_404(Post.objects.visible_to(request.user).select_related("thread"), pk=pk)
+    return render(request, "community/revisions.html",
+                  {"post": post, "revisions": post.revisions.select_related("editor")})
+
+
+def search_page(request):
+    query = request.GET.get("q", "").strip()
+    kind = request.GET.get("type") if request.GET.get("type") in search.Kind.values else None
+    hits, total = [], 0
+    if query:
+        total, hits = search.search(query, kinds=[kind] if kind else None, limit=30)
+    return render(request, "community/search.html",
+                  {"query": query, "hits": hits, "total": total, "type": kind or ""})
+
+
+@login_required
+def notifications(request):
+    items = request.user.notifications.select_related("actor", "thread")
+    page = Paginator(items, 30).get_page(request.GET.get("page"))
+    response = render(request, "community/notifications.html", {"page": page})
+    if request.method == "GET":
+        services.mark_notifications_read(user=request.user,
+                                         ids=[n.pk for n in page.object_list if not n.read])
+    return response
+
+
+def _back(request, obj) -> HttpResponse:
+    return redirect(obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "/")
+
+
+@login_required
+@require_POST
+def vote(request, pk: int):
+    post = get_object_or_404(Post.objects.visible_to(request.user), pk=pk)
+    try:
+        value = int(request.POST.get("value", "0"))
+        post = services.vote(user=request.user, post=post, value=value)
+    except (ValueError, ValidationError):
+        return HttpResponse(_("Invalid vote."), status=400)
+    except PermissionDenied as exc:
+        return HttpResponse(str(exc), status=403)
+    if request.headers.get("HX-Request"):
+        return render(request, "community/includes/vote.html", {"post": post})
+    return _back(request, post)
+
+
+@login_required
+@require_POST
+def accept(request, pk: int):
+    thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
+    post = None
+    if request.POST.get("post"):
+        post = get_object_or_404(Post, pk=request.POST["post"], thread=thread)
+    try:
+        services.accept_answer(user=request.user, thread=thread, post=post)
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return _back(request, thread)
+
+
+def _toggle(request, pk: int, *, field: str, template: str, context_key: str, apply) -> HttpResponse:
+    """A per-member on/off switch on a thread (watch, bookmark): set it, then show the button."""
+    thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
+    on = request.POST.get(field) == "1"
+    apply(user=request.user, thread=thread, on=on)
+    if request.headers.get("HX-Request"):
+        return render(request, template, {"thread": thread, context_key: on})
+    return _back(request, thread)
+
+
+@login_required
+@require_POST
+def watch(request, pk: int):
+    return _toggle(request, pk, field="watch", template="community/includes/watch.html",
+                   context_key="is_watching",
+                   apply=lambda user, thread, on: services.set_watch(user=user, thread=thread, watching=on))
+
+
+@login_required
+@require_POST
+def bookmark(request, pk: int):
+    return _toggle(request, pk, field="bookmark", template="community/includes/bookmark.html",
+                   context_key="is_bookmarked",
+                   apply=lambda user, thread, on: services.set_bookmark(user=user, thread=thread, marked=on))
+
+
+@login_required
+@require_POST
+def flag(request, pk: int):
+    post = get_object_or_404(Post.objects.visible_to(request.user), pk=pk)
+    form = FlagForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors.get("reason", [_("Say why.")]))
+        services.flag_post(user=request.user, post=post, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Thanks — moderators will review this post."))
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return _back(request, post)
+
+
+@staff_member_required
+@require_POST
+def moderate(request, pk: int):
+    thread = get_object_or_404(Thread, pk=pk)
+    category = Category.objects.filter(slug=request.POST.get("category")).first()
+    try:
+        services.moderate_thread(moderator=request.user, thread=thread,
+                                 action=request.POST.get("action", ""), category=category)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back(request, thread)
+
+
+@staff_member_required
+@require_POST
+def hide_post(request, pk: int):
+    post = get_object_or_404(Post, pk=pk)
+    services.set_post_hidden(post=post, hidden=request.POST.get("hide") == "1")
+    return _back(request, post)
+
+
+@staff_member_required
+def review_queue(request):
+    if request.method == "POST":
+        post = get_object_or_404(Post, pk=request.POST.get("post"))
+        services.review_post(moderator=request.user, post=post,
+                             keep_hidden=request.POST.get("decision") == "hide")
+        return redirect("community:review")
+    flagged = (Post.objects.filter(needs_review=True).select_related("author", "thread")
+               .prefetch_related("flags__user").order_by("-flag_count", "-id"))
+    page = Paginator(flagged, 30).get_page(request.GET.get("page"))
+    return render(request, "community/review.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": user.username})
+        return redirect(request.GET.get("next") or "home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def profile(request, username: str):
+    person = get_object_or_404(User.objects.with_counts(), username=username, is_active=True)
+    threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
+    posts = (person.posts.visible_to(request.user).filter(position__gt=1, thread__is_hidden=False)
+             .select_related("thread").order_by("-created_at")[:20])
+    return render(request, "community/profile.html",
+                  {"person": person, "threads": threads, "posts": posts})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    profile_form = ProfileForm(instance=request.user)
+    token_form = TokenForm()
+    new_key = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "profile":
+            profile_form = ProfileForm(request.POST, instance=request.user)
+            if profile_form.is_valid():
+                profile_form.save()
+                messages.success(request, _("Profile saved."))
+                return redirect("settings")
+        elif action == "create_token":
+            token_form = TokenForm(request.POST)
+            if token_form.is_valid():
+                _token, new_key = core_services.create_token(user=request.user,
+                                                             name=token_form.cleaned_data["name"])
+                token_form = TokenForm()
+        elif action == "revoke_token":
+            token_id = request.POST.get("token", "")
+            if token_id.isdigit() and core_services.revoke_token(user=request.user, token_id=int(token_id)):
+                messages.success(request, _("Token revoked."))
+            return redirect("settings")
+    return render(request, "registration/settings.html", {
+        "profile_form": profile_form, "token_form": token_form, "new_key": new_key,
+        "tokens": request.user.api_tokens.all(),
+    })

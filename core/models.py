@@ -1,0 +1,74 @@
+"""What every app shares: tags, the search index and API keys."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+MAX_TAGS = 5  # per thread or resource, as on Stack Overflow
+
+
+class Tag(models.Model):
+    """A topic label shared by forum threads and hub resources."""
+
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("community:tag", args=[self.name])
+
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
+class SearchDocument(models.Model):
+    """One search index for every searchable object, so that all apps share one search."""
+
+    class Kind(models.TextChoices):
+        THREAD = "thread", _("Thread")
+        POST = "post", _("Post")
+        RESOURCE = "resource", _("Resource")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    title = models.CharField(max_length=300)
+    tags = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=400)
+    is_public = models.BooleanField(default=True)
+    # Segmented text (jieba for Chinese) that the vector is built from, and that the SQLite
+    # fallback scans.
+    segmented = models.TextField(blank=True)
+    vector = SearchVectorField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="search_document_once"),
+        ]
+        # The GIN index on `vector` is created by a PostgreSQL-only migration.
+
+
+class ApiToken(models.Model):
+    """A named API key. Only its SHA-256 is stored: the key itself is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=60)
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,61 @@
+"""Jobs whose worker died: every worker runs this loop in a thread, so whatever starts workers
+(`make run`, the production commands) starts the reaper too. Row locks make concurrent reapers
+safe; nothing stays `running` after its worker is gone."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import GenerationJob
+from .runner import MAX_ATTEMPTS
+from .tasks import run_generation_job
+
+log = logging.getLogger(__name__)
+Status = GenerationJob.Status
+
+
+def reap_stuck_jobs() -> int:
+    """Jobs whose worker stopped sending heartbeats: re-queue once, then fail. Returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PLAYGROUND_STALE_AFTER_S)
+    deadline = timezone.now() - timedelta(seconds=settings.PLAYGROUND_JOB_DEADLINE_S)
+    stuck = GenerationJob.objects.filter(status=Status.RUNNING).filter(heartbeat_at__lt=cutoff)
+    stuck = stuck | GenerationJob.objects.filter(status=Status.RUNNING, started_at__lt=deadline)
+    count = 0
+    for job in stuck.distinct():
+        with transaction.atomic():
+            job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+            if job.status != Status.RUNNING:
+                continue
+            if job.attempts < MAX_ATTEMPTS and job.started_at >= deadline:
+                job.status = Status.QUEUED
+                job.save(update_fields=["status"])
+                transaction.on_commit(lambda pk=job.pk: run_generation_job.delay(pk))
+            else:
+                job.status, job.finished_at = Status.FAILED, timezone.now()
+                job.error = _("The job stopped making progress (its worker died) and was abandoned.")
+                job.save(update_fields=["status", "finished_at", "error"])
+        count += 1
+    return count
+
+
+def _loop() -> None:
+    while True:
+        try:
+            reap_stuck_jobs()
+        except Exception:  # never let the reaper kill the worker
+            log.exception("reaper failed")
+        finally:
+            close_old_connections()
+        time.sleep(settings.PLAYGROUND_REAP_EVERY_S)
+
+
+def start(sender=None, **kwargs) -> None:
+    """worker_ready receiver: start this worker's reaper thread."""
+    threading.Thread(target=_loop, name="job-reaper", daemon=True).start()

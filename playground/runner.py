@@ -1,0 +1,160 @@
+"""The worker side of a job: claim it, run it on this process's warm engine, stream its text,
+keep it alive with heartbeats, and record how it ended. Runs in Celery workers only."""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .engine import EngineRegistry, GenerationRequest, ModelLoadError, RuntimeSpec
+from .models import GenerationJob
+from .streams import TokenPublisher
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 2  # the first delivery and one re-delivery after a worker died
+Status = GenerationJob.Status
+
+_registry: EngineRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def engine_registry() -> EngineRegistry:
+    """One registry per worker process: models load once and stay warm across jobs."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            _registry = EngineRegistry(
+                cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
+                max_batch=settings.PLAYGROUND_MAX_BATCH,
+            )
+        return _registry
+
+
+def _claim(job_id: int, worker: str) -> GenerationJob | None:
+    """Mark the job running; None when there is nothing to do (finished, cancelled, retried out)."""
+    with transaction.atomic():
+        job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+               .filter(pk=job_id).first())
+        if job is None or job.is_finished:
+            return None  # a re-delivered finished job is a no-op
+        now = timezone.now()
+        alive_since = now - timedelta(seconds=settings.PLAYGROUND_STALE_AFTER_S)
+        if job.status == Status.RUNNING and job.heartbeat_at and job.heartbeat_at > alive_since:
+            return None  # a live worker has it (the broker re-delivered early); the reaper covers deaths
+        if job.cancel_requested:
+            job.status, job.finished_at, job.finish_reason = Status.CANCELLED, now, GenerationJob.FinishReason.CANCELLED
+            job.save(update_fields=["status", "finished_at", "finish_reason"])
+            return None
+        if job.attempts >= MAX_ATTEMPTS:
+            job.status, job.finished_at = Status.FAILED, now
+            job.error = _("The worker running this job stopped twice; giving up.")
+            job.save(update_fields=["status", "finished_at", "error"])
+            return None
+        job.status, job.started_at, job.heartbeat_at, job.worker = Status.RUNNING, now, now, worker[:200]
+        job.attempts = F("attempts") + 1
+        job.output = ""
+        job.save(update_fields=["status", "started_at", "heartbeat_at", "worker", "attempts", "output"])
+        job.refresh_from_db(fields=["attempts"])
+        return job
+
+
+def _request_for(job: GenerationJob, engine, *, on_delta, should_cancel) -> GenerationRequest:
+    runtime = job.resource.runtime
+    params = {**runtime.default_params, **job.params}
+    if job.mode == GenerationJob.Mode.CHAT:
+        prompt_ids = engine.encode_chat(job.messages)
+    else:
+        prompt_ids = engine.encode_text(job.prompt)
+    max_new = min(int(params.get("max_new_tokens", 256)), runtime.max_new_tokens)
+    if len(prompt_ids) + max_new > runtime.context_length:
+        raise ValidationError(_("The prompt has %(n)d tokens; with %(m)d new tokens it exceeds the "
+                                "model's context of %(c)d.") % {"n": len(prompt_ids), "m": max_new,
+                                                              "c": runtime.context_length})
+    return GenerationRequest(
+        prompt_ids=prompt_ids, max_new_tokens=max_new,
+        temperature=float(params.get("temperature", 0.7)), top_p=float(params.get("top_p", 1.0)),
+        top_k=int(params.get("top_k", 0)), repetition_penalty=float(params.get("repetition_penalty", 1.0)),
+        seed=params.get("seed"), stop=list(params.get("stop") or []),
+        min_new_tokens=int(params.get("min_new_tokens", 0)),
+        on_delta=on_delta, should_cancel=should_cancel,
+    )
+
+
+def _follow(job: GenerationJob, pending, deltas: queue.SimpleQueue, cancel: threading.Event,
+            publisher: TokenPublisher):
+    """On the task's thread: publish deltas as they come and watch for a cancel request, so the
+    engine's decode loop never waits on the database or Redis."""
+    last_check = 0.0
+    while True:
+        finished = pending.wait(0.02)
+        while not deltas.empty():
+            publisher.publish(deltas.get())
+        if finished:
+            return pending.outcome()
+        if not cancel.is_set() and time.monotonic() - last_check > 0.25:
+            last_check = time.monotonic()
+            if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                cancel.set()
+
+
+def execute_job(*, job_id: int, worker: str = "") -> None:
+    """Run one job on this worker's warm engine, streaming its tokens as they are decoded."""
+    job = _claim(job_id, worker)
+    if job is None:
+        return
+
+    def flush_row(text: str) -> None:
+        GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+            output=text, heartbeat_at=timezone.now())
+
+    publisher = TokenPublisher(job, flush_row)  # a fresh attempt starts a fresh stream
+    stop_heartbeat = _start_heartbeat(job.pk)
+    try:
+        engine = engine_registry().get(RuntimeSpec.from_dict(job.resource.runtime.spec()))
+        deltas, cancel = queue.SimpleQueue(), threading.Event()
+        request = _request_for(job, engine, on_delta=deltas.put, should_cancel=cancel.is_set)
+        result = _follow(job, engine.submit(request), deltas, cancel, publisher)
+    except (ModelLoadError, ValidationError) as exc:
+        status = _finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
+    except Exception as exc:
+        log.exception("job %s failed", job.pk)
+        status = _finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+    else:
+        cancelled = result.finish_reason == GenerationJob.FinishReason.CANCELLED
+        status = _finish(job, status=Status.CANCELLED if cancelled else Status.SUCCEEDED, output=result.text,
+                         finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
+                         completion_tokens=result.completion_tokens, ttft_ms=result.ttft_s * 1000,
+                         tokens_per_s=result.tokens_per_s)
+    finally:
+        stop_heartbeat.set()
+    publisher.close("error" if status == Status.FAILED else "done")
+
+
+def _start_heartbeat(job_id: int) -> threading.Event:
+    """Touch the job while it runs (model loads included), so the reaper knows its worker lives."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(settings.PLAYGROUND_HEARTBEAT_S):
+            GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+        connection.close()  # this thread's own connection
+
+    threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True).start()
+    return stop
+
+
+def _finish(job: GenerationJob, *, status: str, **fields) -> str:
+    """Record how the job ended, unless the reaper already ended it; returns its final status."""
+    GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+        status=status, finished_at=timezone.now(), **fields)
+    return GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first() or status
