@@ -4,7 +4,8 @@ Nothing here imports Django, so the engine can be benchmarked and tested on its 
 """
 from .batching import BatchingEngine, GenerationRequest, GenerationResult
 from .registry import EngineRegistry, ModelLoadError
+from .rows import GREEDY_BELOW, EngineClosed, GenerationError
 from .runtime import RuntimeSpec
 
-__all__ = ["BatchingEngine", "EngineRegistry", "GenerationRequest", "GenerationResult",
-           "ModelLoadError", "RuntimeSpec"]
+__all__ = ["GREEDY_BELOW", "BatchingEngine", "EngineClosed", "EngineRegistry", "GenerationError",
+           "GenerationRequest", "GenerationResult", "ModelLoadError", "RuntimeSpec"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from pathlib import Path
 
 from .batching import BatchingEngine
@@ -20,17 +21,37 @@ class EngineRegistry:
         self.max_batch = max_batch
         self.device = device
         self._engines: OrderedDict[RuntimeSpec, BatchingEngine] = OrderedDict()
-        self._lock = threading.Lock()
+        self._loading: dict[RuntimeSpec, Future[BatchingEngine]] = {}
+        self._lock = threading.Lock()  # guards the two maps; never held while a model loads
 
     def get(self, spec: RuntimeSpec) -> BatchingEngine:
-        with self._lock:  # one load at a time; concurrent jobs for a model wait for that load
+        """The warm engine for `spec`, loaded first if needed. A load holds up only the callers
+        of that model: the first one loads it, the others share its engine (or its error)."""
+        with self._lock:
             engine = self._engines.get(spec)
-            if engine is None:
-                model, tokenizer = load_model(spec, cache_dir=self.cache_dir, device=self.device)
-                engine = BatchingEngine(model, tokenizer, max_batch=self.max_batch)
-                self._engines[spec] = engine
-                while len(self._engines) > self.max_models:
-                    _spec, evicted = self._engines.popitem(last=False)
-                    evicted.close()
-            self._engines.move_to_end(spec)
-            return engine
+            if engine is not None:
+                self._engines.move_to_end(spec)
+                return engine
+            elsewhere = self._loading.get(spec)
+            if elsewhere is None:
+                loading = self._loading[spec] = Future()
+        if elsewhere is not None:
+            return elsewhere.result()
+        try:
+            model, tokenizer = load_model(spec, cache_dir=self.cache_dir, device=self.device)
+            engine = BatchingEngine(model, tokenizer, max_batch=self.max_batch)
+        except BaseException as exc:  # the waiters get the error too; a later get tries again
+            with self._lock:
+                del self._loading[spec]
+            loading.set_exception(exc)
+            raise
+        with self._lock:
+            del self._loading[spec]
+            self._engines[spec] = engine
+            evicted = []
+            while len(self._engines) > self.max_models:
+                evicted.append(self._engines.popitem(last=False)[1])
+        loading.set_result(engine)
+        for old in evicted:
+            old.close(drain=True)  # the requests it holds still finish
+        return engine

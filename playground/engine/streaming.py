@@ -1,4 +1,10 @@
-"""Incremental text from token ids: whole characters only, stop strings cut, never leaked."""
+"""Incremental text from token ids: whole characters only, stop strings cut, never leaked.
+
+Each token decodes a short window, not the whole output (as vLLM and TGI do): the text of
+`ids[prefix:read]` was already shown, so the text of `ids[prefix:]` past it is new. Starting the
+window a few tokens back keeps SentencePiece's leading spaces right; a window that ends in U+FFFD
+(half of a multi-byte character) waits for the next token.
+"""
 from __future__ import annotations
 
 
@@ -6,47 +12,57 @@ class TextStreamer:
     def __init__(self, tokenizer, stop: list[str]):
         self.tokenizer = tokenizer
         self.stop = [s for s in stop if s]
-        self.text = ""  # the final text once finished; what was emitted until then
-        self.emitted = 0
+        self.text = ""  # the whole output, set by flush
+        self._prefix = 0  # ids[_prefix:_read] decode to text already taken from the window
+        self._read = 0
+        self._held = ""  # decoded but not shown: it could be the start of a stop string
+        self._shown = 0  # characters handed out so far
 
     def _decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
     def push(self, ids: list[int]) -> tuple[str, bool]:
-        """The new text safe to show, and whether a stop string was reached."""
-        text = self._decode(ids)
-        for stop in self.stop:
-            at = text.find(stop)
-            if at >= 0:
-                self.text = text[:at]
-                return self._take(len(self.text)), True
-        safe = len(text)
-        if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
-            safe = len(text.rstrip("\ufffd"))
-        safe -= self._held_for_stop(text[:safe])
-        self.text = text
-        return self._take(safe), False
+        """The new text safe to show, and whether a stop string was reached. `ids` is the whole
+        output so far, one token longer than at the previous push."""
+        text = self._held + self._new_text(ids)
+        # A stop string cannot start in text already shown: its beginning would have been held.
+        at = self._first_stop(text)
+        if at >= 0:
+            self._held = ""
+            return self._show(text[:at]), True
+        safe = len(text) - self._held_for_stop(text)
+        self._held = text[safe:]
+        return self._show(text[:safe]), False
 
     def flush(self, ids: list[int]) -> str:
-        if not self.stop or not any(self.text.find(s) >= 0 for s in self.stop):
-            text = self._decode(ids)
-            cut = [text.find(s) for s in self.stop if text.find(s) >= 0]
-            self.text = text[: min(cut)] if cut else text
-        return self._take(len(self.text))
+        """The text not shown yet, once the row is done; `text` becomes the whole output."""
+        text = self._decode(ids)  # once per request; the windows may have held back a partial character
+        at = self._first_stop(text)
+        self.text = text[:at] if at >= 0 else text
+        return self._show(self.text[self._shown:])
+
+    def _new_text(self, ids: list[int]) -> str:
+        known = self._decode(ids[self._prefix:self._read]) if self._read > self._prefix else ""
+        window = self._decode(ids[self._prefix:])
+        if len(window) <= len(known) or window.endswith("\ufffd"):
+            return ""
+        self._prefix, self._read = self._read, len(ids)
+        return window[len(known):]
+
+    def _first_stop(self, text: str) -> int:
+        found = [at for at in (text.find(stop) for stop in self.stop) if at >= 0]
+        return min(found, default=-1)
 
     def _held_for_stop(self, text: str) -> int:
         """Length of the longest ending of `text` that could begin a stop string."""
         longest = 0
         for stop in self.stop:
-            for n in range(min(len(stop) - 1, len(text)), 0, -1):
+            for n in range(min(len(stop) - 1, len(text)), longest, -1):
                 if text.endswith(stop[:n]):
-                    longest = max(longest, n)
+                    longest = n
                     break
         return longest
 
-    def _take(self, end: int) -> str:
-        if end <= self.emitted:
-            return ""
-        delta = self.text[self.emitted:end] if end <= len(self.text) else ""
-        self.emitted = end
-        return delta
+    def _show(self, text: str) -> str:
+        self._shown += len(text)
+        return text

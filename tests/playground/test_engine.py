@@ -92,3 +92,67 @@ def test_a_request_arriving_mid_run_joins_the_running_batch(engine):
     assert 2 in engine.batch_sizes[before:]  # merged into the running batch, not queued behind it
     assert first.completion_tokens == 40
     assert late.text == late_alone.text
+
+
+def test_a_tiny_temperature_decodes_greedily(engine):
+    greedy = engine.generate(chat(engine, PROMPTS[1], max_new_tokens=8))
+    tiny = engine.generate(chat(engine, PROMPTS[1], max_new_tokens=8, temperature=1e-45))
+    assert tiny.text == greedy.text and tiny.completion_tokens == greedy.completion_tokens
+
+
+def test_a_request_past_its_deadline_ends_as_timeout_and_keeps_its_text(engine):
+    import time
+
+    deltas = []
+    result = engine.generate(chat(engine, "Write a long essay.", max_new_tokens=5000, min_new_tokens=5000,
+                                  deadline=time.monotonic() + 1.0, on_delta=deltas.append))
+    assert result.finish_reason == "timeout"
+    assert 0 < result.completion_tokens < 5000 and result.text and "".join(deltas) == result.text
+    assert result.total_s < 20
+
+
+def test_prefill_computes_logits_for_the_last_position_only(engine):
+    shapes = []
+
+    def record(_module, _args, kwargs, output):
+        shapes.append((kwargs["input_ids"].shape[1], output.logits.shape[1]))
+
+    handle = engine.model.register_forward_hook(record, with_kwargs=True)
+    try:
+        engine.generate(chat(engine, PROMPTS[0], max_new_tokens=2))
+    finally:
+        handle.remove()
+    prompt_len, logits_len = shapes[0]
+    assert prompt_len > 1 and logits_len == 1
+
+
+def test_the_kv_cache_drops_columns_that_are_padding_in_every_row(engine):
+    calls = []  # (rows, mask width, longest real length) at each forward pass
+
+    def record(_module, _args, kwargs):
+        mask = kwargs["attention_mask"]
+        calls.append((mask.shape[0], mask.shape[1], int(mask.sum(-1).max())))
+
+    long_one = chat(engine, "Please " + "think very carefully and " * 20 + "say hello.", max_new_tokens=2)
+    short_one = chat(engine, "Hi", max_new_tokens=10, min_new_tokens=10)
+    handle = engine.model.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        pendings = [engine.submit(long_one), engine.submit(short_one)]
+        results = [p.outcome() for p in pendings]
+    finally:
+        handle.remove()
+    assert calls[0][:2] == (2, len(long_one.prompt_ids))  # they ran as one batch, padded to the long prompt
+    assert results[1].completion_tokens == 10
+    assert calls[-1] == (1, len(short_one.prompt_ids) + 9, len(short_one.prompt_ids) + 9)
+    assert all(width == longest for _rows, width, longest in calls)
+
+
+def test_an_unseeded_sampled_request_leaves_the_global_rng_alone(engine):
+    import torch
+
+    torch.manual_seed(1234)
+    expected = torch.rand(4)
+    torch.manual_seed(1234)
+    engine.generate(chat(engine, "Tell a story.", max_new_tokens=3, temperature=1.0))
+    assert torch.initial_seed() == 1234
+    assert torch.equal(torch.rand(4), expected)

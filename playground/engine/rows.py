@@ -1,0 +1,193 @@
+"""One request's life: its settings, its decoding state inside a batch, and its outcome."""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .streaming import TextStreamer
+
+# Temperatures below this decode greedily: dividing logits by them overflows float32 to inf/NaN.
+GREEDY_BELOW = 1e-4
+
+
+class EngineClosed(RuntimeError):
+    """The engine was closed: it takes no new requests, and ended this one before it finished."""
+
+
+class GenerationError(RuntimeError):
+    """This request could not go on (e.g. the model gave no finite scores); the others in its batch do."""
+
+
+@dataclass
+class GenerationRequest:
+    prompt_ids: list[int]
+    max_new_tokens: int = 128
+    temperature: float = 0.0  # below GREEDY_BELOW means greedy
+    top_p: float = 1.0
+    top_k: int = 0
+    repetition_penalty: float = 1.0
+    seed: int | None = None
+    stop: list[str] = field(default_factory=list)
+    min_new_tokens: int = 0
+    on_delta: Callable[[str], None] | None = None
+    should_cancel: Callable[[], bool] | None = None
+    deadline: float | None = None  # a time.monotonic() instant; past it the row ends as "timeout"
+
+    @property
+    def greedy(self) -> bool:
+        return not self.temperature >= GREEDY_BELOW  # a NaN temperature is greedy too
+
+
+@dataclass
+class GenerationResult:
+    text: str
+    finish_reason: str  # "stop" | "length" | "cancelled" | "timeout"
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_s: float
+    total_s: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        decode_time = self.total_s - self.ttft_s
+        if self.completion_tokens <= 1 or decode_time <= 0:
+            return self.completion_tokens / self.total_s if self.total_s > 0 else 0.0
+        return (self.completion_tokens - 1) / decode_time
+
+
+class Pending:
+    """A submitted request: wait on it, then take its result (or its error)."""
+
+    def __init__(self, request: GenerationRequest):
+        self.request = request
+        self.submitted = time.perf_counter()
+        self.done = threading.Event()
+        self.result: GenerationResult | None = None
+        self.error: BaseException | None = None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.done.wait(timeout)
+
+    def outcome(self) -> GenerationResult:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def fail(self, error: BaseException) -> None:
+        """End with `error`, unless already done."""
+        if not self.done.is_set():
+            self.error = error
+            self.done.set()
+
+
+class Row:
+    """Decoding state of one request inside a batch."""
+
+    def __init__(self, pending: Pending, tokenizer, eos_ids: set[int], device):
+        import torch
+
+        self.pending = pending
+        self.request = request = pending.request
+        self.generated: list[int] = []
+        self.seen = torch.tensor(sorted(set(request.prompt_ids)), dtype=torch.long, device=device)
+        self.streamer = TextStreamer(tokenizer, request.stop)
+        self.eos_ids = eos_ids
+        self.first_token_at: float | None = None
+        self.finish_reason: str | None = None  # set once done; "error" when it failed
+        self.generator = None
+        if not request.greedy:
+            self.generator = torch.Generator(device=device)
+            # Not torch.seed(): that would reseed the process-wide generator as a side effect.
+            seed = request.seed if request.seed is not None else secrets.randbits(63)
+            self.generator.manual_seed(int(seed))
+
+    def timed_out(self) -> bool:
+        deadline = self.request.deadline
+        return deadline is not None and time.monotonic() >= deadline
+
+    def next_token(self, logits) -> int:
+        """This row's next token from its float32 logits, which it may change in place."""
+        import torch
+
+        req = self.request
+        if req.repetition_penalty != 1.0 and self.seen.numel():
+            picked = logits[self.seen]
+            logits[self.seen] = torch.where(picked < 0, picked * req.repetition_penalty,
+                                            picked / req.repetition_penalty)
+        if len(self.generated) < req.min_new_tokens:
+            for eos in self.eos_ids:
+                logits[eos] = float("-inf")
+        logits = self._finite(logits)
+        if req.greedy:
+            return int(torch.argmax(logits))
+        # Shifting the best score to 0 first keeps the division by a small temperature finite.
+        logits = (logits - logits.max()) / req.temperature
+        if req.top_k > 0:
+            kth = torch.topk(logits, min(req.top_k, logits.shape[-1])).values[-1]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        if req.top_p < 1.0:
+            sorted_logits, order = torch.sort(logits, descending=True)
+            probs = torch.softmax(sorted_logits, dim=-1)
+            drop = probs.cumsum(-1) - probs > req.top_p
+            drop[0] = False  # the most likely token always stays
+            logits = logits.index_fill(0, order[drop], float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        return int(torch.multinomial(probs, 1, generator=self.generator))
+
+    def _finite(self, logits):
+        """NaN scores become -inf and +inf the largest float; no finite score left fails the row."""
+        import torch
+
+        logits = torch.nan_to_num(logits, nan=float("-inf"), posinf=torch.finfo(logits.dtype).max,
+                                  neginf=float("-inf"))
+        if not bool(torch.isfinite(logits).any()):
+            raise GenerationError(f"The model gave no finite scores (NaN or infinite logits) for token "
+                                  f"{len(self.generated) + 1}; the request was stopped.")
+        return logits
+
+    def accept(self, token: int, now: float) -> None:
+        import torch
+
+        if self.first_token_at is None:
+            self.first_token_at = now
+        req = self.request
+        if token in self.eos_ids and len(self.generated) >= req.min_new_tokens:
+            self.finish_reason = "stop"
+            return
+        self.generated.append(token)
+        if req.repetition_penalty != 1.0:
+            self.seen = torch.unique(torch.cat([self.seen, self.seen.new_tensor([token])]))
+        delta, hit_stop = self.streamer.push(self.generated)
+        if delta and req.on_delta:
+            req.on_delta(delta)
+        if hit_stop:
+            self.finish_reason = "stop"
+        elif len(self.generated) >= req.max_new_tokens:
+            self.finish_reason = "length"
+        elif req.should_cancel and req.should_cancel():
+            self.finish_reason = "cancelled"
+        elif self.timed_out():
+            self.finish_reason = "timeout"
+
+    def finish(self, now: float) -> None:
+        tail = self.streamer.flush(self.generated)
+        if tail and self.request.on_delta:
+            self.request.on_delta(tail)
+        p = self.pending
+        p.result = GenerationResult(
+            text=self.streamer.text,
+            finish_reason=self.finish_reason or "length",
+            prompt_tokens=len(self.request.prompt_ids),
+            completion_tokens=len(self.generated),
+            ttft_s=(self.first_token_at or now) - p.submitted,
+            total_s=now - p.submitted,
+        )
+        p.done.set()
+
+    def fail(self, error: BaseException) -> None:
+        self.finish_reason = "error"
+        self.pending.fail(error)
