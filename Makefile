@@ -7,6 +7,8 @@ WORKER_CONCURRENCY ?= 8
 BENCH_POSTS ?= 1000000
 BENCH_RESOURCES ?= 100000
 STAMP := $(VENV)/.installed
+# A laptop runs in debug mode; production is the settings' default (and needs DJANGO_SECRET_KEY).
+export DJANGO_DEBUG ?= 1
 
 .PHONY: setup run test bench messages migrate clean browser
 

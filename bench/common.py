@@ -45,10 +45,14 @@ def table(rows: list[tuple]) -> str:
 
 
 def fill_search_vectors() -> None:
-    """Build the weighted tsvector of bulk-inserted search documents, as core.search does."""
+    """Build the weighted tsvector of bulk-inserted search documents (title A, tags B, the
+    segmented text C), close to what core.search writes one document at a time."""
     from django.db import connection
 
+    from core.models import SearchDocument
+
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE community_searchdocument SET vector = "
+        cursor.execute(f"UPDATE {SearchDocument._meta.db_table} SET vector = "
                        "setweight(to_tsvector('english', title), 'A') || "
+                       "setweight(to_tsvector('english', tags), 'B') || "
                        "setweight(to_tsvector('english', segmented), 'C') WHERE vector IS NULL")

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
@@ -6,6 +5,5 @@ from . import views
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("settings/", views.settings_page, name="settings"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("django.contrib.auth.urls")),
 ]

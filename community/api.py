@@ -1,11 +1,12 @@
 """Thin DRF views for users, tokens, the forum, search and notifications."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -47,6 +48,9 @@ class AuthTokenView(APIView):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)
+        if getattr(request, "axes_locked_out", False):  # set by django-axes on too many failures
+            raise Throttled(wait=settings.AXES_COOLOFF_TIME.total_seconds(),
+                            detail="Too many failed log-ins. Try again later.")
         if user is None:
             raise ValidationError({"detail": "Unable to log in with the given credentials."})
         _token, key = create_token(user=user, name="api")

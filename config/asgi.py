@@ -4,4 +4,10 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from django.conf import settings  # noqa: E402  (after the app, which configures settings)
+
+from core.asgi import BodyLimit  # noqa: E402
+
+application = BodyLimit(django_application, max_bytes=settings.MAX_REQUEST_BODY_BYTES)

@@ -1,9 +1,13 @@
 """Settings from environment variables.
 
 Defaults give the embedded mode (SQLite in var/, Celery over kombu's filesystem transport,
-a local-memory cache). DATABASE_URL and REDIS_URL switch to server mode. DJANGO_DEBUG=0 turns on
-production hardening and refuses to start without a secret key.
+a local-memory cache). DATABASE_URL and REDIS_URL switch to server mode.
+
+Production is the default: without DJANGO_DEBUG=1 the site runs hardened and refuses to start
+without DJANGO_SECRET_KEY, so a server that faces a network never runs in debug mode by accident.
+`make run` and the test settings turn debug mode on explicitly.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -16,15 +20,16 @@ env = environ.Env()
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Production mode (DJANGO_DEBUG=0) needs a long random "
-            "secret: generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+            "DJANGO_SECRET_KEY is not set. Production mode (the default; DJANGO_DEBUG=1 is for a "
+            "laptop) needs a long random secret: generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
         )
     SECRET_KEY = _DEV_SECRET_KEY
 
@@ -44,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "core",
     "community",
     "models_hub",
@@ -60,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into a 429
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,12 +109,27 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.p
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "community.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins before checking them
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute force: after AXES_FAILURE_LIMIT failed logins an IP address, and separately an account,
+# is locked for AXES_COOLOFF_MINUTES (web login, admin login and the token endpoint alike).
+# The client address is REMOTE_ADDR: behind a proxy, let uvicorn rewrite it from
+# X-Forwarded-For for that proxy only (`--forwarded-allow-ips=<proxy ip>`).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -116,9 +139,12 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: with Redis down, reads miss and writes are dropped, so pages, the API
+            # and its throttles keep working; the broker (a separate client) gives 503s on submit.
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="llmc"),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -209,6 +235,9 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="2000/min"),
     },
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    # Throttles key anonymous clients by address; X-Forwarded-For counts only for this many
+    # trusted proxies in front of the site (0: ignore it, a client can write anything there).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -239,6 +268,9 @@ FORUM_RATE_LIMITS = {
 }
 FORUM_FLAGS_TO_HIDE = 3
 MARKDOWN_MAX_LENGTH = 64_000
+# Request bodies past this are refused with a 413 before anything reads them.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # --- Playground --------------------------------------------------------------------------------
 PLAYGROUND_MAX_ACTIVE_JOBS = env.int("PLAYGROUND_MAX_ACTIVE_JOBS", default=4)

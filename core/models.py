@@ -4,7 +4,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 MAX_TAGS = 5  # per thread or resource, as on Stack Overflow
@@ -20,9 +19,6 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("community:tag", args=[self.name])
 
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length

@@ -6,8 +6,9 @@ class PlaygroundConfig(AppConfig):
     verbose_name = "Playground"
 
     def ready(self) -> None:
-        from celery.signals import worker_ready
+        from celery.signals import worker_ready, worker_shutting_down
 
-        from . import reaper
+        from . import reaper, runner
 
         worker_ready.connect(reaper.start, weak=False, dispatch_uid="playground-reaper")
+        worker_shutting_down.connect(runner.shutdown, weak=False, dispatch_uid="playground-shutdown")

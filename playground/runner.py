@@ -1,5 +1,11 @@
 """The worker side of a job: claim it, run it on this process's warm engine, stream its text,
-keep it alive with heartbeats, and record how it ended. Runs in Celery workers only."""
+keep it alive with heartbeats, and record how it ended. Runs in Celery workers only.
+
+Every job has a wall-clock deadline (PLAYGROUND_JOB_DEADLINE_S) that holds under any pool: the
+engine ends the row at the deadline, and the task's thread stops waiting shortly after it even
+if the engine is stuck. A worker told to stop closes its engines; the jobs it holds are handed
+back to the queue (see tasks.py) instead of keeping the worker alive.
+"""
 from __future__ import annotations
 
 import logging
@@ -16,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .engine import EngineRegistry, GenerationRequest, ModelLoadError, RuntimeSpec
+from .engine import EngineClosed, EngineRegistry, GenerationError, GenerationRequest, ModelLoadError, RuntimeSpec
 from .models import GenerationJob
 from .streams import TokenPublisher
 
@@ -24,8 +30,18 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 2  # the first delivery and one re-delivery after a worker died
 Status = GenerationJob.Status
 
+DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the engine to give up
 _registry: EngineRegistry | None = None
 _registry_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+class HandedBack(Exception):
+    """This worker is stopping: the job went back to `queued` for another worker to run."""
+
+
+class DeadlineExceeded(Exception):
+    """The engine did not end the job by its deadline."""
 
 
 def engine_registry() -> EngineRegistry:
@@ -68,6 +84,22 @@ def _claim(job_id: int, worker: str) -> GenerationJob | None:
         return job
 
 
+def shutdown(**_kwargs) -> None:
+    """worker_shutting_down receiver: refuse new work and fail what the engines hold at once, so
+    that the worker stops within a step instead of waiting for every job to finish."""
+    _stopping.set()
+    with _registry_lock:
+        registry = _registry
+    if registry is not None:
+        registry.close()
+
+
+def _deadline(job: GenerationJob) -> float:
+    """The job's deadline as a time.monotonic() instant."""
+    ends = job.started_at + timedelta(seconds=settings.PLAYGROUND_JOB_DEADLINE_S)
+    return time.monotonic() + (ends - timezone.now()).total_seconds()
+
+
 def _request_for(job: GenerationJob, engine, *, on_delta, should_cancel) -> GenerationRequest:
     runtime = job.resource.runtime
     params = {**runtime.default_params, **job.params}
@@ -86,7 +118,7 @@ def _request_for(job: GenerationJob, engine, *, on_delta, should_cancel) -> Gene
         top_k=int(params.get("top_k", 0)), repetition_penalty=float(params.get("repetition_penalty", 1.0)),
         seed=params.get("seed"), stop=list(params.get("stop") or []),
         min_new_tokens=int(params.get("min_new_tokens", 0)),
-        on_delta=on_delta, should_cancel=should_cancel,
+        on_delta=on_delta, should_cancel=should_cancel, deadline=_deadline(job),
     )
 
 
@@ -95,12 +127,16 @@ def _follow(job: GenerationJob, pending, deltas: queue.SimpleQueue, cancel: thre
     """On the task's thread: publish deltas as they come and watch for a cancel request, so the
     engine's decode loop never waits on the database or Redis."""
     last_check = 0.0
+    give_up_at = pending.request.deadline + DEADLINE_GRACE_S
     while True:
         finished = pending.wait(0.02)
         while not deltas.empty():
             publisher.publish(deltas.get())
         if finished:
             return pending.outcome()
+        if time.monotonic() > give_up_at:
+            cancel.set()  # the engine drops the row whenever it steps again
+            raise DeadlineExceeded
         if not cancel.is_set() and time.monotonic() - last_check > 0.25:
             last_check = time.monotonic()
             if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
@@ -108,7 +144,11 @@ def _follow(job: GenerationJob, pending, deltas: queue.SimpleQueue, cancel: thre
 
 
 def execute_job(*, job_id: int, worker: str = "") -> None:
-    """Run one job on this worker's warm engine, streaming its tokens as they are decoded."""
+    """Run one job on this worker's warm engine, streaming its tokens as they are decoded.
+
+    Raises HandedBack when the worker is stopping and the job went back to the queue."""
+    if _stopping.is_set():
+        raise HandedBack  # not claimed: tasks.py queues it again for another worker
     job = _claim(job_id, worker)
     if job is None:
         return
@@ -124,13 +164,24 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
         deltas, cancel = queue.SimpleQueue(), threading.Event()
         request = _request_for(job, engine, on_delta=deltas.put, should_cancel=cancel.is_set)
         result = _follow(job, engine.submit(request), deltas, cancel, publisher)
-    except (ModelLoadError, ValidationError) as exc:
+    except EngineClosed:
+        stop_heartbeat.set()
+        if _stopping.is_set():
+            _hand_back(job)
+            publisher.discard()
+            raise HandedBack from None
+        status = _finish(job, status=Status.FAILED, error=_("The model was unloaded while this job ran."))
+    except DeadlineExceeded:
+        status = _finish(job, status=Status.FAILED, output=publisher.text,
+                         error=_("The job did not finish within its time limit of %(s)d seconds.")
+                         % {"s": settings.PLAYGROUND_JOB_DEADLINE_S})
+    except (ModelLoadError, ValidationError, GenerationError) as exc:
         status = _finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:
         log.exception("job %s failed", job.pk)
         status = _finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")
     else:
-        cancelled = result.finish_reason == GenerationJob.FinishReason.CANCELLED
+        cancelled = result.finish_reason == GenerationJob.FinishReason.CANCELLED  # "timeout" succeeds
         status = _finish(job, status=Status.CANCELLED if cancelled else Status.SUCCEEDED, output=result.text,
                          finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
                          completion_tokens=result.completion_tokens, ttft_ms=result.ttft_s * 1000,
@@ -151,6 +202,12 @@ def _start_heartbeat(job_id: int) -> threading.Event:
 
     threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True).start()
     return stop
+
+
+def _hand_back(job: GenerationJob) -> None:
+    """Back to `queued`, the interrupted attempt not counted against the job."""
+    GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+        status=Status.QUEUED, attempts=F("attempts") - 1, output="", worker="")
 
 
 def _finish(job: GenerationJob, *, status: str, **fields) -> str:

@@ -5,6 +5,7 @@ What runs in the worker is in `runner.py` (and `reaper.py`); the engine is in `e
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import redis
 from django.conf import settings
@@ -61,13 +62,17 @@ def submit_job(*, user: User, resource: Resource, mode: str, messages: list[dict
         job = GenerationJob.objects.create(user=user, resource=resource, mode=mode,
                                            messages=messages or [], prompt=prompt or "",
                                            params=params, source=source)
+        transaction.on_commit(partial(_dispatch, job.pk))  # a worker must find the row
+    return job
+
+
+def _dispatch(job_id: int) -> None:
     try:
-        run_generation_job.apply_async((job.pk,), retry=False)
+        run_generation_job.apply_async((job_id,), retry=False)
     except Exception as exc:  # the broker went away between the check and now
-        GenerationJob.objects.filter(pk=job.pk).update(
+        GenerationJob.objects.filter(pk=job_id).update(
             status=Status.FAILED, error=_("The inference queue is unavailable."), finished_at=timezone.now())
         raise QueueUnavailable(str(exc)) from exc
-    return job
 
 
 def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:

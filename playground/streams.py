@@ -44,6 +44,11 @@ class TokenPublisher:
             self._flush_row(self.text)
             self._last_flush = now
 
+    def discard(self) -> None:
+        """Forget this attempt's stream: the job was handed back and will start afresh."""
+        if self._redis is not None:
+            self._redis.delete(self.key)
+
     def close(self, event: str) -> None:
         """The final event ("done" or "error"); readers take the job itself from its row."""
         if self._redis is not None:

@@ -9,4 +9,7 @@ from . import runner
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_generation_job(job_id: int) -> None:
-    runner.execute_job(job_id=job_id, worker=f"{socket.gethostname()}:{threading.get_ident()}")
+    try:
+        runner.execute_job(job_id=job_id, worker=f"{socket.gethostname()}:{threading.get_ident()}")
+    except runner.HandedBack:  # this worker is stopping: another one takes the job
+        run_generation_job.apply_async((job_id,))

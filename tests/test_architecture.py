@@ -72,3 +72,12 @@ def test_the_check_catches_a_forbidden_import(tmp_path):
     problems = _violations("core", root=tmp_path)
     assert len(problems) == 2
     assert "may not depend on community" in problems[0] and "inside a function" in problems[1]
+
+
+def test_the_engine_imports_no_django():
+    engine = ROOT / "playground" / "engine"
+    found = [f"{path.relative_to(ROOT)}:{node.lineno} imports {module}"
+             for path in sorted(engine.rglob("*.py"))
+             for module, node, _ in _imports(ast.parse(path.read_text()))
+             if module.split(".")[0] in ("django", "rest_framework", "celery", *APPS)]
+    assert found == []

@@ -31,7 +31,7 @@ def settings_in(env: dict) -> dict:
 
 
 def test_embedded_mode_needs_no_server(tmp_path):
-    found = settings_in({"VAR_DIR": str(tmp_path)})
+    found = settings_in({"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1"})
     assert found["db"] == "django.db.backends.sqlite3"
     assert "journal_mode=WAL" in found["init"]
     assert found["broker"] == "filesystem://"
@@ -40,10 +40,21 @@ def test_embedded_mode_needs_no_server(tmp_path):
 
 def test_server_mode_uses_postgres_and_redis(tmp_path):
     found = settings_in({"VAR_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db:5432/x",
-                         "REDIS_URL": "redis://cache:6379/2"})
+                         "REDIS_URL": "redis://cache:6379/2", "DJANGO_DEBUG": "1"})
     assert found["db"] == "django.db.backends.postgresql"
     assert found["broker"] == "redis://cache:6379/2"
-    assert found["cache"].endswith("RedisCache")
+    assert found["cache"].endswith("FailOpenRedisCache")
+
+
+def test_production_is_the_default_and_fails_closed_without_a_secret(tmp_path):
+    result = run(PRINT, {"VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_with_a_secret_runs_without_debug(tmp_path):
+    found = settings_in({"VAR_DIR": str(tmp_path), "DJANGO_SECRET_KEY": STRONG_SECRET})
+    assert found["debug"] is False
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):

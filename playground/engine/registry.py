@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .batching import BatchingEngine
 from .loading import load_model
+from .rows import EngineClosed
 from .runtime import ModelLoadError, RuntimeSpec
 
 __all__ = ["EngineRegistry", "ModelLoadError"]
@@ -23,11 +24,14 @@ class EngineRegistry:
         self._engines: OrderedDict[RuntimeSpec, BatchingEngine] = OrderedDict()
         self._loading: dict[RuntimeSpec, Future[BatchingEngine]] = {}
         self._lock = threading.Lock()  # guards the two maps; never held while a model loads
+        self._closed = False
 
     def get(self, spec: RuntimeSpec) -> BatchingEngine:
         """The warm engine for `spec`, loaded first if needed. A load holds up only the callers
         of that model: the first one loads it, the others share its engine (or its error)."""
         with self._lock:
+            if self._closed:
+                raise EngineClosed("This process is shutting down; it takes no new requests.")
             engine = self._engines.get(spec)
             if engine is not None:
                 self._engines.move_to_end(spec)
@@ -47,11 +51,27 @@ class EngineRegistry:
             raise
         with self._lock:
             del self._loading[spec]
-            self._engines[spec] = engine
+            closed_meanwhile = self._closed
+            if not closed_meanwhile:
+                self._engines[spec] = engine
             evicted = []
             while len(self._engines) > self.max_models:
                 evicted.append(self._engines.popitem(last=False)[1])
+        if closed_meanwhile:
+            engine.close()
+            error = EngineClosed("This process is shutting down; it takes no new requests.")
+            loading.set_exception(error)
+            raise error
         loading.set_result(engine)
         for old in evicted:
             old.close(drain=True)  # the requests it holds still finish
         return engine
+
+    def close(self) -> None:
+        """Shut every engine down: what they hold fails with EngineClosed within a step, and
+        later `get`s are refused. For a worker that has been told to stop."""
+        with self._lock:
+            self._closed = True
+            engines, self._engines = list(self._engines.values()), OrderedDict()
+        for engine in engines:
+            engine.close()

@@ -1,0 +1,53 @@
+"""ASGI guards: a request body is refused with a 413 once it passes MAX_REQUEST_BODY_BYTES,
+declared or not. Django's ASGI handler would otherwise spool any body, however large, to a
+temporary file before a view could say no."""
+from __future__ import annotations
+
+from .middleware import too_large_body
+
+
+class BodyLimit:
+    def __init__(self, app, *, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(scope, send)
+        received = 0
+        too_large = False
+
+        async def counted_receive():
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def tracked_send(message):
+            nonlocal started
+            if too_large and not started:
+                return  # whatever the app answers to a cut-off body, the answer is 413
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counted_receive, tracked_send)
+        if too_large and not started:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope, send) -> None:
+        body, content_type = too_large_body(scope.get("path", ""), self.max_bytes)
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", content_type.encode()),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

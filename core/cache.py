@@ -1,0 +1,76 @@
+"""A Redis cache that fails open: when Redis cannot be reached, reads miss and writes are
+dropped instead of raising, so nothing that merely caches (facet counts, API throttles) turns
+an outage of Redis into 500s. After a failure Redis is left alone for a few seconds, so each
+request does not wait out a connection timeout; then it is tried again and recovers by itself."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_S = 5.0
+_UNAVAILABLE = object()
+
+
+class FailOpenRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _guarded(self, fallback, call, *args, **kwargs):
+        if time.monotonic() < self._down_until:
+            return fallback
+        try:
+            return call(*args, **kwargs)
+        except RedisError as exc:
+            with self._lock:
+                if time.monotonic() >= self._down_until:
+                    log.warning("cache unavailable (%s); failing open for %.0f s", exc, RETRY_AFTER_S)
+                self._down_until = time.monotonic() + RETRY_AFTER_S
+            return fallback
+
+    @property
+    def is_available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(False, super().add, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._guarded(default, super().get, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(None, super().set, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._guarded(False, super().delete, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._guarded({}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._guarded(False, super().has_key, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        value = self._guarded(_UNAVAILABLE, super().incr, key, delta, version)
+        if value is _UNAVAILABLE:  # nothing to count from: as after an eviction
+            raise ValueError(f"Key '{key}' not found")
+        return value
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(list(data), super().set_many, data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._guarded(None, super().delete_many, keys, version)
+
+    def clear(self):
+        return self._guarded(False, super().clear)

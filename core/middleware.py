@@ -1,0 +1,57 @@
+"""Request-level guards every app relies on."""
+from __future__ import annotations
+
+import json
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.http import HttpResponse
+
+
+def too_large_body(path: str, limit: int) -> tuple[bytes, str]:
+    """The 413's body and content type in the error shape of the API the path belongs to."""
+    message = f"The request body is larger than {limit} bytes."
+    if path.startswith("/v1/"):  # OpenAI's error shape
+        error = {"error": {"message": message, "type": "invalid_request_error", "param": None,
+                           "code": "request_too_large"}}
+        return json.dumps(error).encode(), "application/json"
+    if path.startswith("/api/"):
+        return json.dumps({"detail": message}).encode(), "application/json"
+    return message.encode(), "text/plain; charset=utf-8"
+
+
+class RequestBodyLimitMiddleware:
+    """A declared body over MAX_REQUEST_BODY_BYTES gets a 413 before any view or parser reads it.
+
+    Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when `request.body` or `POST` is read; DRF's
+    parsers read the stream instead. A body sent without a declared length (chunked) is capped
+    by `core.asgi.BodyLimit` before Django sees it. Works in sync and async chains alike, so
+    async views (streams) keep running on the event loop.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def _refusal(self, request) -> HttpResponse | None:
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Invalid Content-Length.", status=400)
+        if declared > limit:
+            body, content_type = too_large_body(request.path, limit)
+            return HttpResponse(body, status=413, content_type=content_type)
+        return None
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._refusal(request) or self.get_response(request)
+
+    async def __acall__(self, request):
+        return self._refusal(request) or await self.get_response(request)

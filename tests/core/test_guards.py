@@ -1,0 +1,132 @@
+"""Guards every app relies on: brute-force lockout, body size, throttles behind proxies, and a
+cache that keeps the site up when Redis is not."""
+import asyncio
+import json
+import time
+
+import pytest
+from django.core.cache import caches
+from django.urls import reverse
+from rest_framework.throttling import AnonRateThrottle
+
+from core.asgi import BodyLimit
+from tests.factories import PASSWORD, StaffFactory
+
+BAD = "not-the-password"
+
+
+def _login(client, username, password, ip="203.0.113.7"):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_web_login_locks_the_account_after_five_failures(client, user):
+    assert [_login(client, user.username, BAD).status_code for _ in range(4)] == [200] * 4
+    assert _login(client, user.username, BAD).status_code == 429
+    locked = _login(client, user.username, PASSWORD, ip="198.51.100.1")  # the right password, elsewhere
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_web_login_locks_the_address_across_accounts(client, user, other_user):
+    for _ in range(5):
+        _login(client, user.username + "-nobody", BAD)
+    assert _login(client, other_user.username, PASSWORD).status_code == 429
+    assert _login(client, other_user.username, PASSWORD, ip="198.51.100.1").status_code == 302
+
+
+def test_a_success_before_the_limit_resets_the_count(client, user):
+    for _ in range(4):
+        _login(client, user.username, BAD)
+    assert _login(client, user.username, PASSWORD).status_code == 302
+    client.logout()
+    assert [_login(client, user.username, BAD).status_code for _ in range(4)] == [200] * 4
+
+
+def test_admin_login_is_locked_out_too(client, db):
+    admin = StaffFactory(is_superuser=True)
+    url = reverse("admin:login")
+    codes = [client.post(url, {"username": admin.username, "password": BAD}, REMOTE_ADDR="203.0.113.9").status_code
+             for _ in range(5)]
+    assert codes[-1] == 429
+
+
+def test_token_endpoint_locks_out_with_a_json_429(api, user):
+    url = reverse("api-token")
+    for _ in range(5):
+        api.post(url, {"username": user.username, "password": BAD}, REMOTE_ADDR="203.0.113.8")
+    response = api.post(url, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="203.0.113.8")
+    assert response.status_code == 429 and "Retry-After" in response
+    assert "token" not in response.json()
+
+
+def test_anonymous_throttle_ignores_a_forged_forwarded_for(api, db, monkeypatch):
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/min"})
+    codes = [api.get("/api/v1/categories/", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code for n in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_a_declared_body_over_the_limit_gets_413_before_parsing(as_user, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 1000
+    body = json.dumps({"title": "x", "body": "y" * 5000, "category": "general"})
+    response = as_user.generic("POST", "/api/v1/threads/", body, content_type="application/json")
+    assert response.status_code == 413 and "larger than 1000 bytes" in response.json()["detail"]
+
+
+def _asgi_post(app, chunks: list[bytes], headers: list) -> list[dict]:
+    sent: list[dict] = []
+    incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/threads/", "headers": headers}
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+async def _drain_app(scope, receive, send):
+    """Reads the whole body as Django's handler does, then answers 200."""
+    while (await receive())["type"] == "http.request":
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_asgi_refuses_a_chunked_body_once_it_passes_the_limit():
+    sent = _asgi_post(BodyLimit(_drain_app, max_bytes=100), [b"x" * 60, b"x" * 60, b"x" * 60], headers=[])
+    assert sent[0]["status"] == 413
+
+
+def test_asgi_passes_a_body_within_the_limit():
+    sent = _asgi_post(BodyLimit(_drain_app, max_bytes=100), [b"x" * 40, b"x" * 40], headers=[])
+    assert sent[0]["status"] == 200
+
+
+def test_asgi_refuses_a_declared_length_over_the_limit_without_reading():
+    sent = _asgi_post(BodyLimit(_drain_app, max_bytes=100), [b"x"], headers=[(b"content-length", b"5000")])
+    assert sent[0]["status"] == 413
+
+
+@pytest.fixture
+def dead_redis_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "core.cache.FailOpenRedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    yield caches["default"]
+
+
+def test_cache_fails_open_when_redis_is_down(dead_redis_cache):
+    assert dead_redis_cache.get("k", "miss") == "miss"
+    dead_redis_cache.set("k", "v")
+    started = time.monotonic()
+    for _ in range(20):  # after one failure Redis is left alone for a while: no timeout per call
+        dead_redis_cache.get("k")
+    assert time.monotonic() - started < 0.5
+    assert dead_redis_cache.get_or_set("k", lambda: "fresh") == "fresh"
+
+
+def test_api_and_hub_pages_work_with_redis_down(dead_redis_cache, api, client, db):
+    assert api.get("/api/v1/categories/").status_code == 200
+    assert client.get(reverse("models_hub:index")).status_code == 200

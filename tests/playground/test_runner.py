@@ -1,0 +1,122 @@
+"""The worker side of a job under faults: deadlines, a stuck engine, tiny temperatures, and a
+worker told to stop. Runs in this process with the real demo model where one is needed."""
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from playground import runner, tasks
+from playground.engine import EngineRegistry, RuntimeSpec
+from playground.engine.batching import Pending
+from playground.models import GenerationJob
+from tests.factories import runnable_model
+
+pytestmark = pytest.mark.django_db(transaction=True)  # engine and heartbeat threads use their own connections
+
+
+@pytest.fixture
+def model(db):
+    return runnable_model()
+
+
+def chat_job(user, model, **params) -> GenerationJob:
+    return GenerationJob.objects.create(user=user, resource=model, mode="chat",
+                                        messages=[{"role": "user", "content": "Tell me a long story."}],
+                                        params={"temperature": 0, **params})
+
+
+@pytest.fixture
+def own_registry(monkeypatch):
+    """A registry of this test's own, and a fresh stopping flag, so closing them harms no other test."""
+    registry = EngineRegistry(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8)
+    monkeypatch.setattr(runner, "_registry", registry)
+    monkeypatch.setattr(runner, "_stopping", threading.Event())
+    return registry
+
+
+def test_a_job_past_its_deadline_ends_with_the_text_so_far(user, model, own_registry, settings):
+    own_registry.get(RuntimeSpec.from_dict(model.runtime.spec()))  # warm: the deadline is for decoding
+    settings.PLAYGROUND_JOB_DEADLINE_S = 3
+    job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
+    started = time.monotonic()
+    runner.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert time.monotonic() - started < 3 + runner.DEADLINE_GRACE_S
+    assert (job.status, job.finish_reason) == ("succeeded", "timeout")
+    assert job.output and 0 < job.completion_tokens < 1024
+
+
+def test_a_tiny_temperature_decodes_greedily_instead_of_failing(user, model, own_registry):
+    job = chat_job(user, model, temperature=1e-45, max_new_tokens=8)
+    runner.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.output
+
+
+class StuckEngine:
+    """Accepts a request and never runs it, as a wedged engine would."""
+
+    def encode_chat(self, messages):
+        return [1, 2, 3]
+
+    def submit(self, request):
+        return Pending(request)
+
+
+def test_a_stuck_engine_frees_the_task_soon_after_the_deadline(user, model, settings, monkeypatch):
+    settings.PLAYGROUND_JOB_DEADLINE_S = 1
+    monkeypatch.setattr(runner, "DEADLINE_GRACE_S", 0.5)
+    monkeypatch.setattr(runner, "engine_registry", lambda: type("R", (), {"get": lambda self, spec: StuckEngine()})())
+    job = chat_job(user, model, max_new_tokens=8)
+    started = time.monotonic()
+    runner.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert time.monotonic() - started < 5
+    assert job.status == "failed" and "time limit" in job.error
+
+
+def test_a_stopping_worker_hands_its_running_job_back(user, model, own_registry):
+    job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
+    outcome = {}
+
+    def run():
+        try:
+            runner.execute_job(job_id=job.pk)
+        except runner.HandedBack:
+            outcome["handed_back"] = True
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not GenerationJob.objects.filter(pk=job.pk, status="running").exclude(output="").exists():
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.1)
+    stopped_at = time.monotonic()
+    runner.shutdown()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and time.monotonic() - stopped_at < 10
+    job.refresh_from_db()
+    assert outcome == {"handed_back": True}
+    assert (job.status, job.attempts, job.output) == ("queued", 0, "")
+
+
+def test_a_stopping_worker_claims_nothing_new(user, model, own_registry):
+    runner.shutdown()
+    job = chat_job(user, model, max_new_tokens=4)
+    with pytest.raises(runner.HandedBack):
+        runner.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("queued", 0)
+
+
+def test_the_task_queues_a_handed_back_job_again(monkeypatch):
+    def stopping(**kwargs):
+        raise runner.HandedBack
+
+    sent = []
+    monkeypatch.setattr(runner, "execute_job", stopping)
+    monkeypatch.setattr(tasks.run_generation_job, "apply_async", lambda args, **kw: sent.append(args))
+    tasks.run_generation_job(41)
+    assert sent == [(41,)]
