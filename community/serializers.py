@@ -65,7 +65,7 @@ class ThreadSerializer(serializers.ModelSerializer):
         data["tags"] = [t.name for t in instance.tags.all()]
         return data
 
-    @extend_schema_field(serializers.URLField())
+    @extend_schema_field(serializers.CharField(help_text="Path of the thread page on this site."))
     def get_url(self, obj: Thread) -> str:
         return obj.get_absolute_url()
 
