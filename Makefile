@@ -48,7 +48,14 @@ browser:
 test: setup browser
 	$(PY) -m pytest
 
-bench: setup
+LOAD_VENV := .venv-load
+$(LOAD_VENV)/.installed: requirements-load.txt
+	test -x $(LOAD_VENV)/bin/python || python3 -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install -q -r requirements-load.txt
+	touch $@
+
+bench: setup $(LOAD_VENV)/.installed
+	$(PY) bench/load.py
 	$(PY) bench/inference.py
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
