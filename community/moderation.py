@@ -1,0 +1,76 @@
+"""Moderation: members' flags, the review queue, hiding posts and threads, pins, locks, moves."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from core import search
+
+from .models import Category, Flag, ModerationAction, Post, Thread, User
+from .permissions import can_flag, can_moderate
+
+FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
+
+
+@transaction.atomic
+def flag_post(*, user: User, post: Post, reason: str) -> Flag:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
+    if not can_flag(user, post):
+        raise PermissionDenied(_("You cannot flag your own post."))
+    flag, created = Flag.objects.get_or_create(user=user, post=post,
+                                               defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH]})
+    if created:
+        Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1)
+        post.refresh_from_db(fields=["flag_count"])
+        if post.flag_count >= settings.FORUM_FLAGS_TO_HIDE and not post.is_hidden:
+            set_post_hidden(post=post, hidden=True, needs_review=True)
+    return flag
+
+
+def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> None:
+    Post.objects.filter(pk=post.pk).update(is_hidden=hidden, needs_review=needs_review)
+    if post.position == 1:
+        Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
+        search.set_visibility(kind=search.Kind.THREAD, object_ids=[post.thread_id], is_public=not hidden)
+    else:
+        search.set_visibility(kind=search.Kind.POST, object_ids=[post.pk], is_public=not hidden)
+
+
+@transaction.atomic
+def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
+    if not can_moderate(moderator):
+        raise PermissionDenied
+    set_post_hidden(post=post, hidden=keep_hidden, needs_review=False)
+    post.flags.update(resolved=True)
+
+
+@transaction.atomic
+def moderate_thread(*, moderator: User, thread: Thread, action: str,
+                    category: Category | None = None) -> Thread:
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators may do this."))
+    if action not in ModerationAction.values:
+        raise ValidationError({"action": [_("Unknown action.")]})
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if action == ModerationAction.MOVE:
+        if category is None:
+            raise ValidationError({"category": [_("Choose the category to move to.")]})
+        Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
+        Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
+        thread.category = category
+    elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
+        hidden = action == ModerationAction.HIDE
+        thread.is_hidden = hidden
+        search.set_visibility(kind=search.Kind.THREAD, object_ids=[thread.pk], is_public=not hidden)
+        search.set_visibility(kind=search.Kind.POST, object_ids=list(thread.posts.values_list("pk", flat=True)),
+                              is_public=not hidden)
+    else:
+        field = "is_pinned" if action in (ModerationAction.PIN, ModerationAction.UNPIN) else "is_locked"
+        setattr(thread, field, action in (ModerationAction.PIN, ModerationAction.LOCK))
+    thread.save(update_fields=["category", "is_hidden", "is_pinned", "is_locked"])
+    return thread
