@@ -15,7 +15,7 @@ from core.permissions import IsStaffOrReadOnly
 from core.services import create_token
 
 from . import services
-from .models import Category, Post, Thread, User
+from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
     CategorySerializer,
@@ -220,7 +220,7 @@ class NotificationListView(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self):
-        return self.request.user.notifications.select_related("actor", "thread")
+        return Notification.objects.for_recipient(self.request.user).select_related("actor", "thread")
 
 
 class NotificationReadView(APIView):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Tag
 
-from .querysets import PostQuerySet, ThreadQuerySet, UserQuerySet
+from .querysets import NotificationQuerySet, PostQuerySet, ThreadQuerySet, UserQuerySet
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
@@ -235,6 +235,8 @@ class Notification(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
     read = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -7,8 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from core import search
-
+from .indexing import sync_visibility
 from .models import Category, Flag, ModerationAction, Post, Thread, User
 from .permissions import can_flag, can_moderate
 
@@ -33,12 +32,11 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
 
 
 def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> None:
+    """Hide or show one post; the opening post carries its thread with it."""
     Post.objects.filter(pk=post.pk).update(is_hidden=hidden, needs_review=needs_review)
     if post.position == 1:
         Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
-        search.set_visibility(kind=search.Kind.THREAD, object_ids=[post.thread_id], is_public=not hidden)
-    else:
-        search.set_visibility(kind=search.Kind.POST, object_ids=[post.pk], is_public=not hidden)
+    sync_visibility(thread_id=post.thread_id)
 
 
 @transaction.atomic
@@ -64,13 +62,11 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
         Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
         thread.category = category
     elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
-        hidden = action == ModerationAction.HIDE
-        thread.is_hidden = hidden
-        search.set_visibility(kind=search.Kind.THREAD, object_ids=[thread.pk], is_public=not hidden)
-        search.set_visibility(kind=search.Kind.POST, object_ids=list(thread.posts.values_list("pk", flat=True)),
-                              is_public=not hidden)
+        thread.is_hidden = action == ModerationAction.HIDE
     else:
         field = "is_pinned" if action in (ModerationAction.PIN, ModerationAction.UNPIN) else "is_locked"
         setattr(thread, field, action in (ModerationAction.PIN, ModerationAction.LOCK))
     thread.save(update_fields=["category", "is_hidden", "is_pinned", "is_locked"])
+    if action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
+        sync_visibility(thread_id=thread.pk)
     return thread

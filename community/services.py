@@ -108,6 +108,8 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
         raise PermissionDenied(_("This thread is locked."))
     if reply_to is not None and reply_to.thread_id != thread.pk:
         raise ValidationError({"reply_to": [_("The post replied to is not in this thread.")]})
+    if reply_to is not None and not Post.objects.visible_to(author).filter(pk=reply_to.pk).exists():
+        raise ValidationError({"reply_to": [_("The post replied to is not in this thread.")]})
     if enforce_limits:
         _enforce_rate_limit(author, creating_thread=False)
     last_position = thread.posts.order_by("-position").values_list("position", flat=True).first()

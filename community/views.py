@@ -23,7 +23,7 @@ from core.models import Tag
 
 from . import permissions, services
 from .forms import EditPostForm, FlagForm, ProfileForm, ReplyForm, SignupForm, ThreadForm, TokenForm
-from .models import Bookmark, Category, Post, Thread, User, Watch
+from .models import Bookmark, Category, Notification, Post, Thread, User, Watch
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
@@ -154,7 +154,7 @@ def reply(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_post(request, pk: int):
-    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    post = get_object_or_404(Post.objects.visible_to(request.user).select_related("thread"), pk=pk)
     if not permissions.can_edit(request.user, post):
         raise PermissionDenied
     form = EditPostForm(request.POST or None, post=post)
@@ -187,7 +187,7 @@ def search_page(request):
 
 @login_required
 def notifications(request):
-    items = request.user.notifications.select_related("actor", "thread")
+    items = Notification.objects.for_recipient(request.user).select_related("actor", "thread")
     page = Paginator(items, 30).get_page(request.GET.get("page"))
     response = render(request, "community/notifications.html", {"page": page})
     if request.method == "GET":
@@ -321,7 +321,7 @@ def signup(request):
 def profile(request, username: str):
     person = get_object_or_404(User.objects.with_counts(), username=username, is_active=True)
     threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
-    posts = (person.posts.visible_to(request.user).filter(position__gt=1, thread__is_hidden=False)
+    posts = (person.posts.visible_to(request.user).filter(position__gt=1)
              .select_related("thread").order_by("-created_at")[:20])
     return render(request, "community/profile.html",
                   {"person": person, "threads": threads, "posts": posts})
