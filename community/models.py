@@ -146,7 +146,7 @@ class Post(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     score = models.IntegerField(default=0)
     is_hidden = models.BooleanField(default=False)
-    flag_count = models.PositiveIntegerField(default=0)
+    flag_count = models.PositiveIntegerField(default=0)  # flags not yet resolved by a review
     needs_review = models.BooleanField(default=False)
 
     objects = PostQuerySet.as_manager()
@@ -206,11 +206,16 @@ class Vote(models.Model):
 
 
 class Flag(models.Model):
+    """A member asking moderators to look at a post. Flags from established members (see
+    `permissions.flag_counts_toward_hide`, decided when the flag is made) hide the post once
+    there are enough of them; a moderator's review resolves every flag made before it."""
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="flags")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
     reason = models.CharField(_("reason"), max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     resolved = models.BooleanField(default=False)
+    counts_toward_hide = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -9,25 +9,34 @@ from django.utils.translation import gettext as _
 
 from .indexing import sync_visibility
 from .models import Category, Flag, ModerationAction, Post, Thread, User
-from .permissions import can_flag, can_moderate
+from .permissions import can_flag, can_moderate, flag_counts_toward_hide
 
 FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
 
 
 @transaction.atomic
 def flag_post(*, user: User, post: Post, reason: str) -> Flag:
+    """Flag a post for review. Every flag puts the post in the review queue; it is hidden before
+    review only by a moderator's flag or by FORUM_FLAGS_TO_HIDE open flags from members whose
+    flags count (`flag_counts_toward_hide`). Flags resolved by a review no longer count, so a
+    restored post stays up until enough new flags arrive."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
     if not can_flag(user, post):
         raise PermissionDenied(_("You cannot flag your own post."))
-    flag, created = Flag.objects.get_or_create(user=user, post=post,
-                                               defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH]})
-    if created:
-        Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1)
-        post.refresh_from_db(fields=["flag_count"])
-        if post.flag_count >= settings.FORUM_FLAGS_TO_HIDE and not post.is_hidden:
-            set_post_hidden(post=post, hidden=True, needs_review=True)
+    post = Post.objects.select_for_update().get(pk=post.pk)  # one flag at a time decides
+    flag, created = Flag.objects.get_or_create(
+        user=user, post=post,
+        defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH],
+                  "counts_toward_hide": flag_counts_toward_hide(user)},
+    )
+    if not created:
+        return flag
+    Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1, needs_review=True)
+    counting = post.flags.filter(resolved=False, counts_toward_hide=True).count()
+    if not post.is_hidden and (can_moderate(user) or counting >= settings.FORUM_FLAGS_TO_HIDE):
+        set_post_hidden(post=post, hidden=True, needs_review=True)
     return flag
 
 
@@ -41,10 +50,13 @@ def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> 
 
 @transaction.atomic
 def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
+    """A moderator's decision on a post (from the queue or the hide button): hide or show it,
+    and resolve every flag made so far, so that only flags made after it count."""
     if not can_moderate(moderator):
         raise PermissionDenied
     set_post_hidden(post=post, hidden=keep_hidden, needs_review=False)
-    post.flags.update(resolved=True)
+    post.flags.filter(resolved=False).update(resolved=True)
+    Post.objects.filter(pk=post.pk).update(flag_count=0)
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from core.models import Tag
 
 from . import permissions, services
 from .forms import EditPostForm, FlagForm, ProfileForm, ReplyForm, SignupForm, ThreadForm, TokenForm
-from .models import Bookmark, Category, Notification, Post, Thread, User, Watch
+from .models import Bookmark, Category, Flag, Notification, Post, Thread, User, Watch
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
@@ -288,7 +289,7 @@ def moderate(request, pk: int):
 @require_POST
 def hide_post(request, pk: int):
     post = get_object_or_404(Post, pk=pk)
-    services.set_post_hidden(post=post, hidden=request.POST.get("hide") == "1")
+    services.review_post(moderator=request.user, post=post, keep_hidden=request.POST.get("hide") == "1")
     return _back(request, post)
 
 
@@ -299,8 +300,9 @@ def review_queue(request):
         services.review_post(moderator=request.user, post=post,
                              keep_hidden=request.POST.get("decision") == "hide")
         return redirect("community:review")
+    open_flags = Flag.objects.filter(resolved=False).select_related("user").order_by("created_at")
     flagged = (Post.objects.filter(needs_review=True).select_related("author", "thread")
-               .prefetch_related("flags__user").order_by("-flag_count", "-id"))
+               .prefetch_related(Prefetch("flags", queryset=open_flags)).order_by("-flag_count", "-id"))
     page = Paginator(flagged, 30).get_page(request.GET.get("page"))
     return render(request, "community/review.html", {"page": page})
 
