@@ -14,7 +14,7 @@ from core.pagination import StandardPagination
 from core.permissions import IsStaffOrReadOnly
 from core.services import create_token
 
-from . import services
+from . import accounts, services
 from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
@@ -60,6 +60,14 @@ class MeView(generics.RetrieveUpdateAPIView):
 
     def get_object(self):
         return User.objects.with_counts().get(pk=self.request.user.pk)
+
+    def partial_update(self, request, *args, **kwargs):
+        data = MeSerializer(self.get_object(), data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        accounts.update_profile(user=request.user, current_password=fields.pop("current_password", None),
+                                **fields)
+        return Response(MeSerializer(self.get_object()).data)
 
 
 class UserDetailView(generics.RetrieveAPIView):

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Tag
+from core.models import ApiToken, Tag
 
 from .querysets import NotificationQuerySet, PostQuerySet, ThreadQuerySet, UserQuerySet
 
@@ -30,6 +30,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """Saving a new password (set_password: the change and reset forms, the admin, the shell)
+        revokes every API token, so that a leaked token does not outlive a password change.
+        Django leaves `_password` unset when it only re-hashes the same password on login."""
+        password_changed = self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.objects.filter(user=self).delete()
 
     @property
     def shown_name(self) -> str:

@@ -22,8 +22,12 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(UserSerializer):
+    current_password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"},
+        help_text="Required to change `email`.")
+
     class Meta(UserSerializer.Meta):
-        fields = UserSerializer.Meta.fields + ["email", "is_staff"]
+        fields = UserSerializer.Meta.fields + ["email", "is_staff", "current_password"]
         read_only_fields = UserSerializer.Meta.read_only_fields + ["is_staff"]
 
 

@@ -23,7 +23,7 @@ from core.charts import daily_counts, sparkline
 from core.exceptions import RateLimited
 from core.models import Tag
 
-from . import permissions, services
+from . import accounts, permissions, services
 from .forms import EditPostForm, FlagForm, ProfileForm, ReplyForm, SignupForm, ThreadForm, TokenForm
 from .models import Bookmark, Category, Flag, Notification, Post, Thread, User, Watch
 
@@ -348,17 +348,27 @@ def settings_page(request):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "profile":
-            profile_form = ProfileForm(request.POST, instance=request.user)
+            # A copy: validating a ModelForm writes into its instance, and request.user must
+            # keep the saved values when the service refuses the change.
+            profile_form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))
             if profile_form.is_valid():
-                profile_form.save()
-                messages.success(request, _("Profile saved."))
-                return redirect("settings")
+                try:
+                    accounts.update_profile(user=request.user, **profile_form.cleaned_data)
+                except ValidationError as exc:
+                    _add_errors(profile_form, exc)
+                else:
+                    messages.success(request, _("Profile saved."))
+                    return redirect("settings")
         elif action == "create_token":
             token_form = TokenForm(request.POST)
             if token_form.is_valid():
-                _token, new_key = core_services.create_token(user=request.user,
-                                                             name=token_form.cleaned_data["name"])
-                token_form = TokenForm()
+                try:
+                    _token, new_key = core_services.create_token(user=request.user,
+                                                                 name=token_form.cleaned_data["name"])
+                except ValidationError as exc:
+                    _add_errors(token_form, exc)
+                else:
+                    token_form = TokenForm()
         elif action == "revoke_token":
             token_id = request.POST.get("token", "")
             if token_id.isdigit() and core_services.revoke_token(user=request.user, token_id=int(token_id)):

@@ -1,0 +1,32 @@
+"""Writes for a member's own account: the profile, with the e-mail address guarded."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import User
+
+
+@transaction.atomic
+def update_profile(*, user: User, display_name: str | None = None, email: str | None = None,
+                   bio: str | None = None, current_password: str | None = None) -> User:
+    """Change the profile fields given (None leaves a field as it is).
+
+    A new e-mail address needs the current password: password resets go to that address, so
+    whoever holds only a session or an API token could otherwise move it and take the account.
+    Fields are checked against the model (lengths, e-mail format) before anything is written.
+    """
+    account = User.objects.select_for_update().get(pk=user.pk)
+    changes = {name: value for name, value in
+               {"display_name": display_name, "email": email, "bio": bio}.items() if value is not None}
+    if "email" in changes and changes["email"] != account.email:
+        if not current_password or not account.check_password(current_password):
+            raise ValidationError({"current_password": [
+                _("Enter your current password to change your e-mail address.")]})
+    for name, value in changes.items():
+        setattr(account, name, value)
+    account.clean_fields(exclude=[f.name for f in User._meta.concrete_fields if f.name not in changes])
+    if changes:
+        account.save(update_fields=list(changes))
+    return account
