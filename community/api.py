@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +15,7 @@ from core.pagination import StandardPagination
 from core.permissions import IsStaffOrReadOnly
 from core.services import create_token
 
-from . import accounts, services
+from . import accounts, limits, services
 from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
@@ -36,6 +37,14 @@ from .serializers import (
     VoteResultSerializer,
     VoteSerializer,
 )
+
+
+def checked_query(query: str) -> str:
+    """A search query within the length limit, else a 400 on `q`."""
+    if len(query) > limits.max_search_query_length():
+        raise ValidationError({"q": [_("Search for at most %(n)d characters.")
+                                     % {"n": limits.max_search_query_length()}]})
+    return query
 
 
 class AuthTokenView(APIView):
@@ -106,7 +115,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
                 raise ValidationError({"kind": [f"Must be one of {', '.join(Thread.Kind.values)}."]})
             threads = threads.filter(kind=f["kind"])
         if f["q"]:
-            ids = search.matching(f["q"], kinds=[search.Kind.THREAD]).values("object_id")
+            ids = search.matching(checked_query(f["q"]), kinds=[search.Kind.THREAD]).values("object_id")
             threads = threads.filter(pk__in=ids)
         return threads.ordered(f["ordering"])
 
@@ -210,7 +219,7 @@ class SearchView(APIView):
                                OpenApiParameter("type", str, enum=search.Kind.values)],
                    responses=SearchHitSerializer(many=True))
     def get(self, request):
-        query = request.query_params.get("q", "").strip()
+        query = checked_query(request.query_params.get("q", "").strip())
         if not query:
             raise ValidationError({"q": ["Enter something to search for."]})
         kind = request.query_params.get("type")

@@ -23,7 +23,7 @@ from core.charts import daily_counts, sparkline
 from core.exceptions import RateLimited
 from core.models import Tag
 
-from . import accounts, permissions, services
+from . import accounts, limits, permissions, services
 from .forms import EditPostForm, FlagForm, ProfileForm, ReplyForm, SignupForm, ThreadForm, TokenForm
 from .models import Bookmark, Category, Flag, Notification, Post, Thread, User, Watch
 
@@ -180,11 +180,14 @@ def revisions(request, pk: int):
 def search_page(request):
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("type") if request.GET.get("type") in search.Kind.values else None
-    hits, total = [], 0
-    if query:
+    hits, total, max_length = [], 0, limits.max_search_query_length()
+    if len(query) > max_length:
+        messages.error(request, _("Search for at most %(n)d characters.") % {"n": max_length})
+        query = ""
+    elif query:
         total, hits = search.search(query, kinds=[kind] if kind else None, limit=30)
-    return render(request, "community/search.html",
-                  {"query": query, "hits": hits, "total": total, "type": kind or ""})
+    return render(request, "community/search.html", {"query": query, "hits": hits, "total": total,
+                                                      "type": kind or "", "max_length": max_length})
 
 
 @login_required
