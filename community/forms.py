@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +9,15 @@ from core.models import ApiToken
 from .models import Category, Flag, Post, Thread, User
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
+
+
+def add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: per field where the form has it."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 class SignupForm(UserCreationForm):

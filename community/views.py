@@ -1,4 +1,4 @@
-"""Forum pages and buttons, sign-up, profiles and the settings page.
+"""Forum pages and buttons, and members' profiles (sign-up and settings: account_views).
 
 Buttons (vote, watch, bookmark) swap a fragment under HTMX and redirect back without it.
 """
@@ -6,39 +6,26 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import search
-from core import services as core_services
 from core.charts import daily_counts, sparkline
 from core.exceptions import RateLimited
 from core.models import Tag
 
-from . import accounts, limits, permissions, services
-from .forms import EditPostForm, FlagForm, ProfileForm, ReplyForm, SignupForm, ThreadForm, TokenForm
+from . import limits, permissions, services
+from .forms import EditPostForm, FlagForm, ReplyForm, ThreadForm, add_errors
 from .models import Bookmark, Category, Flag, Notification, Post, Thread, User, Watch
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's ValidationError onto the form: per field where the form has it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
 
 
 def _thread_list(request, threads, template: str, context: dict):
@@ -121,7 +108,7 @@ def new_thread(request):
             form.add_error(None, _("You are posting too fast. Please wait %(s)d seconds and try again.")
                            % {"s": exc.retry_after})
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             return redirect(thread)
     return render(request, "community/new_thread.html", {"form": form})
@@ -165,7 +152,7 @@ def edit_post(request, pk: int):
             services.edit_post(editor=request.user, post=post, body=form.cleaned_data["body"],
                                title=form.cleaned_data.get("title"))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             return redirect(post.get_absolute_url())
     return render(request, "community/edit_post.html", {"form": form, "post": post})
@@ -311,28 +298,6 @@ def review_queue(request):
     return render(request, "community/review.html", {"page": page})
 
 
-def _safe_next(request) -> str | None:
-    """The `next` URL when it stays on this site (over HTTPS when the request is), else None."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return None
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request):
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": user.username})
-        return redirect(_safe_next(request) or "home")
-    return render(request, "registration/signup.html", {"form": form})
-
-
 def profile(request, username: str):
     person = get_object_or_404(User.objects.with_counts(), username=username, is_active=True)
     threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
@@ -340,44 +305,3 @@ def profile(request, username: str):
              .select_related("thread").order_by("-created_at")[:20])
     return render(request, "community/profile.html",
                   {"person": person, "threads": threads, "posts": posts})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request):
-    profile_form = ProfileForm(instance=request.user)
-    token_form = TokenForm()
-    new_key = None
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "profile":
-            # A copy: validating a ModelForm writes into its instance, and request.user must
-            # keep the saved values when the service refuses the change.
-            profile_form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))
-            if profile_form.is_valid():
-                try:
-                    accounts.update_profile(user=request.user, **profile_form.cleaned_data)
-                except ValidationError as exc:
-                    _add_errors(profile_form, exc)
-                else:
-                    messages.success(request, _("Profile saved."))
-                    return redirect("settings")
-        elif action == "create_token":
-            token_form = TokenForm(request.POST)
-            if token_form.is_valid():
-                try:
-                    _token, new_key = core_services.create_token(user=request.user,
-                                                                 name=token_form.cleaned_data["name"])
-                except ValidationError as exc:
-                    _add_errors(token_form, exc)
-                else:
-                    token_form = TokenForm()
-        elif action == "revoke_token":
-            token_id = request.POST.get("token", "")
-            if token_id.isdigit() and core_services.revoke_token(user=request.user, token_id=int(token_id)):
-                messages.success(request, _("Token revoked."))
-            return redirect("settings")
-    return render(request, "registration/settings.html", {
-        "profile_form": profile_form, "token_form": token_form, "new_key": new_key,
-        "tokens": request.user.api_tokens.all(),
-    })
