@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from core import services as core_services
 
 from . import accounts
-from .forms import ProfileForm, SignupForm, TokenForm, add_errors
+from .forms import ProfileForm, RevokeTokenForm, SignupForm, TokenForm, add_errors
 from .models import User
 
 
@@ -70,8 +71,10 @@ def settings_page(request):
                 else:
                     token_form = TokenForm()
         elif action == "revoke_token":
-            token_id = request.POST.get("token", "")
-            if token_id.isdigit() and core_services.revoke_token(user=request.user, token_id=int(token_id)):
+            revoke = RevokeTokenForm(request.POST)
+            if not revoke.is_valid():
+                return HttpResponse(_("Invalid token."), status=400)
+            if core_services.revoke_token(user=request.user, token_id=revoke.cleaned_data["token"]):
                 messages.success(request, _("Token revoked."))
             return redirect("settings")
     return render(request, "registration/settings.html", {

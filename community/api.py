@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -85,11 +87,24 @@ class UserDetailView(generics.RetrieveAPIView):
     queryset = User.objects.with_counts().filter(is_active=True)
 
 
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class CategoryViewSet(viewsets.ModelViewSet):
     serializer_class = CategorySerializer
     permission_classes = [IsStaffOrReadOnly]
     queryset = Category.objects.all()
     http_method_names = ["get", "post", "patch", "delete"]
+
+    def perform_destroy(self, instance):
+        """A category with threads is kept (threads protect it): a 409 that says why."""
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except ProtectedError as exc:
+            raise Conflict(_("This category still has threads: move or delete them first.")) from exc
 
 
 @extend_schema(parameters=[

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import search
 from core.models import MAX_TAGS, TAG_MAX_LENGTH
+from core.pagination import StandardPagination
 
 from .models import Category, Flag, ModerationAction, Notification, Post, Thread, User, Vote
 
@@ -160,4 +162,9 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    """Ids of notifications to mark read (none: all of them): at most one page's worth, each
+    within the primary key's range."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=models.BigIntegerField.MAX_BIGINT),
+        required=False, max_length=StandardPagination.max_page_size)

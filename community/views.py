@@ -21,7 +21,7 @@ from core.exceptions import RateLimited
 from core.models import Tag
 
 from . import limits, permissions, services
-from .forms import EditPostForm, FlagForm, ReplyForm, ThreadForm, add_errors
+from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
 from .models import Bookmark, Category, Flag, Notification, Post, Thread, User, Watch
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
@@ -73,8 +73,9 @@ def thread_detail(request, pk: int, slug: str = ""):
         accepted = posts.filter(pk=thread.accepted_post_id).first()
         replies = replies.exclude(pk=thread.accepted_post_id)
     page_number = request.GET.get("page")
-    if request.GET.get("post") and not page_number:
-        target = replies.filter(pk=request.GET["post"]).values_list("position", flat=True).first()
+    target_id = parse_id(request.GET.get("post"))  # a link to one post; anything else is ignored
+    if target_id and not page_number:
+        target = replies.filter(pk=target_id).values_list("position", flat=True).first()
         if target:
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
     page = Paginator(replies.order_by("position"), POSTS_PER_PAGE).get_page(page_number)
@@ -212,9 +213,13 @@ def vote(request, pk: int):
 @require_POST
 def accept(request, pk: int):
     thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
+    form = PostIdForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Invalid post."), status=400)
     post = None
-    if request.POST.get("post"):
-        post = get_object_or_404(Post, pk=request.POST["post"], thread=thread)
+    if form.cleaned_data["post"]:
+        post = get_object_or_404(Post.objects.visible_to(request.user), pk=form.cleaned_data["post"],
+                                 thread=thread)
     try:
         services.accept_answer(user=request.user, thread=thread, post=post)
     except (PermissionDenied, ValidationError) as exc:
@@ -287,9 +292,12 @@ def hide_post(request, pk: int):
 @staff_member_required
 def review_queue(request):
     if request.method == "POST":
-        post = get_object_or_404(Post, pk=request.POST.get("post"))
+        form = ReviewForm(request.POST)
+        if not form.is_valid():
+            return HttpResponse(_("Invalid post."), status=400)
+        post = get_object_or_404(Post, pk=form.cleaned_data["post"])
         services.review_post(moderator=request.user, post=post,
-                             keep_hidden=request.POST.get("decision") == "hide")
+                             keep_hidden=form.cleaned_data["decision"] == "hide")
         return redirect("community:review")
     open_flags = Flag.objects.filter(resolved=False).select_related("user").order_by("created_at")
     flagged = (Post.objects.filter(needs_review=True).select_related("author", "thread")
