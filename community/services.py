@@ -250,7 +250,8 @@ def accept_answer(*, user: User, thread: Thread, post: Post | None) -> Thread:
         raise ValidationError({"post": [_("Only questions have accepted answers.")]})
     if not can_accept(user, thread):
         raise PermissionDenied(_("Only the question's author or a moderator may accept an answer."))
-    if post is not None and (post.thread_id != thread.pk or post.position == 1):
+    if post is not None and (post.thread_id != thread.pk or post.position == 1
+                             or not Post.objects.visible_to(user).filter(pk=post.pk).exists()):
         raise ValidationError({"post": [_("Choose a reply in this thread.")]})
     previous = thread.accepted_post
     if previous == post:

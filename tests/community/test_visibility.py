@@ -116,3 +116,11 @@ def test_notification_about_a_hidden_post_disappears(category):
     post = make_post(thread=thread, body="hey @mentioned")
     services.set_post_hidden(post=post, hidden=True)
     assert client_for(mentioned).get("/api/v1/notifications/").json()["count"] == 0
+
+
+def test_a_hidden_reply_cannot_be_accepted(user, category):
+    thread = make_thread(author=user, category=category, kind="question")
+    answer = make_post(thread=thread)
+    services.set_post_hidden(post=answer, hidden=True)
+    response = client_for(user).post(f"/api/v1/threads/{thread.pk}/accept/", {"post": answer.pk}, format="json")
+    assert response.status_code == 400 and "post" in response.json()
