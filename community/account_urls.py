@@ -1,9 +1,9 @@
 from django.urls import include, path
 
-from . import views
+from . import account_views
 
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
-    path("settings/", views.settings_page, name="settings"),
+    path("signup/", account_views.signup, name="signup"),
+    path("settings/", account_views.settings_page, name="settings"),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -3,20 +3,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import search
 from core.pagination import StandardPagination
 from core.permissions import IsStaffOrReadOnly
-from core.services import create_token
+from core.services import create_login_token
 
-from . import services
-from .models import Category, Post, Thread, User
+from . import accounts, limits, services
+from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
     CategorySerializer,
@@ -39,6 +42,14 @@ from .serializers import (
 )
 
 
+def checked_query(query: str) -> str:
+    """A search query within the length limit, else a 400 on `q`."""
+    if len(query) > limits.max_search_query_length():
+        raise ValidationError({"q": [_("Search for at most %(n)d characters.")
+                                     % {"n": limits.max_search_query_length()}]})
+    return query
+
+
 class AuthTokenView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
@@ -53,7 +64,7 @@ class AuthTokenView(APIView):
                             detail="Too many failed log-ins. Try again later.")
         if user is None:
             raise ValidationError({"detail": "Unable to log in with the given credentials."})
-        _token, key = create_token(user=user, name="api")
+        _token, key = create_login_token(user=user)
         return Response({"token": key})
 
 
@@ -65,6 +76,14 @@ class MeView(generics.RetrieveUpdateAPIView):
     def get_object(self):
         return User.objects.with_counts().get(pk=self.request.user.pk)
 
+    def partial_update(self, request, *args, **kwargs):
+        data = MeSerializer(self.get_object(), data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        accounts.update_profile(user=request.user, request=request, current_password=fields.pop("current_password", None),
+                                **fields)
+        return Response(MeSerializer(self.get_object()).data)
+
 
 class UserDetailView(generics.RetrieveAPIView):
     serializer_class = UserSerializer
@@ -72,11 +91,24 @@ class UserDetailView(generics.RetrieveAPIView):
     queryset = User.objects.with_counts().filter(is_active=True)
 
 
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class CategoryViewSet(viewsets.ModelViewSet):
     serializer_class = CategorySerializer
     permission_classes = [IsStaffOrReadOnly]
     queryset = Category.objects.all()
     http_method_names = ["get", "post", "patch", "delete"]
+
+    def perform_destroy(self, instance):
+        """A category with threads is kept (threads protect it): a 409 that says why."""
+        try:
+            with transaction.atomic():
+                instance.delete()
+        except ProtectedError as exc:
+            raise Conflict(_("This category still has threads: move or delete them first.")) from exc
 
 
 @extend_schema(parameters=[
@@ -102,7 +134,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
                 raise ValidationError({"kind": [f"Must be one of {', '.join(Thread.Kind.values)}."]})
             threads = threads.filter(kind=f["kind"])
         if f["q"]:
-            ids = search.matching(f["q"], kinds=[search.Kind.THREAD]).values("object_id")
+            ids = search.matching(checked_query(f["q"]), kinds=[search.Kind.THREAD]).values("object_id")
             threads = threads.filter(pk__in=ids)
         return threads.ordered(f["ordering"])
 
@@ -206,7 +238,7 @@ class SearchView(APIView):
                                OpenApiParameter("type", str, enum=search.Kind.values)],
                    responses=SearchHitSerializer(many=True))
     def get(self, request):
-        query = request.query_params.get("q", "").strip()
+        query = checked_query(request.query_params.get("q", "").strip())
         if not query:
             raise ValidationError({"q": ["Enter something to search for."]})
         kind = request.query_params.get("type")
@@ -224,7 +256,7 @@ class NotificationListView(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self):
-        return self.request.user.notifications.select_related("actor", "thread")
+        return Notification.objects.for_recipient(self.request.user).select_related("actor", "thread")
 
 
 class NotificationReadView(APIView):

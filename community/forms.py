@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import MarkdownField, TagsField
@@ -8,6 +10,37 @@ from core.models import ApiToken
 from .models import Category, Flag, Post, Thread, User
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
+
+
+MAX_ID = models.BigIntegerField.MAX_BIGINT  # primary keys are BigAutoFields
+
+
+class IdField(forms.IntegerField):
+    """A row id from a form: a positive integer within the primary key's range, so that garbage
+    and huge numbers are form errors rather than database errors."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(**kwargs)
+
+
+def parse_id(value) -> int | None:
+    """A row id from a query parameter, or None when it is not one."""
+    try:
+        return IdField().clean(value)
+    except ValidationError:
+        return None
+
+
+def add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError onto the form: per field where the form has it."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 class SignupForm(UserCreationForm):
@@ -19,6 +52,11 @@ class SignupForm(UserCreationForm):
 
 
 class ProfileForm(forms.ModelForm):
+    current_password = forms.CharField(
+        label=_("Current password"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed only to change your e-mail address."))
+
     class Meta:
         model = User
         fields = ["display_name", "email", "bio"]
@@ -40,7 +78,7 @@ class ThreadForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = MarkdownField(label=_("Your reply"))
-    reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reply_to = IdField(required=False)
 
 
 class EditPostForm(forms.Form):
@@ -57,3 +95,18 @@ class EditPostForm(forms.Form):
 
 class FlagForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=Flag._meta.get_field("reason").max_length)
+
+
+class PostIdForm(forms.Form):
+    """A button that names a post (accept an answer: empty to unaccept)."""
+
+    post = IdField(required=False)
+
+
+class ReviewForm(forms.Form):
+    post = IdField()
+    decision = forms.ChoiceField(choices=[("restore", _("Restore post")), ("hide", _("Keep hidden"))])
+
+
+class RevokeTokenForm(forms.Form):
+    token = IdField()

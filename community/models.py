@@ -12,9 +12,9 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Tag
+from core.models import ApiToken, Tag
 
-from .querysets import PostQuerySet, ThreadQuerySet, UserQuerySet
+from .querysets import NotificationQuerySet, PostQuerySet, ThreadQuerySet, UserQuerySet
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
@@ -30,6 +30,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """Saving a new password (set_password: the change and reset forms, the admin, the shell)
+        revokes every API token, so that a leaked token does not outlive a password change.
+        Django leaves `_password` unset when it only re-hashes the same password on login."""
+        password_changed = self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiToken.objects.filter(user=self).delete()
 
     @property
     def shown_name(self) -> str:
@@ -146,7 +155,7 @@ class Post(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     score = models.IntegerField(default=0)
     is_hidden = models.BooleanField(default=False)
-    flag_count = models.PositiveIntegerField(default=0)
+    flag_count = models.PositiveIntegerField(default=0)  # flags not yet resolved by a review
     needs_review = models.BooleanField(default=False)
 
     objects = PostQuerySet.as_manager()
@@ -206,11 +215,16 @@ class Vote(models.Model):
 
 
 class Flag(models.Model):
+    """A member asking moderators to look at a post. Flags from established members (see
+    `permissions.flag_counts_toward_hide`, decided when the flag is made) hide the post once
+    there are enough of them; a moderator's review resolves every flag made before it."""
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="flags")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
     reason = models.CharField(_("reason"), max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
     resolved = models.BooleanField(default=False)
+    counts_toward_hide = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -235,6 +249,8 @@ class Notification(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
     read = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from .limits import max_mentions_per_post
 from .models import Notification, Post, User, Watch
 
 
@@ -21,9 +22,15 @@ def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> Non
 
 
 def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = False) -> None:
+    """Tell who should hear about a new (or edited) post.
+
+    Only the first FORUM_MAX_MENTIONS_PER_POST distinct names mentioned notify (10, as on
+    Discourse): the post itself is accepted and still links every name, so a long list of
+    @names is neither a way to spam members nor one query with thousands of parameters."""
     actor = post.author
     told: set[int] = {actor.pk}
-    mentioned = User.objects.filter(username__in=mentions).values_list("pk", flat=True)
+    notified_names = list(dict.fromkeys(mentions))[:max_mentions_per_post()]
+    mentioned = User.objects.filter(username__in=notified_names).values_list("pk", flat=True)
     for user_id in mentioned:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.MENTION, post=post)
         told.add(user_id)

@@ -1,6 +1,11 @@
 """One rule per forum action, used by services (which enforce it), views, the API and templates."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from core.permissions import is_moderator
 
 from .models import Post, Thread
@@ -31,3 +36,16 @@ def can_vote(user, post: Post) -> bool:
 def can_flag(user, post: Post) -> bool:
     """Flag a post for review: any member but its author."""
     return bool(user.is_authenticated and post.author_id != user.pk)
+
+
+def flag_counts_toward_hide(user) -> bool:
+    """Whether a member's flag counts toward hiding a post before a moderator looks (a simple
+    form of Discourse's trust levels): moderators, and members whose account is at least
+    FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS old or who have FORUM_FLAG_MIN_REPUTATION reputation. Anyone
+    else's flag only puts the post in the review queue, so fresh accounts cannot hide posts."""
+    if is_moderator(user):
+        return True
+    min_age = timedelta(days=settings.FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS)
+    min_reputation = settings.FORUM_FLAG_MIN_REPUTATION
+    return bool(user.is_authenticated and (timezone.now() - user.date_joined >= min_age
+                                           or user.reputation >= min_reputation))

@@ -1,17 +1,36 @@
-"""Reads: chainable QuerySet methods for users, threads and posts."""
+"""Reads: chainable QuerySet methods for users, threads, posts and notifications."""
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Value
 
 from core.models import Tag
+from core.permissions import is_moderator
+
+
+def authored_visibility(user, prefix: str = "") -> Q:
+    """Rows with `is_hidden` and `author` under `prefix`: shown unless hidden, hidden ones to
+    their author only (moderators see everything: callers skip the filter for them)."""
+    shown = Q(**{f"{prefix}is_hidden": False})
+    if user.is_authenticated:
+        shown |= Q(**{f"{prefix}author": user})
+    return shown
+
+
+def post_visibility(user, prefix: str = "") -> Q:
+    """A post is visible when both it and its thread are: hiding a thread hides every post in it,
+    and unhiding the thread leaves posts hidden on their own hidden."""
+    return authored_visibility(user, prefix) & authored_visibility(user, f"{prefix}thread__")
 
 
 class UserQuerySet(models.QuerySet):
     def with_counts(self) -> "UserQuerySet":
+        """Public counts: what anyone can see of the member's threads and replies."""
         return self.annotate(
             thread_count=Count("threads", filter=Q(threads__is_hidden=False), distinct=True),
-            post_count=Count("posts", filter=Q(posts__is_hidden=False), distinct=True),
+            post_count=Count("posts", filter=Q(posts__is_hidden=False, posts__thread__is_hidden=False),
+                             distinct=True),
         )
 
 
@@ -19,11 +38,7 @@ class AuthoredQuerySet(models.QuerySet):
     """Content with an author that moderators can hide: hidden rows are for staff and the author."""
 
     def visible_to(self, user):
-        if user.is_authenticated and user.is_staff:
-            return self
-        if user.is_authenticated:
-            return self.filter(Q(is_hidden=False) | Q(author=user))
-        return self.filter(is_hidden=False)
+        return self if is_moderator(user) else self.filter(authored_visibility(user))
 
 
 class ThreadQuerySet(AuthoredQuerySet):
@@ -54,13 +69,25 @@ class ThreadQuerySet(AuthoredQuerySet):
         return self.order_by(*allowed.get(ordering or "", ("-is_pinned", "-last_activity_at", "-id")))
 
 
-class PostQuerySet(AuthoredQuerySet):
+class PostQuerySet(models.QuerySet):
+
+    def visible_to(self, user) -> "PostQuerySet":
+        """Posts this user may read: moderators all; others posts that are not hidden in threads
+        that are not hidden, plus their own hidden posts and the posts of their own hidden thread."""
+        return self if is_moderator(user) else self.filter(post_visibility(user))
+
+    def public(self) -> "PostQuerySet":
+        """What anonymous visitors (and the search index) may see."""
+        return self.filter(post_visibility(AnonymousUser()))
 
     def for_display(self, user) -> "PostQuerySet":
-        """Authors, the quoted post, and the viewer's own vote, in one query."""
+        """Authors, the quoted post (and whether this viewer may read it), and the viewer's own
+        vote, in one query."""
         votes = self.model._meta.get_field("votes").related_model.objects
+        quote_visible = Value(True, output_field=models.BooleanField()) if is_moderator(user) else \
+            ExpressionWrapper(post_visibility(user, "reply_to__"), output_field=models.BooleanField())
         posts = self.select_related("author", "reply_to__author").annotate(
-            revision_count=Count("revisions")
+            revision_count=Count("revisions"), reply_to_visible=quote_visible,
         )
         if user.is_authenticated:
             my_vote = votes.filter(post=OuterRef("pk"), user=user).values("value")[:1]
@@ -71,3 +98,11 @@ class PostQuerySet(AuthoredQuerySet):
         else:
             posts = posts.annotate(my_vote=models.Value(None, models.SmallIntegerField()))
         return posts
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_recipient(self, user) -> "NotificationQuerySet":
+        """The user's notifications about posts they may still read: one about a post or thread
+        hidden since shows neither the thread's title nor who wrote it."""
+        mine = self.filter(recipient=user)
+        return mine if is_moderator(user) else mine.filter(post_visibility(user, "post__"))

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import search
 from core.models import MAX_TAGS, TAG_MAX_LENGTH
+from core.pagination import StandardPagination
 
 from .models import Category, Flag, ModerationAction, Notification, Post, Thread, User, Vote
 
@@ -22,8 +24,12 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(UserSerializer):
+    current_password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"},
+        help_text="Required to change `email`.")
+
     class Meta(UserSerializer.Meta):
-        fields = UserSerializer.Meta.fields + ["email", "is_staff"]
+        fields = UserSerializer.Meta.fields + ["email", "is_staff", "current_password"]
         read_only_fields = UserSerializer.Meta.read_only_fields + ["is_staff"]
 
 
@@ -156,4 +162,9 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    """Ids of notifications to mark read (none: all of them): at most one page's worth, each
+    within the primary key's range."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=models.BigIntegerField.MAX_BIGINT),
+        required=False, max_length=StandardPagination.max_page_size)

@@ -1,4 +1,8 @@
-"""Writes with side effects for the forum: threads, posts, edits, votes, answers, flags."""
+"""Writes with side effects for the forum: threads, posts, edits, votes, answers.
+
+Moderation (flags, review, hiding) lives in `moderation`; its functions are re-exported here so
+that callers have one place for forum writes.
+"""
 from __future__ import annotations
 
 from django.conf import settings
@@ -12,24 +16,19 @@ from core import markdown, search
 from core.exceptions import RateLimited
 from core.services import clean_tags, tags_named
 
-from .models import (
-    Bookmark,
-    Category,
-    Flag,
-    ModerationAction,
-    Notification,
-    Post,
-    PostRevision,
-    Thread,
-    User,
-    Vote,
-    Watch,
+from .indexing import index_post, reindex_thread
+from .models import Bookmark, Category, Notification, Post, PostRevision, Thread, User, Vote, Watch
+from .moderation import (  # noqa: F401  (re-exported: see the docstring)
+    FLAG_REASON_MAX_LENGTH,
+    flag_post,
+    moderate_thread,
+    review_post,
+    set_post_hidden,
 )
 from .notify import notify_new_post, notify_once
-from .permissions import can_accept, can_edit, can_flag, can_moderate, can_reply, can_vote
+from .permissions import can_accept, can_edit, can_reply, can_vote
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
-FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
 REPUTATION_UPVOTE = 10
 REPUTATION_DOWNVOTE = -2
 REPUTATION_ACCEPTED = 15
@@ -80,22 +79,6 @@ def _enforce_rate_limit(user: User, *, creating_thread: bool) -> None:
             raise RateLimited(retry_after=limits["new_user_age_s"] - (now - user.date_joined).total_seconds())
 
 
-def reindex_thread(thread: Thread) -> None:
-    opening = thread.posts.filter(position=1).first()
-    body = markdown.plain_text(opening.body) if opening else ""
-    search.index(kind=search.Kind.THREAD, object_id=thread.pk, title=thread.title,
-                 tags=list(thread.tags.values_list("name", flat=True)), body=body,
-                 url=thread.get_absolute_url(), is_public=not thread.is_hidden)
-
-
-def _index_post(post: Post) -> None:
-    if post.position == 1:
-        return  # the opening post is indexed as the thread
-    search.index(kind=search.Kind.POST, object_id=post.pk, title=post.thread.title, tags=[],
-                 body=markdown.plain_text(post.body), url=post.get_absolute_url(),
-                 is_public=not (post.is_hidden or post.thread.is_hidden))
-
-
 @transaction.atomic
 def create_thread(*, author: User, category: Category, title: str, body: str,
                   tags: list[str] | None = None, kind: str = Thread.Kind.DISCUSSION,
@@ -125,6 +108,8 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
         raise PermissionDenied(_("This thread is locked."))
     if reply_to is not None and reply_to.thread_id != thread.pk:
         raise ValidationError({"reply_to": [_("The post replied to is not in this thread.")]})
+    if reply_to is not None and not Post.objects.visible_to(author).filter(pk=reply_to.pk).exists():
+        raise ValidationError({"reply_to": [_("The post replied to is not in this thread.")]})
     if enforce_limits:
         _enforce_rate_limit(author, creating_thread=False)
     last_position = thread.posts.order_by("-position").values_list("position", flat=True).first()
@@ -135,7 +120,7 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
     Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
     Watch.objects.get_or_create(user=author, thread=thread)
     notify_new_post(post=post, mentions=rendered.mentions)
-    _index_post(post)
+    index_post(post)
     return post
 
 
@@ -164,7 +149,7 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) 
     if post.position == 1:
         reindex_thread(post.thread)
     else:
-        _index_post(post)
+        index_post(post)
     return post
 
 
@@ -265,7 +250,8 @@ def accept_answer(*, user: User, thread: Thread, post: Post | None) -> Thread:
         raise ValidationError({"post": [_("Only questions have accepted answers.")]})
     if not can_accept(user, thread):
         raise PermissionDenied(_("Only the question's author or a moderator may accept an answer."))
-    if post is not None and (post.thread_id != thread.pk or post.position == 1):
+    if post is not None and (post.thread_id != thread.pk or post.position == 1
+                             or not Post.objects.visible_to(user).filter(pk=post.pk).exists()):
         raise ValidationError({"post": [_("Choose a reply in this thread.")]})
     previous = thread.accepted_post
     if previous == post:
@@ -277,69 +263,6 @@ def accept_answer(*, user: User, thread: Thread, post: Post | None) -> Thread:
         notify_once(recipient_id=post.author_id, actor=user, kind=Notification.Kind.ACCEPTED, post=post)
     thread.accepted_post = post
     thread.save(update_fields=["accepted_post"])
-    return thread
-
-
-@transaction.atomic
-def flag_post(*, user: User, post: Post, reason: str) -> Flag:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
-    if not can_flag(user, post):
-        raise PermissionDenied(_("You cannot flag your own post."))
-    flag, created = Flag.objects.get_or_create(user=user, post=post,
-                                               defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH]})
-    if created:
-        Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1)
-        post.refresh_from_db(fields=["flag_count"])
-        if post.flag_count >= settings.FORUM_FLAGS_TO_HIDE and not post.is_hidden:
-            set_post_hidden(post=post, hidden=True, needs_review=True)
-    return flag
-
-
-def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> None:
-    Post.objects.filter(pk=post.pk).update(is_hidden=hidden, needs_review=needs_review)
-    if post.position == 1:
-        Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
-        search.set_visibility(kind=search.Kind.THREAD, object_ids=[post.thread_id], is_public=not hidden)
-    else:
-        search.set_visibility(kind=search.Kind.POST, object_ids=[post.pk], is_public=not hidden)
-
-
-@transaction.atomic
-def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
-    if not can_moderate(moderator):
-        raise PermissionDenied
-    set_post_hidden(post=post, hidden=keep_hidden, needs_review=False)
-    post.flags.update(resolved=True)
-
-
-
-
-@transaction.atomic
-def moderate_thread(*, moderator: User, thread: Thread, action: str,
-                    category: Category | None = None) -> Thread:
-    if not can_moderate(moderator):
-        raise PermissionDenied(_("Only moderators may do this."))
-    if action not in ModerationAction.values:
-        raise ValidationError({"action": [_("Unknown action.")]})
-    thread = Thread.objects.select_for_update().get(pk=thread.pk)
-    if action == ModerationAction.MOVE:
-        if category is None:
-            raise ValidationError({"category": [_("Choose the category to move to.")]})
-        Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
-        Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
-        thread.category = category
-    elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
-        hidden = action == ModerationAction.HIDE
-        thread.is_hidden = hidden
-        search.set_visibility(kind=search.Kind.THREAD, object_ids=[thread.pk], is_public=not hidden)
-        search.set_visibility(kind=search.Kind.POST, object_ids=list(thread.posts.values_list("pk", flat=True)),
-                              is_public=not hidden)
-    else:
-        field = "is_pinned" if action in (ModerationAction.PIN, ModerationAction.UNPIN) else "is_locked"
-        setattr(thread, field, action in (ModerationAction.PIN, ModerationAction.LOCK))
-    thread.save(update_fields=["category", "is_hidden", "is_pinned", "is_locked"])
     return thread
 
 

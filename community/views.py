@@ -1,4 +1,4 @@
-"""Forum pages and buttons, sign-up, profiles and the settings page.
+"""Forum pages and buttons, and members' profiles (sign-up and settings: account_views).
 
 Buttons (vote, watch, bookmark) swap a fragment under HTMX and redirect back without it.
 """
@@ -6,37 +6,26 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import search
-from core import services as core_services
 from core.charts import daily_counts, sparkline
 from core.exceptions import RateLimited
 from core.models import Tag
 
-from . import permissions, services
-from .forms import EditPostForm, FlagForm, ProfileForm, ReplyForm, SignupForm, ThreadForm, TokenForm
-from .models import Bookmark, Category, Post, Thread, User, Watch
+from . import limits, permissions, services
+from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
+from .models import Bookmark, Category, Flag, Notification, Post, Thread, User, Watch
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """A service's ValidationError onto the form: per field where the form has it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
 
 
 def _thread_list(request, threads, template: str, context: dict):
@@ -84,8 +73,9 @@ def thread_detail(request, pk: int, slug: str = ""):
         accepted = posts.filter(pk=thread.accepted_post_id).first()
         replies = replies.exclude(pk=thread.accepted_post_id)
     page_number = request.GET.get("page")
-    if request.GET.get("post") and not page_number:
-        target = replies.filter(pk=request.GET["post"]).values_list("position", flat=True).first()
+    target_id = parse_id(request.GET.get("post"))  # a link to one post; anything else is ignored
+    if target_id and not page_number:
+        target = replies.filter(pk=target_id).values_list("position", flat=True).first()
         if target:
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
     page = Paginator(replies.order_by("position"), POSTS_PER_PAGE).get_page(page_number)
@@ -119,7 +109,7 @@ def new_thread(request):
             form.add_error(None, _("You are posting too fast. Please wait %(s)d seconds and try again.")
                            % {"s": exc.retry_after})
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             return redirect(thread)
     return render(request, "community/new_thread.html", {"form": form})
@@ -154,7 +144,7 @@ def reply(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_post(request, pk: int):
-    post = get_object_or_404(Post.objects.select_related("thread"), pk=pk)
+    post = get_object_or_404(Post.objects.visible_to(request.user).select_related("thread"), pk=pk)
     if not permissions.can_edit(request.user, post):
         raise PermissionDenied
     form = EditPostForm(request.POST or None, post=post)
@@ -163,7 +153,7 @@ def edit_post(request, pk: int):
             services.edit_post(editor=request.user, post=post, body=form.cleaned_data["body"],
                                title=form.cleaned_data.get("title"))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             return redirect(post.get_absolute_url())
     return render(request, "community/edit_post.html", {"form": form, "post": post})
@@ -178,16 +168,19 @@ def revisions(request, pk: int):
 def search_page(request):
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("type") if request.GET.get("type") in search.Kind.values else None
-    hits, total = [], 0
-    if query:
+    hits, total, max_length = [], 0, limits.max_search_query_length()
+    if len(query) > max_length:
+        messages.error(request, _("Search for at most %(n)d characters.") % {"n": max_length})
+        query = ""
+    elif query:
         total, hits = search.search(query, kinds=[kind] if kind else None, limit=30)
-    return render(request, "community/search.html",
-                  {"query": query, "hits": hits, "total": total, "type": kind or ""})
+    return render(request, "community/search.html", {"query": query, "hits": hits, "total": total,
+                                                      "type": kind or "", "max_length": max_length})
 
 
 @login_required
 def notifications(request):
-    items = request.user.notifications.select_related("actor", "thread")
+    items = Notification.objects.for_recipient(request.user).select_related("actor", "thread")
     page = Paginator(items, 30).get_page(request.GET.get("page"))
     response = render(request, "community/notifications.html", {"page": page})
     if request.method == "GET":
@@ -220,9 +213,13 @@ def vote(request, pk: int):
 @require_POST
 def accept(request, pk: int):
     thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
+    form = PostIdForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(_("Invalid post."), status=400)
     post = None
-    if request.POST.get("post"):
-        post = get_object_or_404(Post, pk=request.POST["post"], thread=thread)
+    if form.cleaned_data["post"]:
+        post = get_object_or_404(Post.objects.visible_to(request.user), pk=form.cleaned_data["post"],
+                                 thread=thread)
     try:
         services.accept_answer(user=request.user, thread=thread, post=post)
     except (PermissionDenied, ValidationError) as exc:
@@ -288,71 +285,31 @@ def moderate(request, pk: int):
 @require_POST
 def hide_post(request, pk: int):
     post = get_object_or_404(Post, pk=pk)
-    services.set_post_hidden(post=post, hidden=request.POST.get("hide") == "1")
+    services.review_post(moderator=request.user, post=post, keep_hidden=request.POST.get("hide") == "1")
     return _back(request, post)
 
 
 @staff_member_required
 def review_queue(request):
     if request.method == "POST":
-        post = get_object_or_404(Post, pk=request.POST.get("post"))
+        form = ReviewForm(request.POST)
+        if not form.is_valid():
+            return HttpResponse(_("Invalid post."), status=400)
+        post = get_object_or_404(Post, pk=form.cleaned_data["post"])
         services.review_post(moderator=request.user, post=post,
-                             keep_hidden=request.POST.get("decision") == "hide")
+                             keep_hidden=form.cleaned_data["decision"] == "hide")
         return redirect("community:review")
+    open_flags = Flag.objects.filter(resolved=False).select_related("user").order_by("created_at")
     flagged = (Post.objects.filter(needs_review=True).select_related("author", "thread")
-               .prefetch_related("flags__user").order_by("-flag_count", "-id"))
+               .prefetch_related(Prefetch("flags", queryset=open_flags)).order_by("-flag_count", "-id"))
     page = Paginator(flagged, 30).get_page(request.GET.get("page"))
     return render(request, "community/review.html", {"page": page})
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request):
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": user.username})
-        return redirect(request.GET.get("next") or "home")
-    return render(request, "registration/signup.html", {"form": form})
 
 
 def profile(request, username: str):
     person = get_object_or_404(User.objects.with_counts(), username=username, is_active=True)
     threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
-    posts = (person.posts.visible_to(request.user).filter(position__gt=1, thread__is_hidden=False)
+    posts = (person.posts.visible_to(request.user).filter(position__gt=1)
              .select_related("thread").order_by("-created_at")[:20])
     return render(request, "community/profile.html",
                   {"person": person, "threads": threads, "posts": posts})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request):
-    profile_form = ProfileForm(instance=request.user)
-    token_form = TokenForm()
-    new_key = None
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "profile":
-            profile_form = ProfileForm(request.POST, instance=request.user)
-            if profile_form.is_valid():
-                profile_form.save()
-                messages.success(request, _("Profile saved."))
-                return redirect("settings")
-        elif action == "create_token":
-            token_form = TokenForm(request.POST)
-            if token_form.is_valid():
-                _token, new_key = core_services.create_token(user=request.user,
-                                                             name=token_form.cleaned_data["name"])
-                token_form = TokenForm()
-        elif action == "revoke_token":
-            token_id = request.POST.get("token", "")
-            if token_id.isdigit() and core_services.revoke_token(user=request.user, token_id=int(token_id)):
-                messages.success(request, _("Token revoked."))
-            return redirect("settings")
-    return render(request, "registration/settings.html", {
-        "profile_form": profile_form, "token_form": token_form, "new_key": new_key,
-        "tokens": request.user.api_tokens.all(),
-    })

@@ -267,6 +267,13 @@ FORUM_RATE_LIMITS = {
     "new_user_age_s": 86400,
 }
 FORUM_FLAGS_TO_HIDE = 3
+# A flag counts toward hiding a post only from a member this old or with this reputation, so a
+# handful of fresh accounts cannot hide anything; every flag still reaches the review queue.
+FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS = env.int("FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS", default=2)
+FORUM_FLAG_MIN_REPUTATION = env.int("FORUM_FLAG_MIN_REPUTATION", default=15)
+FORUM_MAX_MENTIONS_PER_POST = env.int("FORUM_MAX_MENTIONS_PER_POST", default=10)  # Discourse's default
+SEARCH_MAX_QUERY_LENGTH = 200
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
 MARKDOWN_MAX_LENGTH = 64_000
 # Request bodies past this are refused with a 413 before anything reads them.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)

@@ -2,7 +2,7 @@
 from django import template
 
 from community import permissions
-from community.services import FLAG_REASON_MAX_LENGTH
+from community.moderation import FLAG_REASON_MAX_LENGTH
 
 register = template.Library()
 

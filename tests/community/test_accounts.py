@@ -129,3 +129,26 @@ def test_every_main_page_answers(client, category):
     for path in ["/", "/forum/", "/hub/", "/playground/", "/api/docs/", "/api/schema/", "/accounts/login/",
                  "/accounts/signup/"]:
         assert client.get(path).status_code == 200, path
+
+
+def signup(client, next_url, **extra):
+    return client.post(f"/accounts/signup/?next={next_url}", {
+        "username": "newbie", "email": "n@example.com", "password1": PASSWORD, "password2": PASSWORD}, **extra)
+
+
+@pytest.mark.parametrize("next_url", ["https://elsewhere.example/", "//elsewhere.example/", "javascript:alert(1)",
+                                      "/\\elsewhere.example/"])
+def test_signup_does_not_follow_next_off_the_site(client, next_url):
+    from urllib.parse import quote
+
+    response = signup(client, quote(next_url, safe=""))
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_signup_follows_next_on_the_site(client):
+    assert signup(client, "/forum/")["Location"] == "/forum/"
+
+
+def test_signup_over_https_does_not_follow_next_to_plain_http(client):
+    response = signup(client, "http%3A//testserver/forum/", secure=True)
+    assert response["Location"] == "/"

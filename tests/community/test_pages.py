@@ -98,3 +98,10 @@ def test_sparkline_label_is_escaped():
     from core.charts import sparkline
 
     assert "<script>" not in sparkline([1, 2], label="<script>")
+
+
+def test_a_tag_with_a_slash_has_working_pages(client, category):
+    thread = make_thread(category=category, tags=["tcp/ip"])
+    assert client.get(thread.get_absolute_url()).status_code == 200
+    assert client.get("/forum/").status_code == 200
+    assert thread.title in client.get("/forum/tag/tcp/ip/").content.decode()

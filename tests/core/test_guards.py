@@ -130,3 +130,16 @@ def test_cache_fails_open_when_redis_is_down(dead_redis_cache):
 def test_api_and_hub_pages_work_with_redis_down(dead_redis_cache, api, client, db):
     assert api.get("/api/v1/categories/").status_code == 200
     assert client.get(reverse("models_hub:index")).status_code == 200
+
+
+def test_logging_in_again_and_again_rotates_the_oldest_log_in_token(api, user, settings):
+    from core.models import ApiToken
+    from core.services import create_token
+
+    settings.API_TOKENS_PER_USER = 3
+    create_token(user=user, name="laptop")
+    keys = [api.post(reverse("api-token"), {"username": user.username, "password": PASSWORD}).json()["token"]
+            for _ in range(4)]
+    assert len(set(keys)) == 4
+    assert ApiToken.objects.filter(user=user).count() == 3
+    assert ApiToken.objects.filter(user=user, name="laptop").exists()  # made by hand: kept

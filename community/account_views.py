@@ -1,0 +1,83 @@
+"""Sign-up and the settings page: the member's profile and API tokens."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from core import services as core_services
+
+from . import accounts
+from .forms import ProfileForm, RevokeTokenForm, SignupForm, TokenForm, add_errors
+from .models import User
+
+
+def _safe_next(request) -> str | None:
+    """The `next` URL when it stays on this site (over HTTPS when the request is), else None."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": user.username})
+        return redirect(_safe_next(request) or "home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    profile_form = ProfileForm(instance=request.user)
+    token_form = TokenForm()
+    new_key = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "profile":
+            # A copy: validating a ModelForm writes into its instance, and request.user must
+            # keep the saved values when the service refuses the change.
+            profile_form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))
+            if profile_form.is_valid():
+                try:
+                    accounts.update_profile(user=request.user, request=request, **profile_form.cleaned_data)
+                except ValidationError as exc:
+                    add_errors(profile_form, exc)
+                else:
+                    messages.success(request, _("Profile saved."))
+                    return redirect("settings")
+        elif action == "create_token":
+            token_form = TokenForm(request.POST)
+            if token_form.is_valid():
+                try:
+                    _token, new_key = core_services.create_token(user=request.user,
+                                                                 name=token_form.cleaned_data["name"])
+                except ValidationError as exc:
+                    add_errors(token_form, exc)
+                else:
+                    token_form = TokenForm()
+        elif action == "revoke_token":
+            revoke = RevokeTokenForm(request.POST)
+            if not revoke.is_valid():
+                return HttpResponse(_("Invalid token."), status=400)
+            if core_services.revoke_token(user=request.user, token_id=revoke.cleaned_data["token"]):
+                messages.success(request, _("Token revoked."))
+            return redirect("settings")
+    return render(request, "registration/settings.html", {
+        "profile_form": profile_form, "token_form": token_form, "new_key": new_key,
+        "tokens": request.user.api_tokens.all(),
+    })

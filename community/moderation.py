@@ -1,0 +1,84 @@
+"""Moderation: members' flags, the review queue, hiding posts and threads, pins, locks, moves."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from .indexing import sync_visibility
+from .models import Category, Flag, ModerationAction, Post, Thread, User
+from .permissions import can_flag, can_moderate, flag_counts_toward_hide
+
+FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
+
+
+@transaction.atomic
+def flag_post(*, user: User, post: Post, reason: str) -> Flag:
+    """Flag a post for review. Every flag puts the post in the review queue; it is hidden before
+    review only by a moderator's flag or by FORUM_FLAGS_TO_HIDE open flags from members whose
+    flags count (`flag_counts_toward_hide`). Flags resolved by a review no longer count, so a
+    restored post stays up until enough new flags arrive."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
+    if not can_flag(user, post):
+        raise PermissionDenied(_("You cannot flag your own post."))
+    post = Post.objects.select_for_update().get(pk=post.pk)  # one flag at a time decides
+    flag, created = Flag.objects.get_or_create(
+        user=user, post=post,
+        defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH],
+                  "counts_toward_hide": flag_counts_toward_hide(user)},
+    )
+    if not created:
+        return flag
+    Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1, needs_review=True)
+    counting = post.flags.filter(resolved=False, counts_toward_hide=True).count()
+    if not post.is_hidden and (can_moderate(user) or counting >= settings.FORUM_FLAGS_TO_HIDE):
+        set_post_hidden(post=post, hidden=True, needs_review=True)
+    return flag
+
+
+def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> None:
+    """Hide or show one post; the opening post carries its thread with it."""
+    Post.objects.filter(pk=post.pk).update(is_hidden=hidden, needs_review=needs_review)
+    if post.position == 1:
+        Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
+    sync_visibility(thread_id=post.thread_id)
+
+
+@transaction.atomic
+def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
+    """A moderator's decision on a post (from the queue or the hide button): hide or show it,
+    and resolve every flag made so far, so that only flags made after it count."""
+    if not can_moderate(moderator):
+        raise PermissionDenied
+    set_post_hidden(post=post, hidden=keep_hidden, needs_review=False)
+    post.flags.filter(resolved=False).update(resolved=True)
+    Post.objects.filter(pk=post.pk).update(flag_count=0)
+
+
+@transaction.atomic
+def moderate_thread(*, moderator: User, thread: Thread, action: str,
+                    category: Category | None = None) -> Thread:
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators may do this."))
+    if action not in ModerationAction.values:
+        raise ValidationError({"action": [_("Unknown action.")]})
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if action == ModerationAction.MOVE:
+        if category is None:
+            raise ValidationError({"category": [_("Choose the category to move to.")]})
+        Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
+        Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
+        thread.category = category
+    elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
+        thread.is_hidden = action == ModerationAction.HIDE
+    else:
+        field = "is_pinned" if action in (ModerationAction.PIN, ModerationAction.UNPIN) else "is_locked"
+        setattr(thread, field, action in (ModerationAction.PIN, ModerationAction.LOCK))
+    thread.save(update_fields=["category", "is_hidden", "is_pinned", "is_locked"])
+    if action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
+        sync_visibility(thread_id=thread.pk)
+    return thread

@@ -1,0 +1,131 @@
+"""Holding a session or an API token is not owning the account: the e-mail address needs the
+password, a password change revokes every token, and tokens are capped per member."""
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from core.models import ApiToken
+from core.services import create_token
+from tests.conftest import client_for
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "another-correct-horse-2026"
+
+
+def test_api_email_change_without_the_password_is_400(as_user, user):
+    response = as_user.patch("/api/v1/me/", {"email": "attacker@example.com"}, format="json")
+    assert response.status_code == 400 and "current_password" in response.json()
+    user.refresh_from_db()
+    assert user.email != "attacker@example.com"
+
+
+def test_api_email_change_with_a_wrong_password_is_400(as_user, user):
+    response = as_user.patch("/api/v1/me/", {"email": "attacker@example.com", "current_password": "guess"},
+                             format="json")
+    assert response.status_code == 400 and "current_password" in response.json()
+
+
+def test_api_email_change_with_the_password_works(as_user, user):
+    response = as_user.patch("/api/v1/me/", {"email": "new@example.com", "current_password": PASSWORD},
+                             format="json")
+    assert response.status_code == 200 and response.json()["email"] == "new@example.com"
+    assert "current_password" not in response.json()
+
+
+def test_api_other_profile_fields_need_no_password(as_user, user):
+    response = as_user.patch("/api/v1/me/", {"display_name": "Ada", "email": user.email}, format="json")
+    assert response.status_code == 200 and response.json()["display_name"] == "Ada"
+
+
+def test_api_profile_lengths_are_checked(as_user):
+    response = as_user.patch("/api/v1/me/", {"display_name": "x" * 81}, format="json")
+    assert response.status_code == 400 and "display_name" in response.json()
+
+
+def profile_form(user, **changes):
+    return {"action": "profile", "display_name": "", "email": user.email, "bio": "", **changes}
+
+
+def test_settings_page_email_change_needs_the_password(client, user):
+    client.force_login(user)
+    response = client.post("/accounts/settings/", profile_form(user, email="attacker@example.com"))
+    assert response.status_code == 200 and 'name="current_password"' in response.content.decode()
+    assert "current password" in response.content.decode()
+    user.refresh_from_db()
+    assert user.email != "attacker@example.com"
+
+
+def test_settings_page_email_change_with_the_password(client, user):
+    client.force_login(user)
+    response = client.post("/accounts/settings/", profile_form(user, email="new@example.com",
+                                                               current_password=PASSWORD))
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email == "new@example.com"
+
+
+def token_works(key):
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get("/api/v1/me/").status_code == 200
+
+
+def test_password_change_page_revokes_api_tokens(client, user):
+    _token, key = create_token(user=user, name="script")
+    client.force_login(user)
+    response = client.post("/accounts/password_change/", {
+        "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert not token_works(key)
+
+
+def test_password_reset_revokes_api_tokens(client, user):
+    _token, key = create_token(user=user, name="script")
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    start = client.get(f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/")
+    response = client.post(start["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert not token_works(key)
+
+
+def test_set_password_anywhere_revokes_api_tokens(user):
+    create_token(user=user, name="script")
+    user.set_password(NEW_PASSWORD)  # as the admin's password form and the shell do
+    user.save()
+    assert not ApiToken.objects.filter(user=user).exists()
+
+
+def test_a_hash_upgrade_at_login_keeps_api_tokens(user):
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")  # not the preferred hasher
+    user.save()
+    create_token(user=user, name="script")
+    assert user.check_password(PASSWORD) and user.password.startswith("md5")  # re-hashed and saved
+    assert ApiToken.objects.filter(user=user).exists()
+
+
+def test_tokens_are_capped_per_member(user, settings):
+    settings.API_TOKENS_PER_USER = 2
+    create_token(user=user, name="a"), create_token(user=user, name="b")
+    with pytest.raises(ValidationError) as raised:
+        create_token(user=user, name="c")
+    assert "name" in raised.value.message_dict and ApiToken.objects.filter(user=user).count() == 2
+
+
+def test_settings_page_shows_the_token_cap_as_a_form_error(client, user, settings):
+    settings.API_TOKENS_PER_USER = 1
+    create_token(user=user, name="a")
+    client.force_login(user)
+    response = client.post("/accounts/settings/", {"action": "create_token", "name": "b"})
+    assert response.status_code == 200 and response.context["new_key"] is None
+    assert response.context["token_form"].errors["name"]
+
+
+def test_token_endpoint_past_the_cap_is_400_naming_name(api, user, settings):
+    settings.API_TOKENS_PER_USER = 1
+    create_token(user=user, name="a")
+    response = api.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}, format="json")
+    assert response.status_code == 400 and "name" in response.json()

@@ -1,0 +1,35 @@
+"""Caps on what one request may ask: mentions that notify, search query length."""
+import pytest
+
+from community.models import Notification
+from tests.factories import UserFactory, make_post, make_thread
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_the_first_mentions_of_a_post_notify(category, settings):
+    settings.FORUM_MAX_MENTIONS_PER_POST = 10
+    members = [UserFactory() for _ in range(11)]
+    thread = make_thread(category=category)
+    post = make_post(thread=thread, body=" ".join(f"@{m.username}" for m in members))
+    notified = set(Notification.objects.filter(post=post, kind="mention").values_list("recipient_id", flat=True))
+    assert notified == {m.pk for m in members[:10]}
+    assert f'href="/u/{members[10].username}/"' in post.body_html  # still linked, just not notified
+
+
+@pytest.mark.parametrize("path", ["/api/v1/search/", "/api/v1/threads/"])
+def test_an_overlong_search_query_is_400_naming_q(api, path, settings):
+    settings.SEARCH_MAX_QUERY_LENGTH = 200
+    response = api.get(path, {"q": "a" * 201})
+    assert response.status_code == 400 and "q" in response.json()
+
+
+def test_a_search_query_at_the_limit_is_fine(api, settings):
+    settings.SEARCH_MAX_QUERY_LENGTH = 200
+    assert api.get("/api/v1/search/", {"q": "a" * 200}).status_code == 200
+
+
+def test_the_search_page_says_when_a_query_is_too_long(client, settings):
+    settings.SEARCH_MAX_QUERY_LENGTH = 200
+    response = client.get("/forum/search/", {"q": "a" * 201})
+    assert response.status_code == 200 and "at most 200 characters" in response.content.decode()

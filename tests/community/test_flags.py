@@ -1,0 +1,88 @@
+"""Flags weigh by standing: fresh accounts cannot hide posts, and a review resolves old flags."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from community import services
+from tests.conftest import client_for
+from tests.factories import StaffFactory, UserFactory, make_post, make_thread
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh_member(**kwargs):
+    return UserFactory(date_joined=timezone.now() - timedelta(days=1), **kwargs)
+
+
+def flag(user, post):
+    return client_for(user).post(f"/api/v1/posts/{post.pk}/flag/", {"reason": "spam"}, format="json")
+
+
+@pytest.fixture
+def post(category):
+    return make_post(thread=make_thread(category=category), body="an honest opinion")
+
+
+def test_three_day_old_accounts_cannot_hide_a_post(post):
+    for _ in range(3):
+        assert flag(fresh_member(), post).status_code == 201
+    post.refresh_from_db()
+    assert not post.is_hidden
+
+
+def test_fresh_accounts_flags_still_reach_the_review_queue(client, post, staff):
+    flag(fresh_member(), post)
+    client.force_login(staff)
+    assert "an honest opinion" in client.get("/forum/review/").content.decode()
+
+
+def test_reputation_lets_a_young_account_count(post, settings):
+    settings.FORUM_FLAG_MIN_REPUTATION = 15
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(fresh_member(reputation=15), post)
+    post.refresh_from_db()
+    assert post.is_hidden and post.needs_review
+
+
+def test_the_minimum_account_age_is_a_setting(post, settings):
+    settings.FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS = 1
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(fresh_member(), post)
+    post.refresh_from_db()
+    assert post.is_hidden
+
+
+def test_a_moderators_flag_hides_at_once(post):
+    flag(StaffFactory(), post)
+    post.refresh_from_db()
+    assert post.is_hidden and post.needs_review
+
+
+def test_a_restored_post_is_not_rehidden_by_one_new_flag(post, staff, settings):
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(UserFactory(), post)
+    services.review_post(moderator=staff, post=post, keep_hidden=False)
+    flag(UserFactory(), post)
+    post.refresh_from_db()
+    assert not post.is_hidden and post.needs_review
+
+
+def test_enough_new_flags_after_a_review_hide_again(post, staff, settings):
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(UserFactory(), post)
+    services.review_post(moderator=staff, post=post, keep_hidden=False)
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(UserFactory(), post)
+    post.refresh_from_db()
+    assert post.is_hidden
+
+
+def test_the_hide_button_is_a_review_too(client, post, staff, settings):
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(UserFactory(), post)
+    client.force_login(staff)
+    client.post(f"/forum/p/{post.pk}/hide/", {"hide": "0"})
+    flag(UserFactory(), post)
+    post.refresh_from_db()
+    assert not post.is_hidden
