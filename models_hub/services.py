@@ -1,9 +1,6 @@
 """Writes for the catalogue: resources from cards with front matter, likes, discussions."""
 from __future__ import annotations
 
-import re
-
-import yaml
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,38 +13,18 @@ from core import markdown, search
 from core.models import MAX_TAGS
 from core.services import clean_tags, tags_named
 
+from .front_matter import as_list as _as_list
+from .front_matter import split_front_matter
 from .models import Like, Relation, Resource
 from .permissions import can_change
 
-FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 DISCUSSION_CATEGORY = "hub-discussions"
 
 
-def split_front_matter(card: str) -> tuple[dict, str]:
-    """The YAML block at the top of a card (as on the Hugging Face Hub) and the body after it."""
-    match = FRONT_MATTER.match(card or "")
-    if not match:
-        return {}, card or ""
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise ValidationError({"card": [_("The front matter is not valid YAML: %(e)s") % {"e": exc}]})
-    if not isinstance(meta, dict):
-        raise ValidationError({"card": [_("The front matter must be a mapping of keys to values.")]})
-    return meta, card[match.end():]
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value if v is not None]
-    return [str(value)]
-
-
 def _fit(field: str, value) -> str:
-    """A front-matter value as text no longer than the model field allows."""
-    return str(value or "")[: Resource._meta.get_field(field).max_length]
+    """A front-matter value (the first, for a list) as text no longer than the model field allows."""
+    first = next(iter(_as_list(value)), "")
+    return first[: Resource._meta.get_field(field).max_length]
 
 
 def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
