@@ -1,13 +1,16 @@
 """Writes for the catalogue: resources from cards with front matter, likes, discussions."""
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.models import Category, Thread, User
+from community.models import Category, Thread, User, Watch
 from community.services import create_thread
 from core import markdown, search
 from core.models import MAX_TAGS
@@ -117,10 +120,30 @@ def set_like(*, user: User, resource: Resource, liked: bool) -> Resource:
     return resource
 
 
+def system_user() -> User:
+    """The account that owns what no member does: discussions of resources without a submitter
+    (the seeded catalogue). Inactive with an unusable password, so nobody can log in as it.
+
+    Its username (HUB_SYSTEM_USERNAME, default "community-bot") can also be signed up for; a
+    real account holding it is refused rather than handed every such thread.
+    """
+    name = getattr(settings, "HUB_SYSTEM_USERNAME", "community-bot")
+    bot, _created = get_user_model().objects.get_or_create(
+        username=name, defaults={"is_active": False, "password": make_password(None)})
+    if bot.is_active or bot.has_usable_password():
+        raise ImproperlyConfigured(f"The user {name!r} is a real account, not the system account; "
+                                   "set HUB_SYSTEM_USERNAME to a free name.")
+    return bot
+
+
 @transaction.atomic
 def ensure_discussion(*, resource: Resource, user: User) -> Thread:
-    """The resource's forum thread, created in "Hub discussions" the first time it is wanted."""
-    resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    """The resource's forum thread, created in "Hub discussions" the first time it is wanted.
+
+    The thread belongs to the resource's submitter (or the system account), never to `user`,
+    who only asked for it and watches it: its author may delete it with everyone's replies.
+    """
+    resource = Resource.objects.select_for_update().select_related("submitter").get(pk=resource.pk)
     if resource.thread_id:
         return resource.thread
     category, _created = Category.objects.get_or_create(
@@ -130,10 +153,12 @@ def ensure_discussion(*, resource: Resource, user: User) -> Thread:
                   "description_zh": "每个模型、数据集、论文、工具和教程各有一个讨论帖。"},
     )
     thread = create_thread(
-        author=user, category=category, title=f"{resource.repo_id}: {resource.title}"[:200],
+        author=resource.submitter or system_user(), category=category,
+        title=f"{resource.repo_id}: {resource.title}"[:200],
         body=f"Discussion of the {resource.kind} [{resource.repo_id}]({resource.get_absolute_url()}).",
         tags=[resource.kind], enforce_limits=False,
     )
+    Watch.objects.get_or_create(user=user, thread=thread)
     resource.thread = thread
     resource.save(update_fields=["thread"])
     return thread
