@@ -9,7 +9,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core import search
-from core.permissions import is_moderator
 
 from . import services
 from .models import Resource
@@ -64,15 +63,14 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         resource = self.get_object()
         data = ResourceUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        fields = data.to_model_fields()
-        if not is_moderator(request.user):
-            fields.pop("owner", None)
-        fields.pop("kind", None)  # the kind is part of the identity
-        resource = services.save_resource(user=request.user, data=fields, resource=resource)
+        resource = services.save_resource(user=request.user, data=data.to_model_fields(), resource=resource)
         return Response(self._detail(resource))
 
     def destroy(self, request, pk=None):
-        services.delete_resource(user=request.user, resource=self.get_object())
+        try:
+            services.delete_resource(user=request.user, resource=self.get_object())
+        except services.ResourceInUse as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=LikeResultSerializer)

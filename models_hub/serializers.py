@@ -85,7 +85,8 @@ class ResourceDetailSerializer(ResourceSerializer):
 class ResourceWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Resource.Kind.choices)
     owner = serializers.CharField(max_length=_max("owner"), required=False, validators=[NAME],
-                                  help_text="Staff only; members publish under their username.")
+                                  help_text="Staff only; members publish under their username. Fixed "
+                                            "after publishing, except by staff before a runtime exists.")
     name = serializers.CharField(max_length=_max("name"), validators=[NAME])
     title = serializers.CharField(max_length=_max("title"))
     summary = serializers.CharField(max_length=_max("summary"), required=False, allow_blank=True)

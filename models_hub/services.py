@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,8 +18,8 @@ from core.services import clean_tags, tags_named
 
 from .front_matter import as_list as _as_list
 from .front_matter import split_front_matter
-from .models import Like, Relation, Resource
-from .permissions import can_change
+from .models import Like, Relation, Resource, Runtime
+from .permissions import IDENTITY, can_change, has_runtime
 
 DISCUSSION_CATEGORY = "hub-discussions"
 
@@ -62,6 +62,19 @@ def reindex(resource: Resource) -> None:
                  url=resource.get_absolute_url())
 
 
+def _check_identity(user: User | None, resource: Resource, data: dict) -> None:
+    """Kind, owner and name make the URL and the repo id others copy and the playground runs:
+    after publishing only moderators change them, and nobody once there is a runtime."""
+    changed = [f for f in IDENTITY if f in data and data[f] != getattr(resource, f)]
+    if not changed:
+        return
+    if user is not None and not user.is_staff:
+        raise ValidationError({f: [_("Only a moderator can change this after publishing.")] for f in changed})
+    if has_runtime(resource):
+        raise ValidationError({f: [_("The playground runs this resource under its repo id, so this "
+                                     "cannot change.")] for f in changed})
+
+
 @transaction.atomic
 def save_resource(*, user: User | None, data: dict, resource: Resource | None = None) -> Resource:
     """Create or update a resource from validated fields; the card's front matter fills metadata."""
@@ -70,6 +83,8 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
         resource = Resource(submitter=user)
     elif user is not None and not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may change this resource."))
+    else:
+        _check_identity(user, resource, data)
     tags = data.pop("tags", None)
     card = data.pop("card", None)
     for field, value in data.items():
@@ -93,12 +108,29 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     return resource
 
 
+class ResourceInUse(ValidationError):
+    """Deleting the resource would take a live model or members' playground runs with it."""
+
+
 @transaction.atomic
 def delete_resource(*, user: User, resource: Resource) -> None:
+    """Delete a resource nothing else depends on. A runnable model (its runtime enabled) or one
+    with playground runs is refused: a moderator disables the runtime first, and runs are kept."""
     if not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may delete this resource."))
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    if Runtime.objects.filter(resource=resource, enabled=True).exists():
+        raise ResourceInUse(_("This model runs in the playground: a moderator must disable its runtime "
+                              "before it can be deleted."))
+    jobs = getattr(resource, "jobs", None)  # playground runs; the layer above names the relation
+    if jobs is not None and jobs.exists():
+        raise ResourceInUse(_("Playground runs were made with this resource and are kept, so it cannot "
+                              "be deleted."))
     search.remove(kind=search.Kind.RESOURCE, object_id=resource.pk)
-    resource.delete()
+    try:
+        resource.delete()
+    except (ProtectedError, RestrictedError):
+        raise ResourceInUse(_("Other records depend on this resource, so it cannot be deleted."))
 
 
 @transaction.atomic
