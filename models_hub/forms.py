@@ -5,7 +5,7 @@ from core.forms import MarkdownField, TagsField
 
 from .models import Resource
 from .permissions import IDENTITY, can_rename
-from .validators import ARXIV_ID_PATTERN, NAME
+from .validators import ARXIV_ID_PATTERN, LIBRARY, NAME, TASK
 
 
 def _max(field: str) -> int:
@@ -28,9 +28,10 @@ class ResourceForm(forms.Form):
                     "library_name, language, datasets, base_model, arxiv) fills the metadata."),
     )
     tags = TagsField(label=_("Tags"))
-    task = forms.CharField(label=_("Task"), max_length=_max("task"), required=False)
+    task = forms.CharField(label=_("Task"), max_length=_max("task"), required=False, validators=[TASK])
     license = forms.CharField(label=_("License"), max_length=_max("license"), required=False)
-    library = forms.CharField(label=_("Library"), max_length=_max("library"), required=False)
+    library = forms.CharField(label=_("Library"), max_length=_max("library"), required=False,
+                              validators=[LIBRARY])
     parameters = forms.IntegerField(label=_("Parameters"), min_value=0, required=False)
     arxiv_id = forms.RegexField(label=_("arXiv id"), regex=ARXIV_ID_PATTERN, required=False)
     homepage = forms.URLField(label=_("Homepage"), required=False)

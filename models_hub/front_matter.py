@@ -16,6 +16,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from .models import Resource
+from .validators import LANGUAGE_CODE_MAX_LENGTH, LIBRARY, MAX_LANGUAGES, TASK
+
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 MAX_BYTES = getattr(settings, "HUB_FRONT_MATTER_MAX_BYTES", 8 * 1024)
 MAX_ITEMS = getattr(settings, "HUB_FRONT_MATTER_MAX_ITEMS", 50)
@@ -111,3 +114,34 @@ def as_list(value) -> list[str]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
+
+
+def _first(meta: dict, key: str) -> str:
+    return next(iter(as_list(meta.get(key))), "")
+
+
+def _checked(meta: dict, key: str, field: str, validator) -> str:
+    value = _first(meta, key)
+    max_length = Resource._meta.get_field(field).max_length
+    if value and (len(value) > max_length or not validator.regex.search(value)):
+        raise _refuse(_("The front matter key %(key)s is not a valid %(field)s: %(message)s")
+                      % {"key": key, "field": field, "message": validator.message})
+    return value
+
+
+def card_fields(meta: dict) -> dict:
+    """The resource fields that Hugging Face keys set (only those present), each validated as
+    strictly as the field itself: a 400 on `card` otherwise."""
+    fields = {
+        "license": _first(meta, "license")[:Resource._meta.get_field("license").max_length],
+        "task": _checked(meta, "pipeline_tag", "task", TASK),
+        "library": _checked(meta, "library_name", "library", LIBRARY),
+        "arxiv_id": _first(meta, "arxiv").removeprefix("arxiv:")[:Resource._meta.get_field("arxiv_id").max_length],
+    }
+    languages = as_list(meta.get("language"))
+    if len(languages) > MAX_LANGUAGES or any(len(code) > LANGUAGE_CODE_MAX_LENGTH for code in languages):
+        raise _refuse(_("The front matter key %(key)s holds at most %(n)d language codes of at most "
+                        "%(max)d characters.") % {"key": "language", "n": MAX_LANGUAGES,
+                                                  "max": LANGUAGE_CODE_MAX_LENGTH})
+    fields["languages"] = languages
+    return {field: value for field, value in fields.items() if value}

@@ -8,7 +8,15 @@ from core.models import MAX_TAGS, TAG_MAX_LENGTH
 
 from .models import Resource
 from .querysets import related_of
-from .validators import ARXIV_ID_PATTERN, LANGUAGE_CODE_MAX_LENGTH, MAX_LANGUAGES, MAX_PARAMETERS, NAME
+from .validators import (
+    ARXIV_ID_PATTERN,
+    LANGUAGE_CODE_MAX_LENGTH,
+    LIBRARY,
+    MAX_LANGUAGES,
+    MAX_PARAMETERS,
+    NAME,
+    TASK,
+)
 
 
 def _max(field: str) -> int:
@@ -93,9 +101,10 @@ class ResourceWriteSerializer(serializers.Serializer):
     card = serializers.CharField(max_length=settings.MARKDOWN_MAX_LENGTH, required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS,
                                  required=False)
-    task = serializers.CharField(max_length=_max("task"), required=False, allow_blank=True)
+    task = serializers.CharField(max_length=_max("task"), required=False, allow_blank=True, validators=[TASK])
     license = serializers.CharField(max_length=_max("license"), required=False, allow_blank=True)
-    library = serializers.CharField(max_length=_max("library"), required=False, allow_blank=True)
+    library = serializers.CharField(max_length=_max("library"), required=False, allow_blank=True,
+                                    validators=[LIBRARY])
     parameters = serializers.IntegerField(min_value=0, max_value=MAX_PARAMETERS, required=False,
                                           allow_null=True)
     languages = serializers.ListField(child=serializers.CharField(max_length=LANGUAGE_CODE_MAX_LENGTH),

@@ -17,31 +17,19 @@ from core.models import MAX_TAGS
 from core.services import clean_tags, tags_named
 
 from .front_matter import as_list as _as_list
-from .front_matter import split_front_matter
+from .front_matter import card_fields, split_front_matter
 from .models import Like, Relation, Resource, Runtime
 from .permissions import IDENTITY, can_change, has_runtime
 
 DISCUSSION_CATEGORY = "hub-discussions"
 
 
-def _fit(field: str, value) -> str:
-    """A front-matter value (the first, for a list) as text no longer than the model field allows."""
-    first = next(iter(_as_list(value)), "")
-    return first[: Resource._meta.get_field(field).max_length]
-
-
 def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
     meta, body = split_front_matter(card)
     resource.card = card
     resource.card_html = markdown.render(body).html if body.strip() else ""
-    resource.license = _fit("license", meta.get("license") or resource.license)
-    resource.task = _fit("task", meta.get("pipeline_tag") or resource.task)
-    resource.library = _fit("library", meta.get("library_name") or resource.library)
-    if meta.get("language"):
-        resource.languages = _as_list(meta["language"])
-    arxiv = _as_list(meta.get("arxiv"))
-    if arxiv:
-        resource.arxiv_id = _fit("arxiv_id", arxiv[0].removeprefix("arxiv:"))
+    for field, value in card_fields(meta).items():
+        setattr(resource, field, value)
     all_tags = clean_tags(list(dict.fromkeys(tags + _as_list(meta.get("tags"))))[:MAX_TAGS])
     return all_tags, meta
 

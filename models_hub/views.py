@@ -54,11 +54,12 @@ def _get(request, kind: str, owner: str, name: str) -> Resource:
 def detail(request, kind: str, owner: str, name: str):
     resource = _get(request, kind, owner, name)
     likes = daily_counts(resource.like_set.all(), "created_at")
+    api_base = request.build_absolute_uri("/")[:-1]
     return render(request, "models_hub/detail.html", {
         "resource": resource, "related": related_of(resource),
         "likes_chart": sparkline(likes, label=_("%(n)d likes in the last 30 days") % {"n": sum(likes)}),
         "can_change": can_change(request.user, resource),
-        "api_base": request.build_absolute_uri("/")[:-1],
+        "api_base": api_base, "api_url": f"{api_base}/api/v1/resources/{resource.pk}/",
     })
 
 
