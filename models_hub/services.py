@@ -163,7 +163,7 @@ def ensure_discussion(*, resource: Resource, user: User) -> Thread:
     The thread belongs to the resource's submitter (or the system account), never to `user`,
     who only asked for it and watches it: its author may delete it with everyone's replies.
     """
-    resource = Resource.objects.select_for_update().select_related("submitter").get(pk=resource.pk)
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)
     if resource.thread_id:
         return resource.thread
     category, _created = Category.objects.get_or_create(
