@@ -1,6 +1,8 @@
 """Thin DRF views for the catalogue."""
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -9,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core import search
+from core.pagination import StandardPagination
 
 from . import services
 from .models import Resource
@@ -21,6 +24,18 @@ from .serializers import (
     ResourceWriteSerializer,
 )
 
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
+
+
+class ResourcePagination(StandardPagination):
+    """A `page` that is not a positive number is bad input (400 naming it), not a missing page."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = request.query_params.get(self.page_query_param)
+        if page is not None and page not in self.last_page_strings and not PAGE_NUMBER.fullmatch(page):
+            raise ValidationError({"page": ["Must be a positive whole number."]})
+        return super().paginate_queryset(queryset, request, view)
+
 
 @extend_schema(parameters=[
     OpenApiParameter("kind", str, enum=Resource.Kind.values), OpenApiParameter("task", str),
@@ -29,6 +44,8 @@ from .serializers import (
     OpenApiParameter("ordering", str, enum=SORTS),
 ])
 class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    pagination_class = ResourcePagination
+
     def get_serializer_class(self):
         return ResourceDetailSerializer if self.action == "retrieve" else ResourceSerializer
 

@@ -5,7 +5,7 @@ from core.forms import MarkdownField, TagsField
 
 from .models import Resource
 from .permissions import IDENTITY, can_rename
-from .validators import ARXIV_ID_PATTERN, LIBRARY, NAME, TASK
+from .validators import ARXIV_ID_PATTERN, LIBRARY, MAX_PARAMETERS, NAME, TASK
 
 
 def _max(field: str) -> int:
@@ -32,11 +32,12 @@ class ResourceForm(forms.Form):
     license = forms.CharField(label=_("License"), max_length=_max("license"), required=False)
     library = forms.CharField(label=_("Library"), max_length=_max("library"), required=False,
                               validators=[LIBRARY])
-    parameters = forms.IntegerField(label=_("Parameters"), min_value=0, required=False)
-    arxiv_id = forms.RegexField(label=_("arXiv id"), regex=ARXIV_ID_PATTERN, required=False)
-    homepage = forms.URLField(label=_("Homepage"), required=False)
-    code_url = forms.URLField(label=_("Code"), required=False)
-    paper_url = forms.URLField(label=_("Paper"), required=False)
+    parameters = forms.IntegerField(label=_("Parameters"), min_value=0, max_value=MAX_PARAMETERS, required=False)
+    arxiv_id = forms.RegexField(label=_("arXiv id"), regex=ARXIV_ID_PATTERN, max_length=_max("arxiv_id"),
+                                required=False)
+    homepage = forms.URLField(label=_("Homepage"), max_length=_max("homepage"), required=False)
+    code_url = forms.URLField(label=_("Code"), max_length=_max("code_url"), required=False)
+    paper_url = forms.URLField(label=_("Paper"), max_length=_max("paper_url"), required=False)
 
     def __init__(self, *args, user, resource: Resource | None = None, **kwargs):
         """Members never choose the owner; after publishing, kind, owner and name are shown but

@@ -27,6 +27,7 @@ MAX_VALUE_LENGTH = getattr(settings, "HUB_FRONT_MATTER_MAX_VALUE_LENGTH", 200)
 # the key check (which names the key) rather than here. Bounds recursion in the composer.
 MAX_DEPTH = 4
 NULL_TAG = "tag:yaml.org,2002:null"
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _Refused(yaml.YAMLError):
@@ -65,6 +66,9 @@ def _scalar(key: str, node) -> str | None:
                         "mapping or list.") % {"key": _shown(key)})
     if node.tag == NULL_TAG:
         return None
+    if CONTROL.search(node.value):  # "\0" and friends in a quoted YAML string
+        raise _refuse(_("A value of the front matter key %(key)s contains control characters.")
+                      % {"key": _shown(key)})
     if len(node.value) > MAX_VALUE_LENGTH:
         raise _refuse(_("A value of the front matter key %(key)s is longer than %(n)d characters.")
                       % {"key": _shown(key), "n": MAX_VALUE_LENGTH})

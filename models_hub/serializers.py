@@ -23,11 +23,10 @@ def _max(field: str) -> int:
     return Resource._meta.get_field(field).max_length
 
 
-
 class LinksSerializer(serializers.Serializer):
-    homepage = serializers.URLField(required=False, allow_blank=True)
-    code = serializers.URLField(required=False, allow_blank=True)
-    paper = serializers.URLField(required=False, allow_blank=True)
+    homepage = serializers.URLField(max_length=_max("homepage"), required=False, allow_blank=True)
+    code = serializers.URLField(max_length=_max("code_url"), required=False, allow_blank=True)
+    paper = serializers.URLField(max_length=_max("paper_url"), required=False, allow_blank=True)
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -109,7 +108,8 @@ class ResourceWriteSerializer(serializers.Serializer):
                                           allow_null=True)
     languages = serializers.ListField(child=serializers.CharField(max_length=LANGUAGE_CODE_MAX_LENGTH),
                                       required=False, max_length=MAX_LANGUAGES)
-    arxiv_id = serializers.RegexField(ARXIV_ID_PATTERN, required=False, allow_blank=True)
+    arxiv_id = serializers.RegexField(ARXIV_ID_PATTERN, max_length=_max("arxiv_id"), required=False,
+                                      allow_blank=True)
     links = LinksSerializer(required=False)
 
     def to_model_fields(self) -> dict:

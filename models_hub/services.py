@@ -65,7 +65,15 @@ def _check_identity(user: User | None, resource: Resource, data: dict) -> None:
 
 @transaction.atomic
 def save_resource(*, user: User | None, data: dict, resource: Resource | None = None) -> Resource:
-    """Create or update a resource from validated fields; the card's front matter fills metadata."""
+    """Create or update a resource from validated fields; the card's front matter fills metadata.
+
+    An empty owner means none was given: members always, and staff by default, publish under
+    their username. Every field is checked against the model (lengths, ranges, shapes) before
+    anything is written, so odd input is a 400 naming the field, never a database error.
+    """
+    data = dict(data)
+    if not data.get("owner"):
+        data.pop("owner", None)
     creating = resource is None
     if creating:
         resource = Resource(submitter=user)
@@ -77,11 +85,13 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     card = data.pop("card", None)
     for field, value in data.items():
         setattr(resource, field, value)
-    if creating and user is not None and not user.is_staff:
-        resource.owner = user.username  # members publish under their own name
+    if creating and user is not None and (not user.is_staff or "owner" not in data):
+        resource.owner = user.username
     meta: dict = {}
     if card is not None or creating:
         tags, meta = _apply_card(resource, card or "", tags or [])
+    resource.full_clean(exclude=["submitter", "thread", "repo_id"], validate_unique=False,
+                        validate_constraints=False)
     resource.updated_at = timezone.now()
     try:
         with transaction.atomic():
