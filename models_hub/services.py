@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from community.models import Category, Thread, User, Watch
 from community.services import create_thread
 from core import markdown, search
-from core.models import MAX_TAGS
+from core.models import MAX_TAGS, SearchDocument
 from core.services import clean_tags, tags_named
 
 from .front_matter import as_list as _as_list
@@ -22,6 +22,7 @@ from .models import Like, Relation, Resource, Runtime
 from .permissions import IDENTITY, can_change, has_runtime
 
 DISCUSSION_CATEGORY = "hub-discussions"
+URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
 
 
 def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
@@ -92,6 +93,8 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
         tags, meta = _apply_card(resource, card or "", tags or [])
     resource.full_clean(exclude=["submitter", "thread", "repo_id"], validate_unique=False,
                         validate_constraints=False)
+    if len(resource.get_absolute_url()) > URL_MAX_LENGTH:  # a non-ASCII username, percent-encoded
+        raise ValidationError({"owner": [_("This owner is too long to publish under; ask a moderator.")]})
     resource.updated_at = timezone.now()
     try:
         with transaction.atomic():

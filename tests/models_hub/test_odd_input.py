@@ -108,3 +108,14 @@ def test_odd_patches_are_refused_never_a_500(as_user, user):
     for fields in FUZZ:
         response = as_user.patch(f"/api/v1/resources/{resource.pk}/", fields, format="json")
         assert response.status_code in (200, 400), (fields, response.content)
+
+
+def test_a_non_ascii_username_too_long_once_percent_encoded_is_a_400_on_owner():
+    response = create(client_for(UserFactory(username="模" * 50)))  # 50 characters, 450 in the URL
+    assert response.status_code == 400 and "owner" in response.json()
+
+
+def test_a_short_non_ascii_username_publishes_and_its_snippet_is_escaped(client):
+    response = create(client_for(UserFactory(username="模型")))
+    assert response.status_code == 201
+    assert 'model="\\u6a21\\u578b/m"' in client.get(response.json()["url"]).content.decode()
