@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Tag
 
 from .querysets import ResourceQuerySet
-from .validators import LIBRARY, TASK
+from .validators import LIBRARY, NAME, OWNER, TASK
 
 
 class ResourceKind(models.TextChoices):
@@ -26,8 +26,8 @@ class Resource(models.Model):
     Kind = ResourceKind
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    owner = models.CharField(_("owner"), max_length=100)
-    name = models.CharField(_("name"), max_length=100)
+    owner = models.CharField(_("owner"), max_length=100, validators=[OWNER])
+    name = models.CharField(_("name"), max_length=100, validators=[NAME])
     repo_id = models.CharField(max_length=201, editable=False)
     submitter = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
