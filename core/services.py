@@ -12,7 +12,7 @@ from .authentication import KEY_PREFIX, hash_key
 from .models import MAX_TAGS, TAG_MAX_LENGTH, ApiToken, Tag
 
 TOKEN_NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
-TAG_FORBIDDEN = re.compile(r"[/\x00-\x1f\x7f]")  # a tag is a path segment of its page's URL
+TAG_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; the rest is never meant
 
 
 def create_token(*, user, name: str) -> tuple[ApiToken, str]:
@@ -30,14 +30,14 @@ def revoke_token(*, user, token_id: int) -> bool:
 
 def clean_tags(names: list[str]) -> list[str]:
     """Lower-case, dashed, de-duplicated tag names; a 400 on `tags` past the limits, or for a
-    name that cannot be a URL segment (a '/') or stored (control characters, NUL on PostgreSQL)."""
+    name with control characters (PostgreSQL cannot store NUL)."""
     cleaned = list(dict.fromkeys(n.strip().lower().replace(" ", "-") for n in names if n.strip()))
     if len(cleaned) > MAX_TAGS:
         raise ValidationError({"tags": [_("At most %(n)d tags.") % {"n": MAX_TAGS}]})
     if any(len(n) > TAG_MAX_LENGTH for n in cleaned):
         raise ValidationError({"tags": [_("A tag has at most %(n)d characters.") % {"n": TAG_MAX_LENGTH}]})
     if any(TAG_FORBIDDEN.search(n) for n in cleaned):
-        raise ValidationError({"tags": [_("A tag cannot contain '/' or control characters.")]})
+        raise ValidationError({"tags": [_("A tag cannot contain control characters.")]})
     return cleaned
 
 
