@@ -12,7 +12,6 @@ from .authentication import KEY_PREFIX, hash_key
 from .models import MAX_TAGS, TAG_MAX_LENGTH, ApiToken, Tag
 
 TOKEN_NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
-TAG_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; the rest is never meant
 
 
 def create_token(*, user, name: str) -> tuple[ApiToken, str]:
@@ -26,6 +25,9 @@ def create_token(*, user, name: str) -> tuple[ApiToken, str]:
 def revoke_token(*, user, token_id: int) -> bool:
     deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
     return bool(deleted)
+
+
+TAG_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; the rest is never meant
 
 
 def clean_tags(names: list[str]) -> list[str]:
