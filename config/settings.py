@@ -279,6 +279,13 @@ MARKDOWN_MAX_LENGTH = 64_000
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
+# --- Hub ---------------------------------------------------------------------------------------
+HUB_SYSTEM_USERNAME = "community-bot"  # owns the discussions of resources nobody submitted
+# A card's YAML front matter: plain values and short lists only (no anchors, no nesting).
+HUB_FRONT_MATTER_MAX_BYTES = 8 * 1024
+HUB_FRONT_MATTER_MAX_ITEMS = 50
+HUB_FRONT_MATTER_MAX_VALUE_LENGTH = 200
+
 # --- Playground --------------------------------------------------------------------------------
 PLAYGROUND_MAX_ACTIVE_JOBS = env.int("PLAYGROUND_MAX_ACTIVE_JOBS", default=4)
 PLAYGROUND_JOBS_PER_HOUR = env.int("PLAYGROUND_JOBS_PER_HOUR", default=60)

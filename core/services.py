@@ -1,6 +1,7 @@
 """Writes shared by every app: API keys and tags."""
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.conf import settings
@@ -54,13 +55,19 @@ def revoke_token(*, user, token_id: int) -> bool:
     return bool(deleted)
 
 
+TAG_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")  # PostgreSQL refuses NUL; the rest is never meant
+
+
 def clean_tags(names: list[str]) -> list[str]:
-    """Lower-case, dashed, de-duplicated tag names; a 400 on `tags` past the limits."""
+    """Lower-case, dashed, de-duplicated tag names; a 400 on `tags` past the limits, or for a
+    name with control characters (PostgreSQL cannot store NUL)."""
     cleaned = list(dict.fromkeys(n.strip().lower().replace(" ", "-") for n in names if n.strip()))
     if len(cleaned) > MAX_TAGS:
         raise ValidationError({"tags": [_("At most %(n)d tags.") % {"n": MAX_TAGS}]})
     if any(len(n) > TAG_MAX_LENGTH for n in cleaned):
         raise ValidationError({"tags": [_("A tag has at most %(n)d characters.") % {"n": TAG_MAX_LENGTH}]})
+    if any(TAG_FORBIDDEN.search(n) for n in cleaned):
+        raise ValidationError({"tags": [_("A tag cannot contain control characters.")]})
     return cleaned
 
 

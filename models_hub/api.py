@@ -1,6 +1,8 @@
 """Thin DRF views for the catalogue."""
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -9,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core import search
-from core.permissions import is_moderator
+from core.pagination import StandardPagination
 
 from . import services
 from .models import Resource
@@ -22,6 +24,18 @@ from .serializers import (
     ResourceWriteSerializer,
 )
 
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
+
+
+class ResourcePagination(StandardPagination):
+    """A `page` that is not a positive number is bad input (400 naming it), not a missing page."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = request.query_params.get(self.page_query_param)
+        if page is not None and page not in self.last_page_strings and not PAGE_NUMBER.fullmatch(page):
+            raise ValidationError({"page": ["Must be a positive whole number."]})
+        return super().paginate_queryset(queryset, request, view)
+
 
 @extend_schema(parameters=[
     OpenApiParameter("kind", str, enum=Resource.Kind.values), OpenApiParameter("task", str),
@@ -30,6 +44,8 @@ from .serializers import (
     OpenApiParameter("ordering", str, enum=SORTS),
 ])
 class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    pagination_class = ResourcePagination
+
     def get_serializer_class(self):
         return ResourceDetailSerializer if self.action == "retrieve" else ResourceSerializer
 
@@ -64,15 +80,14 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         resource = self.get_object()
         data = ResourceUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        fields = data.to_model_fields()
-        if not is_moderator(request.user):
-            fields.pop("owner", None)
-        fields.pop("kind", None)  # the kind is part of the identity
-        resource = services.save_resource(user=request.user, data=fields, resource=resource)
+        resource = services.save_resource(user=request.user, data=data.to_model_fields(), resource=resource)
         return Response(self._detail(resource))
 
     def destroy(self, request, pk=None):
-        services.delete_resource(user=request.user, resource=self.get_object())
+        try:
+            services.delete_resource(user=request.user, resource=self.get_object())
+        except services.ResourceInUse as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=LikeResultSerializer)

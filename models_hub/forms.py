@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import MarkdownField, TagsField
 
 from .models import Resource
-from .validators import ARXIV_ID_PATTERN, NAME
+from .permissions import IDENTITY, can_rename
+from .validators import ARXIV_ID_PATTERN, LIBRARY, MAX_PARAMETERS, NAME, TASK
 
 
 def _max(field: str) -> int:
@@ -13,6 +14,9 @@ def _max(field: str) -> int:
 
 class ResourceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Resource.Kind.choices)
+    owner = forms.CharField(label=_("Owner"), max_length=_max("owner"), validators=[NAME], required=False,
+                            help_text=_("Moderators only: an organisation to publish under. Empty for "
+                                        "your username."))
     name = forms.CharField(label=_("Name"), max_length=_max("name"), validators=[NAME],
                            help_text=_("Published as your-username/name."))
     title = forms.CharField(label=_("Title"), max_length=_max("title"))
@@ -24,14 +28,27 @@ class ResourceForm(forms.Form):
                     "library_name, language, datasets, base_model, arxiv) fills the metadata."),
     )
     tags = TagsField(label=_("Tags"))
-    task = forms.CharField(label=_("Task"), max_length=_max("task"), required=False)
+    task = forms.CharField(label=_("Task"), max_length=_max("task"), required=False, validators=[TASK])
     license = forms.CharField(label=_("License"), max_length=_max("license"), required=False)
-    library = forms.CharField(label=_("Library"), max_length=_max("library"), required=False)
-    parameters = forms.IntegerField(label=_("Parameters"), min_value=0, required=False)
-    arxiv_id = forms.RegexField(label=_("arXiv id"), regex=ARXIV_ID_PATTERN, required=False)
-    homepage = forms.URLField(label=_("Homepage"), required=False)
-    code_url = forms.URLField(label=_("Code"), required=False)
-    paper_url = forms.URLField(label=_("Paper"), required=False)
+    library = forms.CharField(label=_("Library"), max_length=_max("library"), required=False,
+                              validators=[LIBRARY])
+    parameters = forms.IntegerField(label=_("Parameters"), min_value=0, max_value=MAX_PARAMETERS, required=False)
+    arxiv_id = forms.RegexField(label=_("arXiv id"), regex=ARXIV_ID_PATTERN, max_length=_max("arxiv_id"),
+                                required=False)
+    homepage = forms.URLField(label=_("Homepage"), max_length=_max("homepage"), required=False)
+    code_url = forms.URLField(label=_("Code"), max_length=_max("code_url"), required=False)
+    paper_url = forms.URLField(label=_("Paper"), max_length=_max("paper_url"), required=False)
+
+    def __init__(self, *args, user, resource: Resource | None = None, **kwargs):
+        """Members never choose the owner; after publishing, kind, owner and name are shown but
+        fixed unless a moderator may still change them (see `can_rename`)."""
+        super().__init__(*args, **kwargs)
+        if not user.is_staff:
+            del self.fields["owner"]
+        if resource is not None and not can_rename(user, resource):
+            for name in IDENTITY:
+                if name in self.fields:
+                    self.fields[name].disabled = True
 
     @classmethod
     def initial_for(cls, resource: Resource) -> dict:

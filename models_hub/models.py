@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Tag
 
 from .querysets import ResourceQuerySet
+from .validators import LIBRARY, NAME, OWNER, TASK
 
 
 class ResourceKind(models.TextChoices):
@@ -25,8 +26,8 @@ class Resource(models.Model):
     Kind = ResourceKind
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    owner = models.CharField(_("owner"), max_length=100)
-    name = models.CharField(_("name"), max_length=100)
+    owner = models.CharField(_("owner"), max_length=100, validators=[OWNER])
+    name = models.CharField(_("name"), max_length=100, validators=[NAME])
     repo_id = models.CharField(max_length=201, editable=False)
     submitter = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -37,9 +38,11 @@ class Resource(models.Model):
     card = models.TextField(_("card"), blank=True)
     card_html = models.TextField(editable=False, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="resources")
-    task = models.CharField(_("task"), max_length=60, blank=True, db_index=True)
+    task = models.CharField(_("task"), max_length=60, blank=True, db_index=True,
+                            validators=[TASK])  # shown inside copyable code
     license = models.CharField(_("license"), max_length=60, blank=True, db_index=True)
-    library = models.CharField(_("library"), max_length=60, blank=True, db_index=True)
+    library = models.CharField(_("library"), max_length=60, blank=True, db_index=True,
+                               validators=[LIBRARY])
     parameters = models.BigIntegerField(_("parameters"), null=True, blank=True)
     languages = models.JSONField(_("languages"), default=list, blank=True)
     arxiv_id = models.CharField(_("arXiv id"), max_length=20, blank=True)

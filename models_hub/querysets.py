@@ -31,6 +31,8 @@ class ResourceQuerySet(models.QuerySet):
         return self.filter(kind=self.model.Kind.MODEL, runtime__enabled=True)
 
     def filtered(self, params) -> "ResourceQuerySet":
+        if any("\x00" in (params.get(name) or "") for name in FILTER_PARAMS):
+            return self.none()  # nothing holds a NUL, and PostgreSQL refuses to compare one
         qs = self
         for field in FILTERS:
             if params.get(field):

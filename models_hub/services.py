@@ -1,67 +1,36 @@
 """Writes for the catalogue: resources from cards with front matter, likes, discussions."""
 from __future__ import annotations
 
-import re
-
-import yaml
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.models import Category, Thread, User
+from community.models import Category, Thread, User, Watch
 from community.services import create_thread
 from core import markdown, search
-from core.models import MAX_TAGS
+from core.models import MAX_TAGS, SearchDocument
 from core.services import clean_tags, tags_named
 
-from .models import Like, Relation, Resource
-from .permissions import can_change
+from .front_matter import as_list as _as_list
+from .front_matter import card_fields, split_front_matter
+from .models import Like, Relation, Resource, Runtime
+from .permissions import IDENTITY, can_change, has_runtime
 
-FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 DISCUSSION_CATEGORY = "hub-discussions"
-
-
-def split_front_matter(card: str) -> tuple[dict, str]:
-    """The YAML block at the top of a card (as on the Hugging Face Hub) and the body after it."""
-    match = FRONT_MATTER.match(card or "")
-    if not match:
-        return {}, card or ""
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise ValidationError({"card": [_("The front matter is not valid YAML: %(e)s") % {"e": exc}]})
-    if not isinstance(meta, dict):
-        raise ValidationError({"card": [_("The front matter must be a mapping of keys to values.")]})
-    return meta, card[match.end():]
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value if v is not None]
-    return [str(value)]
-
-
-def _fit(field: str, value) -> str:
-    """A front-matter value as text no longer than the model field allows."""
-    return str(value or "")[: Resource._meta.get_field(field).max_length]
+URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
 
 
 def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
     meta, body = split_front_matter(card)
     resource.card = card
     resource.card_html = markdown.render(body).html if body.strip() else ""
-    resource.license = _fit("license", meta.get("license") or resource.license)
-    resource.task = _fit("task", meta.get("pipeline_tag") or resource.task)
-    resource.library = _fit("library", meta.get("library_name") or resource.library)
-    if meta.get("language"):
-        resource.languages = _as_list(meta["language"])
-    arxiv = _as_list(meta.get("arxiv"))
-    if arxiv:
-        resource.arxiv_id = _fit("arxiv_id", arxiv[0].removeprefix("arxiv:"))
+    for field, value in card_fields(meta).items():
+        setattr(resource, field, value)
     all_tags = clean_tags(list(dict.fromkeys(tags + _as_list(meta.get("tags"))))[:MAX_TAGS])
     return all_tags, meta
 
@@ -82,23 +51,50 @@ def reindex(resource: Resource) -> None:
                  url=resource.get_absolute_url())
 
 
+def _check_identity(user: User | None, resource: Resource, data: dict) -> None:
+    """Kind, owner and name make the URL and the repo id others copy and the playground runs:
+    after publishing only moderators change them, and nobody once there is a runtime."""
+    changed = [f for f in IDENTITY if f in data and data[f] != getattr(resource, f)]
+    if not changed:
+        return
+    if user is not None and not user.is_staff:
+        raise ValidationError({f: [_("Only a moderator can change this after publishing.")] for f in changed})
+    if has_runtime(resource):
+        raise ValidationError({f: [_("The playground runs this resource under its repo id, so this "
+                                     "cannot change.")] for f in changed})
+
+
 @transaction.atomic
 def save_resource(*, user: User | None, data: dict, resource: Resource | None = None) -> Resource:
-    """Create or update a resource from validated fields; the card's front matter fills metadata."""
+    """Create or update a resource from validated fields; the card's front matter fills metadata.
+
+    An empty owner means none was given: members always, and staff by default, publish under
+    their username. Every field is checked against the model (lengths, ranges, shapes) before
+    anything is written, so odd input is a 400 naming the field, never a database error.
+    """
+    data = dict(data)
+    if not data.get("owner"):
+        data.pop("owner", None)
     creating = resource is None
     if creating:
         resource = Resource(submitter=user)
     elif user is not None and not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may change this resource."))
+    else:
+        _check_identity(user, resource, data)
     tags = data.pop("tags", None)
     card = data.pop("card", None)
     for field, value in data.items():
         setattr(resource, field, value)
-    if creating and user is not None and not user.is_staff:
-        resource.owner = user.username  # members publish under their own name
+    if creating and user is not None and (not user.is_staff or "owner" not in data):
+        resource.owner = user.username
     meta: dict = {}
     if card is not None or creating:
         tags, meta = _apply_card(resource, card or "", tags or [])
+    resource.full_clean(exclude=["submitter", "thread", "repo_id"], validate_unique=False,
+                        validate_constraints=False)
+    if len(resource.get_absolute_url()) > URL_MAX_LENGTH:  # a non-ASCII username, percent-encoded
+        raise ValidationError({"owner": [_("This owner is too long to publish under; ask a moderator.")]})
     resource.updated_at = timezone.now()
     try:
         with transaction.atomic():
@@ -113,12 +109,29 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     return resource
 
 
+class ResourceInUse(ValidationError):
+    """Deleting the resource would take a live model or members' playground runs with it."""
+
+
 @transaction.atomic
 def delete_resource(*, user: User, resource: Resource) -> None:
+    """Delete a resource nothing else depends on. A runnable model (its runtime enabled) or one
+    with playground runs is refused: a moderator disables the runtime first, and runs are kept."""
     if not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may delete this resource."))
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    if Runtime.objects.filter(resource=resource, enabled=True).exists():
+        raise ResourceInUse(_("This model runs in the playground: a moderator must disable its runtime "
+                              "before it can be deleted."))
+    jobs = getattr(resource, "jobs", None)  # playground runs; the layer above names the relation
+    if jobs is not None and jobs.exists():
+        raise ResourceInUse(_("Playground runs were made with this resource and are kept, so it cannot "
+                              "be deleted."))
     search.remove(kind=search.Kind.RESOURCE, object_id=resource.pk)
-    resource.delete()
+    try:
+        resource.delete()
+    except (ProtectedError, RestrictedError):
+        raise ResourceInUse(_("Other records depend on this resource, so it cannot be deleted."))
 
 
 @transaction.atomic
@@ -140,9 +153,29 @@ def set_like(*, user: User, resource: Resource, liked: bool) -> Resource:
     return resource
 
 
+def system_user() -> User:
+    """The account that owns what no member does: discussions of resources without a submitter
+    (the seeded catalogue). Inactive with an unusable password, so nobody can log in as it.
+
+    Its username (HUB_SYSTEM_USERNAME, default "community-bot") can also be signed up for; a
+    real account holding it is refused rather than handed every such thread.
+    """
+    name = settings.HUB_SYSTEM_USERNAME
+    bot, _created = get_user_model().objects.get_or_create(
+        username=name, defaults={"is_active": False, "password": make_password(None)})
+    if bot.is_active or bot.has_usable_password():
+        raise ImproperlyConfigured(f"The user {name!r} is a real account, not the system account; "
+                                   "set HUB_SYSTEM_USERNAME to a free name.")
+    return bot
+
+
 @transaction.atomic
 def ensure_discussion(*, resource: Resource, user: User) -> Thread:
-    """The resource's forum thread, created in "Hub discussions" the first time it is wanted."""
+    """The resource's forum thread, created in "Hub discussions" the first time it is wanted.
+
+    The thread belongs to the resource's submitter (or the system account), never to `user`,
+    who only asked for it and watches it: its author may delete it with everyone's replies.
+    """
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
     if resource.thread_id:
         return resource.thread
@@ -153,10 +186,12 @@ def ensure_discussion(*, resource: Resource, user: User) -> Thread:
                   "description_zh": "每个模型、数据集、论文、工具和教程各有一个讨论帖。"},
     )
     thread = create_thread(
-        author=user, category=category, title=f"{resource.repo_id}: {resource.title}"[:200],
+        author=resource.submitter or system_user(), category=category,
+        title=f"{resource.repo_id}: {resource.title}"[:200],
         body=f"Discussion of the {resource.kind} [{resource.repo_id}]({resource.get_absolute_url()}).",
         tags=[resource.kind], enforce_limits=False,
     )
+    Watch.objects.get_or_create(user=user, thread=thread)
     resource.thread = thread
     resource.save(update_fields=["thread"])
     return thread

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -46,6 +48,8 @@ def hub_index(request):
 
 
 def _get(request, kind: str, owner: str, name: str) -> Resource:
+    if "\x00" in f"{kind}{owner}{name}":
+        raise Http404  # PostgreSQL refuses to compare a NUL; no resource has one
     return get_object_or_404(Resource.objects.for_list().liked_by(request.user).select_related("thread", "runtime"),
                              kind=kind, owner=owner, name=name)
 
@@ -53,11 +57,12 @@ def _get(request, kind: str, owner: str, name: str) -> Resource:
 def detail(request, kind: str, owner: str, name: str):
     resource = _get(request, kind, owner, name)
     likes = daily_counts(resource.like_set.all(), "created_at")
+    api_base = request.build_absolute_uri("/")[:-1]
     return render(request, "models_hub/detail.html", {
         "resource": resource, "related": related_of(resource),
         "likes_chart": sparkline(likes, label=_("%(n)d likes in the last 30 days") % {"n": sum(likes)}),
         "can_change": can_change(request.user, resource),
-        "api_base": request.build_absolute_uri("/")[:-1],
+        "api_base": api_base, "api_url": f"{api_base}/api/v1/resources/{resource.pk}/",
     })
 
 
@@ -80,9 +85,6 @@ def discussion(request, kind: str, owner: str, name: str):
 
 def _save(request, form: ResourceForm, resource: Resource | None):
     data = dict(form.cleaned_data)
-    if resource is not None:
-        data.pop("kind")
-        data.pop("name")
     try:
         return services.save_resource(user=request.user, data=data, resource=resource)
     except ValidationError as exc:
@@ -94,7 +96,8 @@ def _save(request, form: ResourceForm, resource: Resource | None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def submit(request):
-    form = ResourceForm(request.POST or None, initial={"kind": request.GET.get("kind", "model")})
+    form = ResourceForm(request.POST or None, initial={"kind": request.GET.get("kind", "model")},
+                        user=request.user)
     if request.method == "POST" and form.is_valid():
         resource = _save(request, form, None)
         if resource is not None:
@@ -108,19 +111,22 @@ def edit(request, kind: str, owner: str, name: str):
     resource = _get(request, kind, owner, name)
     if not can_change(request.user, resource):
         raise PermissionDenied
-    form = ResourceForm(request.POST or None, initial=ResourceForm.initial_for(resource))
-    if request.method == "POST":
-        form.data = form.data.copy()
-        form.data.update({"kind": resource.kind, "name": resource.name})
-        if form.is_valid():
-            saved = _save(request, form, resource)
-            if saved is not None:
-                return redirect(saved)
+    form = ResourceForm(request.POST or None, initial=ResourceForm.initial_for(resource),
+                        user=request.user, resource=resource)
+    if request.method == "POST" and form.is_valid():
+        saved = _save(request, form, resource)
+        if saved is not None:
+            return redirect(saved)
     return render(request, "models_hub/form.html", {"form": form, "resource": resource})
 
 
 @login_required
 @require_POST
 def delete(request, kind: str, owner: str, name: str):
-    services.delete_resource(user=request.user, resource=_get(request, kind, owner, name))
+    resource = _get(request, kind, owner, name)
+    try:
+        services.delete_resource(user=request.user, resource=resource)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(resource)
     return redirect("models_hub:index")

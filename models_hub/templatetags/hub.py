@@ -1,6 +1,9 @@
+import json
+import shlex
 from urllib.parse import urlencode
 
 from django import template
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from models_hub.models import Resource
@@ -34,3 +37,21 @@ def kind_label(value: str) -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key)
+
+
+@register.filter
+def py_str(value) -> str:
+    """`value` as one Python (and JSON) string literal, for code shown in HTML text content:
+    quotes, backslashes and newlines escaped, every non-ASCII character (bidi controls too) as
+    a \\u escape, and < > & ' as \\u escapes so that the HTML needs no entities. Not for
+    attribute values."""
+    literal = json.dumps(str(value))
+    for char in "&<>'":
+        literal = literal.replace(char, f"\\u{ord(char):04x}")
+    return mark_safe(literal)
+
+
+@register.filter
+def sh_str(value) -> str:
+    """`value` as one POSIX shell word (quoted when it needs to be); autoescaped as usual."""
+    return shlex.quote(str(value))

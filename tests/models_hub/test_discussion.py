@@ -1,0 +1,68 @@
+"""A resource's discussion belongs to its submitter (or the system account), not to whoever
+opened it first: the author of a thread may delete it with every reply."""
+import importlib
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+
+from community.models import Post, Thread, Watch
+from models_hub import services
+from tests.conftest import client_for
+from tests.factories import ResourceFactory, UserFactory, make_post, make_thread
+
+pytestmark = pytest.mark.django_db
+
+
+def open_discussion(client, resource):
+    return client.post(f"{resource.get_absolute_url()}discussion/")
+
+
+def test_a_member_who_opens_the_discussion_cannot_delete_it_or_the_replies(client, user):
+    resource = services.save_resource(user=UserFactory(), data={"kind": "model", "name": "m", "title": "M"})
+    client.force_login(user)
+    open_discussion(client, resource)
+    thread = Thread.objects.get()
+    reply = make_post(thread=thread)
+    opener = client_for(user)
+    assert opener.delete(f"/api/v1/posts/{reply.pk}/").status_code == 403
+    assert opener.delete(f"/api/v1/posts/{thread.posts.get(position=1).pk}/").status_code == 403
+    assert opener.delete(f"/api/v1/threads/{thread.pk}/").status_code == 403
+    assert Post.objects.count() == 2
+
+
+def test_the_discussion_belongs_to_the_submitter_and_the_opener_watches_it(client, user):
+    submitter = UserFactory()
+    resource = services.save_resource(user=submitter, data={"kind": "model", "name": "m", "title": "M"})
+    client.force_login(user)
+    open_discussion(client, resource)
+    thread = Thread.objects.get()
+    assert thread.author == submitter and thread.posts.get(position=1).author == submitter
+    assert Watch.objects.filter(thread=thread, user=user).exists()
+
+
+def test_without_a_submitter_the_system_account_owns_it_and_cannot_log_in(client, user):
+    resource = ResourceFactory()  # seeded: no submitter
+    client.force_login(user)
+    open_discussion(client, resource)
+    author = Thread.objects.get().author
+    assert author.username == "community-bot"
+    assert not author.is_active and not author.has_usable_password()
+
+
+def test_a_member_squatting_the_system_name_is_not_handed_the_thread(user):
+    UserFactory(username="community-bot")
+    with pytest.raises(ImproperlyConfigured):
+        services.ensure_discussion(resource=ResourceFactory(), user=user)
+    assert not Thread.objects.exists()
+
+
+def test_the_migration_hands_opened_discussions_back_to_the_submitter():
+    submitter, opener = UserFactory(), UserFactory()
+    resource = services.save_resource(user=submitter, data={"kind": "model", "name": "m", "title": "M"})
+    resource.thread = make_thread(author=opener)  # as the old ensure_discussion did
+    resource.save(update_fields=["thread"])
+    migration = importlib.import_module("models_hub.migrations.0004_discussions_owned_by_submitter")
+    migration.hand_discussions_to_submitters(apps, None)
+    thread = Thread.objects.get()
+    assert thread.author == submitter and thread.posts.get(position=1).author == submitter

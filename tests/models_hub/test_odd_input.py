@@ -1,0 +1,121 @@
+"""Odd input to the hub's API and forms is a 400 (or an empty list, or a 404), never a 500."""
+import pytest
+
+from models_hub import services
+from models_hub.models import Resource
+from tests.conftest import client_for
+from tests.factories import ResourceFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def create(client, **fields):
+    return client.post("/api/v1/resources/", {"kind": "model", "name": "m", "title": "M", **fields}, format="json")
+
+
+def test_staff_without_an_owner_publish_under_their_username(as_staff, staff):
+    response = create(as_staff)
+    assert response.status_code == 201 and response.json()["repo_id"] == f"{staff.username}/m"
+
+
+def test_staff_submitting_the_form_without_an_owner_publish_under_their_username(client, staff):
+    client.force_login(staff)
+    response = client.post("/hub/new/", {"kind": "model", "name": "m", "title": "M", "owner": ""})
+    assert response.status_code == 302 and Resource.objects.get().repo_id == f"{staff.username}/m"
+
+
+def test_staff_clearing_the_owner_in_the_form_keep_it(client, staff):
+    resource = ResourceFactory(owner="acme", name="m")
+    client.force_login(staff)
+    response = client.post(f"{resource.get_absolute_url()}edit/",
+                           {"kind": "model", "owner": "", "name": "m", "title": "M"})
+    assert response.status_code == 302 and Resource.objects.get().repo_id == "acme/m"
+
+
+def test_a_username_too_long_to_be_an_owner_is_a_400_on_owner():
+    response = create(client_for(UserFactory(username="u" * 120)))
+    assert response.status_code == 400 and "owner" in response.json()
+
+
+def test_the_form_refuses_a_parameter_count_past_the_limit(client, user):
+    client.force_login(user)
+    response = client.post("/hub/new/", {"kind": "model", "name": "m", "title": "M", "parameters": "9" * 25})
+    assert response.status_code == 200 and response.context["form"].errors["parameters"]
+
+
+@pytest.mark.parametrize("field,value", [
+    ("links", {"homepage": "https://example.com/" + "a" * 300}),
+    ("arxiv_id", "2106.09685v" + "1" * 20),
+    ("tags", ["x" * 41]), ("tags", ["a\tb"]),
+    ("card", '---\ntags: ["a\\0b"]\n---\nbody'),
+    ("card", '---\nlicense: "mit\\0"\n---\nbody'),
+])
+def test_values_the_database_cannot_hold_are_400s_naming_the_field(as_user, field, value):
+    response = create(as_user, **{field: value})
+    assert response.status_code == 400 and field in response.json(), response.json()
+    assert not Resource.objects.exists()
+
+
+def test_the_form_refuses_a_tag_with_a_nul(client, user):
+    client.force_login(user)
+    response = client.post("/hub/new/", {"kind": "model", "name": "m", "title": "M", "tags": "ok, a\x00b"})
+    assert response.status_code == 200 and response.context["form"].errors["tags"]
+
+
+def test_tags_with_spaces_and_capitals_are_normalised(as_user):
+    assert create(as_user, tags=["Large Language Model"]).json()["tags"] == ["large-language-model"]
+
+
+@pytest.mark.parametrize("query", ["page=abc", "page=0", "page=-1", "page=²"])
+def test_a_page_that_is_not_a_number_is_a_400(api, query):
+    response = api.get(f"/api/v1/resources/?{query}")
+    assert response.status_code == 400 and "page" in response.json()
+
+
+@pytest.mark.parametrize("param", ["task", "license", "library", "tag", "author"])
+def test_a_nul_in_a_filter_matches_nothing(api, client, param):
+    ResourceFactory()
+    assert api.get(f"/api/v1/resources/?{param}=a%00").json()["count"] == 0
+    assert client.get(f"/hub/?{param}=a%00").status_code == 200
+
+
+def test_a_nul_in_a_resource_url_is_a_404(client):
+    assert client.get("/hub/model/ac%00me/m/").status_code == 404
+
+
+FUZZ = [
+    {"name": "模型"}, {"name": "a" * 101}, {"name": ""}, {"title": "标题 🤗 \u202e"}, {"title": "x" * 201},
+    {"title": "a\x00b"}, {"summary": "s" * 501}, {"parameters": 10**20}, {"parameters": "1e400"},
+    {"parameters": 1.5}, {"languages": ["x" * 21]}, {"languages": "en"}, {"tags": "a"}, {"tags": [None]},
+    {"links": "x"}, {"links": {"homepage": "javascript:alert(1)"}}, {"kind": None}, {"card": None},
+    {"card": "---\n" + "a: b\n" * 2000 + "---\n"}, {"card": "---\n!!python/object:os.system x\n---\n"},
+    {"card": "---\n? [a, b]\n: c\n---\n"}, {"card": "---\nlicense: !!binary aGk=\n---\n"},
+    {"card": "---\na: 1\n---\n---\nb: 2\n---\n"}, {"card": "---\n" + "9" * 5000 + ": x\n---\n"},
+    {"card": "---\nlicense: " + "9" * 5000 + "\n---\n"}, {"owner": "../x"},
+]
+
+
+@pytest.mark.parametrize("fields", FUZZ, ids=range(len(FUZZ)))
+def test_odd_payloads_are_created_or_refused_never_a_500(as_staff, client, fields):
+    response = create(as_staff, **fields)
+    assert response.status_code in (201, 400), response.content
+    if response.status_code == 201:
+        assert client.get(response.json()["url"]).status_code == 200
+
+
+def test_odd_patches_are_refused_never_a_500(as_user, user):
+    resource = services.save_resource(user=user, data={"kind": "model", "name": "m", "title": "M"})
+    for fields in FUZZ:
+        response = as_user.patch(f"/api/v1/resources/{resource.pk}/", fields, format="json")
+        assert response.status_code in (200, 400), (fields, response.content)
+
+
+def test_a_non_ascii_username_too_long_once_percent_encoded_is_a_400_on_owner():
+    response = create(client_for(UserFactory(username="模" * 50)))  # 50 characters, 450 in the URL
+    assert response.status_code == 400 and "owner" in response.json()
+
+
+def test_a_short_non_ascii_username_publishes_and_its_snippet_is_escaped(client):
+    response = create(client_for(UserFactory(username="模型")))
+    assert response.status_code == 201
+    assert 'model="\\u6a21\\u578b/m"' in client.get(response.json()["url"]).content.decode()
