@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -124,8 +126,20 @@ class Like(models.Model):
         ]
 
 
+class RuntimeBackend(models.TextChoices):
+    EMBEDDED = "embedded", _("Built-in engine")
+    OPENAI = "openai", _("OpenAI-compatible server")
+
+
 class Runtime(models.Model):
-    """How a worker loads a model. Staff only: no member-supplied path reaches the file system."""
+    """How a model runs. Staff only: no member-supplied path, URL or code reaches a worker.
+
+    `embedded` runtimes load the model into the platform's own engine from `source`/`location`;
+    `openai` runtimes send jobs to an OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp,
+    Ollama, `transformers serve`) at `base_url`, serving `served_model`.
+    """
+
+    Backend = RuntimeBackend
 
     class Source(models.TextChoices):
         HUB = "hub", _("Hugging Face hub id")
@@ -133,18 +147,48 @@ class Runtime(models.Model):
         PACKAGE = "package", _("GGUF file in an installed package")
 
     resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="runtime")
-    source = models.CharField(max_length=10, choices=Source.choices)
+    backend = models.CharField(max_length=10, choices=RuntimeBackend.choices, default=RuntimeBackend.EMBEDDED)
+    source = models.CharField(max_length=10, choices=Source.choices, blank=True)
     location = models.CharField(
-        max_length=300, help_text=_("Hub id, directory, or Python package name.")
+        max_length=300, blank=True, help_text=_("Hub id, directory, or Python package name.")
     )
     gguf_file = models.CharField(max_length=200, blank=True)
+    base_url = models.URLField(_("base URL"), blank=True,
+                               help_text=_("The server's OpenAI API root, e.g. http://gpu-1:8000/v1"))
+    served_model = models.CharField(_("served model name"), max_length=200, blank=True)
+    api_key_env = models.CharField(
+        _("API key variable"), max_length=100, blank=True,
+        validators=[RegexValidator(r"^[A-Z_][A-Z0-9_]*$", _("An environment variable name, e.g. VLLM_API_KEY."))],
+        help_text=_("The name of the environment variable holding the server's key (never the key)."),
+    )
+    upstream_params = models.JSONField(
+        default=list, blank=True,
+        help_text=_("Sampling parameters the server takes beyond OpenAI's own, e.g. "
+                    "[\"top_k\", \"repetition_penalty\", \"min_tokens\"] for vLLM."),
+    )
     context_length = models.PositiveIntegerField(default=2048)
     max_new_tokens = models.PositiveIntegerField(default=1024)
     default_params = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(backend=RuntimeBackend.EMBEDDED) & ~Q(source="") & ~Q(location=""))
+                | (Q(backend=RuntimeBackend.OPENAI) & ~Q(base_url="") & ~Q(served_model="")),
+                name="runtime_backend_configured",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"runtime of {self.resource.repo_id}"
+
+    def clean(self) -> None:
+        required = {RuntimeBackend.EMBEDDED: ("source", "location"),
+                    RuntimeBackend.OPENAI: ("base_url", "served_model")}.get(self.backend, ())
+        missing = {name: [_("Required for this backend.")] for name in required if not getattr(self, name)}
+        if missing:
+            raise ValidationError(missing)
 
     def spec(self) -> dict:
         """What the engine needs to load the model, as plain data."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from .models import GenerationJob
 from .runner import MAX_ATTEMPTS
-from .tasks import run_generation_job
+from .tasks import enqueue
 
 log = logging.getLogger(__name__)
 Status = GenerationJob.Status
@@ -30,13 +30,14 @@ def reap_stuck_jobs() -> int:
     count = 0
     for job in stuck.distinct():
         with transaction.atomic():
-            job = GenerationJob.objects.select_for_update().get(pk=job.pk)
+            job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+                   .get(pk=job.pk))
             if job.status != Status.RUNNING:
                 continue
             if job.attempts < MAX_ATTEMPTS and job.started_at >= deadline:
                 job.status = Status.QUEUED
                 job.save(update_fields=["status"])
-                transaction.on_commit(lambda pk=job.pk: run_generation_job.delay(pk))
+                transaction.on_commit(lambda job=job: enqueue(job))
             else:
                 job.status, job.finished_at = Status.FAILED, timezone.now()
                 job.error = _("The job stopped making progress (its worker died) and was abandoned.")

@@ -13,7 +13,6 @@ import queue
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,7 +21,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .engine import EngineClosed, EngineRegistry, GenerationError, GenerationRequest, ModelLoadError, RuntimeSpec
+from . import params as generation_params
+from .backends import BackendError, Handle, JobInput, backend_for, close_engines
+from .engine import EngineClosed, GenerationError, ModelLoadError
 from .models import GenerationJob
 from .streams import TokenPublisher
 
@@ -30,9 +31,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 2  # the first delivery and one re-delivery after a worker died
 Status = GenerationJob.Status
 
-DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the engine to give up
-_registry: EngineRegistry | None = None
-_registry_lock = threading.Lock()
+DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the backend to give up
 _stopping = threading.Event()
 
 
@@ -42,18 +41,6 @@ class HandedBack(Exception):
 
 class DeadlineExceeded(Exception):
     """The engine did not end the job by its deadline."""
-
-
-def engine_registry() -> EngineRegistry:
-    """One registry per worker process: models load once and stay warm across jobs."""
-    global _registry
-    with _registry_lock:
-        if _registry is None:
-            _registry = EngineRegistry(
-                cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
-                max_batch=settings.PLAYGROUND_MAX_BATCH,
-            )
-        return _registry
 
 
 def _claim(job_id: int, worker: str) -> GenerationJob | None:
@@ -88,10 +75,7 @@ def shutdown(**_kwargs) -> None:
     """worker_shutting_down receiver: refuse new work and fail what the engines hold at once, so
     that the worker stops within a step instead of waiting for every job to finish."""
     _stopping.set()
-    with _registry_lock:
-        registry = _registry
-    if registry is not None:
-        registry.close()
+    close_engines()
 
 
 def _deadline(job: GenerationJob) -> float:
@@ -100,47 +84,32 @@ def _deadline(job: GenerationJob) -> float:
     return time.monotonic() + (ends - timezone.now()).total_seconds()
 
 
-def _request_for(job: GenerationJob, engine, *, on_delta, should_cancel) -> GenerationRequest:
+def _input_for(job: GenerationJob) -> JobInput:
     runtime = job.resource.runtime
-    params = {**runtime.default_params, **job.params}
-    if job.mode == GenerationJob.Mode.CHAT:
-        prompt_ids = engine.encode_chat(job.messages)
-    else:
-        prompt_ids = engine.encode_text(job.prompt)
-    max_new = min(int(params.get("max_new_tokens", 256)), runtime.max_new_tokens)
-    if len(prompt_ids) + max_new > runtime.context_length:
-        raise ValidationError(_("The prompt has %(n)d tokens; with %(m)d new tokens it exceeds the "
-                                "model's context of %(c)d.") % {"n": len(prompt_ids), "m": max_new,
-                                                              "c": runtime.context_length})
-    return GenerationRequest(
-        prompt_ids=prompt_ids, max_new_tokens=max_new,
-        temperature=float(params.get("temperature", 0.7)), top_p=float(params.get("top_p", 1.0)),
-        top_k=int(params.get("top_k", 0)), repetition_penalty=float(params.get("repetition_penalty", 1.0)),
-        seed=params.get("seed"), stop=list(params.get("stop") or []),
-        min_new_tokens=int(params.get("min_new_tokens", 0)),
-        on_delta=on_delta, should_cancel=should_cancel, deadline=_deadline(job),
-    )
+    return JobInput(mode=job.mode, messages=job.messages, prompt=job.prompt,
+                    params=generation_params.effective_params(runtime, job.params),
+                    context_length=runtime.context_length, deadline=_deadline(job))
 
 
-def _follow(job: GenerationJob, pending, deltas: queue.SimpleQueue, cancel: threading.Event,
-            publisher: TokenPublisher):
+def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, publisher: TokenPublisher,
+            deadline: float):
     """On the task's thread: publish deltas as they come and watch for a cancel request, so the
-    engine's decode loop never waits on the database or Redis."""
+    backend (the engine's decode loop, an upstream stream) never waits on the database or Redis."""
     last_check = 0.0
-    give_up_at = pending.request.deadline + DEADLINE_GRACE_S
+    give_up_at = deadline + DEADLINE_GRACE_S
     while True:
-        finished = pending.wait(0.02)
+        finished = handle.wait(0.02)
         while not deltas.empty():
             publisher.publish(deltas.get())
         if finished:
-            return pending.outcome()
+            return handle.result()
         if time.monotonic() > give_up_at:
-            cancel.set()  # the engine drops the row whenever it steps again
+            handle.cancel()  # the backend lets go whenever it can
             raise DeadlineExceeded
-        if not cancel.is_set() and time.monotonic() - last_check > 0.25:
+        if not handle.cancelled.is_set() and time.monotonic() - last_check > 0.25:
             last_check = time.monotonic()
             if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                cancel.set()
+                handle.cancel()
 
 
 def execute_job(*, job_id: int, worker: str = "") -> None:
@@ -160,10 +129,10 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
     publisher = TokenPublisher(job, flush_row)  # a fresh attempt starts a fresh stream
     stop_heartbeat = _start_heartbeat(job.pk)
     try:
-        engine = engine_registry().get(RuntimeSpec.from_dict(job.resource.runtime.spec()))
-        deltas, cancel = queue.SimpleQueue(), threading.Event()
-        request = _request_for(job, engine, on_delta=deltas.put, should_cancel=cancel.is_set)
-        result = _follow(job, engine.submit(request), deltas, cancel, publisher)
+        job_input = _input_for(job)
+        deltas: queue.SimpleQueue = queue.SimpleQueue()
+        handle = backend_for(job.resource.runtime).start(job_input, on_delta=deltas.put)
+        result = _follow(job, handle, deltas, publisher, job_input.deadline)
     except EngineClosed:
         stop_heartbeat.set()
         if _stopping.is_set():
@@ -175,7 +144,7 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
         status = _finish(job, status=Status.FAILED, output=publisher.text,
                          error=_("The job did not finish within its time limit of %(s)d seconds.")
                          % {"s": settings.PLAYGROUND_JOB_DEADLINE_S})
-    except (ModelLoadError, ValidationError, GenerationError) as exc:
+    except (ModelLoadError, ValidationError, GenerationError, BackendError) as exc:
         status = _finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:
         log.exception("job %s failed", job.pk)
@@ -184,7 +153,8 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
         cancelled = result.finish_reason == GenerationJob.FinishReason.CANCELLED  # "timeout" succeeds
         status = _finish(job, status=Status.CANCELLED if cancelled else Status.SUCCEEDED, output=result.text,
                          finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
-                         completion_tokens=result.completion_tokens, ttft_ms=result.ttft_s * 1000,
+                         completion_tokens=result.completion_tokens,
+                         ttft_ms=result.ttft_s * 1000 if result.ttft_s is not None else None,
                          tokens_per_s=result.tokens_per_s)
     finally:
         stop_heartbeat.set()

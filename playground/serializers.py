@@ -9,6 +9,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from models_hub.models import Resource
 
+from . import params as generation_params
 from .models import GenerationJob, MessageRole
 
 
@@ -72,6 +73,10 @@ class JobCreateSerializer(serializers.Serializer):
             data["messages"] = []
         runtime = data["model"].runtime
         params = dict(data.get("params") or {})
+        refused = generation_params.unsupported_params(runtime, params)
+        if refused:  # never dropped silently: the member would get something other than asked for
+            raise serializers.ValidationError({"params": {name: [
+                f"{data['model'].repo_id} runs on a server that does not take {name}."] for name in refused}})
         if params.get("max_new_tokens", 0) > runtime.max_new_tokens:
             raise serializers.ValidationError(
                 {"params": {"max_new_tokens": [f"This model allows at most {runtime.max_new_tokens}."]}})

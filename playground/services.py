@@ -19,9 +19,10 @@ from community.services import create_thread
 from core.exceptions import RateLimited, ServiceUnavailable
 from models_hub.models import Resource
 
+from . import params as generation_params
 from .models import GenerationJob
 from .permissions import can_cancel, can_post_to_forum, can_share
-from .tasks import run_generation_job
+from .tasks import enqueue
 
 Status = GenerationJob.Status
 
@@ -59,16 +60,16 @@ def submit_job(*, user: User, resource: Resource, mode: str, messages: list[dict
     check_broker()
     with transaction.atomic():
         _enforce_quota(user)
-        job = GenerationJob.objects.create(user=user, resource=resource, mode=mode,
-                                           messages=messages or [], prompt=prompt or "",
-                                           params=params, source=source)
+        job = GenerationJob.objects.create(
+            user=user, resource=resource, mode=mode, messages=messages or [], prompt=prompt or "",
+            params=generation_params.effective_params(resource.runtime, params), source=source)
         transaction.on_commit(partial(_dispatch, job.pk))  # a worker must find the row
     return job
 
 
 def _dispatch(job_id: int) -> None:
     try:
-        run_generation_job.apply_async((job_id,), retry=False)
+        enqueue(GenerationJob.objects.select_related("resource__runtime").get(pk=job_id))
     except Exception as exc:  # the broker went away between the check and now
         GenerationJob.objects.filter(pk=job_id).update(
             status=Status.FAILED, error=_("The inference queue is unavailable."), finished_at=timezone.now())

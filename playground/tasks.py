@@ -5,6 +5,8 @@ import threading
 from celery import shared_task
 
 from . import runner
+from .models import GenerationJob
+from .queues import queue_for
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -12,4 +14,9 @@ def run_generation_job(job_id: int) -> None:
     try:
         runner.execute_job(job_id=job_id, worker=f"{socket.gethostname()}:{threading.get_ident()}")
     except runner.HandedBack:  # this worker is stopping: another one takes the job
-        run_generation_job.apply_async((job_id,))
+        enqueue(GenerationJob.objects.select_related("resource__runtime").get(pk=job_id))
+
+
+def enqueue(job: GenerationJob) -> None:
+    """Send the job to its runtime's queue (raises if the broker cannot be reached)."""
+    run_generation_job.apply_async((job.pk,), queue=queue_for(job.resource.runtime), retry=False)

@@ -18,7 +18,13 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from playground.queues import queue_name
+
+UPSTREAM_REPO_ID = "local/smollm2-upstream"  # a runtime on an OpenAI-compatible server (tests.upstream)
+
 ROOT = Path(__file__).resolve().parent.parent
+# The queues of the runtimes the live tests make (tests.factories.runnable_model, the upstream).
+WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID), "default"]
 
 
 def free_port() -> int:
@@ -82,7 +88,7 @@ class LiveStack:
 
     def start_worker(self) -> None:
         self.worker, self.worker_log = self._spawn(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "inference,default",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(WORKER_QUEUES),
              "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
              "--hostname", f"test-{time.monotonic_ns()}@%h"], "worker.log")
         deadline = time.monotonic() + 60

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from playground import runner, tasks
+from playground.backends import embedded
 from playground.engine import EngineRegistry, RuntimeSpec
 from playground.engine.batching import Pending
 from playground.models import GenerationJob
@@ -31,7 +32,7 @@ def chat_job(user, model, **params) -> GenerationJob:
 def own_registry(monkeypatch):
     """A registry of this test's own, and a fresh stopping flag, so closing them harms no other test."""
     registry = EngineRegistry(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8)
-    monkeypatch.setattr(runner, "_registry", registry)
+    monkeypatch.setattr(embedded, "_registry", registry)
     monkeypatch.setattr(runner, "_stopping", threading.Event())
     return registry
 
@@ -61,6 +62,9 @@ class StuckEngine:
     def encode_chat(self, messages):
         return [1, 2, 3]
 
+    def encode_text(self, text):
+        return [1, 2, 3]
+
     def submit(self, request):
         return Pending(request)
 
@@ -68,7 +72,7 @@ class StuckEngine:
 def test_a_stuck_engine_frees_the_task_soon_after_the_deadline(user, model, settings, monkeypatch):
     settings.PLAYGROUND_JOB_DEADLINE_S = 1
     monkeypatch.setattr(runner, "DEADLINE_GRACE_S", 0.5)
-    monkeypatch.setattr(runner, "engine_registry", lambda: type("R", (), {"get": lambda self, spec: StuckEngine()})())
+    monkeypatch.setattr(embedded, "engine_registry", lambda: type("R", (), {"get": lambda self, spec: StuckEngine()})())
     job = chat_job(user, model, max_new_tokens=8)
     started = time.monotonic()
     runner.execute_job(job_id=job.pk)
@@ -111,12 +115,13 @@ def test_a_stopping_worker_claims_nothing_new(user, model, own_registry):
     assert (job.status, job.attempts) == ("queued", 0)
 
 
-def test_the_task_queues_a_handed_back_job_again(monkeypatch):
+def test_the_task_queues_a_handed_back_job_again_on_its_runtime_queue(user, model, monkeypatch):
     def stopping(**kwargs):
         raise runner.HandedBack
 
+    job = chat_job(user, model)
     sent = []
     monkeypatch.setattr(runner, "execute_job", stopping)
-    monkeypatch.setattr(tasks.run_generation_job, "apply_async", lambda args, **kw: sent.append(args))
-    tasks.run_generation_job(41)
-    assert sent == [(41,)]
+    monkeypatch.setattr(tasks.run_generation_job, "apply_async", lambda args, **kw: sent.append((args, kw["queue"])))
+    tasks.run_generation_job(job.pk)
+    assert sent == [((job.pk,), "inference.huggingfacetb.smollm2-135m-instruct")]

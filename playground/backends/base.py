@@ -1,0 +1,71 @@
+"""What the worker asks of an inference backend: start a generation and stream its text; cancel
+it; say how it ended. Nothing here knows about Django rows: the runner passes plain data."""
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+class BackendError(RuntimeError):
+    """The generation could not run or went wrong; the message says why, in words for members."""
+
+
+@dataclass(frozen=True)
+class JobInput:
+    mode: str  # "chat" | "completion"
+    messages: list[dict]
+    prompt: str
+    params: dict  # the job's effective parameters (see playground.params)
+    context_length: int
+    deadline: float  # a time.monotonic() instant
+
+
+@dataclass
+class Outcome:
+    text: str
+    finish_reason: str  # "stop" | "length" | "cancelled" | "timeout"
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    ttft_s: float | None
+    tokens_per_s: float | None
+
+
+@dataclass
+class Handle:
+    """A running generation: wait for it, take its outcome (or its error), or cancel it."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+    on_cancel: Callable[[], None] | None = None
+
+    def wait(self, timeout: float) -> bool:
+        return self.done.wait(timeout)
+
+    def result(self) -> Outcome:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.outcome
+
+    def cancel(self) -> None:
+        if not self.cancelled.is_set():
+            self.cancelled.set()
+            if self.on_cancel is not None:
+                self.on_cancel()
+
+    def finish(self, outcome: Outcome | None = None, error: BaseException | None = None) -> None:
+        self.outcome, self.error = outcome, error
+        self.done.set()
+
+
+class Backend(ABC):
+    @abstractmethod
+    def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
+        """Begin generating; `on_delta` gets each new piece of text (from any thread)."""
+
+    def close(self) -> None:
+        """This worker is stopping: what runs fails with EngineClosed (embedded) or is cancelled."""

@@ -1,0 +1,80 @@
+"""The built-in engine: models load once per worker process, stay warm, and concurrent jobs for
+the same model decode together (playground/engine). The default for `make run` and CI."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from ..engine import EngineClosed, EngineRegistry, GenerationRequest, RuntimeSpec
+from .base import Backend, BackendError, Handle, JobInput, Outcome
+
+_registry: EngineRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def engine_registry() -> EngineRegistry:
+    """One registry per worker process: models load once and stay warm across jobs."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            _registry = EngineRegistry(
+                cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
+                max_batch=settings.PLAYGROUND_MAX_BATCH,
+            )
+        return _registry
+
+
+def close_engines() -> None:
+    """This process is stopping: the engines fail what they hold within a step."""
+    with _registry_lock:
+        registry = _registry
+    if registry is not None:
+        registry.close()
+
+
+class _EngineHandle(Handle):
+    def __init__(self, pending):
+        super().__init__()
+        self._pending = pending
+
+    def wait(self, timeout: float) -> bool:
+        return self._pending.wait(timeout)
+
+    def result(self) -> Outcome:
+        result = self._pending.outcome()
+        return Outcome(text=result.text, finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
+                       completion_tokens=result.completion_tokens, ttft_s=result.ttft_s,
+                       tokens_per_s=result.tokens_per_s)
+
+
+class EmbeddedBackend(Backend):
+    def __init__(self, spec: dict):
+        self.spec = RuntimeSpec.from_dict(spec)
+
+    def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
+        engine = engine_registry().get(self.spec)  # ModelLoadError and EngineClosed pass through
+        prompt_ids = engine.encode_chat(job.messages) if job.mode == "chat" else engine.encode_text(job.prompt)
+        params = job.params
+        max_new = int(params["max_new_tokens"])
+        if len(prompt_ids) + max_new > job.context_length:
+            raise BackendError(_("The prompt has %(n)d tokens; with %(m)d new tokens it exceeds the "
+                                 "model's context of %(c)d.") % {"n": len(prompt_ids), "m": max_new,
+                                                               "c": job.context_length})
+        handle_cancelled = threading.Event()
+        pending = engine.submit(GenerationRequest(
+            prompt_ids=prompt_ids, max_new_tokens=max_new, temperature=float(params["temperature"]),
+            top_p=float(params["top_p"]), top_k=int(params["top_k"]),
+            repetition_penalty=float(params["repetition_penalty"]), seed=params.get("seed"),
+            stop=list(params.get("stop") or []), min_new_tokens=int(params.get("min_new_tokens") or 0),
+            on_delta=on_delta, should_cancel=handle_cancelled.is_set, deadline=job.deadline,
+        ))
+        handle = _EngineHandle(pending)
+        handle.cancelled = handle_cancelled
+        return handle
+
+
+__all__ = ["EmbeddedBackend", "EngineClosed", "close_engines", "engine_registry"]

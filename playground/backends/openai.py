@@ -1,0 +1,158 @@
+"""An OpenAI-compatible server as the backend: vLLM, SGLang, TGI, llama.cpp's `llama-server`,
+Ollama, `transformers serve`. Messages go as messages (the server applies the chat template);
+parameters go under OpenAI's names, extras only where the runtime lists them. A cancel closes
+the HTTP stream, which these servers take as the end of the request.
+
+The worker is I/O-bound here: run a worker with many threads for such runtimes' queues.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from typing import Callable
+
+import requests
+from django.utils.translation import gettext as _
+
+from ..engine.streaming import StopCutter
+from ..params import OPENAI_NAMES
+from .base import Backend, BackendError, Handle, JobInput, Outcome
+
+CONNECT_TIMEOUT_S = 5
+READ_TIMEOUT_S = 60  # between two chunks: a server silent this long is taken as gone
+
+
+class OpenAIBackend(Backend):
+    def __init__(self, *, base_url: str, served_model: str, api_key_env: str = ""):
+        self.base_url = base_url.rstrip("/")
+        self.served_model = served_model
+        self.api_key_env = api_key_env
+
+    def payload(self, job: JobInput) -> dict:
+        body: dict = {"model": self.served_model, "stream": True, "stream_options": {"include_usage": True}}
+        for name, value in job.params.items():
+            if value not in (None, []) and name in OPENAI_NAMES:  # some servers refuse an empty stop list
+                body[OPENAI_NAMES[name]] = value
+        if job.mode == "chat":
+            body["messages"] = job.messages
+        else:
+            body["prompt"] = job.prompt
+        return body
+
+    def _headers(self) -> dict:
+        key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
+        path = "/chat/completions" if job.mode == "chat" else "/completions"
+        handle = Handle()
+        stream = _Stream(self.base_url + path, self.payload(job), self._headers(), job, on_delta, handle)
+        handle.on_cancel = stream.close
+        threading.Thread(target=stream.run, name="openai-stream", daemon=True).start()
+        return handle
+
+
+class _Stream:
+    """One streamed request, read on its own thread; the handle learns how it ended."""
+
+    def __init__(self, url: str, body: dict, headers: dict, job: JobInput, on_delta, handle: Handle):
+        self.url, self.body, self.headers, self.job = url, body, headers, job
+        self.on_delta, self.handle = on_delta, handle
+        self.cutter = StopCutter(job.params.get("stop") or [])
+        self.response: requests.Response | None = None
+        self.text, self.finish_reason, self.usage = "", None, {}
+        self.started = time.perf_counter()
+        self.first_at: float | None = None
+
+    def close(self) -> None:
+        response = self.response
+        if response is not None:
+            response.close()  # the server sees the client leave and stops generating
+
+    def run(self) -> None:
+        try:
+            self._read()
+        except Exception as exc:  # anything the network or the server does ends this job, in words
+            if self.handle.cancelled.is_set():
+                self.handle.finish(self._outcome("cancelled"))
+            else:
+                self.handle.finish(error=exc if isinstance(exc, BackendError) else BackendError(
+                    _("The model server stopped answering (%(error)s).") % {"error": type(exc).__name__}))
+        else:
+            self.handle.finish(self._outcome(self.finish_reason or "stop"))
+
+    def _read(self) -> None:
+        timeout = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+        self.response = requests.post(self.url, json=self.body, headers=self.headers, stream=True, timeout=timeout)
+        if self.handle.cancelled.is_set():  # cancelled while connecting
+            self.close()
+            raise BackendError("cancelled")
+        if self.response.status_code >= 400:
+            raise BackendError(_("The model server refused the request (%(status)d): %(detail)s")
+                               % {"status": self.response.status_code, "detail": _detail(self.response)})
+        for line in self.response.iter_lines(decode_unicode=True):
+            if time.monotonic() > self.job.deadline:
+                self.finish_reason = "timeout"
+                self.close()
+                return
+            if not line or not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            chunk = json.loads(data)
+            if "error" in chunk:
+                raise BackendError(_("The model server failed: %(detail)s") % {"detail": _message(chunk["error"])})
+            self._take(chunk)
+            if self.cutter.stopped:
+                self.finish_reason = "stop"
+                self.close()  # the server would go on past our stop string: stop it
+                return
+        tail = self.cutter.flush()
+        if tail:
+            self._emit(tail)
+        if self.finish_reason is None:
+            raise BackendError(_("The model server ended the stream before the answer was complete."))
+
+    def _take(self, chunk: dict) -> None:
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        for choice in chunk.get("choices") or []:
+            piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+            if piece:
+                shown, _stopped = self.cutter.push(piece)
+                if shown:
+                    self._emit(shown)
+            if choice.get("finish_reason"):
+                self.finish_reason = "length" if choice["finish_reason"] == "length" else "stop"
+
+    def _emit(self, text: str) -> None:
+        if self.first_at is None:
+            self.first_at = time.perf_counter()
+        self.text += text
+        self.on_delta(text)
+
+    def _outcome(self, finish_reason: str) -> Outcome:
+        now = time.perf_counter()
+        completion = self.usage.get("completion_tokens")
+        ttft = (self.first_at - self.started) if self.first_at else None
+        decode_s = now - (self.first_at or now)
+        rate = (completion - 1) / decode_s if completion and completion > 1 and decode_s > 0 else None
+        return Outcome(text=self.text, finish_reason=finish_reason, prompt_tokens=self.usage.get("prompt_tokens"),
+                       completion_tokens=completion, ttft_s=ttft, tokens_per_s=rate)
+
+
+def _message(error) -> str:
+    return str(error.get("message") if isinstance(error, dict) else error)[:500]
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(body, dict):
+        return _message(body.get("error") or body.get("detail") or body)
+    return str(body)[:500]

@@ -1,0 +1,43 @@
+"""Generation parameters: one set of defaults for every door (page, jobs API, /v1/), and which
+parameters a runtime can honour. Plain functions over a Runtime row; no I/O."""
+from __future__ import annotations
+
+from models_hub.models import Runtime
+
+# Where neither the request nor the runtime says otherwise. A runtime's default_params (from the
+# model's generation config, or set by staff) override these; a request overrides both.
+PLATFORM_DEFAULTS = {"max_new_tokens": 256, "temperature": 0.7, "top_p": 1.0, "top_k": 0,
+                     "repetition_penalty": 1.0, "min_new_tokens": 0}
+ALL_PARAMS = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "seed", "stop",
+              "min_new_tokens")
+# Our names -> the names of OpenAI's API; the first five every OpenAI-compatible server takes,
+# the rest only where the runtime lists them in `upstream_params` (vLLM, SGLang take all three).
+OPENAI_NAMES = {"max_new_tokens": "max_tokens", "temperature": "temperature", "top_p": "top_p",
+                "seed": "seed", "stop": "stop", "top_k": "top_k", "repetition_penalty": "repetition_penalty",
+                "min_new_tokens": "min_tokens"}
+OPENAI_CORE = ("max_new_tokens", "temperature", "top_p", "seed", "stop")
+
+
+def supported_params(runtime: Runtime) -> tuple[str, ...]:
+    if runtime.backend == Runtime.Backend.EMBEDDED:
+        return ALL_PARAMS
+    extras = set(runtime.upstream_params or [])
+    return tuple(name for name in ALL_PARAMS if name in OPENAI_CORE or OPENAI_NAMES[name] in extras)
+
+
+def unsupported_params(runtime: Runtime, requested: dict) -> list[str]:
+    supported = supported_params(runtime)
+    return [name for name in requested if name not in supported]
+
+
+def defaults(runtime: Runtime) -> dict:
+    """The values a job starts from on this runtime (what the playground page shows)."""
+    supported = supported_params(runtime)
+    merged = {**PLATFORM_DEFAULTS, **(runtime.default_params or {})}
+    merged["max_new_tokens"] = min(int(merged["max_new_tokens"]), runtime.max_new_tokens)
+    return {name: value for name, value in merged.items() if name in supported}
+
+
+def effective_params(runtime: Runtime, requested: dict) -> dict:
+    """What a job runs with: the runtime's defaults, then what the request set."""
+    return {**defaults(runtime), **requested}
