@@ -6,8 +6,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_asgi_application()
 
-from django.conf import settings  # noqa: E402  (after the app, which configures settings)
+from core.asgi import BodyLimit  # noqa: E402  (after the app, which configures settings)
 
-from core.asgi import BodyLimit  # noqa: E402
-
-application = BodyLimit(django_application, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
+# Each path's limit: MAX_REQUEST_BODY_BYTES, or MAX_UPLOAD_BYTES on UPLOAD_PATH_PATTERNS.
+application = BodyLimit(django_application)

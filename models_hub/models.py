@@ -146,3 +146,6 @@ class Runtime(models.Model):
     def spec(self) -> dict:
         """What the engine needs to load the model, as plain data."""
         return {"source": self.source, "location": self.location, "gguf_file": self.gguf_file}
+
+
+from .repos.models import Blob, Commit, Entry  # noqa: E402,F401  (registers the repository models)

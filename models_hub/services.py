@@ -7,6 +7,7 @@ import yaml
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from core.services import clean_tags, tags_named
 
 from .models import Like, Relation, Resource
 from .permissions import can_change
+from .repos.commits import commit_card, readme_committed
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 DISCUSSION_CATEGORY = "hub-discussions"
@@ -109,8 +111,16 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     if tags is not None:
         resource.tags.set(tags_named(tags))
     _link_from_meta(resource, meta)
+    if card is not None or creating:  # a model's or dataset's card is its repository's README.md
+        commit_card(resource=resource, user=user, card=resource.card, creating=creating)
     reindex(resource)
     return resource
+
+
+@receiver(readme_committed)
+def _card_from_readme(sender, *, resource: Resource, text: str, **kwargs) -> None:
+    """A commit that changed README.md changes the card and the metadata its front matter gives."""
+    save_resource(user=None, data={"card": text}, resource=resource)
 
 
 @transaction.atomic
