@@ -128,6 +128,7 @@ class Runtime(models.Model):
         HUB = "hub", _("Hugging Face hub id")
         LOCAL = "local", _("Local directory")
         PACKAGE = "package", _("GGUF file in an installed package")
+        REPO = "repo", _("This site's repository at a revision")
 
     resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="runtime")
     source = models.CharField(max_length=10, choices=Source.choices)
@@ -135,6 +136,8 @@ class Runtime(models.Model):
         max_length=300, help_text=_("Hub id, directory, or Python package name.")
     )
     gguf_file = models.CharField(max_length=200, blank=True)
+    revision = models.CharField(max_length=40, blank=True,
+                                help_text=_("For a repository runtime: the commit whose files are loaded."))
     context_length = models.PositiveIntegerField(default=2048)
     max_new_tokens = models.PositiveIntegerField(default=1024)
     default_params = models.JSONField(default=dict, blank=True)
@@ -145,6 +148,9 @@ class Runtime(models.Model):
 
     def spec(self) -> dict:
         """What the engine needs to load the model, as plain data."""
+        if self.source == self.Source.REPO:  # the resource's own files at a commit
+            return {"source": self.source, "location": f"{self.resource.kind}/{self.resource.repo_id}",
+                    "revision": self.revision, "gguf_file": self.gguf_file}
         return {"source": self.source, "location": self.location, "gguf_file": self.gguf_file}
 
 

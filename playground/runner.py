@@ -22,6 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from models_hub.repos.materialise import fetch_repository
+
 from .engine import EngineClosed, EngineRegistry, GenerationError, GenerationRequest, ModelLoadError, RuntimeSpec
 from .models import GenerationJob
 from .streams import TokenPublisher
@@ -51,7 +53,7 @@ def engine_registry() -> EngineRegistry:
         if _registry is None:
             _registry = EngineRegistry(
                 cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
-                max_batch=settings.PLAYGROUND_MAX_BATCH,
+                max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository,
             )
         return _registry
 

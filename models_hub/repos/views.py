@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -23,7 +24,8 @@ from .archives import is_archive, members
 from .commits import Changes, CommitConflict, commit_files
 from .models import REPO_KINDS
 from .paths import clean_path
-from .permissions import can_commit
+from .permissions import can_commit, can_set_runtime
+from .runtimes import make_runnable
 from .storage import TooLarge, spool, store
 
 TEXT_PREVIEW_BYTES = 512 * 1024
@@ -49,7 +51,8 @@ def download_url(resource: Resource, sha: str, path: str) -> str:
 
 
 def _context(request, resource: Resource, tab: str, **extra) -> dict:
-    return {"resource": resource, "tab": tab, "can_commit": can_commit(request.user, resource), **extra}
+    return {"resource": resource, "tab": tab, "can_commit": can_commit(request.user, resource),
+            "can_set_runtime": can_set_runtime(request.user) and resource.kind == Resource.Kind.MODEL, **extra}
 
 
 def files(request, kind: str, owner: str, name: str, rev: str = reads.MAIN, path: str = ""):
@@ -66,7 +69,26 @@ def files(request, kind: str, owner: str, name: str, rev: str = reads.MAIN, path
     crumbs = [(part, "/".join(path.split("/")[: i + 1])) for i, part in enumerate(path.split("/"))] if path else []
     return render(request, "models_hub/repo/files.html", _context(
         request, resource, "files", commit=commit, rev=rev, path=path, nodes=nodes, crumbs=crumbs,
-        total=sum(n.size for n in nodes)))
+        total=sum(n.size for n in nodes),
+        gguf_files=[n.path for n in nodes if not n.is_dir and n.path.lower().endswith(".gguf")]))
+
+
+@login_required
+@require_http_methods(["POST"])
+def runnable(request, kind: str, owner: str, name: str):
+    """A moderator makes the model runnable from its files at a revision."""
+    resource = _repo(kind, owner, name)
+    try:
+        make_runnable(user=request.user, resource=resource, revision=request.POST.get("revision", ""),
+                      gguf_file=request.POST.get("gguf_file", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        response = files(request, kind, owner, name)
+        response.status_code = 400
+        return response
+    messages.success(request, _("The model now runs from these files."))
+    return redirect(resource)
 
 
 def _file(request, resource, commit, rev, found):
