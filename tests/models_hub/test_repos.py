@@ -138,3 +138,22 @@ def test_diff_of_a_text_file(repo, user):
 def test_papers_hold_no_files(user):
     paper = services.save_resource(user=user, data={"kind": "paper", "name": "p", "title": "P"})
     assert reads.head(paper) is None
+
+
+def test_seed_makes_repositories_once(db, hub_files):
+    from django.core.management import call_command
+
+    from models_hub.models import Resource
+
+    call_command("seed_demo")
+    smollm = Resource.objects.get(repo_id="HuggingFaceTB/SmolLM2-135M-Instruct")
+    dataset = Resource.objects.get(kind="dataset", repo_id="community/bilingual-demo")
+    commits = Commit.objects.count()
+    call_command("seed_demo")
+    assert Commit.objects.count() == commits
+    paths = {e.path: e.blob for e in reads.entries(reads.head(smollm))}
+    assert {"README.md", ".gitattributes", "SmolLM2-135M-Instruct.Q4_1.gguf"} <= set(paths)
+    assert paths["SmolLM2-135M-Instruct.Q4_1.gguf"].size > 90_000_000
+    data = {e.path for e in reads.entries(reads.head(dataset))}
+    assert {"data/translation.jsonl", "data/translation.csv", "data/qa.jsonl", "README.md"} <= data
+    assert "zh" in dataset.languages
