@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -53,6 +54,7 @@ class HubServer:
 def run_client(base_url: str, code: str, *, token: str | None = None, home: Path, env: dict | None = None,
                timeout: float = 240) -> dict:
     """Run `code` with huggingface_hub pointed at the site; it prints one JSON line, returned."""
+    home.mkdir(parents=True, exist_ok=True)
     script = "import json, os, sys\n" + textwrap.dedent(code)
     full_env = {**os.environ, "HF_ENDPOINT": base_url, "HF_HOME": str(home), "HF_HUB_DISABLE_TELEMETRY": "1",
                 "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_HUB_ETAG_TIMEOUT": "30", "TRANSFORMERS_VERBOSITY": "error",
@@ -64,3 +66,48 @@ def run_client(base_url: str, code: str, *, token: str | None = None, home: Path
         raise AssertionError(f"client failed ({result.returncode}):\n{result.stderr[-4000:]}")
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
+
+
+class RssSampler:
+    """The peak resident memory of a process, sampled from /proc every 20 ms in a thread."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.baseline = self.read()
+        self.peak = self.baseline
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def read(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def _run(self) -> None:
+        while not self._stop:
+            self.peak = max(self.peak, self.read())
+            time.sleep(0.02)
+
+    def __enter__(self) -> "RssSampler":
+        self.baseline = self.read()
+        self.peak = self.baseline
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop = True
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.baseline) / 1e6
+
+
+def write_random_file(path: Path, size: int) -> None:
+    with path.open("wb") as out:
+        left = size
+        while left > 0:
+            chunk = os.urandom(min(left, 4 * 1024 * 1024))
+            out.write(chunk)
+            left -= len(chunk)

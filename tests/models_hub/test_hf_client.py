@@ -4,7 +4,7 @@ import pytest
 from core.services import create_token
 from tests.factories import UserFactory
 
-from .hub_live import run_client
+from .hub_live import RssSampler, run_client, write_random_file
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
@@ -124,3 +124,25 @@ def test_transformers_loads_a_model_from_the_site(hub_server, member, tmp_path, 
         print(json.dumps({{"vocab": tok.vocab_size, "new": out.shape[1] - 1, "layers": model.config.num_hidden_layers}}))
     """, token=key, home=tmp_path, env={"HF_HUB_DISABLE_XET": "1"})
     assert result == {"vocab": 49152, "new": 3, "layers": 1}
+
+
+def test_the_web_process_memory_stays_flat_moving_200_mb(hub_server, member, tmp_path):
+    """Upload (LFS PUT) and download of a 200 MB file: the uvicorn process grows by < 50 MB."""
+    _user, key = member
+    big = tmp_path / "big.bin"
+    write_random_file(big, 200 * 1024 * 1024)
+    run_client(hub_server.base_url, 'from huggingface_hub import HfApi\nHfApi().create_repo("alice/big200")\n',
+               token=key, home=tmp_path)
+    with RssSampler(hub_server.process.pid) as upload:
+        run_client(hub_server.base_url, f"""
+            from huggingface_hub import HfApi
+            HfApi().upload_file(path_or_fileobj={str(big)!r}, path_in_repo="big.bin", repo_id="alice/big200")
+        """, token=key, home=tmp_path, env={"HF_HUB_DISABLE_XET": "1"})
+    with RssSampler(hub_server.process.pid) as download:
+        result = run_client(hub_server.base_url, """
+            from huggingface_hub import hf_hub_download
+            print(json.dumps({"size": os.path.getsize(hf_hub_download("alice/big200", "big.bin"))}))
+        """, token=key, home=tmp_path / "dl")
+    assert result["size"] == 200 * 1024 * 1024
+    assert upload.growth_mb < 50, f"upload grew the web process by {upload.growth_mb:.0f} MB"
+    assert download.growth_mb < 50, f"download grew the web process by {download.growth_mb:.0f} MB"
