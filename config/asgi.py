@@ -5,6 +5,8 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_asgi_application()
+# Send streamed parts (repository downloads yield 4 MiB) as they come, not cut into 64 KiB messages.
+django_application.chunk_size = 4 * 2**20
 
 from core.asgi import BodyLimit  # noqa: E402  (after the app, which configures settings)
 

@@ -17,6 +17,7 @@ from ..repos.storage import download_url, iter_bytes
 from .common import TYPES, HubError, get_commit, get_repo, hub_view, sha_of
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+SEND_CHUNK_BYTES = 4 * 1024 * 1024  # fewer thread hops per file; config.asgi sends each part whole
 
 
 def etag_of(blob: Blob) -> str:
@@ -25,7 +26,7 @@ def etag_of(blob: Blob) -> str:
 
 
 async def _chunks(blob: Blob, start: int, end: int):
-    chunks = iter_bytes(blob, start, end)
+    chunks = iter_bytes(blob, start, end, chunk_bytes=SEND_CHUNK_BYTES)
     step = sync_to_async(next, thread_sensitive=False)
     while True:
         chunk = await step(chunks, None)

@@ -116,7 +116,7 @@ def commit_files(*, resource: Resource, user, title: str, changes: Changes, mess
     if check_permission and (user is None or not can_commit(user, resource)):
         raise PermissionDenied(_("Only the owner or a moderator may change this repository's files."))
     title = (title or "").strip()[:300] or _("Update files")
-    resource = Resource.objects.select_for_update().select_related("submitter").get(pk=resource.pk)
+    resource = Resource.objects.select_for_update(of=("self",)).select_related("submitter").get(pk=resource.pk)
     parent = head(resource)
     if parent_sha and (parent is None or not parent.sha.startswith(parent_sha.lower())):
         raise CommitConflict(parent_sha)

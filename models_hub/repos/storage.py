@@ -129,8 +129,9 @@ def has_content(sha256: str) -> Blob | None:
     return None
 
 
-def iter_bytes(blob: Blob, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-    """The bytes start..end (inclusive) of a blob, in chunks of at most CHUNK_BYTES."""
+def iter_bytes(blob: Blob, start: int = 0, end: int | None = None, *, chunk_bytes: int = CHUNK_BYTES
+               ) -> Iterator[bytes]:
+    """The bytes start..end (inclusive) of a blob, in chunks of at most `chunk_bytes`."""
     end = blob.size - 1 if end is None else end
     if end < start:
         return
@@ -140,7 +141,7 @@ def iter_bytes(blob: Blob, start: int = 0, end: int | None = None) -> Iterator[b
             fh.seek(start)
             remaining = end - start + 1
             while remaining > 0:
-                chunk = fh.read(min(CHUNK_BYTES, remaining))
+                chunk = fh.read(min(chunk_bytes, remaining))
                 if not chunk:
                     break
                 remaining -= len(chunk)
@@ -150,7 +151,7 @@ def iter_bytes(blob: Blob, start: int = 0, end: int | None = None) -> Iterator[b
     body = storage.bucket.Object(storage._normalize_name(blob.storage_key)).get(
         Range=f"bytes={start}-{end}")["Body"]
     try:
-        yield from body.iter_chunks(CHUNK_BYTES)
+        yield from body.iter_chunks(chunk_bytes)
     finally:
         body.close()
 
