@@ -61,6 +61,7 @@ bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/inference.py
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
+	$(PY) bench/hub_files.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -197,6 +197,38 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Hub repositories keep their files, content-addressed, in STORAGES["hub"]: a directory under
+# var/ by default, S3-compatible object storage (django-storages) when HUB_S3_BUCKET is set.
+HUB_FILES_DIR = env("HUB_FILES_DIR", default=str(VAR_DIR / "hub-files"))
+HUB_S3_BUCKET = env("HUB_S3_BUCKET", default="")
+if HUB_S3_BUCKET:
+    STORAGES["hub"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": HUB_S3_BUCKET,
+            "endpoint_url": env("HUB_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env("HUB_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env("HUB_S3_SECRET_KEY", default="") or None,
+            "region_name": env("HUB_S3_REGION", default="us-east-1"),
+            "addressing_style": env("HUB_S3_ADDRESSING_STYLE", default="path"),
+            "signature_version": "s3v4",
+            "file_overwrite": True,  # a key is a content hash: the same key is the same bytes
+            "querystring_expire": env.int("HUB_DOWNLOAD_URL_TTL_S", default=3600),
+        },
+    }
+else:
+    STORAGES["hub"] = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                       "OPTIONS": {"location": HUB_FILES_DIR, "base_url": None}}
+# Downloads from object storage redirect to a pre-signed URL (off: the web process streams them).
+HUB_S3_REDIRECT = env.bool("HUB_S3_REDIRECT", default=True)
+# Upload limits: one file, all the files a member's repositories hold, and files the HF client
+# sends inline in a commit (base64 in its JSON lines) rather than through the LFS batch protocol.
+HUB_MAX_FILE_BYTES = env.int("HUB_MAX_FILE_BYTES", default=5 * 1024**3)
+HUB_USER_QUOTA_BYTES = env.int("HUB_USER_QUOTA_BYTES", default=20 * 1024**3)
+HUB_REGULAR_UPLOAD_MAX_BYTES = env.int("HUB_REGULAR_UPLOAD_MAX_BYTES", default=5 * 1024**2)
+HUB_MAX_FILES_PER_COMMIT = env.int("HUB_MAX_FILES_PER_COMMIT", default=1000)
+HUB_LFS_URL_TTL_S = env.int("HUB_LFS_URL_TTL_S", default=3600)  # the LFS PUT href's signature
+HUB_UPLOAD_TMP_DIR = env("HUB_UPLOAD_TMP_DIR", default=str(VAR_DIR / "hub-uploads"))
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -278,6 +310,18 @@ MARKDOWN_MAX_LENGTH = 64_000
 # Request bodies past this are refused with a 413 before anything reads them.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Upload endpoints (paths matching these patterns) take bodies up to MAX_UPLOAD_BYTES instead:
+# the LFS PUT, the HF commit (inline files in base64) and the web upload form. Bodies stream to
+# a temporary file, never to memory.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=HUB_MAX_FILE_BYTES * 4 // 3 + 1_048_576)
+UPLOAD_PATH_PATTERNS = [
+    r"^/hub-lfs/",
+    r"^/api/(models|datasets)/[^/]+/[^/]+/commit/",
+    r"^/hub/(model|dataset)/[^/]+/[^/]+/files/upload/",
+]
+DATA_UPLOAD_MAX_NUMBER_FILES = HUB_MAX_FILES_PER_COMMIT
+FILE_UPLOAD_TEMP_DIR = HUB_UPLOAD_TMP_DIR
+Path(HUB_UPLOAD_TMP_DIR).mkdir(parents=True, exist_ok=True)
 
 # --- Hub ---------------------------------------------------------------------------------------
 HUB_SYSTEM_USERNAME = "community-bot"  # owns the discussions of resources nobody submitted

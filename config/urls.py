@@ -20,5 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
     path("v1/", include("playground.openai_urls")),
+    # The Hugging Face–compatible API (HF_ENDPOINT=<site>); last, so the site's own paths win.
+    path("", include("models_hub.hf_api.urls")),
 ]
 

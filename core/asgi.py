@@ -1,23 +1,26 @@
-"""ASGI guards: a request body is refused with a 413 once it passes MAX_REQUEST_BODY_BYTES,
-declared or not. Django's ASGI handler would otherwise spool any body, however large, to a
+"""ASGI guards: a request body is refused with a 413 once it passes its path's limit
+(MAX_REQUEST_BODY_BYTES, or MAX_UPLOAD_BYTES on the upload paths), declared or not. Django's ASGI handler would otherwise spool any body, however large, to a
 temporary file before a view could say no."""
 from __future__ import annotations
 
-from .middleware import too_large_body
+from typing import Callable
+
+from .middleware import body_limit_for, too_large_body
 
 
 class BodyLimit:
-    def __init__(self, app, *, max_bytes: int):
+    def __init__(self, app, *, max_bytes: int | None = None, limit_for: Callable[[str], int] = body_limit_for):
         self.app = app
-        self.max_bytes = max_bytes
+        self.limit_for = (lambda _path: max_bytes) if max_bytes is not None else limit_for
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        max_bytes = self.limit_for(scope.get("path", ""))
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            return await self._refuse(scope, send, max_bytes)
         received = 0
         too_large = False
 
@@ -26,7 +29,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     return {"type": "http.disconnect"}
             return message
@@ -43,10 +46,10 @@ class BodyLimit:
 
         await self.app(scope, counted_receive, tracked_send)
         if too_large and not started:
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, max_bytes)
 
-    async def _refuse(self, scope, send) -> None:
-        body, content_type = too_large_body(scope.get("path", ""), self.max_bytes)
+    async def _refuse(self, scope, send, max_bytes: int) -> None:
+        body, content_type = too_large_body(scope.get("path", ""), max_bytes)
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", content_type.encode()),
                                 (b"content-length", str(len(body)).encode())]})

@@ -2,10 +2,26 @@
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpResponse
+
+
+@lru_cache(maxsize=8)
+def _upload_paths(patterns: tuple[str, ...]) -> re.Pattern | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def body_limit_for(path: str) -> int:
+    """MAX_UPLOAD_BYTES on the upload endpoints (UPLOAD_PATH_PATTERNS), MAX_REQUEST_BODY_BYTES
+    everywhere else."""
+    uploads = _upload_paths(tuple(getattr(settings, "UPLOAD_PATH_PATTERNS", ())))
+    if uploads is not None and uploads.match(path):
+        return settings.MAX_UPLOAD_BYTES
+    return settings.MAX_REQUEST_BODY_BYTES
 
 
 def too_large_body(path: str, limit: int) -> tuple[bytes, str]:
@@ -21,7 +37,7 @@ def too_large_body(path: str, limit: int) -> tuple[bytes, str]:
 
 
 class RequestBodyLimitMiddleware:
-    """A declared body over MAX_REQUEST_BODY_BYTES gets a 413 before any view or parser reads it.
+    """A declared body over its path's limit (`body_limit_for`) gets a 413 before any view or parser reads it.
 
     Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when `request.body` or `POST` is read; DRF's
     parsers read the stream instead. A body sent without a declared length (chunked) is capped
@@ -38,7 +54,7 @@ class RequestBodyLimitMiddleware:
             markcoroutinefunction(self)
 
     def _refusal(self, request) -> HttpResponse | None:
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        limit = body_limit_for(request.path)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

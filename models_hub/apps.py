@@ -6,6 +6,7 @@ class ModelsHubConfig(AppConfig):
     verbose_name = "Models hub"
 
     def seed_demo(self) -> str:
-        from .seed import seed_catalogue
+        from .seed import seed_catalogue, seed_repositories
 
-        return f"{seed_catalogue()} catalogue entries"
+        catalogue = seed_catalogue()
+        return f"{catalogue} catalogue entries, {seed_repositories()} repositories"

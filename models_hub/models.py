@@ -145,6 +145,7 @@ class Runtime(models.Model):
         HUB = "hub", _("Hugging Face hub id")
         LOCAL = "local", _("Local directory")
         PACKAGE = "package", _("GGUF file in an installed package")
+        REPO = "repo", _("This site's repository at a revision")
 
     resource = models.OneToOneField(Resource, on_delete=models.CASCADE, related_name="runtime")
     backend = models.CharField(max_length=10, choices=RuntimeBackend.choices, default=RuntimeBackend.EMBEDDED)
@@ -166,6 +167,8 @@ class Runtime(models.Model):
         help_text=_("Sampling parameters the server takes beyond OpenAI's own, e.g. "
                     "[\"top_k\", \"repetition_penalty\", \"min_tokens\"] for vLLM."),
     )
+    revision = models.CharField(max_length=40, blank=True,
+                                help_text=_("For a repository runtime: the commit whose files are loaded."))
     context_length = models.PositiveIntegerField(default=2048)
     max_new_tokens = models.PositiveIntegerField(default=1024)
     default_params = models.JSONField(default=dict, blank=True)
@@ -174,7 +177,8 @@ class Runtime(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(backend=RuntimeBackend.EMBEDDED) & ~Q(source="") & ~Q(location=""))
+                condition=(Q(backend=RuntimeBackend.EMBEDDED) & ~Q(source="")
+                           & (~Q(location="") | Q(source="repo", revision__regex=r"^[0-9a-f]{40}$")))
                 | (Q(backend=RuntimeBackend.OPENAI) & ~Q(base_url="") & ~Q(served_model="")),
                 name="runtime_backend_configured",
             ),
@@ -184,7 +188,7 @@ class Runtime(models.Model):
         return f"runtime of {self.resource.repo_id}"
 
     def clean(self) -> None:
-        required = {RuntimeBackend.EMBEDDED: ("source", "location"),
+        required = {RuntimeBackend.EMBEDDED: ("source", "revision" if self.source == self.Source.REPO else "location"),
                     RuntimeBackend.OPENAI: ("base_url", "served_model")}.get(self.backend, ())
         missing = {name: [_("Required for this backend.")] for name in required if not getattr(self, name)}
         if missing:
@@ -192,4 +196,10 @@ class Runtime(models.Model):
 
     def spec(self) -> dict:
         """What the engine needs to load the model, as plain data."""
+        if self.source == self.Source.REPO:  # the resource's own files at a commit
+            return {"source": self.source, "location": f"{self.resource.kind}/{self.resource.repo_id}",
+                    "revision": self.revision, "gguf_file": self.gguf_file}
         return {"source": self.source, "location": self.location, "gguf_file": self.gguf_file}
+
+
+from .repos.models import Blob, Commit, Entry  # noqa: E402,F401  (registers the repository models)

@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, RestrictedError
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from .front_matter import as_list as _as_list
 from .front_matter import card_fields, split_front_matter
 from .models import Like, Relation, Resource, Runtime
 from .permissions import IDENTITY, can_change, has_runtime
+from .repos.commits import commit_card, readme_committed
 
 DISCUSSION_CATEGORY = "hub-discussions"
 URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
@@ -105,12 +107,20 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     if tags is not None:
         resource.tags.set(tags_named(tags))
     _link_from_meta(resource, meta)
+    if card is not None or creating:  # a model's or dataset's card is its repository's README.md
+        commit_card(resource=resource, user=user, card=resource.card, creating=creating)
     reindex(resource)
     return resource
 
 
 class ResourceInUse(ValidationError):
     """Deleting the resource would take a live model or members' playground runs with it."""
+
+
+@receiver(readme_committed)
+def _card_from_readme(sender, *, resource: Resource, text: str, **kwargs) -> None:
+    """A commit that changed README.md changes the card and the metadata its front matter gives."""
+    save_resource(user=None, data={"card": text}, resource=resource)
 
 
 @transaction.atomic

@@ -24,6 +24,19 @@ def _fast_cache(settings):
     cache.clear()  # local-memory stores outlive a settings change; start each test empty
 
 
+@pytest.fixture(autouse=True)
+def hub_files(settings, tmp_path):
+    """Each test's repository files in a directory of its own (the filesystem storage)."""
+    root = tmp_path / "hub-files"
+    settings.STORAGES = {**settings.STORAGES, "hub": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}}
+    uploads = tmp_path / "hub-uploads"
+    uploads.mkdir()
+    settings.HUB_UPLOAD_TMP_DIR = str(uploads)
+    settings.FILE_UPLOAD_TEMP_DIR = str(uploads)
+    return root
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -9,6 +9,8 @@ from typing import Callable
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from models_hub.repos.materialise import fetch_repository
+
 from ..engine import EngineClosed, EngineRegistry, GenerationRequest, RuntimeSpec
 from .base import Backend, BackendError, Handle, JobInput, Outcome
 
@@ -23,7 +25,7 @@ def engine_registry() -> EngineRegistry:
         if _registry is None:
             _registry = EngineRegistry(
                 cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
-                max_batch=settings.PLAYGROUND_MAX_BATCH,
+                max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository,
             )
         return _registry
 

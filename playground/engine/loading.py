@@ -2,17 +2,47 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import time
 from pathlib import Path
 
-from .runtime import ModelLoadError, RuntimeSpec, default_device
+from .runtime import ModelLoadError, RepoFetcher, RuntimeSpec, default_device
+
+REVISION = re.compile(r"^[0-9a-f]{40}$")
+
+
+def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher | None) -> Path:
+    """The repository's files at the spec's revision, in `cache_dir/repos/<sha>/` (written once,
+    through a partial directory, so a crash never leaves a half-filled one in place)."""
+    if fetch_repo is None:
+        raise ModelLoadError("This process cannot read repositories (no fetcher was given).")
+    if not REVISION.match(spec.revision):
+        raise ModelLoadError(f"A repository runtime needs a full commit sha, not {spec.revision!r}.")
+    target = cache_dir / "repos" / spec.revision
+    if (target / ".complete").exists():
+        return target
+    partial = target.with_name(target.name + f".partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        fetch_repo(spec.location, spec.revision, partial)
+        (partial / ".complete").touch()
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return target
 
 log = logging.getLogger(__name__)
 
 
-def load_model(spec: RuntimeSpec, *, cache_dir: Path, device: str | None = None):
-    """Returns (model, tokenizer) on the device: bf16 on CUDA, fp32 on CPU, in eval mode."""
+def load_model(spec: RuntimeSpec, *, cache_dir: Path, device: str | None = None,
+               fetch_repo: RepoFetcher | None = None):
+    """Returns (model, tokenizer) on the device: bf16 on CUDA, fp32 on CPU, in eval mode.
+    Never runs code from the model's files (trust_remote_code is off)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -20,20 +50,24 @@ def load_model(spec: RuntimeSpec, *, cache_dir: Path, device: str | None = None)
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     started = time.perf_counter()
     try:
-        location = spec.resolve()
+        if spec.source == "repo":
+            location = str(materialise(spec, cache_dir=cache_dir, fetch_repo=fetch_repo))
+        else:
+            location = spec.resolve()
         if spec.gguf_file:
             # De-quantising a GGUF file takes tens of seconds; keep the converted model on disk.
             converted = cache_dir / spec.cache_key()
             if (converted / "config.json").exists() and (converted / "tokenizer_config.json").exists():
                 location = str(converted)
             else:
-                tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file)
+                tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file,
+                                                          trust_remote_code=False)
                 model = AutoModelForCausalLM.from_pretrained(location, gguf_file=spec.gguf_file,
-                                                             dtype=torch.float32)
+                                                             dtype=torch.float32, trust_remote_code=False)
                 _save_atomically(model, tokenizer, converted)
                 location = str(converted)
-        tokenizer = AutoTokenizer.from_pretrained(location)
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
+        tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, trust_remote_code=False)
     except ModelLoadError:
         raise
     except Exception as exc:  # any loader failure becomes a readable job error

@@ -9,15 +9,16 @@ from pathlib import Path
 from .batching import BatchingEngine
 from .loading import load_model
 from .rows import EngineClosed
-from .runtime import ModelLoadError, RuntimeSpec
+from .runtime import ModelLoadError, RepoFetcher, RuntimeSpec
 
 __all__ = ["EngineRegistry", "ModelLoadError"]
 
 
 class EngineRegistry:
     def __init__(self, *, cache_dir: Path, max_models: int = 2, max_batch: int = 8,
-                 device: str | None = None):
+                 device: str | None = None, fetch_repo: RepoFetcher | None = None):
         self.cache_dir = cache_dir
+        self.fetch_repo = fetch_repo
         self.max_models = max_models
         self.max_batch = max_batch
         self.device = device
@@ -42,7 +43,8 @@ class EngineRegistry:
         if elsewhere is not None:
             return elsewhere.result()
         try:
-            model, tokenizer = load_model(spec, cache_dir=self.cache_dir, device=self.device)
+            extra = {"fetch_repo": self.fetch_repo} if self.fetch_repo is not None else {}
+            model, tokenizer = load_model(spec, cache_dir=self.cache_dir, device=self.device, **extra)
             engine = BatchingEngine(model, tokenizer, max_batch=self.max_batch)
         except BaseException as exc:  # the waiters get the error too; a later get tries again
             with self._lock:

@@ -1,4 +1,5 @@
-"""Where a model's files are: a hub id, a local directory, or a GGUF file in an installed package."""
+"""Where a model's files are: a hub id, a local directory, a GGUF file in an installed package, or
+a repository of this site at a revision (materialised into the model cache by a `RepoFetcher`)."""
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +7,11 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+# Writes the files of repository `location` at commit `revision` into an empty directory. The
+# engine takes one from its caller, so it needs no Django to read the site's storage.
+RepoFetcher = Callable[[str, str, Path], None]
 
 
 class ModelLoadError(RuntimeError):
@@ -14,14 +20,15 @@ class ModelLoadError(RuntimeError):
 
 @dataclass(frozen=True)
 class RuntimeSpec:
-    source: str  # "hub" | "local" | "package"
-    location: str
+    source: str  # "hub" | "local" | "package" | "repo"
+    location: str  # for "repo": the repository's kind/owner/name
     gguf_file: str = ""
+    revision: str = ""  # for "repo": the commit sha (immutable, so it names the files)
 
     @classmethod
     def from_dict(cls, data: dict) -> "RuntimeSpec":
         return cls(source=data["source"], location=data["location"],
-                   gguf_file=data.get("gguf_file") or "")
+                   gguf_file=data.get("gguf_file") or "", revision=data.get("revision") or "")
 
     def resolve(self) -> str:
         """A directory or hub id that `from_pretrained` takes."""
@@ -32,6 +39,8 @@ class RuntimeSpec:
             if not path.is_dir():
                 raise ModelLoadError(f"Model directory {self.location} does not exist.")
             return str(path)
+        if self.source == "repo":
+            raise ModelLoadError("A repository is materialised by load_model, not resolved.")
         if self.source == "package":
             # find_spec does not import the package (its __init__ may need other packages).
             spec = importlib.util.find_spec(self.location)
@@ -44,9 +53,12 @@ class RuntimeSpec:
         raise ModelLoadError(f"Unknown model source {self.source!r}.")
 
     def cache_key(self) -> str:
-        """Identifies the converted weights: the source plus the GGUF file's size and mtime."""
+        """Identifies the converted weights: the source plus the GGUF file's size and mtime (a
+        repository's revision for "repo")."""
         parts = [self.source, self.location, self.gguf_file]
-        if self.gguf_file:
+        if self.source == "repo":
+            parts.append(self.revision)  # a commit's files never change
+        elif self.gguf_file:
             gguf = Path(self.resolve()) / self.gguf_file
             if gguf.exists():
                 stat = gguf.stat()

@@ -1,0 +1,112 @@
+"""The bilingual demo dataset, written by the project itself: English–Chinese sentence pairs and
+short question–answer pairs (arithmetic and facts we state ourselves), for evaluation work."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+SUBJECTS = [
+    ("I", "我"), ("You", "你"), ("My friend", "我的朋友"), ("The teacher", "老师"), ("My mother", "我妈妈"),
+    ("The student", "那个学生"), ("Our team", "我们的团队"), ("The doctor", "医生"), ("My brother", "我哥哥"),
+    ("The engineer", "工程师"), ("Her sister", "她的妹妹"), ("The children", "孩子们"), ("The manager", "经理"),
+    ("My neighbour", "我的邻居"), ("The writer", "那位作家"), ("His father", "他的父亲"), ("The class", "这个班"),
+    ("The old man", "那位老人"), ("Our guest", "我们的客人"), ("The cook", "厨师"),
+]
+PREDICATES = [
+    ("likes green tea.", "喜欢绿茶。"), ("goes to work by bus.", "坐公交车上班。"),
+    ("is reading a book.", "正在看书。"), ("lives in Beijing.", "住在北京。"),
+    ("will travel to Shanghai next week.", "下周要去上海旅行。"), ("cooked dinner yesterday.", "昨天做了晚饭。"),
+    ("is learning to swim.", "正在学游泳。"), ("wants to buy a new phone.", "想买一部新手机。"),
+    ("often walks in the park.", "经常在公园散步。"), ("forgot the umbrella at home.", "把伞忘在家里了。"),
+    ("is very busy today.", "今天很忙。"), ("speaks a little Chinese.", "会说一点中文。"),
+    ("has two cats.", "有两只猫。"), ("gets up at six every day.", "每天六点起床。"),
+    ("is waiting at the station.", "在车站等着。"),
+]
+NUMBERS_ZH = "零一二三四五六七八九十"
+
+
+def _zh_number(n: int) -> str:
+    if n <= 10:
+        return NUMBERS_ZH[n]
+    tens, ones = divmod(n, 10)
+    return (NUMBERS_ZH[tens] if tens > 1 else "") + "十" + (NUMBERS_ZH[ones] if ones else "")
+
+
+def translation_pairs() -> list[dict]:
+    """300 sentence pairs: every subject with every predicate."""
+    rows = []
+    for i, (subject_en, subject_zh) in enumerate(SUBJECTS):
+        for j, (pred_en, pred_zh) in enumerate(PREDICATES):
+            rows.append({"id": f"t{i * len(PREDICATES) + j:04d}", "en": f"{subject_en} {pred_en}",
+                         "zh": f"{subject_zh}{pred_zh}"})
+    return rows
+
+
+def qa_pairs() -> list[dict]:
+    """Short arithmetic questions and answers in both languages (answers are computed)."""
+    rows = []
+    for a in range(1, 11):
+        for b in range(1, 11):
+            if (a + b) % 2 and a != b:
+                continue
+            rows.append({"id": f"q{len(rows):04d}", "lang": "en", "question": f"What is {a} plus {b}?",
+                         "answer": str(a + b)})
+            rows.append({"id": f"q{len(rows):04d}", "lang": "zh",
+                         "question": f"{_zh_number(a)}加{_zh_number(b)}等于几？", "answer": str(a + b)})
+    return rows
+
+
+def jsonl(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+
+
+def as_csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def files() -> dict[str, bytes]:
+    pairs, qa = translation_pairs(), qa_pairs()
+    return {"data/translation.jsonl": jsonl(pairs), "data/translation.csv": as_csv(pairs),
+            "data/qa.jsonl": jsonl(qa)}
+
+
+CARD = """---
+license: cc-by-4.0
+language:
+  - en
+  - zh
+task_categories:
+  - translation
+  - question-answering
+pipeline_tag: translation
+tags:
+  - bilingual
+  - evaluation
+  - demo
+size_categories:
+  - n<1K
+---
+
+# Bilingual demo set (English ↔ 中文)
+
+Written by this site's maintainers for evaluating small models: **{pairs} sentence pairs**
+(`data/translation.jsonl`, also as `data/translation.csv`) built from everyday subjects and
+predicates, and **{qa} short questions** (`data/qa.jsonl`) — sums of two numbers from 1 to 10, asked
+in English and in Chinese, with the answer computed.
+
+本数据集由本站维护者编写，用于评测小模型：{pairs} 对中英句子，以及 {qa} 道中英文加法问答题。
+
+```python
+from huggingface_hub import hf_hub_download
+path = hf_hub_download("community/bilingual-demo", "data/qa.jsonl", repo_type="dataset")
+```
+"""
+
+
+def card() -> str:
+    return CARD.format(pairs=len(translation_pairs()), qa=len(qa_pairs()))

@@ -1,0 +1,245 @@
+"""Writes through the HF-compatible API: preupload, the NDJSON commit, and the LFS batch protocol
+whose upload href carries its own short-lived signature (the client PUTs to it without a token).
+Every byte goes to a temporary file while it is hashed, never to memory; a commit is recorded
+only once all its files are stored, so a failed upload leaves no half-written commit."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..repos.commits import Changes, CommitConflict, QuotaExceeded, commit_files, storage_used
+from ..repos.paths import BadPath, clean_path
+from ..repos.permissions import can_commit
+from ..repos.reads import MAIN, entries, head, is_lfs
+from ..repos.storage import TooLarge, has_content, spool, spool_bytes, store
+from .common import TYPES, URL_PREFIX, HubError, get_repo, hub_view, read_json, require_user
+
+OID = re.compile(r"^[0-9a-f]{64}$")
+LFS_SALT = "models_hub.lfs-upload"
+LFS_CONTENT_TYPE = "application/vnd.git-lfs+json"
+MAX_LINE_BYTES = 64 * 1024 * 1024  # one NDJSON line: a base64 file past this is refused
+
+
+def _writable_repo(request, kind: str, namespace: str, name: str):
+    user = require_user(request)
+    resource = get_repo(kind, namespace, name)
+    if not can_commit(user, resource):
+        raise HubError(403, f"You may not write to {resource.repo_id}: only its owner and moderators may.",
+                       "Forbidden")
+    return user, resource
+
+
+def _main_only(revision: str) -> None:
+    if revision not in (MAIN, "refs/heads/main", "refs%2Fheads%2Fmain"):
+        raise HubError(404, f"Invalid rev id: {revision} (this site has one branch, main).", "RevisionNotFound")
+
+
+def _path(raw) -> str:
+    try:
+        return clean_path(raw)
+    except BadPath as exc:
+        raise HubError(400, " ".join(exc.messages), "BadRequest")
+
+
+@require_POST
+@hub_view
+def preupload(request, repo_type: str, namespace: str, name: str, revision: str):
+    """Which files go inline (`regular`) and which through LFS, and the oid of what is there."""
+    _user, resource = _writable_repo(request, TYPES[repo_type], namespace, name)
+    _main_only(revision)
+    files = read_json(request).get("files")
+    if not isinstance(files, list):
+        raise HubError(400, "files: a list is required.", "BadRequest")
+    current = {e.path: e.blob for e in entries(head(resource))}
+    answer = []
+    for item in files:
+        if not isinstance(item, dict) or not isinstance(item.get("size"), int) or item["size"] < 0:
+            raise HubError(400, "files: each needs a path and a non-negative integer size.", "BadRequest")
+        path = _path(item.get("path"))
+        if item["size"] > settings.HUB_MAX_FILE_BYTES:
+            raise HubError(413, f"{path!r} is {item['size']} bytes; the limit is {settings.HUB_MAX_FILE_BYTES}.",
+                           "FileTooLarge")
+        lfs = item["size"] > settings.HUB_REGULAR_UPLOAD_MAX_BYTES
+        existing = current.get(path)
+        oid = None
+        if existing is not None:
+            oid = existing.sha256 if lfs else existing.git_oid
+        answer.append({"path": item.get("path"), "uploadMode": "lfs" if lfs else "regular",
+                       "shouldIgnore": False, "oid": oid})
+    return JsonResponse({"files": answer, "commitOid": head(resource).sha if head(resource) else None})
+
+
+def _ndjson(request):
+    """The request body's JSON lines, read one at a time from the (spooled) body."""
+    while True:
+        line = request.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES:
+            raise HubError(413, "A line of the commit is too large; upload big files through LFS.", "BadRequest")
+        if line.strip():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                raise HubError(400, "The commit body must be JSON lines.", "BadRequest")
+            if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+                raise HubError(400, "Each line needs a key and an object value.", "BadRequest")
+            yield item["key"], item["value"]
+
+
+def _inline_file(value: dict):
+    path = _path(value.get("path"))
+    if value.get("encoding", "base64") != "base64":
+        raise HubError(400, f"{path!r}: only base64 content is accepted.", "BadRequest")
+    try:
+        data = base64.b64decode(value.get("content") or "", validate=True)
+    except (binascii.Error, ValueError):
+        raise HubError(400, f"{path!r}: the content is not valid base64.", "BadRequest")
+    if len(data) > settings.HUB_REGULAR_UPLOAD_MAX_BYTES:
+        raise HubError(413, f"{path!r} is {len(data)} bytes; files over {settings.HUB_REGULAR_UPLOAD_MAX_BYTES} "
+                            "bytes go through LFS.", "FileTooLarge")
+    return path, store(spool_bytes(data, label=path))
+
+
+def _lfs_file(value: dict):
+    path = _path(value.get("path"))
+    oid, size = str(value.get("oid") or ""), value.get("size")
+    blob = has_content(oid) if OID.match(oid) else None
+    if blob is None or (isinstance(size, int) and blob.size != size):
+        raise HubError(400, f"{path!r}: LFS object {oid} was not uploaded.", "BadRequest")
+    return path, blob
+
+
+@require_POST
+@hub_view
+def commit(request, repo_type: str, namespace: str, name: str, revision: str):
+    """POST /api/{type}s/{ns}/{name}/commit/main (application/x-ndjson)."""
+    user, resource = _writable_repo(request, TYPES[repo_type], namespace, name)
+    _main_only(revision)
+    header: dict = {}
+    changes = Changes()
+    try:
+        for key, value in _ndjson(request):
+            if key == "header":
+                header = value
+            elif key == "file":
+                changes.additions.append(_inline_file(value))
+            elif key == "lfsFile":
+                changes.additions.append(_lfs_file(value))
+            elif key == "deletedFile":
+                changes.deletions.append(_path(value.get("path")))
+            elif key == "deletedFolder":
+                changes.deleted_folders.append(_path(str(value.get("path") or "").rstrip("/")))
+            else:
+                raise HubError(400, f"key: {key!r} is not supported.", "BadRequest")
+        if len(changes.additions) + len(changes.deletions) > settings.HUB_MAX_FILES_PER_COMMIT:
+            raise HubError(400, f"A commit changes at most {settings.HUB_MAX_FILES_PER_COMMIT} files.", "BadRequest")
+        done = commit_files(resource=resource, user=user, title=str(header.get("summary") or ""),
+                            message=str(header.get("description") or ""), changes=changes,
+                            parent_sha=header.get("parentCommit") or None)
+    except TooLarge as exc:
+        raise HubError(413, " ".join(exc.messages), "FileTooLarge")
+    except QuotaExceeded as exc:
+        raise HubError(413, " ".join(exc.messages), "QuotaExceeded")
+    except CommitConflict:
+        raise HubError(412, "A commit has happened since: main is not at parentCommit any more.", "Conflict")
+    except PermissionDenied as exc:
+        raise HubError(403, str(exc), "Forbidden")
+    url = request.build_absolute_uri(f"/{URL_PREFIX[resource.kind]}{resource.repo_id}/commit/{done.sha}")
+    return JsonResponse({"success": True, "commitOid": done.sha, "commitUrl": url,
+                         "pullRequestUrl": None})
+
+
+def _lfs_error(oid: str, size, code: int, message: str) -> dict:
+    return {"oid": oid, "size": size if isinstance(size, int) else 0, "error": {"code": code, "message": message}}
+
+
+@require_POST
+@hub_view
+def lfs_batch(request, namespace: str, name: str, repo_type: str = "models"):
+    """POST /[datasets/]{ns}/{name}.git/info/lfs/objects/batch: one upload href per missing object."""
+    user, resource = _writable_repo(request, TYPES[repo_type], namespace, name)
+    data = read_json(request)
+    if data.get("operation") != "upload":
+        raise HubError(400, "operation: only upload is supported.", "BadRequest")
+    objects = data.get("objects")
+    if not isinstance(objects, list):
+        raise HubError(400, "objects: a list is required.", "BadRequest")
+    quota_left = None if user.is_staff else settings.HUB_USER_QUOTA_BYTES - storage_used(resource.submitter or user)
+    answer = []
+    for obj in objects:
+        oid, size = str((obj or {}).get("oid") or ""), (obj or {}).get("size")
+        if not OID.match(oid) or not isinstance(size, int) or size < 0:
+            answer.append(_lfs_error(oid, size, 422, "oid must be a sha256 and size a non-negative integer."))
+            continue
+        if size > settings.HUB_MAX_FILE_BYTES:
+            answer.append(_lfs_error(oid, size, 413, f"{size} bytes is over the {settings.HUB_MAX_FILE_BYTES}-byte "
+                                                     "file limit."))
+            continue
+        if has_content(oid) is not None:
+            answer.append({"oid": oid, "size": size})  # already stored: no actions
+            continue
+        if quota_left is not None and size > quota_left:
+            answer.append(_lfs_error(oid, size, 413, "The upload would pass your storage quota."))
+            continue
+        token = signing.dumps({"o": oid, "s": size, "u": user.pk, "r": resource.pk}, salt=LFS_SALT, compress=True)
+        href = request.build_absolute_uri(f"/hub-lfs/{token}/")
+        ttl = settings.HUB_LFS_URL_TTL_S
+        answer.append({"oid": oid, "size": size, "authenticated": True, "actions": {
+            "upload": {"href": href, "expires_in": ttl},
+            "verify": {"href": href + "verify/", "expires_in": ttl},
+        }})
+    response = JsonResponse({"transfer": "basic", "objects": answer, "hash_algo": "sha256"})
+    response["Content-Type"] = LFS_CONTENT_TYPE
+    return response
+
+
+def _claims(token: str) -> dict:
+    try:
+        return signing.loads(token, salt=LFS_SALT, max_age=settings.HUB_LFS_URL_TTL_S)
+    except signing.SignatureExpired:
+        raise HubError(403, "This upload URL has expired; ask the batch endpoint for a new one.", "Forbidden")
+    except signing.BadSignature:
+        raise HubError(403, "This upload URL is not valid.", "Forbidden")
+
+
+@require_http_methods(["PUT"])
+@hub_view
+def lfs_upload(request, token: str):
+    """PUT /hub-lfs/{signed token}/: the object's bytes, streamed to storage and checked."""
+    claims = _claims(token)
+    oid, size = claims["o"], claims["s"]
+    if has_content(oid) is None:
+        try:
+            spooled = spool(request, size=size, label=oid)
+        except TooLarge as exc:
+            raise HubError(413, " ".join(exc.messages), "FileTooLarge")
+        except ValidationError as exc:
+            raise HubError(400, " ".join(exc.messages), "BadRequest")
+        if spooled.sha256 != oid:
+            spooled.discard()
+            raise HubError(400, f"The content's sha256 is {spooled.sha256}, not {oid}.", "BadRequest")
+        store(spooled)
+    return HttpResponse(status=200)
+
+
+@require_POST
+@hub_view
+def lfs_verify(request, token: str):
+    claims = _claims(token)
+    require_user(request)
+    blob = has_content(claims["o"])
+    if blob is None or blob.size != claims["s"]:
+        raise HubError(404, f"Object {claims['o']} is not stored.", "EntryNotFound")
+    return JsonResponse({"oid": blob.sha256, "size": blob.size})
+
+
+__all__ = ["commit", "is_lfs", "lfs_batch", "lfs_upload", "lfs_verify", "preupload"]

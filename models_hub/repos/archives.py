@@ -1,0 +1,45 @@
+"""Folders uploaded as a .zip or .tar(.gz) archive: members are streamed out one at a time;
+symlinks, hard links, devices and bad paths are refused with the member's path named."""
+from __future__ import annotations
+
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from django.utils.translation import gettext as _
+
+from .paths import BadPath, clean_path
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+
+
+def is_archive(name: str) -> bool:
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def members(name: str, fileobj: BinaryIO) -> Iterator[tuple[str, int, BinaryIO]]:
+    """(path, size, stream) for each regular file of the archive."""
+    if name.lower().endswith(".zip"):
+        with zipfile.ZipFile(fileobj) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                mode = info.external_attr >> 16
+                if mode and (mode & 0o170000) == 0o120000:
+                    raise BadPath(info.filename, _("Symbolic links are not allowed in an archive."))
+                path = clean_path(info.filename)
+                with archive.open(info) as stream:
+                    yield path, info.file_size, stream
+        return
+    with tarfile.open(fileobj=fileobj, mode="r:*") as archive:
+        for info in archive:
+            if info.isdir():
+                continue
+            if info.issym() or info.islnk():
+                raise BadPath(info.name, _("Links are not allowed in an archive."))
+            if not info.isfile():
+                raise BadPath(info.name, _("Only regular files are allowed in an archive."))
+            path = clean_path(info.name.removeprefix("./"))
+            stream = archive.extractfile(info)
+            yield path, info.size, stream

@@ -1,0 +1,160 @@
+"""The dataset viewer: the first rows of CSV, JSON Lines and Parquet files as a table, with
+column names, types and the row count. Previews are cached by content hash (they never change)."""
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from dataclasses import dataclass, field
+
+import pyarrow.parquet as pq
+from django.core.cache import cache
+
+from .models import Blob
+from .storage import hub_storage, is_local, iter_bytes, read_head
+
+PREVIEW_ROWS = 20
+HEAD_BYTES = 1024 * 1024  # text formats: the rows shown come from the first MiB
+COUNT_MAX_BYTES = 64 * 1024 * 1024  # past this, a text file's row count is not computed
+PARQUET_COPY_MAX_BYTES = 256 * 1024 * 1024  # object storage: Parquet files copied locally to read
+CACHE_TTL_S = 7 * 24 * 3600
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+MAX_CELL_CHARS = 300
+
+
+@dataclass
+class Preview:
+    path: str
+    format: str
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (name, type)
+    rows: list[list[str]] = field(default_factory=list)
+    total_rows: int | None = None
+    error: str = ""
+
+
+def format_of(path: str) -> str | None:
+    lower = path.lower()
+    return next((fmt for ext, fmt in FORMATS.items() if lower.endswith(ext)), None)
+
+
+def _type_of(values: list) -> str:
+    seen = {type(v).__name__ for v in values if v not in (None, "")}
+    if not seen:
+        return "null"
+    if seen <= {"bool"}:
+        return "bool"
+    if seen <= {"int"}:
+        return "int64"
+    if seen <= {"int", "float"}:
+        return "float64"
+    if seen <= {"str"}:
+        return "string"
+    if seen <= {"list"}:
+        return "list"
+    if seen <= {"dict"}:
+        return "struct"
+    return "mixed"
+
+
+def _guess(cell: str):
+    for cast in (int, float):
+        try:
+            return cast(cell)
+        except ValueError:
+            pass
+    return cell
+
+
+def _cell(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…"
+
+
+def _count_lines(blob: Blob) -> int | None:
+    if blob.size > COUNT_MAX_BYTES:
+        return None
+    count, last = 0, b"\n"
+    for chunk in iter_bytes(blob):
+        count += chunk.count(b"\n")
+        last = chunk[-1:]
+    return count + (1 if last != b"\n" else 0)
+
+
+def _text_lines(blob: Blob) -> list[str]:
+    data = read_head(blob, HEAD_BYTES)
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    if blob.size > HEAD_BYTES and lines:
+        lines = lines[:-1]  # the last line may be cut
+    return lines
+
+
+def _csv(preview: Preview, blob: Blob, delimiter: str) -> None:
+    rows = list(csv.reader(_text_lines(blob)[: PREVIEW_ROWS + 1], delimiter=delimiter))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    typed = [[_guess(c) for c in row] for row in body]
+    preview.columns = [(name, _type_of([r[i] for r in typed if i < len(r)])) for i, name in enumerate(header)]
+    preview.rows = [[_cell(c) for c in row] for row in body]
+    lines = _count_lines(blob)
+    preview.total_rows = lines - 1 if lines else None
+
+
+def _jsonl(preview: Preview, blob: Blob) -> None:
+    records = []
+    for line in _text_lines(blob):
+        if line.strip():
+            value = json.loads(line)
+            records.append(value if isinstance(value, dict) else {"value": value})
+        if len(records) >= PREVIEW_ROWS:
+            break
+    names = list(dict.fromkeys(k for r in records for k in r))
+    preview.columns = [(n, _type_of([r.get(n) for r in records])) for n in names]
+    preview.rows = [[_cell(r.get(n, "")) for n in names] for r in records]
+    preview.total_rows = _count_lines(blob)
+
+
+def _parquet(preview: Preview, blob: Blob) -> None:
+    storage = hub_storage()
+    if is_local(storage):
+        table_file = pq.ParquetFile(storage.path(blob.storage_key))
+        _read_parquet(preview, table_file)
+        return
+    if blob.size > PARQUET_COPY_MAX_BYTES:
+        preview.error = "too large to preview"
+        return
+    with tempfile.TemporaryFile() as tmp:
+        for chunk in iter_bytes(blob):
+            tmp.write(chunk)
+        tmp.seek(0)
+        _read_parquet(preview, pq.ParquetFile(tmp))
+
+
+def _read_parquet(preview: Preview, parquet: pq.ParquetFile) -> None:
+    schema = parquet.schema_arrow
+    preview.columns = [(f.name, str(f.type)) for f in schema]
+    preview.total_rows = parquet.metadata.num_rows
+    batch = next(parquet.iter_batches(batch_size=PREVIEW_ROWS), None)
+    if batch is not None:
+        preview.rows = [[_cell(row.get(name)) for name, _t in preview.columns] for row in batch.to_pylist()]
+
+
+def preview(path: str, blob: Blob) -> Preview:
+    fmt = format_of(path) or "unknown"
+    key = f"hub:viewer:v1:{blob.sha256}:{fmt}"
+    cached = cache.get(key)
+    if cached is not None:
+        return Preview(**{**cached, "path": path})
+    result = Preview(path=path, format=fmt)
+    try:
+        if fmt in ("csv", "tsv"):
+            _csv(result, blob, "," if fmt == "csv" else "\t")
+        elif fmt == "jsonl":
+            _jsonl(result, blob)
+        elif fmt == "parquet":
+            _parquet(result, blob)
+    except Exception as exc:  # a malformed file shows its error instead of a table
+        result.error = f"{type(exc).__name__}: {exc}"[:300]
+    cache.set(key, result.__dict__, CACHE_TTL_S)
+    return result

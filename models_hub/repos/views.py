@@ -1,0 +1,182 @@
+"""Repository pages: the Files tab (folders, a file), History, a commit with its diffs, uploads."""
+from __future__ import annotations
+
+import os
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
+from pygments.util import ClassNotFound
+
+from core import markdown
+
+from ..models import Resource
+from . import reads
+from .archives import is_archive, members
+from .commits import Changes, CommitConflict, commit_files
+from .models import REPO_KINDS
+from .paths import clean_path
+from .permissions import can_commit, can_set_runtime
+from .runtimes import make_runnable
+from .storage import TooLarge, spool, store
+
+TEXT_PREVIEW_BYTES = 512 * 1024
+HISTORY_PAGE = 25
+
+
+def _repo(kind: str, owner: str, name: str) -> Resource:
+    if kind not in REPO_KINDS:
+        raise Http404
+    return get_object_or_404(Resource.objects.select_related("runtime"), kind=kind, owner=owner, name=name)
+
+
+def _commit(resource: Resource, revision: str | None):
+    try:
+        return reads.resolve(resource, revision)
+    except reads.RevisionNotFound:
+        raise Http404(_("No revision %(rev)s.") % {"rev": revision})
+
+
+def download_url(resource: Resource, sha: str, path: str) -> str:
+    prefix = "/datasets" if resource.kind == Resource.Kind.DATASET else ""
+    return f"{prefix}/{resource.repo_id}/resolve/{sha}/{path}"
+
+
+def _context(request, resource: Resource, tab: str, **extra) -> dict:
+    return {"resource": resource, "tab": tab, "can_commit": can_commit(request.user, resource),
+            "can_set_runtime": can_set_runtime(request.user) and resource.kind == Resource.Kind.MODEL, **extra}
+
+
+def files(request, kind: str, owner: str, name: str, rev: str = reads.MAIN, path: str = ""):
+    """A folder's listing, or a file's page when `path` names a file."""
+    resource = _repo(kind, owner, name)
+    commit = _commit(resource, rev)
+    path = path.strip("/")
+    found = reads.entry(commit, path) if path else None
+    if found is not None:
+        return _file(request, resource, commit, rev, found)
+    nodes = reads.folder(commit, path)
+    if path and not nodes:
+        raise Http404(_("No file or folder %(path)s.") % {"path": path})
+    crumbs = [(part, "/".join(path.split("/")[: i + 1])) for i, part in enumerate(path.split("/"))] if path else []
+    return render(request, "models_hub/repo/files.html", _context(
+        request, resource, "files", commit=commit, rev=rev, path=path, nodes=nodes, crumbs=crumbs,
+        total=sum(n.size for n in nodes),
+        gguf_files=[n.path for n in nodes if not n.is_dir and n.path.lower().endswith(".gguf")]))
+
+
+@login_required
+@require_http_methods(["POST"])
+def runnable(request, kind: str, owner: str, name: str):
+    """A moderator makes the model runnable from its files at a revision."""
+    resource = _repo(kind, owner, name)
+    try:
+        make_runnable(user=request.user, resource=resource, revision=request.POST.get("revision", ""),
+                      gguf_file=request.POST.get("gguf_file", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        response = files(request, kind, owner, name)
+        response.status_code = 400
+        return response
+    messages.success(request, _("The model now runs from these files."))
+    return redirect(resource)
+
+
+def _file(request, resource, commit, rev, found):
+    blob = found.blob
+    text = reads.readable_text(blob, TEXT_PREVIEW_BYTES)
+    html = ""
+    if text is not None:
+        if found.path.lower().endswith((".md", ".markdown")):
+            html = markdown.render(text).html
+        else:
+            try:
+                lexer = get_lexer_for_filename(found.path, stripnl=False)
+            except ClassNotFound:
+                lexer = TextLexer(stripnl=False)
+            html = highlight(text, lexer, HtmlFormatter(cssclass="highlight", linenos="table"))
+    return render(request, "models_hub/repo/file.html", _context(
+        request, resource, "files", commit=commit, rev=rev, entry=found, blob=blob, html=html,
+        is_markdown=found.path.lower().endswith((".md", ".markdown")) and text is not None,
+        download=download_url(resource, commit.sha, found.path), lfs=reads.is_lfs(blob)))
+
+
+def history(request, kind: str, owner: str, name: str):
+    resource = _repo(kind, owner, name)
+    page = Paginator(reads.history(resource), HISTORY_PAGE).get_page(request.GET.get("page"))
+    return render(request, "models_hub/repo/history.html", _context(request, resource, "history", page=page))
+
+
+def commit_detail(request, kind: str, owner: str, name: str, sha: str):
+    resource = _repo(kind, owner, name)
+    commit = _commit(resource, sha)
+    if commit is None:
+        raise Http404
+    changes = reads.changes(commit)
+    for change in changes:
+        change.html = highlight(change.diff, DiffLexer(), HtmlFormatter(cssclass="highlight")) if change.diff else ""
+    return render(request, "models_hub/repo/commit.html", _context(
+        request, resource, "history", commit=commit, changes=changes))
+
+
+def _uploaded_changes(request) -> Changes:
+    """The form's files (a folder keeps its relative paths), archives extracted when asked."""
+    uploads = request.FILES.getlist("files")
+    paths = request.POST.getlist("paths")
+    folder = request.POST.get("folder", "").strip().strip("/")
+    extract = request.POST.get("extract") == "1"
+    changes = Changes()
+    for i, upload in enumerate(uploads):
+        relative = paths[i] if i < len(paths) and paths[i] else upload.name
+        target = clean_path(f"{folder}/{relative}" if folder else relative)
+        if extract and is_archive(upload.name):
+            base = os.path.dirname(target)
+            for member, size, stream in members(upload.name, upload):
+                member_path = clean_path(f"{base}/{member}" if base else member)
+                changes.additions.append((member_path, store(spool(stream, size=size, label=member_path))))
+            continue
+        changes.additions.append((target, store(spool(upload, size=upload.size, label=target))))
+    if not changes.additions:
+        raise ValidationError({"files": [_("Choose at least one file.")]})
+    return changes
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request, kind: str, owner: str, name: str):
+    resource = _repo(kind, owner, name)
+    if not can_commit(request.user, resource):
+        raise PermissionDenied
+    errors: dict = {}
+    if request.method == "POST":
+        status = 400
+        try:
+            done = commit_files(resource=resource, user=request.user, changes=_uploaded_changes(request),
+                                title=request.POST.get("title", ""), message=request.POST.get("message", ""))
+        except TooLarge as exc:
+            errors, status = exc.message_dict, 413
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "message_dict") else {"files": exc.messages}
+            status = 413 if "quota" in " ".join(str(m) for m in errors.values()) else 400
+        except CommitConflict:
+            errors, status = {"files": [_("Someone committed meanwhile; try again.")]}, 409
+        else:
+            target = f"{resource.get_absolute_url()}commit/{done.sha}/"
+            if request.headers.get("Accept", "").startswith("application/json"):
+                return JsonResponse({"commit": done.sha, "url": target})
+            return redirect(target)
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse({"errors": errors}, status=status)
+        response = render(request, "models_hub/repo/upload.html", _context(request, resource, "files", errors=errors))
+        response.status_code = status
+        return response
+    return render(request, "models_hub/repo/upload.html", _context(request, resource, "files", errors=errors))

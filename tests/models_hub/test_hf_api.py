@@ -1,0 +1,146 @@
+"""The HF-compatible endpoints' contract, through Django's test client (fast; the real client is
+in test_hf_client.py)."""
+import base64
+import hashlib
+import json
+
+import pytest
+from django.test import Client
+
+from core.services import create_token
+from models_hub import services
+from models_hub.repos import reads
+
+from .repo_helpers import commit
+
+pytestmark = pytest.mark.django_db
+DATA = bytes(range(256)) * 100
+
+
+@pytest.fixture
+def repo(user):
+    resource = services.save_resource(user=user, data={"kind": "model", "name": "tiny", "title": "Tiny"})
+    commit(resource, user, {"data/blob.bin": DATA, "a.txt": b"hello"})
+    return resource
+
+
+def bearer(user) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {create_token(user=user, name='hf')[1]}"}
+
+
+def test_head_carries_commit_etag_and_size_and_no_xet_header(repo, client: Client):
+    response = client.head(f"/{repo.repo_id}/resolve/main/data/blob.bin")
+    head = reads.head(repo)
+    assert response.status_code == 200
+    assert response["X-Repo-Commit"] == head.sha and response["Content-Length"] == str(len(DATA))
+    git_oid = hashlib.sha1(b"blob %d\0" % len(DATA) + DATA).hexdigest()
+    assert response["ETag"] == f'"{git_oid}"'
+    assert not any(h.lower().startswith("x-xet") for h in response.headers)
+
+
+def test_get_range_resumes_with_206(repo, client: Client):
+    response = client.get(f"/{repo.repo_id}/resolve/main/data/blob.bin", HTTP_RANGE="bytes=25000-")
+    assert response.status_code == 206 and response["Content-Range"] == f"bytes 25000-{len(DATA) - 1}/{len(DATA)}"
+    with pytest.warns(Warning, match="asynchronous iterators"):  # the sync test client drains it
+        assert b"".join(response) == DATA[25000:]
+
+
+def test_unsatisfiable_range_is_416(repo, client: Client):
+    response = client.get(f"/{repo.repo_id}/resolve/main/a.txt", HTTP_RANGE="bytes=99-")
+    assert response.status_code == 416 and response["Content-Range"] == "bytes */5"
+
+
+@pytest.mark.parametrize("url,code", [
+    ("/acme/nope/resolve/main/a.txt", "RepoNotFound"),
+    ("/{repo}/resolve/{bad}/a.txt", "RevisionNotFound"),
+    ("/{repo}/resolve/main/missing.txt", "EntryNotFound"),
+])
+def test_head_errors_carry_x_error_code(repo, client: Client, url, code):
+    response = client.head(url.format(repo=repo.repo_id, bad="f" * 40))
+    assert response.status_code == 404 and response["X-Error-Code"] == code
+
+
+def test_missing_entry_names_the_commit(repo, client: Client):
+    response = client.head(f"/{repo.repo_id}/resolve/main/missing.txt")
+    assert response["X-Repo-Commit"] == reads.head(repo).sha
+
+
+def test_tree_is_recursive_with_lfs_details(repo, client: Client, settings):
+    settings.HUB_REGULAR_UPLOAD_MAX_BYTES = 1000
+    items = client.get(f"/api/models/{repo.repo_id}/tree/main?recursive=true").json()
+    by_path = {i["path"]: i for i in items}
+    assert by_path["data"]["type"] == "directory"
+    assert by_path["data/blob.bin"]["lfs"]["oid"] == hashlib.sha256(DATA).hexdigest()
+    assert "lfs" not in by_path["a.txt"]
+
+
+def test_a_missing_folder_is_entry_not_found(repo, client: Client):
+    response = client.get(f"/api/models/{repo.repo_id}/tree/main/nowhere")
+    assert response.status_code == 404 and response["X-Error-Code"] == "EntryNotFound"
+
+
+def test_writing_to_someone_elses_repo_is_403(repo, other_user, client: Client):
+    response = client.post(f"/api/models/{repo.repo_id}/preupload/main", {"files": []},
+                           content_type="application/json", **bearer(other_user))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/./b", "x\u0000y"])
+def test_inline_commit_with_a_bad_path_is_400_naming_it(repo, user, client: Client, path):
+    lines = [{"key": "header", "value": {"summary": "bad"}},
+             {"key": "file", "value": {"path": path, "content": base64.b64encode(b"x").decode(),
+                                       "encoding": "base64"}}]
+    response = client.post(f"/api/models/{repo.repo_id}/commit/main", "\n".join(map(json.dumps, lines)),
+                           content_type="application/x-ndjson", **bearer(user))
+    assert response.status_code == 400 and repr(path)[1:-1] in response.json()["error"]
+    assert reads.head(repo).title == "Upload"
+
+
+def test_a_commit_naming_an_unuploaded_lfs_object_leaves_nothing(repo, user, client: Client):
+    lines = [{"key": "header", "value": {"summary": "x"}},
+             {"key": "file", "value": {"path": "ok.txt", "content": "b2s=", "encoding": "base64"}},
+             {"key": "lfsFile", "value": {"path": "big.bin", "algo": "sha256", "oid": "0" * 64, "size": 9}}]
+    response = client.post(f"/api/models/{repo.repo_id}/commit/main", "\n".join(map(json.dumps, lines)),
+                           content_type="application/x-ndjson", **bearer(user))
+    assert response.status_code == 400 and "big.bin" in response.json()["error"]
+    assert reads.head(repo).title == "Upload"
+
+
+def test_preupload_refuses_a_file_over_the_limit_naming_it(repo, user, client: Client, settings):
+    settings.HUB_MAX_FILE_BYTES = 100
+    response = client.post(f"/api/models/{repo.repo_id}/preupload/main",
+                           {"files": [{"path": "big.bin", "size": 101, "sample": ""}]},
+                           content_type="application/json", **bearer(user))
+    assert response.status_code == 413 and "big.bin" in response.json()["error"]
+
+
+def test_lfs_put_needs_a_valid_signature(client: Client):
+    response = client.put("/hub-lfs/forged-token/", b"x", content_type="application/octet-stream")
+    assert response.status_code == 403
+
+
+def test_lfs_put_with_wrong_content_is_refused_and_stores_nothing(repo, user, client: Client, hub_files):
+    oid = hashlib.sha256(b"right").hexdigest()
+    batch = client.post(f"/{repo.repo_id}.git/info/lfs/objects/batch",
+                        {"operation": "upload", "objects": [{"oid": oid, "size": 5}]},
+                        content_type="application/json", **bearer(user)).json()
+    href = batch["objects"][0]["actions"]["upload"]["href"]
+    response = client.put(href.split("testserver", 1)[1], b"wrong", content_type="application/octet-stream")
+    assert response.status_code == 400
+    assert not any(p.name == oid for p in hub_files.rglob("*"))
+
+
+def test_upload_paths_take_bodies_past_the_regular_cap(settings):
+    from core.middleware import body_limit_for
+
+    assert body_limit_for("/hub-lfs/abc/") == settings.MAX_UPLOAD_BYTES
+    assert body_limit_for("/api/models/a/b/commit/main") == settings.MAX_UPLOAD_BYTES
+    assert body_limit_for("/api/v1/resources/") == settings.MAX_REQUEST_BODY_BYTES
+
+
+@pytest.mark.parametrize("n", [3, 12])
+def test_listing_query_count_is_flat(user, client: Client, django_assert_max_num_queries, n):
+    for i in range(n):
+        services.save_resource(user=user, data={"kind": "model", "name": f"m{i}", "title": "M"})
+    with django_assert_max_num_queries(4):
+        assert len(client.get("/api/models?author=" + user.username).json()) == n

@@ -1,0 +1,164 @@
+"""Repository pages: Files, a file, History, a commit's diffs, the upload form, the dataset viewer."""
+import io
+import json
+import tarfile
+import zipfile
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from models_hub import services
+from models_hub.repos import reads
+
+from .repo_helpers import commit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def repo(user):
+    resource = services.save_resource(user=user, data={"kind": "model", "name": "tiny", "title": "Tiny"})
+    commit(resource, user, {"config.json": b'{"a": 1}\n', "docs/guide.md": b"# Guide\n\n<script>x</script>**b**\n",
+                            "weights.bin": b"\0\1" * 3000})
+    return resource
+
+
+def url(resource, rest=""):
+    return f"{resource.get_absolute_url()}{rest}"
+
+
+def test_files_tab_lists_folders_and_human_sizes(repo, client):
+    page = client.get(url(repo, "files/")).content.decode()
+    assert "docs" in page and "config.json" in page and "5.9\xa0KB" in page
+
+
+def test_a_text_file_is_highlighted(repo, client):
+    page = client.get(url(repo, "files/main/config.json")).content.decode()
+    assert 'class="highlight"' in page and "Download" in page
+
+
+def test_markdown_is_rendered_and_sanitised(repo, client):
+    page = client.get(url(repo, "files/main/docs/guide.md")).content.decode()
+    assert "<h1>Guide</h1>" in page and "<strong>b</strong>" in page and "<script>x" not in page
+
+
+def test_a_binary_file_is_offered_for_download(repo, client):
+    page = client.get(url(repo, "files/main/weights.bin")).content.decode()
+    assert "binary or too large" in page and f"/{repo.repo_id}/resolve/" in page
+
+
+def test_an_old_revision_is_browsable(repo, user, client):
+    first = reads.head(repo)
+    commit(repo, user, {"config.json": b'{"a": 2}\n'})
+    old = client.get(url(repo, f"files/{first.sha}/config.json")).content.decode()
+    assert '<span class="mi">1</span>' in old and '<span class="mi">2</span>' not in old
+    assert client.get(url(repo, "files/" + "f" * 40 + "/")).status_code == 404
+
+
+def test_history_and_a_commit_with_its_diff(repo, user, client):
+    second = commit(repo, user, {"config.json": b'{"a": 2}\n'}, title="Bump a")
+    assert "Bump a" in client.get(url(repo, "commits/")).content.decode()
+    page = client.get(url(repo, f"commit/{second.sha}/")).content.decode()
+    assert "config.json" in page and "modified" in page and 'class="gd"' in page  # a deleted line
+
+
+@pytest.mark.parametrize("n", [2, 8])
+def test_history_query_count_is_flat(repo, user, client, django_assert_max_num_queries, n):
+    for i in range(n):
+        commit(repo, user, {f"f{i}.txt": str(i).encode()})
+    with django_assert_max_num_queries(12):
+        assert client.get(url(repo, "commits/")).status_code == 200
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_files_query_count_is_flat(repo, user, client, django_assert_max_num_queries, n):
+    commit(repo, user, {f"many/f{i}.txt": str(i).encode() for i in range(n)})
+    with django_assert_max_num_queries(10):
+        assert client.get(url(repo, "files/")).status_code == 200
+
+
+def test_upload_form_commits_several_files_with_folder_paths(repo, user, client):
+    client.force_login(user)
+    response = client.post(url(repo, "files/upload/"), {
+        "files": [SimpleUploadedFile("a.txt", b"A"), SimpleUploadedFile("b.txt", b"B")],
+        "paths": ["set/a.txt", "set/b.txt"], "title": "Two files"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, response.content
+    head = reads.head(repo)
+    assert head.title == "Two files" and {"set/a.txt", "set/b.txt"} <= {e.path for e in reads.entries(head)}
+
+
+def test_upload_form_is_only_for_the_owner_and_moderators(repo, other_user, client):
+    client.force_login(other_user)
+    assert client.get(url(repo, "files/upload/")).status_code == 403
+
+
+def test_upload_with_a_traversal_path_is_400_naming_it(repo, user, client):
+    client.force_login(user)
+    before = reads.head(repo)
+    response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile("x", b"x")],
+                                                        "paths": ["../../etc/passwd"]}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and "../../etc/passwd" in json.dumps(response.json())
+    assert reads.head(repo) == before
+
+
+def test_upload_over_the_file_limit_is_413_naming_it(repo, user, client, settings):
+    settings.HUB_MAX_FILE_BYTES = 10
+    client.force_login(user)
+    response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile("big.bin", b"x" * 11)]},
+                           HTTP_ACCEPT="application/json")
+    assert response.status_code == 413 and "big.bin" in json.dumps(response.json())
+
+
+def _tar_with_symlink() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        data = tarfile.TarInfo("ok.txt")
+        data.size = 2
+        archive.addfile(data, io.BytesIO(b"ok"))
+        link = tarfile.TarInfo("evil")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+    return buffer.getvalue()
+
+
+def test_an_archive_with_a_symlink_is_refused_naming_it(repo, user, client):
+    client.force_login(user)
+    before = reads.head(repo)
+    response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile("a.tar", _tar_with_symlink())],
+                                                        "extract": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and "evil" in json.dumps(response.json())
+    assert reads.head(repo) == before
+
+
+def test_an_archive_is_extracted_when_asked(repo, user, client):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data/x.txt", "x")
+    client.force_login(user)
+    response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile("a.zip", buffer.getvalue())],
+                                                        "extract": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert reads.entry(reads.head(repo), "data/x.txt") is not None
+
+
+def test_the_card_page_has_the_tabs(repo, client):
+    page = client.get(url(repo)).content.decode()
+    assert url(repo, "files/") in page and url(repo, "commits/") in page
+
+
+def _parquet_bytes() -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": [1, 2, 3], "text": ["a", "b", "c"]}), buffer)
+    return buffer.getvalue()
+
+
+def test_the_dataset_viewer_shows_rows_columns_types_and_counts(user, client):
+    dataset = services.save_resource(user=user, data={"kind": "dataset", "name": "pairs", "title": "Pairs"})
+    commit(dataset, user, {"train.csv": b"en,zh,score\nhello,\xe4\xbd\xa0\xe5\xa5\xbd,1\nbye,\xe5\x86\x8d\xe8\xa7\x81,2\n",
+                           "qa.jsonl": b'{"q": "1+1?", "a": 2}\n{"q": "2+2?", "a": 4}\n{"q": "3+3?", "a": 6}\n',
+                           "t.parquet": _parquet_bytes()})
+    page = client.get(dataset.get_absolute_url()).content.decode()
+    assert "Dataset viewer" in page and "你好" in page and "int64" in page
+    assert "2 rows" in page and "3 rows" in page and "score" in page and "text" in page
