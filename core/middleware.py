@@ -24,16 +24,18 @@ def body_limit_for(path: str) -> int:
     return settings.MAX_REQUEST_BODY_BYTES
 
 
-def too_large_body(path: str, limit: int) -> tuple[bytes, str]:
-    """The 413's body and content type in the error shape of the API the path belongs to."""
-    message = f"The request body is larger than {limit} bytes."
+def error_body(path: str, message: str, code: str) -> tuple[bytes, str]:
+    """An error's body and content type in the shape of the API the path belongs to."""
     if path.startswith("/v1/"):  # OpenAI's error shape
-        error = {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                           "code": "request_too_large"}}
+        error = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
         return json.dumps(error).encode(), "application/json"
     if path.startswith("/api/"):
         return json.dumps({"detail": message}).encode(), "application/json"
     return message.encode(), "text/plain; charset=utf-8"
+
+
+def too_large_body(path: str, limit: int) -> tuple[bytes, str]:
+    return error_body(path, f"The request body is larger than {limit} bytes.", "request_too_large")
 
 
 class RequestBodyLimitMiddleware:
@@ -54,6 +56,10 @@ class RequestBodyLimitMiddleware:
             markcoroutinefunction(self)
 
     def _refusal(self, request) -> HttpResponse | None:
+        if any("\x00" in value for _name, values in request.GET.lists() for value in values):
+            # No text field anywhere holds a NUL, and PostgreSQL refuses one in a query.
+            body, content_type = error_body(request.path, "A query parameter holds a NUL character.", "invalid_query")
+            return HttpResponse(body, status=400, content_type=content_type)
         limit = body_limit_for(request.path)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)

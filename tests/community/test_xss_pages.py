@@ -30,7 +30,8 @@ def forum_with(category):
     def build(vector: str) -> dict[str, tuple[User | None, str]]:
         reader = member_named(vector, username="reader")
         author, replier, flagger = member_named(vector), member_named(vector), member_named(vector)
-        tag = clean_tags([vector[:TAG_MAX_LENGTH]])[0]
+        printable = "".join(ch for ch in vector if ch.isprintable())  # tags refuse control characters
+        tag = clean_tags([printable[:TAG_MAX_LENGTH]])[0]
         thread = services.create_thread(
             author=author, category=category, title=fit(vector, Thread, "title"), tags=[tag],
             body=f"{NEEDLE} {vector} @reader", kind=Thread.Kind.QUESTION, enforce_limits=False)

@@ -1,10 +1,10 @@
 """Guards every app relies on: brute-force lockout, body size, throttles behind proxies, and a
 cache that keeps the site up when Redis is not."""
-import asyncio
 import json
 import time
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.urls import reverse
 from rest_framework.throttling import AnonRateThrottle
@@ -82,7 +82,7 @@ def _asgi_post(app, chunks: list[bytes], headers: list) -> list[dict]:
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/api/v1/threads/", "headers": headers}
-    asyncio.run(app(scope, receive, send))
+    async_to_sync(app)(scope, receive, send)  # in a thread of its own if this one runs a loop
     return sent
 
 
@@ -143,3 +143,8 @@ def test_logging_in_again_and_again_rotates_the_oldest_log_in_token(api, user, s
     assert len(set(keys)) == 4
     assert ApiToken.objects.filter(user=user).count() == 3
     assert ApiToken.objects.filter(user=user, name="laptop").exists()  # made by hand: kept
+
+
+def test_a_nul_in_a_query_parameter_is_a_400_not_a_database_error(api, db):
+    assert api.get("/api/v1/threads/", {"tag": "a\x00b"}).status_code == 400
+    assert api.get("/api/v1/resources/", {"q": "\x00"}).status_code == 400
