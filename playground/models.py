@@ -54,7 +54,8 @@ class GenerationJob(models.Model):
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
-    resource = models.ForeignKey("models_hub.Resource", on_delete=models.CASCADE, related_name="jobs")
+    # PROTECT: deleting a catalogue entry must never silently delete members' runs with it.
+    resource = models.ForeignKey("models_hub.Resource", on_delete=models.PROTECT, related_name="jobs")
     mode = models.CharField(max_length=10, choices=Mode.choices)
     messages = models.JSONField(default=list, blank=True)
     prompt = models.TextField(blank=True)
