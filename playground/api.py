@@ -5,16 +5,17 @@ import json
 
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.authentication import BadKey, request_user
+from core.permissions import is_moderator
 
 from . import services
 from .events import job_events
 from .models import GenerationJob
-from .serializers import JobCreateSerializer, JobSerializer, ShareSerializer
+from .serializers import JobCreateSerializer, JobSerializer, SharedJobSerializer, ShareSerializer
 
 
 @extend_schema(parameters=[OpenApiParameter("mine", str, description="1: only my jobs")])
@@ -24,9 +25,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_queryset(self):
         jobs = GenerationJob.objects.select_related("resource")
-        if self.action == "list":
-            return jobs.filter(user=self.request.user)
-        return jobs.visible_to(self.request.user)
+        if self.action == "cancel" and is_moderator(self.request.user):
+            return jobs  # moderators may stop anyone's job (permissions.can_cancel)
+        # By id only the owner: ids are sequential, so shared runs are read by token instead.
+        return jobs.owned_by(self.request.user)
 
     @extend_schema(request=JobCreateSerializer, responses={202: JobSerializer})
     def create(self, request):
@@ -54,6 +56,18 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return Response(JobSerializer(job).data)
 
 
+class SharedJobView(generics.RetrieveAPIView):
+    """A shared run, for anyone with its link (no account needed)."""
+
+    serializer_class = SharedJobSerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "share_token"
+    lookup_url_kwarg = "token"
+
+    def get_queryset(self):
+        return GenerationJob.objects.shared(self.kwargs["token"]).select_related("resource")
+
+
 def sse(event: str, data) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
@@ -61,15 +75,31 @@ def sse(event: str, data) -> bytes:
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
     description="`event: token` with {\"text\"} per delta, then `event: done` (or `error`) with the job.")})
 async def stream(request, pk: int):
+    """The owner's stream of one of their jobs."""
     try:
         user = await request_user(request)
     except BadKey:
         return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    job = await GenerationJob.objects.visible_to(user).filter(pk=pk).afirst() if user.is_authenticated \
-        else await GenerationJob.objects.filter(pk=pk, is_public=True).afirst()
+    job = await GenerationJob.objects.owned_by(user).filter(pk=pk).afirst()
     if job is None:
         return JsonResponse({"detail": "Not found."}, status=404)
+    return _event_stream(job)
 
+
+@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
+    description="The stream of a shared run, for anyone with its link; events as for a job's stream.")})
+async def shared_stream(request, token: str):
+    try:
+        await request_user(request)
+    except BadKey:
+        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
+    job = await GenerationJob.objects.shared(token).afirst()
+    if job is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return _event_stream(job)
+
+
+def _event_stream(job: GenerationJob) -> StreamingHttpResponse:
     async def events():
         async for event, data in job_events(job.pk):
             yield sse(event, {"text": data} if event == "token" else data)

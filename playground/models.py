@@ -1,6 +1,8 @@
 """A generation job: the row is the source of truth for its status; Celery is only transport."""
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -45,6 +47,14 @@ class FinishReason(models.TextChoices):
     TIMEOUT = "timeout", _("timed out")
 
 
+SHARE_TOKEN_BYTES = 16  # 128 random bits: not guessable, unlike the sequential ids
+SHARE_TOKEN_MAX_LENGTH = 32
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+
+
 class GenerationJob(models.Model):
     Status = JobStatus
     Mode = JobMode
@@ -77,6 +87,10 @@ class GenerationJob(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     cancel_requested = models.BooleanField(default=False)
     is_public = models.BooleanField(default=False)
+    # The secret in the public link (/playground/s/<token>/). Set when the run is shared, cleared
+    # when it is made private, so every re-share gets a new one and old links stop working.
+    share_token = models.CharField(max_length=SHARE_TOKEN_MAX_LENGTH, unique=True, null=True, blank=True,
+                                   editable=False)
     source = models.CharField(max_length=10, choices=JobSource.choices, default=JobSource.API)
     thread = models.ForeignKey("community.Thread", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
@@ -93,14 +107,30 @@ class GenerationJob(models.Model):
             ),
             models.CheckConstraint(condition=Q(mode__in=JobMode.values),
                                    name="job_mode_valid"),
+            models.CheckConstraint(condition=Q(is_public=False) | Q(share_token__isnull=False),
+                                   name="job_public_has_share_token"),
         ]
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.is_public and not self.share_token:  # a public run always has its link
+            self.share_token = new_share_token()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "share_token"}
+        super().save(*args, **kwargs)
 
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
     def get_absolute_url(self) -> str:
+        """The owner's page for the run (by id: only the owner may open it)."""
         return reverse("playground:run", args=[self.pk])
+
+    def get_share_url(self) -> str | None:
+        """The public link, for anyone who has it; None while the run is private."""
+        if not (self.is_public and self.share_token):
+            return None
+        return reverse("playground:shared", args=[self.share_token])

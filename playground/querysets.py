@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 
 
 class JobQuerySet(models.QuerySet):
@@ -10,8 +9,15 @@ class JobQuerySet(models.QuerySet):
         status = self.model.Status
         return self.filter(status__in=[status.QUEUED, status.RUNNING])
 
-    def visible_to(self, user) -> "JobQuerySet":
-        """A member's own jobs and public ones."""
-        if user.is_authenticated:
-            return self.filter(Q(user=user) | Q(is_public=True))
-        return self.filter(is_public=True)
+    def owned_by(self, user) -> "JobQuerySet":
+        """What may be opened by id: only a member's own jobs (ids are sequential, so a public
+        flag must never open a run by id; shared runs are opened by their token)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def shared(self, token: str) -> "JobQuerySet":
+        """The public run behind a share link, if it is still shared."""
+        if not token:
+            return self.none()
+        return self.filter(share_token=token, is_public=True)

@@ -93,18 +93,26 @@ class MetricsSerializer(serializers.Serializer):
 class JobSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="resource.repo_id")
     metrics = serializers.SerializerMethodField()
-    url = serializers.CharField(source="get_absolute_url")
+    url = serializers.CharField(source="get_absolute_url", help_text="The owner's page for the run.")
+    share_url = serializers.CharField(source="get_share_url", allow_null=True,
+                                      help_text="The public link while the run is shared, else null.")
 
     class Meta:
         model = GenerationJob
         fields = ["id", "model", "mode", "status", "messages", "prompt", "params", "output", "error",
                   "finish_reason", "created_at", "started_at", "finished_at", "metrics", "is_public",
-                  "attempts", "url"]
+                  "attempts", "url", "share_url"]
 
     @extend_schema_field(MetricsSerializer)
     def get_metrics(self, job: GenerationJob) -> dict:
         return {"prompt_tokens": job.prompt_tokens, "completion_tokens": job.completion_tokens,
                 "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s}
+
+
+class SharedJobSerializer(JobSerializer):
+    """A shared run as anyone with its link sees it: its page is the shared one."""
+
+    url = serializers.CharField(source="get_share_url", help_text="The run's public page.")
 
 
 def job_payload(job: GenerationJob) -> dict:

@@ -18,7 +18,7 @@ from community.services import create_thread
 from core.exceptions import RateLimited, ServiceUnavailable
 from models_hub.models import Resource
 
-from .models import GenerationJob
+from .models import GenerationJob, new_share_token
 from .permissions import can_cancel, can_post_to_forum, can_share
 from .tasks import run_generation_job
 
@@ -81,11 +81,36 @@ def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:
     return job
 
 
+def _lock_sharing(job: GenerationJob) -> None:
+    """Lock the row and read its sharing state afresh, so concurrent shares agree on one token."""
+    row = GenerationJob.objects.select_for_update().values("is_public", "share_token").get(pk=job.pk)
+    job.is_public, job.share_token = row["is_public"], row["share_token"]
+
+
+def _publish(job: GenerationJob) -> None:
+    """Public with a share token; a run shared again after being private gets a new one."""
+    _lock_sharing(job)
+    job.is_public = True
+    if not job.share_token:
+        job.share_token = new_share_token()
+
+
+def _unpublish(job: GenerationJob) -> None:
+    """Private, and the token is dropped, so every link handed out so far stops working."""
+    _lock_sharing(job)
+    job.is_public = False
+    job.share_token = None
+
+
+@transaction.atomic
 def set_public(*, user: User, job: GenerationJob, public: bool) -> GenerationJob:
     if not can_share(user, job):
         raise PermissionDenied
-    job.is_public = public
-    job.save(update_fields=["is_public"])
+    if public:
+        _publish(job)
+    else:
+        _unpublish(job)
+    job.save(update_fields=["is_public", "share_token"])
     return job
 
 
@@ -94,17 +119,16 @@ def post_to_forum(*, user: User, job: GenerationJob, category: Category, title: 
     """A thread quoting the run's model, parameters, prompt and output, linked back to it."""
     if not can_post_to_forum(user, job):
         raise PermissionDenied
-    if not job.is_public:
-        job.is_public = True  # the thread links to the run, so readers must be able to open it
+    _publish(job)  # the thread links to the run, so readers must be able to open it
     conversation = job.prompt if job.mode == GenerationJob.Mode.COMPLETION else "\n\n".join(
         f"**{m['role']}**: {m['content']}" for m in job.messages)
     params = ", ".join(f"`{k}={v}`" for k, v in sorted(job.params.items()))
     quoted = "\n".join("> " + line for line in (job.output or "").splitlines() or [""])
     body = (f"Model: [{job.resource.repo_id}]({job.resource.get_absolute_url()}) · {job.mode}\n\n"
             f"Parameters: {params or '(defaults)'}\n\n### Prompt\n\n{conversation}\n\n"
-            f"### Output\n\n{quoted}\n\n[Open the run]({job.get_absolute_url()})")
+            f"### Output\n\n{quoted}\n\n[Open the run]({job.get_share_url()})")
     thread = create_thread(author=user, category=category, title=title, body=body,
                            tags=["playground"])
     job.thread = thread
-    job.save(update_fields=["is_public", "thread"])
+    job.save(update_fields=["is_public", "share_token", "thread"])
     return thread

@@ -48,16 +48,32 @@ def runs(request):
     return render(request, "playground/runs.html", {"page": page})
 
 
-def run_detail(request, pk: int):
-    job = get_object_or_404(GenerationJob.objects.visible_to(request.user).select_related("resource", "user", "thread"),
-                            pk=pk)
+def _job_page(request, job: GenerationJob, *, shared: bool, status: int = 200, **extra):
+    """A run's page: the owner's (by id, with sharing and posting) or the shared one (by token)."""
+    share_url = job.get_share_url()
     return render(request, "playground/run.html", {
-        "job": job, "can_share": permissions.can_share(request.user, job),
-        "can_post_to_forum": permissions.can_post_to_forum(request.user, job),
+        "job": job, "shared": shared,
+        "is_owner": permissions.is_owner(request.user, job),
+        "can_share": not shared and permissions.can_share(request.user, job),
+        "can_post_to_forum": not shared and permissions.can_post_to_forum(request.user, job),
         "title_max_length": TITLE_MAX_LENGTH,
-        "categories": Category.objects.all(),
-        "share_url": request.build_absolute_uri(job.get_absolute_url()),
-    })
+        "categories": Category.objects.all() if not shared else [],
+        "share_url": request.build_absolute_uri(share_url) if share_url else None,
+        **extra,
+    }, status=status)
+
+
+@login_required
+def run_detail(request, pk: int):
+    """Only the owner opens a run by id; everyone else needs its share link."""
+    job = get_object_or_404(GenerationJob.objects.owned_by(request.user).select_related("resource", "user", "thread"),
+                            pk=pk)
+    return _job_page(request, job, shared=False)
+
+
+def shared_run(request, token: str):
+    job = get_object_or_404(GenerationJob.objects.shared(token).select_related("resource", "user"))
+    return _job_page(request, job, shared=True)
 
 
 @login_required
@@ -74,7 +90,7 @@ def share(request, pk: int):
 @login_required
 @require_POST
 def post_to_forum(request, pk: int):
-    job = get_object_or_404(GenerationJob.objects.select_related("resource"), pk=pk)
+    job = get_object_or_404(GenerationJob.objects.owned_by(request.user).select_related("resource"), pk=pk)
     category = get_object_or_404(Category, pk=request.POST.get("category"))
     title = request.POST.get("title", "").strip() or _("Playground run with %(model)s") % {"model": job.resource.repo_id}
     try:
