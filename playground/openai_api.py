@@ -67,14 +67,24 @@ def _job_input(body: dict, mode: str) -> dict:
     return data
 
 
+API_KEY_SCHEMES = ("bearer", "token")
+
+
 async def _authenticated(request):
+    """The key's owner. Only an API key counts here, never the session cookie: these views are
+    CSRF-exempt (API clients send no CSRF token), so a cookie would let any site a member visits
+    run jobs in their name."""
+    scheme, _sep, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() not in API_KEY_SCHEMES or not key.strip():
+        return None, error("You didn't provide an API key. Use `Authorization: Bearer <token>`.",
+                           status=401, code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
     try:
         user = await request_user(request)
     except BadKey:
-        return None, error("Incorrect API key provided.", status=401, code="invalid_api_key")
-    if not user.is_authenticated:
-        return None, error("You didn't provide an API key. Use `Authorization: Bearer <token>`.",
-                           status=401, code="invalid_api_key")
+        user = None
+    if user is None or not user.is_authenticated:
+        return None, error("Incorrect API key provided.", status=401, code="invalid_api_key",
+                           headers={"WWW-Authenticate": "Bearer"})
     return user, None
 
 
