@@ -17,6 +17,7 @@ from core.exceptions import RateLimited
 from models_hub.models import Resource
 
 from . import permissions, services
+from .forms import PostToForumForm
 from .models import GenerationJob
 from .presets import presets
 from .serializers import ParamsSerializer
@@ -90,11 +91,15 @@ def share(request, pk: int):
 @login_required
 @require_POST
 def post_to_forum(request, pk: int):
-    job = get_object_or_404(GenerationJob.objects.owned_by(request.user).select_related("resource"), pk=pk)
-    category = get_object_or_404(Category, pk=request.POST.get("category"))
-    title = request.POST.get("title", "").strip() or _("Playground run with %(model)s") % {"model": job.resource.repo_id}
+    job = get_object_or_404(GenerationJob.objects.owned_by(request.user).select_related("resource", "user", "thread"),
+                            pk=pk)
+    form = PostToForumForm(request.POST)
+    if not form.is_valid():  # e.g. category=abc: a 400 naming the field, not a 500
+        return _job_page(request, job, shared=False, status=400, post_form=form)
+    title = form.cleaned_data["title"] or _("Playground run with %(model)s") % {"model": job.resource.repo_id}
     try:
-        thread = services.post_to_forum(user=request.user, job=job, category=category, title=title)
+        thread = services.post_to_forum(user=request.user, job=job, category=form.cleaned_data["category"],
+                                        title=title)
     except RateLimited as exc:
         messages.error(request, _("You are posting too fast. Please wait %(s)d seconds and try again.")
                        % {"s": exc.retry_after})
