@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from core.authentication import BadKey, request_user
 from core.permissions import is_moderator
 
-from . import services
+from . import services, stream_slots
 from .events import job_events
 from .models import GenerationJob
 from .serializers import JobCreateSerializer, JobSerializer, SharedJobSerializer, ShareSerializer
@@ -72,8 +72,14 @@ def sse(event: str, data) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
-    description="`event: token` with {\"text\"} per delta, then `event: done` (or `error`) with the job.")})
+STREAM_DESCRIPTION = (
+    "`event: token` with {\"text\"} per delta, then `event: done` (or `error`) with the job; if the job "
+    "has not finished when the stream reaches its time limit, `event: timeout` with the job (still queued "
+    "or running) ends it. At most PLAYGROUND_MAX_STREAMS_PER_CLIENT streams per member (or per IP "
+    "address for anonymous viewers) at once: beyond that, 429 with Retry-After.")
+
+
+@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
 async def stream(request, pk: int):
     """The owner's stream of one of their jobs."""
     try:
@@ -83,26 +89,36 @@ async def stream(request, pk: int):
     job = await GenerationJob.objects.owned_by(user).filter(pk=pk).afirst()
     if job is None:
         return JsonResponse({"detail": "Not found."}, status=404)
-    return _event_stream(job)
+    return await _event_stream(request, user, job)
 
 
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
-    description="The stream of a shared run, for anyone with its link; events as for a job's stream.")})
+    description="The stream of a shared run, for anyone with its link. " + STREAM_DESCRIPTION)})
 async def shared_stream(request, token: str):
     try:
-        await request_user(request)
+        user = await request_user(request)
     except BadKey:
         return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
     job = await GenerationJob.objects.shared(token).afirst()
     if job is None:
         return JsonResponse({"detail": "Not found."}, status=404)
-    return _event_stream(job)
+    return await _event_stream(request, user, job)
 
 
-def _event_stream(job: GenerationJob) -> StreamingHttpResponse:
+async def _event_stream(request, user, job: GenerationJob):
+    try:
+        slot = await stream_slots.acquire(stream_slots.client_id(request, user))
+    except stream_slots.TooManyStreams as exc:
+        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
     async def events():
-        async for event, data in job_events(job.pk):
-            yield sse(event, {"text": data} if event == "token" else data)
+        try:
+            async for event, data in job_events(job.pk):
+                yield sse(event, {"text": data} if event == "token" else data)
+        finally:
+            await stream_slots.release(slot)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

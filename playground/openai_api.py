@@ -197,6 +197,9 @@ def _finish_reason(job: dict) -> str:
     return "length" if job["finish_reason"] == GenerationJob.FinishReason.LENGTH else "stop"
 
 
+TIMEOUT_MESSAGE = "The job did not finish in time (it was still queued or running), so it was cancelled."
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
@@ -242,6 +245,9 @@ async def _handle(request, mode: str):
                     if event == "token":
                         yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice(data, None)]}, ensure_ascii=False)}\n\n"
                         continue
+                    if event == "timeout":  # still queued or running at the stream's limit: give up
+                        yield f"data: {json.dumps({'error': {'message': TIMEOUT_MESSAGE, 'type': 'timeout'}})}\n\n"
+                        break
                     finished = True
                     if event == "error":
                         yield f"data: {json.dumps({'error': {'message': data['error'], 'type': 'server_error'}})}\n\n"
@@ -251,7 +257,7 @@ async def _handle(request, mode: str):
                         yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [], 'usage': _usage(data)})}\n\n"
                 yield "data: [DONE]\n\n"
             finally:
-                if not finished:  # the client went away: stop spending compute on it
+                if not finished:  # the client went away or time ran out: stop spending compute on it
                     await sync_to_async(services.cancel_job)(user=user, job=job)
 
         response = StreamingHttpResponse(chunks(), content_type="text/event-stream")
@@ -259,9 +265,15 @@ async def _handle(request, mode: str):
         return response
 
     final = None
-    async for event, data in job_events(job.pk):
-        if event != "token":
-            final = (event, data)
+    try:
+        async for event, data in job_events(job.pk):
+            if event != "token":
+                final = (event, data)
+    finally:
+        if final is None or final[0] == "timeout":  # the client went away or time ran out
+            await sync_to_async(services.cancel_job)(user=user, job=job)
+    if final is not None and final[0] == "timeout":
+        return error(TIMEOUT_MESSAGE, status=504, type_="timeout", code="timeout")
     if final is None or final[0] == "error":
         message = final[1]["error"] if final else "The job ended without a result."
         return error(message, status=500, type_="server_error")
