@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +16,8 @@ from core.permissions import is_moderator
 from . import services, stream_slots
 from .events import job_events
 from .models import GenerationJob
-from .serializers import JobCreateSerializer, JobSerializer, SharedJobSerializer, ShareSerializer
+from .serializers import (JobCreateSerializer, JobSerializer, RunReportSerializer, SharedJobSerializer,
+                          ShareSerializer)
 
 
 @extend_schema(parameters=[OpenApiParameter("mine", str, description="1: only my jobs")])
@@ -66,6 +68,22 @@ class SharedJobView(generics.RetrieveAPIView):
 
     def get_queryset(self):
         return GenerationJob.objects.shared(self.kwargs["token"]).select_related("resource")
+
+
+class SharedJobReportView(generics.GenericAPIView):
+    """Report a shared run to the moderators (signed-in members, not the run's owner)."""
+
+    serializer_class = RunReportSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=RunReportSerializer, responses={201: RunReportSerializer, 200: RunReportSerializer})
+    def post(self, request, token: str):
+        job = get_object_or_404(GenerationJob.objects.shared(token))
+        data = RunReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report, created = services.report_run(user=request.user, job=job, reason=data.validated_data["reason"])
+        return Response(RunReportSerializer(report).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 def sse(event: str, data) -> bytes:

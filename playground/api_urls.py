@@ -10,5 +10,6 @@ urlpatterns = [
     # Share tokens are secrets.token_urlsafe(): letters, digits, - and _, which `slug` matches.
     path("shared/<slug:token>/", api.SharedJobView.as_view(), name="shared-job"),
     path("shared/<slug:token>/stream/", api.shared_stream, name="shared-job-stream"),
+    path("shared/<slug:token>/report/", api.SharedJobReportView.as_view(), name="shared-job-report"),
     *router.urls,
 ]

@@ -134,3 +134,33 @@ class GenerationJob(models.Model):
         if not (self.is_public and self.share_token):
             return None
         return reverse("playground:shared", args=[self.share_token])
+
+
+REPORT_REASON_MAX_LENGTH = 500
+
+
+class ReviewDecision(models.TextChoices):
+    """What a moderator decides about a reported run."""
+
+    KEEP_PUBLIC = "keep_public", _("Keep public")
+    MAKE_PRIVATE = "make_private", _("Make private")
+
+
+class RunReport(models.Model):
+    """A member asks moderators to look at a shared run (as forum posts are flagged)."""
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="run_reports")
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(_("reason"), max_length=REPORT_REASON_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reporter", "job"], name="one_report_per_member_and_run"),
+        ]
+        indexes = [models.Index(fields=["job"], condition=Q(resolved=False), name="run_report_unresolved")]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} on job {self.job_id}"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Count, Max, Q
 
 
 class JobQuerySet(models.QuerySet):
@@ -21,3 +22,11 @@ class JobQuerySet(models.QuerySet):
         if not token:
             return self.none()
         return self.filter(share_token=token, is_public=True)
+
+    def with_open_reports(self) -> "JobQuerySet":
+        """Runs with unresolved reports, the most reported first (the moderators' queue)."""
+        open_reports = Q(reports__resolved=False)
+        return (self.filter(open_reports)
+                .annotate(open_report_count=Count("reports", filter=open_reports),
+                          last_reported_at=Max("reports__created_at", filter=open_reports))
+                .order_by("-open_report_count", "-last_reported_at", "-id"))

@@ -9,7 +9,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from models_hub.models import Resource
 
-from .models import GenerationJob, MessageRole
+from .models import REPORT_REASON_MAX_LENGTH, GenerationJob, MessageRole, RunReport
 
 
 class MessageSerializer(serializers.Serializer):
@@ -118,3 +118,12 @@ class SharedJobSerializer(JobSerializer):
 def job_payload(job: GenerationJob) -> dict:
     """The job as the API shows it, JSON-ready (used for the stream's final event too)."""
     return json.loads(json.dumps(JobSerializer(job).data, cls=JSONEncoder))
+
+
+class RunReportSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(max_length=REPORT_REASON_MAX_LENGTH)
+
+    class Meta:
+        model = RunReport
+        fields = ["id", "reason", "created_at", "resolved"]
+        read_only_fields = ["id", "created_at", "resolved"]

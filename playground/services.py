@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,8 +18,8 @@ from community.services import create_thread
 from core.exceptions import RateLimited, ServiceUnavailable
 from models_hub.models import Resource
 
-from .models import GenerationJob, new_share_token
-from .permissions import can_cancel, can_post_to_forum, can_share
+from .models import REPORT_REASON_MAX_LENGTH, GenerationJob, ReviewDecision, RunReport, new_share_token
+from .permissions import can_cancel, can_post_to_forum, can_report, can_review_reports, can_share
 from .tasks import run_generation_job
 
 Status = GenerationJob.Status
@@ -132,3 +132,31 @@ def post_to_forum(*, user: User, job: GenerationJob, category: Category, title: 
     job.thread = thread
     job.save(update_fields=["is_public", "share_token", "thread"])
     return thread
+
+
+@transaction.atomic
+def report_run(*, user: User, job: GenerationJob, reason: str) -> tuple[RunReport, bool]:
+    """A member's report of a shared run for the moderators' queue: (report, created). One per
+    member and run; reporting again returns the first report."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why this run should be reviewed.")]})
+    if len(reason) > REPORT_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [_("At most %(n)d characters.") % {"n": REPORT_REASON_MAX_LENGTH}]})
+    if not can_report(user, job):
+        raise PermissionDenied(_("You cannot report your own run."))
+    return RunReport.objects.get_or_create(reporter=user, job=job, defaults={"reason": reason})
+
+
+@transaction.atomic
+def review_run(*, moderator: User, job: GenerationJob, decision: str) -> GenerationJob:
+    """A moderator's decision on a reported run; it resolves the run's open reports."""
+    if not can_review_reports(moderator):
+        raise PermissionDenied(_("Only moderators may do this."))
+    if decision not in ReviewDecision.values:
+        raise ValidationError({"decision": [_("Unknown decision.")]})
+    if decision == ReviewDecision.MAKE_PRIVATE:
+        _unpublish(job)  # the token goes too: every link to the run stops working
+        job.save(update_fields=["is_public", "share_token"])
+    job.reports.filter(resolved=False).update(resolved=True)
+    return job

@@ -12,4 +12,6 @@ urlpatterns = [
     path("runs/<int:pk>/post/", views.post_to_forum, name="post"),
     # A shared run, by its unguessable token (secrets.token_urlsafe: letters, digits, - and _).
     path("s/<slug:token>/", views.shared_run, name="shared"),
+    path("s/<slug:token>/report/", views.report, name="report"),
+    path("review/", views.review, name="review"),
 ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,8 +19,8 @@ from core.exceptions import RateLimited
 from models_hub.models import Resource
 
 from . import permissions, services
-from .forms import PostToForumForm
-from .models import GenerationJob
+from .forms import PostToForumForm, ReportForm, ReviewForm
+from .models import GenerationJob, ReviewDecision, RunReport
 from .presets import presets
 from .serializers import ParamsSerializer
 
@@ -60,6 +62,10 @@ def _job_page(request, job: GenerationJob, *, shared: bool, status: int = 200, *
         "title_max_length": TITLE_MAX_LENGTH,
         "categories": Category.objects.all() if not shared else [],
         "share_url": request.build_absolute_uri(share_url) if share_url else None,
+        "can_report": shared and permissions.can_report(request.user, job),
+        "report_form": ReportForm(),
+        "already_reported": shared and request.user.is_authenticated
+        and job.reports.filter(reporter=request.user).exists(),
         **extra,
     }, status=status)
 
@@ -108,3 +114,43 @@ def post_to_forum(request, pk: int):
         messages.error(request, " ".join(exc.messages))
         return redirect(job)
     return redirect(thread)
+
+
+@login_required
+@require_POST
+def report(request, token: str):
+    """A member reports a shared run to the moderators."""
+    job = get_object_or_404(GenerationJob.objects.shared(token).select_related("resource", "user"))
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return _job_page(request, job, shared=True, status=400, report_form=form)
+    try:
+        services.report_run(user=request.user, job=job, reason=form.cleaned_data["reason"])
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Thanks — moderators will review this run."))
+    return redirect(job.get_share_url())
+
+
+REVIEW_PAGE_SIZE = 20
+
+
+@staff_member_required
+def review(request):
+    """The moderators' queue of reported runs: keep each public or make it private."""
+    form = ReviewForm(request.POST) if request.method == "POST" else ReviewForm()
+    if request.method == "POST":
+        if form.is_valid():
+            services.review_run(moderator=request.user, job=form.cleaned_data["job"],
+                                decision=form.cleaned_data["decision"])
+            messages.success(request, _("Done: the run's reports are resolved."))
+            return redirect("playground:review")
+    reported = (GenerationJob.objects.with_open_reports()
+                .select_related("resource", "user")
+                .prefetch_related(Prefetch("reports", queryset=RunReport.objects.filter(resolved=False)
+                                           .select_related("reporter"), to_attr="open_reports")))
+    page = Paginator(reported, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "playground/review.html", {
+        "page": page, "form": form, "decisions": ReviewDecision,
+    }, status=400 if form.is_bound and form.errors else 200)
