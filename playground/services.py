@@ -4,6 +4,8 @@ What runs in the worker is in `runner.py` (and `reaper.py`); the engine is in `e
 """
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 
 import redis
@@ -18,7 +20,8 @@ from community.services import create_thread
 from core.exceptions import RateLimited, ServiceUnavailable
 from models_hub.models import Resource
 
-from .models import REPORT_REASON_MAX_LENGTH, GenerationJob, ReviewDecision, RunReport, new_share_token
+from .models import (REPORT_REASON_MAX_LENGTH, GenerationJob, MessageRole, ReviewDecision, RunReport,
+                     new_share_token)
 from .permissions import can_cancel, can_post_to_forum, can_report, can_review_reports, can_share
 from .tasks import run_generation_job
 
@@ -114,19 +117,59 @@ def set_public(*, user: User, job: GenerationJob, public: bool) -> GenerationJob
     return job
 
 
+# --- the forum post quoting a run ------------------------------------------------------------------
+# Prompts, outputs and parameters are anyone's text: each goes where Markdown cannot turn it into
+# structure (a heading, a fake "Open the run" link) or active markup. Text is quoted line by line,
+# so it cannot leave its blockquote; parameters sit in code spans fenced past any backticks they
+# hold, on one line. The Markdown sanitiser then strips whatever markup is left.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _md_escape(text: str) -> str:
+    """Plain text, every ASCII punctuation mark backslash-escaped (CommonMark allows them all)."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def _quote(text: str) -> str:
+    """A blockquote holding `text`: every line, as Python splits lines (a superset of Markdown's
+    line endings), starts with '> ', so nothing in it can end the quote early."""
+    return "\n".join("> " + line for line in (text or "").splitlines()) or ">"
+
+
+def _code(text: str) -> str:
+    """An inline code span holding `text` on one line, delimited by more backticks than any run
+    of backticks inside it."""
+    text = " ".join(text.splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+def _role(role) -> str:
+    return role if isinstance(role, str) and role in MessageRole.values else "?"
+
+
+def forum_body(job: GenerationJob) -> str:
+    """The Markdown of a forum post quoting the run's model, parameters, prompt and output."""
+    if job.mode == GenerationJob.Mode.COMPLETION:
+        conversation = _quote(job.prompt)
+    else:
+        conversation = "\n\n".join(
+            f"**{_md_escape(_role(m.get('role')))}**:\n\n{_quote(str(m.get('content', '')))}"
+            for m in job.messages if isinstance(m, dict))
+    params = ", ".join(_code(f"{k}={json.dumps(v, ensure_ascii=False)}") for k, v in sorted(job.params.items()))
+    return (f"Model: [{_md_escape(job.resource.repo_id)}]({job.resource.get_absolute_url()}) · {job.mode}\n\n"
+            f"Parameters: {params or '(defaults)'}\n\n### Prompt\n\n{conversation}\n\n"
+            f"### Output\n\n{_quote(job.output)}\n\n[Open the run]({job.get_share_url()})")
+
+
 @transaction.atomic
 def post_to_forum(*, user: User, job: GenerationJob, category: Category, title: str):
     """A thread quoting the run's model, parameters, prompt and output, linked back to it."""
     if not can_post_to_forum(user, job):
         raise PermissionDenied
     _publish(job)  # the thread links to the run, so readers must be able to open it
-    conversation = job.prompt if job.mode == GenerationJob.Mode.COMPLETION else "\n\n".join(
-        f"**{m['role']}**: {m['content']}" for m in job.messages)
-    params = ", ".join(f"`{k}={v}`" for k, v in sorted(job.params.items()))
-    quoted = "\n".join("> " + line for line in (job.output or "").splitlines() or [""])
-    body = (f"Model: [{job.resource.repo_id}]({job.resource.get_absolute_url()}) · {job.mode}\n\n"
-            f"Parameters: {params or '(defaults)'}\n\n### Prompt\n\n{conversation}\n\n"
-            f"### Output\n\n{quoted}\n\n[Open the run]({job.get_share_url()})")
+    body = forum_body(job)
     thread = create_thread(author=user, category=category, title=title, body=body,
                            tags=["playground"])
     job.thread = thread
