@@ -4,17 +4,20 @@ from __future__ import annotations
 import json
 
 from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.authentication import BadKey, request_user
+from core.permissions import is_moderator
 
-from . import services
+from . import services, stream_slots
 from .events import job_events
 from .models import GenerationJob
-from .serializers import JobCreateSerializer, JobSerializer, ShareSerializer
+from .serializers import (JobCreateSerializer, JobSerializer, RunReportSerializer, SharedJobSerializer,
+                          ShareSerializer)
 
 
 @extend_schema(parameters=[OpenApiParameter("mine", str, description="1: only my jobs")])
@@ -24,9 +27,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     def get_queryset(self):
         jobs = GenerationJob.objects.select_related("resource")
-        if self.action == "list":
-            return jobs.filter(user=self.request.user)
-        return jobs.visible_to(self.request.user)
+        if self.action == "cancel" and is_moderator(self.request.user):
+            return jobs  # moderators may stop anyone's job (permissions.can_cancel)
+        # By id only the owner: ids are sequential, so shared runs are read by token instead.
+        return jobs.owned_by(self.request.user)
 
     @extend_schema(request=JobCreateSerializer, responses={202: JobSerializer})
     def create(self, request):
@@ -54,25 +58,85 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         return Response(JobSerializer(job).data)
 
 
+class SharedJobView(generics.RetrieveAPIView):
+    """A shared run, for anyone with its link (no account needed)."""
+
+    serializer_class = SharedJobSerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "share_token"
+    lookup_url_kwarg = "token"
+
+    def get_queryset(self):
+        return GenerationJob.objects.shared(self.kwargs["token"]).select_related("resource")
+
+
+class SharedJobReportView(generics.GenericAPIView):
+    """Report a shared run to the moderators (signed-in members, not the run's owner)."""
+
+    serializer_class = RunReportSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=RunReportSerializer, responses={201: RunReportSerializer, 200: RunReportSerializer})
+    def post(self, request, token: str):
+        job = get_object_or_404(GenerationJob.objects.shared(token))
+        data = RunReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report, created = services.report_run(user=request.user, job=job, reason=data.validated_data["reason"])
+        return Response(RunReportSerializer(report).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
 def sse(event: str, data) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
-    description="`event: token` with {\"text\"} per delta, then `event: done` (or `error`) with the job.")})
+STREAM_DESCRIPTION = (
+    "`event: token` with {\"text\"} per delta, then `event: done` (or `error`) with the job; if the job "
+    "has not finished when the stream reaches its time limit, `event: timeout` with the job (still queued "
+    "or running) ends it. At most PLAYGROUND_MAX_STREAMS_PER_CLIENT streams per member (or per IP "
+    "address for anonymous viewers) at once: beyond that, 429 with Retry-After.")
+
+
+@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
 async def stream(request, pk: int):
+    """The owner's stream of one of their jobs."""
     try:
         user = await request_user(request)
     except BadKey:
         return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    job = await GenerationJob.objects.visible_to(user).filter(pk=pk).afirst() if user.is_authenticated \
-        else await GenerationJob.objects.filter(pk=pk, is_public=True).afirst()
+    job = await GenerationJob.objects.owned_by(user).filter(pk=pk).afirst()
     if job is None:
         return JsonResponse({"detail": "Not found."}, status=404)
+    return await _event_stream(request, user, job)
+
+
+@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
+    description="The stream of a shared run, for anyone with its link. " + STREAM_DESCRIPTION)})
+async def shared_stream(request, token: str):
+    try:
+        user = await request_user(request)
+    except BadKey:
+        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
+    job = await GenerationJob.objects.shared(token).afirst()
+    if job is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return await _event_stream(request, user, job)
+
+
+async def _event_stream(request, user, job: GenerationJob):
+    try:
+        slot = await stream_slots.acquire(stream_slots.client_id(request, user))
+    except stream_slots.TooManyStreams as exc:
+        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     async def events():
-        async for event, data in job_events(job.pk):
-            yield sse(event, {"text": data} if event == "token" else data)
+        try:
+            async for event, data in job_events(job.pk):
+                yield sse(event, {"text": data} if event == "token" else data)
+        finally:
+            await stream_slots.release(slot)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

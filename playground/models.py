@@ -1,6 +1,8 @@
 """A generation job: the row is the source of truth for its status; Celery is only transport."""
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -45,6 +47,14 @@ class FinishReason(models.TextChoices):
     TIMEOUT = "timeout", _("timed out")
 
 
+SHARE_TOKEN_BYTES = 16  # 128 random bits: not guessable, unlike the sequential ids
+SHARE_TOKEN_MAX_LENGTH = 32
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+
+
 class GenerationJob(models.Model):
     Status = JobStatus
     Mode = JobMode
@@ -54,7 +64,8 @@ class GenerationJob(models.Model):
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
-    resource = models.ForeignKey("models_hub.Resource", on_delete=models.CASCADE, related_name="jobs")
+    # PROTECT: deleting a catalogue entry must never silently delete members' runs with it.
+    resource = models.ForeignKey("models_hub.Resource", on_delete=models.PROTECT, related_name="jobs")
     mode = models.CharField(max_length=10, choices=Mode.choices)
     messages = models.JSONField(default=list, blank=True)
     prompt = models.TextField(blank=True)
@@ -76,6 +87,10 @@ class GenerationJob(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     cancel_requested = models.BooleanField(default=False)
     is_public = models.BooleanField(default=False)
+    # The secret in the public link (/playground/s/<token>/). Set when the run is shared, cleared
+    # when it is made private, so every re-share gets a new one and old links stop working.
+    share_token = models.CharField(max_length=SHARE_TOKEN_MAX_LENGTH, unique=True, null=True, blank=True,
+                                   editable=False)
     source = models.CharField(max_length=10, choices=JobSource.choices, default=JobSource.API)
     thread = models.ForeignKey("community.Thread", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
@@ -92,14 +107,60 @@ class GenerationJob(models.Model):
             ),
             models.CheckConstraint(condition=Q(mode__in=JobMode.values),
                                    name="job_mode_valid"),
+            models.CheckConstraint(condition=Q(is_public=False) | Q(share_token__isnull=False),
+                                   name="job_public_has_share_token"),
         ]
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.is_public and not self.share_token:  # a public run always has its link
+            self.share_token = new_share_token()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "share_token"}
+        super().save(*args, **kwargs)
 
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
     def get_absolute_url(self) -> str:
+        """The owner's page for the run (by id: only the owner may open it)."""
         return reverse("playground:run", args=[self.pk])
+
+    def get_share_url(self) -> str | None:
+        """The public link, for anyone who has it; None while the run is private."""
+        if not (self.is_public and self.share_token):
+            return None
+        return reverse("playground:shared", args=[self.share_token])
+
+
+REPORT_REASON_MAX_LENGTH = 500
+
+
+class ReviewDecision(models.TextChoices):
+    """What a moderator decides about a reported run."""
+
+    KEEP_PUBLIC = "keep_public", _("Keep public")
+    MAKE_PRIVATE = "make_private", _("Make private")
+
+
+class RunReport(models.Model):
+    """A member asks moderators to look at a shared run (as forum posts are flagged)."""
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="run_reports")
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(_("reason"), max_length=REPORT_REASON_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reporter", "job"], name="one_report_per_member_and_run"),
+        ]
+        indexes = [models.Index(fields=["job"], condition=Q(resolved=False), name="run_report_unresolved")]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} on job {self.job_id}"

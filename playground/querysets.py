@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 
 
 class JobQuerySet(models.QuerySet):
@@ -10,8 +10,23 @@ class JobQuerySet(models.QuerySet):
         status = self.model.Status
         return self.filter(status__in=[status.QUEUED, status.RUNNING])
 
-    def visible_to(self, user) -> "JobQuerySet":
-        """A member's own jobs and public ones."""
-        if user.is_authenticated:
-            return self.filter(Q(user=user) | Q(is_public=True))
-        return self.filter(is_public=True)
+    def owned_by(self, user) -> "JobQuerySet":
+        """What may be opened by id: only a member's own jobs (ids are sequential, so a public
+        flag must never open a run by id; shared runs are opened by their token)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def shared(self, token: str) -> "JobQuerySet":
+        """The public run behind a share link, if it is still shared."""
+        if not token:
+            return self.none()
+        return self.filter(share_token=token, is_public=True)
+
+    def with_open_reports(self) -> "JobQuerySet":
+        """Runs with unresolved reports, the most reported first (the moderators' queue)."""
+        open_reports = Q(reports__resolved=False)
+        return (self.filter(open_reports)
+                .annotate(open_report_count=Count("reports", filter=open_reports),
+                          last_reported_at=Max("reports__created_at", filter=open_reports))
+                .order_by("-open_report_count", "-last_reported_at", "-id"))

@@ -10,7 +10,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from models_hub.models import Resource
 
 from . import params as generation_params
-from .models import GenerationJob, MessageRole
+from .models import REPORT_REASON_MAX_LENGTH, GenerationJob, MessageRole, RunReport
 
 
 class MessageSerializer(serializers.Serializer):
@@ -98,13 +98,15 @@ class MetricsSerializer(serializers.Serializer):
 class JobSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="resource.repo_id")
     metrics = serializers.SerializerMethodField()
-    url = serializers.CharField(source="get_absolute_url")
+    url = serializers.CharField(source="get_absolute_url", help_text="The owner's page for the run.")
+    share_url = serializers.CharField(source="get_share_url", allow_null=True,
+                                      help_text="The public link while the run is shared, else null.")
 
     class Meta:
         model = GenerationJob
         fields = ["id", "model", "mode", "status", "messages", "prompt", "params", "output", "error",
                   "finish_reason", "created_at", "started_at", "finished_at", "metrics", "is_public",
-                  "attempts", "url"]
+                  "attempts", "url", "share_url"]
 
     @extend_schema_field(MetricsSerializer)
     def get_metrics(self, job: GenerationJob) -> dict:
@@ -112,6 +114,21 @@ class JobSerializer(serializers.ModelSerializer):
                 "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s}
 
 
+class SharedJobSerializer(JobSerializer):
+    """A shared run as anyone with its link sees it: its page is the shared one."""
+
+    url = serializers.CharField(source="get_share_url", help_text="The run's public page.")
+
+
 def job_payload(job: GenerationJob) -> dict:
     """The job as the API shows it, JSON-ready (used for the stream's final event too)."""
     return json.loads(json.dumps(JobSerializer(job).data, cls=JSONEncoder))
+
+
+class RunReportSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(max_length=REPORT_REASON_MAX_LENGTH)
+
+    class Meta:
+        model = RunReport
+        fields = ["id", "reason", "created_at", "resolved"]
+        read_only_fields = ["id", "created_at", "resolved"]

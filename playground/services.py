@@ -4,12 +4,14 @@ What runs in the worker is in `runner.py` (and `reaper.py`); the engine is in `e
 """
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 from functools import partial
 
 import redis
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,8 +22,9 @@ from core.exceptions import RateLimited, ServiceUnavailable
 from models_hub.models import Resource
 
 from . import params as generation_params
-from .models import GenerationJob
-from .permissions import can_cancel, can_post_to_forum, can_share
+from .models import (REPORT_REASON_MAX_LENGTH, GenerationJob, MessageRole, ReviewDecision, RunReport,
+                     new_share_token)
+from .permissions import can_cancel, can_post_to_forum, can_report, can_review_reports, can_share
 from .tasks import enqueue
 
 Status = GenerationJob.Status
@@ -87,12 +90,83 @@ def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:
     return job
 
 
+def _lock_sharing(job: GenerationJob) -> None:
+    """Lock the row and read its sharing state afresh, so concurrent shares agree on one token."""
+    row = GenerationJob.objects.select_for_update().values("is_public", "share_token").get(pk=job.pk)
+    job.is_public, job.share_token = row["is_public"], row["share_token"]
+
+
+def _publish(job: GenerationJob) -> None:
+    """Public with a share token; a run shared again after being private gets a new one."""
+    _lock_sharing(job)
+    job.is_public = True
+    if not job.share_token:
+        job.share_token = new_share_token()
+
+
+def _unpublish(job: GenerationJob) -> None:
+    """Private, and the token is dropped, so every link handed out so far stops working."""
+    _lock_sharing(job)
+    job.is_public = False
+    job.share_token = None
+
+
+@transaction.atomic
 def set_public(*, user: User, job: GenerationJob, public: bool) -> GenerationJob:
     if not can_share(user, job):
         raise PermissionDenied
-    job.is_public = public
-    job.save(update_fields=["is_public"])
+    if public:
+        _publish(job)
+    else:
+        _unpublish(job)
+    job.save(update_fields=["is_public", "share_token"])
     return job
+
+
+# --- the forum post quoting a run ------------------------------------------------------------------
+# Prompts, outputs and parameters are anyone's text: each goes where Markdown cannot turn it into
+# structure (a heading, a fake "Open the run" link) or active markup. Text is quoted line by line,
+# so it cannot leave its blockquote; parameters sit in code spans fenced past any backticks they
+# hold, on one line. The Markdown sanitiser then strips whatever markup is left.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def _md_escape(text: str) -> str:
+    """Plain text, every ASCII punctuation mark backslash-escaped (CommonMark allows them all)."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def _quote(text: str) -> str:
+    """A blockquote holding `text`: every line, as Python splits lines (a superset of Markdown's
+    line endings), starts with '> ', so nothing in it can end the quote early."""
+    return "\n".join("> " + line for line in (text or "").splitlines()) or ">"
+
+
+def _code(text: str) -> str:
+    """An inline code span holding `text` on one line, delimited by more backticks than any run
+    of backticks inside it."""
+    text = " ".join(text.splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+def _role(role) -> str:
+    return role if isinstance(role, str) and role in MessageRole.values else "?"
+
+
+def forum_body(job: GenerationJob) -> str:
+    """The Markdown of a forum post quoting the run's model, parameters, prompt and output."""
+    if job.mode == GenerationJob.Mode.COMPLETION:
+        conversation = _quote(job.prompt)
+    else:
+        conversation = "\n\n".join(
+            f"**{_md_escape(_role(m.get('role')))}**:\n\n{_quote(str(m.get('content', '')))}"
+            for m in job.messages if isinstance(m, dict))
+    params = ", ".join(_code(f"{k}={json.dumps(v, ensure_ascii=False)}") for k, v in sorted(job.params.items()))
+    return (f"Model: [{_md_escape(job.resource.repo_id)}]({job.resource.get_absolute_url()}) · {job.mode}\n\n"
+            f"Parameters: {params or '(defaults)'}\n\n### Prompt\n\n{conversation}\n\n"
+            f"### Output\n\n{_quote(job.output)}\n\n[Open the run]({job.get_share_url()})")
 
 
 @transaction.atomic
@@ -100,17 +174,38 @@ def post_to_forum(*, user: User, job: GenerationJob, category: Category, title: 
     """A thread quoting the run's model, parameters, prompt and output, linked back to it."""
     if not can_post_to_forum(user, job):
         raise PermissionDenied
-    if not job.is_public:
-        job.is_public = True  # the thread links to the run, so readers must be able to open it
-    conversation = job.prompt if job.mode == GenerationJob.Mode.COMPLETION else "\n\n".join(
-        f"**{m['role']}**: {m['content']}" for m in job.messages)
-    params = ", ".join(f"`{k}={v}`" for k, v in sorted(job.params.items()))
-    quoted = "\n".join("> " + line for line in (job.output or "").splitlines() or [""])
-    body = (f"Model: [{job.resource.repo_id}]({job.resource.get_absolute_url()}) · {job.mode}\n\n"
-            f"Parameters: {params or '(defaults)'}\n\n### Prompt\n\n{conversation}\n\n"
-            f"### Output\n\n{quoted}\n\n[Open the run]({job.get_absolute_url()})")
+    _publish(job)  # the thread links to the run, so readers must be able to open it
+    body = forum_body(job)
     thread = create_thread(author=user, category=category, title=title, body=body,
                            tags=["playground"])
     job.thread = thread
-    job.save(update_fields=["is_public", "thread"])
+    job.save(update_fields=["is_public", "share_token", "thread"])
     return thread
+
+
+@transaction.atomic
+def report_run(*, user: User, job: GenerationJob, reason: str) -> tuple[RunReport, bool]:
+    """A member's report of a shared run for the moderators' queue: (report, created). One per
+    member and run; reporting again returns the first report."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why this run should be reviewed.")]})
+    if len(reason) > REPORT_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [_("At most %(n)d characters.") % {"n": REPORT_REASON_MAX_LENGTH}]})
+    if not can_report(user, job):
+        raise PermissionDenied(_("You cannot report your own run."))
+    return RunReport.objects.get_or_create(reporter=user, job=job, defaults={"reason": reason})
+
+
+@transaction.atomic
+def review_run(*, moderator: User, job: GenerationJob, decision: str) -> GenerationJob:
+    """A moderator's decision on a reported run; it resolves the run's open reports."""
+    if not can_review_reports(moderator):
+        raise PermissionDenied(_("Only moderators may do this."))
+    if decision not in ReviewDecision.values:
+        raise ValidationError({"decision": [_("Unknown decision.")]})
+    if decision == ReviewDecision.MAKE_PRIVATE:
+        _unpublish(job)  # the token goes too: every link to the run stops working
+        job.save(update_fields=["is_public", "share_token"])
+    job.reports.filter(resolved=False).update(resolved=True)
+    return job

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,7 +19,8 @@ from core.exceptions import RateLimited
 from models_hub.models import Resource
 
 from . import permissions, services
-from .models import GenerationJob
+from .forms import PostToForumForm, ReportForm, ReviewForm
+from .models import GenerationJob, ReviewDecision, RunReport
 from .presets import presets
 from .serializers import ParamsSerializer
 
@@ -48,16 +51,36 @@ def runs(request):
     return render(request, "playground/runs.html", {"page": page})
 
 
-def run_detail(request, pk: int):
-    job = get_object_or_404(GenerationJob.objects.visible_to(request.user).select_related("resource", "user", "thread"),
-                            pk=pk)
+def _job_page(request, job: GenerationJob, *, shared: bool, status: int = 200, **extra):
+    """A run's page: the owner's (by id, with sharing and posting) or the shared one (by token)."""
+    share_url = job.get_share_url()
     return render(request, "playground/run.html", {
-        "job": job, "can_share": permissions.can_share(request.user, job),
-        "can_post_to_forum": permissions.can_post_to_forum(request.user, job),
+        "job": job, "shared": shared,
+        "is_owner": permissions.is_owner(request.user, job),
+        "can_share": not shared and permissions.can_share(request.user, job),
+        "can_post_to_forum": not shared and permissions.can_post_to_forum(request.user, job),
         "title_max_length": TITLE_MAX_LENGTH,
-        "categories": Category.objects.all(),
-        "share_url": request.build_absolute_uri(job.get_absolute_url()),
-    })
+        "categories": Category.objects.all() if not shared else [],
+        "share_url": request.build_absolute_uri(share_url) if share_url else None,
+        "can_report": shared and permissions.can_report(request.user, job),
+        "report_form": ReportForm(),
+        "already_reported": shared and request.user.is_authenticated
+        and job.reports.filter(reporter=request.user).exists(),
+        **extra,
+    }, status=status)
+
+
+@login_required
+def run_detail(request, pk: int):
+    """Only the owner opens a run by id; everyone else needs its share link."""
+    job = get_object_or_404(GenerationJob.objects.owned_by(request.user).select_related("resource", "user", "thread"),
+                            pk=pk)
+    return _job_page(request, job, shared=False)
+
+
+def shared_run(request, token: str):
+    job = get_object_or_404(GenerationJob.objects.shared(token).select_related("resource", "user"))
+    return _job_page(request, job, shared=True)
 
 
 @login_required
@@ -74,11 +97,15 @@ def share(request, pk: int):
 @login_required
 @require_POST
 def post_to_forum(request, pk: int):
-    job = get_object_or_404(GenerationJob.objects.select_related("resource"), pk=pk)
-    category = get_object_or_404(Category, pk=request.POST.get("category"))
-    title = request.POST.get("title", "").strip() or _("Playground run with %(model)s") % {"model": job.resource.repo_id}
+    job = get_object_or_404(GenerationJob.objects.owned_by(request.user).select_related("resource", "user", "thread"),
+                            pk=pk)
+    form = PostToForumForm(request.POST)
+    if not form.is_valid():  # e.g. category=abc: a 400 naming the field, not a 500
+        return _job_page(request, job, shared=False, status=400, post_form=form)
+    title = form.cleaned_data["title"] or _("Playground run with %(model)s") % {"model": job.resource.repo_id}
     try:
-        thread = services.post_to_forum(user=request.user, job=job, category=category, title=title)
+        thread = services.post_to_forum(user=request.user, job=job, category=form.cleaned_data["category"],
+                                        title=title)
     except RateLimited as exc:
         messages.error(request, _("You are posting too fast. Please wait %(s)d seconds and try again.")
                        % {"s": exc.retry_after})
@@ -87,3 +114,43 @@ def post_to_forum(request, pk: int):
         messages.error(request, " ".join(exc.messages))
         return redirect(job)
     return redirect(thread)
+
+
+@login_required
+@require_POST
+def report(request, token: str):
+    """A member reports a shared run to the moderators."""
+    job = get_object_or_404(GenerationJob.objects.shared(token).select_related("resource", "user"))
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return _job_page(request, job, shared=True, status=400, report_form=form)
+    try:
+        services.report_run(user=request.user, job=job, reason=form.cleaned_data["reason"])
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Thanks — moderators will review this run."))
+    return redirect(job.get_share_url())
+
+
+REVIEW_PAGE_SIZE = 20
+
+
+@staff_member_required
+def review(request):
+    """The moderators' queue of reported runs: keep each public or make it private."""
+    form = ReviewForm(request.POST) if request.method == "POST" else ReviewForm()
+    if request.method == "POST":
+        if form.is_valid():
+            services.review_run(moderator=request.user, job=form.cleaned_data["job"],
+                                decision=form.cleaned_data["decision"])
+            messages.success(request, _("Done: the run's reports are resolved."))
+            return redirect("playground:review")
+    reported = (GenerationJob.objects.with_open_reports()
+                .select_related("resource", "user")
+                .prefetch_related(Prefetch("reports", queryset=RunReport.objects.filter(resolved=False)
+                                           .select_related("reporter"), to_attr="open_reports")))
+    page = Paginator(reported, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "playground/review.html", {
+        "page": page, "form": form, "decisions": ReviewDecision,
+    }, status=400 if form.is_bound and form.errors else 200)

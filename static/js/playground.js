@@ -141,7 +141,16 @@
       setRunning(null);
     };
     source.addEventListener("done", (e) => finish(e, false));
-    source.addEventListener("error", (e) => { if (e.data) finish(e, true); });
+    source.addEventListener("error", (e) => {
+      if (e.data) finish(e, true);
+      else if (source.readyState === EventSource.CLOSED) {  // refused (e.g. 429: too many streams)
+        answer.classList.remove("streaming");
+        showError(labels.streamFailed);
+        setRunning(null);
+      }
+    });
+    // The stream's time limit came before the job finished: stop listening (no reconnect).
+    source.addEventListener("timeout", (e) => { finish(e, true); showError(labels.timeout); });
   }
 
   const composer = $("composer");

@@ -132,6 +132,7 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     page.goto(f"/playground/runs/{first.pk}/")
     page.get_by_role("button", name="Make public").click()
     share_url = page.locator("[data-testid=share-url]").inner_text()
+    assert "/playground/s/" in share_url and f"/runs/{first.pk}/" not in share_url  # a token, not the id
     stranger = new_page()
     stranger.goto(share_url)
     expect(stranger.locator("[data-testid=run-output]")).to_have_text(first.output)

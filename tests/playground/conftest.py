@@ -13,3 +13,16 @@ def engine():
     """The real demo model, loaded once for the session (converted once into var/model-cache)."""
     registry = EngineRegistry(cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=1, max_batch=8)
     return registry.get(SMOLLM_SPEC)
+
+
+def read_stream(response) -> str:
+    """All of a streaming response's body; async streams are read in an event loop, with the ORM
+    calls inside them run back in this thread (so they see the test's transaction)."""
+    from asgiref.sync import async_to_sync
+
+    async def read() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    if response.is_async:
+        return async_to_sync(read)().decode()
+    return b"".join(response.streaming_content).decode()

@@ -2,7 +2,7 @@
 import pytest
 from django.utils import timezone
 
-from playground import reaper, runner
+from playground import reaper, runner, services
 from playground.models import GenerationJob
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, StaffFactory, UserFactory, runnable_model
@@ -82,15 +82,21 @@ def test_staff_are_exempt_from_quotas(model):
         assert client.post("/api/v1/playground/jobs/", chat_job(), format="json").status_code == 202
 
 
-def test_others_private_jobs_are_404_public_ones_readable(user, model):
+def test_others_jobs_are_404_by_id_even_when_public(user, model):
     job = GenerationJob.objects.create(user=user, resource=model, mode="chat", params={})
     other = client_for(UserFactory())
     assert other.get(f"/api/v1/playground/jobs/{job.pk}/").status_code == 404
     assert other.post(f"/api/v1/playground/jobs/{job.pk}/cancel/").status_code == 404
-    job.is_public = True
-    job.save()
-    assert other.get(f"/api/v1/playground/jobs/{job.pk}/").status_code == 200
-    assert other.post(f"/api/v1/playground/jobs/{job.pk}/cancel/").status_code == 403
+    services.set_public(user=user, job=job, public=True)
+    assert other.get(f"/api/v1/playground/jobs/{job.pk}/").status_code == 404  # ids are guessable
+    assert other.post(f"/api/v1/playground/jobs/{job.pk}/cancel/").status_code == 404
+    assert other.get(f"/api/v1/playground/shared/{job.share_token}/").status_code == 200
+
+
+def test_a_moderator_may_cancel_anyones_job_by_id(user, model):
+    job = GenerationJob.objects.create(user=user, resource=model, mode="chat", params={})
+    response = client_for(StaffFactory()).post(f"/api/v1/playground/jobs/{job.pk}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
 
 
 def test_history_lists_only_mine_newest_first(user, model):
@@ -175,18 +181,18 @@ def test_share_and_post_to_forum(client, user, model, category):
     job = GenerationJob.objects.create(user=user, resource=model, mode="chat", status="succeeded",
                                        messages=[{"role": "user", "content": "Hello?"}], output="Hi there",
                                        params={"temperature": 0.2})
-    assert client.get(job.get_absolute_url()).status_code == 404  # private
     client.force_login(user)
     client.post(f"/playground/runs/{job.pk}/share/", {"public": "1"})
+    job.refresh_from_db()
     client.logout()
-    assert "Hi there" in client.get(job.get_absolute_url()).content.decode()
+    assert "Hi there" in client.get(job.get_share_url()).content.decode()
     client.force_login(user)
     response = client.post(f"/playground/runs/{job.pk}/post/", {"category": category.pk, "title": "Look"})
     job.refresh_from_db()
     body = job.thread.posts.first().body
     assert response["Location"] == job.thread.get_absolute_url()
     assert MODEL in body and "temperature=0.2" in body and "Hello?" in body and "> Hi there" in body
-    assert job.get_absolute_url() in body
+    assert job.get_share_url() in body and job.get_absolute_url() not in body
 
 
 @pytest.mark.parametrize("n", [5, 30])

@@ -1,0 +1,28 @@
+"""Forms for the run pages: they turn whatever a browser posts into typed values or field errors."""
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from community.models import Category
+from community.services import TITLE_MAX_LENGTH
+
+from .models import REPORT_REASON_MAX_LENGTH, GenerationJob, ReviewDecision
+
+
+class PostToForumForm(forms.Form):
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(),
+                                      error_messages={"invalid_choice": _("Choose one of the categories.")})
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH, required=False, strip=True)
+
+
+class ReportForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=REPORT_REASON_MAX_LENGTH, strip=True,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewForm(forms.Form):
+    """A moderator's decision on one reported run."""
+
+    job = forms.ModelChoiceField(queryset=GenerationJob.objects.all(), widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=ReviewDecision.choices)

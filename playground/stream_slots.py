@@ -1,0 +1,67 @@
+"""How many event streams one client may hold open, and for how long any stream may last.
+
+Each open stream holds one of a client's slots: a cache key taken with an atomic add and
+deleted when the stream ends. A slot also expires on its own a little after the longest a
+stream may last, so a stream whose process died cannot hold it for ever. If the cache is down
+the count is skipped (fail open): streams are capped in time anyway.
+
+Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGROUND_STREAM_MAX_S
+(the job deadline PLAYGROUND_JOB_DEADLINE_S + 60 s).
+"""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 5
+SLOT_GRACE_S = 60  # a slot outlives the longest stream by this much, then expires by itself
+
+
+class TooManyStreams(Exception):
+    retry_after = RETRY_AFTER_S
+
+
+def max_streams() -> int:
+    return int(getattr(settings, "PLAYGROUND_MAX_STREAMS_PER_CLIENT", 8))
+
+
+def stream_max_s() -> float:
+    """The longest any stream lasts: past the job deadline (plus a margin) it ends regardless,
+    so a job that never starts does not hold a connection for ever."""
+    default = getattr(settings, "PLAYGROUND_JOB_DEADLINE_S", 900) + 60
+    return float(getattr(settings, "PLAYGROUND_STREAM_MAX_S", default))
+
+
+def client_id(request, user) -> str:
+    """Signed-in callers count per account; anonymous share viewers per IP address."""
+    if user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+
+
+async def acquire(client: str) -> str | None:
+    """Take a free slot: its key, or None when the cache cannot be reached (not counted).
+    Raises TooManyStreams when all of the client's slots are taken."""
+    ttl = int(stream_max_s()) + SLOT_GRACE_S
+    try:
+        for slot in range(max_streams()):
+            key = f"playground:sse:{client}:{slot}"
+            if await cache.aadd(key, 1, timeout=ttl):
+                return key
+    except Exception:  # fail open: a cache outage must not take streaming down with it
+        log.warning("stream slots: cache unavailable, not counting", exc_info=True)
+        return None
+    raise TooManyStreams
+
+
+async def release(key: str | None) -> None:
+    if key is None:
+        return
+    try:
+        await cache.adelete(key)
+    except Exception:
+        log.warning("stream slots: could not release %s (it expires by itself)", key, exc_info=True)

@@ -1,0 +1,166 @@
+"""Event streams are bounded: a few per client at once, a maximum duration, and a polite poll."""
+import json
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.test import Client
+
+from core.services import create_token
+from playground import events, openai_api, services, stream_slots
+from playground.models import GenerationJob
+from tests.factories import runnable_model
+from tests.playground.conftest import read_stream
+
+pytestmark = pytest.mark.django_db
+
+
+def make_job(user, **fields):
+    return GenerationJob.objects.create(user=user, resource=runnable_model(), mode="completion", prompt="Once",
+                                        params={}, **{"status": "succeeded", "output": "upon a time", **fields})
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# --- concurrent streams per client ---------------------------------------------------------------
+def test_a_member_holds_at_most_n_streams_and_a_finished_stream_frees_its_slot(user, settings):
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 2
+    job = make_job(user)
+    client, url = signed_in(user), f"/api/v1/playground/jobs/{job.pk}/stream/"
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == second.status_code == 200
+    refused = client.get(url)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert "event: done" in read_stream(first)  # the stream ended: its slot is free again
+    third = client.get(url)
+    assert third.status_code == 200
+    assert client.get(url).status_code == 429
+    read_stream(second), read_stream(third)
+
+
+def test_the_cap_counts_the_member_across_api_keys_and_the_session(user, settings):
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    job = make_job(user)
+    _token, key = create_token(user=user, name="k")
+    held = signed_in(user).get(f"/api/v1/playground/jobs/{job.pk}/stream/")
+    assert held.status_code == 200
+    by_key = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
+    assert by_key.status_code == 429
+    read_stream(held)
+
+
+def test_anonymous_share_viewers_are_counted_per_ip(user, settings):
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 2
+    job = make_job(user)
+    services.set_public(user=user, job=job, public=True)
+    url = f"/api/v1/playground/shared/{job.share_token}/stream/"
+    held = [Client(REMOTE_ADDR="203.0.113.7").get(url) for _ in range(2)]
+    assert [r.status_code for r in held] == [200, 200]
+    assert Client(REMOTE_ADDR="203.0.113.7").get(url).status_code == 429
+    other_ip = Client(REMOTE_ADDR="198.51.100.1").get(url)
+    assert other_ip.status_code == 200
+    for response in (*held, other_ip):
+        read_stream(response)
+
+
+def test_streams_still_work_when_the_cache_is_down(user, settings, monkeypatch):
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    job = make_job(user)
+
+    class DownCache:
+        async def aadd(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+        adelete = aadd
+
+    monkeypatch.setattr(stream_slots, "cache", DownCache())
+    client = signed_in(user)
+    responses = [client.get(f"/api/v1/playground/jobs/{job.pk}/stream/") for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]  # fail open
+    assert all("event: done" in read_stream(r) for r in responses)
+
+
+# --- a maximum duration ----------------------------------------------------------------------------
+@pytest.mark.timeout(60)
+def test_a_job_that_never_starts_does_not_stream_for_ever(user, settings):
+    settings.PLAYGROUND_STREAM_MAX_S = 0.5
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    job = make_job(user, status="queued", output="")
+    client = signed_in(user)
+    body = read_stream(client.get(f"/api/v1/playground/jobs/{job.pk}/stream/"))
+    event, data = body.strip().split("\n")[-2:]
+    assert event == "event: timeout" and json.loads(data.removeprefix("data: "))["status"] == "queued"
+    assert client.get(f"/api/v1/playground/jobs/{job.pk}/stream/").status_code == 200  # slot released
+
+
+def test_the_default_limit_is_the_job_deadline_plus_a_margin(settings):
+    from playground.stream_slots import stream_max_s
+
+    settings.PLAYGROUND_JOB_DEADLINE_S = 900
+    assert 900 < stream_max_s() <= 1000
+
+
+@pytest.fixture
+def v1_queued(user, settings, monkeypatch):
+    """/v1/ with a job that stays queued (no worker) and a short stream limit."""
+    settings.PLAYGROUND_STREAM_MAX_S = 0.5
+    runnable_model()
+    _token, key = create_token(user=user, name="k")
+
+    def submit_without_a_worker(*, user, resource, mode, messages, prompt, params, source):
+        return GenerationJob.objects.create(user=user, resource=resource, mode=mode, messages=messages or [],
+                                            prompt=prompt, params=params, source=source)
+
+    monkeypatch.setattr(openai_api.services, "submit_job", submit_without_a_worker)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+@pytest.mark.timeout(60)
+def test_v1_gives_up_on_a_job_that_never_starts_and_cancels_it(v1_queued):
+    body = {"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "Hi"}]}
+    response = v1_queued.post("/v1/chat/completions", json.dumps(body), content_type="application/json")
+    assert response.status_code == 504 and response.json()["error"]["type"] == "timeout"
+    assert GenerationJob.objects.get().status == "cancelled"
+
+
+@pytest.mark.timeout(60)
+def test_v1_streaming_gives_up_on_a_job_that_never_starts_and_cancels_it(v1_queued):
+    body = {"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "messages": [{"role": "user", "content": "Hi"}],
+            "stream": True}
+    text = read_stream(v1_queued.post("/v1/chat/completions", json.dumps(body), content_type="application/json"))
+    assert '"type": "timeout"' in text and text.endswith("data: [DONE]\n\n")
+    assert GenerationJob.objects.get().status == "cancelled"
+
+
+# --- embedded mode: the row is polled with a back-off -----------------------------------------------
+def test_embedded_polling_backs_off_while_nothing_changes_and_replays_exactly(user, monkeypatch):
+    job = make_job(user, status="running", output="")
+    delays = []
+
+    async def fake_sleep(delay):
+        delays.append(delay)
+        n = len(delays)
+        if n == 12:  # text arrives after a quiet spell
+            await sync_to_async(GenerationJob.objects.filter(pk=job.pk).update)(output="Hello")
+        elif n == 13:
+            await sync_to_async(GenerationJob.objects.filter(pk=job.pk).update)(output="Hello, world")
+        elif n == 20:
+            await sync_to_async(GenerationJob.objects.filter(pk=job.pk).update)(output="Hello, world!",
+                                                                               status="succeeded")
+
+    monkeypatch.setattr(events.asyncio, "sleep", fake_sleep)
+
+    async def collect():
+        return [event async for event in events._from_row(job.pk)]
+
+    received = async_to_sync(collect)()
+    assert delays[0] == events.POLL_MIN_S
+    assert all(a < b for a, b in zip(delays[:5], delays[1:6]))  # rising while nothing changes
+    assert max(delays) == events.POLL_MAX_S  # up to a cap
+    assert delays[12] == events.POLL_MIN_S  # quick again once text flows
+    assert sum(1 for d in delays[:12] if d < events.POLL_MAX_S) <= 8
+    assert "".join(data for event, data in received if event == "token") == "Hello, world!"
+    assert received[-1][0] == "done" and received[-1][1]["output"] == "Hello, world!"
