@@ -10,7 +10,6 @@ import argparse
 import csv
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from common import ROOT, setup_django
+from common import ROOT, production_settings, setup_django
 
 LOCUST = ROOT / ".venv-load" / "bin" / "locust"
 DATABASE = "llmcommunity_bench_load"
@@ -28,8 +27,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def production_env(database_url: str) -> dict:
-    return {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "0",
+    return {**os.environ, **production_settings("127.0.0.1"),
             "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1"}
 
 
