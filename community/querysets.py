@@ -1,6 +1,7 @@
 """Reads: chainable QuerySet methods for users, threads, posts and notifications."""
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Value
@@ -46,6 +47,17 @@ class ThreadQuerySet(AuthoredQuerySet):
     def for_list(self) -> "ThreadQuerySet":
         return self.select_related("category", "author").prefetch_related(
             Prefetch("tags", queryset=Tag.objects.order_by("name"))
+        )
+
+    def with_viewer_state(self, user) -> "ThreadQuerySet":
+        """`is_watching` and `is_bookmarked` for this viewer, in the thread's own query."""
+        if not user.is_authenticated:
+            no = Value(False, output_field=models.BooleanField())
+            return self.annotate(is_watching=no, is_bookmarked=no)
+        mine = {"user": user, "thread": OuterRef("pk")}
+        return self.annotate(
+            is_watching=Exists(apps.get_model("community", "Watch").objects.filter(**mine)),
+            is_bookmarked=Exists(apps.get_model("community", "Bookmark").objects.filter(**mine)),
         )
 
     def latest(self) -> "ThreadQuerySet":
