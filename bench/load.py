@@ -40,6 +40,7 @@ def prepare(members: int) -> dict:
     from community.models import Thread, User
     from core.services import create_token
     from models_hub.models import Resource
+    from playground.queues import queues
 
     call_command("seed_demo", verbosity=0)
     accounts = []
@@ -50,7 +51,9 @@ def prepare(members: int) -> dict:
     resources = list(Resource.objects.order_by("pk")[:20])
     return {"members": accounts,
             "threads": list(Thread.objects.filter(is_hidden=False).values_list("pk", flat=True)[:200]),
-            "resources": [r.get_absolute_url() for r in resources], "resource_ids": [r.pk for r in resources]}
+            "resources": [r.get_absolute_url() for r in resources], "resource_ids": [r.pk for r in resources],
+            # Jobs go to their runtime's own queue: the worker takes those of the built-in engine.
+            "queues": queues(backend="embedded") + ["default"]}
 
 
 def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
@@ -130,7 +133,7 @@ def main() -> None:
     port = free_port()
     web = start([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                  "--workers", str(args.web_workers), "--log-level", "warning"], env, workdir / "web.log")
-    worker = start([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "inference,default", "--pool",
+    worker = start([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(accounts["queues"]), "--pool",
                     "threads", "--concurrency", "8", "--loglevel", "WARNING"], env, workdir / "worker.log")
     try:
         wait_until_up(f"http://127.0.0.1:{port}/api/v1/categories/")
