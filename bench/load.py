@@ -10,7 +10,6 @@ import argparse
 import csv
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from common import ROOT, setup_django
+from common import ROOT, production_settings, setup_django
 
 LOCUST = ROOT / ".venv-load" / "bin" / "locust"
 DATABASE = "llmcommunity_bench_load"
@@ -28,8 +27,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def production_env(database_url: str) -> dict:
-    return {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "0",
+    return {**os.environ, **production_settings("127.0.0.1"),
             "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "PYTHONUNBUFFERED": "1"}
 
 
@@ -42,6 +40,7 @@ def prepare(members: int) -> dict:
     from community.models import Thread, User
     from core.services import create_token
     from models_hub.models import Resource
+    from playground.queues import queues
 
     call_command("seed_demo", verbosity=0)
     accounts = []
@@ -52,7 +51,9 @@ def prepare(members: int) -> dict:
     resources = list(Resource.objects.order_by("pk")[:20])
     return {"members": accounts,
             "threads": list(Thread.objects.filter(is_hidden=False).values_list("pk", flat=True)[:200]),
-            "resources": [r.get_absolute_url() for r in resources], "resource_ids": [r.pk for r in resources]}
+            "resources": [r.get_absolute_url() for r in resources], "resource_ids": [r.pk for r in resources],
+            # Jobs go to their runtime's own queue: the worker takes those of the built-in engine.
+            "queues": queues(backend="embedded") + ["default"]}
 
 
 def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
@@ -132,7 +133,7 @@ def main() -> None:
     port = free_port()
     web = start([sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                  "--workers", str(args.web_workers), "--log-level", "warning"], env, workdir / "web.log")
-    worker = start([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "inference,default", "--pool",
+    worker = start([sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(accounts["queues"]), "--pool",
                     "threads", "--concurrency", "8", "--loglevel", "WARNING"], env, workdir / "worker.log")
     try:
         wait_until_up(f"http://127.0.0.1:{port}/api/v1/categories/")

@@ -165,7 +165,10 @@ class Post(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["thread", "position"], name="post_position_unique"),
         ]
-        indexes = [models.Index(fields=["author", "-created_at"])]
+        indexes = [
+            models.Index(fields=["author", "-created_at"]),
+            models.Index(fields=["thread", "created_at"]),  # a thread's activity, last 30 days
+        ]
 
     def __str__(self) -> str:
         return f"#{self.position} in {self.thread_id}"

@@ -58,7 +58,10 @@ def _enforce_rate_limit(user: User, *, creating_thread: bool) -> None:
     """Discourse's limits, stricter on a member's first day. Staff are exempt."""
     if user.is_staff:
         return
-    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise this user's writes
+    # Serialise this member's own writes. FOR NO KEY UPDATE, not FOR UPDATE: the latter also
+    # blocks every row that references the member (a reply notifying them takes a KEY SHARE
+    # lock for its foreign key), so two members replying to each other's threads deadlocked.
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     limits = settings.FORUM_RATE_LIMITS
     now = timezone.now()
     is_new = (now - user.date_joined).total_seconds() < limits["new_user_age_s"]

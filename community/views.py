@@ -9,7 +9,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,12 +17,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core import search
 from core.charts import daily_counts, sparkline
+from core.pagination import CountedPaginator
 from core.exceptions import RateLimited
 from core.models import Tag
 
 from . import limits, permissions, services
 from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
-from .models import Bookmark, Category, Flag, Notification, Post, Thread, User, Watch
+from .models import Category, Flag, Notification, Post, Thread, User
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
@@ -62,15 +63,19 @@ def _reply_context(request, thread: Thread, form: ReplyForm | None = None) -> di
 
 @require_http_methods(["GET", "HEAD"])
 def thread_detail(request, pk: int, slug: str = ""):
-    thread = get_object_or_404(Thread.objects.visible_to(request.user).for_list(), pk=pk)
-    posts = thread.posts.visible_to(request.user).for_display(request.user)
-    opening = posts.filter(position=1).first()
+    user = request.user
+    thread = get_object_or_404(Thread.objects.visible_to(user).for_list().with_viewer_state(user), pk=pk)
+    visible = thread.posts.visible_to(user)
+    # The opening post and the accepted answer come in one query; the replies' count and a
+    # linked post's position come from the plain rows, without the display's joins.
+    leading = Q(position=1) | Q(pk=thread.accepted_post_id) if thread.accepted_post_id else Q(position=1)
+    shown = {post.pk: post for post in visible.for_display(user).filter(leading)}
+    opening = next((post for post in shown.values() if post.position == 1), None)
     if opening is None:
         raise Http404
-    replies = posts.filter(position__gt=1)
-    accepted = None
+    accepted = shown.get(thread.accepted_post_id)
+    replies = visible.filter(position__gt=1)
     if thread.accepted_post_id:
-        accepted = posts.filter(pk=thread.accepted_post_id).first()
         replies = replies.exclude(pk=thread.accepted_post_id)
     page_number = request.GET.get("page")
     target_id = parse_id(request.GET.get("post"))  # a link to one post; anything else is ignored
@@ -78,14 +83,13 @@ def thread_detail(request, pk: int, slug: str = ""):
         target = replies.filter(pk=target_id).values_list("position", flat=True).first()
         if target:
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
-    page = Paginator(replies.order_by("position"), POSTS_PER_PAGE).get_page(page_number)
-    user = request.user
+    page = CountedPaginator(replies.for_display(user).order_by("position"), POSTS_PER_PAGE,
+                            count_from=replies).get_page(page_number)
     activity = daily_counts(thread.posts.all(), "created_at")
     context = {
         "thread": thread, "opening": opening, "accepted": accepted, "page": page,
         "activity_chart": sparkline(activity, label=_("%(n)d posts in the last 30 days") % {"n": sum(activity)}),
-        "is_watching": user.is_authenticated and Watch.objects.filter(user=user, thread=thread).exists(),
-        "is_bookmarked": user.is_authenticated and Bookmark.objects.filter(user=user, thread=thread).exists(),
+        "is_watching": thread.is_watching, "is_bookmarked": thread.is_bookmarked,
         "can_edit_thread": permissions.can_edit(user, thread),
         "can_accept": permissions.can_accept(user, thread),
         "categories": Category.objects.all() if permissions.can_moderate(user) else [],

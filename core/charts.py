@@ -1,7 +1,7 @@
 """Small charts drawn on the server as inline SVG: no chart library, nothing for the browser to run."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
@@ -10,11 +10,15 @@ from django.utils.html import format_html
 
 
 def daily_counts(rows: QuerySet, field: str, days: int = 30) -> list[int]:
-    """How many rows fall on each of the last `days` days (oldest first), in one query."""
+    """How many rows fall on each of the last `days` days (oldest first), in one query.
+
+    The window is a range on the column itself (from midnight of the first day in the current
+    time zone), not a condition on its date, so an index on (…, `field`) serves it."""
     today = timezone.now().date()
     since = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(since, time.min))
     per_day = dict(
-        rows.filter(**{f"{field}__date__gte": since}).annotate(day=TruncDate(field))
+        rows.filter(**{f"{field}__gte": start}).annotate(day=TruncDate(field))
         .values_list("day").annotate(n=Count("pk")).values_list("day", "n")
     )
     return [per_day.get(since + timedelta(days=i), 0) for i in range(days)]

@@ -22,7 +22,8 @@ def create_token(*, user, name: str) -> tuple[ApiToken, str]:
 
     A member has at most API_TOKENS_PER_USER tokens (a ValidationError on `name` past it), so
     that a stolen session or password cannot mint keys without bound."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one at a time
+    # One at a time; NO KEY, so rows that merely reference the member are not blocked.
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     limit = settings.API_TOKENS_PER_USER
     if ApiToken.objects.filter(user=user).count() >= limit:
         raise ValidationError({"name": [_("You already have %(n)d API tokens, the most allowed: "
@@ -41,7 +42,7 @@ def create_login_token(*, user) -> tuple[ApiToken, str]:
     """A token for the log-in endpoint. Scripts log in again and again: at the cap, the oldest
     token this endpoint made is revoked to make room; tokens made on the settings page are never
     touched (and when they alone fill the cap, the log-in is refused like create_token)."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     tokens = ApiToken.objects.filter(user=user)
     if tokens.count() >= settings.API_TOKENS_PER_USER:
         oldest = tokens.filter(name=LOGIN_TOKEN_NAME).order_by("created_at", "pk").first()

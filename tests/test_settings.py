@@ -46,6 +46,26 @@ def test_server_mode_uses_postgres_and_redis(tmp_path):
     assert found["cache"].endswith("FailOpenRedisCache")
 
 
+POOL = ("import django, json; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(json.dumps({'pool': d.get('OPTIONS', {}).get('pool'), "
+        "'max_age': d['CONN_MAX_AGE']}))")
+SERVER = {"DATABASE_URL": "postgres://u@db:5432/x", "DJANGO_DEBUG": "1"}
+
+
+def test_server_mode_pools_connections_unless_told_otherwise(tmp_path):
+    def found(extra: dict) -> dict:
+        result = run(POOL, {"VAR_DIR": str(tmp_path), **SERVER, **extra})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert found({}) == {"pool": {"min_size": 2, "max_size": 20, "timeout": 10.0}, "max_age": 0}
+    assert found({"DATABASE_POOL_MAX_SIZE": "30"})["pool"]["max_size"] == 30
+    assert found({"DATABASE_POOL": "0"})["pool"] is None
+    assert found({"DATABASE_CONN_MAX_AGE": "60"}) == {"pool": None, "max_age": 60}  # the other way to reuse
+    both = run(POOL, {"VAR_DIR": str(tmp_path), **SERVER, "DATABASE_POOL": "1", "DATABASE_CONN_MAX_AGE": "60"})
+    assert both.returncode != 0 and "exclude each other" in both.stderr
+
+
 def test_production_is_the_default_and_fails_closed_without_a_secret(tmp_path):
     result = run(PRINT, {"VAR_DIR": str(tmp_path)})
     assert result.returncode != 0

@@ -1,8 +1,12 @@
 """Template helpers every app's pages use."""
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from core.permissions import is_moderator
 
@@ -15,3 +19,14 @@ register.filter("is_moderator", is_moderator)
 def minutes(duration: timedelta) -> int:
     """A duration in whole minutes, rounded up (for "try again in N minutes")."""
     return max(1, math.ceil(duration.total_seconds() / 60))
+
+
+@register.simple_tag
+def timestamp(value: datetime) -> SafeString:
+    """`<time>` with the machine-readable instant, the exact minute (UTC) as a tooltip and
+    "3 hours ago" as text: the markup of includes/time.html, built in one call because lists
+    show one per row (the `date` filters' format parsing cost more than the rest of a post)."""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    minute = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    return format_html('<time datetime="{}" title="{} UTC">{}</time>', local.isoformat(), minute,
+                       naturaltime(value))

@@ -2,7 +2,7 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from community import services
 from community.models import Post, Thread, Vote
@@ -63,3 +63,35 @@ def test_concurrent_votes_from_many_users_sum_exactly(category):
     assert run_together(lambda i: services.vote(user=voters[i], post=post, value=1), 8) == []
     post.refresh_from_db()
     assert post.score == 8 and Thread.objects.get(pk=post.thread_id).score == 8
+
+
+def test_a_members_write_lock_does_not_block_replies_that_notify_them(category):
+    """The rate limit serialises a member's own writes; a reply that notifies the member (its
+    notification row references them) must not wait for it, or two members replying in each
+    other's threads at the same moment deadlock."""
+    author, replier = UserFactory(), UserFactory()
+    thread = make_thread(author=author, category=category)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_authors_lock():
+        try:
+            with transaction.atomic():
+                services._enforce_rate_limit(author, creating_thread=False)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_authors_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # blocked: an error instead of a hang
+        services.create_post(author=replier, thread=thread, body="a reply", enforce_limits=False)
+    finally:
+        release.set()
+        holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert author.notifications.filter(post__thread=thread).exists()
