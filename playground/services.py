@@ -46,7 +46,7 @@ def check_broker() -> None:
 def _enforce_quota(user: User) -> None:
     if user.is_staff:
         return
-    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise this user's submits
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise this user's submits
     jobs = GenerationJob.objects.filter(user=user)
     if jobs.active().count() >= settings.PLAYGROUND_MAX_ACTIVE_JOBS:
         raise RateLimited(retry_after=5)
