@@ -241,7 +241,8 @@ async def _handle(request, mode: str):
                                           "finish_reason": None}]}
                     yield f"data: {json.dumps(first)}\n\n"
                 chunk_obj = "chat.completion.chunk" if mode == "chat" else "text_completion"
-                async for event, data in job_events(job.pk):
+                async for item in job_events(job):
+                    event, data = item.kind, (item.data.get("text", "") if item.kind == "token" else item.data)
                     if event == "token":
                         yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice(data, None)]}, ensure_ascii=False)}\n\n"
                         continue
@@ -249,7 +250,7 @@ async def _handle(request, mode: str):
                         yield f"data: {json.dumps({'error': {'message': TIMEOUT_MESSAGE, 'type': 'timeout'}})}\n\n"
                         break
                     finished = True
-                    if event == "error":
+                    if event == "failed":
                         yield f"data: {json.dumps({'error': {'message': data['error'], 'type': 'server_error'}})}\n\n"
                         break
                     yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice('', _finish_reason(data))]})}\n\n"
@@ -266,15 +267,15 @@ async def _handle(request, mode: str):
 
     final = None
     try:
-        async for event, data in job_events(job.pk):
-            if event != "token":
-                final = (event, data)
+        async for item in job_events(job):
+            if item.kind != "token":
+                final = (item.kind, item.data)
     finally:
         if final is None or final[0] == "timeout":  # the client went away or time ran out
             await sync_to_async(services.cancel_job)(user=user, job=job)
     if final is not None and final[0] == "timeout":
         return error(TIMEOUT_MESSAGE, status=504, type_="timeout", code="timeout")
-    if final is None or final[0] == "error":
+    if final is None or final[0] == "failed":
         message = final[1]["error"] if final else "The job ended without a result."
         return error(message, status=500, type_="server_error")
     data = final[1]

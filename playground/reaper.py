@@ -13,6 +13,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import eventlog
 from .models import GenerationJob
 from .runner import MAX_ATTEMPTS
 from .tasks import enqueue
@@ -42,6 +43,7 @@ def reap_stuck_jobs() -> int:
                 job.status, job.finished_at = Status.FAILED, timezone.now()
                 job.error = _("The job stopped making progress (its worker died) and was abandoned.")
                 job.save(update_fields=["status", "finished_at", "error"])
+                transaction.on_commit(lambda job=job: eventlog.append(job, "failed"))  # readers end now
         count += 1
     return count
 

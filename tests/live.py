@@ -125,3 +125,18 @@ def sse_events(response: requests.Response):
         elif line == "" and event:
             yield event, json.loads("\n".join(data)), time.perf_counter() - started
             event, data = None, []
+
+
+def sse_frames(response: requests.Response):
+    """(id or None, event, data) for each server-sent event."""
+    ident, event, data = None, None, []
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("id: "):
+            ident = int(line[4:])
+        elif line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and event:
+            yield ident, event, json.loads("\n".join(data))
+            ident, event, data = None, None, []

@@ -141,9 +141,11 @@
       setRunning(null);
     };
     source.addEventListener("done", (e) => finish(e, false));
-    source.addEventListener("error", (e) => {
-      if (e.data) finish(e, true);
-      else if (source.readyState === EventSource.CLOSED) {  // refused (e.g. 429: too many streams)
+    source.addEventListener("failed", (e) => finish(e, true));
+    // EventSource's own error: a dropped connection is retried with Last-Event-ID (the stream
+    // resumes after the last event, nothing twice); a refused one (e.g. 429) closes it.
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) {
         answer.classList.remove("streaming");
         showError(labels.streamFailed);
         setRunning(null);
