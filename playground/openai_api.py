@@ -114,16 +114,21 @@ def _shape_error(body: dict, mode: str) -> tuple[str, str] | None:
     return None
 
 
+# OpenAI's names (and vLLM's extras) -> ours. What a request leaves out comes from the model's
+# runtime defaults, as on the playground page and in the jobs API (playground/params.py).
+REQUEST_PARAMS = {"max_completion_tokens": "max_new_tokens", "max_tokens": "max_new_tokens",
+                  "temperature": "temperature", "top_p": "top_p", "seed": "seed", "stop": "stop",
+                  "top_k": "top_k", "repetition_penalty": "repetition_penalty", "min_tokens": "min_new_tokens"}
+
+
 def _job_input(body: dict, mode: str) -> dict:
-    stop = body.get("stop")
-    params = {
-        "max_new_tokens": body.get("max_completion_tokens", body.get("max_tokens", 256)),
-        "temperature": body.get("temperature", 1.0),
-        "top_p": body.get("top_p", 1.0),
-        "seed": body.get("seed"),
-        "stop": [stop] if isinstance(stop, str) else (stop or []),
-    }
-    data = {"model": body.get("model", ""), "mode": mode, "params": {k: v for k, v in params.items() if v is not None}}
+    params: dict = {}
+    for name, ours in REQUEST_PARAMS.items():
+        if body.get(name) is not None and ours not in params:
+            params[ours] = body[name]
+    if isinstance(params.get("stop"), str):
+        params["stop"] = [params["stop"]]
+    data = {"model": body.get("model", ""), "mode": mode, "params": params}
     if mode == "chat":
         data["messages"] = body.get("messages")
     else:

@@ -20,6 +20,10 @@
       const box = $("pg-" + name), slider = $("pg-" + name + "-range");
       if (name === "max_new_tokens") { box.max = slider.max = d.max_cap || box.max; }
       box.value = slider.value = d[name] ?? box.value;
+      // A setting this model's server does not take is not sent (it would be refused).
+      const taken = !d.supported || d.supported.includes(name);
+      box.disabled = slider.disabled = !taken;
+      box.closest(".field").hidden = !taken;
     });
     $("pg-model-link").href = "/hub/model/" + $("pg-model").value + "/";
   }
@@ -44,7 +48,7 @@
 
   function params() {
     const p = {};
-    PARAMS.forEach((name) => { const v = $("pg-" + name).value; if (v !== "") p[name] = Number(v); });
+    PARAMS.forEach((name) => { const box = $("pg-" + name); if (!box.disabled && box.value !== "") p[name] = Number(box.value); });
     if ($("pg-seed").value !== "") p.seed = Number($("pg-seed").value);
     const stop = $("pg-stop").value.split(",").map((s) => s.trim()).filter(Boolean);
     if (stop.length) p.stop = stop;
