@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import AsyncIterator
@@ -22,6 +23,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from .models import GenerationJob, JobEvent
+
+log = logging.getLogger(__name__)
 
 TTL_S = 3600  # how long a finished job's log is kept in Redis (the row keeps the output)
 COALESCE_S = 0.05
@@ -84,10 +87,15 @@ def reset(job: GenerationJob) -> None:
 
 
 class JobLog:
-    """The worker's writer for one job: coalesced deltas, cancel requests, the final event."""
+    """The worker's writer for one job: coalesced deltas, cancel requests, the final event.
+
+    If Redis goes away mid-job the job goes on: what cannot be logged is skipped (a warning in
+    the worker's log), the row still gets the text every second and the whole output at the end,
+    and readers finish from the row."""
 
     def __init__(self, job: GenerationJob, flush_row):
         self.job = job
+        self._logging = True
         self.text = ""
         self._pending = ""
         self._pending_since: float | None = None
@@ -95,7 +103,7 @@ class JobLog:
         self._last_row_flush = 0.0
         self._last_seen = 0  # the newest sequence number this writer has read or written
         self._redis = _sync_redis() if settings.REDIS_URL else None
-        reset(job)
+        self._safely(reset, job)
 
     def publish(self, delta: str) -> None:
         self.text += delta
@@ -116,6 +124,9 @@ class JobLog:
 
     def cancel_requested(self) -> bool:
         """Whether a `cancel` event has been appended since this writer last looked."""
+        return bool(self._safely(self._cancel_in_log))
+
+    def _cancel_in_log(self) -> bool:
         if self._redis is not None:
             key = log_key(self.job.pk, self.job.created_at)
             entries = self._redis.xrange(key, min=f"(0-{self._last_seen}", max="+")
@@ -131,17 +142,28 @@ class JobLog:
 
     def discard(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""
-        reset(self.job)
+        self._safely(reset, self.job)
 
     def close(self, kind: str) -> None:
         """Write what is pending, then the final event ("done" or "failed")."""
         if self._pending:
             self._write_pending()
-        append(self.job, kind, client=self._redis)
+        self._safely(append, self.job, kind, client=self._redis)
 
     def _write_pending(self) -> None:
         text, self._pending, self._pending_since = self._pending, "", None
-        append(self.job, "token", {"text": text}, client=self._redis)
+        self._safely(append, self.job, "token", {"text": text}, client=self._redis)
+
+    def _safely(self, call, *args, **kwargs):
+        try:
+            result = call(*args, **kwargs)
+        except redis.RedisError as exc:
+            if self._logging:
+                log.warning("job %s: its event log is unavailable (%s); the row carries on", self.job.pk, exc)
+                self._logging = False
+            return None
+        self._logging = True
+        return result
 
 
 async def read(job: GenerationJob, *, after: int = 0, is_finished) -> AsyncIterator[Event]:

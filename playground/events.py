@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator
 
+import redis
 from asgiref.sync import sync_to_async
 
 from . import eventlog
@@ -59,15 +60,20 @@ async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
         return status is None or status in GenerationJob.FINISHED
 
     seen, sent = after, ""
-    async for event in eventlog.read(job, after=after, is_finished=is_finished):
-        seen = event.seq
-        if event.kind in CONTROL:
-            continue
-        if event.kind in eventlog.FINAL:
-            yield Event(event.seq, event.kind, await _payload(job.pk))
-            return
-        sent += event.data.get("text", "")
-        yield event
+    try:
+        async for event in eventlog.read(job, after=after, is_finished=is_finished):
+            seen = event.seq
+            if event.kind in CONTROL:
+                continue
+            if event.kind in eventlog.FINAL:
+                yield Event(event.seq, event.kind, await _payload(job.pk))
+                return
+            sent += event.data.get("text", "")
+            yield event
+    except redis.RedisError:  # the log is down: follow the row, which the worker keeps writing
+        async for event in _follow_row(job, sent if after == 0 else None, is_finished):
+            yield event
+        return
     # The log ended without a final event: the row has the rest (only for a reader that
     # started from the beginning can the row's text be split exactly).
     try:
@@ -78,3 +84,20 @@ async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
         seen += 1
         yield Event(seen, "token", {"text": payload["output"][len(sent):]})
     yield Event(seen + 1, final_kind(payload), payload)
+
+
+async def _follow_row(job: GenerationJob, sent: str | None, is_finished) -> AsyncIterator[Event]:
+    """Text from the row as it grows (unnumbered: these events cannot be resumed), then the
+    final event. `sent` is what the reader already has, or None when it cannot be told."""
+    delay = eventlog.POLL_MIN_S
+    while not await is_finished():
+        output = await GenerationJob.objects.filter(pk=job.pk).values_list("output", flat=True).afirst() or ""
+        if sent is not None and len(output) > len(sent):
+            yield Event(0, "token", {"text": output[len(sent):]})
+            sent, delay = output, eventlog.POLL_MIN_S
+        await asyncio.sleep(delay)
+        delay = min(delay * eventlog.POLL_BACKOFF, eventlog.POLL_MAX_S)
+    payload = await _payload(job.pk)
+    if sent is not None and len(payload["output"]) > len(sent):
+        yield Event(0, "token", {"text": payload["output"][len(sent):]})
+    yield Event(0, final_kind(payload), payload)

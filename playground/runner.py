@@ -96,7 +96,7 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
     """On the task's thread: append deltas to the job's log as they come and watch the log for a
     cancel event, so the backend (the engine's decode loop, an upstream stream) never waits on
     the database or Redis."""
-    last_check = 0.0
+    last_check = last_flag_check = 0.0
     give_up_at = deadline + DEADLINE_GRACE_S
     while True:
         finished = handle.wait(0.02)
@@ -111,6 +111,11 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
         if not handle.cancelled.is_set() and time.monotonic() - last_check > CANCEL_CHECK_S:
             last_check = time.monotonic()
             if log.cancel_requested():
+                handle.cancel()
+        if not handle.cancelled.is_set() and time.monotonic() - last_flag_check > 1.0:
+            # The row's flag too: the cancel event may not have reached a log that was down.
+            last_flag_check = time.monotonic()
+            if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
                 handle.cancel()
 
 

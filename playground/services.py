@@ -90,7 +90,10 @@ def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:
             status=Status.CANCELLED, finished_at=timezone.now(), finish_reason=GenerationJob.FinishReason.CANCELLED):
         job.refresh_from_db(fields=["status"])
         if job.status == Status.RUNNING:
-            eventlog.append(job, "cancel")
+            try:
+                eventlog.append(job, "cancel")
+            except redis.RedisError:
+                pass  # the worker also watches the row's flag
     job.refresh_from_db()
     return job
 

@@ -42,7 +42,7 @@ def database_url() -> str:
 
 
 class LiveStack:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, redis_url: str | None = None):
         self.workdir = workdir
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -55,13 +55,14 @@ class LiveStack:
             "PLAYGROUND_HEARTBEAT_S": "1",
             "PLAYGROUND_STALE_AFTER_S": "6",
             "PLAYGROUND_REAP_EVERY_S": "2",
+            "PLAYGROUND_QUEUED_STALE_AFTER_S": "5",
             "CELERY_VISIBILITY_TIMEOUT": "8",
             "API_THROTTLE_USER": "100000/min",
             "API_THROTTLE_ANON": "100000/min",
             "PYTHONUNBUFFERED": "1",
         }
-        if settings.REDIS_URL:
-            self.env["REDIS_URL"] = settings.REDIS_URL
+        if redis_url or settings.REDIS_URL:
+            self.env["REDIS_URL"] = redis_url or settings.REDIS_URL
         self.web: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.worker_log: Path | None = None
