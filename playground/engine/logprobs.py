@@ -59,7 +59,8 @@ class TokenTexts:
         found = self._cache.get(token)
         if found is None:
             text = self.tokenizer.decode([token], skip_special_tokens=False, clean_up_tokenization_spaces=False)
-            found = self._cache[token] = (text, self._bytes(token, text))
+            # PostgreSQL stores no NUL in text or JSON: a NUL byte's token shows as U+FFFD (its bytes stay exact).
+            found = self._cache[token] = (text.replace("\x00", "\ufffd"), self._bytes(token, text))
         return found
 
     def _bytes(self, token: int, text: str) -> list[int]:

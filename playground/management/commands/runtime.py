@@ -23,8 +23,9 @@ from playground.queues import queue_for, queues
 
 def _param(text: str) -> tuple[str, object]:
     name, _, value = text.partition("=")
-    if not value or name not in generation_params.ALL_PARAMS:
-        raise CommandError(f"--param takes NAME=VALUE with NAME one of {', '.join(generation_params.ALL_PARAMS)}")
+    names = [n for n in generation_params.ALL_PARAMS if n not in generation_params.UPSTREAM_FEATURES]  # per request
+    if not value or name not in names:
+        raise CommandError(f"--param takes NAME=VALUE with NAME one of {', '.join(names)}")
     try:
         return name, json.loads(value)
     except ValueError:
