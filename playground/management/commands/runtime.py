@@ -43,7 +43,8 @@ class Command(BaseCommand):
         add.add_argument("--base-url", default="")
         add.add_argument("--served-model", default="")
         add.add_argument("--api-key-env", default="")
-        add.add_argument("--upstream-params", default="", help="comma-separated, e.g. top_k,repetition_penalty")
+        add.add_argument("--upstream-params", default="",
+                         help="comma-separated, e.g. top_k,repetition_penalty,min_tokens,logprobs,echo")
         add.add_argument("--source", choices=Runtime.Source.values, default="")
         add.add_argument("--location", default="")
         add.add_argument("--gguf-file", default="")
