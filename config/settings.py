@@ -351,6 +351,10 @@ PLAYGROUND_JOBS_PER_HOUR = env.int("PLAYGROUND_JOBS_PER_HOUR", default=60)
 PLAYGROUND_MAX_BATCH = env.int("PLAYGROUND_MAX_BATCH", default=8)
 PLAYGROUND_WARM_MODELS = env.int("PLAYGROUND_WARM_MODELS", default=2)
 PLAYGROUND_JOB_DEADLINE_S = env.int("PLAYGROUND_JOB_DEADLINE_S", default=900)
+# Event streams: at most this many open per member (per IP address when signed out), and none
+# longer than the job deadline and a margin (a job that never starts holds no connection for ever).
+PLAYGROUND_MAX_STREAMS_PER_CLIENT = env.int("PLAYGROUND_MAX_STREAMS_PER_CLIENT", default=8)
+PLAYGROUND_STREAM_MAX_S = env.int("PLAYGROUND_STREAM_MAX_S", default=PLAYGROUND_JOB_DEADLINE_S + 60)
 PLAYGROUND_MAX_PROMPT_CHARS = 32_000
 # /v1/completions with a list of prompts: one job each, counted as one against the quotas.
 PLAYGROUND_MAX_PROMPTS_PER_REQUEST = env.int("PLAYGROUND_MAX_PROMPTS_PER_REQUEST", default=32)
@@ -359,6 +363,9 @@ PLAYGROUND_MAX_PROMPTS_PER_REQUEST = env.int("PLAYGROUND_MAX_PROMPTS_PER_REQUEST
 PLAYGROUND_HEARTBEAT_S = env.int("PLAYGROUND_HEARTBEAT_S", default=10)
 PLAYGROUND_STALE_AFTER_S = env.int("PLAYGROUND_STALE_AFTER_S", default=60)
 PLAYGROUND_REAP_EVERY_S = env.int("PLAYGROUND_REAP_EVERY_S", default=30)
+# A queued job whose message has not been taken this long is sent again (the broker may have lost
+# it); past PLAYGROUND_JOB_DEADLINE_S in the queue it fails. Raise it where queues are long.
+PLAYGROUND_QUEUED_STALE_AFTER_S = env.int("PLAYGROUND_QUEUED_STALE_AFTER_S", default=180)
 MODEL_CACHE_DIR = env("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
 
 LOGGING = {

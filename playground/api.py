@@ -14,6 +14,7 @@ from core.authentication import BadKey, request_user
 from core.permissions import is_moderator
 
 from . import services, stream_slots
+from .eventlog import Event
 from .events import job_events
 from .models import GenerationJob
 from .serializers import (JobCreateSerializer, JobSerializer, RunReportSerializer, SharedJobSerializer,
@@ -86,12 +87,24 @@ class SharedJobReportView(generics.GenericAPIView):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-def sse(event: str, data) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+def sse(event: Event) -> bytes:
+    """One server-sent event; numbered events carry `id:`, so a reconnect resumes after them."""
+    data = json.dumps(event.data, ensure_ascii=False)
+    ident = f"id: {event.seq}\n" if event.seq else ""
+    return f"{ident}event: {event.kind}\ndata: {data}\n\n".encode()
+
+
+def _last_event_id(request) -> int | None:
+    """Where a reconnecting client left off: the Last-Event-ID header (EventSource sends it) or
+    `?last_event_id=`; None when malformed."""
+    value = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 STREAM_DESCRIPTION = (
-    "`event: token` with {\"text\"} per delta, then `event: done` (or `error`) with the job; if the job "
+    "Numbered events (`id: <seq>`): `event: token` with {\"text\"} per delta, then `event: done` (or "
+    "`failed`) with the job. Reconnecting with `Last-Event-ID: <seq>` (or `?last_event_id=`) resumes "
+    "after that event: nothing twice, nothing lost. If the job "
     "has not finished when the stream reaches its time limit, `event: timeout` with the job (still queued "
     "or running) ends it. At most PLAYGROUND_MAX_STREAMS_PER_CLIENT streams per member (or per IP "
     "address for anonymous viewers) at once: beyond that, 429 with Retry-After.")
@@ -124,6 +137,10 @@ async def shared_stream(request, token: str):
 
 
 async def _event_stream(request, user, job: GenerationJob):
+    after = _last_event_id(request)
+    if after is None:
+        return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]},
+                            status=400)
     try:
         slot = await stream_slots.acquire(stream_slots.client_id(request, user))
     except stream_slots.TooManyStreams as exc:
@@ -133,8 +150,8 @@ async def _event_stream(request, user, job: GenerationJob):
 
     async def events():
         try:
-            async for event, data in job_events(job.pk):
-                yield sse(event, {"text": data} if event == "token" else data)
+            async for event in job_events(job, after=after):
+                yield sse(event)
         finally:
             await stream_slots.release(slot)
 

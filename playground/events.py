@@ -1,36 +1,39 @@
-"""A job's events for streaming: ("token", text) deltas, then ("done" | "error", job JSON), or
-("timeout", job JSON) when the job has not finished within the longest a stream may last.
+"""A job's events as a reader sees them (the SSE stream, /v1/): the log's `token` events, then
+one final `done` or `failed` carrying the job as the API shows it; or `timeout`, with the job,
+when it has not finished within the longest a stream may last.
 
-Connecting late replays everything from the start, in both modes.
+A reader may start after any sequence number it has seen (Last-Event-ID) and gets exactly the
+rest. A finished job whose log is gone (expired, or never written) is told from its row.
 """
 from __future__ import annotations
 
 import asyncio
 from typing import AsyncIterator
 
-import redis.asyncio as aioredis
+import redis
 from asgiref.sync import sync_to_async
-from django.conf import settings
 
+from . import eventlog
+from .eventlog import Event
 from .models import GenerationJob
 from .serializers import job_payload
 from .stream_slots import stream_max_s
-from .streams import redis_events, stream_key
 
-# Embedded mode polls the row: quickly while text arrives, backing off to POLL_MAX_S while
-# nothing changes (a queued job polled 20 times a second per viewer adds up).
-POLL_MIN_S = 0.05
-POLL_MAX_S = 0.5
-POLL_BACKOFF = 1.5
+CONTROL = ("cancel",)  # in the log for the worker, not for readers
 
 
 async def _payload(job_id: int) -> dict:
     return await sync_to_async(lambda: job_payload(GenerationJob.objects.select_related("resource").get(pk=job_id)))()
 
 
-async def job_events(job_id: int, *, max_s: float | None = None) -> AsyncIterator[tuple[str, str | dict]]:
-    """The job's events; after `max_s` (by default the stream limit) a final ("timeout", job)."""
-    source = _from_redis(job_id) if settings.REDIS_URL else _from_row(job_id)
+def final_kind(payload: dict) -> str:
+    return "failed" if payload["status"] == GenerationJob.Status.FAILED else "done"
+
+
+async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None = None) -> AsyncIterator[Event]:
+    """The job's events after sequence number `after`; after `max_s` (by default the stream
+    limit) a final `timeout` event (without a number: a reconnect resumes before it)."""
+    source = _events(job, after)
     deadline = asyncio.get_running_loop().time() + (stream_max_s() if max_s is None else max_s)
     try:
         while True:
@@ -45,67 +48,56 @@ async def job_events(job_id: int, *, max_s: float | None = None) -> AsyncIterato
     finally:
         await source.aclose()
     try:
-        payload = await _payload(job_id)
+        payload = await _payload(job.pk)
     except GenerationJob.DoesNotExist:
         return
-    yield "timeout", payload
+    yield Event(0, "timeout", payload)
 
 
-async def _is_finished(job_id: int) -> bool:
-    status = await GenerationJob.objects.filter(pk=job_id).values_list("status", flat=True).afirst()
-    return status in GenerationJob.FINISHED
+async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
+    async def is_finished() -> bool:
+        status = await GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).afirst()
+        return status is None or status in GenerationJob.FINISHED
 
-
-async def _from_redis(job_id: int):
-    sent = ""
-    created_at = await GenerationJob.objects.filter(pk=job_id).values_list("created_at", flat=True).afirst()
-    key = stream_key(job_id, created_at)
-    if await _is_finished(job_id) and not await _stream_exists(key):
-        async for event in _from_row(job_id):
+    seen, sent = after, ""
+    try:
+        async for event in eventlog.read(job, after=after, is_finished=is_finished):
+            seen = event.seq
+            if event.kind in CONTROL:
+                continue
+            if event.kind in eventlog.FINAL:
+                yield Event(event.seq, event.kind, await _payload(job.pk))
+                return
+            sent += event.data.get("text", "")
+            yield event
+    except redis.RedisError:  # the log is down: follow the row, which the worker keeps writing
+        async for event in _follow_row(job, sent if after == 0 else None, is_finished):
             yield event
         return
-    async for event, data in redis_events(key, is_finished=lambda: _is_finished(job_id)):
-        if event == "token":
-            sent += data
-            yield "token", data
-        else:
-            yield event, await _payload(job_id)
-            return
-    # The stream expired (or never existed, e.g. cancelled while queued): the row has the rest.
-    payload = await _payload(job_id)
-    rest = payload["output"][len(sent):]
-    if rest:
-        yield "token", rest
-    yield ("error" if payload["status"] == "failed" else "done"), payload
-
-
-async def _stream_exists(key: str) -> bool:
-    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    # The log ended without a final event: the row has the rest (only for a reader that
+    # started from the beginning can the row's text be split exactly).
     try:
-        return bool(await client.exists(key))
-    finally:
-        await client.aclose()
+        payload = await _payload(job.pk)
+    except GenerationJob.DoesNotExist:
+        return
+    if after == 0 and len(payload["output"]) > len(sent):
+        seen += 1
+        yield Event(seen, "token", {"text": payload["output"][len(sent):]})
+    yield Event(seen + 1, final_kind(payload), payload)
 
 
-async def _from_row(job_id: int):
-    sent = 0
-    delay = POLL_MIN_S
-    last_status = None
-    while True:
-        row = await GenerationJob.objects.filter(pk=job_id).values("status", "output").afirst()
-        if row is None:
-            return
-        output = row["output"] or ""
-        changed = len(output) > sent or row["status"] != last_status
-        last_status = row["status"]
-        if len(output) > sent:
-            yield "token", output[sent:]
-            sent = len(output)
-        if row["status"] in GenerationJob.FINISHED:
-            payload = await _payload(job_id)
-            if len(payload["output"]) > sent:
-                yield "token", payload["output"][sent:]
-            yield ("error" if payload["status"] == "failed" else "done"), payload
-            return
-        delay = POLL_MIN_S if changed else min(delay * POLL_BACKOFF, POLL_MAX_S)
+async def _follow_row(job: GenerationJob, sent: str | None, is_finished) -> AsyncIterator[Event]:
+    """Text from the row as it grows (unnumbered: these events cannot be resumed), then the
+    final event. `sent` is what the reader already has, or None when it cannot be told."""
+    delay = eventlog.POLL_MIN_S
+    while not await is_finished():
+        output = await GenerationJob.objects.filter(pk=job.pk).values_list("output", flat=True).afirst() or ""
+        if sent is not None and len(output) > len(sent):
+            yield Event(0, "token", {"text": output[len(sent):]})
+            sent, delay = output, eventlog.POLL_MIN_S
         await asyncio.sleep(delay)
+        delay = min(delay * eventlog.POLL_BACKOFF, eventlog.POLL_MAX_S)
+    payload = await _payload(job.pk)
+    if sent is not None and len(payload["output"]) > len(sent):
+        yield Event(0, "token", {"text": payload["output"][len(sent):]})
+    yield Event(0, final_kind(payload), payload)

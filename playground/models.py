@@ -93,6 +93,7 @@ class GenerationJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)  # when its task was last sent to the queue
     attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     cancel_requested = models.BooleanField(default=False)
@@ -147,6 +148,19 @@ class GenerationJob(models.Model):
 
 
 REPORT_REASON_MAX_LENGTH = 500
+
+
+class JobEvent(models.Model):
+    """One entry of a job's event log in embedded mode (server mode keeps the log in Redis)."""
+
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["job", "seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="job_event_seq_once")]
 
 
 class ReviewDecision(models.TextChoices):

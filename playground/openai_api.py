@@ -160,26 +160,32 @@ def _shape_error(body: dict, mode: str) -> tuple[str, str] | None:
     return None
 
 
+# OpenAI's names (and vLLM's extras) -> ours. What a request leaves out comes from the model's
+# runtime defaults, as on the playground page and in the jobs API (playground/params.py).
+REQUEST_PARAMS = {"max_completion_tokens": "max_new_tokens", "max_tokens": "max_new_tokens",
+                  "temperature": "temperature", "top_p": "top_p", "seed": "seed", "stop": "stop",
+                  "top_k": "top_k", "repetition_penalty": "repetition_penalty", "min_tokens": "min_new_tokens"}
+
+
 def _job_inputs(body: dict, mode: str) -> list[dict]:
     """The jobs API's input for each job the request makes: one per prompt."""
-    stop = body.get("stop")
-    params = {
-        "max_new_tokens": body.get("max_completion_tokens", body.get("max_tokens", 256)),
-        "temperature": body.get("temperature", 1.0),
-        "top_p": body.get("top_p", 1.0),
-        "seed": body.get("seed"),
-        "stop": [stop] if isinstance(stop, str) else (stop or []),
-    }
+    params: dict = {}
+    for name, ours in REQUEST_PARAMS.items():
+        if body.get(name) is not None and ours not in params:
+            params[ours] = body[name]
+    if isinstance(params.get("stop"), str):
+        params["stop"] = [params["stop"]]
     if mode == "chat":
         if body.get("logprobs"):
             params["logprobs"] = True
-        params["top_logprobs"] = body.get("top_logprobs") or None
+        if body.get("top_logprobs") is not None:
+            params["top_logprobs"] = body["top_logprobs"]
     else:
         if body.get("logprobs") is not None:  # the number of alternatives; 0 still asks for logprobs
             params["logprobs"], params["top_logprobs"] = True, body["logprobs"]
         if body.get("echo"):
             params["echo"] = True
-    data = {"model": body.get("model", ""), "mode": mode, "params": {k: v for k, v in params.items() if v is not None}}
+    data = {"model": body.get("model", ""), "mode": mode, "params": params}
     if mode == "chat":
         return [{**data, "messages": body.get("messages")}]
     return [{**data, "prompt": p} if isinstance(p, str) else {**data, "prompt_ids": p}
@@ -301,16 +307,17 @@ async def _events(jobs: list[GenerationJob]):
     queue: asyncio.Queue = asyncio.Queue()
     done = object()
 
-    async def pump(index: int, job_id: int) -> None:
+    async def pump(index: int, job: GenerationJob) -> None:
         try:
-            async for event, data in job_events(job_id):
-                await queue.put((index, event, data))
+            async for item in job_events(job):
+                data = item.data.get("text", "") if item.kind == "token" else item.data
+                await queue.put((index, item.kind, data))
         except Exception as exc:  # handed to the reader, not lost in the task
             await queue.put((index, done, exc))
         else:
             await queue.put((index, done, None))
 
-    tasks = [asyncio.create_task(pump(i, job.pk)) for i, job in enumerate(jobs)]
+    tasks = [asyncio.create_task(pump(i, job)) for i, job in enumerate(jobs)]
     try:
         running = len(tasks)
         while running:

@@ -10,15 +10,51 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import GenerationJob
+from . import eventlog
+from .models import GenerationJob, JobEvent
 from .runner import MAX_ATTEMPTS
 from .tasks import enqueue
 
 log = logging.getLogger(__name__)
 Status = GenerationJob.Status
+
+
+def prune_event_logs() -> int:
+    """Embedded mode keeps logs in a table: drop those of jobs finished longer ago than Redis
+    keeps its logs (the row keeps the output). Returns how many events went."""
+    finished_before = timezone.now() - timedelta(seconds=eventlog.TTL_S)
+    deleted, _rows = JobEvent.objects.filter(job__finished_at__lt=finished_before).delete()
+    return deleted
+
+
+def redispatch_lost_jobs() -> int:
+    """Queued jobs whose message the broker may have lost (Redis restarted without its data, a
+    message dropped): sent again after PLAYGROUND_QUEUED_STALE_AFTER_S, so they do not wait for
+    ever or count against their member's quota; failed once past the job deadline. Sending a job
+    twice is safe: a worker claims it once, and a second message finds it running or finished."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.PLAYGROUND_QUEUED_STALE_AFTER_S)
+    too_old = now - timedelta(seconds=settings.PLAYGROUND_JOB_DEADLINE_S)
+    count = 0
+    waiting = Q(dispatched_at__lt=stale) | Q(dispatched_at__isnull=True, created_at__lt=stale)
+    for job in GenerationJob.objects.filter(waiting, status=Status.QUEUED):
+        with transaction.atomic():
+            job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+                   .get(pk=job.pk))
+            if job.status != Status.QUEUED:
+                continue
+            if job.created_at < too_old:
+                job.status, job.finished_at = Status.FAILED, now
+                job.error = _("No worker took the job in time; it was abandoned.")
+                job.save(update_fields=["status", "finished_at", "error"])
+            else:
+                transaction.on_commit(lambda job=job: enqueue(job))
+        count += 1
+    return count
 
 
 def reap_stuck_jobs() -> int:
@@ -42,6 +78,7 @@ def reap_stuck_jobs() -> int:
                 job.status, job.finished_at = Status.FAILED, timezone.now()
                 job.error = _("The job stopped making progress (its worker died) and was abandoned.")
                 job.save(update_fields=["status", "finished_at", "error"])
+                transaction.on_commit(lambda job=job: eventlog.append(job, "failed"))  # readers end now
         count += 1
     return count
 
@@ -50,6 +87,8 @@ def _loop() -> None:
     while True:
         try:
             reap_stuck_jobs()
+            redispatch_lost_jobs()
+            prune_event_logs()
         except Exception:  # never let the reaper kill the worker
             log.exception("reaper failed")
         finally:

@@ -25,13 +25,14 @@ from . import params as generation_params
 from .backends import BackendError, Handle, JobInput, backend_for, close_engines
 from .engine import EngineClosed, GenerationError, ModelLoadError
 from .models import GenerationJob
-from .streams import TokenPublisher
+from .eventlog import JobLog
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 2  # the first delivery and one re-delivery after a worker died
 Status = GenerationJob.Status
 
 DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the backend to give up
+CANCEL_CHECK_S = 0.1  # how often the task looks in the log for a cancel event
 _stopping = threading.Event()
 
 
@@ -91,23 +92,29 @@ def _input_for(job: GenerationJob) -> JobInput:
                     context_length=runtime.context_length, deadline=_deadline(job), prompt_ids=job.prompt_ids)
 
 
-def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, publisher: TokenPublisher,
-            deadline: float):
-    """On the task's thread: publish deltas as they come and watch for a cancel request, so the
-    backend (the engine's decode loop, an upstream stream) never waits on the database or Redis."""
-    last_check = 0.0
+def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: JobLog, deadline: float):
+    """On the task's thread: append deltas to the job's log as they come and watch the log for a
+    cancel event, so the backend (the engine's decode loop, an upstream stream) never waits on
+    the database or Redis."""
+    last_check = last_flag_check = 0.0
     give_up_at = deadline + DEADLINE_GRACE_S
     while True:
         finished = handle.wait(0.02)
         while not deltas.empty():
-            publisher.publish(deltas.get())
+            log.publish(deltas.get())
+        log.tick()
         if finished:
             return handle.result()
         if time.monotonic() > give_up_at:
             handle.cancel()  # the backend lets go whenever it can
             raise DeadlineExceeded
-        if not handle.cancelled.is_set() and time.monotonic() - last_check > 0.25:
+        if not handle.cancelled.is_set() and time.monotonic() - last_check > CANCEL_CHECK_S:
             last_check = time.monotonic()
+            if log.cancel_requested():
+                handle.cancel()
+        if not handle.cancelled.is_set() and time.monotonic() - last_flag_check > 1.0:
+            # The row's flag too: the cancel event may not have reached a log that was down.
+            last_flag_check = time.monotonic()
             if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
                 handle.cancel()
 
@@ -126,22 +133,22 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
         GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
             output=text, heartbeat_at=timezone.now())
 
-    publisher = TokenPublisher(job, flush_row)  # a fresh attempt starts a fresh stream
+    log = JobLog(job, flush_row)  # a fresh attempt starts a fresh log
     stop_heartbeat = _start_heartbeat(job.pk)
     try:
         job_input = _input_for(job)
         deltas: queue.SimpleQueue = queue.SimpleQueue()
         handle = backend_for(job.resource.runtime).start(job_input, on_delta=deltas.put)
-        result = _follow(job, handle, deltas, publisher, job_input.deadline)
+        result = _follow(job, handle, deltas, log, job_input.deadline)
     except EngineClosed:
         stop_heartbeat.set()
         if _stopping.is_set():
             _hand_back(job)
-            publisher.discard()
+            log.discard()
             raise HandedBack from None
         status = _finish(job, status=Status.FAILED, error=_("The model was unloaded while this job ran."))
     except DeadlineExceeded:
-        status = _finish(job, status=Status.FAILED, output=publisher.text,
+        status = _finish(job, status=Status.FAILED, output=log.text,
                          error=_("The job did not finish within its time limit of %(s)d seconds.")
                          % {"s": settings.PLAYGROUND_JOB_DEADLINE_S})
     except (ModelLoadError, ValidationError, GenerationError, BackendError) as exc:
@@ -159,7 +166,7 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
                          tokens_per_s=result.tokens_per_s, logprobs=result.logprobs, **extra)
     finally:
         stop_heartbeat.set()
-    publisher.close("error" if status == Status.FAILED else "done")
+    log.close("failed" if status == Status.FAILED else "done")
 
 
 def _start_heartbeat(job_id: int) -> threading.Event:

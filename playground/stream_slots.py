@@ -26,14 +26,13 @@ class TooManyStreams(Exception):
 
 
 def max_streams() -> int:
-    return int(getattr(settings, "PLAYGROUND_MAX_STREAMS_PER_CLIENT", 8))
+    return settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT
 
 
 def stream_max_s() -> float:
     """The longest any stream lasts: past the job deadline (plus a margin) it ends regardless,
     so a job that never starts does not hold a connection for ever."""
-    default = getattr(settings, "PLAYGROUND_JOB_DEADLINE_S", 900) + 60
-    return float(getattr(settings, "PLAYGROUND_STREAM_MAX_S", default))
+    return float(settings.PLAYGROUND_STREAM_MAX_S)
 
 
 def client_id(request, user) -> str:

@@ -3,6 +3,7 @@ import socket
 import threading
 
 from celery import shared_task
+from django.utils import timezone
 
 from . import runner
 from .models import GenerationJob
@@ -18,5 +19,7 @@ def run_generation_job(job_id: int) -> None:
 
 
 def enqueue(job: GenerationJob) -> None:
-    """Send the job to its runtime's queue (raises if the broker cannot be reached)."""
+    """Send the job to its runtime's queue (raises if the broker cannot be reached), and note
+    when, so that the reaper can tell a message the broker lost from one still waiting."""
     run_generation_job.apply_async((job.pk,), queue=queue_for(job.resource.runtime), retry=False)
+    GenerationJob.objects.filter(pk=job.pk).update(dispatched_at=timezone.now())

@@ -18,6 +18,7 @@ from community.services import TITLE_MAX_LENGTH
 from core.exceptions import RateLimited
 from models_hub.models import Resource
 
+from . import params as generation_params
 from . import permissions, services
 from .forms import PostToForumForm, ReportForm, ReviewForm
 from .models import GenerationJob, ReviewDecision, RunReport
@@ -34,9 +35,10 @@ def _bounds() -> dict:
 def playground(request):
     models = list(Resource.objects.runnable().select_related("runtime").order_by("repo_id"))
     selected = next((m for m in models if m.repo_id == request.GET.get("model")), models[0] if models else None)
-    defaults = {m.repo_id: {"max_new_tokens": 256, "temperature": 0.7, "top_p": 0.9, "top_k": 50,
-                            "repetition_penalty": 1.1, **m.runtime.default_params,
-                            "max_cap": m.runtime.max_new_tokens} for m in models}
+    # The same defaults the jobs API and /v1/ start from, and which settings the model's runtime
+    # takes at all (a server behind an `openai` runtime may not take top_k, say).
+    defaults = {m.repo_id: {**generation_params.defaults(m.runtime), "max_cap": m.runtime.max_new_tokens,
+                            "supported": list(generation_params.supported_params(m.runtime))} for m in models}
     return render(request, "playground/index.html", {
         "models": models, "selected": selected, "defaults_json": json.dumps(defaults),
         "presets": presets(), "presets_json": json.dumps(presets(), ensure_ascii=False),

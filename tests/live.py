@@ -42,7 +42,7 @@ def database_url() -> str:
 
 
 class LiveStack:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, redis_url: str | None = None):
         self.workdir = workdir
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -55,13 +55,14 @@ class LiveStack:
             "PLAYGROUND_HEARTBEAT_S": "1",
             "PLAYGROUND_STALE_AFTER_S": "6",
             "PLAYGROUND_REAP_EVERY_S": "2",
+            "PLAYGROUND_QUEUED_STALE_AFTER_S": "5",
             "CELERY_VISIBILITY_TIMEOUT": "8",
             "API_THROTTLE_USER": "100000/min",
             "API_THROTTLE_ANON": "100000/min",
             "PYTHONUNBUFFERED": "1",
         }
-        if settings.REDIS_URL:
-            self.env["REDIS_URL"] = settings.REDIS_URL
+        if redis_url or settings.REDIS_URL:
+            self.env["REDIS_URL"] = redis_url or settings.REDIS_URL
         self.web: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.worker_log: Path | None = None
@@ -125,3 +126,18 @@ def sse_events(response: requests.Response):
         elif line == "" and event:
             yield event, json.loads("\n".join(data)), time.perf_counter() - started
             event, data = None, []
+
+
+def sse_frames(response: requests.Response):
+    """(id or None, event, data) for each server-sent event."""
+    ident, event, data = None, None, []
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("id: "):
+            ident = int(line[4:])
+        elif line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and event:
+            yield ident, event, json.loads("\n".join(data))
+            ident, event, data = None, None, []

@@ -20,6 +20,10 @@
       const box = $("pg-" + name), slider = $("pg-" + name + "-range");
       if (name === "max_new_tokens") { box.max = slider.max = d.max_cap || box.max; }
       box.value = slider.value = d[name] ?? box.value;
+      // A setting this model's server does not take is not sent (it would be refused).
+      const taken = !d.supported || d.supported.includes(name);
+      box.disabled = slider.disabled = !taken;
+      box.closest(".field").hidden = !taken;
     });
     $("pg-model-link").href = "/hub/model/" + $("pg-model").value + "/";
   }
@@ -44,7 +48,7 @@
 
   function params() {
     const p = {};
-    PARAMS.forEach((name) => { const v = $("pg-" + name).value; if (v !== "") p[name] = Number(v); });
+    PARAMS.forEach((name) => { const box = $("pg-" + name); if (!box.disabled && box.value !== "") p[name] = Number(box.value); });
     if ($("pg-seed").value !== "") p.seed = Number($("pg-seed").value);
     const stop = $("pg-stop").value.split(",").map((s) => s.trim()).filter(Boolean);
     if (stop.length) p.stop = stop;
@@ -141,9 +145,11 @@
       setRunning(null);
     };
     source.addEventListener("done", (e) => finish(e, false));
-    source.addEventListener("error", (e) => {
-      if (e.data) finish(e, true);
-      else if (source.readyState === EventSource.CLOSED) {  // refused (e.g. 429: too many streams)
+    source.addEventListener("failed", (e) => finish(e, true));
+    // EventSource's own error: a dropped connection is retried with Last-Event-ID (the stream
+    // resumes after the last event, nothing twice); a refused one (e.g. 429) closes it.
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) {
         answer.classList.remove("streaming");
         showError(labels.streamFailed);
         setRunning(null);

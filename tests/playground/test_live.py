@@ -8,7 +8,7 @@ import requests
 from core.services import create_token
 from playground.models import GenerationJob
 from tests.factories import UserFactory, runnable_model
-from tests.live import sse_events
+from tests.live import sse_events, sse_frames
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -123,3 +123,30 @@ def test_queued_jobs_survive_until_a_worker_takes_them(live_stack, key):
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert wait_for(lambda: all(GenerationJob.objects.get(pk=j).status == "succeeded" for j in results))
+
+
+def test_reconnecting_with_last_event_id_gets_exactly_the_rest(live_stack, key):
+    job_id = submit(live_stack, key, max_new_tokens=48, min_new_tokens=48)
+    first = []
+    with stream(live_stack, key, job_id) as response:
+        for frame in sse_frames(response):
+            first.append(frame)
+            if len(first) == 3:
+                break  # the connection drops mid-run
+    last_id = first[-1][0]
+    with requests.get(f"{live_stack.base_url}/api/v1/playground/jobs/{job_id}/stream/", stream=True, timeout=180,
+                      headers={"Authorization": f"Bearer {key}", "Last-Event-ID": str(last_id)}) as response:
+        rest = list(sse_frames(response))
+    frames = first + rest
+    ids = [ident for ident, _e, _d in frames]
+    assert ids == list(range(1, len(frames) + 1))  # numbered from 1, nothing twice, nothing skipped
+    final = frames[-1][2]
+    assert frames[-1][1] == "done" and final["status"] == "succeeded"
+    assert "".join(d["text"] for _i, e, d in frames if e == "token") == final["output"]
+
+
+def test_a_malformed_last_event_id_is_a_400(live_stack, key):
+    job_id = submit(live_stack, key, max_new_tokens=2)
+    response = requests.get(f"{live_stack.base_url}/api/v1/playground/jobs/{job_id}/stream/", timeout=30,
+                            headers={"Authorization": f"Bearer {key}", "Last-Event-ID": "seven"})
+    assert response.status_code == 400 and "last_event_id" in response.json()

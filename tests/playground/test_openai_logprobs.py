@@ -15,6 +15,7 @@ from models_hub.models import Resource, Runtime
 from playground import openai_api, runner, services
 from playground.backends import embedded
 from playground.engine import EngineRegistry
+from playground.eventlog import Event
 from playground.models import GenerationJob
 from playground.serializers import job_payload
 from tests.factories import UserFactory, runnable_model
@@ -37,12 +38,12 @@ def v1(user, registry, monkeypatch):
     monkeypatch.setattr(embedded, "_registry", registry)
     monkeypatch.setattr(services, "_dispatch", lambda job_id: None)  # no worker: the events run the job
 
-    async def job_events(job_id, **kwargs):
-        await sync_to_async(runner.execute_job)(job_id=job_id)
-        job = await sync_to_async(lambda: job_payload(GenerationJob.objects.select_related("resource").get(pk=job_id)))()
-        if job["output"]:
-            yield "token", job["output"]
-        yield ("error" if job["status"] == "failed" else "done"), job
+    async def job_events(job, **kwargs):
+        await sync_to_async(runner.execute_job)(job_id=job.pk)
+        data = await sync_to_async(lambda: job_payload(GenerationJob.objects.select_related("resource").get(pk=job.pk)))()
+        if data["output"]:
+            yield Event(1, "token", {"text": data["output"]})
+        yield Event(2, "failed" if data["status"] == "failed" else "done", data)
 
     monkeypatch.setattr(openai_api, "job_events", job_events)
     _token, key = create_token(user=user, name="k")

@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.test import Client
 
 from core.services import create_token
-from playground import events, openai_api, services, stream_slots
+from playground import eventlog, events, openai_api, services, stream_slots
 from playground.models import GenerationJob
 from tests.factories import runnable_model
 from tests.playground.conftest import read_stream
@@ -135,8 +135,9 @@ def test_v1_streaming_gives_up_on_a_job_that_never_starts_and_cancels_it(v1_queu
     assert GenerationJob.objects.get().status == "cancelled"
 
 
-# --- embedded mode: the row is polled with a back-off -----------------------------------------------
-def test_embedded_polling_backs_off_while_nothing_changes_and_replays_exactly(user, monkeypatch):
+# --- embedded mode: the event table is polled with a back-off -------------------------------------
+def test_embedded_polling_backs_off_while_nothing_changes_and_replays_exactly(user, monkeypatch, settings):
+    settings.REDIS_URL = ""
     job = make_job(user, status="running", output="")
     delays = []
 
@@ -144,23 +145,26 @@ def test_embedded_polling_backs_off_while_nothing_changes_and_replays_exactly(us
         delays.append(delay)
         n = len(delays)
         if n == 12:  # text arrives after a quiet spell
-            await sync_to_async(GenerationJob.objects.filter(pk=job.pk).update)(output="Hello")
+            await sync_to_async(eventlog.append)(job, "token", {"text": "Hello"})
         elif n == 13:
-            await sync_to_async(GenerationJob.objects.filter(pk=job.pk).update)(output="Hello, world")
+            await sync_to_async(eventlog.append)(job, "token", {"text": ", world"})
         elif n == 20:
+            await sync_to_async(eventlog.append)(job, "token", {"text": "!"})
             await sync_to_async(GenerationJob.objects.filter(pk=job.pk).update)(output="Hello, world!",
                                                                                status="succeeded")
+            await sync_to_async(eventlog.append)(job, "done")
 
-    monkeypatch.setattr(events.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(eventlog.asyncio, "sleep", fake_sleep)
 
     async def collect():
-        return [event async for event in events._from_row(job.pk)]
+        return [event async for event in events.job_events(job)]
 
     received = async_to_sync(collect)()
-    assert delays[0] == events.POLL_MIN_S
+    assert delays[0] == eventlog.POLL_MIN_S
     assert all(a < b for a, b in zip(delays[:5], delays[1:6]))  # rising while nothing changes
-    assert max(delays) == events.POLL_MAX_S  # up to a cap
-    assert delays[12] == events.POLL_MIN_S  # quick again once text flows
-    assert sum(1 for d in delays[:12] if d < events.POLL_MAX_S) <= 8
-    assert "".join(data for event, data in received if event == "token") == "Hello, world!"
-    assert received[-1][0] == "done" and received[-1][1]["output"] == "Hello, world!"
+    assert max(delays) == eventlog.POLL_MAX_S  # up to a cap
+    assert delays[12] == eventlog.POLL_MIN_S  # quick again once text flows
+    assert sum(1 for d in delays[:12] if d < eventlog.POLL_MAX_S) <= 8
+    assert "".join(e.data["text"] for e in received if e.kind == "token") == "Hello, world!"
+    assert received[-1].kind == "done" and received[-1].data["output"] == "Hello, world!"
+    assert [e.seq for e in received] == [1, 2, 3, 4]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('playground', '0005_run_reports'),
+        ('playground', '0007_job_dispatched_at'),
     ]
 
     operations = [

@@ -1,0 +1,61 @@
+"""The reaper: nothing stays queued or running for ever, whatever the broker or a worker did."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from playground import reaper
+from playground.models import GenerationJob
+from tests.factories import runnable_model
+
+pytestmark = pytest.mark.django_db(transaction=True)  # work is sent on commit
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    jobs = []
+    monkeypatch.setattr(reaper, "enqueue", lambda job: jobs.append(job.pk))
+    return jobs
+
+
+def queued(user, *, waiting_s: float, age_s: float | None = None) -> GenerationJob:
+    now = timezone.now()
+    job = GenerationJob.objects.create(user=user, resource=runnable_model(), mode="completion", prompt="x",
+                                       params={}, dispatched_at=now - timedelta(seconds=waiting_s))
+    GenerationJob.objects.filter(pk=job.pk).update(created_at=now - timedelta(seconds=age_s or waiting_s))
+    return job
+
+
+def test_a_job_whose_message_was_lost_is_sent_again(user, sent, settings):
+    job = queued(user, waiting_s=settings.PLAYGROUND_QUEUED_STALE_AFTER_S + 5)
+    assert reaper.redispatch_lost_jobs() == 1
+    assert sent == [job.pk]
+    assert GenerationJob.objects.get(pk=job.pk).status == "queued"
+
+
+def test_a_job_waiting_less_than_the_limit_is_left_alone(user, sent, settings):
+    queued(user, waiting_s=settings.PLAYGROUND_QUEUED_STALE_AFTER_S - 30)
+    assert reaper.redispatch_lost_jobs() == 0 and sent == []
+
+
+def test_a_job_queued_past_the_deadline_fails_and_frees_the_quota(user, sent, settings):
+    job = queued(user, waiting_s=settings.PLAYGROUND_QUEUED_STALE_AFTER_S + 5,
+                 age_s=settings.PLAYGROUND_JOB_DEADLINE_S + 5)
+    reaper.redispatch_lost_jobs()
+    job.refresh_from_db()
+    assert job.status == "failed" and "No worker took the job" in job.error and sent == []
+    assert not GenerationJob.objects.filter(user=user).active().exists()
+
+
+def test_the_logs_of_long_finished_jobs_are_pruned(user, settings):
+    from playground import eventlog
+
+    settings.REDIS_URL = ""
+    old, recent = (GenerationJob.objects.create(user=user, resource=runnable_model(), mode="completion",
+                                                prompt="x", params={}, status="succeeded") for _ in range(2))
+    for job in (old, recent):
+        eventlog.append(job, "done")
+    GenerationJob.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(seconds=eventlog.TTL_S + 60))
+    GenerationJob.objects.filter(pk=recent.pk).update(finished_at=timezone.now())
+    assert reaper.prune_event_logs() == 1
+    assert not old.events.exists() and recent.events.exists()
