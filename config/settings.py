@@ -356,6 +356,8 @@ PLAYGROUND_JOB_DEADLINE_S = env.int("PLAYGROUND_JOB_DEADLINE_S", default=900)
 PLAYGROUND_MAX_STREAMS_PER_CLIENT = env.int("PLAYGROUND_MAX_STREAMS_PER_CLIENT", default=8)
 PLAYGROUND_STREAM_MAX_S = env.int("PLAYGROUND_STREAM_MAX_S", default=PLAYGROUND_JOB_DEADLINE_S + 60)
 PLAYGROUND_MAX_PROMPT_CHARS = 32_000
+# /v1/completions with a list of prompts: one job each, counted as one against the quotas.
+PLAYGROUND_MAX_PROMPTS_PER_REQUEST = env.int("PLAYGROUND_MAX_PROMPTS_PER_REQUEST", default=32)
 # A running job's worker touches it every HEARTBEAT_S; after STALE_AFTER_S of silence the reaper
 # re-queues it once (then fails it), so a job never stays running after its worker died.
 PLAYGROUND_HEARTBEAT_S = env.int("PLAYGROUND_HEARTBEAT_S", default=10)

@@ -69,6 +69,9 @@ class GenerationJob(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices)
     messages = models.JSONField(default=list, blank=True)
     prompt = models.TextField(blank=True)
+    # A completion prompt sent as token ids (/v1/completions takes them, as evaluation tools send
+    # them); `prompt` then gets their text once the job has run.
+    prompt_ids = models.JSONField(null=True, blank=True)
     params = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED,
                               db_index=True)
@@ -79,6 +82,13 @@ class GenerationJob(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     ttft_ms = models.FloatField(null=True, blank=True)
     tokens_per_s = models.FloatField(null=True, blank=True)
+    # With params.logprobs: {"content": [{token, logprob, bytes, top_logprobs}] for the output's
+    # tokens, "prompt": the same for the prompt's tokens with params.echo (the first one's
+    # logprob null), else null}. Set when the job finishes.
+    logprobs = models.JSONField(null=True, blank=True)
+    # Jobs made by one request with several prompts (/v1/completions): they count as one against
+    # the member's quotas, and finish together.
+    request_group = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

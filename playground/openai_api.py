@@ -5,11 +5,14 @@ shape: {"error": {"message", "type", "param", "code"}}.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from contextlib import aclosing
 
 from asgiref.sync import sync_to_async
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ErrorDetail
@@ -46,7 +49,9 @@ def _first_error(errors, prefix: str = "") -> tuple[str, str]:
 
 
 PARAM_NAMES = {"params.max_new_tokens": "max_tokens", "params.temperature": "temperature",
-               "params.top_p": "top_p", "params.seed": "seed", "params.stop": "stop"}
+               "params.top_p": "top_p", "params.seed": "seed", "params.stop": "stop",
+               "params.logprobs": "logprobs", "params.top_logprobs": "top_logprobs", "params.echo": "echo"}
+LEGACY_MAX_LOGPROBS = 5  # /v1/completions' `logprobs`, as OpenAI bounds it
 
 
 def _param_name(path: str, body: dict) -> str:
@@ -57,7 +62,11 @@ def _param_name(path: str, body: dict) -> str:
         name = PARAM_NAMES.get(".".join(parts[:2]), parts[-1])
         if name == "max_tokens" and "max_completion_tokens" in body:
             return "max_completion_tokens"
+        if name == "top_logprobs" and "top_logprobs" not in body:
+            return "logprobs"  # /v1/completions' logprobs is the number of alternatives
         return name
+    if parts[:1] == ["prompt_ids"]:
+        return "prompt"
     return ".".join(f"[{p}]" if p.isdigit() else p for p in parts) or "body"
 
 
@@ -71,6 +80,27 @@ def _is_number(value) -> bool:
 
 def _is_str_list(value) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_ids(value) -> bool:
+    """A non-empty list of token ids."""
+    return isinstance(value, list) and bool(value) and all(_is_int(v) and v >= 0 for v in value)
+
+
+def _prompts(prompt) -> list | None:
+    """/v1/completions' prompt as a list of prompts (strings or token-id lists), as OpenAI takes
+    it: a string, strings, token ids, or lists of token ids; None when it is none of these."""
+    if isinstance(prompt, str):
+        return [prompt]
+    if not isinstance(prompt, list) or not prompt:
+        return None
+    if _is_str_list(prompt):
+        return prompt
+    if _is_ids(prompt):
+        return [prompt]
+    if all(_is_ids(p) for p in prompt):
+        return prompt
+    return None
 
 
 # The shape of each parameter we read (None is always allowed: it means "the default").
@@ -87,6 +117,8 @@ SHAPES = {
     "stream": (lambda v: isinstance(v, bool), "a boolean"),
     "stream_options": (lambda v: isinstance(v, dict) and isinstance(v.get("include_usage", False), bool),
                        "an object like {\"include_usage\": true}"),
+    "top_logprobs": (_is_int, "an integer"),
+    "echo": (lambda v: isinstance(v, bool), "a boolean"),
 }
 
 
@@ -107,10 +139,24 @@ def _shape_error(body: dict, mode: str) -> tuple[str, str] | None:
             for key in ("role", "content"):
                 if not isinstance(message.get(key), str):
                     return f"messages.[{i}].{key}", f"'{key}' must be a string."
+        if body.get("logprobs") is not None and not isinstance(body["logprobs"], bool):
+            return "logprobs", "'logprobs' must be a boolean (top_logprobs sets how many alternatives)."
+        if body.get("echo"):
+            return "echo", "'echo' is for /v1/completions."
     else:
-        prompt = body.get("prompt")
-        if not (isinstance(prompt, str) or _is_str_list(prompt) and len(prompt) == 1):
-            return "prompt", "'prompt' must be a string (or an array of exactly one string)."
+        prompts = _prompts(body.get("prompt"))
+        if prompts is None:
+            return "prompt", ("'prompt' must be a string, an array of strings, an array of token ids, or an "
+                              "array of arrays of token ids (none of them empty).")
+        if len(prompts) > settings.PLAYGROUND_MAX_PROMPTS_PER_REQUEST:
+            return "prompt", f"At most {settings.PLAYGROUND_MAX_PROMPTS_PER_REQUEST} prompts in one request."
+        logprobs = body.get("logprobs")
+        if logprobs is not None and not (_is_int(logprobs) and 0 <= logprobs <= LEGACY_MAX_LOGPROBS):
+            return "logprobs", f"'logprobs' must be an integer from 0 to {LEGACY_MAX_LOGPROBS}."
+        if body.get("top_logprobs") is not None:
+            return "top_logprobs", "'top_logprobs' is for /v1/chat/completions; here 'logprobs' is the number."
+        if body.get("echo") and body.get("stream") and not isinstance(prompts[0], str):
+            return "echo", "'echo' with 'stream' needs text prompts."
     return None
 
 
@@ -121,20 +167,29 @@ REQUEST_PARAMS = {"max_completion_tokens": "max_new_tokens", "max_tokens": "max_
                   "top_k": "top_k", "repetition_penalty": "repetition_penalty", "min_tokens": "min_new_tokens"}
 
 
-def _job_input(body: dict, mode: str) -> dict:
+def _job_inputs(body: dict, mode: str) -> list[dict]:
+    """The jobs API's input for each job the request makes: one per prompt."""
     params: dict = {}
     for name, ours in REQUEST_PARAMS.items():
         if body.get(name) is not None and ours not in params:
             params[ours] = body[name]
     if isinstance(params.get("stop"), str):
         params["stop"] = [params["stop"]]
+    if mode == "chat":
+        if body.get("logprobs"):
+            params["logprobs"] = True
+        if body.get("top_logprobs") is not None:
+            params["top_logprobs"] = body["top_logprobs"]
+    else:
+        if body.get("logprobs") is not None:  # the number of alternatives; 0 still asks for logprobs
+            params["logprobs"], params["top_logprobs"] = True, body["logprobs"]
+        if body.get("echo"):
+            params["echo"] = True
     data = {"model": body.get("model", ""), "mode": mode, "params": params}
     if mode == "chat":
-        data["messages"] = body.get("messages")
-    else:
-        prompt = body.get("prompt")
-        data["prompt"] = prompt[0] if isinstance(prompt, list) and len(prompt) == 1 else prompt
-    return data
+        return [{**data, "messages": body.get("messages")}]
+    return [{**data, "prompt": p} if isinstance(p, str) else {**data, "prompt_ids": p}
+            for p in _prompts(body.get("prompt"))]
 
 
 API_KEY_SCHEMES = ("bearer", "token")
@@ -168,23 +223,30 @@ async def models(request):
         for r in rows]})
 
 
-def _submit(user, body: dict, mode: str) -> GenerationJob | JsonResponse:
+def _submit(user, body: dict, mode: str) -> list[GenerationJob] | JsonResponse:
+    """The request's jobs, one per prompt (in order), submitted together; or the error response."""
     shape_error = _shape_error(body, mode)
     if shape_error:
         return error(shape_error[1], status=400, param=shape_error[0])
     if body.get("n") not in (None, 1):
         return error("Only n=1 is supported.", status=400, param="n")
-    data = JobCreateSerializer(data=_job_input(body, mode))
-    if not data.is_valid():
-        param, message = _first_error(data.errors)
-        if param == "model":
-            return error(message, status=404, param="model", code="model_not_found")
-        return error(message, status=400, param=_param_name(param, body))
-    v = data.validated_data
+    inputs = []
+    for item in _job_inputs(body, mode):
+        data = JobCreateSerializer(data=item)
+        if not data.is_valid():
+            param, message = _first_error(data.errors)
+            if param == "model":
+                return error(message, status=404, param="model", code="model_not_found")
+            return error(message, status=400, param=_param_name(param, body))
+        inputs.append(data.validated_data)
+    v = inputs[0]
+    prompts = [item.get("prompt_ids") or item.get("prompt", "") for item in inputs]
     try:
-        return services.submit_job(user=user, resource=v["model"], mode=mode, messages=v.get("messages"),
-                                   prompt=v.get("prompt", ""), params=v["params"],
-                                   source=GenerationJob.Source.OPENAI)
+        return services.submit_jobs(user=user, resource=v["model"], mode=mode, messages=v.get("messages"),
+                                    prompts=prompts, params=v["params"], source=GenerationJob.Source.OPENAI)
+    except ValidationError as exc:
+        param, message = next(iter(exc.message_dict.items()))
+        return error(message[0], status=400, param=param)
     except RateLimited as exc:
         return error(f"Rate limit reached; retry in {exc.retry_after}s.", status=429, type_="rate_limit_exceeded",
                      code="rate_limit_exceeded", headers={"Retry-After": str(exc.retry_after)})
@@ -192,14 +254,89 @@ def _submit(user, body: dict, mode: str) -> GenerationJob | JsonResponse:
         return error("The inference queue is unavailable.", status=503, type_="server_error")
 
 
-def _usage(job: dict) -> dict:
-    m = job["metrics"]
-    prompt, completion = m["prompt_tokens"] or 0, m["completion_tokens"] or 0
+def _usage(jobs: list[dict]) -> dict:
+    prompt = sum(job["metrics"]["prompt_tokens"] or 0 for job in jobs)
+    completion = sum(job["metrics"]["completion_tokens"] or 0 for job in jobs)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def _finish_reason(job: dict) -> str:
     return "length" if job["finish_reason"] == GenerationJob.FinishReason.LENGTH else "stop"
+
+
+def _failed(event: str, job: dict) -> bool:
+    """Whether a job's final event says it failed (read from the job itself, whatever the event's name)."""
+    return event != "timeout" and job.get("status") == GenerationJob.Status.FAILED
+
+
+def _top(entry: dict) -> dict:
+    """A legacy top_logprobs dict: the alternatives, best first, and the token itself (as vLLM
+    gives it), so that it is never empty and the token's value can be compared with the best."""
+    top = {}
+    for alternative in entry["top_logprobs"]:
+        top.setdefault(alternative["token"], alternative["logprob"])
+    top.setdefault(entry["token"], entry["logprob"])
+    return top
+
+
+def _legacy_logprobs(job: dict, *, echo: bool) -> dict | None:
+    """OpenAI's legacy completions shape, {tokens, token_logprobs, top_logprobs, text_offset}:
+    the prompt's tokens first with echo (the first with null entries), then the output's."""
+    stored = job.get("logprobs")
+    if not stored:
+        return None
+    entries = ((stored.get("prompt") or []) if echo else []) + (stored.get("content") or [])
+    offset = 0 if echo else len(job["prompt"])
+    result = {"tokens": [], "token_logprobs": [], "top_logprobs": [], "text_offset": []}
+    for entry in entries:
+        result["tokens"].append(entry["token"])
+        result["token_logprobs"].append(entry["logprob"])
+        result["top_logprobs"].append(None if entry["logprob"] is None else _top(entry))
+        result["text_offset"].append(offset)
+        offset += len(entry["token"])
+    return result
+
+
+def _chat_logprobs(job: dict) -> dict | None:
+    stored = job.get("logprobs")
+    return {"content": stored.get("content") or [], "refusal": None} if stored else None
+
+
+async def _events(jobs: list[GenerationJob]):
+    """(index, event, data) of several jobs' events as they come, each job's in order."""
+    queue: asyncio.Queue = asyncio.Queue()
+    done = object()
+
+    async def pump(index: int, job: GenerationJob) -> None:
+        try:
+            async for item in job_events(job):
+                data = item.data.get("text", "") if item.kind == "token" else item.data
+                await queue.put((index, item.kind, data))
+        except Exception as exc:  # handed to the reader, not lost in the task
+            await queue.put((index, done, exc))
+        else:
+            await queue.put((index, done, None))
+
+    tasks = [asyncio.create_task(pump(i, job)) for i, job in enumerate(jobs)]
+    try:
+        running = len(tasks)
+        while running:
+            index, event, data = await queue.get()
+            if event is done:
+                running -= 1
+                if data is not None:
+                    raise data
+                continue
+            yield index, event, data
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _cancel(user, jobs: list[GenerationJob]) -> None:
+    for job in jobs:
+        await sync_to_async(services.cancel_job)(user=user, job=job)
 
 
 TIMEOUT_MESSAGE = "The job did not finish in time (it was still queued or running), so it was cancelled."
@@ -221,75 +358,98 @@ async def _handle(request, mode: str):
         return error("The request body is not valid JSON.", status=400)
     if not isinstance(body, dict):
         return error("The request body is not a JSON object.", status=400)
-    job = await sync_to_async(_submit)(user, body, mode)
-    if isinstance(job, JsonResponse):
-        return job
-    created, model = int(time.time()), job.resource.repo_id
+    jobs = await sync_to_async(_submit)(user, body, mode)
+    if isinstance(jobs, JsonResponse):
+        return jobs
+    created, model = int(time.time()), jobs[0].resource.repo_id
     obj = "chat.completion" if mode == "chat" else "text_completion"
-    ident = f"{'chatcmpl' if mode == 'chat' else 'cmpl'}-{job.pk}"
+    ident = f"{'chatcmpl' if mode == 'chat' else 'cmpl'}-{jobs[0].pk}"
     base = {"id": ident, "created": created, "model": model}
+    echo = mode == "completion" and bool(body.get("echo"))
+    want_logprobs = (bool(body.get("logprobs")) if mode == "chat" else body.get("logprobs") is not None)
 
-    def choice(text: str, finish: str | None) -> dict:
+    def logprobs_of(job: dict) -> dict | None:
+        if not want_logprobs:
+            return None
+        return _chat_logprobs(job) if mode == "chat" else _legacy_logprobs(job, echo=echo)
+
+    def choice(index: int, text: str, finish: str | None, logprobs: dict | None = None) -> dict:
         if mode == "chat":
-            return {"index": 0, "delta": {"content": text} if text else {}, "finish_reason": finish}
-        return {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+            chunk = {"index": index, "delta": {"content": text} if text else {}, "finish_reason": finish}
+            if logprobs is not None:
+                chunk["logprobs"] = logprobs
+            return chunk
+        return {"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish}
 
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
 
         async def chunks():
-            finished = False
+            finished: dict[int, dict] = {}
             try:
-                if mode == "chat":
-                    first = {**base, "object": "chat.completion.chunk",
-                             "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                          "finish_reason": None}]}
-                    yield f"data: {json.dumps(first)}\n\n"
                 chunk_obj = "chat.completion.chunk" if mode == "chat" else "text_completion"
-                async for item in job_events(job):
-                    event, data = item.kind, (item.data.get("text", "") if item.kind == "token" else item.data)
-                    if event == "token":
-                        yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice(data, None)]}, ensure_ascii=False)}\n\n"
-                        continue
-                    if event == "timeout":  # still queued or running at the stream's limit: give up
-                        yield f"data: {json.dumps({'error': {'message': TIMEOUT_MESSAGE, 'type': 'timeout'}})}\n\n"
-                        break
-                    finished = True
-                    if event == "failed":
-                        yield f"data: {json.dumps({'error': {'message': data['error'], 'type': 'server_error'}})}\n\n"
-                        break
-                    yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice('', _finish_reason(data))]})}\n\n"
-                    if include_usage:
-                        yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [], 'usage': _usage(data)})}\n\n"
+                for index, job in enumerate(jobs):
+                    if mode == "chat":
+                        first = {**base, "object": chunk_obj,
+                                 "choices": [{"index": index, "delta": {"role": "assistant", "content": ""},
+                                              "finish_reason": None}]}
+                        yield f"data: {json.dumps(first)}\n\n"
+                    elif echo:  # the prompt first, as the text it continues
+                        yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice(index, job.prompt, None)]}, ensure_ascii=False)}\n\n"
+                async with aclosing(_events(jobs)) as events:
+                    async for index, event, data in events:
+                        if event == "token":
+                            yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [choice(index, data, None)]}, ensure_ascii=False)}\n\n"
+                            continue
+                        if event == "timeout":  # still queued or running at the stream's limit: give up
+                            yield f"data: {json.dumps({'error': {'message': TIMEOUT_MESSAGE, 'type': 'timeout'}})}\n\n"
+                            break
+                        finished[index] = data
+                        if _failed(event, data):
+                            yield f"data: {json.dumps({'error': {'message': data['error'], 'type': 'server_error'}})}\n\n"
+                            break
+                        # Log-probabilities come with the choice's last chunk, for all its tokens.
+                        last = choice(index, "", _finish_reason(data), logprobs_of(data))
+                        yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [last]}, ensure_ascii=False)}\n\n"
+                if include_usage and len(finished) == len(jobs):
+                    usage = _usage(list(finished.values()))
+                    yield f"data: {json.dumps({**base, 'object': chunk_obj, 'choices': [], 'usage': usage})}\n\n"
                 yield "data: [DONE]\n\n"
             finally:
-                if not finished:  # the client went away or time ran out: stop spending compute on it
-                    await sync_to_async(services.cancel_job)(user=user, job=job)
+                # The client went away, time ran out, or another prompt failed: stop spending compute.
+                await _cancel(user, [job for index, job in enumerate(jobs) if index not in finished])
 
         response = StreamingHttpResponse(chunks(), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         return response
 
-    final = None
+    finals: dict[int, tuple[str, dict]] = {}
     try:
-        async for item in job_events(job):
-            if item.kind != "token":
-                final = (item.kind, item.data)
+        async with aclosing(_events(jobs)) as events:
+            async for index, event, data in events:
+                if event != "token":
+                    finals[index] = (event, data)
+                    if event == "timeout" or _failed(event, data):
+                        break  # the request has failed: the other prompts need not finish
     finally:
-        if final is None or final[0] == "timeout":  # the client went away or time ran out
-            await sync_to_async(services.cancel_job)(user=user, job=job)
-    if final is not None and final[0] == "timeout":
+        await _cancel(user, [job for index, job in enumerate(jobs)
+                             if index not in finals or finals[index][0] == "timeout"])
+    if any(event == "timeout" for event, _data in finals.values()):
         return error(TIMEOUT_MESSAGE, status=504, type_="timeout", code="timeout")
-    if final is None or final[0] == "failed":
-        message = final[1]["error"] if final else "The job ended without a result."
+    failed = [data for event, data in finals.values() if _failed(event, data)]
+    if failed or len(finals) < len(jobs):
+        message = failed[0]["error"] if failed else "The job ended without a result."
         return error(message, status=500, type_="server_error")
-    data = final[1]
+    results = [finals[index][1] for index in range(len(jobs))]
     if mode == "chat":
-        choices = [{"index": 0, "message": {"role": "assistant", "content": data["output"]},
-                    "logprobs": None, "finish_reason": _finish_reason(data)}]
+        choices = [{"index": i, "message": {"role": "assistant", "content": data["output"]},
+                    "logprobs": logprobs_of(data), "finish_reason": _finish_reason(data)}
+                   for i, data in enumerate(results)]
     else:
-        choices = [{"index": 0, "text": data["output"], "logprobs": None, "finish_reason": _finish_reason(data)}]
-    return JsonResponse({**base, "object": obj, "choices": choices, "usage": _usage(data)})
+        choices = [{"index": i, "text": (data["prompt"] if echo else "") + data["output"],
+                    "logprobs": logprobs_of(data), "finish_reason": _finish_reason(data)}
+                   for i, data in enumerate(results)]
+    return JsonResponse({**base, "object": obj, "choices": choices, "usage": _usage(results)})
 
 
 @csrf_exempt

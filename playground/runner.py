@@ -89,7 +89,7 @@ def _input_for(job: GenerationJob) -> JobInput:
     runtime = job.resource.runtime
     return JobInput(mode=job.mode, messages=job.messages, prompt=job.prompt,
                     params=generation_params.effective_params(runtime, job.params),
-                    context_length=runtime.context_length, deadline=_deadline(job))
+                    context_length=runtime.context_length, deadline=_deadline(job), prompt_ids=job.prompt_ids)
 
 
 def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: JobLog, deadline: float):
@@ -158,11 +158,12 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
         status = _finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")
     else:
         cancelled = result.finish_reason == GenerationJob.FinishReason.CANCELLED  # "timeout" succeeds
+        extra = {"prompt": result.prompt_text} if job.prompt_ids and result.prompt_text is not None else {}
         status = _finish(job, status=Status.CANCELLED if cancelled else Status.SUCCEEDED, output=result.text,
                          finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
                          completion_tokens=result.completion_tokens,
                          ttft_ms=result.ttft_s * 1000 if result.ttft_s is not None else None,
-                         tokens_per_s=result.tokens_per_s)
+                         tokens_per_s=result.tokens_per_s, logprobs=result.logprobs, **extra)
     finally:
         stop_heartbeat.set()
     log.close("failed" if status == Status.FAILED else "done")

@@ -20,7 +20,8 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ParamsSerializer(serializers.Serializer):
-    max_new_tokens = serializers.IntegerField(min_value=1, max_value=1024, required=False)
+    max_new_tokens = serializers.IntegerField(min_value=0, max_value=1024, required=False,
+                                              help_text="0 only with echo: just the prompt's log-probabilities.")
     temperature = serializers.FloatField(min_value=0, max_value=2, required=False)
     top_p = serializers.FloatField(min_value=0, max_value=1, required=False)
     top_k = serializers.IntegerField(min_value=0, max_value=200, required=False)
@@ -29,6 +30,18 @@ class ParamsSerializer(serializers.Serializer):
     stop = serializers.ListField(child=serializers.CharField(max_length=100, trim_whitespace=False),
                                  max_length=4, required=False)
     min_new_tokens = serializers.IntegerField(min_value=0, max_value=1024, required=False)
+    logprobs = serializers.BooleanField(required=False, help_text="Return the output tokens' log-probabilities.")
+    top_logprobs = serializers.IntegerField(min_value=0, max_value=generation_params.MAX_TOP_LOGPROBS,
+                                            required=False, help_text="Best alternatives per token, with logprobs.")
+    echo = serializers.BooleanField(required=False, help_text="Completion mode: the prompt back, and with "
+                                                              "logprobs its tokens' log-probabilities.")
+
+    def validate(self, data: dict) -> dict:
+        if data.get("top_logprobs") and not data.get("logprobs"):
+            raise serializers.ValidationError({"top_logprobs": ["Needs logprobs."]})
+        if data.get("max_new_tokens") == 0 and not data.get("echo"):
+            raise serializers.ValidationError({"max_new_tokens": ["Ensure this value is greater than or equal to 1."]})
+        return data
 
     def validate_top_p(self, value: float) -> float:
         if value <= 0:
@@ -45,6 +58,9 @@ class JobCreateSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=GenerationJob.Mode.choices)
     messages = MessageSerializer(many=True, required=False)
     prompt = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    prompt_ids = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=2**31 - 1),
+                                       required=False, allow_empty=False,
+                                       help_text="Completion mode: the prompt as token ids, instead of prompt.")
     params = ParamsSerializer(required=False)
 
     def validate_model(self, value: str) -> Resource:
@@ -65,6 +81,15 @@ class JobCreateSerializer(serializers.Serializer):
             if sum(len(m["content"]) for m in messages) > limit:
                 raise serializers.ValidationError({"messages": [f"At most {limit} characters in all."]})
             data["prompt"] = ""
+            if data.get("prompt_ids"):
+                raise serializers.ValidationError({"prompt_ids": ["Only in completion mode."]})
+        elif data.get("prompt_ids"):
+            if data.get("prompt"):
+                raise serializers.ValidationError({"prompt_ids": ["Send prompt or prompt_ids, not both."]})
+            data["prompt"] = ""
+            if len(data["prompt_ids"]) > data["model"].runtime.context_length:
+                raise serializers.ValidationError({"prompt_ids": ["Longer than this model's context."]})
+            data["messages"] = []
         else:
             if not (data.get("prompt") or "").strip():
                 raise serializers.ValidationError({"prompt": ["This field is required in completion mode."]})
@@ -73,6 +98,8 @@ class JobCreateSerializer(serializers.Serializer):
             data["messages"] = []
         runtime = data["model"].runtime
         params = dict(data.get("params") or {})
+        if params.get("echo") and data["mode"] == GenerationJob.Mode.CHAT:
+            raise serializers.ValidationError({"params": {"echo": ["Only in completion mode."]}})
         refused = generation_params.unsupported_params(runtime, params)
         if refused:  # never dropped silently: the member would get something other than asked for
             raise serializers.ValidationError({"params": {name: [
@@ -105,7 +132,7 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = GenerationJob
         fields = ["id", "model", "mode", "status", "messages", "prompt", "params", "output", "error",
-                  "finish_reason", "created_at", "started_at", "finished_at", "metrics", "is_public",
+                  "finish_reason", "created_at", "started_at", "finished_at", "metrics", "logprobs", "is_public",
                   "attempts", "url", "share_url"]
 
     @extend_schema_field(MetricsSerializer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import timedelta
 from functools import partial
 
@@ -44,31 +45,57 @@ def check_broker() -> None:
         raise QueueUnavailable(str(exc)) from exc
 
 
+def _units(jobs) -> int:
+    """Jobs as the quotas count them: the jobs of one multi-prompt request count once."""
+    single = jobs.filter(request_group__isnull=True).count()
+    return single + jobs.exclude(request_group=None).order_by().values("request_group").distinct().count()
+
+
 def _enforce_quota(user: User) -> None:
     if user.is_staff:
         return
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise this user's submits
     jobs = GenerationJob.objects.filter(user=user)
-    if jobs.active().count() >= settings.PLAYGROUND_MAX_ACTIVE_JOBS:
+    if _units(jobs.active()) >= settings.PLAYGROUND_MAX_ACTIVE_JOBS:
         raise RateLimited(retry_after=5)
     hour_ago = timezone.now() - timedelta(hours=1)
     recent = jobs.filter(created_at__gte=hour_ago).order_by("created_at")
-    if recent.count() >= settings.PLAYGROUND_JOBS_PER_HOUR:
+    if _units(recent) >= settings.PLAYGROUND_JOBS_PER_HOUR:
         oldest = recent.values_list("created_at", flat=True).first()
         raise RateLimited(retry_after=(oldest + timedelta(hours=1) - timezone.now()).total_seconds())
 
 
 def submit_job(*, user: User, resource: Resource, mode: str, messages: list[dict] | None = None,
-               prompt: str = "", params: dict, source: str = GenerationJob.Source.API) -> GenerationJob:
+               prompt: str = "", prompt_ids: list[int] | None = None, params: dict,
+               source: str = GenerationJob.Source.API) -> GenerationJob:
     """Create a queued job and hand it to the inference queue once it is committed."""
+    prompts = [prompt_ids] if prompt_ids else [prompt or ""]
+    return submit_jobs(user=user, resource=resource, mode=mode, messages=messages, prompts=prompts,
+                       params=params, source=source)[0]
+
+
+def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dict] | None = None,
+                prompts: list[str | list[int]], params: dict,
+                source: str = GenerationJob.Source.API) -> list[GenerationJob]:
+    """One job per prompt (a string, or token ids), with the same parameters, queued together so
+    that the engine batches them. Several count as one unit against the member's quotas (an
+    evaluation tool sends its batches this way), up to PLAYGROUND_MAX_PROMPTS_PER_REQUEST."""
+    if not prompts or len(prompts) > settings.PLAYGROUND_MAX_PROMPTS_PER_REQUEST:
+        raise ValidationError({"prompt": [_("Send 1 to %(n)d prompts.")
+                                          % {"n": settings.PLAYGROUND_MAX_PROMPTS_PER_REQUEST}]})
     check_broker()
+    group = uuid.uuid4() if len(prompts) > 1 else None
+    effective = generation_params.effective_params(resource.runtime, params)
     with transaction.atomic():
         _enforce_quota(user)
-        job = GenerationJob.objects.create(
-            user=user, resource=resource, mode=mode, messages=messages or [], prompt=prompt or "",
-            params=generation_params.effective_params(resource.runtime, params), source=source)
-        transaction.on_commit(partial(_dispatch, job.pk))  # a worker must find the row
-    return job
+        jobs = [GenerationJob.objects.create(
+            user=user, resource=resource, mode=mode, messages=messages or [],
+            prompt=prompt if isinstance(prompt, str) else "",
+            prompt_ids=None if isinstance(prompt, str) else list(prompt),
+            params=effective, source=source, request_group=group) for prompt in prompts]
+        for job in jobs:
+            transaction.on_commit(partial(_dispatch, job.pk))  # a worker must find the row
+    return jobs
 
 
 def _dispatch(job_id: int) -> None:

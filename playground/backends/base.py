@@ -20,6 +20,7 @@ class JobInput:
     params: dict  # the job's effective parameters (see playground.params)
     context_length: int
     deadline: float  # a time.monotonic() instant
+    prompt_ids: list[int] | None = None  # completion mode: the prompt as token ids, instead of `prompt`
 
 
 @dataclass
@@ -30,6 +31,9 @@ class Outcome:
     completion_tokens: int | None
     ttft_s: float | None
     tokens_per_s: float | None
+    # With params.logprobs: {"content": [...], "prompt": [...] | None} (see GenerationJob.logprobs).
+    logprobs: dict | None = None
+    prompt_text: str | None = None  # the text of a prompt sent as token ids
 
 
 @dataclass

@@ -39,18 +39,22 @@ def close_engines() -> None:
 
 
 class _EngineHandle(Handle):
-    def __init__(self, pending):
+    def __init__(self, pending, prompt_text: str | None = None):
         super().__init__()
         self._pending = pending
+        self._prompt_text = prompt_text
 
     def wait(self, timeout: float) -> bool:
         return self._pending.wait(timeout)
 
     def result(self) -> Outcome:
         result = self._pending.outcome()
+        logprobs = None
+        if result.logprobs is not None:
+            logprobs = {"content": result.logprobs, "prompt": result.prompt_logprobs}
         return Outcome(text=result.text, finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
                        completion_tokens=result.completion_tokens, ttft_s=result.ttft_s,
-                       tokens_per_s=result.tokens_per_s)
+                       tokens_per_s=result.tokens_per_s, logprobs=logprobs, prompt_text=self._prompt_text)
 
 
 class EmbeddedBackend(Backend):
@@ -59,7 +63,15 @@ class EmbeddedBackend(Backend):
 
     def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
         engine = engine_registry().get(self.spec)  # ModelLoadError and EngineClosed pass through
-        prompt_ids = engine.encode_chat(job.messages) if job.mode == "chat" else engine.encode_text(job.prompt)
+        if job.prompt_ids:
+            prompt_ids = list(job.prompt_ids)
+            if not all(0 <= token < engine.vocab_size for token in prompt_ids):
+                raise BackendError(_("The prompt has token ids outside this model's vocabulary (0 to %(n)d).")
+                                   % {"n": engine.vocab_size - 1})
+        elif job.mode == "chat":
+            prompt_ids = engine.encode_chat(job.messages)
+        else:
+            prompt_ids = engine.encode_text(job.prompt)
         params = job.params
         max_new = int(params["max_new_tokens"])
         if len(prompt_ids) + max_new > job.context_length:
@@ -73,8 +85,13 @@ class EmbeddedBackend(Backend):
             repetition_penalty=float(params["repetition_penalty"]), seed=params.get("seed"),
             stop=list(params.get("stop") or []), min_new_tokens=int(params.get("min_new_tokens") or 0),
             on_delta=on_delta, should_cancel=handle_cancelled.is_set, deadline=job.deadline,
+            logprobs=bool(params.get("logprobs")), top_logprobs=int(params.get("top_logprobs") or 0),
+            prompt_logprobs=bool(params.get("logprobs") and params.get("echo")),
         ))
-        handle = _EngineHandle(pending)
+        prompt_text = None
+        if job.prompt_ids:  # stored as the job's prompt, where PostgreSQL takes no NUL
+            prompt_text = engine.tokenizer.decode(prompt_ids, skip_special_tokens=False).replace("\x00", "\ufffd")
+        handle = _EngineHandle(pending, prompt_text)
         handle.cancelled = handle_cancelled
         return handle
 

@@ -32,13 +32,22 @@ class OpenAIBackend(Backend):
 
     def payload(self, job: JobInput) -> dict:
         body: dict = {"model": self.served_model, "stream": True, "stream_options": {"include_usage": True}}
-        for name, value in job.params.items():
+        params = job.params
+        for name, value in params.items():
             if value not in (None, []) and name in OPENAI_NAMES:  # some servers refuse an empty stop list
                 body[OPENAI_NAMES[name]] = value
         if job.mode == "chat":
             body["messages"] = job.messages
+            if params.get("logprobs"):
+                body["logprobs"] = True
+                if params.get("top_logprobs"):
+                    body["top_logprobs"] = int(params["top_logprobs"])
         else:
-            body["prompt"] = job.prompt
+            body["prompt"] = list(job.prompt_ids) if job.prompt_ids else job.prompt
+            if params.get("logprobs"):  # legacy completions: the number of alternatives
+                body["logprobs"] = int(params.get("top_logprobs") or 0)
+                if params.get("echo"):  # for the prompt's log-probabilities; its text is taken off again
+                    body["echo"] = True
         return body
 
     def _headers(self) -> dict:
@@ -61,6 +70,11 @@ class _Stream:
         self.url, self.body, self.headers, self.job = url, body, headers, job
         self.on_delta, self.handle = on_delta, handle
         self.cutter = StopCutter(job.params.get("stop") or [])
+        self.want_logprobs = bool(job.params.get("logprobs"))
+        self.echoed = bool(body.get("echo"))  # the server sends the prompt back first: not output
+        self.echo_left: int | None = None  # characters of echoed prompt still to take off
+        self.echo_text = ""
+        self.entries: list[dict] = []  # log-probabilities in the chat shape, echoed prompt first
         self.response: requests.Response | None = None
         self.text, self.finish_reason, self.usage = "", None, {}
         self.started = time.perf_counter()
@@ -121,12 +135,64 @@ class _Stream:
             self.usage = chunk["usage"]
         for choice in chunk.get("choices") or []:
             piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+            if self.want_logprobs:
+                self._take_logprobs(choice.get("logprobs"))
+            if self.echoed and piece:
+                piece = self._without_echo(piece)
             if piece:
                 shown, _stopped = self.cutter.push(piece)
                 if shown:
                     self._emit(shown)
             if choice.get("finish_reason"):
                 self.finish_reason = "length" if choice["finish_reason"] == "length" else "stop"
+
+    def _take_logprobs(self, logprobs) -> None:
+        """A chunk's log-probabilities, chat's shape ({content: [...]}) or the legacy one
+        ({tokens, token_logprobs, top_logprobs}), kept in the chat shape."""
+        if not isinstance(logprobs, dict):
+            return
+        if isinstance(logprobs.get("content"), list):
+            self.entries += [_entry(e.get("token", ""), e.get("logprob"), e.get("bytes"),
+                                    [(t.get("token", ""), t.get("logprob"), t.get("bytes"))
+                                     for t in e.get("top_logprobs") or []])
+                             for e in logprobs["content"] if isinstance(e, dict)]
+            return
+        tokens = logprobs.get("tokens") or []
+        values = logprobs.get("token_logprobs") or [None] * len(tokens)
+        tops = logprobs.get("top_logprobs") or [None] * len(tokens)
+        for token, value, top in zip(tokens, values, tops):
+            alternatives = sorted((top or {}).items(), key=lambda kv: -(kv[1] if kv[1] is not None else -1e30))
+            self.entries.append(_entry(token, value, None, [(t, v, None) for t, v in alternatives]))
+
+    def _without_echo(self, piece: str) -> str:
+        """Take the echoed prompt off the front of the text: as long as the prompt's text, or, for
+        a prompt of token ids, as long as its tokens' texts."""
+        if self.echo_left is None:
+            if self.job.prompt_ids:
+                self.echo_left = sum(len(e["token"]) for e in self.entries[:len(self.job.prompt_ids)])
+            else:
+                self.echo_left = len(self.job.prompt)
+        cut = min(self.echo_left, len(piece))
+        self.echo_text += piece[:cut]
+        self.echo_left -= cut
+        return piece[cut:]
+
+    def _logprobs(self) -> dict | None:
+        if not self.want_logprobs:
+            return None
+        if not self.echoed:
+            return {"content": self.entries, "prompt": None}
+        if self.job.prompt_ids:
+            count = len(self.job.prompt_ids)
+        else:  # the prompt's tokens are those whose texts make up the prompt
+            count, chars = 0, 0
+            while count < len(self.entries) and chars < len(self.job.prompt):
+                chars += len(self.entries[count]["token"])
+                count += 1
+        prompt = self.entries[:count]
+        if prompt:
+            prompt[0] = {**prompt[0], "logprob": None, "top_logprobs": []}
+        return {"content": self.entries[count:], "prompt": prompt}
 
     def _emit(self, text: str) -> None:
         if self.first_at is None:
@@ -141,7 +207,17 @@ class _Stream:
         decode_s = now - (self.first_at or now)
         rate = (completion - 1) / decode_s if completion and completion > 1 and decode_s > 0 else None
         return Outcome(text=self.text, finish_reason=finish_reason, prompt_tokens=self.usage.get("prompt_tokens"),
-                       completion_tokens=completion, ttft_s=ttft, tokens_per_s=rate)
+                       completion_tokens=completion, ttft_s=ttft, tokens_per_s=rate, logprobs=self._logprobs(),
+                       prompt_text=self.echo_text if self.echoed and self.job.prompt_ids else None)
+
+
+def _entry(token, logprob, raw, top: list[tuple]) -> dict:
+    token = str(token).replace("\x00", "\ufffd")
+    return {"token": token, "logprob": logprob,
+            "bytes": raw if isinstance(raw, list) else list(token.encode("utf-8")),
+            "top_logprobs": [{"token": str(t).replace("\x00", "\ufffd"), "logprob": v,
+                              "bytes": b if isinstance(b, list) else list(str(t).encode("utf-8"))}
+                             for t, v, b in top]}
 
 
 def _message(error) -> str:

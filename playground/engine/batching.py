@@ -5,7 +5,8 @@ left-pads them into one batch, and decodes step by step with a shared KV cache. 
 requests that arrived meanwhile are prefilled and merged into the running batch, and rows that
 finish (or are cancelled, or time out) leave it, so the batch stays full while work is waiting.
 Each row has its own temperature, top-p, top-k, repetition penalty, seed, stop strings, token limit
-and deadline; under greedy decoding a row produces the same text as it would alone. A row whose own
+and deadline; under greedy decoding a row produces the same text as it would alone. A row may ask
+for the log-probabilities of the tokens it picks, and of its prompt's tokens (see logprobs.py). A row whose own
 logits or callbacks fail ends with that error alone; a failure of the batch (the model's forward
 pass) ends every request in it.
 """
@@ -17,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .logprobs import TokenTexts, pick, prompt_logprobs
 from .rows import EngineClosed, GenerationRequest, GenerationResult, Pending, Row
 
 if TYPE_CHECKING:
@@ -88,6 +90,7 @@ class BatchingEngine:
             eos_ids.add(tokenizer.eos_token_id)
         self.eos_ids = eos_ids
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
+        self.texts = TokenTexts(tokenizer)  # token ids' own texts, for log-probabilities
         self.batch_sizes: list[int] = []  # observed, for tests and benchmarks
         self._queue: queue.Queue[Pending | None] = queue.Queue()  # None wakes the scheduler to exit
         self._lock = threading.Lock()  # orders submit against close: nothing is queued after close
@@ -108,6 +111,11 @@ class BatchingEngine:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def vocab_size(self) -> int:
+        """Token ids at or past this are not the model's: a prompt of ids must stay below it."""
+        return self.model.get_input_embeddings().num_embeddings
 
     def submit(self, request: GenerationRequest) -> Pending:
         """Queue a request for the next batch. Its callbacks run on the scheduler thread, so they
@@ -218,7 +226,7 @@ class BatchingEngine:
 
         rows = []
         for pending in waiting:
-            row = Row(pending, self.tokenizer, self.eos_ids, self.device)
+            row = Row(pending, self.tokenizer, self.eos_ids, self.device, self.texts)
             if row.timed_out():
                 row.finish_reason = "timeout"
                 self._finish(row)
@@ -236,10 +244,36 @@ class BatchingEngine:
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache()
-        # Scores for the last position only: O(batch x vocab) memory, not O(batch x length x vocab).
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
-                         use_cache=True, logits_to_keep=1)
-        return _Batch(rows, cache, mask, positions[:, -1:], out.logits[:, -1, :].float())
+        echo = [i for i, row in enumerate(rows) if row.request.prompt_logprobs]
+        if not echo:
+            # Scores for the last position only: O(batch x vocab) memory, not O(batch x length x vocab).
+            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
+                             use_cache=True, logits_to_keep=1)
+            return _Batch(rows, cache, mask, positions[:, -1:], out.logits[:, -1, :].float())
+        # A row wants its prompt's log-probabilities: take the final hidden states of every
+        # position and score them, for those rows only, a chunk of positions at a time.
+        hidden = self.model.get_decoder()(input_ids=ids, attention_mask=mask, position_ids=positions,
+                                          cache=cache, use_cache=True).last_hidden_state
+        for i in echo:
+            row, prompt = rows[i], rows[i].request.prompt_ids
+            row.prompt_items = prompt_logprobs(hidden[i, width - len(prompt):], prompt, row.request.top_logprobs,
+                                               self._scores, self.vocab_size)
+        return _Batch(rows, cache, mask, positions[:, -1:], self._scores(hidden[:, -1, :]))
+
+    def _scores(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Raw float32 scores from final hidden states, as the model's own forward makes them
+        (its LM head, then the logit scaling or soft-capping some architectures apply)."""
+        import torch
+
+        logits = self.model.get_output_embeddings()(hidden).float()
+        config = getattr(self.model.config, "get_text_config", lambda: self.model.config)()
+        scaling = getattr(config, "logits_scaling", None)
+        if scaling:
+            logits = logits / scaling
+        cap = getattr(config, "final_logit_softcapping", None)
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        return logits
 
     def _step(self, batch: _Batch) -> _Batch | None:
         """Each row takes its next token; finished rows leave; the rest run one forward pass."""
@@ -248,8 +282,14 @@ class BatchingEngine:
         now = time.perf_counter()
         tokens: list[int] = []
         for i, row in enumerate(batch.rows):
+            if row.request.max_new_tokens <= 0:  # only the prompt's log-probabilities were asked for
+                row.finish_reason = "length"
+                tokens.append(self.pad_id)
+                continue
             try:
                 token = row.next_token(batch.logits[i].clone())
+                if row.request.logprobs:  # from the raw scores: next_token transformed only its copy
+                    row.picked += pick(batch.logits[i:i + 1], [token], [row.request.top_logprobs])
                 row.accept(token, now)
             except Exception as exc:  # its own scores or callbacks: this row fails, the others go on
                 row.fail(exc)

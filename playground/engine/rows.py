@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .logprobs import TokenLogprob, TokenTexts
 from .streaming import TextStreamer
 
 # Temperatures below this decode greedily: dividing logits by them overflows float32 to inf/NaN.
@@ -35,6 +36,9 @@ class GenerationRequest:
     on_delta: Callable[[str], None] | None = None
     should_cancel: Callable[[], bool] | None = None
     deadline: float | None = None  # a time.monotonic() instant; past it the row ends as "timeout"
+    logprobs: bool = False  # report each picked token's log-probability ...
+    top_logprobs: int = 0  # ... with this many best alternatives per step
+    prompt_logprobs: bool = False  # report the prompt's own tokens' log-probabilities (echo)
 
     @property
     def greedy(self) -> bool:
@@ -49,6 +53,11 @@ class GenerationResult:
     completion_tokens: int
     ttft_s: float
     total_s: float
+    # With `logprobs`: one entry per picked token (the end-of-sequence token included, as the
+    # last), in OpenAI's chat shape; with `prompt_logprobs`, one per prompt token, the first
+    # with logprob None.
+    logprobs: list[dict] | None = None
+    prompt_logprobs: list[dict] | None = None
 
     @property
     def tokens_per_s(self) -> float:
@@ -87,12 +96,16 @@ class Pending:
 class Row:
     """Decoding state of one request inside a batch."""
 
-    def __init__(self, pending: Pending, tokenizer, eos_ids: set[int], device):
+    def __init__(self, pending: Pending, tokenizer, eos_ids: set[int], device, texts: TokenTexts | None = None):
         import torch
 
         self.pending = pending
         self.request = request = pending.request
         self.generated: list[int] = []
+        self.tokenizer = tokenizer
+        self.texts = texts
+        self.picked: list[TokenLogprob] = []  # with request.logprobs
+        self.prompt_items: list[TokenLogprob] | None = None  # with request.prompt_logprobs
         self.seen = torch.tensor(sorted(set(request.prompt_ids)), dtype=torch.long, device=device)
         self.streamer = TextStreamer(tokenizer, request.stop)
         self.eos_ids = eos_ids
@@ -178,6 +191,12 @@ class Row:
         if tail and self.request.on_delta:
             self.request.on_delta(tail)
         p = self.pending
+        logprobs = prompt_logprobs = None
+        texts = self.texts or TokenTexts(self.tokenizer)
+        if self.request.logprobs:
+            logprobs = [texts.entry(item) for item in self.picked[:self._tokens_in_text()]]
+        if self.request.prompt_logprobs and self.prompt_items is not None:
+            prompt_logprobs = [texts.entry(item) for item in self.prompt_items]
         p.result = GenerationResult(
             text=self.streamer.text,
             finish_reason=self.finish_reason or "length",
@@ -185,8 +204,27 @@ class Row:
             completion_tokens=len(self.generated),
             ttft_s=(self.first_token_at or now) - p.submitted,
             total_s=now - p.submitted,
+            logprobs=logprobs,
+            prompt_logprobs=prompt_logprobs,
         )
         p.done.set()
+
+    def _tokens_in_text(self) -> int:
+        """How many picked tokens the output holds: all of them (and the end-of-sequence token),
+        unless a stop string cut the text; then those up to the one where the stop string begins."""
+        if self.finish_reason != "stop" or len(self.picked) > len(self.generated):
+            return len(self.picked)  # ended by the end-of-sequence token, or not by a stop
+        text = self.streamer.text
+
+        def decoded(n: int) -> int:
+            return len(self.tokenizer.decode(self.generated[:n], skip_special_tokens=True))
+
+        keep = len(self.generated)
+        if decoded(keep) <= len(text):
+            return len(self.picked)
+        while keep > 0 and decoded(keep - 1) >= len(text):
+            keep -= 1
+        return keep
 
     def fail(self, error: BaseException) -> None:
         self.finish_reason = "error"

@@ -63,9 +63,30 @@ BAD_BODIES = [
     ("chat", chat(model=None), "model"),
     ("chat", {"messages": HI}, "model"),
     ("completion", completion(prompt={"a": 1}), "prompt"),
-    ("completion", completion(prompt=["a", "b"]), "prompt"),
+    ("completion", completion(prompt=["a", 1]), "prompt"),
     ("completion", completion(prompt=[["a"]]), "prompt"),
-    ("completion", completion(prompt=[1]), "prompt"),
+    ("completion", completion(prompt=[-1]), "prompt"),
+    ("completion", completion(prompt=[]), "prompt"),
+    ("completion", completion(prompt=[[]]), "prompt"),
+    ("completion", completion(prompt=[[1, 2], []]), "prompt"),
+    ("completion", completion(prompt=[[1, True]]), "prompt"),
+    ("completion", completion(prompt=[1.5]), "prompt"),
+    ("completion", completion(prompt=[[1]] * 33), "prompt"),
+    ("completion", completion(prompt=["x", ""]), "prompt"),
+    ("completion", completion(prompt=[2**40]), "prompt"),
+    ("completion", completion(prompt=list(range(9000))), "prompt"),
+    ("completion", completion(logprobs=6), "logprobs"),
+    ("completion", completion(logprobs=-1), "logprobs"),
+    ("completion", completion(logprobs=True), "logprobs"),
+    ("completion", completion(top_logprobs=2), "top_logprobs"),
+    ("completion", completion(echo="yes"), "echo"),
+    ("completion", completion(max_tokens=0), "max_tokens"),
+    ("completion", completion(prompt=[[1, 2]], echo=True, stream=True), "echo"),
+    ("chat", chat(logprobs=1), "logprobs"),
+    ("chat", chat(logprobs=True, top_logprobs=21), "top_logprobs"),
+    ("chat", chat(logprobs=True, top_logprobs=-1), "top_logprobs"),
+    ("chat", chat(top_logprobs=2), "top_logprobs"),
+    ("chat", chat(echo=True), "echo"),
     ("completion", completion(prompt=5), "prompt"),
     ("completion", completion(prompt=None), "prompt"),
     ("completion", completion(prompt=""), "prompt"),
@@ -84,6 +105,7 @@ def v1(user, monkeypatch):
         raise AssertionError("a bad body reached the queue")
 
     monkeypatch.setattr(openai_api.services, "submit_job", must_not_submit)
+    monkeypatch.setattr(openai_api.services, "submit_jobs", must_not_submit)
     return Client(HTTP_AUTHORIZATION=f"Bearer {key}", raise_request_exception=False)
 
 

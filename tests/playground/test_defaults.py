@@ -35,7 +35,7 @@ def test_the_request_overrides_the_runtime_defaults(as_user, model, settings):
 
 
 def test_v1_sends_only_what_the_request_set(model):
-    job = openai_api._job_input({"model": model.repo_id, "messages": [], "top_p": 0.5, "stop": "\\n"}, "chat")
+    [job] = openai_api._job_inputs({"model": model.repo_id, "messages": [], "top_p": 0.5, "stop": "\\n"}, "chat")
     assert job["params"] == {"top_p": 0.5, "stop": ["\\n"]}  # no temperature 1.0 of its own
 
 

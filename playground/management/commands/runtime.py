@@ -23,8 +23,9 @@ from playground.queues import queue_for, queues
 
 def _param(text: str) -> tuple[str, object]:
     name, _, value = text.partition("=")
-    if not value or name not in generation_params.ALL_PARAMS:
-        raise CommandError(f"--param takes NAME=VALUE with NAME one of {', '.join(generation_params.ALL_PARAMS)}")
+    names = [n for n in generation_params.ALL_PARAMS if n not in generation_params.UPSTREAM_FEATURES]  # per request
+    if not value or name not in names:
+        raise CommandError(f"--param takes NAME=VALUE with NAME one of {', '.join(names)}")
     try:
         return name, json.loads(value)
     except ValueError:
@@ -42,7 +43,8 @@ class Command(BaseCommand):
         add.add_argument("--base-url", default="")
         add.add_argument("--served-model", default="")
         add.add_argument("--api-key-env", default="")
-        add.add_argument("--upstream-params", default="", help="comma-separated, e.g. top_k,repetition_penalty")
+        add.add_argument("--upstream-params", default="",
+                         help="comma-separated, e.g. top_k,repetition_penalty,min_tokens,logprobs,echo")
         add.add_argument("--source", choices=Runtime.Source.values, default="")
         add.add_argument("--location", default="")
         add.add_argument("--gguf-file", default="")
