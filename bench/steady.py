@@ -46,6 +46,11 @@ def rss_mib() -> float:
     return float("nan")
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Load:
     def __init__(self, engine, tokenizer, *, clients: int, seconds: float, seed: int):
         from playground.engine import GenerationRequest
@@ -57,7 +62,7 @@ class Load:
         self.lock = threading.Lock()
         self.done: list[tuple[float, int, int, float, float, str]] = []  # t, prompt, tokens, ttft, total, finish
         self.failures: list[str] = []
-        self.samples: list[tuple[float, float]] = []  # t, RSS MiB
+        self.samples: list[tuple[float, float, float, float]] = []  # t, RSS MiB, CPU seconds so far, load avg
         self.steps: list[tuple[float, int, float]] = []  # t (taken), rows, seconds
 
     def _request(self, rng: random.Random):
@@ -89,7 +94,7 @@ class Load:
     def _sample(self) -> None:
         while True:
             now = time.perf_counter() - self.t0
-            self.samples.append((now, rss_mib()))
+            self.samples.append((now, rss_mib(), cpu_seconds(), os.getloadavg()[0]))
             while self.engine.step_times:
                 rows, seconds = self.engine.step_times.popleft()
                 self.steps.append((now, rows, seconds))
@@ -114,14 +119,18 @@ class Load:
 def window(load: Load, start: float, end: float) -> dict:
     steps = [(rows, s) for t, rows, s in load.steps if start <= t < end]
     done = [d for d in load.done if start <= d[0] < end]
-    rss = [r for t, r in load.samples if start <= t < end]
+    samples = [x for x in load.samples if start <= x[0] < end]
+    rss = [x[1] for x in samples]
+    cores = ((samples[-1][2] - samples[0][2]) / (samples[-1][0] - samples[0][0])
+             if len(samples) > 1 and samples[-1][0] > samples[0][0] else float("nan"))
     by_rows: dict[int, list[float]] = defaultdict(list)
     for rows, s in steps:
         by_rows[rows].append(s)
     return {"steps": len(steps), "by_rows": by_rows, "done": len(done), "tokens": sum(d[2] for d in done),
             "mean_rows": statistics.mean(r for r, _ in steps) if steps else 0.0,
             "mean_ms": 1000 * statistics.mean(s for _, s in steps) if steps else 0.0,
-            "rss_mean": statistics.mean(rss) if rss else float("nan"), "rss_end": rss[-1] if rss else float("nan")}
+            "rss_mean": statistics.mean(rss) if rss else float("nan"), "rss_end": rss[-1] if rss else float("nan"),
+            "cores": cores, "load": statistics.mean(x[3] for x in samples) if samples else float("nan")}
 
 
 def report(load: Load, args, device: str, loadavg_start, loadavg_end, cpu_s: float, rss_loaded: float) -> str:
@@ -144,15 +153,19 @@ def report(load: Load, args, device: str, loadavg_start, loadavg_end, cpu_s: flo
                      f"{f'{mb:.1f}' if mb else '—'} | {ratio} |")
     step_ratio = weighted / weights if weights else float("nan")
     rss_growth = last["rss_mean"] - first["rss_mean"]
-    rss_all = [r for _, r in load.samples]
+    rss_all = [x[1] for x in load.samples]
     step_flat = 0.85 <= step_ratio <= 1.15
     rss_flat = abs(rss_growth) <= max(0.05 * first["rss_mean"], 16)
+    # After the warm-up: from the end of the first minute to the end of the run.
+    rss_warm = [x[1] for x in load.samples if x[0] >= minute]
+    rss_after = (rss_warm[-1] - rss_warm[0]) if rss_warm else float("nan")
+    rss_after_flat = abs(rss_after) <= max(0.05 * rss_warm[0], 16) if rss_warm else False
     timeline = []
     for m in range(int((seconds + minute - 1) // minute)):
         w = window(load, m * minute, min((m + 1) * minute, seconds + 1))
         timeline.append(f"| {m * minute / 60:.1f}–{min((m + 1) * minute, seconds) / 60:.1f} | {w['done']} | "
                         f"{w['tokens'] / minute:.1f} | {w['steps']} | {w['mean_rows']:.2f} | {w['mean_ms']:.1f} | "
-                        f"{w['rss_end']:.0f} |")
+                        f"{w['rss_end']:.0f} | {w['cores']:.2f} | {w['load']:.1f} |")
     done = load.done
     finishes = defaultdict(int)
     for d in done:
@@ -186,8 +199,10 @@ so each row averages over a minute of it.
 {chr(10).join(lines)}
 
 Like-for-like (each batch size weighted by its steps): the last minute's steps take
-**{step_ratio:.2f}×** the first minute's — **{'flat' if step_flat else 'not flat'}** (flat = within 0.85–1.15×,
-the noise of a shared 2-core machine).
+**{step_ratio:.2f}×** the first minute's — **{'flat' if step_flat else 'not flat'}** (flat = within 0.85–1.15×).
+This process had {first['cores']:.2f} cores in the first minute and {last['cores']:.2f} in the last (CPU time / wall
+time; load average {first['load']:.1f} and {last['load']:.1f}): on a shared machine a step's wall time follows the CPU
+it gets, so read a change in step time against a change in cores.
 
 ## Memory
 
@@ -199,12 +214,14 @@ the noise of a shared 2-core machine).
 | highest sample | {max(rss_all) if rss_all else float('nan'):.0f} |
 
 Last minute − first minute: **{rss_growth:+.0f} MiB** — **{'flat' if rss_flat else 'not flat'}** (flat = within
-5% or 16 MiB).
+5% or 16 MiB). The first minute includes the allocator growing to the largest batch and context
+seen so far; from the end of the first minute to the end of the run: **{rss_after:+.0f} MiB** —
+**{'flat' if rss_after_flat else 'not flat'}**.
 
 ## Timeline
 
-| minutes | requests done | tok/s | decode steps | mean rows/step | mean step ms | RSS at end (MiB) |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| minutes | requests done | tok/s | decode steps | mean rows/step | mean step ms | RSS at end (MiB) | cores used | load avg |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 {chr(10).join(timeline)}
 
 Command: `nice python bench/steady.py --seconds {seconds:g} --clients {args.clients}{' --long' if args.long else ''}` ({time.strftime('%Y-%m-%d')}).
