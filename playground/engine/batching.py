@@ -15,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,6 +93,10 @@ class BatchingEngine:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
         self.texts = TokenTexts(tokenizer)  # token ids' own texts, for log-probabilities
         self.batch_sizes: list[int] = []  # observed, for tests and benchmarks
+        # (rows in the forward pass, seconds) per decode step: the rows' sampling plus one forward
+        # pass (on CUDA the forward is asynchronous, so a step also waits for the previous one).
+        # Bounded, so it costs nothing to leave on; a reader may popleft() what it has seen.
+        self.step_times: deque[tuple[int, float]] = deque(maxlen=4096)
         self._queue: queue.Queue[Pending | None] = queue.Queue()  # None wakes the scheduler to exit
         self._lock = threading.Lock()  # orders submit against close: nothing is queued after close
         self._closed = False  # no new requests
@@ -279,7 +284,7 @@ class BatchingEngine:
         """Each row takes its next token; finished rows leave; the rest run one forward pass."""
         import torch
 
-        now = time.perf_counter()
+        now = started = time.perf_counter()
         tokens: list[int] = []
         for i, row in enumerate(batch.rows):
             if row.request.max_new_tokens <= 0:  # only the prompt's log-probabilities were asked for
@@ -310,6 +315,7 @@ class BatchingEngine:
         out = self.model(input_ids=next_ids, attention_mask=batch.mask, position_ids=batch.last_pos,
                          cache=batch.cache, use_cache=True)
         batch.logits = out.logits[:, -1, :].float()
+        self.step_times.append((len(batch.rows), time.perf_counter() - started))
         return batch
 
     @staticmethod
