@@ -6,6 +6,12 @@ from core.services import create_token
 from .factories import CategoryFactory, StaffFactory, UserFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop in the main thread for as
+    long as its browser lives, and Django's test client cannot call async views beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 def pytest_configure(config):
     from django.conf import settings
 
