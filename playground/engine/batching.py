@@ -92,7 +92,8 @@ class BatchingEngine:
         self.eos_ids = eos_ids
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
         self.texts = TokenTexts(tokenizer)  # token ids' own texts, for log-probabilities
-        self.batch_sizes: list[int] = []  # observed, for tests and benchmarks
+        # Observed, for tests and benchmarks; bounded, as a worker runs for weeks.
+        self.batch_sizes: deque[int] = deque(maxlen=4096)
         # (rows in the forward pass, seconds) per decode step: the rows' sampling plus one forward
         # pass (on CUDA the forward is asynchronous, so a step also waits for the previous one).
         # Bounded, so it costs nothing to leave on; a reader may popleft() what it has seen.

@@ -21,7 +21,7 @@ def test_batched_rows_match_each_run_alone_under_greedy(engine):
     before = len(engine.batch_sizes)
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda a: engine.generate(chat(engine, a[0], **a[1])), zip(PROMPTS, settings)))
-    assert max(engine.batch_sizes[before:]) > 1  # they really ran batched
+    assert max(list(engine.batch_sizes)[before:]) > 1  # they really ran batched
     assert [r.text for r in together] == [r.text for r in alone]
     assert [r.completion_tokens for r in together] == [r.completion_tokens for r in alone]
 
@@ -89,7 +89,7 @@ def test_a_request_arriving_mid_run_joins_the_running_batch(engine):
     before = len(engine.batch_sizes)
     late = engine.generate(chat(engine, PROMPTS[0], max_new_tokens=10))
     first = pending.outcome()
-    assert 2 in engine.batch_sizes[before:]  # merged into the running batch, not queued behind it
+    assert 2 in list(engine.batch_sizes)[before:]  # merged into the running batch, not queued behind it
     assert first.completion_tokens == 40
     assert late.text == late_alone.text
 
