@@ -198,7 +198,7 @@ class Platform:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "VAR_DIR": str(workdir), "CELERY_FILESYSTEM_DIR": str(workdir / "broker"),
                     "MODEL_CACHE_DIR": str(model_cache_dir()), "INFERENCE_DEVICE": device, "PYTHONUNBUFFERED": "1",
-                    "API_THROTTLE_USER": "100000/min", "PLAYGROUND_MAX_ACTIVE_JOBS": "100",
+                    "API_THROTTLE_USER": "100000/min", "PLAYGROUND_MAX_ACTIVE_JOBS": "100", "PLAYGROUND_MAX_STREAMS_PER_CLIENT": "100",
                     "PLAYGROUND_JOBS_PER_HOUR": "100000"}
         self.upstream = upstream
         self.processes: list[subprocess.Popen] = []
