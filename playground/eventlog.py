@@ -113,10 +113,12 @@ class JobLog:
         self.tick()
 
     def tick(self) -> None:
-        """Write what is pending once it is COALESCE_S old; keep the row's text fresh for
-        readers of the row (history, a reload) about once a second."""
+        """Write what is pending once it is COALESCE_S old (the first text at once: time to the
+        first token is what a reader feels most); keep the row's text fresh for readers of the
+        row (history, a reload) about once a second."""
         now = time.monotonic()
-        if self._pending and now - self._pending_since >= COALESCE_S:
+        first = self._pending and len(self.text) == len(self._pending)
+        if self._pending and (first or now - self._pending_since >= COALESCE_S):
             self._write_pending()
         if now - self._last_row_flush >= 1.0:
             self._flush_row(self.text)
