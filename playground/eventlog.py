@@ -61,11 +61,11 @@ def append(job: GenerationJob, kind: str, data: dict | None = None, *, client: r
     """Append one event to the job's log; returns its sequence number."""
     payload = json.dumps(data or {}, ensure_ascii=False)
     if settings.REDIS_URL:
+        client = client or _sync_redis()
         key = log_key(job.pk, job.created_at)
-        seq = (client or _sync_redis()).eval(_APPEND, 2, key, key + ":seq", kind, payload)
+        seq = client.eval(_APPEND, 2, key, key + ":seq", kind, payload)
         if kind in FINAL:
-            (client or _sync_redis()).expire(key, TTL_S)
-            (client or _sync_redis()).expire(key + ":seq", TTL_S)
+            client.pipeline().expire(key, TTL_S).expire(key + ":seq", TTL_S).execute()
         return int(seq)
     while True:  # the unique (job, seq) constraint settles two writers racing for a number
         seq = (JobEvent.objects.filter(job_id=job.pk).aggregate(n=Max("seq"))["n"] or 0) + 1
@@ -77,11 +77,11 @@ def append(job: GenerationJob, kind: str, data: dict | None = None, *, client: r
             continue
 
 
-def reset(job: GenerationJob) -> None:
+def reset(job: GenerationJob, *, client: redis.Redis | None = None) -> None:
     """A new attempt starts a new log (what a dead worker's attempt left is dropped)."""
     if settings.REDIS_URL:
         key = log_key(job.pk, job.created_at)
-        _sync_redis().delete(key, key + ":seq")
+        (client or _sync_redis()).delete(key, key + ":seq")
     else:
         JobEvent.objects.filter(job_id=job.pk).delete()
 
@@ -103,7 +103,7 @@ class JobLog:
         self._last_row_flush = 0.0
         self._last_seen = 0  # the newest sequence number this writer has read or written
         self._redis = _sync_redis() if settings.REDIS_URL else None
-        self._safely(reset, job)
+        self._safely(reset, job, client=self._redis)
 
     def publish(self, delta: str) -> None:
         self.text += delta
@@ -144,7 +144,7 @@ class JobLog:
 
     def discard(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""
-        self._safely(reset, self.job)
+        self._safely(reset, self.job, client=self._redis)
 
     def close(self, kind: str) -> None:
         """Write what is pending, then the final event ("done" or "failed")."""
