@@ -8,19 +8,15 @@ from .permissions import IDENTITY, can_rename
 from .validators import ARXIV_ID_PATTERN, LIBRARY, MAX_PARAMETERS, NAME, TASK
 
 
-def _max(field: str) -> int:
-    return Resource._meta.get_field(field).max_length
-
-
 class ResourceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Resource.Kind.choices)
-    owner = forms.CharField(label=_("Owner"), max_length=_max("owner"), validators=[NAME], required=False,
+    owner = forms.CharField(label=_("Owner"), max_length=Resource.max_length("owner"), validators=[NAME], required=False,
                             help_text=_("Moderators only: an organisation to publish under. Empty for "
                                         "your username."))
-    name = forms.CharField(label=_("Name"), max_length=_max("name"), validators=[NAME],
+    name = forms.CharField(label=_("Name"), max_length=Resource.max_length("name"), validators=[NAME],
                            help_text=_("Published as your-username/name."))
-    title = forms.CharField(label=_("Title"), max_length=_max("title"))
-    summary = forms.CharField(label=_("Summary"), max_length=_max("summary"), required=False)
+    title = forms.CharField(label=_("Title"), max_length=Resource.max_length("title"))
+    summary = forms.CharField(label=_("Summary"), max_length=Resource.max_length("summary"), required=False)
     card = MarkdownField(
         label=_("Card"), required=False,
         widget=forms.Textarea(attrs={"rows": 14, "data-markdown": "1"}),
@@ -28,16 +24,16 @@ class ResourceForm(forms.Form):
                     "library_name, language, datasets, base_model, arxiv) fills the metadata."),
     )
     tags = TagsField(label=_("Tags"))
-    task = forms.CharField(label=_("Task"), max_length=_max("task"), required=False, validators=[TASK])
-    license = forms.CharField(label=_("License"), max_length=_max("license"), required=False)
-    library = forms.CharField(label=_("Library"), max_length=_max("library"), required=False,
+    task = forms.CharField(label=_("Task"), max_length=Resource.max_length("task"), required=False, validators=[TASK])
+    license = forms.CharField(label=_("License"), max_length=Resource.max_length("license"), required=False)
+    library = forms.CharField(label=_("Library"), max_length=Resource.max_length("library"), required=False,
                               validators=[LIBRARY])
     parameters = forms.IntegerField(label=_("Parameters"), min_value=0, max_value=MAX_PARAMETERS, required=False)
-    arxiv_id = forms.RegexField(label=_("arXiv id"), regex=ARXIV_ID_PATTERN, max_length=_max("arxiv_id"),
+    arxiv_id = forms.RegexField(label=_("arXiv id"), regex=ARXIV_ID_PATTERN, max_length=Resource.max_length("arxiv_id"),
                                 required=False)
-    homepage = forms.URLField(label=_("Homepage"), max_length=_max("homepage"), required=False)
-    code_url = forms.URLField(label=_("Code"), max_length=_max("code_url"), required=False)
-    paper_url = forms.URLField(label=_("Paper"), max_length=_max("paper_url"), required=False)
+    homepage = forms.URLField(label=_("Homepage"), max_length=Resource.max_length("homepage"), required=False)
+    code_url = forms.URLField(label=_("Code"), max_length=Resource.max_length("code_url"), required=False)
+    paper_url = forms.URLField(label=_("Paper"), max_length=Resource.max_length("paper_url"), required=False)
 
     def __init__(self, *args, user, resource: Resource | None = None, **kwargs):
         """Members never choose the owner; after publishing, kind, owner and name are shown but

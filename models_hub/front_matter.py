@@ -126,7 +126,7 @@ def _first(meta: dict, key: str) -> str:
 
 def _checked(meta: dict, key: str, field: str, validator) -> str:
     value = _first(meta, key)
-    max_length = Resource._meta.get_field(field).max_length
+    max_length = Resource.max_length(field)
     if value and (len(value) > max_length or not validator.regex.search(value)):
         raise _refuse(_("The front matter key %(key)s is not a valid %(field)s: %(message)s")
                       % {"key": key, "field": field, "message": validator.message})
@@ -137,10 +137,10 @@ def card_fields(meta: dict) -> dict:
     """The resource fields that Hugging Face keys set (only those present), each validated as
     strictly as the field itself: a 400 on `card` otherwise."""
     fields = {
-        "license": _first(meta, "license")[:Resource._meta.get_field("license").max_length],
+        "license": _first(meta, "license")[:Resource.max_length("license")],
         "task": _checked(meta, "pipeline_tag", "task", TASK),
         "library": _checked(meta, "library_name", "library", LIBRARY),
-        "arxiv_id": _first(meta, "arxiv").removeprefix("arxiv:")[:Resource._meta.get_field("arxiv_id").max_length],
+        "arxiv_id": _first(meta, "arxiv").removeprefix("arxiv:")[:Resource.max_length("arxiv_id")],
     }
     languages = as_list(meta.get("language"))
     if len(languages) > MAX_LANGUAGES or any(len(code) > LANGUAGE_CODE_MAX_LENGTH for code in languages):

@@ -93,6 +93,11 @@ class Resource(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("models_hub:detail", args=[self.kind, self.owner, self.name])
 
+    @classmethod
+    def max_length(cls, field: str) -> int:
+        """A text field's limit, for the forms, the API and the card parser that fill it."""
+        return cls._meta.get_field(field).max_length
+
 
 class Relation(models.Model):
     """A directed link (a model trained on a dataset, a tool implementing a paper)."""

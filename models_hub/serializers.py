@@ -19,14 +19,10 @@ from .validators import (
 )
 
 
-def _max(field: str) -> int:
-    return Resource._meta.get_field(field).max_length
-
-
 class LinksSerializer(serializers.Serializer):
-    homepage = serializers.URLField(max_length=_max("homepage"), required=False, allow_blank=True)
-    code = serializers.URLField(max_length=_max("code_url"), required=False, allow_blank=True)
-    paper = serializers.URLField(max_length=_max("paper_url"), required=False, allow_blank=True)
+    homepage = serializers.URLField(max_length=Resource.max_length("homepage"), required=False, allow_blank=True)
+    code = serializers.URLField(max_length=Resource.max_length("code_url"), required=False, allow_blank=True)
+    paper = serializers.URLField(max_length=Resource.max_length("paper_url"), required=False, allow_blank=True)
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -91,24 +87,24 @@ class ResourceDetailSerializer(ResourceSerializer):
 
 class ResourceWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Resource.Kind.choices)
-    owner = serializers.CharField(max_length=_max("owner"), required=False, validators=[NAME],
+    owner = serializers.CharField(max_length=Resource.max_length("owner"), required=False, validators=[NAME],
                                   help_text="Staff only; members publish under their username. Fixed "
                                             "after publishing, except by staff before a runtime exists.")
-    name = serializers.CharField(max_length=_max("name"), validators=[NAME])
-    title = serializers.CharField(max_length=_max("title"))
-    summary = serializers.CharField(max_length=_max("summary"), required=False, allow_blank=True)
+    name = serializers.CharField(max_length=Resource.max_length("name"), validators=[NAME])
+    title = serializers.CharField(max_length=Resource.max_length("title"))
+    summary = serializers.CharField(max_length=Resource.max_length("summary"), required=False, allow_blank=True)
     card = serializers.CharField(max_length=settings.MARKDOWN_MAX_LENGTH, required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS,
                                  required=False)
-    task = serializers.CharField(max_length=_max("task"), required=False, allow_blank=True, validators=[TASK])
-    license = serializers.CharField(max_length=_max("license"), required=False, allow_blank=True)
-    library = serializers.CharField(max_length=_max("library"), required=False, allow_blank=True,
+    task = serializers.CharField(max_length=Resource.max_length("task"), required=False, allow_blank=True, validators=[TASK])
+    license = serializers.CharField(max_length=Resource.max_length("license"), required=False, allow_blank=True)
+    library = serializers.CharField(max_length=Resource.max_length("library"), required=False, allow_blank=True,
                                     validators=[LIBRARY])
     parameters = serializers.IntegerField(min_value=0, max_value=MAX_PARAMETERS, required=False,
                                           allow_null=True)
     languages = serializers.ListField(child=serializers.CharField(max_length=LANGUAGE_CODE_MAX_LENGTH),
                                       required=False, max_length=MAX_LANGUAGES)
-    arxiv_id = serializers.RegexField(ARXIV_ID_PATTERN, max_length=_max("arxiv_id"), required=False,
+    arxiv_id = serializers.RegexField(ARXIV_ID_PATTERN, max_length=Resource.max_length("arxiv_id"), required=False,
                                       allow_blank=True)
     links = LinksSerializer(required=False)
 
