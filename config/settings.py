@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "community",
     "models_hub",
     "playground",
+    "evaluation",
+    "finetune",
 ]
 
 MIDDLEWARE = [

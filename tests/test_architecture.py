@@ -1,6 +1,6 @@
 """The layers of the code base: which app may import which, checked over the source with `ast`.
 
-Dependencies point one way: core <- community <- models_hub <- playground (config composes them
+Dependencies point one way: core <- community <- models_hub <- playground <- evaluation <- finetune (config composes them
 all). An import that points back up, or an import of a project module hidden inside a function
 to dodge a cycle, fails here.
 """
@@ -18,6 +18,8 @@ ALLOWED = {
     "community": {"core"},
     "models_hub": {"core", "community"},
     "playground": {"core", "community", "models_hub"},
+    "evaluation": {"core", "community", "models_hub", "playground"},
+    "finetune": {"core", "community", "models_hub", "playground", "evaluation"},
 }
 APPS = set(ALLOWED) | {"config"}
 

@@ -1,0 +1,1 @@
+"""Models of the evaluation app, one module per concern (suites and runs; the arena)."""
