@@ -23,3 +23,12 @@ class RunQuerySet(models.QuerySet):
 
     def for_model(self, model) -> "RunQuerySet":
         return self.succeeded().filter(model=model).select_related("suite__dataset").order_by("-finished_at", "-id")
+
+
+class SuiteQuerySet(models.QuerySet):
+    def listed(self) -> "SuiteQuerySet":
+        """Suites with a valid declaration, with their succeeded runs counted."""
+        succeeded = models.Q(runs__status="succeeded")
+        return (self.exclude(spec={}).filter(error={}).select_related("dataset")
+                .annotate(run_count=models.Count("runs", filter=succeeded)).order_by("-run_count", "dataset__owner",
+                                                                                       "dataset__name"))

@@ -168,7 +168,8 @@ def discuss_run(*, user: User, run: EvaluationRun, category: Category, title: st
     the same thread)."""
     if not can_discuss(user, run):
         raise PermissionDenied
-    run = EvaluationRun.objects.select_for_update().select_related("model", "suite__dataset", "thread").get(pk=run.pk)
+    run = (EvaluationRun.objects.select_for_update(of=("self",)).select_related("model", "suite__dataset", "thread")
+           .get(pk=run.pk))
     if run.thread is not None:
         return run.thread
     title = title or _("Evaluation: %(model)s on %(suite)s") % {"model": run.model.repo_id, "suite": run.suite.repo_id}

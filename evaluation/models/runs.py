@@ -21,11 +21,14 @@ class RunStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+# A config is computed once: while it is queued or running, and once it has succeeded.
+HOLDS_CONFIG = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED)
+
+
 class EvaluationRun(models.Model):
     Status = RunStatus
     FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
-    # A config is computed once: while it is queued or running, and once it has succeeded.
-    HOLDS_CONFIG = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED)
+    HOLDS_CONFIG = HOLDS_CONFIG
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evaluation_runs")
     # PROTECT: deleting a catalogue entry must never silently delete the results measured on it.
@@ -63,7 +66,7 @@ class EvaluationRun(models.Model):
                    models.Index(fields=["suite", "status"])]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="evaluation_run_status_valid"),
-            models.UniqueConstraint(fields=["config_hash"], condition=Q(status__in=HOLDS_CONFIG),
+            models.UniqueConstraint(fields=["config_hash"], condition=Q(status__in=[str(s) for s in HOLDS_CONFIG]),
                                     name="evaluation_run_once_per_config"),
             models.CheckConstraint(condition=Q(progress_done__lte=models.F("progress_total")),
                                    name="evaluation_run_progress_bounded"),

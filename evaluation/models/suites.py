@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from ..querysets import SuiteQuerySet
+
 
 class Suite(models.Model):
     dataset = models.OneToOneField("models_hub.Resource", on_delete=models.CASCADE, related_name="evaluation_suite")
@@ -15,6 +17,8 @@ class Suite(models.Model):
     spec = models.JSONField(default=dict, blank=True)  # suite_spec.SuiteSpec.as_dict(); {} when invalid
     error = models.JSONField(default=dict, blank=True)  # {field: [message]} when the declaration is invalid
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = SuiteQuerySet.as_manager()
 
     class Meta:
         ordering = ["dataset__owner", "dataset__name"]
