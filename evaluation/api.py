@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
@@ -92,7 +93,10 @@ def leaderboards(request):
     return Response({"results": SuiteSerializer(Suite.objects.listed(), many=True).data})
 
 
-@extend_schema(parameters=[OpenApiParameter("ordering", str, description="task.metric, or -task.metric")])
+@extend_schema(parameters=[OpenApiParameter("ordering", str, description="task.metric, or -task.metric")],
+               responses=OpenApiResponse(OpenApiTypes.OBJECT, description=(
+                   "{suite, title, revision, columns: [{key, task, metric, higher_is_better}], ordering, "
+                   "results: [{rank, model, run, samples, url, dataset_revision, metrics}]}")))
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 def suite_leaderboard(request, owner: str, name: str):

@@ -22,7 +22,6 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from lm_eval.evaluator import evaluate
 
 from core import eventlog
 from models_hub.models import Runtime
@@ -176,6 +175,8 @@ def token_perplexity(lm, samples: list[dict], task: str) -> float | None:
 def evaluate_suite(lm, suite: SuiteSpec, data_dir: Path, work_dir: Path, watch: _Watch,
                    *, bootstrap_iters: int = lmeval.BOOTSTRAP_ITERS) -> tuple[dict, list[dict]]:
     """(metrics, samples) of the suite on `lm`: lm-eval computes them from the task YAMLs."""
+    from lm_eval.evaluator import evaluate  # imports `datasets`: on the worker only, once offline
+
     names = lmeval.write_task_dir(suite, data_dir, work_dir / "tasks")
     tasks = lmeval.load_tasks(work_dir / "tasks", names)
     watch.start(lmeval.count_requests(tasks))

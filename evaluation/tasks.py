@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from . import runner
 from .models import EvaluationRun
 
 QUEUE = "evaluation"
@@ -15,8 +16,6 @@ QUEUE = "evaluation"
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True,
              soft_time_limit=settings.EVALUATION_DEADLINE_S + 60, time_limit=settings.EVALUATION_DEADLINE_S + 120)
 def run_evaluation(run_id: int) -> None:
-    from . import runner  # lm-eval and torch load on the worker only, not in the web process
-
     try:
         runner.execute_run(run_id=run_id, worker=f"{socket.gethostname()}:{threading.get_ident()}")
     except runner.HandedBack:  # this worker is stopping: another one takes the run
