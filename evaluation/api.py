@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 
@@ -23,6 +23,11 @@ from .serializers import (DiscussSerializer, RunCreateSerializer, RunSerializer,
                           SuiteSerializer, leaderboard_payload)
 
 DEFAULT_CATEGORY = "general"
+SAMPLE_PAGE = inline_serializer("EvaluationSamplePage", {
+    "count": serializers.IntegerField(), "next": serializers.CharField(allow_null=True),
+    "previous": serializers.CharField(allow_null=True), "results": SampleSerializer(many=True)})
+SUITE_LIST = inline_serializer("LeaderboardList", {"results": SuiteSerializer(many=True)})
+THREAD_LINK = inline_serializer("EvaluationThread", {"thread": serializers.CharField()})
 
 
 @extend_schema(parameters=[OpenApiParameter("mine", str, description="1: only my runs"),
@@ -61,7 +66,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         run = services.cancel_run(user=request.user, run=self.get_object())
         return Response(RunSerializer(run).data)
 
-    @extend_schema(responses=SampleSerializer(many=True), parameters=[OpenApiParameter("task", str)])
+    @extend_schema(responses=SAMPLE_PAGE, parameters=[OpenApiParameter("task", str)])
     @action(detail=True, methods=["get"])
     def samples(self, request, pk=None):
         rows = self.get_object().samples.all()
@@ -70,7 +75,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SampleSerializer(page, many=True).data)
 
-    @extend_schema(request=DiscussSerializer, responses={201: None})
+    @extend_schema(request=DiscussSerializer, responses={201: THREAD_LINK})
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def discuss(self, request, pk=None):
         """A forum thread quoting the run's scores, linked back (one per run)."""
@@ -85,7 +90,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"thread": thread.get_absolute_url()}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(responses=SuiteSerializer(many=True))
+@extend_schema(responses=SUITE_LIST)
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 def leaderboards(request):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from typing import Callable
 
 from lm_eval.api.model import TemplateLM
@@ -68,28 +67,31 @@ class EngineLM(TemplateLM):
 
     # --- requests --------------------------------------------------------------------------------
     def _run(self, requests: list[GenerationRequest], weights: list[int]) -> list[GenerationResult]:
-        """Through the engine, `window` at a time in flight; `weights[i]` is how much finishing
-        request i advances the progress."""
+        """Through the engine, `window` at a time in flight, longest prompts first (as lm-eval's
+        own models order them: batches of similar lengths pad least); `weights[i]` is how much
+        finishing request i advances the progress. Results come back in the requests' order."""
         for request in requests:
             request.should_cancel = self._stop.is_set
             request.deadline = self.deadline
+        order = sorted(range(len(requests)), key=lambda i: -len(requests[i].prompt_ids))
         results: list[GenerationResult | None] = [None] * len(requests)
-        pending: dict[int, object] = {}
+        pending: dict[int, object] = {}  # position in `order` -> its engine request
         following = 0
         try:
-            while following < len(requests) or pending:
-                while following < len(requests) and len(pending) < self.window:
-                    pending[following] = self.engine.submit(requests[following])
+            while following < len(order) or pending:
+                while following < len(order) and len(pending) < self.window:
+                    pending[following] = self.engine.submit(requests[order[following]])
                     following += 1
                 first = min(pending)
                 while not pending[first].wait(0.1):
                     self.check()
-                results[first] = pending.pop(first).outcome()
-                if results[first].finish_reason in ("cancelled", "timeout"):
+                index = order[first]
+                results[index] = pending.pop(first).outcome()
+                if results[index].finish_reason in ("cancelled", "timeout"):
                     self.check()  # raises: the run was cancelled or is past its deadline
                     raise TimeoutError("The evaluation ran past its deadline.")
-                if weights[first]:
-                    self.progress(weights[first])
+                if weights[index]:
+                    self.progress(weights[index])
         except BaseException:
             self._stop.set()  # what is still in the engine ends at its next step
             raise
@@ -181,7 +183,3 @@ class UpstreamLM(LocalCompletionsAPI):
 
     def generate_until(self, requests, disable_tqdm: bool = False, **kwargs):
         return self._chunked(super().generate_until, requests)
-
-
-def monotonic_deadline(seconds_left: float) -> float:
-    return time.monotonic() + seconds_left

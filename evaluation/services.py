@@ -19,7 +19,6 @@ from community.services import create_thread
 from core import eventlog
 from core.exceptions import RateLimited
 from models_hub.models import Resource, Runtime
-from models_hub.repos.models import Commit
 from playground.engine import RuntimeSpec
 from playground.services import check_broker
 

@@ -111,7 +111,7 @@ tasks:
   - name: translate_en_zh
     type: generate
     file: eval/translation.jsonl
-    prompt: "Translate English to Chinese.\\nEnglish: {{en}}\\nChinese:"
+    prompt: "Translate English to Chinese.\\nEnglish: {{en}}\\nChinese (中文):"
     target: zh
     metrics: [bleu, chrf]
     until: ["\\n"]
