@@ -29,13 +29,14 @@ migrate: setup
 	$(PY) manage.py migrate --noinput
 
 # The web server (ASGI, so streams hold no thread) and one worker for the built-in engine's
-# models (their queues, and `default`); Ctrl-C stops both.
+# models (their queues, `default`, and `evaluation`, whose runs drive the same warm engines);
+# Ctrl-C stops both.
 run: migrate
 	$(PY) manage.py seed_demo
 	@echo "LLM Community on http://127.0.0.1:$(PORT)/  (demo users: alice, bob, lihua, admin; password demo-password-2026)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(VENV)/bin/celery -A config worker --pool threads \
-	    -Q $$($(PY) manage.py runtime queues --backend embedded --also default) \
+	    -Q $$($(PY) manage.py runtime queues --backend embedded --also default --also evaluation) \
 	    --concurrency $(WORKER_CONCURRENCY) --loglevel INFO & \
 	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) & \
 	wait

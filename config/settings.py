@@ -370,6 +370,19 @@ PLAYGROUND_REAP_EVERY_S = env.int("PLAYGROUND_REAP_EVERY_S", default=30)
 PLAYGROUND_QUEUED_STALE_AFTER_S = env.int("PLAYGROUND_QUEUED_STALE_AFTER_S", default=180)
 MODEL_CACHE_DIR = env("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
 
+# --- Evaluation --------------------------------------------------------------------------------
+# Quotas per member (staff exempt): runs queued or running at once, and runs requested per day.
+EVALUATION_MAX_ACTIVE_RUNS = env.int("EVALUATION_MAX_ACTIVE_RUNS", default=2)
+EVALUATION_RUNS_PER_DAY = env.int("EVALUATION_RUNS_PER_DAY", default=20)
+# A run's wall-clock limit; heartbeats and the reaper as for playground jobs (a dead worker's run
+# is re-queued once, then failed).
+EVALUATION_DEADLINE_S = env.int("EVALUATION_DEADLINE_S", default=3600)
+EVALUATION_HEARTBEAT_S = env.int("EVALUATION_HEARTBEAT_S", default=10)
+EVALUATION_STALE_AFTER_S = env.int("EVALUATION_STALE_AFTER_S", default=90)
+EVALUATION_REAP_EVERY_S = env.int("EVALUATION_REAP_EVERY_S", default=30)
+EVALUATION_QUEUED_STALE_AFTER_S = env.int("EVALUATION_QUEUED_STALE_AFTER_S", default=600)
+EVALUATION_WORK_DIR = env("EVALUATION_WORK_DIR", default=str(VAR_DIR / "evaluation"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

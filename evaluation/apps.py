@@ -7,3 +7,18 @@ class EvaluationConfig(AppConfig):
 
     name = "evaluation"
     verbose_name = "Evaluation and arena"
+
+    def ready(self) -> None:
+        from celery.signals import worker_init, worker_ready, worker_shutting_down
+
+        from . import lmeval, reaper, runner
+
+        # Before a task imports `datasets`: the worker reads local files only, never the network.
+        worker_init.connect(lambda **_kw: lmeval.go_offline(), weak=False, dispatch_uid="evaluation-offline")
+        worker_ready.connect(reaper.start, weak=False, dispatch_uid="evaluation-reaper")
+        worker_shutting_down.connect(runner.shutdown, weak=False, dispatch_uid="evaluation-shutdown")
+
+    def seed_demo(self) -> str:
+        from .seed import seed_suites
+
+        return seed_suites()

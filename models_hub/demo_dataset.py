@@ -69,10 +69,79 @@ def as_csv(rows: list[dict]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def eval_translation() -> list[dict]:
+    """A small held-out slice of the pairs for the demo suite (every 25th: 12 pairs)."""
+    return translation_pairs()[::25]
+
+
+def eval_choices() -> list[dict]:
+    """Multiple-choice sums in both languages: four numbers, one of them right."""
+    rows = []
+    for row in qa_pairs()[:20]:
+        answer = int(row["answer"])
+        options = [answer, answer + 1, answer - 1, answer + 2]
+        shift = len(rows) % 4
+        options = options[shift:] + options[:shift]
+        rows.append({"id": row["id"], "lang": row["lang"], "question": row["question"],
+                     "choices": [str(o) for o in options], "answer": options.index(answer)})
+    return rows
+
+
+TEXTS = [
+    {"lang": "en", "text": "The library opens at nine in the morning. Students come early to find a quiet "
+                           "seat by the window, and the old librarian greets each of them by name. In the "
+                           "afternoon the reading room fills up, and by evening only a few people remain, "
+                           "reading slowly until the lights go out."},
+    {"lang": "zh", "text": "图书馆每天早上九点开门。学生们很早就来，想在窗边找一个安静的座位，老馆员会叫出每个人的名字"
+                           "向他们问好。下午阅览室里坐满了人，到了晚上只剩下几个人，一直慢慢地读到熄灯。"},
+]
+
+EVAL_YAML = """\
+# The evaluation suite of this dataset (see the site's docs: Evaluation).
+title: Bilingual demo (zh↔en translation, sums, perplexity)
+tasks:
+  - name: translate_zh_en
+    type: generate
+    file: eval/translation.jsonl
+    prompt: "Translate Chinese to English.\\nChinese: {{zh}}\\nEnglish:"
+    target: en
+    metrics: [bleu, chrf]
+    until: ["\\n"]
+    max_tokens: 32
+  - name: translate_en_zh
+    type: generate
+    file: eval/translation.jsonl
+    prompt: "Translate English to Chinese.\\nEnglish: {{en}}\\nChinese (中文):"
+    target: zh
+    metrics: [bleu, chrf]
+    until: ["\\n"]
+    max_tokens: 32
+  - name: sums
+    type: multiple_choice
+    file: eval/choice.jsonl
+    prompt: "Question: {{question}}\\nAnswer:"
+    choices: choices
+    target: answer
+    metrics: [acc, acc_norm]
+  - name: text_en
+    type: perplexity
+    file: eval/text_en.jsonl
+    text: text
+    metrics: [word_perplexity, byte_perplexity, bits_per_byte, token_perplexity]
+  - name: text_zh
+    type: perplexity
+    file: eval/text_zh.jsonl
+    text: text
+    metrics: [byte_perplexity, bits_per_byte, token_perplexity]
+"""
+
+
 def files() -> dict[str, bytes]:
     pairs, qa = translation_pairs(), qa_pairs()
     return {"data/translation.jsonl": jsonl(pairs), "data/translation.csv": as_csv(pairs),
-            "data/qa.jsonl": jsonl(qa)}
+            "data/qa.jsonl": jsonl(qa), "eval.yaml": EVAL_YAML.encode("utf-8"),
+            "eval/translation.jsonl": jsonl(eval_translation()), "eval/choice.jsonl": jsonl(eval_choices()),
+            "eval/text_en.jsonl": jsonl(TEXTS[:1]), "eval/text_zh.jsonl": jsonl(TEXTS[1:])}
 
 
 CARD = """---

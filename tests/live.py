@@ -24,7 +24,8 @@ UPSTREAM_REPO_ID = "local/smollm2-upstream"  # a runtime on an OpenAI-compatible
 
 ROOT = Path(__file__).resolve().parent.parent
 # The queues of the runtimes the live tests make (tests.factories.runnable_model, the upstream).
-WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID), "default"]
+WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID), "default",
+                 "evaluation"]
 
 
 def free_port() -> int:
@@ -56,6 +57,10 @@ class LiveStack:
             "PLAYGROUND_STALE_AFTER_S": "6",
             "PLAYGROUND_REAP_EVERY_S": "2",
             "PLAYGROUND_QUEUED_STALE_AFTER_S": "5",
+            "EVALUATION_HEARTBEAT_S": "1",
+            "EVALUATION_STALE_AFTER_S": "6",
+            "EVALUATION_REAP_EVERY_S": "2",
+            "EVALUATION_QUEUED_STALE_AFTER_S": "5",
             "CELERY_VISIBILITY_TIMEOUT": "8",
             "API_THROTTLE_USER": "100000/min",
             "API_THROTTLE_ANON": "100000/min",

@@ -1,0 +1,23 @@
+"""One rule per evaluation action, shared by services, views, the API and templates.
+
+Results are public (leaderboards quote them), so anyone may read a run and its samples. A run is
+its requester's: they (or a moderator, to end abuse of the workers) may cancel it; any member
+may start a run or open a discussion of a succeeded result.
+"""
+from __future__ import annotations
+
+from core.permissions import is_moderator
+
+from .models import EvaluationRun
+
+
+def can_request_run(user) -> bool:
+    return bool(user.is_authenticated)
+
+
+def can_cancel(user, run: EvaluationRun) -> bool:
+    return bool(user.is_authenticated and (run.user_id == user.pk or is_moderator(user)))
+
+
+def can_discuss(user, run: EvaluationRun) -> bool:
+    return bool(user.is_authenticated and run.status == EvaluationRun.Status.SUCCEEDED)

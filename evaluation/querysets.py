@@ -1,0 +1,34 @@
+"""Reads for suites and evaluation runs."""
+from __future__ import annotations
+
+from django.db import models
+
+
+class RunQuerySet(models.QuerySet):
+    def active(self) -> "RunQuerySet":
+        status = self.model.Status
+        return self.filter(status__in=[status.QUEUED, status.RUNNING])
+
+    def succeeded(self) -> "RunQuerySet":
+        return self.filter(status=self.model.Status.SUCCEEDED)
+
+    def with_names(self) -> "RunQuerySet":
+        return self.select_related("model", "suite__dataset", "user")
+
+    def for_leaderboard(self, suite) -> "RunQuerySet":
+        """The succeeded runs of a suite, each model's newest first (the caller keeps one per
+        model: its latest result; the row shows the dataset revision it was measured at)."""
+        return (self.succeeded().filter(suite=suite)
+                .select_related("model").order_by("model_id", "-finished_at", "-id"))
+
+    def for_model(self, model) -> "RunQuerySet":
+        return self.succeeded().filter(model=model).select_related("suite__dataset").order_by("-finished_at", "-id")
+
+
+class SuiteQuerySet(models.QuerySet):
+    def listed(self) -> "SuiteQuerySet":
+        """Suites with a valid declaration, with their succeeded runs counted."""
+        succeeded = models.Q(runs__status="succeeded")
+        return (self.exclude(spec={}).filter(error={}).select_related("dataset")
+                .annotate(run_count=models.Count("runs", filter=succeeded)).order_by("-run_count", "dataset__owner",
+                                                                                       "dataset__name"))

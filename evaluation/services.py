@@ -1,0 +1,179 @@
+"""The web side of evaluation runs: request one (validated, de-duplicated, within quotas),
+cancel it, discuss its result in the forum. The worker side is in `runner.py`."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from functools import partial
+
+import redis
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.models import Category, User
+from community.services import create_thread
+from core import eventlog
+from core.exceptions import RateLimited
+from models_hub.models import Resource, Runtime
+from playground.engine import RuntimeSpec
+from playground.services import check_broker
+
+from . import lmeval, suites
+from .models import EvaluationRun, Suite
+from .permissions import can_cancel, can_discuss, can_request_run
+from .suite_spec import from_dict
+from .tasks import enqueue
+
+Status = EvaluationRun.Status
+CONFIG_VERSION = 1  # bump when the way a run is computed changes: old results then stay apart
+
+
+def runnable_models():
+    return (Resource.objects.filter(kind=Resource.Kind.MODEL, runtime__enabled=True)
+            .select_related("runtime").order_by("owner", "name"))
+
+
+def model_revision(runtime: Runtime) -> str:
+    """What names the weights that answer: a repository's commit, the converted GGUF's cache key,
+    or the upstream server and the model it serves."""
+    if runtime.backend == Runtime.Backend.OPENAI:
+        ident = f"openai|{runtime.base_url}|{runtime.served_model}"
+        return "upstream:" + hashlib.sha256(ident.encode()).hexdigest()[:16]
+    if runtime.source == Runtime.Source.REPO:
+        return runtime.revision
+    try:
+        return f"{runtime.source}:" + RuntimeSpec.from_dict(runtime.spec()).cache_key()
+    except Exception:  # a package that is not installed here: the worker reports it
+        return f"{runtime.source}:" + hashlib.sha256(json.dumps(runtime.spec(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_config(runtime: Runtime) -> dict:
+    return {"version": CONFIG_VERSION, "backend": runtime.backend, "max_length": runtime.context_length,
+            "num_fewshot": 0, "bootstrap_iters": lmeval.BOOTSTRAP_ITERS, "limit": None}
+
+
+def config_hash(*, model: Resource, model_rev: str, suite: Suite, config: dict) -> str:
+    key = {"model": model.repo_id, "model_revision": model_rev, "suite": suite.repo_id,
+           "suite_revision": suite.revision, "spec": suite.spec, "config": config}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _enforce_quota(user: User) -> None:
+    if user.is_staff:
+        return
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise this user's requests
+    runs = EvaluationRun.objects.filter(user=user)
+    if runs.active().count() >= settings.EVALUATION_MAX_ACTIVE_RUNS:
+        raise RateLimited(retry_after=30)
+    day_ago = timezone.now() - timedelta(days=1)
+    recent = runs.filter(created_at__gte=day_ago).order_by("created_at")
+    if recent.count() >= settings.EVALUATION_RUNS_PER_DAY:
+        oldest = recent.values_list("created_at", flat=True).first()
+        raise RateLimited(retry_after=(oldest + timedelta(days=1) - timezone.now()).total_seconds())
+
+
+def _suite_for(dataset: Resource) -> Suite:
+    """The dataset's suite at its head, or a 400 naming what is wrong with its declaration."""
+    suite = suites.sync_suite(dataset)
+    if suite is None:
+        raise ValidationError({"suite": [_("This dataset declares no evaluation suite (add an eval.yaml).")]})
+    if not suite.is_valid:
+        raise ValidationError({f"suite.{name}" if name != "suite" else name: messages
+                               for name, messages in suite.error.items()})
+    return suite
+
+
+def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[EvaluationRun, bool]:
+    """A queued run of `model` on the suite `dataset` declares at its head: (run, created). An
+    identical run (same revisions and config) that is queued, running or succeeded is returned
+    instead of computing it again."""
+    if not can_request_run(user):
+        raise PermissionDenied
+    runtime = getattr(model, "runtime", None) if model.kind == Resource.Kind.MODEL else None
+    if runtime is None or not runtime.enabled:
+        raise ValidationError({"model": [_("This model cannot be run here.")]})
+    suite = _suite_for(dataset)
+    rev = model_revision(runtime)
+    config = run_config(runtime)
+    digest = config_hash(model=model, model_rev=rev, suite=suite, config=config)
+    existing = EvaluationRun.objects.filter(config_hash=digest, status__in=EvaluationRun.HOLDS_CONFIG).first()
+    if existing is not None:
+        return existing, False
+    check_broker()
+    try:
+        with transaction.atomic():
+            _enforce_quota(user)
+            run = EvaluationRun.objects.create(
+                user=user, model=model, suite=suite, dataset_revision=suite.revision, model_revision=rev,
+                suite_spec=suite.spec, config=config, config_hash=digest,
+                progress_total=0)
+            transaction.on_commit(partial(_dispatch, run.pk))
+    except IntegrityError:  # someone requested the same run a moment ago
+        return EvaluationRun.objects.get(config_hash=digest, status__in=EvaluationRun.HOLDS_CONFIG), False
+    return run, True
+
+
+def _dispatch(run_id: int) -> None:
+    try:
+        enqueue(EvaluationRun.objects.get(pk=run_id))
+    except Exception:  # the broker went away between the check and now
+        EvaluationRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+            status=Status.FAILED, error=_("The evaluation queue is unavailable."), finished_at=timezone.now())
+        raise
+
+
+def cancel_run(*, user: User, run: EvaluationRun) -> EvaluationRun:
+    """A queued run is cancelled at once; a running one hears of it as a `cancel` event."""
+    if not can_cancel(user, run):
+        raise PermissionDenied
+    EvaluationRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+    if not EvaluationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+            status=Status.CANCELLED, finished_at=timezone.now()):
+        run.refresh_from_db(fields=["status"])
+        if run.status == Status.RUNNING:
+            try:
+                eventlog.append(eventlog.stream_name(run), eventlog.CANCEL)
+            except redis.RedisError:
+                pass  # the worker also watches the row's flag
+    run.refresh_from_db()
+    return run
+
+
+def _cell(value) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def discussion_body(run: EvaluationRun) -> str:
+    """The Markdown quoting a run's scores, linked back to it. Names and metrics are ours or
+    validated (task names, metric names, repo ids); numbers are formatted here."""
+    spec = from_dict(run.suite_spec)
+    lines = [f"Model: [{run.model.repo_id}]({run.model.get_absolute_url()}) · "
+             f"suite: [{run.suite.repo_id}]({run.suite.get_absolute_url()}) at `{run.dataset_revision[:12]}`", "",
+             "| task | metric | value | stderr |", "| --- | --- | --- | --- |"]
+    for task, metric in spec.metric_columns():
+        values = run.metrics.get(task, {})
+        lines.append(f"| {task} | {metric} | {_cell(values.get(metric))} | {_cell(values.get(metric + '_stderr'))} |")
+    lines += ["", f"[Open the run and its samples]({run.get_absolute_url()})"]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def discuss_run(*, user: User, run: EvaluationRun, category: Category, title: str = ""):
+    """A forum thread quoting the run's scores with a link back; one per run (later requests get
+    the same thread)."""
+    if not can_discuss(user, run):
+        raise PermissionDenied
+    run = (EvaluationRun.objects.select_for_update(of=("self",)).select_related("model", "suite__dataset", "thread")
+           .get(pk=run.pk))
+    if run.thread is not None:
+        return run.thread
+    title = title or _("Evaluation: %(model)s on %(suite)s") % {"model": run.model.repo_id, "suite": run.suite.repo_id}
+    thread = create_thread(author=user, category=category, title=title, body=discussion_body(run),
+                           tags=["evaluation"])
+    run.thread = thread
+    run.save(update_fields=["thread"])
+    return thread

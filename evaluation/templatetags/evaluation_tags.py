@@ -1,0 +1,50 @@
+"""Template tags: a model's results and a dataset's suite on their hub pages (the hub's templates
+include these; models_hub itself knows nothing of evaluation), and metric formatting."""
+from django import template
+
+from models_hub.models import Resource
+
+from ..models import EvaluationRun
+from ..suite_spec import from_dict
+from ..suites import sync_suite
+
+register = template.Library()
+MAX_MODEL_RESULTS = 10
+
+
+@register.filter
+def metric(value) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def metric_rows(run: EvaluationRun) -> list[tuple]:
+    """(task, metric, value, stderr) in the suite's declaration order."""
+    if not run.suite_spec:
+        return []
+    return [(task, name, run.metrics.get(task, {}).get(name), run.metrics.get(task, {}).get(f"{name}_stderr"))
+            for task, name in from_dict(run.suite_spec).metric_columns()]
+
+
+@register.inclusion_tag("evaluation/model_results.html")
+def model_evaluations(resource: Resource) -> dict:
+    """A model's latest result on each suite (as Hugging Face's model-index shows)."""
+    if resource.kind != Resource.Kind.MODEL:
+        return {"runs": []}
+    latest: dict[int, EvaluationRun] = {}
+    for run in EvaluationRun.objects.for_model(resource)[:MAX_MODEL_RESULTS * 5]:
+        latest.setdefault(run.suite_id, run)
+    return {"runs": list(latest.values())[:MAX_MODEL_RESULTS]}
+
+
+@register.inclusion_tag("evaluation/dataset_suite.html", takes_context=True)
+def dataset_suite(context, resource: Resource) -> dict:
+    """A dataset's suite as of its head, with the errors of a bad declaration."""
+    if resource.kind != Resource.Kind.DATASET:
+        return {"suite": None}
+    return {"suite": sync_suite(resource), "user": context.get("user")}

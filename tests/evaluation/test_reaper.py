@@ -1,0 +1,76 @@
+"""Runs whose worker died are re-queued once, then failed; lost queued runs are sent again."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from evaluation import reaper
+from evaluation.models import EvaluationRun
+
+from .factories import finished_run
+
+pytestmark = pytest.mark.django_db
+
+
+def running(*, attempts: int, silent_for_s: int, started_ago_s: int = 120) -> EvaluationRun:
+    run = finished_run(status="queued", metrics={})
+    now = timezone.now()
+    EvaluationRun.objects.filter(pk=run.pk).update(
+        status="running", attempts=attempts, heartbeat_at=now - timedelta(seconds=silent_for_s),
+        started_at=now - timedelta(seconds=started_ago_s), finished_at=None)
+    return run
+
+
+def test_a_silent_run_is_requeued_once(settings, django_capture_on_commit_callbacks):
+    settings.EVALUATION_STALE_AFTER_S = 30
+    run = running(attempts=1, silent_for_s=60)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reaper.reap_stuck_runs() == 1
+    run.refresh_from_db()
+    assert run.status == "queued" and run.dispatched_at is not None
+
+
+def test_a_run_whose_worker_died_twice_fails(settings):
+    settings.EVALUATION_STALE_AFTER_S = 30
+    run = running(attempts=2, silent_for_s=60)
+    reaper.reap_stuck_runs()
+    run.refresh_from_db()
+    assert run.status == "failed" and "worker died" in run.error
+
+
+def test_a_run_past_its_deadline_fails_even_with_heartbeats(settings):
+    settings.EVALUATION_DEADLINE_S = 60
+    run = running(attempts=1, silent_for_s=0, started_ago_s=120)
+    reaper.reap_stuck_runs()
+    run.refresh_from_db()
+    assert run.status == "failed"
+
+
+def test_a_live_run_is_left_alone(settings):
+    settings.EVALUATION_STALE_AFTER_S = 30
+    run = running(attempts=1, silent_for_s=5)
+    assert reaper.reap_stuck_runs() == 0
+    run.refresh_from_db()
+    assert run.status == "running"
+
+
+def test_a_lost_queued_run_is_sent_again(settings, django_capture_on_commit_callbacks):
+    settings.EVALUATION_QUEUED_STALE_AFTER_S = 60
+    run = finished_run(status="queued", metrics={})
+    EvaluationRun.objects.filter(pk=run.pk).update(dispatched_at=timezone.now() - timedelta(seconds=120),
+                                                   finished_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reaper.redispatch_lost_runs() == 1
+    run.refresh_from_db()
+    assert run.status == "queued" and run.dispatched_at > timezone.now() - timedelta(seconds=10)
+
+
+def test_a_run_queued_past_the_deadline_fails(settings):
+    settings.EVALUATION_QUEUED_STALE_AFTER_S = 60
+    settings.EVALUATION_DEADLINE_S = 100
+    run = finished_run(status="queued", metrics={})
+    EvaluationRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(seconds=200),
+                                                   finished_at=None)
+    reaper.redispatch_lost_runs()
+    run.refresh_from_db()
+    assert run.status == "failed"
