@@ -370,6 +370,13 @@ PLAYGROUND_REAP_EVERY_S = env.int("PLAYGROUND_REAP_EVERY_S", default=30)
 PLAYGROUND_QUEUED_STALE_AFTER_S = env.int("PLAYGROUND_QUEUED_STALE_AFTER_S", default=180)
 MODEL_CACHE_DIR = env("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
 
+# --- Arena -------------------------------------------------------------------------------------
+# Each answer is a playground job (its quotas apply); battles and votes are also throttled per member.
+ARENA_MAX_NEW_TOKENS = env.int("ARENA_MAX_NEW_TOKENS", default=256)
+ARENA_BATTLE_RATE = env("ARENA_BATTLE_RATE", default="20/min")
+ARENA_VOTE_RATE = env("ARENA_VOTE_RATE", default="20/min")
+ARENA_BOOTSTRAP_ROUNDS = env.int("ARENA_BOOTSTRAP_ROUNDS", default=500)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,3 +7,11 @@ class EvaluationConfig(AppConfig):
 
     name = "evaluation"
     verbose_name = "Evaluation and arena"
+
+    def ready(self) -> None:
+        from .arena import admin  # noqa: F401  (registers the arena's models in the admin)
+
+    def seed_demo(self) -> str:
+        from .arena.seed import seed_arena
+
+        return seed_arena()

@@ -48,7 +48,7 @@ def playground(request):
 
 @login_required
 def runs(request):
-    jobs = GenerationJob.objects.filter(user=request.user).select_related("resource")
+    jobs = GenerationJob.objects.owned_by(request.user).select_related("resource")
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return render(request, "playground/runs.html", {"page": page})
 
