@@ -302,6 +302,8 @@ SPECTACULAR_SETTINGS = {
         "ThreadKindEnum": "community.models.Thread.Kind",
         "ResourceKindEnum": "models_hub.models.Resource.Kind",
         "NotificationKindEnum": "community.models.Notification.Kind",
+        "BattleModeEnum": "evaluation.models.arena.BattleMode",
+        "JobModeEnum": "playground.models.JobMode",
     },
 }
 

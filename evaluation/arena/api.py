@@ -20,7 +20,7 @@ from . import leaderboard, services
 from ..models.arena import Battle
 from .permissions import can_void_votes
 from .serializers import (BattleCreateSerializer, BattleSerializer, LeaderboardSerializer, VoidResultSerializer,
-                          VoidVotesSerializer, VoteSerializer, side_payload)
+                          VoidVotesSerializer, ArenaVoteSerializer, side_payload)
 from .throttles import BattleThrottle, VoteThrottle
 
 
@@ -51,11 +51,11 @@ class BattleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         battle = self.get_queryset().get(pk=battle.pk)
         return Response(BattleSerializer(battle).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=VoteSerializer, responses={200: BattleSerializer, 409: OpenApiResponse(
+    @extend_schema(request=ArenaVoteSerializer, responses={200: BattleSerializer, 409: OpenApiResponse(
         description="Before both answers finished, on a second vote, or after an answer failed.")})
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
-        data = VoteSerializer(data=request.data)
+        data = ArenaVoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             battle = services.vote(user=request.user, battle=self.get_object(), winner=data.validated_data["winner"])

@@ -95,7 +95,7 @@ class BattleCreateSerializer(serializers.Serializer):
         return [found[name] for name in value]
 
 
-class VoteSerializer(serializers.Serializer):
+class ArenaVoteSerializer(serializers.Serializer):
     winner = serializers.ChoiceField(choices=Winner.choices)
 
 
