@@ -29,7 +29,7 @@ RIDGE = 1e-4
 BOOTSTRAP_ROUNDS = 500
 MAX_ITERATIONS = 60
 MAX_STEP = 2.0  # natural-log units per Newton step: no overshoot from a flat start
-TOLERANCE = 1e-7  # natural-log units: 2e-5 rating points
+TOLERANCE = 1e-5  # natural-log units: 0.002 rating points
 
 FIRST, TIE, SECOND = 0, 1, 2  # the columns of the outcome counts
 
@@ -87,12 +87,13 @@ def fit_natural(first: np.ndarray, second: np.ndarray, counts: np.ndarray, n_mod
     incidence[pairs, first] = 1.0
     incidence[pairs, second] = -1.0
     adjacency = np.abs(incidence)
+    transposed = np.ascontiguousarray(incidence.T)
     # The Hessian (a Laplacian weighted by each pair's variance) is written through flat indices.
     upper, lower = first * n_models + second, second * n_models + first
     diagonal = np.arange(n_models) * (n_models + 1)
     theta = np.zeros((batch, n_models)) if start is None else np.tile(start, (batch, 1))
     for _ in range(MAX_ITERATIONS):
-        p = 1.0 / (1.0 + np.exp(-(theta @ incidence.T)))
+        p = 1.0 / (1.0 + np.exp(-(theta @ transposed)))
         gradient = (score - played * p) @ incidence - RIDGE * theta
         weight = played * p * (1.0 - p)
         hessian = np.zeros((batch, n_models * n_models))

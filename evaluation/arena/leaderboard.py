@@ -1,9 +1,10 @@
 """The arena leaderboard: Bradley–Terry ratings with bootstrap CIs, and the pairwise win rates.
 
 Its input is one grouped query (counts per pairing and verdict). The fit is cached under a
-digest of those counts, so it is recomputed exactly when the counted votes change — a new vote,
-or a moderator voiding some — and every other read costs that one query. The bootstrap's seed
-comes from the same digest: the same votes always give the same intervals.
+fingerprint of the votes table (how many votes, the newest, how many voided, the latest
+voiding), so it is redone when a vote is cast, voided or deleted, and every other read costs
+one scan of that table, without joins. The bootstrap's seed comes from a digest of the counts:
+the same votes always give the same intervals.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.urls import reverse
 from . import bradley_terry as bt
 from ..models.arena import Vote, Winner
 
-CACHE_TIMEOUT_S = 7 * 24 * 3600
+CACHE_TIMEOUT_S = 24 * 3600
 OUTCOME = {Winner.A: "a", Winner.B: "b", Winner.TIE: "tie", Winner.BOTH_BAD: "tie"}  # both bad: a tie, as LMSYS
 
 
@@ -62,13 +63,17 @@ def compute(rows: list[tuple[str, str, str, int]], *, rounds: int, seed: int) ->
 
 
 def current() -> Leaderboard:
-    """The leaderboard of the votes that count now (one query; a fit only when they changed)."""
-    rows = Vote.objects.counted().outcome_counts()
+    """The leaderboard of the votes that count now: one cheap query while they are unchanged,
+    a refit (the grouped counts, then the fit) when they changed."""
     rounds = settings.ARENA_BOOTSTRAP_ROUNDS
-    digest = hashlib.sha256(json.dumps([rounds, rows]).encode()).hexdigest()
-    key = f"arena:leaderboard:{digest}"
+    key = "arena:leaderboard:" + _digest([rounds, Vote.objects.fingerprint()])
     board = cache.get(key)
     if board is None:
-        board = compute(rows, rounds=rounds, seed=int(digest[:8], 16))
+        rows = Vote.objects.counted().outcome_counts()
+        board = compute(rows, rounds=rounds, seed=int(_digest(rows)[:8], 16))  # same votes, same intervals
         cache.set(key, board, CACHE_TIMEOUT_S)
     return board
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()

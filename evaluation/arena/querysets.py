@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Max, Q
 
 
 class BattleQuerySet(models.QuerySet):
@@ -27,10 +27,20 @@ class VoteQuerySet(models.QuerySet):
 
     def outcome_counts(self) -> list[tuple[str, str, str, int]]:
         """(model_a, model_b, winner, n) per pairing and verdict: the whole input of a fit, in
-        one grouped query however many votes there are."""
-        rows = (self.order_by().values_list(F("battle__model_a__repo_id"), F("battle__model_b__repo_id"), "winner")
-                .annotate(n=Count("id")).order_by())
-        return sorted((a, b, winner, n) for a, b, winner, n in rows)
+        two queries however many votes there are (grouped by ids, then the ids' names)."""
+        rows = list(self.order_by().values_list("battle__model_a_id", "battle__model_b_id", "winner")
+                    .annotate(n=Count("id")).order_by())
+        ids = {model for a, b, _winner, _n in rows for model in (a, b)}
+        resources = self.model._meta.get_field("battle").related_model._meta.get_field("model_a").related_model
+        names = dict(resources.objects.filter(pk__in=ids).values_list("pk", "repo_id")) if ids else {}
+        return sorted((names[a], names[b], winner, n) for a, b, winner, n in rows)
+
+    def fingerprint(self) -> tuple:
+        """What changes whenever the counted votes may have: a vote cast, voided or deleted. One
+        scan of the votes table, without joins; the leaderboard's cache is keyed by it."""
+        found = self.order_by().aggregate(n=Count("id"), last=Max("id"), voided=Count("voided_at"),
+                                          last_void=Max("voided_at"))
+        return (found["n"], found["last"], found["voided"], found["last_void"] and found["last_void"].isoformat())
 
     def voters(self):
         """Members with votes, the most votes first, with how many count and how many were
