@@ -10,10 +10,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from core import sse
 from core.authentication import BadKey, request_user
+from core.eventlog import Event
 from playground import stream_slots
-from playground.api import _last_event_id, sse
-from playground.eventlog import Event
 from playground.events import job_events
 
 from . import leaderboard, services
@@ -113,7 +113,7 @@ async def battle_stream(request, pk: int, side: str):
     battle = await Battle.objects.owned_by(user).select_related(f"job_{side}").filter(pk=pk).afirst()
     if battle is None:
         return JsonResponse({"detail": "Not found."}, status=404)
-    after = _last_event_id(request)
+    after = sse.last_event_id(request)
     if after is None:
         return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]}, status=400)
     try:
@@ -128,7 +128,7 @@ async def battle_stream(request, pk: int, side: str):
             async for event in job_events(getattr(battle, f"job_{side}"), after=after):
                 if event.kind != "token":  # the final events carry the job, which names its model
                     event = Event(event.seq, event.kind, await _side(battle.pk, side))
-                yield sse(event)
+                yield sse.frame(event)
         finally:
             await stream_slots.release(slot)
 

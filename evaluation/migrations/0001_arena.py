@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('models_hub', '0010_runtime_from_repository_constraint'),
-        ('playground', '0009_job_sealed'),
+        ('playground', '0010_job_sealed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

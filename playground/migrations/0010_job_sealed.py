@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('playground', '0008_job_logprobs'),
+        ('playground', '0009_event_log_for_every_job'),
     ]
 
     operations = [
