@@ -89,7 +89,7 @@ def leaderboard(request):
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "rating"
     rows = sorted(board.results, key=SORTS[sort])
     return render(request, "evaluation/arena/leaderboard.html", {
-        "board": board, "rows": rows, "sort": sort, "sorts": list(SORTS),
+        "board": board, "rows": rows, "sort": sort,
         "best": {key: max((r[key] for r in board.results), default=None) for key in ("rating", "battles", "wins")},
         "interval_chart": intervals([r["model"] for r in board.results], [r["rating"] for r in board.results],
                                     [r["ci_low"] for r in board.results], [r["ci_high"] for r in board.results],
