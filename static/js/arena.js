@@ -57,7 +57,7 @@
       turn.classList.remove("streaming");
       out.textContent = side.output;
       pane.dataset.status = side.status;
-      metrics(pane, side);
+      if (root.dataset.revealed === "1") metrics(pane, side);  // speed would hint at the model
       settle();
     };
     ["done", "failed", "timeout"].forEach((kind) => source.addEventListener(kind, finish));
