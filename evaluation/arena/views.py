@@ -20,10 +20,19 @@ from . import leaderboard as boards
 from . import permissions, services
 from ..models.arena import Battle, Vote, Winner
 from .forms import BattleForm, VoidVotesForm, VoteForm
+from .throttles import BattleThrottle, VoteThrottle
 
 BATTLES_PAGE_SIZE = 20
 SORTS = {"rating": lambda r: -r["rating"], "battles": lambda r: -r["battles"], "wins": lambda r: -r["wins"],
          "model": lambda r: r["model"].lower()}
+
+
+def _wait(request, throttle) -> int:
+    """Seconds until the page may act again under the API's throttle (0: now): the pages and the
+    API share one budget per member."""
+    if throttle.allow_request(request, None):
+        return 0
+    return max(1, round(throttle.wait() or 1))
 
 
 def index(request):
@@ -34,7 +43,10 @@ def index(request):
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if form.is_valid():
+        wait = _wait(request, BattleThrottle())
+        if wait:
+            form.add_error(None, _("You are starting battles too fast. Try again in %(s)d seconds.") % {"s": wait})
+        elif form.is_valid():
             try:
                 battle = services.start_battle(user=request.user, prompt=form.cleaned_data["prompt"],
                                                models=form.chosen_models(), source=GenerationJob.Source.WEB)
@@ -67,6 +79,10 @@ def battle(request, pk: int):
 def vote(request, pk: int):
     battle = get_object_or_404(Battle.objects.owned_by(request.user), pk=pk)
     form = VoteForm(request.POST)
+    wait = _wait(request, VoteThrottle())
+    if wait:
+        messages.error(request, _("You are voting too fast. Try again in %(s)d seconds.") % {"s": wait})
+        return redirect(battle)
     if not form.is_valid():
         messages.error(request, _("Choose A, B, tie or both bad."))
         return redirect(battle)

@@ -94,3 +94,12 @@ def test_moderators_void_a_members_votes_on_their_page(contenders):
 
 def test_members_cannot_open_the_moderation_page(user):
     assert signed_in(user).get("/arena/moderation/").status_code == 302  # to the admin's sign-in
+
+
+def test_the_pages_share_the_apis_throttles(user, contenders, settings):
+    settings.ARENA_BATTLE_RATE = "1/min"
+    client = signed_in(user)
+    assert client.post("/arena/", {"prompt": "Say hi.", "mode": "blind"}).status_code == 302
+    response = client.post("/arena/", {"prompt": "Say hi again.", "mode": "blind"})
+    assert response.status_code == 400 and "too fast" in response.content.decode()
+    assert Battle.objects.count() == 1
