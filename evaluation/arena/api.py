@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from core import sse
@@ -68,7 +67,6 @@ class LeaderboardView(APIView):
     """Bradley–Terry ratings of the blind votes with 95% bootstrap CIs, and pairwise win rates."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [AnonRateThrottle, UserRateThrottle]
 
     @extend_schema(responses=LeaderboardSerializer)
     def get(self, request):

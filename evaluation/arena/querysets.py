@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Count, Max, Q
 
+from models_hub.models import Resource
+
 
 class BattleQuerySet(models.QuerySet):
     def owned_by(self, user) -> "BattleQuerySet":
@@ -31,8 +33,7 @@ class VoteQuerySet(models.QuerySet):
         rows = list(self.order_by().values_list("battle__model_a_id", "battle__model_b_id", "winner")
                     .annotate(n=Count("id")).order_by())
         ids = {model for a, b, _winner, _n in rows for model in (a, b)}
-        resources = self.model._meta.get_field("battle").related_model._meta.get_field("model_a").related_model
-        names = dict(resources.objects.filter(pk__in=ids).values_list("pk", "repo_id")) if ids else {}
+        names = dict(Resource.objects.filter(pk__in=ids).values_list("pk", "repo_id")) if ids else {}
         return sorted((names[a], names[b], winner, n) for a, b, winner, n in rows)
 
     def fingerprint(self) -> tuple:

@@ -8,7 +8,7 @@ from django.test import Client
 from evaluation.models import Battle, Vote
 from playground.models import GenerationJob
 from tests.conftest import client_for
-from tests.factories import ResourceFactory, UserFactory, runnable_model
+from tests.factories import ResourceFactory, runnable_model
 from tests.playground.conftest import read_stream
 
 from .factories import TWIN, finish, make_battle
