@@ -103,3 +103,10 @@ def test_the_pages_share_the_apis_throttles(user, contenders, settings):
     response = client.post("/arena/", {"prompt": "Say hi again.", "mode": "blind"})
     assert response.status_code == 400 and "too fast" in response.content.decode()
     assert Battle.objects.count() == 1
+
+
+def test_a_sealed_job_cannot_be_shared_from_the_run_page(user, contenders):
+    battle = make_battle(*contenders, user=user)
+    assert signed_in(user).post(f"/playground/runs/{battle.job_a_id}/share/", {"public": "1"}).status_code == 404
+    battle.job_a.refresh_from_db()
+    assert not battle.job_a.is_public
