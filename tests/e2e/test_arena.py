@@ -4,7 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from evaluation.models import Battle
-from tests.e2e.conftest import browser, new_page, shot, sign_up  # noqa: F401  (the browser fixtures)
+from tests.evaluation.arena.conftest import contenders  # noqa: F401  (the two runnable models)
+
+from .conftest import shot, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 DEMO = "HuggingFaceTB/SmolLM2-135M-Instruct"
