@@ -38,8 +38,9 @@ def _votes(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return a, b, winner
 
 
-def _populate() -> None:
-    """Battles, their two jobs and a vote each, once (bulk inserts; no worker runs)."""
+def _populate() -> bool:
+    """Battles, their two jobs and a vote each, once (bulk inserts; no worker runs). Whether it
+    filled the database now."""
     from django.db import transaction
 
     from community.models import User
@@ -48,7 +49,7 @@ def _populate() -> None:
     from playground.models import GenerationJob
 
     if Vote.objects.count() == N_VOTES and Resource.objects.runnable().count() == N_MODELS:
-        return
+        return False
     with transaction.atomic():
         Vote.objects.all().delete()
         Battle.objects.all().delete()
@@ -70,6 +71,7 @@ def _populate() -> None:
                         job_a=jobs[2 * k], job_b=jobs[2 * k + 1]) for k, i in enumerate(rows)])
             Vote.objects.bulk_create([Vote(battle=battle, winner=str(winner[i]))
                                       for battle, i in zip(battles, rows)])
+    return True
 
 
 def main() -> str:
@@ -84,7 +86,7 @@ def main() -> str:
     from evaluation.models import Vote
 
     started = time.perf_counter()
-    _populate()
+    filled = _populate()
     with connection.cursor() as cursor:  # planner statistics, as autovacuum gathers them
         cursor.execute("ANALYZE")
     populate_s = time.perf_counter() - started
@@ -108,7 +110,8 @@ def main() -> str:
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other work), Python "
         f"{platform.python_version()}, numpy {np.__version__}, PostgreSQL; load average {load} at the end. "
         f"{len(rows)} pair×verdict rows "
-        f"from the grouped query; {board.votes:,} votes counted. Database filled in {populate_s:.0f} s (once).",
+        f"from the grouped query; {board.votes:,} votes counted. "
+        + (f"Database filled in {populate_s:.0f} s." if filled else "Database filled by an earlier run."),
         "",
         table([
             (f"fit + {rounds} bootstrap rounds + win rates (from counts)", *fit, "`leaderboard.compute`"),

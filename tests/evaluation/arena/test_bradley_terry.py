@@ -82,3 +82,15 @@ def test_win_rates_count_ties_as_battles_not_wins():
     wins, battles = bt.win_rates(data)
     assert wins.tolist() == [[0, 3], [2, 0]]
     assert battles.tolist() == [[0, 6], [6, 0]]
+
+
+@pytest.mark.parametrize("n_votes", [60, 5000])
+def test_resamples_refitted_near_the_data_match_full_newton_fits(n_votes):
+    rng = np.random.default_rng(11)
+    data = bt.pair_counts(synthetic_votes(rng, n_votes))
+    total = data.votes
+    resampled = rng.multinomial(total, data.counts.reshape(-1) / total, size=50).astype(float).reshape(50, -1, 3)
+    n = len(data.models)
+    theta = bt.fit_natural(data.first, data.second, data.counts, n)
+    near = bt.refit_near(data.first, data.second, resampled, n, theta=theta, data=data.counts)
+    np.testing.assert_allclose(near, bt.fit_natural(data.first, data.second, resampled, n), atol=1e-4)
