@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("models_hub.api_urls")),
     path("playground/", include("playground.api_urls")),
     path("", include("evaluation.api_urls")),
+    path("arena/", include("evaluation.arena_api_urls")),
 ]

@@ -302,6 +302,8 @@ SPECTACULAR_SETTINGS = {
         "ThreadKindEnum": "community.models.Thread.Kind",
         "ResourceKindEnum": "models_hub.models.Resource.Kind",
         "NotificationKindEnum": "community.models.Notification.Kind",
+        "BattleModeEnum": "evaluation.models.arena.BattleMode",
+        "JobModeEnum": "playground.models.JobMode",
     },
 }
 
@@ -382,6 +384,12 @@ EVALUATION_STALE_AFTER_S = env.int("EVALUATION_STALE_AFTER_S", default=90)
 EVALUATION_REAP_EVERY_S = env.int("EVALUATION_REAP_EVERY_S", default=30)
 EVALUATION_QUEUED_STALE_AFTER_S = env.int("EVALUATION_QUEUED_STALE_AFTER_S", default=600)
 EVALUATION_WORK_DIR = env("EVALUATION_WORK_DIR", default=str(VAR_DIR / "evaluation"))
+# --- Arena -------------------------------------------------------------------------------------
+# Each answer is a playground job (its quotas apply); battles and votes are also throttled per member.
+ARENA_MAX_NEW_TOKENS = env.int("ARENA_MAX_NEW_TOKENS", default=256)
+ARENA_BATTLE_RATE = env("ARENA_BATTLE_RATE", default="20/min")
+ARENA_VOTE_RATE = env("ARENA_VOTE_RATE", default="20/min")
+ARENA_BOOTSTRAP_ROUNDS = env.int("ARENA_BOOTSTRAP_ROUNDS", default=500)
 
 LOGGING = {
     "version": 1,

@@ -103,6 +103,9 @@ class GenerationJob(models.Model):
     share_token = models.CharField(max_length=SHARE_TOKEN_MAX_LENGTH, unique=True, null=True, blank=True,
                                    editable=False)
     source = models.CharField(max_length=10, choices=JobSource.choices, default=JobSource.API)
+    # The model's name is withheld from the owner (a blind arena battle): a sealed job is read
+    # only through whatever sealed it, never by id through the playground, until it is unsealed.
+    sealed = models.BooleanField(default=False)
     thread = models.ForeignKey("community.Thread", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
 

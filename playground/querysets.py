@@ -11,11 +11,11 @@ class JobQuerySet(models.QuerySet):
         return self.filter(status__in=[status.QUEUED, status.RUNNING])
 
     def owned_by(self, user) -> "JobQuerySet":
-        """What may be opened by id: only a member's own jobs (ids are sequential, so a public
-        flag must never open a run by id; shared runs are opened by their token)."""
+        """What may be opened by id: only a member's own unsealed jobs (ids are sequential, so a
+        public flag must never open a run by id; shared runs are opened by their token)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(user=user)
+        return self.filter(user=user, sealed=False)  # a sealed job would name its hidden model
 
     def shared(self, token: str) -> "JobQuerySet":
         """The public run behind a share link, if it is still shared."""

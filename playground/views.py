@@ -48,7 +48,7 @@ def playground(request):
 
 @login_required
 def runs(request):
-    jobs = GenerationJob.objects.filter(user=request.user).select_related("resource")
+    jobs = GenerationJob.objects.owned_by(request.user).select_related("resource")
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return render(request, "playground/runs.html", {"page": page})
 
@@ -88,7 +88,7 @@ def shared_run(request, token: str):
 @login_required
 @require_POST
 def share(request, pk: int):
-    job = get_object_or_404(GenerationJob, pk=pk, user=request.user)
+    job = get_object_or_404(GenerationJob.objects.owned_by(request.user), pk=pk)
     public = request.POST.get("public") == "1"
     services.set_public(user=request.user, job=job, public=public)
     messages.success(request, _("Anyone with the link can now see this run.") if public

@@ -21,11 +21,12 @@ from django.db import connection
 from playground.queues import queue_name
 
 UPSTREAM_REPO_ID = "local/smollm2-upstream"  # a runtime on an OpenAI-compatible server (tests.upstream)
+ARENA_TWIN_REPO_ID = "community/SmolLM2-135M-Instruct-twin"  # the arena's second model: the same GGUF
 
 ROOT = Path(__file__).resolve().parent.parent
 # The queues of the runtimes the live tests make (tests.factories.runnable_model, the upstream).
-WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID), "default",
-                 "evaluation"]
+WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID),
+                 queue_name(ARENA_TWIN_REPO_ID), "default", "evaluation"]
 
 
 def free_port() -> int:

@@ -1,0 +1,136 @@
+"""Thin API views for the arena: battles, their blind streams, votes, the leaderboard, voiding."""
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import sse
+from core.authentication import BadKey, request_user
+from core.eventlog import Event
+from playground import stream_slots
+from playground.events import job_events
+
+from . import leaderboard, services
+from ..models.arena import Battle
+from .permissions import can_void_votes
+from .serializers import (BattleCreateSerializer, BattleSerializer, LeaderboardSerializer, VoidResultSerializer,
+                          VoidVotesSerializer, ArenaVoteSerializer, side_payload)
+from .throttles import BattleThrottle, VoteThrottle
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This battle cannot take that now."
+
+
+class BattleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A member's battles (only their own: anyone else gets 404)."""
+
+    serializer_class = BattleSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return Battle.objects.owned_by(self.request.user).with_parts()
+
+    def get_throttles(self):
+        extra = {"create": [BattleThrottle()], "vote": [VoteThrottle()]}.get(self.action, [])
+        return [*super().get_throttles(), *extra]
+
+    @extend_schema(request=BattleCreateSerializer, responses={201: BattleSerializer})
+    def create(self, request):
+        data = BattleCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        battle = services.start_battle(user=request.user, prompt=data.validated_data["prompt"],
+                                       models=data.validated_data.get("models"))
+        battle = self.get_queryset().get(pk=battle.pk)
+        return Response(BattleSerializer(battle).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ArenaVoteSerializer, responses={200: BattleSerializer, 409: OpenApiResponse(
+        description="Before both answers finished, on a second vote, or after an answer failed.")})
+    @action(detail=True, methods=["post"])
+    def vote(self, request, pk=None):
+        data = ArenaVoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            battle = services.vote(user=request.user, battle=self.get_object(), winner=data.validated_data["winner"])
+        except services.VoteRefused as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(BattleSerializer(battle).data)
+
+
+class LeaderboardView(APIView):
+    """Bradley–Terry ratings of the blind votes with 95% bootstrap CIs, and pairwise win rates."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=LeaderboardSerializer)
+    def get(self, request):
+        return Response(leaderboard.current().as_json())
+
+
+class VoidVotesView(generics.GenericAPIView):
+    """Moderators: void all of a member's standing votes (the leaderboard refits without them)."""
+
+    serializer_class = VoidVotesSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=VoidVotesSerializer, responses=VoidResultSerializer)
+    def post(self, request):
+        if not can_void_votes(request.user):
+            raise exceptions.PermissionDenied("Only moderators may do this.")
+        data = VoidVotesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = data.validated_data["user"]
+        voided = services.void_votes(moderator=request.user, member=member, reason=data.validated_data["reason"])
+        return Response({"user": member.username, "voided": voided})
+
+
+STREAM_DESCRIPTION = (
+    "One side of a battle as server-sent events, as the job stream (`token` with {\"text\"}, then `done`, "
+    "`failed` or `timeout`; `Last-Event-ID` resumes), except that the final event carries this side "
+    "(job, status, output, metrics) and never the model's name.")
+
+
+async def _side(battle_id: int, side: str) -> dict:
+    battle = await Battle.objects.select_related(f"job_{side}").aget(pk=battle_id)
+    return await sync_to_async(side_payload)(battle, side)
+
+
+@extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
+async def battle_stream(request, pk: int, side: str):
+    """The owner's stream of one side of their battle."""
+    try:
+        user = await request_user(request)
+    except BadKey:
+        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
+    battle = await Battle.objects.owned_by(user).select_related(f"job_{side}").filter(pk=pk).afirst()
+    if battle is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    after = sse.last_event_id(request)
+    if after is None:
+        return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]}, status=400)
+    try:
+        slot = await stream_slots.acquire(stream_slots.client_id(request, user))
+    except stream_slots.TooManyStreams as exc:
+        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    async def events():
+        try:
+            async for event in job_events(getattr(battle, f"job_{side}"), after=after):
+                if event.kind != "token":  # the final events carry the job, which names its model
+                    event = Event(event.seq, event.kind, await _side(battle.pk, side))
+                yield sse.frame(event)
+        finally:
+            await stream_slots.release(slot)
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,0 +1,48 @@
+"""Forms for the arena pages: whatever a browser posts becomes typed values or field errors."""
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from community.models import User
+from models_hub.models import Resource
+
+from ..models.arena import BattleMode, Winner
+from .services import VOID_REASON_MAX_LENGTH
+
+
+class BattleForm(forms.Form):
+    prompt = forms.CharField(label=_("Your prompt"), max_length=settings.PLAYGROUND_MAX_PROMPT_CHARS,
+                             widget=forms.Textarea(attrs={"rows": 4}))
+    mode = forms.ChoiceField(label=_("Mode"), choices=BattleMode.choices, initial=BattleMode.BLIND,
+                             widget=forms.RadioSelect)
+    model_a = forms.ModelChoiceField(label=_("Model A"), required=False, to_field_name="repo_id",
+                                     queryset=Resource.objects.runnable().select_related("runtime").order_by("repo_id"))
+    model_b = forms.ModelChoiceField(label=_("Model B"), required=False, to_field_name="repo_id",
+                                     queryset=Resource.objects.runnable().select_related("runtime").order_by("repo_id"))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("mode") == BattleMode.COMPARE:
+            for name in ("model_a", "model_b"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, _("Pick a model to compare."))
+        return data
+
+    def chosen_models(self) -> list[Resource] | None:
+        """The compare battle's two models, or None for a blind battle."""
+        if self.cleaned_data["mode"] != BattleMode.COMPARE:
+            return None
+        return [self.cleaned_data["model_a"], self.cleaned_data["model_b"]]
+
+
+class VoteForm(forms.Form):
+    winner = forms.ChoiceField(choices=Winner.choices)
+
+
+class VoidVotesForm(forms.Form):
+    username = forms.ModelChoiceField(label=_("Member"), queryset=User.objects.all(), to_field_name="username",
+                                      widget=forms.TextInput,
+                                      error_messages={"invalid_choice": _("No member has that username.")})
+    reason = forms.CharField(label=_("Reason"), max_length=VOID_REASON_MAX_LENGTH, required=False)

@@ -1,0 +1,15 @@
+"""The arena's pages, mounted at /arena/."""
+from django.urls import path
+
+from .arena import views
+
+app_name = "arena"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("battles/", views.battles, name="battles"),
+    path("battles/<int:pk>/", views.battle, name="battle"),
+    path("battles/<int:pk>/vote/", views.vote, name="vote"),
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("moderation/", views.moderation, name="moderation"),
+]

@@ -1,0 +1,74 @@
+// The arena: the compare-mode pickers on the start page; on a battle page, both answers
+// streamed at once (through the arena's streams, which never name the models) and the vote
+// buttons enabled once both have finished.
+(function () {
+  "use strict";
+  const form = document.getElementById("arena-form");
+  if (form) {
+    const compare = document.getElementById("arena-compare");
+    const sync = () => {
+      const mode = form.querySelector('input[name="mode"]:checked');
+      compare.hidden = !mode || mode.value !== "compare";
+    };
+    form.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", sync));
+    sync();
+  }
+
+  const root = document.getElementById("arena-battle");
+  if (!root) return;
+  const labels = document.getElementById("arena-labels").content.firstElementChild.dataset;
+  const FINISHED = ["succeeded", "failed", "cancelled"];
+  const panes = Array.from(root.querySelectorAll(".arena-pane"));
+
+  function settle() {
+    const states = panes.map((p) => p.dataset.status);
+    if (!states.every((s) => FINISHED.includes(s))) return;
+    if (states.every((s) => s === "succeeded")) {
+      document.querySelectorAll("#arena-vote button").forEach((b) => { b.disabled = false; });
+      const wait = document.getElementById("arena-wait");
+      if (wait) wait.hidden = true;
+    } else {
+      document.getElementById("arena-error").hidden = false;
+      const vote = document.getElementById("arena-vote");
+      if (vote) vote.hidden = true;
+    }
+  }
+
+  function metrics(pane, side) {
+    const box = pane.querySelector(".metrics");
+    box.textContent = "";
+    const m = side.metrics || {};
+    [m.ttft_ms != null ? `${labels.ttft} ${Math.round(m.ttft_ms)} ms` : null,
+     m.tokens_per_s != null ? `${m.tokens_per_s.toFixed(1)} ${labels.tps}` : null,
+     m.completion_tokens != null ? `${m.completion_tokens} ${labels.tokens}` : null].filter(Boolean).forEach((t) => {
+      const span = document.createElement("span"); span.textContent = t; box.append(span); });
+  }
+
+  panes.forEach((pane) => {
+    if (FINISHED.includes(pane.dataset.status)) return;
+    const turn = pane.querySelector(".turn");
+    const out = pane.querySelector(".text");
+    out.textContent = "";  // the stream replays the answer from its first token
+    const source = new EventSource(pane.dataset.stream);
+    source.addEventListener("token", (e) => { out.textContent += JSON.parse(e.data).text; });
+    const finish = (e) => {
+      source.close();
+      const side = JSON.parse(e.data);
+      turn.classList.remove("streaming");
+      out.textContent = side.output;
+      pane.dataset.status = side.status;
+      if (root.dataset.revealed === "1") metrics(pane, side);  // speed would hint at the model
+      settle();
+    };
+    ["done", "failed", "timeout"].forEach((kind) => source.addEventListener(kind, finish));
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) {
+        turn.classList.remove("streaming");
+        const error = document.getElementById("arena-error");
+        error.textContent = labels.streamFailed;
+        error.hidden = false;
+      }
+    });
+  });
+  settle();
+})();

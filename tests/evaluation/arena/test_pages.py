@@ -1,0 +1,112 @@
+"""The arena's pages: start, watch and judge a battle, my battles, the leaderboard, moderation."""
+import pytest
+from django.test import Client
+
+from evaluation.models import Battle, Vote
+from tests.factories import StaffFactory, UserFactory, runnable_model
+
+from .factories import TWIN, finish, make_battle
+
+pytestmark = pytest.mark.django_db
+DEMO = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_with_one_runnable_model_the_page_says_what_is_missing(client):
+    runnable_model()
+    page = client.get("/arena/").content.decode()
+    assert 'id="arena-not-enough"' in page and "make demo-finetune" in page and "/hub/?kind=model" in page
+    assert 'id="arena-form"' not in page
+
+
+def test_a_battle_from_the_page_hides_the_names_until_the_vote(user, contenders):
+    client = signed_in(user)
+    response = client.post("/arena/", {"prompt": "Say hi.", "mode": "blind"})
+    battle = Battle.objects.get()
+    assert response.status_code == 302 and response["Location"] == battle.get_absolute_url()
+    page = client.get(battle.get_absolute_url()).content.decode()
+    assert DEMO not in page and TWIN not in page
+    assert "disabled" in page  # the vote waits for both answers
+    finish(battle)
+    assert client.post(f"/arena/battles/{battle.pk}/vote/", {"winner": "b"}).status_code == 302
+    page = client.get(battle.get_absolute_url()).content.decode()
+    assert DEMO in page and TWIN in page and 'id="arena-verdict"' in page
+    assert Vote.objects.get().winner == "b"
+
+
+def test_compare_mode_needs_both_models(user, contenders):
+    response = signed_in(user).post("/arena/", {"prompt": "Say hi.", "mode": "compare", "model_a": DEMO})
+    assert response.status_code == 400 and "Pick a model to compare." in response.content.decode()
+    assert not Battle.objects.exists()
+
+
+def test_compare_mode_from_the_page(user, contenders):
+    signed_in(user).post("/arena/", {"prompt": "Say hi.", "mode": "compare", "model_a": TWIN, "model_b": DEMO})
+    battle = Battle.objects.get()
+    assert (battle.mode, battle.model_a.repo_id, battle.model_b.repo_id) == ("compare", TWIN, DEMO)
+
+
+def test_an_empty_prompt_is_400_and_the_form_keeps_the_choice(user, contenders):
+    response = signed_in(user).post("/arena/", {"prompt": " ", "mode": "blind"})
+    assert response.status_code == 400 and not Battle.objects.exists()
+
+
+def test_someone_elses_battle_is_404(contenders):
+    battle = make_battle(*contenders)
+    client = signed_in(UserFactory())
+    assert client.get(battle.get_absolute_url()).status_code == 404
+    assert client.post(f"/arena/battles/{battle.pk}/vote/", {"winner": "a"}).status_code == 404
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_my_battles_query_count_is_flat(user, contenders, n, django_assert_max_num_queries):
+    for i in range(n):
+        make_battle(*contenders, user=user, winner="a" if i % 2 else None)
+    client = signed_in(user)
+    with django_assert_max_num_queries(8):
+        page = client.get("/arena/battles/")
+    assert page.content.decode().count('class="row"') == n
+
+
+def test_the_leaderboard_page_without_votes_says_so(client):
+    assert "No blind votes yet" in client.get("/arena/leaderboard/").content.decode()
+
+
+def test_the_leaderboard_page_draws_both_charts(client, contenders):
+    make_battle(*contenders, winner="a")
+    page = client.get("/arena/leaderboard/").content.decode()
+    assert 'class="chart intervals"' in page and 'class="chart heatmap"' in page and "arena-ratings" in page
+
+
+def test_moderators_void_a_members_votes_on_their_page(contenders):
+    voter = make_battle(*contenders, winner="a").user
+    client = signed_in(StaffFactory())
+    page = client.get("/arena/moderation/").content.decode()
+    assert voter.username in page
+    assert client.post("/arena/moderation/", {"username": voter.username, "reason": "bot"}).status_code == 302
+    assert Vote.objects.get().is_voided
+
+
+def test_members_cannot_open_the_moderation_page(user):
+    assert signed_in(user).get("/arena/moderation/").status_code == 302  # to the admin's sign-in
+
+
+def test_the_pages_share_the_apis_throttles(user, contenders, settings):
+    settings.ARENA_BATTLE_RATE = "1/min"
+    client = signed_in(user)
+    assert client.post("/arena/", {"prompt": "Say hi.", "mode": "blind"}).status_code == 302
+    response = client.post("/arena/", {"prompt": "Say hi again.", "mode": "blind"})
+    assert response.status_code == 400 and "too fast" in response.content.decode()
+    assert Battle.objects.count() == 1
+
+
+def test_a_sealed_job_cannot_be_shared_from_the_run_page(user, contenders):
+    battle = make_battle(*contenders, user=user)
+    assert signed_in(user).post(f"/playground/runs/{battle.job_a_id}/share/", {"public": "1"}).status_code == 404
+    battle.job_a.refresh_from_db()
+    assert not battle.job_a.is_public
