@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("community.api_urls")),
     path("", include("models_hub.api_urls")),
     path("playground/", include("playground.api_urls")),
+    path("", include("finetune.api_urls")),
 ]

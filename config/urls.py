@@ -16,6 +16,7 @@ urlpatterns = [
     path("forum/", include("community.urls")),
     path("hub/", include("models_hub.urls")),
     path("playground/", include("playground.urls")),
+    path("finetune/", include("finetune.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),

@@ -23,8 +23,10 @@ from playground.queues import queue_name
 UPSTREAM_REPO_ID = "local/smollm2-upstream"  # a runtime on an OpenAI-compatible server (tests.upstream)
 
 ROOT = Path(__file__).resolve().parent.parent
-# The queues of the runtimes the live tests make (tests.factories.runnable_model, the upstream).
-WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID), "default"]
+# The queues of the runtimes the live tests make (tests.factories.runnable_model, the upstream),
+# and fine-tuning's.
+WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID), "default",
+                 settings.FINETUNE_QUEUE]
 
 
 def free_port() -> int:
@@ -42,8 +44,9 @@ def database_url() -> str:
 
 
 class LiveStack:
-    def __init__(self, workdir: Path, *, redis_url: str | None = None):
+    def __init__(self, workdir: Path, *, redis_url: str | None = None, queues: list[str] | None = None):
         self.workdir = workdir
+        self.queues = queues or WORKER_QUEUES
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -89,7 +92,7 @@ class LiveStack:
 
     def start_worker(self) -> None:
         self.worker, self.worker_log = self._spawn(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(WORKER_QUEUES),
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(self.queues),
              "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
              "--hostname", f"test-{time.monotonic_ns()}@%h"], "worker.log")
         deadline = time.monotonic() + 60
