@@ -44,7 +44,10 @@ def reap_stuck_jobs() -> int:
             job = FineTuneJob.objects.select_for_update(of=("self",)).for_list().get(pk=job_id)
             if job.status != Status.RUNNING:
                 continue
-            if job.started_at and job.started_at < deadline:
+            overdue = job.started_at is not None and job.started_at < deadline
+            if not overdue and job.heartbeat_at is not None and job.heartbeat_at >= stale:
+                continue  # a worker claimed it (again) while this reaper waited for the lock
+            if overdue:
                 _fail(job, _("The job did not finish within its time limit of %(s)d seconds.")
                       % {"s": settings.FINETUNE_DEADLINE_S})
             elif job.attempts >= settings.FINETUNE_MAX_ATTEMPTS:

@@ -8,11 +8,15 @@ for `trainer.train(resume_from_checkpoint=...)`.
 from __future__ import annotations
 
 import os
+import threading
 from importlib.metadata import version
 from pathlib import Path
 
 LIBRARIES = ("torch", "transformers", "trl", "peft", "datasets", "accelerate")
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+# TRL and transformers import their trainers lazily; two threads of a worker importing them at
+# once can see a half-initialised module ("cannot import name 'SFTTrainer'"), so one at a time.
+_IMPORTS = threading.Lock()
 
 
 def on_cuda() -> bool:
@@ -37,7 +41,7 @@ def sft_config(params: dict, output_dir: Path, *, checkpoint_every: int):
         max_length=int(params["max_seq_len"]), seed=int(params["seed"]), data_seed=int(params["seed"]),
         logging_steps=1, logging_first_step=True, save_strategy="steps", save_steps=checkpoint_every,
         save_total_limit=2, report_to=[], disable_tqdm=True, bf16=cuda, use_cpu=not cuda,
-        dataloader_num_workers=0, dataset_num_proc=None, packing=False, gradient_checkpointing=False,
+        dataloader_num_workers=0, dataset_num_proc=None, packing=False,
     )
 
 
@@ -63,8 +67,9 @@ def load_base(model_dir: str):
 
 def build_trainer(*, model_dir: str, examples: list[dict], params: dict, output_dir: Path,
                   checkpoint_every: int, callbacks: list | None = None):
-    from datasets import Dataset
-    from trl import SFTTrainer
+    with _IMPORTS:
+        from datasets import Dataset
+        from trl import SFTConfig, SFTTrainer  # noqa: F401  (SFTConfig: sft_config's import, under the lock)
 
     model, tokenizer = load_base(model_dir)
     return SFTTrainer(model=model, args=sft_config(params, output_dir, checkpoint_every=checkpoint_every),
