@@ -63,6 +63,9 @@ class FineTuneJob(models.Model):
     examples_per_s = models.FloatField(null=True, blank=True)
     tokens_per_s = models.FloatField(null=True, blank=True)
     eta_s = models.FloatField(null=True, blank=True)
+    # Of the last attempt's trainer.train(): tokens trained and seconds taken (the card, the benchmark).
+    trained_tokens = models.PositiveBigIntegerField(null=True, blank=True)
+    train_seconds = models.FloatField(null=True, blank=True)
     history = models.JSONField(default=list, blank=True)  # [{step, loss, lr}] for the curves
     checkpoint_step = models.PositiveIntegerField(default=0)  # the newest durable checkpoint
     versions = models.JSONField(default=dict, blank=True)  # libraries that trained it

@@ -28,7 +28,7 @@ def _stored(path: Path):
 
 @transaction.atomic
 def publish_output(*, job: FineTuneJob, adapter_dir: Path) -> Resource:
-    seconds = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
+    seconds = job.train_seconds or ((timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0)
     resource = save_resource(user=job.user, data={
         "kind": Resource.Kind.MODEL, "name": job.output_name, "is_published": False,
         "title": f"{job.base_model.name} LoRA ({job.dataset.name})"[:Resource.max_length("title")],

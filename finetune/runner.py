@@ -103,7 +103,11 @@ def _train(job: FineTuneJob, writer: eventlog.LogWriter, resume: str | None):
     trainer = training.build_trainer(model_dir=model_dir, examples=examples, params=job.params,
                                      output_dir=checkpoint_dir(job),
                                      checkpoint_every=settings.FINETUNE_CHECKPOINT_EVERY, callbacks=[progress])
-    trainer.train(resume_from_checkpoint=resume)
+    output = trainer.train(resume_from_checkpoint=resume)
+    tokens = next((entry["num_tokens"] for entry in reversed(trainer.state.log_history) if "num_tokens" in entry), None)
+    job.train_seconds = output.metrics.get("train_runtime")
+    job.trained_tokens = int(tokens) if tokens is not None else None
+    FineTuneJob.objects.filter(pk=job.pk).update(train_seconds=job.train_seconds, trained_tokens=job.trained_tokens)
     return trainer, progress
 
 

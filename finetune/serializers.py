@@ -26,6 +26,8 @@ class ProgressSerializer(serializers.Serializer):
     examples_per_s = serializers.FloatField(allow_null=True)
     tokens_per_s = serializers.FloatField(allow_null=True)
     eta_s = serializers.FloatField(allow_null=True)
+    trained_tokens = serializers.IntegerField(allow_null=True)
+    train_seconds = serializers.FloatField(allow_null=True)
     checkpoint_step = serializers.IntegerField()
 
 
