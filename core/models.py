@@ -68,3 +68,21 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LogEvent(models.Model):
+    """One event of a job's numbered log in embedded mode (server mode keeps logs in Redis
+    streams). `stream` names the job (core.eventlog.stream_name), whichever app it belongs to."""
+
+    stream = models.CharField(max_length=120)
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["stream", "seq"]
+        constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="log_event_seq_once")]
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.seq} {self.kind}"

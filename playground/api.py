@@ -1,8 +1,6 @@
 """Thin API views for playground jobs; the stream is an async view so it holds no worker thread."""
 from __future__ import annotations
 
-import json
-
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,11 +8,11 @@ from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import sse
 from core.authentication import BadKey, request_user
 from core.permissions import is_moderator
 
 from . import services, stream_slots
-from .eventlog import Event
 from .events import job_events
 from .models import GenerationJob
 from .serializers import (JobCreateSerializer, JobSerializer, RunReportSerializer, SharedJobSerializer,
@@ -87,20 +85,6 @@ class SharedJobReportView(generics.GenericAPIView):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-def sse(event: Event) -> bytes:
-    """One server-sent event; numbered events carry `id:`, so a reconnect resumes after them."""
-    data = json.dumps(event.data, ensure_ascii=False)
-    ident = f"id: {event.seq}\n" if event.seq else ""
-    return f"{ident}event: {event.kind}\ndata: {data}\n\n".encode()
-
-
-def _last_event_id(request) -> int | None:
-    """Where a reconnecting client left off: the Last-Event-ID header (EventSource sends it) or
-    `?last_event_id=`; None when malformed."""
-    value = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
-    return int(value) if value.isdigit() and len(value) < 10 else None
-
-
 STREAM_DESCRIPTION = (
     "Numbered events (`id: <seq>`): `event: token` with {\"text\"} per delta, then `event: done` (or "
     "`failed`) with the job. Reconnecting with `Last-Event-ID: <seq>` (or `?last_event_id=`) resumes "
@@ -137,7 +121,7 @@ async def shared_stream(request, token: str):
 
 
 async def _event_stream(request, user, job: GenerationJob):
-    after = _last_event_id(request)
+    after = sse.last_event_id(request)
     if after is None:
         return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]},
                             status=400)
@@ -151,7 +135,7 @@ async def _event_stream(request, user, job: GenerationJob):
     async def events():
         try:
             async for event in job_events(job, after=after):
-                yield sse(event)
+                yield sse.frame(event)
         finally:
             await stream_slots.release(slot)
 

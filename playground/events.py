@@ -13,8 +13,9 @@ from typing import AsyncIterator
 import redis
 from asgiref.sync import sync_to_async
 
+from core.eventlog import FINAL, POLL_BACKOFF, POLL_MAX_S, POLL_MIN_S, Event
+
 from . import eventlog
-from .eventlog import Event
 from .models import GenerationJob
 from .serializers import job_payload
 from .stream_slots import stream_max_s
@@ -65,7 +66,7 @@ async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
             seen = event.seq
             if event.kind in CONTROL:
                 continue
-            if event.kind in eventlog.FINAL:
+            if event.kind in FINAL:
                 yield Event(event.seq, event.kind, await _payload(job.pk))
                 return
             sent += event.data.get("text", "")
@@ -89,14 +90,14 @@ async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
 async def _follow_row(job: GenerationJob, sent: str | None, is_finished) -> AsyncIterator[Event]:
     """Text from the row as it grows (unnumbered: these events cannot be resumed), then the
     final event. `sent` is what the reader already has, or None when it cannot be told."""
-    delay = eventlog.POLL_MIN_S
+    delay = POLL_MIN_S
     while not await is_finished():
         output = await GenerationJob.objects.filter(pk=job.pk).values_list("output", flat=True).afirst() or ""
         if sent is not None and len(output) > len(sent):
             yield Event(0, "token", {"text": output[len(sent):]})
-            sent, delay = output, eventlog.POLL_MIN_S
+            sent, delay = output, POLL_MIN_S
         await asyncio.sleep(delay)
-        delay = min(delay * eventlog.POLL_BACKOFF, eventlog.POLL_MAX_S)
+        delay = min(delay * POLL_BACKOFF, POLL_MAX_S)
     payload = await _payload(job.pk)
     if sent is not None and len(payload["output"]) > len(sent):
         yield Event(0, "token", {"text": payload["output"][len(sent):]})

@@ -150,19 +150,6 @@ class GenerationJob(models.Model):
 REPORT_REASON_MAX_LENGTH = 500
 
 
-class JobEvent(models.Model):
-    """One entry of a job's event log in embedded mode (server mode keeps the log in Redis)."""
-
-    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="events")
-    seq = models.PositiveIntegerField()
-    kind = models.CharField(max_length=10)
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["job", "seq"]
-        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="job_event_seq_once")]
-
-
 class ReviewDecision(models.TextChoices):
     """What a moderator decides about a reported run."""
 

@@ -14,8 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import eventlog as core_eventlog
+
 from . import eventlog
-from .models import GenerationJob, JobEvent
+from .models import GenerationJob
 from .runner import MAX_ATTEMPTS
 from .tasks import enqueue
 
@@ -26,9 +28,7 @@ Status = GenerationJob.Status
 def prune_event_logs() -> int:
     """Embedded mode keeps logs in a table: drop those of jobs finished longer ago than Redis
     keeps its logs (the row keeps the output). Returns how many events went."""
-    finished_before = timezone.now() - timedelta(seconds=eventlog.TTL_S)
-    deleted, _rows = JobEvent.objects.filter(job__finished_at__lt=finished_before).delete()
-    return deleted
+    return core_eventlog.prune(finished_before=timezone.now() - timedelta(seconds=core_eventlog.TTL_S))
 
 
 def redispatch_lost_jobs() -> int:

@@ -4,7 +4,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from playground import reaper
+from core import eventlog as core_eventlog
+from core.models import LogEvent
+from playground import eventlog, reaper
 from playground.models import GenerationJob
 from tests.factories import runnable_model
 
@@ -48,14 +50,14 @@ def test_a_job_queued_past_the_deadline_fails_and_frees_the_quota(user, sent, se
 
 
 def test_the_logs_of_long_finished_jobs_are_pruned(user, settings):
-    from playground import eventlog
-
     settings.REDIS_URL = ""
     old, recent = (GenerationJob.objects.create(user=user, resource=runnable_model(), mode="completion",
                                                 prompt="x", params={}, status="succeeded") for _ in range(2))
     for job in (old, recent):
+        eventlog.append(job, "token", {"text": "x"})
         eventlog.append(job, "done")
-    GenerationJob.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(seconds=eventlog.TTL_S + 60))
-    GenerationJob.objects.filter(pk=recent.pk).update(finished_at=timezone.now())
-    assert reaper.prune_event_logs() == 1
-    assert not old.events.exists() and recent.events.exists()
+    LogEvent.objects.filter(stream=eventlog.stream(old)).update(
+        created_at=timezone.now() - timedelta(seconds=core_eventlog.TTL_S + 60))
+    assert reaper.prune_event_logs() == 2
+    assert not LogEvent.objects.filter(stream=eventlog.stream(old)).exists()
+    assert LogEvent.objects.filter(stream=eventlog.stream(recent)).count() == 2

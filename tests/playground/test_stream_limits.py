@@ -6,6 +6,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.test import Client
 
 from core.services import create_token
+from core import eventlog as core_eventlog
 from playground import eventlog, events, openai_api, services, stream_slots
 from playground.models import GenerationJob
 from tests.factories import runnable_model
@@ -154,17 +155,17 @@ def test_embedded_polling_backs_off_while_nothing_changes_and_replays_exactly(us
                                                                                status="succeeded")
             await sync_to_async(eventlog.append)(job, "done")
 
-    monkeypatch.setattr(eventlog.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(core_eventlog.asyncio, "sleep", fake_sleep)
 
     async def collect():
         return [event async for event in events.job_events(job)]
 
     received = async_to_sync(collect)()
-    assert delays[0] == eventlog.POLL_MIN_S
+    assert delays[0] == core_eventlog.POLL_MIN_S
     assert all(a < b for a, b in zip(delays[:5], delays[1:6]))  # rising while nothing changes
-    assert max(delays) == eventlog.POLL_MAX_S  # up to a cap
-    assert delays[12] == eventlog.POLL_MIN_S  # quick again once text flows
-    assert sum(1 for d in delays[:12] if d < eventlog.POLL_MAX_S) <= 8
+    assert max(delays) == core_eventlog.POLL_MAX_S  # up to a cap
+    assert delays[12] == core_eventlog.POLL_MIN_S  # quick again once text flows
+    assert sum(1 for d in delays[:12] if d < core_eventlog.POLL_MAX_S) <= 8
     assert "".join(e.data["text"] for e in received if e.kind == "token") == "Hello, world!"
     assert received[-1].kind == "done" and received[-1].data["output"] == "Hello, world!"
     assert [e.seq for e in received] == [1, 2, 3, 4]

@@ -1,0 +1,204 @@
+"""One numbered event log per long job (a generation, an evaluation, a training run), the same in
+both modes: a Redis stream in server mode, the `LogEvent` table in embedded mode.
+
+Every event gets the stream's next sequence number (1, 2, …), allocated atomically whoever writes
+it, so a reader that reconnects with Last-Event-ID gets exactly the events after it: nothing
+twice, nothing lost. Control events (`cancel`) travel in the same log, from the web side to the
+worker. A job ends its log with one final event, `done` or `failed`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import AsyncIterator, Awaitable, Callable
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from .models import LogEvent
+
+log = logging.getLogger(__name__)
+
+TTL_S = 3600  # how long a finished log is kept (the job's row keeps the result)
+FINAL = ("done", "failed")
+CANCEL = "cancel"
+# Embedded mode polls the table: quickly while events arrive, backing off while nothing does.
+POLL_MIN_S = 0.05
+POLL_MAX_S = 0.5
+POLL_BACKOFF = 1.5
+# Allocate the next number and append under it, atomically, whichever process writes.
+_APPEND = """
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], '0-' .. seq, 'kind', ARGV[1], 'data', ARGV[2])
+return seq
+"""
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    kind: str
+    data: dict = field(default_factory=dict)
+
+
+def stream_name(obj) -> str:
+    """The log of one job row: unique even if ids restart (a restored or recreated database)."""
+    return f"{obj._meta.label_lower}:{obj.pk}:{int(obj.created_at.timestamp() * 1_000_000)}"
+
+
+def _key(stream: str) -> str:
+    return f"llmc:log:{stream}"
+
+
+def sync_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+
+
+def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Redis | None = None) -> int:
+    """Append one event to the stream; returns its sequence number."""
+    if settings.REDIS_URL:
+        client = client or sync_client()
+        key = _key(stream)
+        seq = client.eval(_APPEND, 2, key, key + ":seq", kind, json.dumps(data or {}, ensure_ascii=False))
+        if kind in FINAL:
+            client.pipeline().expire(key, TTL_S).expire(key + ":seq", TTL_S).execute()
+        return int(seq)
+    while True:  # the unique (stream, seq) constraint settles two writers racing for a number
+        seq = (LogEvent.objects.filter(stream=stream).aggregate(n=Max("seq"))["n"] or 0) + 1
+        try:
+            with transaction.atomic():
+                LogEvent.objects.create(stream=stream, seq=seq, kind=kind, data=data or {})
+            return seq
+        except IntegrityError:
+            continue
+
+
+def reset(stream: str, *, client: redis.Redis | None = None) -> None:
+    """A new attempt starts a new log (what a dead worker's attempt left is dropped)."""
+    if settings.REDIS_URL:
+        key = _key(stream)
+        (client or sync_client()).delete(key, key + ":seq")
+    else:
+        LogEvent.objects.filter(stream=stream).delete()
+
+
+def prune(*, finished_before: datetime) -> int:
+    """Embedded mode: drop the logs that ended before `finished_before` (as Redis expires its
+    own TTL_S after the final event). Returns how many events went."""
+    ended = LogEvent.objects.filter(kind__in=FINAL, created_at__lt=finished_before).values("stream")
+    deleted, _rows = LogEvent.objects.filter(stream__in=ended).delete()
+    return deleted
+
+
+class LogWriter:
+    """The worker's writer for one job's log. If Redis goes away mid-job the job goes on: what
+    cannot be logged is skipped (one warning in the worker's log) and readers finish from the row."""
+
+    def __init__(self, stream: str, *, fresh: bool = True):
+        self.stream = stream
+        self._logging = True
+        self._last_seen = 0  # the newest sequence number this writer has read or written
+        self._redis = sync_client() if settings.REDIS_URL else None
+        if fresh:
+            self.reset()
+
+    def append(self, kind: str, data: dict | None = None) -> int | None:
+        return self._safely(append, self.stream, kind, data, client=self._redis)
+
+    def reset(self) -> None:
+        """The job was handed back and will start afresh: forget this attempt."""
+        self._safely(reset, self.stream, client=self._redis)
+
+    def close(self, kind: str, data: dict | None = None) -> None:
+        """The final event ("done" or "failed")."""
+        self.append(kind, data)
+
+    def cancel_requested(self) -> bool:
+        """Whether a `cancel` event has been appended since this writer last looked."""
+        return bool(self._safely(self._cancel_in_log))
+
+    def _cancel_in_log(self) -> bool:
+        if self._redis is not None:
+            entries = self._redis.xrange(_key(self.stream), min=f"(0-{self._last_seen}", max="+")
+            kinds = [fields[b"kind"].decode() for _id, fields in entries]
+            if entries:
+                self._last_seen = int(entries[-1][0].decode().split("-")[1])
+            return CANCEL in kinds
+        events = list(LogEvent.objects.filter(stream=self.stream, seq__gt=self._last_seen)
+                      .values_list("seq", "kind"))
+        if events:
+            self._last_seen = events[-1][0]
+        return any(kind == CANCEL for _seq, kind in events)
+
+    def _safely(self, call, *args, **kwargs):
+        try:
+            result = call(*args, **kwargs)
+        except redis.RedisError as exc:
+            if self._logging:
+                log.warning("%s: its event log is unavailable (%s); the row carries on", self.stream, exc)
+                self._logging = False
+            return None
+        self._logging = True
+        return result
+
+
+async def read(stream: str, *, after: int = 0,
+               is_finished: Callable[[], Awaitable[bool]]) -> AsyncIterator[Event]:
+    """The stream's events after sequence number `after`, following the log until a final event.
+    Ends without one if the job finished and its log is gone (expired, or never written)."""
+    source = _read_redis if settings.REDIS_URL else _read_table
+    async for event in source(stream, after, is_finished):
+        yield event
+
+
+async def _read_redis(stream: str, after: int, is_finished) -> AsyncIterator[Event]:
+    key = _key(stream)
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    last = f"0-{after}"
+    try:
+        while True:
+            entries = await client.xread({key: last}, block=1000, count=200)
+            if not entries:
+                # A second of silence from a finished job: its final event would have come (the
+                # worker writes it right after the row), so the log ends here; the row has the rest.
+                if await is_finished():
+                    return
+                continue
+            for entry_id, fields in entries[0][1]:
+                last = entry_id
+                event = Event(int(entry_id.decode().split("-")[1]), fields[b"kind"].decode(),
+                              json.loads(fields[b"data"]))
+                yield event
+                if event.kind in FINAL:
+                    return
+    finally:
+        await client.aclose()
+
+
+async def _read_table(stream: str, after: int, is_finished) -> AsyncIterator[Event]:
+    delay = POLL_MIN_S
+    while True:
+        rows = [row async for row in LogEvent.objects.filter(stream=stream, seq__gt=after).order_by("seq")
+                .values_list("seq", "kind", "data")]
+        for seq, kind, data in rows:
+            after = seq
+            yield Event(seq, kind, data)
+            if kind in FINAL:
+                return
+        if not rows and await is_finished():
+            # Finished, yet no final event: its log was never written (cancelled while queued,
+            # retried out, failed by a reaper); one more look, then the row has the rest.
+            if not await LogEvent.objects.filter(stream=stream, seq__gt=after).aexists():
+                return
+            continue
+        if rows:
+            delay = POLL_MIN_S
+        await asyncio.sleep(delay)
+        if not rows:
+            delay = min(delay * POLL_BACKOFF, POLL_MAX_S)

@@ -1,0 +1,76 @@
+"""The shared event log, as any app's job uses it: named streams, numbered events, cancel as an
+event, a writer that continues a resumed job's log, and pruning of ended logs (table mode)."""
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from core import eventlog
+from core.models import LogEvent
+
+MODES = ["table"] + (["redis"] if django_settings.REDIS_URL else [])
+
+
+@pytest.fixture(params=MODES)
+def stream(request, settings, db):
+    if request.param == "table":
+        settings.REDIS_URL = ""
+    name = f"tests.job:{request.node.name}:{timezone.now().timestamp()}"
+    yield name
+    if request.param == "redis":
+        eventlog.reset(name)
+
+
+def read_all(stream, after=0):
+    async def finished():
+        return True
+
+    async def collect():
+        return [event async for event in eventlog.read(stream, after=after, is_finished=finished)]
+    return async_to_sync(collect)()
+
+
+def test_streams_are_numbered_independently(stream):
+    assert [eventlog.append(stream, "progress", {"step": n}) for n in (1, 2)] == [1, 2]
+    assert eventlog.append(stream + ":other", "progress") == 1
+    eventlog.reset(stream + ":other")
+
+
+def test_a_reader_after_an_id_gets_exactly_the_rest(stream):
+    for step in range(1, 4):
+        eventlog.append(stream, "progress", {"step": step})
+    eventlog.append(stream, "done", {"loss": 0.5})
+    events = read_all(stream, after=2)
+    assert [(e.seq, e.kind, e.data) for e in events] == [(3, "progress", {"step": 3}), (4, "done", {"loss": 0.5})]
+
+
+def test_a_writer_hears_a_cancel_appended_by_the_web_side(stream):
+    writer = eventlog.LogWriter(stream)
+    writer.append("progress", {"step": 1})
+    assert not writer.cancel_requested()
+    eventlog.append(stream, eventlog.CANCEL)
+    assert writer.cancel_requested()
+
+
+def test_a_fresh_writer_drops_a_dead_attempts_events(stream):
+    eventlog.append(stream, "progress", {"step": 7})
+    eventlog.LogWriter(stream, fresh=True).append("progress", {"step": 1})
+    assert [e.data for e in read_all(stream)] == [{"step": 1}]
+
+
+def test_a_resuming_writer_continues_the_numbering(stream):
+    eventlog.append(stream, "progress", {"step": 7})
+    assert eventlog.LogWriter(stream, fresh=False).append("progress", {"step": 8}) == 2
+
+
+def test_pruning_drops_only_logs_that_ended_long_ago(settings, db):
+    settings.REDIS_URL = ""
+    for name in ("old", "recent", "running"):
+        eventlog.append(name, "progress")
+    eventlog.append("old", "done")
+    eventlog.append("recent", "failed")
+    LogEvent.objects.filter(stream="old").update(created_at=timezone.now() - timedelta(seconds=eventlog.TTL_S + 1))
+    assert eventlog.prune(finished_before=timezone.now() - timedelta(seconds=eventlog.TTL_S)) == 2
+    assert set(LogEvent.objects.values_list("stream", flat=True)) == {"recent", "running"}
