@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # A laptop runs in debug mode; production is the settings' default (and needs DJANGO_SECRET_KEY).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: setup run test bench messages migrate clean browser
+.PHONY: setup run test bench messages migrate clean browser demo-finetune
 
 setup: $(STAMP) messages
 
@@ -28,9 +28,9 @@ messages: $(STAMP)
 migrate: setup
 	$(PY) manage.py migrate --noinput
 
-# The web server (ASGI, so streams hold no thread) and one worker for the built-in engine's
-# models (their queues, `default`, and `evaluation`, whose runs drive the same warm engines);
-# Ctrl-C stops both.
+# The web server (ASGI, so streams hold no thread), one worker for the built-in engine's models
+# (their queues, `default`, and `evaluation`, whose runs drive the same warm engines) and one for
+# fine-tuning (`training`); Ctrl-C stops them all.
 run: migrate
 	$(PY) manage.py seed_demo
 	@echo "LLM Community on http://127.0.0.1:$(PORT)/  (demo users: alice, bob, lihua, admin; password demo-password-2026)"
@@ -38,8 +38,17 @@ run: migrate
 	$(VENV)/bin/celery -A config worker --pool threads \
 	    -Q $$($(PY) manage.py runtime queues --backend embedded --also default --also evaluation) \
 	    --concurrency $(WORKER_CONCURRENCY) --loglevel INFO & \
+	$(VENV)/bin/celery -A config worker --pool threads -Q training --concurrency 1 \
+	    --hostname training@%h --loglevel INFO & \
 	$(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) & \
 	wait
+
+# A LoRA of the demo model on the demo dataset, trained here on the CPU in a few minutes and
+# published, so the arena has a second real contender (DEMO_FINETUNE_STEPS to change the length).
+DEMO_FINETUNE_STEPS ?= 60
+demo-finetune: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py demo_finetune --steps $(DEMO_FINETUNE_STEPS)
 
 # The browser tests drive Debian's Chromium; Chinese renders in screenshots only with the CJK fonts.
 browser:
@@ -66,6 +75,7 @@ bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 	$(PY) bench/hub_files.py
 	$(PY) bench/arena_refit.py
+	$(PY) bench/finetune.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -7,4 +7,5 @@ urlpatterns = [
     path("playground/", include("playground.api_urls")),
     path("", include("evaluation.api_urls")),
     path("arena/", include("evaluation.arena_api_urls")),
+    path("", include("finetune.api_urls")),
 ]

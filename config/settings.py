@@ -390,6 +390,25 @@ ARENA_MAX_NEW_TOKENS = env.int("ARENA_MAX_NEW_TOKENS", default=256)
 ARENA_BATTLE_RATE = env("ARENA_BATTLE_RATE", default="20/min")
 ARENA_VOTE_RATE = env("ARENA_VOTE_RATE", default="20/min")
 ARENA_BOOTSTRAP_ROUNDS = env.int("ARENA_BOOTSTRAP_ROUNDS", default=500)
+# --- Fine-tuning -------------------------------------------------------------------------------
+# Training runs on its own Celery queue (a GPU worker in production). Checkpoints go to a durable
+# directory every CHECKPOINT_EVERY steps, so a job whose worker died resumes from the last one.
+FINETUNE_QUEUE = env("FINETUNE_QUEUE", default="training")
+FINETUNE_CHECKPOINT_DIR = env("FINETUNE_CHECKPOINT_DIR", default=str(VAR_DIR / "finetune"))
+FINETUNE_CHECKPOINT_EVERY = env.int("FINETUNE_CHECKPOINT_EVERY", default=50)
+FINETUNE_MAX_ACTIVE_JOBS = env.int("FINETUNE_MAX_ACTIVE_JOBS", default=1)  # per member; staff exempt
+FINETUNE_JOBS_PER_DAY = env.int("FINETUNE_JOBS_PER_DAY", default=5)
+FINETUNE_MAX_STEPS = env.int("FINETUNE_MAX_STEPS", default=20_000)
+FINETUNE_MAX_EPOCHS = env.int("FINETUNE_MAX_EPOCHS", default=20)
+FINETUNE_MAX_SEQ_LEN = env.int("FINETUNE_MAX_SEQ_LEN", default=4096)
+FINETUNE_MAX_EXAMPLES = env.int("FINETUNE_MAX_EXAMPLES", default=200_000)
+FINETUNE_MAX_DATASET_BYTES = env.int("FINETUNE_MAX_DATASET_BYTES", default=512 * 1024 * 1024)
+FINETUNE_DEADLINE_S = env.int("FINETUNE_DEADLINE_S", default=12 * 3600)
+FINETUNE_MAX_ATTEMPTS = env.int("FINETUNE_MAX_ATTEMPTS", default=3)  # deliveries, resumed ones included
+FINETUNE_HEARTBEAT_S = env.int("FINETUNE_HEARTBEAT_S", default=10)
+FINETUNE_STALE_AFTER_S = env.int("FINETUNE_STALE_AFTER_S", default=120)
+FINETUNE_REAP_EVERY_S = env.int("FINETUNE_REAP_EVERY_S", default=30)
+FINETUNE_QUEUED_STALE_AFTER_S = env.int("FINETUNE_QUEUED_STALE_AFTER_S", default=600)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("playground/", include("playground.urls")),
     path("", include("evaluation.urls")),
     path("arena/", include("evaluation.arena_urls")),
+    path("finetune/", include("finetune.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),

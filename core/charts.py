@@ -110,3 +110,40 @@ def heatmap(labels: list[str], values: list[list[float | None]], *, label: str,
                 note, _fmt(gutter + cell * j + cell / 2), _fmt(y + cell / 2), f"{value:.2f}"))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # every piece above went through format_html
+def line_chart(points: list[tuple[float, float]], *, label: str, width: int = 560, height: int = 200,
+               standalone: bool = False) -> str:
+    """An SVG line chart of (x, y) points with its axes' ranges written at the corners (a
+    training curve: step against loss). Numbers only go into the drawing; `label` is escaped.
+    `standalone` adds the XML namespace, for an .svg file rather than inline HTML."""
+    pad_left, pad_bottom, pad = 56, 22, 8
+    xs = [float(x) for x, _y in points] or [0.0]
+    ys = [float(y) for _x, y in points] or [0.0]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
+    x_span, y_span = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    inner_w, inner_h = width - pad_left - pad, height - pad_bottom - pad
+
+    def at(x: float, y: float) -> str:
+        return f"{pad_left + (x - x0) / x_span * inner_w:.1f},{pad + inner_h - (y - y0) / y_span * inner_h:.1f}"
+
+    path = " L".join(at(x, y) for x, y in zip(xs, ys)) if points else ""
+    return format_html(
+        '<svg class="chart"{} viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>'
+        '<path class="axis" d="M{},{} V{} H{}" fill="none" stroke="#999"/>'
+        '<path class="line" d="{}" fill="none" stroke="#2f6fdf" stroke-width="2"/>'
+        '<text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}" text-anchor="end">{}</text>'
+        '<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text></svg>',
+        format_html(' xmlns="http://www.w3.org/2000/svg"') if standalone else "",
+        width, height, label, label,
+        pad_left, pad, pad + inner_h, width - pad,
+        f"M{path}" if path else "",
+        pad_left - 4, pad + 10, _number(y1), pad_left - 4, pad + inner_h, _number(y0),
+        pad_left, height - 6, _number(x0), width - pad, height - 6, _number(x1),
+    )
+
+
+def _number(value: float) -> str:
+    """Short axis labels: 3 significant digits, scientific below 0.001 (learning rates)."""
+    if value and abs(value) < 1e-3:
+        return f"{value:.1e}"
+    return f"{value:.3g}"

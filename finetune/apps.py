@@ -6,3 +6,10 @@ class FinetuneConfig(AppConfig):
 
     name = "finetune"
     verbose_name = "Fine-tuning"
+
+    def ready(self) -> None:
+        from celery.signals import worker_ready
+
+        from . import reaper
+
+        worker_ready.connect(reaper.start, weak=False, dispatch_uid="finetune-reaper")

@@ -5,6 +5,7 @@ from .models import Like, Relation, Resource, Runtime
 
 class RuntimeInline(admin.StackedInline):
     model = Runtime
+    fk_name = "resource"
     extra = 0
 
 

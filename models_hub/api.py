@@ -50,7 +50,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return ResourceDetailSerializer if self.action == "retrieve" else ResourceSerializer
 
     def get_queryset(self):
-        resources = Resource.objects.for_list()
+        resources = Resource.objects.for_list().visible_to(self.request.user)
         if self.action == "retrieve":
             return resources.select_related("thread").liked_by(self.request.user)
         if self.action != "list":
@@ -89,6 +89,13 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         except services.ResourceInUse as exc:
             return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ResourceDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def publish(self, request, pk=None):
+        """A draft (a fine-tuned model not yet published) becomes public; owner or moderator."""
+        resource = services.publish_resource(user=request.user, resource=self.get_object())
+        return Response(self._detail(resource))
 
     @extend_schema(request=None, responses=LikeResultSerializer)
     @action(detail=True, methods=["post", "delete"], permission_classes=[permissions.IsAuthenticated])

@@ -159,6 +159,10 @@ tags:
   - demo
 size_categories:
   - n<1K
+train_format: prompt_completion
+train_file: data/translation.jsonl
+train_prompt: "Translate into Chinese: {{en}}"
+train_completion: "{{zh}}"
 ---
 
 # Bilingual demo set (English ↔ 中文)
@@ -169,6 +173,10 @@ predicates, and **{qa} short questions** (`data/qa.jsonl`) — sums of two numbe
 in English and in Chinese, with the answer computed.
 
 本数据集由本站维护者编写，用于评测小模型：{pairs} 对中英句子，以及 {qa} 道中英文加法问答题。
+
+Fine-tuning reads the `train_*` keys above: each sentence pair becomes a chat turn (the English
+sentence with "Translate into Chinese:" as the prompt, the Chinese sentence as the answer).
+微调按上方 `train_*` 键读取：每对句子成为一轮对话（提示为英文句子，回答为中文译文）。
 
 ```python
 from huggingface_hub import hf_hub_download

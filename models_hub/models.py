@@ -52,6 +52,9 @@ class Resource(models.Model):
     code_url = models.URLField(_("code"), blank=True)
     paper_url = models.URLField(_("paper"), blank=True)
     likes = models.PositiveIntegerField(default=0)
+    # A draft (a fine-tuned model its owner has not published yet) is seen, listed and run only
+    # by its submitter and moderators; everything else is published.
+    is_published = models.BooleanField(_("published"), default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     thread = models.OneToOneField(
@@ -174,6 +177,8 @@ class Runtime(models.Model):
     )
     revision = models.CharField(max_length=40, blank=True,
                                 help_text=_("For a repository runtime: the commit whose files are loaded."))
+    base = models.ForeignKey(Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="adapters",
+                             help_text=_("For an adapter (LoRA): the runnable model it is applied to."))
     context_length = models.PositiveIntegerField(default=2048)
     max_new_tokens = models.PositiveIntegerField(default=1024)
     default_params = models.JSONField(default=dict, blank=True)
@@ -202,9 +207,19 @@ class Runtime(models.Model):
     def spec(self) -> dict:
         """What the engine needs to load the model, as plain data."""
         if self.source == self.Source.REPO:  # the resource's own files at a commit
-            return {"source": self.source, "location": f"{self.resource.kind}/{self.resource.repo_id}",
+            spec = {"source": self.source, "location": f"{self.resource.kind}/{self.resource.repo_id}",
                     "revision": self.revision, "gguf_file": self.gguf_file}
-        return {"source": self.source, "location": self.location, "gguf_file": self.gguf_file}
+        else:
+            spec = {"source": self.source, "location": self.location, "gguf_file": self.gguf_file}
+        if self.base_id is not None:
+            spec["base"] = self.base.runtime.spec()
+        return spec
+
+    @property
+    def queue_owner(self) -> Resource:
+        """The model whose worker queue runs this runtime's jobs: an adapter's base (the worker
+        that serves the base model serves its adapters too), else the model itself."""
+        return self.base if self.base_id is not None else self.resource
 
 
 from .repos.models import Blob, Commit, Entry  # noqa: E402,F401  (registers the repository models)

@@ -27,8 +27,17 @@ class ResourceQuerySet(models.QuerySet):
             is_runnable=Exists(runtimes.filter(resource=OuterRef("pk"), enabled=True))
         )
 
-    def runnable(self) -> "ResourceQuerySet":
-        return self.filter(kind=self.model.Kind.MODEL, runtime__enabled=True)
+    def visible_to(self, user) -> "ResourceQuerySet":
+        """Published resources, and the drafts `user` submitted; moderators see every draft."""
+        if user is not None and user.is_authenticated and user.is_staff:
+            return self.all()
+        if user is not None and user.is_authenticated:
+            return self.filter(Q(is_published=True) | Q(submitter=user))
+        return self.filter(is_published=True)
+
+    def runnable(self, viewer=None) -> "ResourceQuerySet":
+        """Models that run, as `viewer` may see them (without one: published models only)."""
+        return self.visible_to(viewer).filter(kind=self.model.Kind.MODEL, runtime__enabled=True)
 
     def filtered(self, params) -> "ResourceQuerySet":
         if any("\x00" in (params.get(name) or "") for name in FILTER_PARAMS):

@@ -47,6 +47,9 @@ def _link_from_meta(resource: Resource, meta: dict) -> None:
 
 
 def reindex(resource: Resource) -> None:
+    if not resource.is_published:  # a draft is found by nobody but its owner, who has its page
+        search.remove(kind=search.Kind.RESOURCE, object_id=resource.pk)
+        return
     search.index(kind=search.Kind.RESOURCE, object_id=resource.pk, title=f"{resource.repo_id} {resource.title}",
                  tags=list(resource.tags.values_list("name", flat=True)),
                  body=f"{resource.summary}\n{markdown.plain_text(split_front_matter(resource.card)[1])}",
@@ -109,6 +112,17 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     _link_from_meta(resource, meta)
     if card is not None or creating:  # a model's or dataset's card is its repository's README.md
         commit_card(resource=resource, user=user, card=resource.card, creating=creating)
+    reindex(resource)
+    return resource
+
+
+@transaction.atomic
+def publish_resource(*, user: User, resource: Resource) -> Resource:
+    """A draft becomes public: listed, searchable and runnable by everyone."""
+    if not can_change(user, resource):
+        raise PermissionDenied(_("Only the owner or a moderator may publish this resource."))
+    Resource.objects.filter(pk=resource.pk).update(is_published=True, updated_at=timezone.now())
+    resource.refresh_from_db(fields=["is_published", "updated_at"])
     reindex(resource)
     return resource
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path(item + "edit/", views.edit, name="edit"),
     path(item + "delete/", views.delete, name="delete"),
     path(item + "like/", views.like, name="like"),
+    path(item + "publish/", views.publish, name="publish"),
     path(item + "discussion/", views.discussion, name="discussion"),
     # Repositories (models and datasets): Files, History, a commit, uploads.
     path(item + "files/", repo_views.files, name="files"),

@@ -33,7 +33,7 @@ def _facets_key(params, query: str) -> str:
 
 def hub_index(request):
     params = request.GET
-    resources = Resource.objects.filtered(params)
+    resources = Resource.objects.visible_to(request.user).filtered(params)
     query = params.get("q", "").strip()
     if query:
         resources = resources.filter(pk__in=search.matching(query, kinds=[search.Kind.RESOURCE]).values("object_id"))
@@ -50,7 +50,8 @@ def hub_index(request):
 def _get(request, kind: str, owner: str, name: str) -> Resource:
     if "\x00" in f"{kind}{owner}{name}":
         raise Http404  # PostgreSQL refuses to compare a NUL; no resource has one
-    return get_object_or_404(Resource.objects.for_list().liked_by(request.user).select_related("thread", "runtime"),
+    return get_object_or_404(Resource.objects.for_list().visible_to(request.user).liked_by(request.user)
+                             .select_related("thread", "runtime"),
                              kind=kind, owner=owner, name=name)
 
 
@@ -73,6 +74,14 @@ def like(request, kind: str, owner: str, name: str):
     resource = services.set_like(user=request.user, resource=resource, liked=request.POST.get("like") == "1")
     if request.headers.get("HX-Request"):
         return render(request, "models_hub/includes/like.html", {"resource": resource})
+    return redirect(resource)
+
+
+@login_required
+@require_POST
+def publish(request, kind: str, owner: str, name: str):
+    resource = services.publish_resource(user=request.user, resource=_get(request, kind, owner, name))
+    messages.success(request, _("%(repo)s is published: everyone can see and run it.") % {"repo": resource.repo_id})
     return redirect(resource)
 
 

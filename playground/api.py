@@ -33,7 +33,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @extend_schema(request=JobCreateSerializer, responses={202: JobSerializer})
     def create(self, request):
-        data = JobCreateSerializer(data=request.data)
+        data = JobCreateSerializer(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         source = GenerationJob.Source.WEB if request.data.get("source") == "web" else GenerationJob.Source.API

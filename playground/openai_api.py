@@ -217,7 +217,7 @@ async def models(request):
     user, failure = await _authenticated(request)
     if failure:
         return failure
-    rows = await sync_to_async(list)(Resource.objects.runnable().order_by("repo_id"))
+    rows = await sync_to_async(list)(Resource.objects.runnable(user).order_by("repo_id"))
     return JsonResponse({"object": "list", "data": [
         {"id": r.repo_id, "object": "model", "created": int(r.created_at.timestamp()), "owned_by": r.owner}
         for r in rows]})
@@ -232,7 +232,7 @@ def _submit(user, body: dict, mode: str) -> list[GenerationJob] | JsonResponse:
         return error("Only n=1 is supported.", status=400, param="n")
     inputs = []
     for item in _job_inputs(body, mode):
-        data = JobCreateSerializer(data=item)
+        data = JobCreateSerializer(data=item, context={"user": user})
         if not data.is_valid():
             param, message = _first_error(data.errors)
             if param == "model":

@@ -16,13 +16,13 @@ def queue_name(repo_id: str) -> str:
 
 
 def queue_for(runtime: Runtime) -> str:
-    return queue_name(runtime.resource.repo_id)
+    return queue_name(runtime.queue_owner.repo_id)
 
 
 def queues(*, backend: str | None = None) -> list[str]:
     """The queues of enabled runtimes (of one backend), for a worker's `-Q`."""
-    runtimes = Runtime.objects.filter(enabled=True).select_related("resource").order_by("resource__owner",
-                                                                                        "resource__name")
+    runtimes = (Runtime.objects.filter(enabled=True, base__isnull=True)  # adapters use their base's queue
+                .select_related("resource").order_by("resource__owner", "resource__name"))
     if backend:
         runtimes = runtimes.filter(backend=backend)
     return [queue_for(runtime) for runtime in runtimes]

@@ -64,7 +64,8 @@ class JobCreateSerializer(serializers.Serializer):
     params = ParamsSerializer(required=False)
 
     def validate_model(self, value: str) -> Resource:
-        resource = Resource.objects.filter(kind=Resource.Kind.MODEL, repo_id=value).select_related("runtime").first()
+        resource = (Resource.objects.visible_to(self.context.get("user")).filter(kind=Resource.Kind.MODEL, repo_id=value)
+                    .select_related("runtime").first())
         if resource is None:
             raise serializers.ValidationError(f"Unknown model {value!r}.")
         runtime = getattr(resource, "runtime", None)

@@ -33,7 +33,7 @@ def _bounds() -> dict:
 
 
 def playground(request):
-    models = list(Resource.objects.runnable().select_related("runtime").order_by("repo_id"))
+    models = list(Resource.objects.runnable(request.user).select_related("runtime").order_by("repo_id"))
     selected = next((m for m in models if m.repo_id == request.GET.get("model")), models[0] if models else None)
     # The same defaults the jobs API and /v1/ start from, and which settings the model's runtime
     # takes at all (a server behind an `openai` runtime may not take top_k, say).

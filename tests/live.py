@@ -24,9 +24,10 @@ UPSTREAM_REPO_ID = "local/smollm2-upstream"  # a runtime on an OpenAI-compatible
 ARENA_TWIN_REPO_ID = "community/SmolLM2-135M-Instruct-twin"  # the arena's second model: the same GGUF
 
 ROOT = Path(__file__).resolve().parent.parent
-# The queues of the runtimes the live tests make (tests.factories.runnable_model, the upstream).
+# The queues of the runtimes the live tests make (tests.factories.runnable_model, the upstream,
+# the arena's twin), evaluation's and fine-tuning's.
 WORKER_QUEUES = [queue_name("HuggingFaceTB/SmolLM2-135M-Instruct"), queue_name(UPSTREAM_REPO_ID),
-                 queue_name(ARENA_TWIN_REPO_ID), "default", "evaluation"]
+                 queue_name(ARENA_TWIN_REPO_ID), "default", "evaluation", settings.FINETUNE_QUEUE]
 
 
 def free_port() -> int:
@@ -44,8 +45,9 @@ def database_url() -> str:
 
 
 class LiveStack:
-    def __init__(self, workdir: Path, *, redis_url: str | None = None):
+    def __init__(self, workdir: Path, *, redis_url: str | None = None, queues: list[str] | None = None):
         self.workdir = workdir
+        self.queues = queues or WORKER_QUEUES
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -95,7 +97,7 @@ class LiveStack:
 
     def start_worker(self) -> None:
         self.worker, self.worker_log = self._spawn(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(WORKER_QUEUES),
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(self.queues),
              "--pool", "threads", "--concurrency", "8", "--loglevel", "INFO",
              "--hostname", f"test-{time.monotonic_ns()}@%h"], "worker.log")
         deadline = time.monotonic() + 60

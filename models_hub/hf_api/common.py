@@ -80,8 +80,17 @@ def require_user(request: HttpRequest):
     return user
 
 
-def get_repo(kind: str, namespace: str, name: str) -> Resource:
+def get_repo(kind: str, namespace: str, name: str, request: HttpRequest | None = None) -> Resource:
+    """The repository, if `request`'s user may see it: a draft only for its owner and moderators
+    (anyone else gets the same 404 as for a repository that does not exist)."""
     resource = Resource.objects.filter(kind=kind, owner=namespace, name=name).first()
+    if resource is not None and not resource.is_published:
+        viewer = token_user(request) if request is not None else None
+        session_user = getattr(request, "user", None)
+        if viewer is None and session_user is not None and session_user.is_authenticated:
+            viewer = session_user
+        if not Resource.objects.visible_to(viewer).filter(pk=resource.pk).exists():
+            resource = None
     if resource is None:
         raise HubError(404, f"Repository {namespace}/{name} not found.", "RepoNotFound")
     return resource

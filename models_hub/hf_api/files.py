@@ -57,7 +57,7 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
 def resolve(request, repo_type: str, namespace: str, name: str, revision: str, path: str):
     if request.method not in ("GET", "HEAD"):
         raise HubError(405, "Only GET and HEAD.", "MethodNotAllowed")
-    resource = get_repo(TYPES[repo_type], namespace, name)
+    resource = get_repo(TYPES[repo_type], namespace, name, request)
     commit = get_commit(resource, revision)
     found = entry(commit, path)
     if found is None:

@@ -41,7 +41,7 @@ def _summary(resource: Resource, head: Commit | None) -> dict:
 def list_repos(request, repo_type: str):
     """GET /api/models|datasets?search=&author=&sort=&direction=&limit=&filter="""
     kind = TYPES[repo_type]
-    qs = Resource.objects.filter(kind=kind).prefetch_related("tags")
+    qs = Resource.objects.filter(kind=kind, is_published=True).prefetch_related("tags")
     if request.GET.get("search"):
         qs = qs.filter(repo_id__icontains=request.GET["search"])
     if request.GET.get("author"):
@@ -69,7 +69,7 @@ def list_repos(request, repo_type: str):
 @hub_view
 def repo_info(request, repo_type: str, namespace: str, name: str, revision: str | None = None):
     """GET /api/models/{ns}/{name}[/revision/{rev}]: the sha, the files (siblings), the card's data."""
-    resource = get_repo(TYPES[repo_type], namespace, name)
+    resource = get_repo(TYPES[repo_type], namespace, name, request)
     commit = get_commit(resource, revision)
     data = _summary(resource, commit)
     data["sha"] = sha_of(commit)
@@ -99,7 +99,7 @@ def repo_info(request, repo_type: str, namespace: str, name: str, revision: str 
 @hub_view
 def tree(request, repo_type: str, namespace: str, name: str, revision: str, path: str = ""):
     """GET /api/{type}s/{ns}/{name}/tree/{rev}[/{path}]?recursive="""
-    resource = get_repo(TYPES[repo_type], namespace, name)
+    resource = get_repo(TYPES[repo_type], namespace, name, request)
     commit = get_commit(resource, revision)
     recursive = request.GET.get("recursive", "").lower() in ("1", "true")
     prefix = path.strip("/")
@@ -131,7 +131,7 @@ def tree(request, repo_type: str, namespace: str, name: str, revision: str, path
 @hub_view
 def paths_info(request, repo_type: str, namespace: str, name: str, revision: str):
     """POST /api/{type}s/{ns}/{name}/paths-info/{rev} (form field `paths`, repeated)."""
-    resource = get_repo(TYPES[repo_type], namespace, name)
+    resource = get_repo(TYPES[repo_type], namespace, name, request)
     commit = get_commit(resource, revision)
     wanted = request.POST.getlist("paths")[:1000]
     result = []
@@ -152,7 +152,7 @@ def paths_info(request, repo_type: str, namespace: str, name: str, revision: str
 @hub_view
 def commits(request, repo_type: str, namespace: str, name: str, revision: str):
     """GET /api/{type}s/{ns}/{name}/commits/{rev}: the history from that revision back."""
-    resource = get_repo(TYPES[repo_type], namespace, name)
+    resource = get_repo(TYPES[repo_type], namespace, name, request)
     commit = get_commit(resource, revision)
     limit = int_param(request, "limit", PAGE_SIZE, low=1, high=1000)
     offset = int_param(request, "cursor", 0)

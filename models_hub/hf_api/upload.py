@@ -30,7 +30,7 @@ MAX_LINE_BYTES = 64 * 1024 * 1024  # one NDJSON line: a base64 file past this is
 
 def _writable_repo(request, kind: str, namespace: str, name: str):
     user = require_user(request)
-    resource = get_repo(kind, namespace, name)
+    resource = get_repo(kind, namespace, name, request)
     if not can_commit(user, resource):
         raise HubError(403, f"You may not write to {resource.repo_id}: only its owner and moderators may.",
                        "Forbidden")

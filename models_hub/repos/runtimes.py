@@ -33,3 +33,22 @@ def make_runnable(*, user, resource: Resource, revision: str, gguf_file: str = "
         "source": Runtime.Source.REPO, "location": resource.repo_id, "revision": commit.sha,
         "gguf_file": gguf_file, "enabled": True})
     return runtime
+
+
+@transaction.atomic
+def make_adapter_runnable(*, resource: Resource, revision: str, base: Resource) -> Runtime:
+    """The runtime of an adapter (LoRA) repository: the worker loads `base`'s runtime, then the
+    adapter's files at `revision` onto it. The platform does this for its own fine-tuning
+    outputs (safetensors and JSON, no code), so no moderator is asked; the base is already runnable."""
+    base_runtime = Runtime.objects.filter(resource=base, enabled=True).first()
+    if base_runtime is None or base_runtime.base_id is not None:
+        raise ValidationError({"base_model": [_("%(repo)s is not a runnable base model.") % {"repo": base.repo_id}]})
+    commit = resolve(resource, revision)
+    if "adapter_config.json" not in set(entries(commit).values_list("path", flat=True)):
+        raise ValidationError({"revision": [_("That revision has no adapter_config.json.")]})
+    runtime, _created = Runtime.objects.update_or_create(resource=resource, defaults={
+        "backend": Runtime.Backend.EMBEDDED, "source": Runtime.Source.REPO, "location": resource.repo_id,
+        "revision": commit.sha, "gguf_file": "", "base": base, "enabled": True,
+        "context_length": base_runtime.context_length, "max_new_tokens": base_runtime.max_new_tokens,
+        "default_params": base_runtime.default_params})
+    return runtime

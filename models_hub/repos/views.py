@@ -32,10 +32,11 @@ TEXT_PREVIEW_BYTES = 512 * 1024
 HISTORY_PAGE = 25
 
 
-def _repo(kind: str, owner: str, name: str) -> Resource:
+def _repo(request, kind: str, owner: str, name: str) -> Resource:
     if kind not in REPO_KINDS:
         raise Http404
-    return get_object_or_404(Resource.objects.select_related("runtime"), kind=kind, owner=owner, name=name)
+    return get_object_or_404(Resource.objects.visible_to(request.user).select_related("runtime"),
+                             kind=kind, owner=owner, name=name)
 
 
 def _commit(resource: Resource, revision: str | None):
@@ -57,7 +58,7 @@ def _context(request, resource: Resource, tab: str, **extra) -> dict:
 
 def files(request, kind: str, owner: str, name: str, rev: str = reads.MAIN, path: str = ""):
     """A folder's listing, or a file's page when `path` names a file."""
-    resource = _repo(kind, owner, name)
+    resource = _repo(request, kind, owner, name)
     commit = _commit(resource, rev)
     path = path.strip("/")
     found = reads.entry(commit, path) if path else None
@@ -77,7 +78,7 @@ def files(request, kind: str, owner: str, name: str, rev: str = reads.MAIN, path
 @require_http_methods(["POST"])
 def runnable(request, kind: str, owner: str, name: str):
     """A moderator makes the model runnable from its files at a revision."""
-    resource = _repo(kind, owner, name)
+    resource = _repo(request, kind, owner, name)
     try:
         make_runnable(user=request.user, resource=resource, revision=request.POST.get("revision", ""),
                       gguf_file=request.POST.get("gguf_file", ""))
@@ -111,13 +112,13 @@ def _file(request, resource, commit, rev, found):
 
 
 def history(request, kind: str, owner: str, name: str):
-    resource = _repo(kind, owner, name)
+    resource = _repo(request, kind, owner, name)
     page = Paginator(reads.history(resource), HISTORY_PAGE).get_page(request.GET.get("page"))
     return render(request, "models_hub/repo/history.html", _context(request, resource, "history", page=page))
 
 
 def commit_detail(request, kind: str, owner: str, name: str, sha: str):
-    resource = _repo(kind, owner, name)
+    resource = _repo(request, kind, owner, name)
     commit = _commit(resource, sha)
     if commit is None:
         raise Http404
@@ -153,7 +154,7 @@ def _uploaded_changes(request) -> Changes:
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request, kind: str, owner: str, name: str):
-    resource = _repo(kind, owner, name)
+    resource = _repo(request, kind, owner, name)
     if not can_commit(request.user, resource):
         raise PermissionDenied
     errors: dict = {}

@@ -39,6 +39,41 @@ def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher |
 log = logging.getLogger(__name__)
 
 
+def model_directory(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher | None = None) -> str:
+    """A directory (or hub id) that `from_pretrained` takes for the spec's own files: a
+    repository's are materialised, a GGUF file is de-quantised once into the cache (tens of
+    seconds) and read from there afterwards. Training loads models from here too."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if spec.source == "repo":
+        location = str(materialise(spec, cache_dir=cache_dir, fetch_repo=fetch_repo))
+    else:
+        location = spec.resolve()
+    if not spec.gguf_file:
+        return location
+    converted = cache_dir / spec.cache_key()
+    if not ((converted / "config.json").exists() and (converted / "tokenizer_config.json").exists()):
+        import torch
+
+        tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(location, gguf_file=spec.gguf_file,
+                                                     dtype=torch.float32, trust_remote_code=False)
+        _save_atomically(model, tokenizer, converted)
+    return str(converted)
+
+
+def _with_adapter(spec: RuntimeSpec, adapter_dir: str, *, cache_dir: Path, dtype, fetch_repo):
+    """The base model with a PEFT adapter (LoRA) applied and merged into its weights, so that it
+    decodes as fast as the base alone. The tokenizer is the base's."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base_dir = model_directory(spec.base, cache_dir=cache_dir, fetch_repo=fetch_repo)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir, trust_remote_code=False)
+    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype, trust_remote_code=False)
+    return PeftModel.from_pretrained(base, adapter_dir).merge_and_unload(), tokenizer
+
+
 def load_model(spec: RuntimeSpec, *, cache_dir: Path, device: str | None = None,
                fetch_repo: RepoFetcher | None = None):
     """Returns (model, tokenizer) on the device: bf16 on CUDA, fp32 on CPU, in eval mode.
@@ -50,24 +85,13 @@ def load_model(spec: RuntimeSpec, *, cache_dir: Path, device: str | None = None,
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     started = time.perf_counter()
     try:
-        if spec.source == "repo":
-            location = str(materialise(spec, cache_dir=cache_dir, fetch_repo=fetch_repo))
+        location = model_directory(spec, cache_dir=cache_dir, fetch_repo=fetch_repo)
+        if spec.base is not None:  # an adapter: its base model, with the adapter merged in
+            model, tokenizer = _with_adapter(spec, location, cache_dir=cache_dir, dtype=dtype,
+                                             fetch_repo=fetch_repo)
         else:
-            location = spec.resolve()
-        if spec.gguf_file:
-            # De-quantising a GGUF file takes tens of seconds; keep the converted model on disk.
-            converted = cache_dir / spec.cache_key()
-            if (converted / "config.json").exists() and (converted / "tokenizer_config.json").exists():
-                location = str(converted)
-            else:
-                tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file,
-                                                          trust_remote_code=False)
-                model = AutoModelForCausalLM.from_pretrained(location, gguf_file=spec.gguf_file,
-                                                             dtype=torch.float32, trust_remote_code=False)
-                _save_atomically(model, tokenizer, converted)
-                location = str(converted)
-        tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, trust_remote_code=False)
+            tokenizer = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, trust_remote_code=False)
     except ModelLoadError:
         raise
     except Exception as exc:  # any loader failure becomes a readable job error

@@ -24,11 +24,14 @@ class RuntimeSpec:
     location: str  # for "repo": the repository's kind/owner/name
     gguf_file: str = ""
     revision: str = ""  # for "repo": the commit sha (immutable, so it names the files)
+    # An adapter (LoRA) is loaded onto its base model: these files hold only the adapter.
+    base: "RuntimeSpec | None" = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "RuntimeSpec":
+        base = cls.from_dict(data["base"]) if data.get("base") else None
         return cls(source=data["source"], location=data["location"],
-                   gguf_file=data.get("gguf_file") or "", revision=data.get("revision") or "")
+                   gguf_file=data.get("gguf_file") or "", revision=data.get("revision") or "", base=base)
 
     def resolve(self) -> str:
         """A directory or hub id that `from_pretrained` takes."""

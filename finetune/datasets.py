@@ -1,0 +1,68 @@
+"""A dataset repository's training declaration, checked against its files before a job is
+queued (a bad dataset is a 400 naming the key, not a failed job later), and its rows read by
+the worker at the pinned revision."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from models_hub.front_matter import split_front_matter
+from models_hub.models import Resource
+from models_hub.repos.models import Commit
+from models_hub.repos.reads import entry, head
+from models_hub.repos.storage import iter_bytes, read_head
+
+from .formats import FormatError, TrainSpec, examples, parse_rows, spec_from_card
+
+SAMPLE_BYTES = 1024 * 1024  # what submit reads of the file to check its rows
+SAMPLE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class CheckedDataset:
+    spec: TrainSpec
+    revision: str
+
+
+def _refuse(exc: FormatError) -> ValidationError:
+    return ValidationError({"dataset": [_("%(key)s: %(message)s") % {"key": exc.key, "message": str(exc)}]})
+
+
+def check_dataset(dataset: Resource) -> CheckedDataset:
+    """The dataset's declaration and head revision, once its first rows have been read with it."""
+    if dataset.kind != Resource.Kind.DATASET:
+        raise ValidationError({"dataset": [_("%(repo)s is not a dataset.") % {"repo": dataset.repo_id}]})
+    try:
+        meta, _body = split_front_matter(dataset.card)
+        spec = spec_from_card(meta)
+    except FormatError as exc:
+        raise _refuse(exc) from None
+    commit = head(dataset)
+    found = entry(commit, spec.file)
+    if found is None:
+        raise _refuse(FormatError("train_file", f"{spec.file} is not in the repository."))
+    if found.blob.size > settings.FINETUNE_MAX_DATASET_BYTES:
+        raise _refuse(FormatError("train_file", f"{spec.file} is larger than "
+                                                f"{settings.FINETUNE_MAX_DATASET_BYTES} bytes."))
+    try:
+        sample = read_head(found.blob, SAMPLE_BYTES)
+        rows = parse_rows(sample, spec.file, limit=SAMPLE_ROWS, partial=found.blob.size > SAMPLE_BYTES)
+        examples(rows, spec)
+    except FormatError as exc:
+        raise _refuse(exc) from None
+    except UnicodeDecodeError:
+        raise _refuse(FormatError("train_file", f"{spec.file} is not UTF-8 text.")) from None
+    return CheckedDataset(spec=spec, revision=commit.sha)
+
+
+def training_examples(dataset: Resource, revision: str, spec: TrainSpec) -> list[dict]:
+    """Every example of the file at the pinned revision (at most FINETUNE_MAX_EXAMPLES)."""
+    commit = Commit.objects.get(resource=dataset, sha=revision)
+    found = entry(commit, spec.file)
+    if found is None:
+        raise FormatError("train_file", f"{spec.file} is not in revision {revision[:12]}.")
+    data = b"".join(iter_bytes(found.blob))
+    return examples(parse_rows(data, spec.file, limit=settings.FINETUNE_MAX_EXAMPLES), spec)

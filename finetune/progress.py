@@ -1,0 +1,78 @@
+"""The trainer's callback on a platform job: progress into the row and the event log, cancel
+requests out of them, checkpoints noted. The trainer calls it between steps, so nothing here
+runs inside a step."""
+from __future__ import annotations
+
+import time
+
+from transformers import TrainerCallback
+
+from core import eventlog
+
+from .models import FineTuneJob
+
+FLAG_CHECK_S = 2.0  # how often the row's cancel flag is read (the log is read every step)
+MAX_POINTS = 500  # points kept for the curves, whatever the number of steps
+
+
+class PlatformProgress(TrainerCallback):
+    def __init__(self, job: FineTuneJob, writer: eventlog.LogWriter):
+        self.job = job
+        self.writer = writer
+        self.cancelled = False
+        self._started = 0.0
+        self._first_step = 0
+        self._flag_checked = 0.0
+        self._every = 1
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._started = time.monotonic()
+        self._first_step = state.global_step
+        self._every = max(1, state.max_steps // MAX_POINTS)
+        FineTuneJob.objects.filter(pk=self.job.pk).update(total_steps=state.max_steps, step=state.global_step)
+        self.writer.append("started", {"step": state.global_step, "total_steps": state.max_steps,
+                                       "attempt": self.job.attempts})
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "loss" not in logs:
+            return  # the end-of-training summary, not a step
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        steps_per_s = (state.global_step - self._first_step) / elapsed
+        batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * max(1, args.world_size)
+        progress = {
+            "step": state.global_step, "total_steps": state.max_steps, "epoch": state.epoch,
+            "loss": float(logs["loss"]), "lr": float(logs.get("learning_rate", 0.0)),
+            "examples_per_s": steps_per_s * batch,
+            "tokens_per_s": float(logs["num_tokens"]) / elapsed if "num_tokens" in logs else None,
+            "eta_s": (state.max_steps - state.global_step) / steps_per_s if steps_per_s else None,
+        }
+        fields = {"step": progress["step"], "epoch": progress["epoch"], "loss": progress["loss"],
+                  "learning_rate": progress["lr"], "examples_per_s": progress["examples_per_s"],
+                  "tokens_per_s": progress["tokens_per_s"], "eta_s": progress["eta_s"]}
+        if state.global_step % self._every == 0 or state.global_step == state.max_steps:
+            self.job.history = [*self.job.history, {"step": progress["step"], "loss": progress["loss"],
+                                                    "lr": progress["lr"]}]
+            fields["history"] = self.job.history
+        FineTuneJob.objects.filter(pk=self.job.pk, status=FineTuneJob.Status.RUNNING).update(**fields)
+        self.writer.append("progress", progress)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self._cancel_requested():
+            self.cancelled = True
+            control.should_training_stop = True
+            control.should_save = False
+        return control
+
+    def on_save(self, args, state, control, **kwargs):
+        FineTuneJob.objects.filter(pk=self.job.pk).update(checkpoint_step=state.global_step)
+        self.writer.append("checkpoint", {"step": state.global_step})
+
+    def _cancel_requested(self) -> bool:
+        if self.writer.cancel_requested():
+            return True
+        now = time.monotonic()
+        if now - self._flag_checked >= FLAG_CHECK_S:
+            self._flag_checked = now
+            return FineTuneJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+        return False

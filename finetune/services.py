@@ -1,0 +1,124 @@
+"""The web side of fine-tuning: submit (everything checked before anything is queued), quotas,
+cancel. What runs on the training worker is in runner.py; publishing the result in publishing.py."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+import redis
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from community.models import User
+from core import eventlog
+from core.exceptions import RateLimited
+from models_hub.models import Resource, Runtime
+from playground.services import check_broker
+
+from . import params as training_params
+from .datasets import check_dataset
+from .models import FineTuneJob, Status
+from .permissions import can_cancel, quota_exempt
+from .tasks import enqueue
+
+
+def _visible(user: User, repo_id: str, kind: str) -> Resource | None:
+    return Resource.objects.visible_to(user).filter(kind=kind, repo_id=repo_id).select_related("runtime").first()
+
+
+def base_model_for(user: User, repo_id: str) -> Resource:
+    """A model the member may see that trains from local weights: an enabled embedded runtime
+    (an upstream server's weights are not here), and not itself an adapter."""
+    model = _visible(user, repo_id, Resource.Kind.MODEL)
+    if model is None:
+        raise ValidationError({"base_model": [_("Unknown model %(repo)r.") % {"repo": repo_id}]})
+    runtime = getattr(model, "runtime", None)
+    if runtime is None or not runtime.enabled or runtime.backend != Runtime.Backend.EMBEDDED:
+        raise ValidationError({"base_model": [_("%(repo)s has no weights on this site's workers to train from.")
+                                              % {"repo": repo_id}]})
+    if runtime.base_id is not None:
+        raise ValidationError({"base_model": [_("%(repo)s is itself an adapter; fine-tune its base model "
+                                                "instead.") % {"repo": repo_id}]})
+    return model
+
+
+def dataset_for(user: User, repo_id: str) -> Resource:
+    dataset = _visible(user, repo_id, Resource.Kind.DATASET)
+    if dataset is None:
+        raise ValidationError({"dataset": [_("Unknown dataset %(repo)r.") % {"repo": repo_id}]})
+    return dataset
+
+
+def _check_output_name(user: User, name: str) -> None:
+    if Resource.objects.filter(kind=Resource.Kind.MODEL, owner=user.username, name=name).exists():
+        raise ValidationError({"output_name": [_("You already have a model named %(name)s.") % {"name": name}]})
+    if FineTuneJob.objects.filter(user=user, output_name=name, status__in=[Status.QUEUED, Status.RUNNING, Status.SUCCEEDED]).exists():
+        raise ValidationError({"output_name": [_("Another of your fine-tuning jobs is making %(name)s.")
+                                               % {"name": name}]})
+
+
+def _enforce_quota(user: User) -> None:
+    if quota_exempt(user):
+        return
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise this member's submits
+    jobs = FineTuneJob.objects.filter(user=user)
+    if jobs.active().count() >= settings.FINETUNE_MAX_ACTIVE_JOBS:
+        raise RateLimited(retry_after=60)
+    today = jobs.since(24).order_by("created_at")
+    if today.count() >= settings.FINETUNE_JOBS_PER_DAY:
+        oldest = today.values_list("created_at", flat=True).first()
+        raise RateLimited(retry_after=(oldest + timedelta(hours=24) - timezone.now()).total_seconds())
+
+
+def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, output_name: str,
+                    method: str = FineTuneJob.Method.LORA) -> FineTuneJob:
+    """Check the base model, the dataset's declared format against its rows, the output name and
+    the quotas; then create the job and queue it once committed."""
+    model = base_model_for(user, base_model)
+    data = dataset_for(user, dataset)
+    checked = check_dataset(data)
+    check_broker()
+    with transaction.atomic():
+        _enforce_quota(user)
+        _check_output_name(user, output_name)
+        try:
+            with transaction.atomic():
+                job = FineTuneJob.objects.create(
+                    user=user, base_model=model, dataset=data, dataset_revision=checked.revision,
+                    train_spec=checked.spec.as_dict(), method=method, params=training_params.effective(params),
+                    output_name=output_name)
+        except IntegrityError:  # a concurrent submit took the name
+            raise ValidationError({"output_name": [_("Another of your fine-tuning jobs is making %(name)s.")
+                                                   % {"name": output_name}]}) from None
+        transaction.on_commit(partial(_dispatch, job.pk))
+    return job
+
+
+def _dispatch(job_id: int) -> None:
+    try:
+        enqueue(FineTuneJob.objects.get(pk=job_id))
+    except Exception:  # the broker went away between the check and now
+        FineTuneJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            status=Status.FAILED, error=_("The training queue is unavailable."), finished_at=timezone.now())
+        raise
+
+
+def cancel_finetune(*, user: User, job: FineTuneJob) -> FineTuneJob:
+    """A queued job is cancelled at once; a running one hears of it as a `cancel` event in its
+    log (and from the row's flag) and stops after its current step."""
+    if not can_cancel(user, job):
+        raise PermissionDenied
+    FineTuneJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    if not FineTuneJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(
+            status=Status.CANCELLED, finished_at=timezone.now()):
+        job.refresh_from_db(fields=["status"])
+        if job.status == Status.RUNNING:
+            try:
+                eventlog.append(eventlog.stream_name(job), eventlog.CANCEL)
+            except redis.RedisError:
+                pass  # the worker also watches the row's flag
+    job.refresh_from_db()
+    return job
