@@ -90,7 +90,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"thread": thread.get_absolute_url()}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(responses=SUITE_LIST)
+@extend_schema(operation_id="v1_leaderboards_list", responses=SUITE_LIST)
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 def leaderboards(request):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from models_hub.models import Resource
 from models_hub.validators import NAME
 
-from .params import DEFAULTS, ParamsSerializer, bounds
+from .params import DEFAULTS, TrainingParamsSerializer, bounds
 
 PARAM_LABELS = {
     "max_steps": _("Max steps"), "epochs": _("Epochs"), "learning_rate": _("Learning rate"),
@@ -42,7 +42,7 @@ class FineTuneForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         params = {name: data[name] for name in PARAM_LABELS if data.get(name) is not None}
-        checked = ParamsSerializer(data=params)
+        checked = TrainingParamsSerializer(data=params)
         if not checked.is_valid():
             for name, errors in checked.errors.items():
                 self.add_error(name if name in self.fields else None, errors)

@@ -11,7 +11,7 @@ DEFAULTS = {"learning_rate": 2e-4, "lora_r": 8, "lora_alpha": 16, "lora_dropout"
 DEFAULT_EPOCHS = 1.0
 
 
-class ParamsSerializer(serializers.Serializer):
+class TrainingParamsSerializer(serializers.Serializer):
     max_steps = serializers.IntegerField(min_value=1, max_value=settings.FINETUNE_MAX_STEPS, required=False,
                                          help_text="Optimizer steps; or give epochs.")
     epochs = serializers.FloatField(min_value=0.01, max_value=settings.FINETUNE_MAX_EPOCHS, required=False,
@@ -40,5 +40,5 @@ def effective(params: dict) -> dict:
 
 def bounds() -> dict:
     """min and max of each parameter, for the page form's inputs."""
-    fields = ParamsSerializer().fields
+    fields = TrainingParamsSerializer().fields
     return {name: {"min": field.min_value, "max": field.max_value} for name, field in fields.items()}

@@ -5,14 +5,14 @@ from rest_framework import serializers
 from models_hub.validators import NAME
 
 from .models import FineTuneJob
-from .params import ParamsSerializer
+from .params import TrainingParamsSerializer
 
 
 class FineTuneCreateSerializer(serializers.Serializer):
     base_model = serializers.CharField(max_length=201, help_text="repo_id of a runnable model")
     dataset = serializers.CharField(max_length=201, help_text="repo_id of a dataset whose card declares train_format")
     method = serializers.ChoiceField(choices=FineTuneJob.Method.choices, default=FineTuneJob.Method.LORA)
-    params = ParamsSerializer(required=False)
+    params = TrainingParamsSerializer(required=False)
     output_name = serializers.CharField(max_length=100, validators=[NAME],
                                         help_text="The new model repository's name, under your username")
 
