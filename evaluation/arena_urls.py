@@ -10,6 +10,7 @@ urlpatterns = [
     path("battles/", views.battles, name="battles"),
     path("battles/<int:pk>/", views.battle, name="battle"),
     path("battles/<int:pk>/vote/", views.vote, name="vote"),
+    path("battles/<int:pk>/stop/", views.stop, name="stop"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("moderation/", views.moderation, name="moderation"),
 ]

@@ -63,6 +63,13 @@ class BattleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(BattleSerializer(battle).data)
 
 
+    @extend_schema(request=None, responses=BattleSerializer)
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """Stop both answers (the battle then cannot be voted on)."""
+        return Response(BattleSerializer(services.stop_battle(user=request.user, battle=self.get_object())).data)
+
+
 class LeaderboardView(APIView):
     """Bradley–Terry ratings of the blind votes with 95% bootstrap CIs, and pairwise win rates."""
 

@@ -20,6 +20,10 @@ def can_vote(user, battle) -> bool:
     return is_owner(user, battle)
 
 
+def can_stop(user, battle) -> bool:
+    return is_owner(user, battle)
+
+
 def can_start_battle(user) -> bool:
     return bool(user.is_authenticated)
 

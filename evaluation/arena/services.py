@@ -106,6 +106,16 @@ def vote(*, user: User, battle: Battle, winner: str) -> Battle:
     return battle
 
 
+def stop_battle(*, user: User, battle: Battle) -> Battle:
+    """The owner stops both answers (a battle with a stopped answer cannot be voted on)."""
+    if not permissions.can_stop(user, battle):
+        raise PermissionDenied
+    for job in (battle.job_a, battle.job_b):
+        if not job.is_finished:
+            playground.cancel_job(user=user, job=job)
+    return Battle.objects.with_parts().get(pk=battle.pk)
+
+
 @transaction.atomic
 def void_votes(*, moderator: User, member: User, reason: str = "") -> int:
     """Take all of a member's standing votes out of the leaderboard (it refits on its next

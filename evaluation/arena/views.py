@@ -94,6 +94,14 @@ def vote(request, pk: int):
 
 
 @login_required
+@require_POST
+def stop(request, pk: int):
+    battle = get_object_or_404(Battle.objects.owned_by(request.user).with_parts(), pk=pk)
+    services.stop_battle(user=request.user, battle=battle)
+    return redirect(battle)
+
+
+@login_required
 def battles(request):
     page = Paginator(Battle.objects.owned_by(request.user).with_parts(), BATTLES_PAGE_SIZE).get_page(
         request.GET.get("page"))

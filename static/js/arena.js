@@ -23,6 +23,8 @@
   function settle() {
     const states = panes.map((p) => p.dataset.status);
     if (!states.every((s) => FINISHED.includes(s))) return;
+    const stop = document.getElementById("arena-stop");
+    if (stop) stop.hidden = true;
     if (states.every((s) => s === "succeeded")) {
       document.querySelectorAll("#arena-vote button").forEach((b) => { b.disabled = false; });
       const wait = document.getElementById("arena-wait");

@@ -198,3 +198,13 @@ def test_battle_list_query_count_is_flat(user, contenders, n, django_assert_max_
     with django_assert_max_num_queries(6):
         assert client.get(BATTLES).json()["count"] == n
 
+
+
+def test_the_owner_stops_both_answers_and_the_battle_cannot_be_judged(as_user, as_other, contenders):
+    battle_id = start(as_user).json()["id"]
+    assert as_other.post(f"{BATTLES}{battle_id}/stop/").status_code == 404
+    response = as_user.post(f"{BATTLES}{battle_id}/stop/")
+    assert response.status_code == 200 and response.json()["status"] == "failed"
+    assert set(GenerationJob.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert as_user.post(f"{BATTLES}{battle_id}/vote/", {"winner": "a"}, format="json").status_code == 409
+    assert response.json()["a_model"] is None

@@ -110,3 +110,13 @@ def test_a_sealed_job_cannot_be_shared_from_the_run_page(user, contenders):
     assert signed_in(user).post(f"/playground/runs/{battle.job_a_id}/share/", {"public": "1"}).status_code == 404
     battle.job_a.refresh_from_db()
     assert not battle.job_a.is_public
+
+
+def test_the_owner_stops_a_battle_from_its_page(user, contenders):
+    client = signed_in(user)
+    client.post("/arena/", {"prompt": "Say hi.", "mode": "blind"})
+    battle = Battle.objects.get()
+    assert 'id="arena-stop"' in client.get(battle.get_absolute_url()).content.decode()
+    assert signed_in(UserFactory()).post(f"/arena/battles/{battle.pk}/stop/").status_code == 404
+    assert client.post(f"/arena/battles/{battle.pk}/stop/").status_code == 302
+    assert Battle.objects.with_parts().get().status == "failed"
