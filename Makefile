@@ -65,6 +65,7 @@ bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 	$(PY) bench/hub_files.py
+	$(PY) bench/evaluation.py
 
 clean:
 	rm -rf $(VENV) var staticfiles
