@@ -164,12 +164,12 @@ def main() -> None:
         "as the engine's batches change shape at every step); a worker serves evaluations for weeks, so the "
         "ratio compares warm runs.",
         "",
-        "Where the difference comes from (by construction, whatever the machine): lm-eval's `hf` model "
-        "scores the choices of a multiple-choice question whose continuations are one token from a single "
-        "forward pass over the shared context (its one-token logits cache), while through the engine each "
-        "choice is a request of its own (the engine returns a prompt's own tokens' log-probabilities), so "
-        "multiple choice costs one pass per choice; and the engine's continuous batching decodes at about 0.8x "
-        "a static `generate()` batch on CPU (bench/results/inference.md), where HFLM uses `generate()`.",
+        "What each side computes differs: lm-eval's `hf` model scores the choices of a multiple-choice "
+        "question whose continuations are one token from a single forward pass over the shared context (its "
+        "one-token logits cache), while through the engine each choice is a request of its own (the engine "
+        "returns a prompt's own tokens' log-probabilities): one pass per choice. For generation HFLM runs "
+        "static `generate()` batches, padded to the longest prompt, until the batch's last row stops; the "
+        "engine batches continuously (finished rows leave, waiting ones join).",
         "",
         "Metrics agree between the two (the correctness test checks this against lm-eval's CLI):",
         "",
