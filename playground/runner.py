@@ -33,6 +33,7 @@ Status = GenerationJob.Status
 
 DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the backend to give up
 CANCEL_CHECK_S = 0.1  # how often the task looks in the log for a cancel event
+FOLLOW_WAIT_S = 0.02  # the longest the task waits for a delta before it looks at the job again
 _stopping = threading.Event()
 
 
@@ -99,7 +100,13 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
     last_check = last_flag_check = 0.0
     give_up_at = deadline + DEADLINE_GRACE_S
     while True:
-        finished = handle.wait(0.02)
+        try:  # woken by the first delta at once: time to the first token is what a reader feels
+            first = deltas.get(timeout=FOLLOW_WAIT_S)
+        except queue.Empty:
+            first = None
+        finished = handle.wait(0)  # before draining: every delta is queued before the finish
+        if first is not None:
+            log.publish(first)
         while not deltas.empty():
             log.publish(deltas.get())
         log.tick()
