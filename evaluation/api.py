@@ -90,7 +90,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         return Response({"thread": thread.get_absolute_url()}, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(operation_id="v1_leaderboards_list", responses=SUITE_LIST)
+@extend_schema(operation_id="leaderboards_list", responses=SUITE_LIST)
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 def leaderboards(request):
@@ -98,7 +98,8 @@ def leaderboards(request):
     return Response({"results": SuiteSerializer(Suite.objects.listed(), many=True).data})
 
 
-@extend_schema(parameters=[OpenApiParameter("ordering", str, description="task.metric, or -task.metric")],
+@extend_schema(operation_id="leaderboard_retrieve",
+               parameters=[OpenApiParameter("ordering", str, description="task.metric, or -task.metric")],
                responses=OpenApiResponse(OpenApiTypes.OBJECT, description=(
                    "{suite, title, revision, columns: [{key, task, metric, higher_is_better}], ordering, "
                    "results: [{rank, model, run, samples, url, dataset_revision, metrics}]}")))

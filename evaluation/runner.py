@@ -201,8 +201,8 @@ def execute_run(*, run_id: int, worker: str = "") -> None:
     lmeval.go_offline()
     writer = eventlog.LogWriter(eventlog.stream_name(run))  # a fresh attempt starts a fresh log
     stop_heartbeat = _start_heartbeat(run.pk)
-    started = run.started_at + timedelta(seconds=settings.EVALUATION_DEADLINE_S)
-    watch = _Watch(run, writer, time.monotonic() + (started - timezone.now()).total_seconds())
+    ends = run.started_at + timedelta(seconds=settings.EVALUATION_DEADLINE_S)
+    watch = _Watch(run, writer, time.monotonic() + (ends - timezone.now()).total_seconds())
     work_dir = Path(settings.EVALUATION_WORK_DIR) / f"run-{run.pk}-{run.attempts}"
     try:
         suite = from_dict(run.suite_spec)
@@ -213,15 +213,18 @@ def execute_run(*, run_id: int, worker: str = "") -> None:
         tokens = getattr(lm, "tokens_scored", 0) + getattr(lm, "tokens_generated", 0)
         status = _succeed(run, metrics=metrics, samples=samples, tokens=tokens,
                           duration_s=time.perf_counter() - began)
-    except HandedBack:
-        stop_heartbeat.set()
-        EvaluationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
-            status=Status.QUEUED, attempts=F("attempts") - 1, worker="", progress_done=0)
-        writer.reset()
-        raise
+    except (HandedBack, EngineClosed) as exc:
+        if isinstance(exc, EngineClosed) and not _stopping.is_set():  # the model was evicted mid-run
+            status = _finish(run, status=Status.FAILED, error=_("The model was unloaded while this evaluation ran."))
+        else:  # this worker is stopping (its engines closed with it): another worker takes the run
+            stop_heartbeat.set()
+            EvaluationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
+                status=Status.QUEUED, attempts=F("attempts") - 1, worker="", progress_done=0)
+            writer.reset()
+            raise HandedBack from None
     except Stopped as stop:
         status = _finish(run, status=stop.status, error=str(stop))
-    except (ModelLoadError, ValidationError, GenerationError, BackendError, EngineClosed) as exc:
+    except (ModelLoadError, ValidationError, GenerationError, BackendError) as exc:
         status = _finish(run, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:  # lm-eval, datasets, the model: the run fails with the reason, never hangs
         log.exception("evaluation %s failed", run.pk)

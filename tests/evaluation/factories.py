@@ -5,6 +5,7 @@ import json
 
 from django.utils import timezone
 
+from evaluation import services
 from evaluation.models import EvaluationRun, EvaluationSample
 from evaluation.suites import sync_suite
 from models_hub import demo_dataset
@@ -74,3 +75,15 @@ def finished_run(*, model: Resource | None = None, suite_dataset: Resource | Non
                                                            score={"chrf": 50.0}) for i in range(samples)])
     return run
 
+
+
+def queued_run(*, model: Resource, suite_dataset: Resource, user=None) -> EvaluationRun:
+    """A run as a request leaves it, but not sent to any queue: for driving the runner in-process
+    while a live worker elsewhere in the session consumes the `evaluation` queue."""
+    suite = sync_suite(suite_dataset)
+    runtime = model.runtime
+    revision, config = services.model_revision(runtime), services.run_config(runtime)
+    return EvaluationRun.objects.create(
+        user=user or UserFactory(), model=model, suite=suite, dataset_revision=suite.revision,
+        model_revision=revision, suite_spec=suite.spec, config=config,
+        config_hash=services.config_hash(model=model, model_rev=revision, suite=suite, config=config))

@@ -159,3 +159,21 @@ def test_discussing_from_the_run_page_needs_a_category(client, user, category):
     client.force_login(user)
     response = client.post(f"/evaluations/{run.pk}/discuss/", {"category": "abc"})
     assert response.status_code == 400 and not run.__class__.objects.get(pk=run.pk).thread_id
+
+
+def test_the_cancel_button_is_the_requesters(client, user, other_user):
+    run = finished_run(user=user, status="queued", metrics={})
+    client.force_login(other_user)
+    assert client.post(f"/evaluations/{run.pk}/cancel/").status_code == 403
+    client.force_login(user)
+    assert client.post(f"/evaluations/{run.pk}/cancel/").status_code == 302
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+
+
+def test_signed_out_visitors_cannot_cancel_or_discuss(client, category):
+    run = finished_run(status="queued", metrics={})
+    assert client.post(f"/evaluations/{run.pk}/cancel/").status_code == 302  # to the log-in page
+    assert client.post(f"/evaluations/{run.pk}/discuss/", {"category": category.pk}).status_code == 302
+    run.refresh_from_db()
+    assert run.status == "queued" and run.thread_id is None

@@ -1,10 +1,12 @@
-"""Runs whose worker died are re-queued once, then failed; lost queued runs are sent again."""
+"""Runs whose worker died are re-queued once, then failed; lost queued runs are sent again; a
+stopping worker takes no new run."""
+import threading
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from evaluation import reaper
+from evaluation import reaper, runner
 from evaluation.models import EvaluationRun
 
 from .factories import finished_run
@@ -74,3 +76,13 @@ def test_a_run_queued_past_the_deadline_fails(settings):
     reaper.redispatch_lost_runs()
     run.refresh_from_db()
     assert run.status == "failed"
+
+
+def test_a_stopping_worker_takes_no_new_run(monkeypatch):
+    run = finished_run(status="queued", metrics={})
+    monkeypatch.setattr(runner, "_stopping", threading.Event())
+    runner.shutdown()
+    with pytest.raises(runner.HandedBack):
+        runner.execute_run(run_id=run.pk, worker="test")
+    run.refresh_from_db()
+    assert run.status == "queued" and run.attempts == 0

@@ -5,23 +5,23 @@ import time
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db import connection
 from django.utils import timezone
 
 from core import eventlog
 from evaluation import runner, services
 from evaluation.models import EvaluationRun
 from models_hub import demo_dataset
-from tests.factories import UserFactory, runnable_model
+from tests.factories import runnable_model
 
-from .factories import dataset, small_files
+from .factories import dataset, queued_run, small_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def run(db):
-    run, _created = services.request_run(user=UserFactory(), model=runnable_model(), dataset=dataset(small_files()))
-    return run
+    return queued_run(model=runnable_model(), suite_dataset=dataset(small_files()))
 
 
 def events(run) -> list:
@@ -55,8 +55,14 @@ def test_a_run_records_metrics_samples_progress_and_versions(run):
 
 def test_a_cancelled_run_stops(db):
     demo = dataset(demo_dataset.files(), name="demo")  # about a minute and a half of work: cancelled well before
-    run, _created = services.request_run(user=UserFactory(), model=runnable_model(), dataset=demo)
-    worker = threading.Thread(target=runner.execute_run, kwargs={"run_id": run.pk, "worker": "test"})
+    run = queued_run(model=runnable_model(), suite_dataset=demo)
+    def work() -> None:
+        try:
+            runner.execute_run(run_id=run.pk, worker="test")
+        finally:
+            connection.close()  # this thread's own connection
+
+    worker = threading.Thread(target=work)
     worker.start()
     deadline = time.monotonic() + 120
     while not EvaluationRun.objects.filter(pk=run.pk, status="running", progress_total__gt=0).exists():
