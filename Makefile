@@ -45,7 +45,7 @@ run: migrate
 
 # A LoRA of the demo model on the demo dataset, trained here on the CPU in a few minutes and
 # published, so the arena has a second real contender (DEMO_FINETUNE_STEPS to change the length).
-DEMO_FINETUNE_STEPS ?= 60
+DEMO_FINETUNE_STEPS ?= 40
 demo-finetune: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_finetune --steps $(DEMO_FINETUNE_STEPS)

@@ -28,10 +28,11 @@ def direct_run(model_dir: str, examples: list[dict], steps: int, work: Path) -> 
     import torch
     from datasets import Dataset
     from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
     from trl import SFTConfig, SFTTrainer
 
     started = time.perf_counter()
+    set_seed(PARAMS["seed"])  # before PEFT draws the LoRA weights, as the platform does
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     trainer = SFTTrainer(
@@ -45,9 +46,9 @@ def direct_run(model_dir: str, examples: list[dict], steps: int, work: Path) -> 
                        use_cpu=not torch.cuda.is_available(), bf16=torch.cuda.is_available()))
     output = trainer.train()
     trainer.model.save_pretrained(str(work / "adapter"))
-    tokens = next(e["num_tokens"] for e in reversed(trainer.state.log_history) if "num_tokens" in e)
-    return {"tokens": tokens, "train_s": output.metrics["train_runtime"], "total_s": time.perf_counter() - started,
-            "loss": output.metrics["train_loss"]}
+    last = next(e for e in reversed(trainer.state.log_history) if "num_tokens" in e)  # the last step's log
+    return {"tokens": last["num_tokens"], "train_s": output.metrics["train_runtime"],
+            "total_s": time.perf_counter() - started, "loss": last["loss"]}
 
 
 def platform_run(user, steps: int, name: str, dataset: str) -> dict:
@@ -102,9 +103,13 @@ def main() -> None:
     model_dir = model_directory(spec, cache_dir=Path(settings.MODEL_CACHE_DIR))
 
     runs: dict[str, list[dict]] = {"direct": [], "platform": []}
-    for i in range(args.rounds):  # alternate, so drifts in the shared CPU hit both alike
-        runs["direct"].append(direct_run(model_dir, examples, args.steps, work / f"direct-{i}"))
-        runs["platform"].append(platform_run(user, args.steps, f"bench-{stamp}-{i}", dataset.repo_id))
+    for i in range(args.rounds):  # alternate which goes first, so drifts in the shared CPU hit both alike
+        order = ("direct", "platform") if i % 2 == 0 else ("platform", "direct")
+        for kind in order:
+            if kind == "direct":
+                runs["direct"].append(direct_run(model_dir, examples, args.steps, work / f"direct-{i}"))
+            else:
+                runs["platform"].append(platform_run(user, args.steps, f"bench-{stamp}-{i}", dataset.repo_id))
         print(i, runs["direct"][-1], runs["platform"][-1], flush=True)
 
     def rate(run: dict) -> float:
@@ -123,13 +128,15 @@ def main() -> None:
 LoRA (r {PARAMS['lora_r']}, alpha {PARAMS['lora_alpha']}) of SmolLM2-135M-Instruct (the demo GGUF, de-quantised:
 fp32 on CPU) on the demo dataset's {len(examples)} sentence pairs as prompt/completion chat turns; batch
 {PARAMS['batch_size']}, max length {PARAMS['max_seq_len']}, {args.steps} steps, a checkpoint every {CHECKPOINT_EVERY}
-steps in both. Direct and platform runs alternate on the same (shared, 2-core) machine.
+steps in both, the same seed (set before PEFT draws the LoRA weights), so both train the same
+adapter: the last step's loss is the same in both. Direct and platform runs alternate (and which
+goes first alternates) on the same shared 2-core machine.
 
 Tokens/s = tokens trained / `trainer.train()` runtime. "Job s" is the whole run: model load, dataset
 read, training, saving (and for the platform: the claim, event log, heartbeats, publishing the
 repository with its card).
 
-| run | tokens | train s | tokens/s | job s | final loss |
+| run | tokens | train s | tokens/s | job s | last step's loss |
 | --- | ---: | ---: | ---: | ---: | ---: |
 {rows}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from django.db.models import Q
 from transformers import TrainerCallback
 
 from core import eventlog
@@ -74,5 +75,8 @@ class PlatformProgress(TrainerCallback):
         now = time.monotonic()
         if now - self._flag_checked >= FLAG_CHECK_S:
             self._flag_checked = now
-            return FineTuneJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+            # The flag (a cancel the log missed), or the job no longer running: the reaper ended it
+            # (its deadline passed), so nothing this attempt trains would be kept.
+            return FineTuneJob.objects.filter(pk=self.job.pk).filter(
+                Q(cancel_requested=True) | ~Q(status=FineTuneJob.Status.RUNNING)).exists()
         return False

@@ -69,8 +69,12 @@ def build_trainer(*, model_dir: str, examples: list[dict], params: dict, output_
                   checkpoint_every: int, callbacks: list | None = None):
     with _IMPORTS:
         from datasets import Dataset
+        from transformers import set_seed
         from trl import SFTConfig, SFTTrainer  # noqa: F401  (SFTConfig: sft_config's import, under the lock)
 
+    # The trainer seeds itself only after PEFT has drawn the LoRA weights: seed first, so that the
+    # same job trains the same adapter.
+    set_seed(int(params["seed"]))
     model, tokenizer = load_base(model_dir)
     return SFTTrainer(model=model, args=sft_config(params, output_dir, checkpoint_every=checkpoint_every),
                       train_dataset=Dataset.from_list(examples), processing_class=tokenizer,

@@ -15,7 +15,7 @@ from models_hub.seed import DATASET, SMOLLM_REPO
 from models_hub.services import publish_resource, save_resource
 
 OUTPUT_NAME = "smollm2-135m-bilingual-lora"
-DEMO_PARAMS = {"max_steps": 60, "batch_size": 8, "max_seq_len": 64, "learning_rate": 1e-3, "lora_r": 8,
+DEMO_PARAMS = {"max_steps": 40, "batch_size": 8, "max_seq_len": 64, "learning_rate": 1e-3, "lora_r": 8,
                "lora_alpha": 16, "lora_dropout": 0.05, "seed": 42}
 
 

@@ -1,0 +1,38 @@
+"""The job page and its server-drawn curves."""
+import pytest
+
+from core.charts import line_chart
+from finetune.models import FineTuneJob
+
+
+def test_a_line_chart_escapes_its_label_and_draws_the_points():
+    svg = str(line_chart([(1, 2.0), (2, 1.0)], label='<script>"x"</script>'))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert 'd="M56.0,' in svg and " L" in svg
+
+
+def test_an_empty_chart_draws_no_line():
+    assert 'class="line" d=""' in str(line_chart([], label="loss"))
+
+
+@pytest.fixture
+def job(user, base_model, dataset):
+    return FineTuneJob.objects.create(
+        user=user, base_model=base_model, dataset=dataset, dataset_revision="a" * 40, output_name="out",
+        status="running", step=2, total_steps=4, loss=1.25, learning_rate=5e-4,
+        history=[{"step": 1, "loss": 2.0, "lr": 1e-3}, {"step": 2, "loss": 1.25, "lr": 5e-4}])
+
+
+def test_the_owner_sees_progress_curves_and_a_cancel_button(client, user, job):
+    client.force_login(user)
+    page = client.get(f"/finetune/{job.pk}/").content.decode()
+    assert 'id="cancel"' in page and "1.2500" in page and page.count('class="chart"') == 2
+    assert client.get(f"/finetune/{job.pk}/charts/").content.decode().count("<svg") == 2
+
+
+def test_a_moderator_may_open_and_stop_a_members_job(client, staff, job):
+    client.force_login(staff)
+    assert client.get(f"/finetune/{job.pk}/").status_code == 200
+    assert client.post(f"/finetune/{job.pk}/cancel/").status_code == 302
+    job.refresh_from_db()
+    assert job.cancel_requested
