@@ -10,12 +10,12 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings
 from django.test import Client
 
+from core.eventlog import Event
 from core.services import create_token
 from models_hub.models import Resource, Runtime
 from playground import openai_api, runner, services
 from playground.backends import embedded
 from playground.engine import EngineRegistry
-from playground.eventlog import Event
 from playground.models import GenerationJob
 from playground.serializers import job_payload
 from tests.factories import UserFactory, runnable_model
