@@ -33,8 +33,7 @@ CONFIG_VERSION = 1  # bump when the way a run is computed changes: old results t
 
 
 def runnable_models():
-    return (Resource.objects.filter(kind=Resource.Kind.MODEL, runtime__enabled=True)
-            .select_related("runtime").order_by("owner", "name"))
+    return Resource.objects.runnable().select_related("runtime").order_by("owner", "name")
 
 
 def model_revision(runtime: Runtime) -> str:

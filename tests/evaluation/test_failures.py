@@ -1,5 +1,5 @@
 """Runs whose worker died are re-queued once, then failed; lost queued runs are sent again; a
-stopping worker takes no new run."""
+stopping worker takes no new run; a run that cannot reach its model fails in words."""
 import threading
 from datetime import timedelta
 
@@ -9,7 +9,10 @@ from django.utils import timezone
 from evaluation import reaper, runner
 from evaluation.models import EvaluationRun
 
-from .factories import finished_run
+from models_hub.models import Runtime
+from tests.factories import ResourceFactory
+
+from .factories import dataset, finished_run, queued_run, small_files
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +89,12 @@ def test_a_stopping_worker_takes_no_new_run(monkeypatch):
         runner.execute_run(run_id=run.pk, worker="test")
     run.refresh_from_db()
     assert run.status == "queued" and run.attempts == 0
+
+
+def test_an_upstream_model_without_tokenizer_files_fails_in_words(db):
+    model = ResourceFactory(owner="remote", name="big")
+    Runtime.objects.create(resource=model, backend="openai", base_url="http://127.0.0.1:9/v1", served_model="big")
+    run = queued_run(model=model, suite_dataset=dataset(small_files()))
+    runner.execute_run(run_id=run.pk, worker="test")
+    run.refresh_from_db()
+    assert run.status == "failed" and "tokenizer files" in run.error
