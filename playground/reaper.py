@@ -57,30 +57,38 @@ def redispatch_lost_jobs() -> int:
     return count
 
 
+def _stuck(cutoff, deadline) -> Q:
+    """Running, and silent since `cutoff` or started before `deadline`."""
+    return Q(status=Status.RUNNING) & (Q(heartbeat_at__lt=cutoff) | Q(started_at__lt=deadline))
+
+
 def reap_stuck_jobs() -> int:
     """Jobs whose worker stopped sending heartbeats: re-queue once, then fail. Returns how many."""
     cutoff = timezone.now() - timedelta(seconds=settings.PLAYGROUND_STALE_AFTER_S)
     deadline = timezone.now() - timedelta(seconds=settings.PLAYGROUND_JOB_DEADLINE_S)
-    stuck = GenerationJob.objects.filter(status=Status.RUNNING).filter(heartbeat_at__lt=cutoff)
-    stuck = stuck | GenerationJob.objects.filter(status=Status.RUNNING, started_at__lt=deadline)
-    count = 0
-    for job in stuck.distinct():
-        with transaction.atomic():
-            job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
-                   .get(pk=job.pk))
-            if job.status != Status.RUNNING:
-                continue
-            if job.attempts < MAX_ATTEMPTS and job.started_at >= deadline:
-                job.status = Status.QUEUED
-                job.save(update_fields=["status"])
-                transaction.on_commit(lambda job=job: enqueue(job))
-            else:
-                job.status, job.finished_at = Status.FAILED, timezone.now()
-                job.error = _("The job stopped making progress (its worker died) and was abandoned.")
-                job.save(update_fields=["status", "finished_at", "error"])
-                transaction.on_commit(lambda job=job: eventlog.append(job, "failed"))  # readers end now
-        count += 1
-    return count
+    stuck = GenerationJob.objects.filter(_stuck(cutoff, deadline)).values_list("pk", flat=True)
+    return sum(reap_job(job_id, cutoff=cutoff, deadline=deadline) for job_id in list(stuck))
+
+
+@transaction.atomic
+def reap_job(job_id: int, *, cutoff, deadline) -> bool:
+    """Re-queue or fail one stuck job. The row is checked again under its lock: between the
+    listing and the lock another reaper may have re-queued it and a worker claimed it afresh,
+    and that worker's job must not be taken from it. Returns whether the job was reaped."""
+    job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+           .filter(_stuck(cutoff, deadline), pk=job_id).first())
+    if job is None:
+        return False
+    if job.attempts < MAX_ATTEMPTS and job.started_at >= deadline:
+        job.status = Status.QUEUED
+        job.save(update_fields=["status"])
+        transaction.on_commit(lambda: enqueue(job))
+    else:
+        job.status, job.finished_at = Status.FAILED, timezone.now()
+        job.error = _("The job stopped making progress (its worker died) and was abandoned.")
+        job.save(update_fields=["status", "finished_at", "error"])
+        transaction.on_commit(lambda: eventlog.append(job, "failed"))  # readers end now
+    return True
 
 
 def _loop() -> None:

@@ -61,3 +61,29 @@ def test_the_logs_of_long_finished_jobs_are_pruned(user, settings):
     assert reaper.prune_event_logs() == 2
     assert not LogEvent.objects.filter(stream=eventlog.stream(old)).exists()
     assert LogEvent.objects.filter(stream=eventlog.stream(recent)).count() == 2
+
+
+def running(user, *, silent_s: float, attempts: int = 1) -> GenerationJob:
+    now = timezone.now()
+    return GenerationJob.objects.create(user=user, resource=runnable_model(), mode="completion", prompt="x",
+                                        params={}, status="running", attempts=attempts, started_at=now,
+                                        heartbeat_at=now - timedelta(seconds=silent_s))
+
+
+def test_a_silent_job_is_queued_again(user, sent, settings):
+    job = running(user, silent_s=settings.PLAYGROUND_STALE_AFTER_S + 5)
+    assert reaper.reap_stuck_jobs() == 1
+    job.refresh_from_db()
+    assert job.status == "queued" and sent == [job.pk]
+
+
+def test_a_job_claimed_afresh_after_the_listing_is_left_to_its_new_worker(user, sent, settings):
+    """Listed as stuck, then re-queued by another reaper and claimed by a new worker before this
+    reaper takes its lock: the check under the lock sees a fresh heartbeat."""
+    job = running(user, silent_s=0, attempts=2)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.PLAYGROUND_STALE_AFTER_S)
+    deadline = now - timedelta(seconds=settings.PLAYGROUND_JOB_DEADLINE_S)
+    assert reaper.reap_job(job.pk, cutoff=cutoff, deadline=deadline) is False
+    job.refresh_from_db()
+    assert job.status == "running" and sent == []
