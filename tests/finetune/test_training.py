@@ -33,6 +33,13 @@ def events_of(job: FineTuneJob) -> list:
 
 
 @pytest.fixture(autouse=True)
+def unqueued(monkeypatch):
+    """These jobs run in this process: a live worker elsewhere in the session consumes the
+    training queue, and must not claim them first."""
+    monkeypatch.setattr(services, "enqueue", lambda job: None)
+
+
+@pytest.fixture(autouse=True)
 def checkpoints(settings, tmp_path):
     settings.FINETUNE_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
     settings.FINETUNE_CHECKPOINT_EVERY = 2

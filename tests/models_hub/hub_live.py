@@ -59,7 +59,8 @@ def run_client(base_url: str, code: str, *, token: str | None = None, home: Path
     full_env = {**os.environ, "HF_ENDPOINT": base_url, "HF_HOME": str(home), "HF_HUB_DISABLE_TELEMETRY": "1",
                 "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_HUB_ETAG_TIMEOUT": "30", "TRANSFORMERS_VERBOSITY": "error",
                 **({"HF_TOKEN": token} if token else {}), **(env or {})}
-    full_env.pop("HF_HUB_OFFLINE", None)
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):  # huggingface_hub reads
+        full_env.pop(name, None)  # the first two; an evaluation test may have set them in this process
     result = subprocess.run([sys.executable, "-c", script], cwd=home, env=full_env, capture_output=True,
                             text=True, timeout=timeout)
     if result.returncode != 0:
