@@ -76,6 +76,7 @@ bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/hub_files.py
 	$(PY) bench/arena_refit.py
 	$(PY) bench/finetune.py
+	$(PY) bench/finetune_effect.py
 	$(PY) bench/evaluation.py
 
 clean:
