@@ -8,7 +8,6 @@ import json
 import re
 import uuid
 from datetime import timedelta
-import functools
 from functools import partial
 
 import redis
@@ -37,17 +36,11 @@ class QueueUnavailable(ServiceUnavailable):
     """The broker cannot be reached; nothing was queued."""
 
 
-@functools.lru_cache(maxsize=4)
-def _broker_client(url: str) -> redis.Redis:
-    """One pooled client per process (a submit should not open a connection to ask)."""
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-
-
 def check_broker() -> None:
     if not settings.REDIS_URL:
         return  # the filesystem transport needs no server
     try:
-        _broker_client(settings.REDIS_URL).ping()
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
     except redis.RedisError as exc:
         raise QueueUnavailable(str(exc)) from exc
 

@@ -18,6 +18,31 @@ def pytest_configure(config):
     # Fast hashing for passwords made in this process; live servers keep the real hashers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
                                  "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    _retry_flush_on_deadlock()
+
+
+def _retry_flush_on_deadlock() -> None:
+    """A transactional test ends with one TRUNCATE of every table. The live stack's worker reads
+    the same database meanwhile (its reapers every two seconds), and PostgreSQL may settle the
+    lock-order clash by aborting the TRUNCATE as a deadlock: try it again, as the reaper would."""
+    import time
+
+    from django.core.management.commands import flush
+    from django.db import OperationalError
+
+    handle = flush.Command.handle
+
+    def handle_with_retries(self, *args, **options):
+        for attempt in range(5):
+            try:
+                return handle(self, *args, **options)
+            except Exception as exc:  # flush wraps the error in a CommandError
+                cause = exc.__cause__
+                if attempt == 4 or not (isinstance(cause, OperationalError) and "deadlock" in str(cause)):
+                    raise
+                time.sleep(0.2)
+
+    flush.Command.handle = handle_with_retries
 
 
 @pytest.fixture(autouse=True)
