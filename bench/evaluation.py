@@ -128,8 +128,8 @@ def main() -> None:
     runtime = Runtime.objects.get(resource__repo_id=MODEL)
     engine_registry().get(RuntimeSpec.from_dict(runtime.spec()))  # both models loaded before any timing
     hf = load_hflm(device, runtime.context_length)
-    # The first evaluation in a fresh process is much slower on both sides (see the note in the
-    # report); a worker runs for weeks, so the ratio is taken after one untimed run of each.
+    # The first evaluation in a fresh process also pays one-off imports and caches (see the note in
+    # the report); a worker runs for weeks, so the ratio is taken after one untimed run of each.
     ours = platform_run()
     first = [("platform, first run in a fresh process", ours["seconds"], uptime_load())]
     first.append(("lm-eval `hf` directly, first run in this process", lm_eval_direct(hf, ours)[0], uptime_load()))
@@ -159,12 +159,17 @@ def main() -> None:
         f"{'pass' if direct_s / platform_s >= 0.9 else 'fail'}). \"load\" is the 1-minute load average "
         f"after each row ({os.cpu_count()} CPUs).",
         "",
-        "The first evaluation in a fresh worker process takes several times as long as the next ones, the "
-        "platform's more than lm-eval's. Profiled on the engine's thread, the first run makes the same calls "
-        "as the second (13,797 `linear`, 8,600 `cat`) but they take about ten times as long (52 s against "
-        "5.9 s; 7.7 s against 0.16 s). The cause is not pinned down (glibc's mmap threshold is not it: "
-        "MALLOC_MMAP_THRESHOLD_ changes nothing); a worker serves evaluations for weeks, so the ratio "
-        "compares warm runs.",
+        "The first evaluation in a fresh process used to take several times as long as the next ones (217 s "
+        "against 25 s at a load of 8 on 2 CPUs; the same engine calls, each about ten times as long). Torch's "
+        "OpenMP threads (GNU libgomp) spin-wait about 300,000 iterations between parallel regions while the "
+        "process has no more OpenMP threads than CPUs, and the engine's thread, busy in Python between "
+        "operations, lost its CPU to its own spinning pool whenever anything else ran (perf: about 90% of the "
+        "engine's CPU time in libgomp). The first torch call on another thread (here lm-eval's `hf` model on "
+        "the main thread) took the thread count past the CPU count, libgomp throttled its spinning, and later "
+        "runs were fast. Every Django process now sets `OMP_WAIT_POLICY=PASSIVE` before torch loads "
+        "(config/__init__.py): with one other busy process on the 2 CPUs, the first run took 144 s against "
+        "16-23 s for the next ones before, 16 s after. The first run stays out of the ratio: it also pays "
+        "one-off imports.",
         "",
         "What each side computes differs: lm-eval's `hf` model scores the choices of a multiple-choice "
         "question whose continuations are one token from a single forward pass over the shared context (its "

@@ -18,7 +18,7 @@ PRINT = ("import django, json; django.setup(); from django.conf import settings 
 def run(code_or_args, env_overrides: dict, *, module_args=None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_SECRET_KEY",
-                        "DJANGO_ALLOW_ASYNC_UNSAFE")}
+                        "DJANGO_ALLOW_ASYNC_UNSAFE", "OMP_WAIT_POLICY")}
     env.update(env_overrides, DJANGO_SETTINGS_MODULE="config.settings")
     args = [sys.executable, *(module_args or ["-c", code_or_args])]
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -100,3 +100,19 @@ def test_check_deploy_catches_weakened_settings(tmp_path, missing):
             f"execute_from_command_line(sys.argv)")
     result = run(code, env)
     assert result.returncode != 0
+
+
+WAIT_POLICY = ("import os, sys, config; "
+               "print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)")
+
+
+def test_processes_set_a_passive_openmp_wait_policy_before_torch_loads():
+    result = run(WAIT_POLICY, {})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["PASSIVE", "False"]
+
+
+def test_an_explicit_openmp_wait_policy_is_kept():
+    result = run(WAIT_POLICY, {"OMP_WAIT_POLICY": "ACTIVE"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ACTIVE", "False"]
