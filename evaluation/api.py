@@ -1,7 +1,7 @@
 """Thin API views for evaluation runs and leaderboards; the stream is an async view."""
 from __future__ import annotations
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -10,7 +10,6 @@ from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 
 from community.models import Category
-from core import sse
 from core.authentication import BadKey, request_user
 from core.pagination import StandardPagination
 from playground import stream_slots
@@ -126,24 +125,4 @@ async def stream(request, pk: int):
     run = await EvaluationRun.objects.filter(pk=pk).afirst()
     if run is None:
         return JsonResponse({"detail": "Not found."}, status=404)
-    after = sse.last_event_id(request)
-    if after is None:
-        return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]}, status=400)
-    try:
-        slot = await stream_slots.acquire(stream_slots.client_id(request, user))
-    except stream_slots.TooManyStreams as exc:
-        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-
-    async def events():
-        try:
-            async for event in run_events(run, after=after):
-                yield sse.frame(event)
-        finally:
-            await stream_slots.release(slot)
-
-    response = StreamingHttpResponse(events(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return await stream_slots.event_stream(request, user, lambda after: run_events(run, after=after))

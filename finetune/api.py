@@ -1,13 +1,12 @@
 """Thin API views for fine-tuning jobs; the stream is an async view so it holds no worker thread."""
 from __future__ import annotations
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core import sse
 from core.authentication import BadKey, request_user
 from playground import stream_slots
 
@@ -62,24 +61,4 @@ async def stream(request, pk: int):
     job = await FineTuneJob.objects.visible_to(user).filter(pk=pk).afirst()
     if job is None:
         return JsonResponse({"detail": "Not found."}, status=404)
-    after = sse.last_event_id(request)
-    if after is None:
-        return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]}, status=400)
-    try:
-        slot = await stream_slots.acquire(stream_slots.client_id(request, user))
-    except stream_slots.TooManyStreams as exc:
-        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-
-    async def events():
-        try:
-            async for event in job_events(job, after=after):
-                yield sse.frame(event)
-        finally:
-            await stream_slots.release(slot)
-
-    response = StreamingHttpResponse(events(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return await stream_slots.event_stream(request, user, lambda after: job_events(job, after=after))

@@ -11,9 +11,14 @@ Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGRO
 from __future__ import annotations
 
 import logging
+from typing import AsyncIterator, Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+
+from core import sse
+from core.eventlog import Event
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +69,30 @@ async def release(key: str | None) -> None:
         await cache.adelete(key)
     except Exception:
         log.warning("stream slots: could not release %s (it expires by itself)", key, exc_info=True)
+
+
+async def event_stream(request, user, events: Callable[[int], AsyncIterator[Event]]) -> HttpResponse:
+    """The SSE response every job stream gives (generations, evaluations, training runs, arena
+    sides): resume after Last-Event-ID (400 if malformed), hold one of the client's slots while
+    it lasts (429 with Retry-After when none is free), one frame per event of `events(after)`."""
+    after = sse.last_event_id(request)
+    if after is None:
+        return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]}, status=400)
+    try:
+        slot = await acquire(client_id(request, user))
+    except TooManyStreams as exc:
+        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    async def frames():
+        try:
+            async for event in events(after):
+                yield sse.frame(event)
+        finally:
+            await release(slot)
+
+    response = StreamingHttpResponse(frames(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

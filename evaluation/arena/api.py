@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import sse
 from core.authentication import BadKey, request_user
 from core.eventlog import Event
 from playground import stream_slots
@@ -118,26 +117,10 @@ async def battle_stream(request, pk: int, side: str):
     battle = await Battle.objects.owned_by(user).select_related(f"job_{side}").filter(pk=pk).afirst()
     if battle is None:
         return JsonResponse({"detail": "Not found."}, status=404)
-    after = sse.last_event_id(request)
-    if after is None:
-        return JsonResponse({"last_event_id": ["A whole number: the id of the last event received."]}, status=400)
-    try:
-        slot = await stream_slots.acquire(stream_slots.client_id(request, user))
-    except stream_slots.TooManyStreams as exc:
-        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+    async def events(after: int):
+        async for event in job_events(getattr(battle, f"job_{side}"), after=after):
+            if event.kind != "token":  # the final events carry the job, which names its model
+                event = Event(event.seq, event.kind, await _side(battle.pk, side))
+            yield event
 
-    async def events():
-        try:
-            async for event in job_events(getattr(battle, f"job_{side}"), after=after):
-                if event.kind != "token":  # the final events carry the job, which names its model
-                    event = Event(event.seq, event.kind, await _side(battle.pk, side))
-                yield sse.frame(event)
-        finally:
-            await stream_slots.release(slot)
-
-    response = StreamingHttpResponse(events(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return await stream_slots.event_stream(request, user, events)
