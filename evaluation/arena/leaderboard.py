@@ -1,7 +1,7 @@
 """The arena leaderboard: Bradley–Terry ratings with bootstrap CIs, and the pairwise win rates.
 
 Its input is one grouped query (counts per pairing and verdict). The fit is cached under a
-fingerprint of the votes table (how many votes, the newest, how many voided, the latest
+fingerprint of the votes table (how many votes, the newest and its time, how many voided, the latest
 voiding), so it is redone when a vote is cast, voided or deleted, and every other read costs
 one scan of that table, without joins. The bootstrap's seed comes from a digest of the counts:
 the same votes always give the same intervals.

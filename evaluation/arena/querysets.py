@@ -38,10 +38,13 @@ class VoteQuerySet(models.QuerySet):
 
     def fingerprint(self) -> tuple:
         """What changes whenever the counted votes may have: a vote cast, voided or deleted. One
-        scan of the votes table, without joins; the leaderboard's cache is keyed by it."""
-        found = self.order_by().aggregate(n=Count("id"), last=Max("id"), voided=Count("voided_at"),
-                                          last_void=Max("voided_at"))
-        return (found["n"], found["last"], found["voided"], found["last_void"] and found["last_void"].isoformat())
+        scan of the votes table, without joins; the leaderboard's cache is keyed by it. The newest
+        vote's time as well as its id: ids start again in a recreated or restored database, whose
+        cache may still hold a fit of other votes under the same ids."""
+        found = self.order_by().aggregate(n=Count("id"), last=Max("id"), newest=Max("created_at"),
+                                          voided=Count("voided_at"), last_void=Max("voided_at"))
+        return (found["n"], found["last"], found["newest"] and found["newest"].isoformat(), found["voided"],
+                found["last_void"] and found["last_void"].isoformat())
 
     def voters(self):
         """Members with votes, the most votes first, with how many count and how many were
