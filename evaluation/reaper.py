@@ -3,24 +3,21 @@ this loop in a thread (started on worker_ready). Row locks make concurrent reape
 stays `running` after its worker is gone."""
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import eventlog
+from core import reaper as core_reaper
 
 from .models import EvaluationRun
 from .runner import MAX_ATTEMPTS
 from .tasks import enqueue
 
-log = logging.getLogger(__name__)
 Status = EvaluationRun.Status
 
 
@@ -75,18 +72,7 @@ def redispatch_lost_runs() -> int:
     return count
 
 
-def _loop() -> None:
-    while True:
-        try:
-            reap_stuck_runs()
-            redispatch_lost_runs()
-        except Exception:  # never let the reaper kill the worker
-            log.exception("evaluation reaper failed")
-        finally:
-            close_old_connections()
-        time.sleep(settings.EVALUATION_REAP_EVERY_S)
-
-
 def start(sender=None, **kwargs) -> None:
     """worker_ready receiver: start this worker's evaluation reaper thread."""
-    threading.Thread(target=_loop, name="evaluation-reaper", daemon=True).start()
+    core_reaper.start_thread("evaluation-reaper", [reap_stuck_runs, redispatch_lost_runs],
+                             lambda: settings.EVALUATION_REAP_EVERY_S)

@@ -4,24 +4,21 @@ goes back to the queue, where the next worker resumes it from its last checkpoin
 used its attempts or passed its deadline; then it fails. Row locks make concurrent reapers safe."""
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import eventlog
+from core import reaper as core_reaper
 
 from .models import FineTuneJob, Status
 from .serializers import job_payload
 from .tasks import enqueue
 
-log = logging.getLogger(__name__)
 
 
 def _fail(job: FineTuneJob, error: str) -> None:
@@ -73,18 +70,7 @@ def redispatch_lost_jobs() -> int:
     return count
 
 
-def _loop() -> None:
-    while True:
-        try:
-            reap_stuck_jobs()
-            redispatch_lost_jobs()
-        except Exception:  # never let the reaper kill the worker
-            log.exception("fine-tuning reaper failed")
-        finally:
-            close_old_connections()
-        time.sleep(settings.FINETUNE_REAP_EVERY_S)
-
-
 def start(sender=None, **kwargs) -> None:
     """worker_ready receiver: start this worker's reaper thread."""
-    threading.Thread(target=_loop, name="finetune-reaper", daemon=True).start()
+    core_reaper.start_thread("finetune-reaper", [reap_stuck_jobs, redispatch_lost_jobs],
+                             lambda: settings.FINETUNE_REAP_EVERY_S)

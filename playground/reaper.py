@@ -3,25 +3,22 @@
 safe; nothing stays `running` after its worker is gone."""
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import eventlog as core_eventlog
+from core import reaper as core_reaper
 
 from . import eventlog
 from .models import GenerationJob
 from .runner import MAX_ATTEMPTS
 from .tasks import enqueue
 
-log = logging.getLogger(__name__)
 Status = GenerationJob.Status
 
 
@@ -91,19 +88,7 @@ def reap_job(job_id: int, *, cutoff, deadline) -> bool:
     return True
 
 
-def _loop() -> None:
-    while True:
-        try:
-            reap_stuck_jobs()
-            redispatch_lost_jobs()
-            prune_event_logs()
-        except Exception:  # never let the reaper kill the worker
-            log.exception("reaper failed")
-        finally:
-            close_old_connections()
-        time.sleep(settings.PLAYGROUND_REAP_EVERY_S)
-
-
 def start(sender=None, **kwargs) -> None:
     """worker_ready receiver: start this worker's reaper thread."""
-    threading.Thread(target=_loop, name="job-reaper", daemon=True).start()
+    core_reaper.start_thread("job-reaper", [reap_stuck_jobs, redispatch_lost_jobs, prune_event_logs],
+                             lambda: settings.PLAYGROUND_REAP_EVERY_S)
