@@ -52,7 +52,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=RunCreateSerializer, responses={202: RunSerializer, 200: RunSerializer})
     def create(self, request):
         """202 with a new queued run; 200 with the identical run already queued, running or done."""
-        data = RunCreateSerializer(data=request.data)
+        data = RunCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         run, created = services.request_run(user=request.user, model=data.validated_data["model"],
                                             dataset=data.validated_data["suite"])

@@ -11,14 +11,18 @@ class RunCreateSerializer(serializers.Serializer):
     model = serializers.CharField(max_length=201, help_text="repo_id of a runnable catalogue model")
     suite = serializers.CharField(max_length=201, help_text="repo_id of a dataset that declares a suite")
 
+    def _visible(self):
+        """What the caller may see: another member's draft is no model of theirs to run."""
+        return Resource.objects.visible_to(self.context["request"].user)
+
     def validate_model(self, value: str) -> Resource:
-        model = Resource.objects.filter(kind=Resource.Kind.MODEL, repo_id=value).select_related("runtime").first()
+        model = self._visible().filter(kind=Resource.Kind.MODEL, repo_id=value).select_related("runtime").first()
         if model is None:
             raise serializers.ValidationError("No such model.")
         return model
 
     def validate_suite(self, value: str) -> Resource:
-        dataset = Resource.objects.filter(kind=Resource.Kind.DATASET, repo_id=value).first()
+        dataset = self._visible().filter(kind=Resource.Kind.DATASET, repo_id=value).first()
         if dataset is None:
             raise serializers.ValidationError("No such dataset.")
         return dataset
