@@ -2,7 +2,8 @@
 
 `EngineLM` drives the platform's built-in engine in-process (the evaluation worker's own warm
 engine, from playground's registry): log-likelihoods are the engine's prompt log-probabilities
-(`echo`), generations its greedy decoding with stop strings; every request goes into the
+(`echo`) and its scores of candidate next tokens, the choices of a question that share all but
+their last token scored from one pass; generations its greedy decoding with stop strings; every request goes into the
 engine's batches. Tokenisation, the empty-context prefix token, rolling windows, the context
 truncation and the stop handling are lm-eval's own (TemplateLM, lm_eval.utils), configured as
 its `hf` model configures them, so both score the same tokens.
@@ -97,22 +98,38 @@ class EngineLM(TemplateLM):
             raise
         return results  # type: ignore[return-value]
 
-    def _score(self, windows: list[tuple[list[int], list[int]]], weights: list[int]) -> list[tuple[float, bool]]:
-        """Log-likelihood of each continuation after its context, and whether it is greedy."""
-        requests, lengths = [], []
-        for context, continuation in windows:
-            whole = (context + continuation)[-(self.max_length + 1):]
-            requests.append(GenerationRequest(prompt_ids=whole, max_new_tokens=0, prompt_logprobs=True,
-                                              top_logprobs=1))
-            lengths.append(len(continuation))
-        answers = []
-        for result, n in zip(self._run(requests, weights), lengths):
-            entries = result.prompt_logprobs[-n:] if n else []
-            self.tokens_scored += n
-            logprob = sum(entry["logprob"] for entry in entries)
-            greedy = all(entry["top_logprobs"] and entry["logprob"] >= entry["top_logprobs"][0]["logprob"]
-                         for entry in entries)
-            answers.append((logprob, greedy))
+    def _score(self, pairs: list[tuple[list[int], list[int]]], weights: list[int]) -> list[tuple[float, bool]]:
+        """Log-likelihood of each continuation after its context, and whether every token of it
+        is the most likely one.
+
+        As lm-eval's `hf` model does it: pairs that share context + continuation[:-1] (the
+        choices of a multiple-choice question, which often differ in their last token only) are
+        scored from one pass over that shared prefix, truncated on the left to the model's length;
+        its last position scores each pair's final token (the engine's `candidates`), and the
+        prompt's own log-probabilities the tokens before it."""
+        groups: dict[tuple[int, ...], list[int]] = {}  # the shared prefix -> its pairs' positions
+        for index, (context, continuation) in enumerate(pairs):
+            groups.setdefault(tuple((context + continuation[:-1])[-self.max_length:]), []).append(index)
+        prefixes = list(groups)
+        requests = []
+        for prefix in prefixes:
+            members = groups[prefix]
+            echo = any(len(pairs[i][1]) > 1 for i in members)
+            requests.append(GenerationRequest(prompt_ids=list(prefix), max_new_tokens=0, prompt_logprobs=echo,
+                                              top_logprobs=1 if echo else 0,
+                                              candidates=[pairs[i][1][-1] for i in members]))
+        results = self._run(requests, [sum(weights[i] for i in groups[prefix]) for prefix in prefixes])
+        answers: list[tuple[float, bool]] = [(0.0, False)] * len(pairs)
+        for prefix, result in zip(prefixes, results):
+            for index, (last, last_greedy) in zip(groups[prefix], result.candidate_scores):
+                before = len(pairs[index][1]) - 1  # the continuation's tokens inside the prefix
+                entries = result.prompt_logprobs[len(prefix) - before:] if before else []
+                logprob = last + sum(entry["logprob"] for entry in entries)
+                greedy = last_greedy and all(
+                    entry["top_logprobs"] and entry["logprob"] >= entry["top_logprobs"][0]["logprob"]
+                    for entry in entries)
+                answers[index] = (logprob, greedy)
+                self.tokens_scored += before + 1
         return answers
 
     def _loglikelihood_tokens(self, requests, disable_tqdm: bool = False, **kwargs):

@@ -6,7 +6,8 @@ requests that arrived meanwhile are prefilled and merged into the running batch,
 finish (or are cancelled, or time out) leave it, so the batch stays full while work is waiting.
 Each row has its own temperature, top-p, top-k, repetition penalty, seed, stop strings, token limit
 and deadline; under greedy decoding a row produces the same text as it would alone. A row may ask
-for the log-probabilities of the tokens it picks, and of its prompt's tokens (see logprobs.py). A row whose own
+for the log-probabilities of the tokens it picks, of its prompt's tokens (see logprobs.py), and of
+candidate next tokens. A row whose own
 logits or callbacks fail ends with that error alone; a failure of the batch (the model's forward
 pass) ends every request in it.
 """
@@ -288,11 +289,13 @@ class BatchingEngine:
         now = started = time.perf_counter()
         tokens: list[int] = []
         for i, row in enumerate(batch.rows):
-            if row.request.max_new_tokens <= 0:  # only the prompt's log-probabilities were asked for
-                row.finish_reason = "length"
-                tokens.append(self.pad_id)
-                continue
             try:
+                if row.request.candidates and row.candidate_scores is None:
+                    row.score_candidates(batch.logits[i])
+                if row.request.max_new_tokens <= 0:  # only scores of the prompt were asked for
+                    row.finish_reason = "length"
+                    tokens.append(self.pad_id)
+                    continue
                 token = row.next_token(batch.logits[i].clone())
                 if row.request.logprobs:  # from the raw scores: next_token transformed only its copy
                     row.picked += pick(batch.logits[i:i + 1], [token], [row.request.top_logprobs])

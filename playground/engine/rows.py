@@ -39,6 +39,10 @@ class GenerationRequest:
     logprobs: bool = False  # report each picked token's log-probability ...
     top_logprobs: int = 0  # ... with this many best alternatives per step
     prompt_logprobs: bool = False  # report the prompt's own tokens' log-probabilities (echo)
+    # Score these possible next tokens after the prompt, from the one pass over it: how a
+    # multiple-choice question whose answers are one token each is scored (lm-eval's `hf` model
+    # does the same with its one-token logits cache).
+    candidates: list[int] = field(default_factory=list)
 
     @property
     def greedy(self) -> bool:
@@ -58,6 +62,9 @@ class GenerationResult:
     # with logprob None.
     logprobs: list[dict] | None = None
     prompt_logprobs: list[dict] | None = None
+    # With `candidates`: for each, (its log-probability after the prompt, whether it is the most
+    # likely next token).
+    candidate_scores: list[tuple[float, bool]] | None = None
 
     @property
     def tokens_per_s(self) -> float:
@@ -106,6 +113,7 @@ class Row:
         self.texts = texts
         self.picked: list[TokenLogprob] = []  # with request.logprobs
         self.prompt_items: list[TokenLogprob] | None = None  # with request.prompt_logprobs
+        self.candidate_scores: list[tuple[float, bool]] | None = None  # with request.candidates
         self.seen = torch.tensor(sorted(set(request.prompt_ids)), dtype=torch.long, device=device)
         self.streamer = TextStreamer(tokenizer, request.stop)
         self.eos_ids = eos_ids
@@ -117,6 +125,20 @@ class Row:
             # Not torch.seed(): that would reseed the process-wide generator as a side effect.
             seed = request.seed if request.seed is not None else secrets.randbits(63)
             self.generator.manual_seed(int(seed))
+
+    def score_candidates(self, logits) -> None:
+        """Each candidate's log-probability as the next token, from the raw float32 scores after
+        the prompt, and whether it is the most likely one."""
+        import torch
+
+        vocab = logits.shape[-1]
+        # Checked before indexing: on CUDA an index out of range breaks the whole context.
+        if not all(0 <= token < vocab for token in self.request.candidates):
+            raise ValueError(f"A candidate token id is outside the vocabulary (0 to {vocab - 1}).")
+        logprobs = torch.log_softmax(logits, dim=-1)
+        best = int(logprobs.argmax())
+        values = logprobs[torch.tensor(self.request.candidates, dtype=torch.long, device=logprobs.device)].tolist()
+        self.candidate_scores = [(value, token == best) for token, value in zip(self.request.candidates, values)]
 
     def timed_out(self) -> bool:
         deadline = self.request.deadline
@@ -206,6 +228,7 @@ class Row:
             total_s=now - p.submitted,
             logprobs=logprobs,
             prompt_logprobs=prompt_logprobs,
+            candidate_scores=self.candidate_scores,
         )
         p.done.set()
 

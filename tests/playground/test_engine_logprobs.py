@@ -111,3 +111,34 @@ def test_the_end_of_sequence_token_is_reported_last(engine):
     assert result.finish_reason == "stop"
     assert len(result.logprobs) == result.completion_tokens + 1
     assert result.logprobs[-1]["token"] == engine.tokenizer.eos_token
+
+
+def test_candidates_are_scored_from_the_prompts_last_position(engine):
+    ids = engine.encode_text(PROMPT)
+    paris, rome = engine.encode_text(" Paris")[0], engine.encode_text(" Rome")[0]
+    result = engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=0, candidates=[rome, paris]))
+    direct = direct_logprobs(engine, ids)[-1]
+    best = int(direct.argmax())
+    assert [score for score, _greedy in result.candidate_scores] == pytest.approx(
+        [float(direct[rome]), float(direct[paris])], abs=1e-3)
+    assert [greedy for _score, greedy in result.candidate_scores] == [rome == best, paris == best]
+    assert result.text == "" and result.completion_tokens == 0
+
+
+def test_candidates_do_not_change_what_a_row_generates(engine):
+    ids = engine.encode_text(PROMPT)
+    plain = engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=5))
+    scored = engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=5, candidates=[1, 2, 3]))
+    assert scored.text == plain.text and len(scored.candidate_scores) == 3
+    assert plain.candidate_scores is None
+
+
+def test_an_out_of_range_candidate_fails_its_own_row_only(engine):
+    ids = engine.encode_text(PROMPT)
+    with ThreadPoolExecutor(2) as pool:
+        bad = pool.submit(engine.generate, GenerationRequest(prompt_ids=ids, max_new_tokens=0,
+                                                             candidates=[engine.vocab_size + 5]))
+        good = pool.submit(engine.generate, GenerationRequest(prompt_ids=ids, max_new_tokens=3))
+        assert good.result().completion_tokens == 3
+        with pytest.raises(ValueError, match="outside the vocabulary"):
+            bad.result()
