@@ -39,7 +39,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
     def get_queryset(self):
-        runs = EvaluationRun.objects.with_names().select_related("thread")
+        runs = EvaluationRun.objects.visible_to(self.request.user).with_names().select_related("thread")
         params = self.request.query_params
         if params.get("mine") == "1":
             runs = runs.filter(user=self.request.user) if self.request.user.is_authenticated else runs.none()

@@ -53,7 +53,8 @@ def _run_page(request, run: EvaluationRun, *, status: int = 200, discuss_form: D
 
 
 def run_detail(request, pk: int):
-    return _run_page(request, get_object_or_404(EvaluationRun.objects.with_names().select_related("thread"), pk=pk))
+    runs = EvaluationRun.objects.visible_to(request.user).with_names().select_related("thread")
+    return _run_page(request, get_object_or_404(runs, pk=pk))
 
 
 @login_required
@@ -87,7 +88,7 @@ def new_run(request):
 @login_required
 @require_POST
 def cancel(request, pk: int):
-    run = get_object_or_404(EvaluationRun, pk=pk)
+    run = get_object_or_404(EvaluationRun.objects.visible_to(request.user), pk=pk)
     services.cancel_run(user=request.user, run=run)
     return redirect(run)
 
@@ -95,7 +96,7 @@ def cancel(request, pk: int):
 @login_required
 @require_POST
 def discuss(request, pk: int):
-    run = get_object_or_404(EvaluationRun.objects.with_names().select_related("thread"), pk=pk)
+    run = get_object_or_404(EvaluationRun.objects.visible_to(request.user).with_names().select_related("thread"), pk=pk)
     form = DiscussForm(request.POST)
     if not form.is_valid():  # e.g. category=abc: a 400 naming the field
         return _run_page(request, run, status=400, discuss_form=form)

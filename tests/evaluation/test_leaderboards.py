@@ -3,6 +3,7 @@ import pytest
 
 from evaluation.models import Suite
 from evaluation.suites import sync_suite
+from tests.conftest import client_for
 from tests.factories import ResourceFactory, runnable_model
 
 from .factories import dataset, finished_run, small_files
@@ -69,6 +70,35 @@ def test_a_model_shows_its_latest_result_only(api, board):
 def test_failed_runs_are_not_ranked(api, board):
     finished_run(model=runnable_model("lab/m9"), suite_dataset=board, status="failed")
     assert "lab/m9" not in ranked(api)
+
+
+def draft_of(user, repo_id: str = "lab/draft"):
+    model = runnable_model(repo_id)
+    model.is_published, model.submitter = False, user
+    model.save(update_fields=["is_published", "submitter"])
+    return model
+
+
+def test_a_drafts_runs_are_not_ranked_or_counted(api, board, user):
+    finished_run(model=draft_of(user), suite_dataset=board, user=user, metrics=metrics(90.0, 90.0))
+    assert "lab/draft" not in ranked(api)
+    assert api.get("/api/v1/leaderboards/").json()["results"][0]["runs"] == 3
+
+
+def test_a_drafts_run_is_its_owners_to_see(api, board, user, other_user):
+    run = finished_run(model=draft_of(user), suite_dataset=board, user=user)
+    assert api.get(f"/api/v1/evaluations/{run.pk}/").status_code == 404
+    assert client_for(other_user).get(f"/api/v1/evaluations/{run.pk}/").status_code == 404
+    assert run.pk not in [r["id"] for r in client_for(other_user).get("/api/v1/evaluations/").json()["results"]]
+    assert client_for(user).get(f"/api/v1/evaluations/{run.pk}/").status_code == 200
+
+
+def test_a_drafts_run_page_is_not_found_for_others(client, board, user, other_user):
+    run = finished_run(model=draft_of(user), suite_dataset=board, user=user)
+    client.force_login(other_user)
+    assert client.get(f"/evaluations/{run.pk}/").status_code == 404
+    client.force_login(user)
+    assert client.get(f"/evaluations/{run.pk}/").status_code == 200
 
 
 @pytest.mark.parametrize("n", [2, 6])
