@@ -15,9 +15,9 @@ class RunForm(forms.Form):
     model = forms.ModelChoiceField(label=_("Model"), queryset=Resource.objects.none(), to_field_name="repo_id")
     suite = forms.ModelChoiceField(label=_("Suite"), queryset=Suite.objects.none())
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].queryset = runnable_models()
+        self.fields["model"].queryset = runnable_models(user)
         self.fields["suite"].queryset = Suite.objects.listed()
         self.fields["suite"].label_from_instance = lambda suite: f"{suite.repo_id} — {suite.title}"
         self.fields["model"].label_from_instance = lambda model: model.repo_id

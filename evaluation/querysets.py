@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from models_hub.models import Resource
+
 
 class RunQuerySet(models.QuerySet):
     def active(self) -> "RunQuerySet":
@@ -15,8 +17,6 @@ class RunQuerySet(models.QuerySet):
     def visible_to(self, user) -> "RunQuerySet":
         """Runs of models and datasets `user` may see: a member's drafts, and their runs, are theirs
         (and the moderators') until published."""
-        from models_hub.models import Resource
-
         visible = Resource.objects.visible_to(user)
         return self.filter(model__in=visible, suite__dataset__in=visible)
 

@@ -32,8 +32,9 @@ Status = EvaluationRun.Status
 CONFIG_VERSION = 1  # bump when the way a run is computed changes: old results then stay apart
 
 
-def runnable_models():
-    return Resource.objects.runnable().select_related("runtime").order_by("owner", "name")
+def runnable_models(viewer=None):
+    """Models `viewer` may evaluate: published ones, and their own drafts (moderators: all)."""
+    return Resource.objects.runnable(viewer).select_related("runtime").order_by("owner", "name")
 
 
 def model_revision(runtime: Runtime) -> str:

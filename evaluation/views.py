@@ -59,7 +59,7 @@ def run_detail(request, pk: int):
 
 @login_required
 def new_run(request):
-    form = RunForm(request.POST or None, initial={
+    form = RunForm(request.POST or None, user=request.user, initial={
         "model": request.GET.get("model"),
         "suite": Suite.objects.filter(dataset__repo_id=request.GET.get("suite")).values_list("pk", flat=True).first(),
     })

@@ -93,6 +93,14 @@ def test_a_drafts_run_is_its_owners_to_see(api, board, user, other_user):
     assert client_for(user).get(f"/api/v1/evaluations/{run.pk}/").status_code == 200
 
 
+def test_the_run_form_offers_a_draft_to_its_owner_only(client, board, user, other_user):
+    draft_of(user)
+    client.force_login(user)
+    assert "lab/draft" in client.get("/evaluations/new/").content.decode()
+    client.force_login(other_user)
+    assert "lab/draft" not in client.get("/evaluations/new/").content.decode()
+
+
 def test_a_drafts_run_page_is_not_found_for_others(client, board, user, other_user):
     run = finished_run(model=draft_of(user), suite_dataset=board, user=user)
     client.force_login(other_user)
