@@ -9,7 +9,7 @@ import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -17,9 +17,27 @@ RETRY_AFTER_S = 5.0
 _UNAVAILABLE = object()
 
 
+class _PooledClient(RedisCacheClient):
+    """Django makes a new redis.Redis for every cache call; redis-py 7+ resolves its own package
+    version (an importlib.metadata scan of sys.path) in each. One client per pool serves all
+    calls (redis.Redis is thread-safe; the pool holds the connections)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = _PooledClient
         self._down_until = 0.0
         self._lock = threading.Lock()
 

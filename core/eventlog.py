@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import AsyncIterator, Awaitable, Callable
@@ -56,8 +57,21 @@ def _key(stream: str) -> str:
     return f"llmc:log:{stream}"
 
 
-def sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
+_clients: dict[tuple, redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def sync_client(*, timeout: float = 5) -> redis.Redis:
+    """This process's client (and connection pool) for REDIS_URL, shared by its threads: a client
+    per call (as before) opened a connection each time, a TCP handshake plus redis-py's
+    CLIENT SETINFO round trips and its package-version lookup (an importlib.metadata scan)."""
+    key = (settings.REDIS_URL, timeout)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=timeout,
+                                                          socket_connect_timeout=min(timeout, 2))
+        return client
 
 
 def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Redis | None = None) -> int:
@@ -159,6 +173,8 @@ async def read(stream: str, *, after: int = 0,
 
 async def _read_redis(stream: str, after: int, is_finished) -> AsyncIterator[Event]:
     key = _key(stream)
+    # A client of its own: asyncio connections belong to one event loop, and a reader's loop
+    # (a test's, a server's) may not outlive it. One connection per stream, held while it blocks.
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     last = f"0-{after}"
     try:

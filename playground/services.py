@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from community.models import Category, User
 from community.services import create_thread
+from core.eventlog import sync_client as redis_client
 from core.exceptions import RateLimited, ServiceUnavailable
 from models_hub.models import Resource
 
@@ -40,7 +41,7 @@ def check_broker() -> None:
     if not settings.REDIS_URL:
         return  # the filesystem transport needs no server
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+        redis_client(timeout=1).ping()
     except redis.RedisError as exc:
         raise QueueUnavailable(str(exc)) from exc
 
@@ -94,15 +95,15 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
             prompt_ids=None if isinstance(prompt, str) else list(prompt),
             params=effective, source=source, request_group=group) for prompt in prompts]
         for job in jobs:
-            transaction.on_commit(partial(_dispatch, job.pk))  # a worker must find the row
+            transaction.on_commit(partial(_dispatch, job))  # a worker must find the row
     return jobs
 
 
-def _dispatch(job_id: int) -> None:
+def _dispatch(job: GenerationJob) -> None:
     try:
-        enqueue(GenerationJob.objects.select_related("resource__runtime").get(pk=job_id))
+        enqueue(job)
     except Exception as exc:  # the broker went away between the check and now
-        GenerationJob.objects.filter(pk=job_id).update(
+        GenerationJob.objects.filter(pk=job.pk).update(
             status=Status.FAILED, error=_("The inference queue is unavailable."), finished_at=timezone.now())
         raise QueueUnavailable(str(exc)) from exc
 
