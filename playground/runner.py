@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import params as generation_params
-from .backends import BackendError, Handle, JobInput, backend_for, close_engines
+from .backends import Arrival, BackendError, Handle, JobInput, backend_for, close_engines
 from .engine import EngineClosed, GenerationError, ModelLoadError
 from .models import GenerationJob
 from .eventlog import JobLog
@@ -132,10 +132,13 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
     Raises HandedBack when the worker is stopping and the job went back to the queue."""
     if _stopping.is_set():
         raise HandedBack  # not claimed: tasks.py queues it again for another worker
-    job = _claim(job_id, worker)
-    if job is None:
-        return
+    with Arrival() as arrival:  # on its way to an engine until its request is submitted
+        job = _claim(job_id, worker)
+        if job is not None:
+            _run_claimed(job, arrival)
 
+
+def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
     def flush_row(text: str) -> None:
         GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
             output=text, heartbeat_at=timezone.now())
@@ -146,6 +149,7 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
         job_input = _input_for(job)
         deltas: queue.SimpleQueue = queue.SimpleQueue()
         handle = backend_for(job.resource.runtime).start(job_input, on_delta=deltas.put)
+        arrival.done()
         result = _follow(job, handle, deltas, log, job_input.deadline)
     except EngineClosed:
         stop_heartbeat.set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from models_hub.models import Runtime
 
 from .base import Backend, BackendError, Handle, JobInput, Outcome
-from .embedded import EmbeddedBackend, close_engines, engine_registry
+from .embedded import Arrival, EmbeddedBackend, close_engines, engine_registry
 from .openai import OpenAIBackend
 
 
@@ -17,5 +17,5 @@ def backend_for(runtime: Runtime) -> Backend:
     return EmbeddedBackend(runtime.spec())
 
 
-__all__ = ["Backend", "BackendError", "Handle", "JobInput", "Outcome", "backend_for", "close_engines",
+__all__ = ["Arrival", "Backend", "BackendError", "Handle", "JobInput", "Outcome", "backend_for", "close_engines",
            "engine_registry"]

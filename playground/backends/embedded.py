@@ -16,6 +16,38 @@ from .base import Backend, BackendError, Handle, JobInput, Outcome
 
 _registry: EngineRegistry | None = None
 _registry_lock = threading.Lock()
+_arriving = 0  # jobs this process has taken from its queues and not yet submitted to an engine
+_arriving_lock = threading.Lock()
+
+
+class Arrival:
+    """A job on its way to an engine, from the moment a worker takes it from its queue (claiming
+    it, preparing its input) until `done()`, called once its request is submitted (or it will not
+    be). While any job is on its way, an idle engine waits for it before its first step, so a burst
+    of jobs that reached the worker together starts as one batch (see BatchingEngine)."""
+
+    def __init__(self):
+        global _arriving
+        with _arriving_lock:
+            _arriving += 1
+        self._done = False
+
+    def done(self) -> None:
+        global _arriving
+        with _arriving_lock:
+            if not self._done:
+                self._done = True
+                _arriving -= 1
+
+    def __enter__(self) -> "Arrival":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done()
+
+
+def jobs_arriving() -> int:
+    return _arriving
 
 
 def engine_registry() -> EngineRegistry:
@@ -25,7 +57,7 @@ def engine_registry() -> EngineRegistry:
         if _registry is None:
             _registry = EngineRegistry(
                 cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
-                max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository,
+                max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository, incoming=jobs_arriving,
             )
         return _registry
 
@@ -96,4 +128,4 @@ class EmbeddedBackend(Backend):
         return handle
 
 
-__all__ = ["EmbeddedBackend", "EngineClosed", "close_engines", "engine_registry"]
+__all__ = ["Arrival", "EmbeddedBackend", "EngineClosed", "close_engines", "engine_registry"]

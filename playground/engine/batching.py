@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .logprobs import TokenTexts, pick, prompt_logprobs
 from .rows import EngineClosed, GenerationRequest, GenerationResult, Pending, Row
@@ -80,11 +80,20 @@ class _Batch:
 
 
 class BatchingEngine:
-    def __init__(self, model, tokenizer, *, max_batch: int = 8, gather_window_s: float = 0.02):
+    """`incoming`, if given, says how many requests are on their way to this process's engines
+    (jobs a worker has taken from its queue and not yet submitted): an idle engine that gets a
+    request waits for them, up to `max_gather_s`, so that a burst of jobs starts as one batch
+    with one prefill instead of a lone row decoding while the rest trickle in. Without requests on
+    their way it waits `gather_window_s` after the latest arrival, so a lone request starts at once."""
+
+    def __init__(self, model, tokenizer, *, max_batch: int = 8, gather_window_s: float = 0.02,
+                 max_gather_s: float = 0.3, incoming: Callable[[], int] | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.max_batch = max_batch
         self.gather_window_s = gather_window_s
+        self.max_gather_s = max_gather_s
+        self.incoming = incoming
         self.device = next(model.parameters()).device
         eos = model.generation_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
@@ -164,18 +173,29 @@ class BatchingEngine:
             first = self._queue.get()
             if first is None:
                 return
-            waiting = [first]
-            deadline = time.perf_counter() + self.gather_window_s
-            while len(waiting) < self.max_batch:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.perf_counter()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    break
-                waiting.append(item)
-            self._run(waiting)
+            self._run(self._gather(first))
+
+    def _gather(self, first: Pending) -> list[Pending]:
+        """The first request and those that follow it closely (see the class's docstring)."""
+        waiting = [first]
+        started = last = time.perf_counter()
+        while len(waiting) < self.max_batch:
+            now = time.perf_counter()
+            until = started + self.max_gather_s
+            if self.incoming is None or self.incoming() <= 0:
+                until = min(until, last + self.gather_window_s)
+            if now >= until:
+                break
+            try:  # in short waits, so that the count of requests on their way is read again
+                item = self._queue.get(timeout=min(until - now, self.gather_window_s / 2))
+            except queue.Empty:
+                continue
+            if item is None:
+                self._queue.put(None)
+                break
+            waiting.append(item)
+            last = time.perf_counter()
+        return waiting
 
     def _take_waiting(self, limit: int) -> list[Pending]:
         """Requests already queued, without waiting (at most `limit`)."""

@@ -5,6 +5,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Callable
 
 from .batching import BatchingEngine
 from .loading import load_model
@@ -16,8 +17,10 @@ __all__ = ["EngineRegistry", "ModelLoadError"]
 
 class EngineRegistry:
     def __init__(self, *, cache_dir: Path, max_models: int = 2, max_batch: int = 8,
-                 device: str | None = None, fetch_repo: RepoFetcher | None = None):
+                 device: str | None = None, fetch_repo: RepoFetcher | None = None,
+                 incoming: Callable[[], int] | None = None):
         self.cache_dir = cache_dir
+        self.incoming = incoming  # passed to each engine (see BatchingEngine)
         self.fetch_repo = fetch_repo
         self.max_models = max_models
         self.max_batch = max_batch
@@ -45,7 +48,7 @@ class EngineRegistry:
         try:
             extra = {"fetch_repo": self.fetch_repo} if self.fetch_repo is not None else {}
             model, tokenizer = load_model(spec, cache_dir=self.cache_dir, device=self.device, **extra)
-            engine = BatchingEngine(model, tokenizer, max_batch=self.max_batch)
+            engine = BatchingEngine(model, tokenizer, max_batch=self.max_batch, incoming=self.incoming)
         except BaseException as exc:  # the waiters get the error too; a later get tries again
             with self._lock:
                 del self._loading[spec]

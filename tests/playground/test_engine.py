@@ -156,3 +156,36 @@ def test_an_unseeded_sampled_request_leaves_the_global_rng_alone(engine):
     engine.generate(chat(engine, "Tell a story.", max_new_tokens=3, temperature=1.0))
     assert torch.initial_seed() == 1234
     assert torch.equal(torch.rand(4), expected)
+
+
+def _first_batch_of_two(engine, monkeypatch, *, on_their_way: int) -> int:
+    """Submit one request, a second 0.15 s later; the size of the batch the first started in."""
+    import time
+
+    monkeypatch.setattr(engine, "incoming", lambda: on_their_way)
+    before = len(engine.batch_sizes)
+    first = engine.submit(chat(engine, PROMPTS[0], max_new_tokens=2))
+    time.sleep(0.15)  # well past the gather window, well within max_gather_s
+    second = engine.submit(chat(engine, PROMPTS[1], max_new_tokens=2))
+    first.outcome(), second.outcome()
+    return list(engine.batch_sizes)[before]
+
+
+def test_an_idle_engine_waits_for_jobs_on_their_way_and_starts_them_together(engine, monkeypatch):
+    assert _first_batch_of_two(engine, monkeypatch, on_their_way=1) == 2
+
+
+def test_without_jobs_on_their_way_a_lone_request_starts_at_once(engine, monkeypatch):
+    assert _first_batch_of_two(engine, monkeypatch, on_their_way=0) == 1
+
+
+def test_jobs_on_their_way_are_counted_until_submitted():
+    from playground.backends.embedded import Arrival, jobs_arriving
+
+    before = jobs_arriving()
+    with Arrival() as arrival:
+        assert jobs_arriving() == before + 1
+        arrival.done()
+        arrival.done()  # once only
+        assert jobs_arriving() == before
+    assert jobs_arriving() == before

@@ -27,7 +27,7 @@ def loads(monkeypatch):
         return f"model:{spec.location}", "tokenizer"
 
     class Engine:
-        def __init__(self, model, tokenizer, *, max_batch):
+        def __init__(self, model, tokenizer, *, max_batch, incoming=None):
             self.model, self.closed = model, False
 
         def close(self, *, drain=False):
