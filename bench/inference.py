@@ -45,6 +45,7 @@ PROMPTS = [
     "Give me a tip for learning Python.", "Summarise the plot of Hamlet.",
 ]
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the demo model's runtime (seed_demo), on the embedded backend
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # alternations of the compared sides, per concurrency
 UPSTREAM_MODEL = "local/bench-upstream"  # the throwaway deployment's `openai` runtime for --upstream
 
 
@@ -158,24 +159,45 @@ def measure(job: Job, items: list, concurrency: int) -> Run:
                statistics.median(r[1] for r in results), os.getloadavg()[0])
 
 
-def engine_runs(model, tokenizer, prompts, n) -> tuple[Run, Run, int]:
-    """Our BatchingEngine alone, in this process: one request at a time, then all together."""
-    from playground.engine import BatchingEngine, GenerationRequest
+class EngineAlone:
+    """Our BatchingEngine alone, in this process, kept open so that its rows alternate with the
+    platform's: one request at a time, or all together."""
 
-    engine = BatchingEngine(model, tokenizer, max_batch=8)
-    engine.generate(GenerationRequest(prompt_ids=prompts[0], max_new_tokens=4))  # warm-up
+    def __init__(self, model, tokenizer, prompts, n):
+        from playground.engine import BatchingEngine, GenerationRequest
 
-    def job(ids):
+        self.engine = BatchingEngine(model, tokenizer, max_batch=8)
+        self.engine.generate(GenerationRequest(prompt_ids=prompts[0], max_new_tokens=4))  # warm-up
+        self.prompts, self.n, self.widest = prompts, n, 0
+
+    def _job(self, ids):
+        from playground.engine import GenerationRequest
+
         started = time.perf_counter()
-        result = engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=n, min_new_tokens=n))
+        result = self.engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=self.n, min_new_tokens=self.n))
         return result.completion_tokens, result.ttft_s, time.perf_counter() - started
 
-    alone = measure(job, prompts, 1)
-    engine.batch_sizes.clear()
-    together = measure(job, prompts, len(prompts))
-    widest = max(engine.batch_sizes, default=0)
-    engine.close()
-    return alone, together, widest
+    def measure(self, concurrency: int) -> Run:
+        self.engine.batch_sizes.clear()
+        run = measure(self._job, self.prompts, concurrency)
+        self.widest = max([self.widest, *self.engine.batch_sizes])
+        return run
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+ROUND_TPS: dict[str, list[float]] = {}  # each alternated row's rounds (tok/s), for the report
+
+
+def median_run(name: str, measured: list[Run]) -> Run:
+    ROUND_TPS[name] = [r.tps for r in measured]
+    return sorted(measured, key=lambda r: r.tps)[len(measured) // 2]
+
+
+def spread(name: str) -> str:
+    rounds = ROUND_TPS.get(name)
+    return f"; rounds {' / '.join(f'{tps:.1f}' for tps in rounds)} tok/s" if rounds and len(rounds) > 1 else ""
 
 
 # --- the platform --------------------------------------------------------------------------------
@@ -328,8 +350,36 @@ def start_transformers_serve(workdir: Path):
     return server, Upstream(f"{server.base_url}/v1", SERVED_NAME, min_tokens=False)
 
 
-def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_n: int) -> dict[str, Run]:
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of process `pid` (0: this one) onto `cpus`; threads it starts later inherit it."""
+    for task in Path(f"/proc/{pid or os.getpid()}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except (ProcessLookupError, PermissionError):
+            pass  # a thread that ended meanwhile
+
+
+def isolate_upstream(upstream_pid: int | None, platform_pids: list[int]) -> str:
+    """A started upstream on a CPU of its own, the platform and this client on the others, as an
+    upstream runs on hardware of its own in production: on one shared machine every cycle the
+    platform's processes take is one the upstream loses (and two cores swing its speed by 10-20%
+    between rounds). Returns the note for the report."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if upstream_pid is None or len(cpus) < 2:
+        return ""
+    pin(upstream_pid, {cpus[-1]})
+    for pid in platform_pids + [0]:
+        pin(pid, set(cpus[:-1]))
+    return (f" The upstream ran on CPU {cpus[-1]} alone and the platform (web server, worker) and this "
+            f"client on CPU {', '.join(map(str, cpus[:-1]))}, as an upstream has hardware of its own in production.")
+
+
+def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_n: int, engine: EngineAlone,
+                  upstream_pid: int | None = None) -> tuple[dict[str, Run], str]:
+    """The engine alone's rows alternated with the platform's, then the upstream's; with the note
+    on how the upstream was isolated."""
     runs: dict[str, Run] = {}
+    isolation = ""
     embedded = {"max_new_tokens": n, "min_new_tokens": n, "temperature": 0, "repetition_penalty": 1.0,
                 "top_k": 0, "top_p": 1.0}
     with tempfile.TemporaryDirectory() as tmp:
@@ -338,24 +388,36 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
         try:
             run_job(deployment.base, key, "warm up", {**embedded, "max_new_tokens": 4, "min_new_tokens": 4})
             job = lambda text: run_job(deployment.base, key, text, embedded)  # noqa: E731
-            runs["platform 1"] = measure(job, texts, 1)
-            runs["platform N"] = measure(job, texts, len(texts))
+            # Alternated and repeated, as the upstream's rows below: each row is its median round.
+            for concurrency, label in ((1, "1"), (len(texts), "N")):
+                rounds: dict[str, list[Run]] = {"engine": [], "platform": []}
+                for _round in range(ROUNDS):
+                    rounds["engine"].append(engine.measure(concurrency))
+                    rounds["platform"].append(measure(job, texts, concurrency))
+                for side, measured in rounds.items():
+                    runs[f"{side} {label}"] = median_run(f"{side} {label}", measured)
             if upstream:
                 through_params = {"max_new_tokens": upstream_n, "temperature": 0, "top_p": 1.0}
                 if upstream.min_tokens:
                     through_params["min_new_tokens"] = upstream_n
                 direct = lambda text: direct_job(upstream, text, upstream_n)  # noqa: E731
                 through = lambda text: run_job(deployment.base, key, text, through_params, UPSTREAM_MODEL)  # noqa: E731
+                isolation = isolate_upstream(upstream_pid, [p.pid for p in deployment.processes])
                 direct("warm up")
                 through("warm up")
-                # Alternated, so that a change in the machine's load hits both sides alike.
-                runs["direct 1"] = measure(direct, texts, 1)
-                runs["through 1"] = measure(through, texts, 1)
-                runs["direct N"] = measure(direct, texts, len(texts))
-                runs["through N"] = measure(through, texts, len(texts))
+                # Alternated, so that a change in the machine's speed hits both sides alike, and
+                # repeated: on a shared 2-core machine the same upstream work varies by 10-20%
+                # from one minute to the next. Each side's row is its median round (by tok/s).
+                for concurrency, label in ((1, "1"), (len(texts), "N")):
+                    rounds = {"direct": [], "through": []}
+                    for _round in range(ROUNDS):
+                        rounds["direct"].append(measure(direct, texts, concurrency))
+                        rounds["through"].append(measure(through, texts, concurrency))
+                    for side, measured in rounds.items():
+                        runs[f"{side} {label}"] = median_run(f"{side} {label}", measured)
         finally:
             deployment.stop()
-    return runs
+    return runs, isolation
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -407,12 +469,9 @@ def main() -> None:
         cb_tps = f"{transformers_continuous(model, tokenizer, prompts, n):.1f}"
     except Exception as exc:  # reported in the table, not hidden
         cb_tps = f"failed: {type(exc).__name__}: {str(exc)[:80]}"
-    e1, en, widest = engine_runs(model, tokenizer, prompts, n)
-    print(f"raw {seq_tps:.1f} tok/s; engine alone 1: {e1}; engine alone {c}: {en}", flush=True)
-    del model
-    if device.startswith("cuda"):
-        torch.cuda.empty_cache()
+    engine = EngineAlone(model, tokenizer, prompts, n)
     runs: dict[str, Run] = {}
+    isolation = ""
     server = None
     upstream = Upstream(args.upstream, args.served_model, args.upstream_min_tokens) if args.upstream else None
     if not args.skip_platform:
@@ -420,19 +479,25 @@ def main() -> None:
             try:
                 if args.start_upstream:
                     server, upstream = start_transformers_serve(Path(serve_dir))
-                runs = platform_runs(texts, n, device=device, upstream=upstream, upstream_n=upstream_n)
+                runs, isolation = platform_runs(texts, n, device=device, upstream=upstream, upstream_n=upstream_n,
+                                                engine=engine, upstream_pid=server.process.pid if server else None)
             finally:
                 if server:
                     server.stop()
+    else:
+        runs = {"engine 1": engine.measure(1), "engine N": engine.measure(c)}
+    e1, en, widest = runs["engine 1"], runs["engine N"], engine.widest
+    engine.close()
+    print(f"raw {seq_tps:.1f} tok/s; engine alone 1: {e1}; engine alone {c}: {en}", flush=True)
     loads.append(os.getloadavg()[0])
 
     rows = [
         f"| raw generate(), sequential | {seq_tps:.1f} | 1.00× | {seq_latency:.2f} s | {ttft * 1000:.0f} ms | | the baseline |",
         f"| raw generate(), static batch of {c} | {batch_tps:.1f} | {batch_tps / seq_tps:.2f}× | | | | |",
         row("transformers generate_batch (continuous)", None, cb_tps, seq_tps),
-        row("**engine alone, concurrency 1**", e1, "", seq_tps, "one request at a time through BatchingEngine"),
+        row("**engine alone, concurrency 1**", e1, "", seq_tps, "one request at a time through BatchingEngine" + spread("engine 1")),
         row(f"**engine alone, concurrency {c}**", en, "", seq_tps,
-            f"widest batch {widest}; {en.tps / batch_tps:.2f}× the raw static batch"),
+            f"widest batch {widest}; {en.tps / batch_tps:.2f}× the raw static batch" + spread("engine N")),
     ]
     goals = []
     if "platform 1" in runs:
@@ -440,10 +505,10 @@ def main() -> None:
         rows += [
             row("platform, concurrency 1 (API→queue→worker→SSE)", p1, "", seq_tps,
                 f"{p1.tps / e1.tps:.2f}× the engine alone's tok/s; latency {p1.latency / e1.latency:.2f}×; "
-                f"TTFT {(p1.ttft - e1.ttft) * 1000:+.0f} ms"),
+                f"TTFT {(p1.ttft - e1.ttft) * 1000:+.0f} ms" + spread("platform 1")),
             row(f"platform, concurrency {c}", pn, "", seq_tps,
                 f"{pn.tps / en.tps:.2f}× the engine alone at {c}; latency {pn.latency / en.latency:.2f}×; "
-                f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms"),
+                f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms" + spread("platform N")),
         ]
         goals += [
             goal(f"platform at {c} ≥ 0.95× the engine alone at {c}", f"{pn.tps:.1f} / {en.tps:.1f} tok/s = "
@@ -459,10 +524,10 @@ def main() -> None:
         urows = []
         for label, k in (("1", "1"), (str(c), "N")):
             d, t = runs[f"direct {k}"], runs[f"through {k}"]
-            urows += [row(f"upstream directly, concurrency {label}", d, "", None, "streaming client (requests)"),
+            urows += [row(f"upstream directly, concurrency {label}", d, "", None, "streaming client (requests)" + spread(f"direct {k}")),
                       row(f"through the platform, concurrency {label}", t, "", None,
                           f"{t.tps / d.tps:.2f}× direct; latency {t.latency / d.latency:.2f}×; "
-                          f"TTFT {(t.ttft - d.ttft) * 1000:+.0f} ms")]
+                          f"TTFT {(t.ttft - d.ttft) * 1000:+.0f} ms" + spread(f"through {k}"))]
             goals.append(goal(f"through an upstream ≥ 0.95× that upstream direct (concurrency {label})",
                               f"{t.tps:.1f} / {d.tps:.1f} tok/s = {t.tps / d.tps:.3f}×", "≥ 0.95×", t.tps >= 0.95 * d.tps))
         upstream_section = f"""
@@ -471,7 +536,8 @@ def main() -> None:
 Upstream: {name}; {upstream_n} new tokens a request{' (min_tokens = max_tokens)' if upstream.min_tokens else ' (it takes no min_tokens: an answer may end early; tokens are counted from its usage)'},
 greedy, the same {c} prompts. Directly = a streaming chat completion from this process; through =
 a job on the deployment's `openai` runtime `{UPSTREAM_MODEL}` pointing at it (API → its queue →
-worker → the upstream → SSE). Run alternately, direct then through.
+worker → the upstream → SSE). Run alternately, direct then through, {ROUNDS} rounds at each
+concurrency; each row is that side's median round.{isolation}
 
 | run | tokens/s | | mean latency | median TTFT | load | notes |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
@@ -496,7 +562,10 @@ SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else
 {n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device} ({cpu}, {platform.machine()}),
 torch {torch.__version__}. Platform rows: a throwaway deployment in {mode}; its web server,
 worker (one process, 8 threads, every runtime's queue), this client{' and the upstream' if upstream else ''} share the machine.
-Ratios are within this run. Latency is submit to last token, per job; TTFT is submit to the first
+Ratios are within this run: the engine alone (in this process, kept open) and the platform run
+alternately, {ROUNDS} rounds at each concurrency, and each of their rows is its median round (the same
+work on this shared 2-core machine varies by 10-20% from one minute to the next).
+Latency is submit to last token, per job; TTFT is submit to the first
 token (the engine's own measure for the engine rows, the first `token` event for the platform).
 "load" is the machine's 1-minute load average after each row ({os.cpu_count()} cores; {loads[0]:.1f} before
 the run, {loads[1]:.1f} after): other work on a shared machine slows some rows more than others.
