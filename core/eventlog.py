@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from .models import LogEvent
 
@@ -108,6 +109,24 @@ def prune(*, finished_before: datetime) -> int:
     ended = LogEvent.objects.filter(kind__in=FINAL, created_at__lt=finished_before).values("stream")
     deleted, _rows = LogEvent.objects.filter(stream__in=ended).delete()
     return deleted
+
+
+def request_cancel(row, **cancelled_fields) -> None:
+    """Cancel a long job's row (a generation, an evaluation run, a training run): the flag stops
+    a worker that claims it later; a queued row is cancelled at once (with `cancelled_fields`); a
+    running one hears of it as a `cancel` event in its log (and from the flag, if Redis is down).
+    The row is read afresh."""
+    model, status = type(row), type(row).Status
+    model.objects.filter(pk=row.pk).update(cancel_requested=True)
+    if not model.objects.filter(pk=row.pk, status=status.QUEUED).update(
+            status=status.CANCELLED, finished_at=timezone.now(), **cancelled_fields):
+        row.refresh_from_db(fields=["status"])
+        if row.status == status.RUNNING:
+            try:
+                append(stream_name(row), CANCEL)
+            except redis.RedisError:
+                pass  # the worker also watches the row's flag
+    row.refresh_from_db()
 
 
 class LogWriter:

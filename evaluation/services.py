@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 from functools import partial
 
-import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -130,16 +129,7 @@ def cancel_run(*, user: User, run: EvaluationRun) -> EvaluationRun:
     """A queued run is cancelled at once; a running one hears of it as a `cancel` event."""
     if not can_cancel(user, run):
         raise PermissionDenied
-    EvaluationRun.objects.filter(pk=run.pk).update(cancel_requested=True)
-    if not EvaluationRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
-            status=Status.CANCELLED, finished_at=timezone.now()):
-        run.refresh_from_db(fields=["status"])
-        if run.status == Status.RUNNING:
-            try:
-                eventlog.append(eventlog.stream_name(run), eventlog.CANCEL)
-            except redis.RedisError:
-                pass  # the worker also watches the row's flag
-    run.refresh_from_db()
+    eventlog.request_cancel(run)
     return run
 
 

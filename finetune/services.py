@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
-import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -111,14 +110,5 @@ def cancel_finetune(*, user: User, job: FineTuneJob) -> FineTuneJob:
     log (and from the row's flag) and stops after its current step."""
     if not can_cancel(user, job):
         raise PermissionDenied
-    FineTuneJob.objects.filter(pk=job.pk).update(cancel_requested=True)
-    if not FineTuneJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(
-            status=Status.CANCELLED, finished_at=timezone.now()):
-        job.refresh_from_db(fields=["status"])
-        if job.status == Status.RUNNING:
-            try:
-                eventlog.append(eventlog.stream_name(job), eventlog.CANCEL)
-            except redis.RedisError:
-                pass  # the worker also watches the row's flag
-    job.refresh_from_db()
+    eventlog.request_cancel(job)
     return job

@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 
 from community.models import Category, User
 from community.services import create_thread
-from core.eventlog import sync_client as redis_client
+from core.eventlog import request_cancel, sync_client as redis_client
 from core.exceptions import RateLimited, ServiceUnavailable
 from models_hub.models import Resource
 
-from . import eventlog
 from . import params as generation_params
 from .models import (REPORT_REASON_MAX_LENGTH, GenerationJob, MessageRole, ReviewDecision, RunReport,
                      new_share_token)
@@ -111,18 +110,7 @@ def _dispatch(job: GenerationJob) -> None:
 def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:
     if not can_cancel(user, job):
         raise PermissionDenied
-    # The flag stops a worker that claims the job later; a job no worker has started yet is
-    # cancelled at once; a running one hears of it as a `cancel` event in its log.
-    GenerationJob.objects.filter(pk=job.pk).update(cancel_requested=True)
-    if not GenerationJob.objects.filter(pk=job.pk, status=Status.QUEUED).update(
-            status=Status.CANCELLED, finished_at=timezone.now(), finish_reason=GenerationJob.FinishReason.CANCELLED):
-        job.refresh_from_db(fields=["status"])
-        if job.status == Status.RUNNING:
-            try:
-                eventlog.append(job, "cancel")
-            except redis.RedisError:
-                pass  # the worker also watches the row's flag
-    job.refresh_from_db()
+    request_cancel(job, finish_reason=GenerationJob.FinishReason.CANCELLED)
     return job
 
 
