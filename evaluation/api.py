@@ -122,7 +122,7 @@ async def stream(request, pk: int):
         user = await request_user(request)
     except BadKey:
         return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    run = await EvaluationRun.objects.filter(pk=pk).afirst()
+    run = await EvaluationRun.objects.visible_to(user).filter(pk=pk).afirst()
     if run is None:
         return JsonResponse({"detail": "Not found."}, status=404)
     return await stream_slots.event_stream(request, user, lambda after: run_events(run, after=after))

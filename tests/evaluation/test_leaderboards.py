@@ -91,6 +91,7 @@ def test_a_drafts_run_is_its_owners_to_see(api, board, user, other_user):
     assert client_for(other_user).get(f"/api/v1/evaluations/{run.pk}/").status_code == 404
     assert run.pk not in [r["id"] for r in client_for(other_user).get("/api/v1/evaluations/").json()["results"]]
     assert client_for(user).get(f"/api/v1/evaluations/{run.pk}/").status_code == 200
+    assert client_for(other_user).get(f"/api/v1/evaluations/{run.pk}/stream/").status_code == 404
 
 
 def test_the_run_form_offers_a_draft_to_its_owner_only(client, board, user, other_user):
