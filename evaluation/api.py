@@ -1,7 +1,6 @@
 """Thin API views for evaluation runs and leaderboards; the stream is an async view."""
 from __future__ import annotations
 
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -10,7 +9,6 @@ from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 
 from community.models import Category
-from core.authentication import BadKey, request_user
 from core.pagination import StandardPagination
 from playground import stream_slots
 
@@ -118,11 +116,6 @@ STREAM_DESCRIPTION = (
 
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
 async def stream(request, pk: int):
-    try:
-        user = await request_user(request)
-    except BadKey:
-        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    run = await EvaluationRun.objects.visible_to(user).filter(pk=pk).afirst()
-    if run is None:
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return await stream_slots.event_stream(request, user, lambda after: run_events(run, after=after))
+    return await stream_slots.stream_of(
+        request, visible=lambda user: EvaluationRun.objects.visible_to(user).filter(pk=pk),
+        events=lambda run, after: run_events(run, after=after))

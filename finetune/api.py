@@ -1,13 +1,11 @@
 """Thin API views for fine-tuning jobs; the stream is an async view so it holds no worker thread."""
 from __future__ import annotations
 
-from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.authentication import BadKey, request_user
 from playground import stream_slots
 
 from . import services
@@ -54,11 +52,6 @@ STREAM_DESCRIPTION = (
 
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
 async def stream(request, pk: int):
-    try:
-        user = await request_user(request)
-    except BadKey:
-        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    job = await FineTuneJob.objects.visible_to(user).filter(pk=pk).afirst()
-    if job is None:
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return await stream_slots.event_stream(request, user, lambda after: job_events(job, after=after))
+    return await stream_slots.stream_of(
+        request, visible=lambda user: FineTuneJob.objects.visible_to(user).filter(pk=pk),
+        events=lambda job, after: job_events(job, after=after))

@@ -1,14 +1,12 @@
 """Thin API views for playground jobs; the stream is an async view so it holds no worker thread."""
 from __future__ import annotations
 
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.authentication import BadKey, request_user
 from core.permissions import is_moderator
 
 from . import services, stream_slots
@@ -96,28 +94,16 @@ STREAM_DESCRIPTION = (
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
 async def stream(request, pk: int):
     """The owner's stream of one of their jobs."""
-    try:
-        user = await request_user(request)
-    except BadKey:
-        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    job = await GenerationJob.objects.owned_by(user).filter(pk=pk).afirst()
-    if job is None:
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return await _event_stream(request, user, job)
+    return await stream_slots.stream_of(
+        request, visible=lambda user: GenerationJob.objects.owned_by(user).filter(pk=pk), events=_job_events)
 
 
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
     description="The stream of a shared run, for anyone with its link. " + STREAM_DESCRIPTION)})
 async def shared_stream(request, token: str):
-    try:
-        user = await request_user(request)
-    except BadKey:
-        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    job = await GenerationJob.objects.shared(token).afirst()
-    if job is None:
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return await _event_stream(request, user, job)
+    return await stream_slots.stream_of(
+        request, visible=lambda user: GenerationJob.objects.shared(token), events=_job_events)
 
 
-async def _event_stream(request, user, job: GenerationJob):
-    return await stream_slots.event_stream(request, user, lambda after: job_events(job, after=after))
+def _job_events(job: GenerationJob, after: int):
+    return job_events(job, after=after)

@@ -11,13 +11,15 @@ Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGRO
 from __future__ import annotations
 
 import logging
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
 from core import sse
+from core.authentication import BadKey, request_user
 from core.eventlog import Event
 
 log = logging.getLogger(__name__)
@@ -96,3 +98,18 @@ async def event_stream(request, user, events: Callable[[int], AsyncIterator[Even
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+async def stream_of(request, *, visible: Callable[[Any], QuerySet],
+                    events: Callable[[Any, int], AsyncIterator[Event]]) -> HttpResponse:
+    """The event stream of the one object `visible(user)` yields for the caller: 401 for a bad
+    key, 404 when the caller may not see it (the same rule as the object's API and pages, so a
+    stream never shows what they hide), else `event_stream` of `events(obj, after)`."""
+    try:
+        user = await request_user(request)
+    except BadKey:
+        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
+    obj = await visible(user).afirst()
+    if obj is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return await event_stream(request, user, lambda after: events(obj, after))

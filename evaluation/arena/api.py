@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
-from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.authentication import BadKey, request_user
 from core.eventlog import Event
 from playground import stream_slots
 from playground.events import job_events
@@ -110,17 +108,12 @@ async def _side(battle_id: int, side: str) -> dict:
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
 async def battle_stream(request, pk: int, side: str):
     """The owner's stream of one side of their battle."""
-    try:
-        user = await request_user(request)
-    except BadKey:
-        return JsonResponse({"detail": "Invalid or revoked token."}, status=401)
-    battle = await Battle.objects.owned_by(user).select_related(f"job_{side}").filter(pk=pk).afirst()
-    if battle is None:
-        return JsonResponse({"detail": "Not found."}, status=404)
-    async def events(after: int):
+    async def events(battle: Battle, after: int):
         async for event in job_events(getattr(battle, f"job_{side}"), after=after):
             if event.kind != "token":  # the final events carry the job, which names its model
                 event = Event(event.seq, event.kind, await _side(battle.pk, side))
             yield event
 
-    return await stream_slots.event_stream(request, user, events)
+    return await stream_slots.stream_of(
+        request, visible=lambda user: Battle.objects.owned_by(user).select_related(f"job_{side}").filter(pk=pk),
+        events=events)
