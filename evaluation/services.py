@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 
 from community.models import Category, User
 from community.services import create_thread
-from core import eventlog
+from core import eventlog, queues
 from core.exceptions import RateLimited
 from models_hub.models import Resource, Runtime
 from playground.engine import RuntimeSpec
-from playground.services import check_broker
 
 from . import lmeval, suites
 from .models import EvaluationRun, Suite
@@ -102,7 +101,7 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
     existing = EvaluationRun.objects.filter(config_hash=digest, status__in=EvaluationRun.HOLDS_CONFIG).first()
     if existing is not None:
         return existing, False
-    check_broker()
+    queues.check_broker()
     try:
         with transaction.atomic():
             _enforce_quota(user)
@@ -110,19 +109,11 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
                 user=user, model=model, suite=suite, dataset_revision=suite.revision, model_revision=rev,
                 suite_spec=suite.spec, config=config, config_hash=digest,
                 progress_total=0)
-            transaction.on_commit(partial(_dispatch, run.pk))
+            transaction.on_commit(partial(
+                queues.dispatch, run, enqueue=enqueue, unavailable=_("The evaluation queue is unavailable.")))
     except IntegrityError:  # someone requested the same run a moment ago
         return EvaluationRun.objects.get(config_hash=digest, status__in=EvaluationRun.HOLDS_CONFIG), False
     return run, True
-
-
-def _dispatch(run_id: int) -> None:
-    try:
-        enqueue(EvaluationRun.objects.get(pk=run_id))
-    except Exception:  # the broker went away between the check and now
-        EvaluationRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
-            status=Status.FAILED, error=_("The evaluation queue is unavailable."), finished_at=timezone.now())
-        raise
 
 
 def cancel_run(*, user: User, run: EvaluationRun) -> EvaluationRun:

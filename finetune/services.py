@@ -12,10 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import User
-from core import eventlog
+from core import eventlog, queues
 from core.exceptions import RateLimited
 from models_hub.models import Resource, Runtime
-from playground.services import check_broker
 
 from . import params as training_params
 from .datasets import check_dataset
@@ -79,7 +78,7 @@ def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, 
     model = base_model_for(user, base_model)
     data = dataset_for(user, dataset)
     checked = check_dataset(data)
-    check_broker()
+    queues.check_broker()
     with transaction.atomic():
         _enforce_quota(user)
         _check_output_name(user, output_name)
@@ -92,17 +91,9 @@ def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, 
         except IntegrityError:  # a concurrent submit took the name
             raise ValidationError({"output_name": [_("Another of your fine-tuning jobs is making %(name)s.")
                                                    % {"name": output_name}]}) from None
-        transaction.on_commit(partial(_dispatch, job.pk))
+        transaction.on_commit(partial(
+                queues.dispatch, job, enqueue=enqueue, unavailable=_("The training queue is unavailable.")))
     return job
-
-
-def _dispatch(job_id: int) -> None:
-    try:
-        enqueue(FineTuneJob.objects.get(pk=job_id))
-    except Exception:  # the broker went away between the check and now
-        FineTuneJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
-            status=Status.FAILED, error=_("The training queue is unavailable."), finished_at=timezone.now())
-        raise
 
 
 def cancel_finetune(*, user: User, job: FineTuneJob) -> FineTuneJob:

@@ -19,6 +19,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from core.authentication import BadKey, request_user
 from core.exceptions import RateLimited
+from core.queues import QueueUnavailable
 from models_hub.models import Resource
 
 from . import services
@@ -250,7 +251,7 @@ def _submit(user, body: dict, mode: str) -> list[GenerationJob] | JsonResponse:
     except RateLimited as exc:
         return error(f"Rate limit reached; retry in {exc.retry_after}s.", status=429, type_="rate_limit_exceeded",
                      code="rate_limit_exceeded", headers={"Retry-After": str(exc.retry_after)})
-    except services.QueueUnavailable:
+    except QueueUnavailable:
         return error("The inference queue is unavailable.", status=503, type_="server_error")
 
 

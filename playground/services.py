@@ -10,7 +10,6 @@ import uuid
 from datetime import timedelta
 from functools import partial
 
-import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from community.models import Category, User
 from community.services import create_thread
-from core.eventlog import request_cancel, sync_client as redis_client
-from core.exceptions import RateLimited, ServiceUnavailable
+from core import queues
+from core.eventlog import request_cancel
+from core.exceptions import RateLimited
 from models_hub.models import Resource
 
 from . import params as generation_params
@@ -30,19 +30,6 @@ from .permissions import can_cancel, can_post_to_forum, can_report, can_review_r
 from .tasks import enqueue
 
 Status = GenerationJob.Status
-
-
-class QueueUnavailable(ServiceUnavailable):
-    """The broker cannot be reached; nothing was queued."""
-
-
-def check_broker() -> None:
-    if not settings.REDIS_URL:
-        return  # the filesystem transport needs no server
-    try:
-        redis_client(timeout=1).ping()
-    except redis.RedisError as exc:
-        raise QueueUnavailable(str(exc)) from exc
 
 
 def _units(jobs) -> int:
@@ -83,7 +70,7 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
     if not prompts or len(prompts) > settings.PLAYGROUND_MAX_PROMPTS_PER_REQUEST:
         raise ValidationError({"prompt": [_("Send 1 to %(n)d prompts.")
                                           % {"n": settings.PLAYGROUND_MAX_PROMPTS_PER_REQUEST}]})
-    check_broker()
+    queues.check_broker()
     group = uuid.uuid4() if len(prompts) > 1 else None
     effective = generation_params.effective_params(resource.runtime, params)
     with transaction.atomic():
@@ -94,17 +81,9 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
             prompt_ids=None if isinstance(prompt, str) else list(prompt),
             params=effective, source=source, request_group=group) for prompt in prompts]
         for job in jobs:
-            transaction.on_commit(partial(_dispatch, job))  # a worker must find the row
+            transaction.on_commit(partial(
+                queues.dispatch, job, enqueue=enqueue, unavailable=_("The inference queue is unavailable.")))
     return jobs
-
-
-def _dispatch(job: GenerationJob) -> None:
-    try:
-        enqueue(job)
-    except Exception as exc:  # the broker went away between the check and now
-        GenerationJob.objects.filter(pk=job.pk).update(
-            status=Status.FAILED, error=_("The inference queue is unavailable."), finished_at=timezone.now())
-        raise QueueUnavailable(str(exc)) from exc
 
 
 def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:

@@ -36,7 +36,7 @@ def v1(user, registry, monkeypatch):
     """A /v1/ client whose jobs run here, one after the other, through the real runner and engine."""
     runnable_model()
     monkeypatch.setattr(embedded, "_registry", registry)
-    monkeypatch.setattr(services, "_dispatch", lambda job: None)  # no worker: the events run the job
+    monkeypatch.setattr(services, "enqueue", lambda job: None)  # no worker: the events run the job
 
     async def job_events(job, **kwargs):
         await sync_to_async(runner.execute_job)(job_id=job.pk)
@@ -216,7 +216,7 @@ def test_an_upstream_runtime_without_logprobs_refuses_them_by_name(user, monkeyp
     resource = Resource.objects.create(kind=Resource.Kind.MODEL, owner="local", name="up", title="up")
     runtime = Runtime.objects.create(resource=resource, backend=Runtime.Backend.OPENAI,
                                      base_url="http://127.0.0.1:9/v1", served_model="m")
-    monkeypatch.setattr(services, "_dispatch", lambda job: None)
+    monkeypatch.setattr(services, "enqueue", lambda job: None)
     _token, key = create_token(user=UserFactory(), name="k")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     body = {"model": "local/up", "prompt": "x", "max_tokens": 1, "logprobs": 1, "echo": True}

@@ -1,0 +1,41 @@
+"""Queueing a long job (a generation, an evaluation run, a training run) once its row commits,
+and what a submit does when the broker is down: refuse before writing, or, if the broker went
+away in between, fail the row it could not queue."""
+from __future__ import annotations
+
+from typing import Callable
+
+import redis
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .eventlog import sync_client
+from .exceptions import ServiceUnavailable
+
+
+class QueueUnavailable(ServiceUnavailable):
+    """The broker cannot be reached; nothing was queued."""
+
+
+def check_broker() -> None:
+    """Refuse a submit up front (before any row is written) when the broker is down."""
+    if not settings.REDIS_URL:
+        return  # the filesystem transport needs no server
+    try:
+        sync_client(timeout=1).ping()
+    except redis.RedisError as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def dispatch(row: models.Model, *, enqueue: Callable[[models.Model], None], unavailable: str) -> None:
+    """Queue a committed row (call it on commit: a worker must find the row). If the broker went
+    away since `check_broker`, the row, still queued, fails with `unavailable` as its error and
+    QueueUnavailable tells the caller (503), so no row waits for a message that was never sent."""
+    try:
+        enqueue(row)
+    except Exception as exc:
+        status = type(row).Status
+        type(row).objects.filter(pk=row.pk, status=status.QUEUED).update(
+            status=status.FAILED, error=unavailable, finished_at=timezone.now())
+        raise QueueUnavailable(str(exc)) from exc
