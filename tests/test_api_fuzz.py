@@ -28,8 +28,11 @@ schema = _schema()
 
 
 @pytest.fixture
-def world(db):
+def world(db, settings):
     """A little of everything, so that ids in generated requests sometimes hit real rows."""
+    # Job submission queues to the test's filesystem broker. Set once here, not per example:
+    # each assignment to `settings` stacks another override that every later lookup walks.
+    settings.REDIS_URL = ""
     category = CategoryFactory(slug="general")
     thread = make_thread(category=category, kind="question")
     make_post(thread=thread)
@@ -55,7 +58,6 @@ def _token_of(user) -> str:
 @schema.parametrize()
 @settings(suppress_health_check=list(HealthCheck), deadline=None)
 @pytest.mark.parametrize("role", ["member", "moderator"])
-def test_api_never_errors_and_keeps_its_schema(case, role, world, settings, keep_test_connection):
-    settings.REDIS_URL = ""  # job submission queues to the test's filesystem broker
+def test_api_never_errors_and_keeps_its_schema(case, role, world, keep_test_connection):
     user = StaffFactory() if role == "moderator" else UserFactory()
     case.call_and_validate(headers={"Authorization": _token_of(user)})
