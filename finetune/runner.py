@@ -30,7 +30,6 @@ from . import training
 from .datasets import training_examples
 from .formats import FormatError, TrainSpec
 from .models import FineTuneJob, Status
-from .progress import PlatformProgress
 from .publishing import publish_output
 from .serializers import job_payload
 
@@ -96,6 +95,11 @@ def _start_heartbeat(job_id: int) -> threading.Event:
 
 
 def _train(job: FineTuneJob, writer: eventlog.LogWriter, resume: str | None):
+    # Imported here, as `training` imports its libraries: the callback subclasses transformers'
+    # TrainerCallback, and every process that loads the apps (web server, manage.py) imports this
+    # module; only a training worker should pay for transformers (4 s and 350 MB a process here).
+    from .progress import PlatformProgress
+
     examples = training_examples(job.dataset, job.dataset_revision, TrainSpec.from_dict(job.train_spec))
     model_dir = model_directory(RuntimeSpec.from_dict(job.base_model.runtime.spec()),
                                 cache_dir=Path(settings.MODEL_CACHE_DIR), fetch_repo=fetch_repository)
