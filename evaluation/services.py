@@ -10,13 +10,11 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import Category, User
 from community.services import create_thread
-from core import eventlog, queues
-from core.exceptions import RateLimited
+from core import eventlog, queues, quotas
 from models_hub.models import Resource, Runtime
 from playground.engine import RuntimeSpec
 
@@ -60,20 +58,6 @@ def config_hash(*, model: Resource, model_rev: str, suite: Suite, config: dict) 
     return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _enforce_quota(user: User) -> None:
-    if user.is_staff:
-        return
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise this user's requests
-    runs = EvaluationRun.objects.filter(user=user)
-    if runs.active().count() >= settings.EVALUATION_MAX_ACTIVE_RUNS:
-        raise RateLimited(retry_after=30)
-    day_ago = timezone.now() - timedelta(days=1)
-    recent = runs.filter(created_at__gte=day_ago).order_by("created_at")
-    if recent.count() >= settings.EVALUATION_RUNS_PER_DAY:
-        oldest = recent.values_list("created_at", flat=True).first()
-        raise RateLimited(retry_after=(oldest + timedelta(days=1) - timezone.now()).total_seconds())
-
-
 def _suite_for(dataset: Resource) -> Suite:
     """The dataset's suite at its head, or a 400 naming what is wrong with its declaration."""
     suite = suites.sync_suite(dataset)
@@ -104,7 +88,10 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
     queues.check_broker()
     try:
         with transaction.atomic():
-            _enforce_quota(user)
+            if not user.is_staff:
+                quotas.enforce(user=user, jobs=EvaluationRun.objects.filter(user=user),
+                               max_active=settings.EVALUATION_MAX_ACTIVE_RUNS, active_retry_s=30,
+                               window=timedelta(days=1), max_in_window=settings.EVALUATION_RUNS_PER_DAY)
             run = EvaluationRun.objects.create(
                 user=user, model=model, suite=suite, dataset_revision=suite.revision, model_revision=rev,
                 suite_spec=suite.spec, config=config, config_hash=digest,

@@ -8,12 +8,10 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import User
-from core import eventlog, queues
-from core.exceptions import RateLimited
+from core import eventlog, queues, quotas
 from models_hub.models import Resource, Runtime
 
 from . import params as training_params
@@ -58,19 +56,6 @@ def _check_output_name(user: User, name: str) -> None:
                                                % {"name": name}]})
 
 
-def _enforce_quota(user: User) -> None:
-    if quota_exempt(user):
-        return
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise this member's submits
-    jobs = FineTuneJob.objects.filter(user=user)
-    if jobs.active().count() >= settings.FINETUNE_MAX_ACTIVE_JOBS:
-        raise RateLimited(retry_after=60)
-    today = jobs.since(24).order_by("created_at")
-    if today.count() >= settings.FINETUNE_JOBS_PER_DAY:
-        oldest = today.values_list("created_at", flat=True).first()
-        raise RateLimited(retry_after=(oldest + timedelta(hours=24) - timezone.now()).total_seconds())
-
-
 def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, output_name: str,
                     method: str = FineTuneJob.Method.LORA) -> FineTuneJob:
     """Check the base model, the dataset's declared format against its rows, the output name and
@@ -80,7 +65,10 @@ def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, 
     checked = check_dataset(data)
     queues.check_broker()
     with transaction.atomic():
-        _enforce_quota(user)
+        if not quota_exempt(user):
+            quotas.enforce(user=user, jobs=FineTuneJob.objects.filter(user=user),
+                           max_active=settings.FINETUNE_MAX_ACTIVE_JOBS, active_retry_s=60,
+                           window=timedelta(hours=24), max_in_window=settings.FINETUNE_JOBS_PER_DAY)
         _check_output_name(user, output_name)
         try:
             with transaction.atomic():

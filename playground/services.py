@@ -13,14 +13,12 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import Category, User
 from community.services import create_thread
-from core import queues
+from core import queues, quotas
 from core.eventlog import request_cancel
-from core.exceptions import RateLimited
 from models_hub.models import Resource
 
 from . import params as generation_params
@@ -30,26 +28,6 @@ from .permissions import can_cancel, can_post_to_forum, can_report, can_review_r
 from .tasks import enqueue
 
 Status = GenerationJob.Status
-
-
-def _units(jobs) -> int:
-    """Jobs as the quotas count them: the jobs of one multi-prompt request count once."""
-    single = jobs.filter(request_group__isnull=True).count()
-    return single + jobs.exclude(request_group=None).order_by().values("request_group").distinct().count()
-
-
-def _enforce_quota(user: User) -> None:
-    if user.is_staff:
-        return
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise this user's submits
-    jobs = GenerationJob.objects.filter(user=user)
-    if _units(jobs.active()) >= settings.PLAYGROUND_MAX_ACTIVE_JOBS:
-        raise RateLimited(retry_after=5)
-    hour_ago = timezone.now() - timedelta(hours=1)
-    recent = jobs.filter(created_at__gte=hour_ago).order_by("created_at")
-    if _units(recent) >= settings.PLAYGROUND_JOBS_PER_HOUR:
-        oldest = recent.values_list("created_at", flat=True).first()
-        raise RateLimited(retry_after=(oldest + timedelta(hours=1) - timezone.now()).total_seconds())
 
 
 def submit_job(*, user: User, resource: Resource, mode: str, messages: list[dict] | None = None,
@@ -74,7 +52,10 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
     group = uuid.uuid4() if len(prompts) > 1 else None
     effective = generation_params.effective_params(resource.runtime, params)
     with transaction.atomic():
-        _enforce_quota(user)
+        if not user.is_staff:
+            quotas.enforce(user=user, jobs=GenerationJob.objects.filter(user=user), group="request_group",
+                           max_active=settings.PLAYGROUND_MAX_ACTIVE_JOBS, active_retry_s=5,
+                           window=timedelta(hours=1), max_in_window=settings.PLAYGROUND_JOBS_PER_HOUR)
         jobs = [GenerationJob.objects.create(
             user=user, resource=resource, mode=mode, messages=messages or [],
             prompt=prompt if isinstance(prompt, str) else "",

@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from core.eventlog import Event
+from core.exceptions import RateLimited
 from core.services import create_token
 from models_hub.models import Resource, Runtime
 from playground import openai_api, runner, services
@@ -208,7 +209,7 @@ def test_a_multi_prompt_request_is_one_quota_unit(user, settings):
     jobs = services.submit_jobs(user=user, resource=resource, mode="completion", prompts=["a", [1, 2], "c"],
                                 params={})
     assert len(jobs) == 3 and len({j.request_group for j in jobs}) == 1
-    with pytest.raises(services.RateLimited):
+    with pytest.raises(RateLimited):
         services.submit_job(user=user, resource=resource, mode="completion", prompt="d", params={})
 
 
