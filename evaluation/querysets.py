@@ -7,10 +7,6 @@ from models_hub.models import Resource
 
 
 class RunQuerySet(models.QuerySet):
-    def active(self) -> "RunQuerySet":
-        status = self.model.Status
-        return self.filter(status__in=[status.QUEUED, status.RUNNING])
-
     def succeeded(self) -> "RunQuerySet":
         return self.filter(status=self.model.Status.SUCCEEDED)
 

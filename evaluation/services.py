@@ -24,7 +24,6 @@ from .permissions import can_cancel, can_discuss, can_request_run
 from .suite_spec import from_dict
 from .tasks import enqueue
 
-Status = EvaluationRun.Status
 CONFIG_VERSION = 1  # bump when the way a run is computed changes: old results then stay apart
 
 

@@ -1,16 +1,10 @@
 """Reads for fine-tuning jobs."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import models
-from django.utils import timezone
 
 
 class FineTuneQuerySet(models.QuerySet):
-    def active(self) -> "FineTuneQuerySet":
-        return self.filter(status__in=[self.model.Status.QUEUED, self.model.Status.RUNNING])
-
     def owned_by(self, user) -> "FineTuneQuerySet":
         """What a member may open by id: their own jobs."""
         if not user.is_authenticated:
@@ -22,9 +16,6 @@ class FineTuneQuerySet(models.QuerySet):
         if user.is_authenticated and user.is_staff:
             return self.all()
         return self.owned_by(user)
-
-    def since(self, hours: int) -> "FineTuneQuerySet":
-        return self.filter(created_at__gte=timezone.now() - timedelta(hours=hours))
 
     def for_list(self) -> "FineTuneQuerySet":
         return self.select_related("user", "base_model", "dataset", "output_model")

@@ -6,10 +6,6 @@ from django.db.models import Count, Max, Q
 
 
 class JobQuerySet(models.QuerySet):
-    def active(self) -> "JobQuerySet":
-        status = self.model.Status
-        return self.filter(status__in=[status.QUEUED, status.RUNNING])
-
     def owned_by(self, user) -> "JobQuerySet":
         """What may be opened by id: only a member's own unsealed jobs (ids are sequential, so a
         public flag must never open a run by id; shared runs are opened by their token)."""
