@@ -33,6 +33,7 @@ Status = GenerationJob.Status
 
 DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the backend to give up
 CANCEL_CHECK_S = 0.1  # how often the task looks in the log for a cancel event
+ENDED = object()  # queued after the last delta when the backend is done: the follower wakes at once
 FOLLOW_WAIT_S = 0.02  # the longest the task waits for a delta before it looks at the job again
 _stopping = threading.Event()
 
@@ -100,15 +101,13 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
     last_check = last_flag_check = 0.0
     give_up_at = deadline + DEADLINE_GRACE_S
     while True:
-        try:  # woken by the first delta at once: time to the first token is what a reader feels
+        try:  # woken at once by a delta (time to the first token is what a reader feels) or the end
             first = deltas.get(timeout=FOLLOW_WAIT_S)
         except queue.Empty:
             first = None
         finished = handle.wait(0)  # before draining: every delta is queued before the finish
-        if first is not None:
-            log.publish(first)
-        while not deltas.empty():
-            log.publish(deltas.get())
+        for delta in _drained(first, deltas):
+            log.publish(delta)
         log.tick()
         if finished:
             return handle.result()
@@ -124,6 +123,16 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
             last_flag_check = time.monotonic()
             if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
                 handle.cancel()
+
+
+def _drained(first, deltas: queue.SimpleQueue):
+    """`first` and whatever else is queued, without the end marker."""
+    if first is not None and first is not ENDED:
+        yield first
+    while not deltas.empty():
+        delta = deltas.get()
+        if delta is not ENDED:
+            yield delta
 
 
 def execute_job(*, job_id: int, worker: str = "") -> None:
@@ -148,7 +157,8 @@ def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
     try:
         job_input = _input_for(job)
         deltas: queue.SimpleQueue = queue.SimpleQueue()
-        handle = backend_for(job.resource.runtime).start(job_input, on_delta=deltas.put)
+        handle = backend_for(job.resource.runtime).start(
+            job_input, on_delta=deltas.put, on_done=lambda: deltas.put(ENDED))
         arrival.done()
         result = _follow(job, handle, deltas, log, job_input.deadline)
     except EngineClosed:

@@ -45,6 +45,7 @@ class Handle:
     outcome: Outcome | None = None
     error: BaseException | None = None
     on_cancel: Callable[[], None] | None = None
+    on_done: Callable[[], None] | None = None
 
     def wait(self, timeout: float) -> bool:
         return self.done.wait(timeout)
@@ -64,12 +65,16 @@ class Handle:
     def finish(self, outcome: Outcome | None = None, error: BaseException | None = None) -> None:
         self.outcome, self.error = outcome, error
         self.done.set()
+        if self.on_done is not None:
+            self.on_done()
 
 
 class Backend(ABC):
     @abstractmethod
-    def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
-        """Begin generating; `on_delta` gets each new piece of text (from any thread)."""
+    def start(self, job: JobInput, *, on_delta: Callable[[str], None],
+              on_done: Callable[[], None] | None = None) -> Handle:
+        """Begin generating; `on_delta` gets each new piece of text and `on_done` is called once
+        it has ended (both from any thread)."""
 
     def close(self) -> None:
         """This worker is stopping: what runs fails with EngineClosed (embedded) or is cancelled."""

@@ -34,6 +34,9 @@ class GenerationRequest:
     stop: list[str] = field(default_factory=list)
     min_new_tokens: int = 0
     on_delta: Callable[[str], None] | None = None
+    # Called once when the request has ended (its last on_delta before), from the engine's thread:
+    # whoever follows the deltas learns of the end at once rather than at its next look.
+    on_done: Callable[[], None] | None = None
     should_cancel: Callable[[], bool] | None = None
     deadline: float | None = None  # a time.monotonic() instant; past it the row ends as "timeout"
     logprobs: bool = False  # report each picked token's log-probability ...
@@ -97,7 +100,15 @@ class Pending:
         """End with `error`, unless already done."""
         if not self.done.is_set():
             self.error = error
-            self.done.set()
+            self.end()
+
+    def end(self) -> None:
+        self.done.set()
+        if self.request.on_done is not None:
+            try:
+                self.request.on_done()
+            except Exception:  # a follower's callback must not break the engine's loop
+                pass
 
 
 class Row:
@@ -230,7 +241,7 @@ class Row:
             prompt_logprobs=prompt_logprobs,
             candidate_scores=self.candidate_scores,
         )
-        p.done.set()
+        p.end()
 
     def _tokens_in_text(self) -> int:
         """How many picked tokens the output holds: all of them (and the end-of-sequence token),

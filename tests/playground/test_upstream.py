@@ -11,6 +11,7 @@ from django.conf import settings
 
 from core.services import create_token
 from models_hub.models import Resource, Runtime
+from playground import runner
 from playground.engine import RuntimeSpec
 from playground.models import GenerationJob
 from tests.factories import UserFactory
@@ -108,6 +109,21 @@ def test_openai_client_over_an_upstream_runtime(live_stack, key):
     chunks = list(client.completions.create(model=UPSTREAM_REPO_ID, prompt="The capital of France is", max_tokens=4,
                                             temperature=0, stream=True))
     assert "Paris" in "".join(c.choices[0].text for c in chunks if c.choices)
+
+
+def test_the_worker_learns_of_the_streams_end_at_once_not_at_its_next_look(key, monkeypatch):
+    """The upstream's last chunks ([DONE] after the usage) come apart from the last text: the
+    task must not sleep until its next periodic look to finish the job. Run in this process."""
+    monkeypatch.setattr(runner, "FOLLOW_WAIT_S", 60.0)
+    owner, name = UPSTREAM_REPO_ID.split("/")
+    job = GenerationJob.objects.create(user=UserFactory(), resource=Resource.objects.get(owner=owner, name=name),
+                                       mode="chat", messages=[{"role": "user", "content": "Say hi."}],
+                                       params={"temperature": 0, "max_new_tokens": 6})
+    started = time.monotonic()
+    runner.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.output
+    assert time.monotonic() - started < 30
 
 
 def test_the_upstream_dying_mid_stream_fails_the_job_in_words(live_stack, key, upstream):
