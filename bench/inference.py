@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -129,6 +129,10 @@ class Run:
     latency: float  # mean seconds per job, submit to its last token
     ttft: float  # median seconds to a job's first token
     load: float  # the machine's 1-minute load average as it ended
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds each process spent on it
+
+    def cpu_note(self) -> str:
+        return "; CPU s " + ", ".join(f"{name} {s:.2f}" for name, s in self.cpu.items()) if self.cpu else ""
 
     @property
     def tps(self) -> float:
@@ -139,8 +143,16 @@ class Run:
 Job = Callable[[object], "tuple[int, float, float]"]
 
 
-def measure(job: Job, items: list, concurrency: int) -> Run:
-    """Every item, `concurrency` at a time; when they all fit, they start together (a barrier)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (Linux: /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(job: Job, items: list, concurrency: int, processes: dict[str, int] | None = None) -> Run:
+    """Every item, `concurrency` at a time; when they all fit, they start together (a barrier).
+    The CPU time each of `processes` (name: pid) spent meanwhile goes into the run."""
+    cpu_before = {name: cpu_seconds(pid) for name, pid in (processes or {}).items()}
     barrier = threading.Barrier(len(items)) if 1 < len(items) <= concurrency else None
 
     def together(item):
@@ -155,8 +167,9 @@ def measure(job: Job, items: list, concurrency: int) -> Run:
         with ThreadPoolExecutor(concurrency) as pool:
             results = list(pool.map(together, items))
     elapsed = time.perf_counter() - started
+    cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in (processes or {}).items()}
     return Run(sum(r[0] for r in results), elapsed, statistics.mean(r[2] for r in results),
-               statistics.median(r[1] for r in results), os.getloadavg()[0])
+               statistics.median(r[1] for r in results), os.getloadavg()[0], cpu)
 
 
 class EngineAlone:
@@ -179,7 +192,7 @@ class EngineAlone:
 
     def measure(self, concurrency: int) -> Run:
         self.engine.batch_sizes.clear()
-        run = measure(self._job, self.prompts, concurrency)
+        run = measure(self._job, self.prompts, concurrency, {"engine": os.getpid()})
         self.widest = max([self.widest, *self.engine.batch_sizes])
         return run
 
@@ -388,12 +401,14 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
         try:
             run_job(deployment.base, key, "warm up", {**embedded, "max_new_tokens": 4, "min_new_tokens": 4})
             job = lambda text: run_job(deployment.base, key, text, embedded)  # noqa: E731
+            worker, web = (p.pid for p in deployment.processes)
+            processes = {"worker": worker, "web server": web, "client": os.getpid()}
             # Alternated and repeated, as the upstream's rows below: each row is its median round.
             for concurrency, label in ((1, "1"), (len(texts), "N")):
                 rounds: dict[str, list[Run]] = {"engine": [], "platform": []}
                 for _round in range(ROUNDS):
                     rounds["engine"].append(engine.measure(concurrency))
-                    rounds["platform"].append(measure(job, texts, concurrency))
+                    rounds["platform"].append(measure(job, texts, concurrency, processes))
                 for side, measured in rounds.items():
                     runs[f"{side} {label}"] = median_run(f"{side} {label}", measured)
             if upstream:
@@ -497,7 +512,7 @@ def main() -> None:
         row("transformers generate_batch (continuous)", None, cb_tps, seq_tps),
         row("**engine alone, concurrency 1**", e1, "", seq_tps, "one request at a time through BatchingEngine" + spread("engine 1")),
         row(f"**engine alone, concurrency {c}**", en, "", seq_tps,
-            f"widest batch {widest}; {en.tps / batch_tps:.2f}× the raw static batch" + spread("engine N")),
+            f"widest batch {widest}; {en.tps / batch_tps:.2f}× the raw static batch" + spread("engine N") + en.cpu_note()),
     ]
     goals = []
     if "platform 1" in runs:
@@ -508,7 +523,7 @@ def main() -> None:
                 f"TTFT {(p1.ttft - e1.ttft) * 1000:+.0f} ms" + spread("platform 1")),
             row(f"platform, concurrency {c}", pn, "", seq_tps,
                 f"{pn.tps / en.tps:.2f}× the engine alone at {c}; latency {pn.latency / en.latency:.2f}×; "
-                f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms" + spread("platform N")),
+                f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms" + spread("platform N") + pn.cpu_note()),
         ]
         goals += [
             goal(f"platform at {c} ≥ 0.95× the engine alone at {c}", f"{pn.tps:.1f} / {en.tps:.1f} tok/s = "
@@ -569,6 +584,8 @@ Latency is submit to last token, per job; TTFT is submit to the first
 token (the engine's own measure for the engine rows, the first `token` event for the platform).
 "load" is the machine's 1-minute load average after each row ({os.cpu_count()} cores; {loads[0]:.1f} before
 the run, {loads[1]:.1f} after): other work on a shared machine slows some rows more than others.
+"CPU s" is the CPU time each process spent in that round (the engine alone: this process; the
+platform: its worker, its web server and this client).
 
 | run | tokens/s | vs raw sequential | mean latency | median TTFT | load | notes |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
