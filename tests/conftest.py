@@ -1,6 +1,8 @@
 import pytest
+import redis
 from rest_framework.test import APIClient
 
+from core.queues import QueueUnavailable
 from core.services import create_token
 
 from .factories import CategoryFactory, StaffFactory, UserFactory
@@ -135,3 +137,17 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
         stack = LiveStack(tmp_path_factory.mktemp("live")).start()
         yield stack
         stack.stop()
+
+
+@pytest.fixture
+def submit_with_the_broker_lost(monkeypatch, django_capture_on_commit_callbacks):
+    """Run a submit that passes the broker check and then finds the broker gone when it queues
+    its row on commit: `submit_with_the_broker_lost(services_module, submit)`."""
+    def run(services, submit) -> None:
+        def lost_broker(row):
+            raise redis.ConnectionError("gone")
+
+        monkeypatch.setattr(services, "enqueue", lost_broker)
+        with pytest.raises(QueueUnavailable), django_capture_on_commit_callbacks(execute=True):
+            submit()
+    return run

@@ -1,10 +1,8 @@
 """The evaluation API without a worker: requests, de-duplication, validation, quotas, cancel,
 permissions, samples, discussions."""
 import pytest
-import redis
 
 from community.models import Thread
-from core.queues import QueueUnavailable
 from evaluation import services
 from evaluation.models import EvaluationRun
 from tests.conftest import client_for
@@ -39,17 +37,12 @@ def test_a_request_is_accepted_and_queued(as_user, model, suite_dataset):
     assert data["config"]["max_length"] == 8192 and data["progress"] == {"done": 0, "total": 0}
 
 
-
-def test_a_broker_lost_after_the_check_fails_the_run_it_could_not_queue(as_user, model, suite_dataset, monkeypatch,
-                                                                        django_capture_on_commit_callbacks):
-    def lost_broker(run):
-        raise redis.ConnectionError("gone")
-
-    monkeypatch.setattr(services, "enqueue", lost_broker)
-    with pytest.raises(QueueUnavailable), django_capture_on_commit_callbacks(execute=True):
-        request_run(as_user)
+def test_a_broker_lost_after_the_check_fails_the_run_it_could_not_queue(as_user, model, suite_dataset,
+                                                                        submit_with_the_broker_lost):
+    submit_with_the_broker_lost(services, lambda: request_run(as_user))
     run = EvaluationRun.objects.get()
     assert run.status == "failed" and run.error == "The evaluation queue is unavailable."
+
 
 def test_an_identical_request_returns_the_same_run(as_user, as_other, model, suite_dataset):
     first = request_run(as_user).json()

@@ -1,8 +1,6 @@
 """The fine-tuning API: submit (everything checked before queuing), read, list, cancel, quotas."""
 import pytest
-import redis
 
-from core.queues import QueueUnavailable
 from finetune import services
 from finetune.models import FineTuneJob
 from tests.conftest import client_for
@@ -28,17 +26,12 @@ def test_submit_queues_a_job_with_the_datasets_revision_pinned(as_user, user, ba
     assert job.dispatched_at is not None
 
 
-
-def test_a_broker_lost_after_the_check_fails_the_job_it_could_not_queue(as_user, base_model, dataset, monkeypatch,
-                                                                        django_capture_on_commit_callbacks):
-    def lost_broker(job):
-        raise redis.ConnectionError("gone")
-
-    monkeypatch.setattr(services, "enqueue", lost_broker)
-    with pytest.raises(QueueUnavailable), django_capture_on_commit_callbacks(execute=True):
-        as_user.post(URL, payload(), format="json")
+def test_a_broker_lost_after_the_check_fails_the_job_it_could_not_queue(as_user, base_model, dataset,
+                                                                        submit_with_the_broker_lost):
+    submit_with_the_broker_lost(services, lambda: as_user.post(URL, payload(), format="json"))
     job = FineTuneJob.objects.get()
     assert job.status == "failed" and job.error == "The training queue is unavailable."
+
 
 @pytest.mark.parametrize("name, value", [
     ("learning_rate", 1.0), ("lora_r", 0), ("lora_alpha", 5000), ("lora_dropout", 0.9), ("batch_size", 0),

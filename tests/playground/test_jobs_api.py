@@ -1,9 +1,7 @@
 """The jobs API without a worker: validation, quotas, permissions, cancel, and the services."""
 import pytest
-import redis
 from django.utils import timezone
 
-from core.queues import QueueUnavailable
 from playground import reaper, runner, services
 from playground.models import GenerationJob
 from tests.conftest import client_for
@@ -120,17 +118,11 @@ def test_redis_down_is_503_with_no_job_written(as_user, model, settings):
     assert not GenerationJob.objects.exists()
 
 
-
-def test_a_broker_lost_after_the_check_fails_the_job_it_could_not_queue(as_user, model, monkeypatch,
-                                                                        django_capture_on_commit_callbacks):
-    def lost_broker(job):
-        raise redis.ConnectionError("gone")
-
-    monkeypatch.setattr(services, "enqueue", lost_broker)
-    with pytest.raises(QueueUnavailable), django_capture_on_commit_callbacks(execute=True):
-        as_user.post("/api/v1/playground/jobs/", chat_job(), format="json")
+def test_a_broker_lost_after_the_check_fails_the_job_it_could_not_queue(as_user, model, submit_with_the_broker_lost):
+    submit_with_the_broker_lost(services, lambda: as_user.post("/api/v1/playground/jobs/", chat_job(), format="json"))
     job = GenerationJob.objects.get()
     assert job.status == "failed" and job.error == "The inference queue is unavailable."
+
 
 # --- the worker-side service, run in this process with the real model ---------------------------
 @pytest.mark.django_db(transaction=True)  # the engine and heartbeat threads use their own connections
