@@ -32,5 +32,6 @@ def enforce(*, user, jobs: QuerySet, max_active: int, active_retry_s: float, win
                             recent=_units(recent, group), oldest=Min("created_at", filter=recent))
     if counts["active"] >= max_active:
         raise RateLimited(retry_after=active_retry_s)
-    if counts["recent"] >= max_in_window:
-        raise RateLimited(retry_after=(counts["oldest"] + window - now).total_seconds())
+    if counts["recent"] >= max_in_window:  # with a cap of 0 there is no oldest: a whole window
+        oldest = counts["oldest"] or now
+        raise RateLimited(retry_after=(oldest + window - now).total_seconds())

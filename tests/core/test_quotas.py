@@ -50,6 +50,12 @@ def test_the_window_retry_is_when_its_oldest_job_leaves_it():
     assert 500 <= raised.value.retry_after <= 601
 
 
+def test_a_window_cap_of_zero_refuses_for_a_whole_window():
+    with pytest.raises(RateLimited) as raised:
+        _enforce(UserFactory(), max_in_window=0)
+    assert raised.value.retry_after == 3600
+
+
 def test_other_members_jobs_do_not_count():
     _jobs(UserFactory(), 3)
     _enforce(UserFactory(), max_active=1)
