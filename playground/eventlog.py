@@ -43,6 +43,12 @@ class JobLog(eventlog.LogWriter):
         self._flush_row = flush_row
         self._last_row_flush = 0.0
 
+    def due_in(self) -> float | None:
+        """Seconds until the pending text must be written; None when nothing is pending."""
+        if not self._pending:
+            return None
+        return max(0.0, COALESCE_S - (time.monotonic() - self._pending_since))
+
     def publish(self, delta: str) -> None:
         self.text += delta
         self._pending += delta

@@ -114,7 +114,7 @@ def test_openai_client_over_an_upstream_runtime(live_stack, key):
 def test_the_worker_learns_of_the_streams_end_at_once_not_at_its_next_look(key, monkeypatch):
     """The upstream's last chunks ([DONE] after the usage) come apart from the last text: the
     task must not sleep until its next periodic look to finish the job. Run in this process."""
-    monkeypatch.setattr(runner, "FOLLOW_WAIT_S", 60.0)
+    monkeypatch.setattr(runner, "CANCEL_CHECK_S", 60.0)  # its periodic look would come a minute late
     owner, name = UPSTREAM_REPO_ID.split("/")
     job = GenerationJob.objects.create(user=UserFactory(), resource=Resource.objects.get(owner=owner, name=name),
                                        mode="chat", messages=[{"role": "user", "content": "Say hi."}],
