@@ -30,12 +30,22 @@ def check_broker() -> None:
 
 def dispatch(row: models.Model, *, enqueue: Callable[[models.Model], None], unavailable: str) -> None:
     """Queue a committed row (call it on commit: a worker must find the row). If the broker went
-    away since `check_broker`, the row, still queued, fails with `unavailable` as its error and
-    QueueUnavailable tells the caller (503), so no row waits for a message that was never sent."""
+    away since `check_broker`, the row, still queued, fails with `unavailable` as its error, so
+    no row waits for a message that was never sent. It does not raise: a commit runs no callback
+    after one that raises, and the submit's other rows must be queued or failed too. The submit
+    answers 503 through `raise_if_unqueued` once its transaction has committed."""
     try:
         enqueue(row)
     except Exception as exc:
         status = type(row).Status
         type(row).objects.filter(pk=row.pk, status=status.QUEUED).update(
             status=status.FAILED, error=unavailable, finished_at=timezone.now())
-        raise QueueUnavailable(str(exc)) from exc
+        row.unqueued = str(exc) or type(exc).__name__
+
+
+def raise_if_unqueued(rows) -> None:
+    """After the submit's outermost transaction (its rows' dispatch has run): QueueUnavailable
+    (a 503) if any of them could not be queued."""
+    for row in rows:
+        if getattr(row, "unqueued", None):
+            raise QueueUnavailable(row.unqueued)

@@ -99,6 +99,7 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
                 queues.dispatch, run, enqueue=enqueue, unavailable=_("The evaluation queue is unavailable.")))
     except IntegrityError:  # someone requested the same run a moment ago
         return EvaluationRun.objects.get(config_hash=digest, status__in=EvaluationRun.HOLDS_CONFIG), False
+    queues.raise_if_unqueued([run])
     return run, True
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as BadOrdering
 
 from community.models import Category
-from core.exceptions import RateLimited
+from core.exceptions import RateLimited, ServiceUnavailable
 
 from . import permissions, services
 from .forms import DiscussForm, RunForm
@@ -76,6 +76,9 @@ def new_run(request):
             form.add_error(None, _("You have too many evaluations running or requested today; try again in "
                                    "%(s)d seconds.") % {"s": exc.retry_after})
             status = 429
+        except ServiceUnavailable:
+            form.add_error(None, _("The evaluation queue is unavailable. Please try again shortly."))
+            status = 503
         else:
             if not created:
                 messages.info(request, _("This evaluation was already run with the same revisions and settings."))

@@ -81,6 +81,7 @@ def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, 
                                                    % {"name": output_name}]}) from None
         transaction.on_commit(partial(
                 queues.dispatch, job, enqueue=enqueue, unavailable=_("The training queue is unavailable.")))
+    queues.raise_if_unqueued([job])
     return job
 
 

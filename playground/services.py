@@ -64,6 +64,7 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
         for job in jobs:
             transaction.on_commit(partial(
                 queues.dispatch, job, enqueue=enqueue, unavailable=_("The inference queue is unavailable.")))
+    queues.raise_if_unqueued(jobs)  # inside an outer transaction (a battle), its caller checks
     return jobs
 
 

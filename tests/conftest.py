@@ -2,7 +2,6 @@ import pytest
 import redis
 from rest_framework.test import APIClient
 
-from core.queues import QueueUnavailable
 from core.services import create_token
 
 from .factories import CategoryFactory, StaffFactory, UserFactory
@@ -140,14 +139,13 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def submit_with_the_broker_lost(monkeypatch, django_capture_on_commit_callbacks):
-    """Run a submit that passes the broker check and then finds the broker gone when it queues
-    its row on commit: `submit_with_the_broker_lost(services_module, submit)`."""
-    def run(services, submit) -> None:
+def lose_the_broker_on_commit(monkeypatch):
+    """The broker check passes, then the broker is gone when the submit's rows are queued on
+    commit: `lose_the_broker_on_commit(services_module)` makes that module's `enqueue` fail. Use
+    it with django_db(transaction=True), so that the rows are queued when the request commits."""
+    def lose(services) -> None:
         def lost_broker(row):
             raise redis.ConnectionError("gone")
 
         monkeypatch.setattr(services, "enqueue", lost_broker)
-        with pytest.raises(QueueUnavailable), django_capture_on_commit_callbacks(execute=True):
-            submit()
-    return run
+    return lose

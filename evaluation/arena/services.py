@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import User
+from core import queues
 from models_hub.models import Resource
 from playground import services as playground
 from playground.models import GenerationJob
@@ -57,13 +58,20 @@ def _submit(user: User, resource: Resource, prompt: str, source: str) -> Generat
         params={"max_new_tokens": min(settings.ARENA_MAX_NEW_TOKENS, runtime.max_new_tokens)}, source=source)
 
 
-@transaction.atomic
 def start_battle(*, user: User, prompt: str, models: list[Resource] | None = None,
                  source: str = GenerationJob.Source.API) -> Battle:
     """Two jobs answering the same prompt, queued together. Without `models` the pair is drawn
     at random and sealed (hidden from the playground's reads) until the vote; with two models
     it is a compare battle, named from the start. The playground's quotas apply to both jobs;
-    if the second is refused, neither is kept."""
+    if the second is refused, neither is kept. If the queue went away meanwhile, both jobs
+    are queued or failed, and QueueUnavailable says so."""
+    battle = _start_battle(user=user, prompt=prompt, models=models, source=source)
+    queues.raise_if_unqueued([battle.job_a, battle.job_b])  # their dispatch ran on commit
+    return battle
+
+
+@transaction.atomic
+def _start_battle(*, user: User, prompt: str, models: list[Resource] | None, source: str) -> Battle:
     if not permissions.can_start_battle(user):
         raise PermissionDenied
     if models is None:

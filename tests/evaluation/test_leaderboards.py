@@ -176,6 +176,14 @@ def test_the_new_run_form_starts_a_run(client, user, board):
     assert run_page.status_code == 200
 
 
+def test_the_new_run_form_says_so_when_the_queue_is_down(client, user, board, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    client.force_login(user)
+    suite = Suite.objects.get(dataset=board)
+    response = client.post("/evaluations/new/", {"model": "lab/m0", "suite": suite.pk})
+    assert response.status_code == 503 and "queue is unavailable" in response.content.decode()
+
+
 def test_the_new_run_form_refuses_an_unknown_model(client, user, board):
     client.force_login(user)
     suite = Suite.objects.get(dataset=board)

@@ -37,9 +37,10 @@ def test_a_request_is_accepted_and_queued(as_user, model, suite_dataset):
     assert data["config"]["max_length"] == 8192 and data["progress"] == {"done": 0, "total": 0}
 
 
-def test_a_broker_lost_after_the_check_fails_the_run_it_could_not_queue(as_user, model, suite_dataset,
-                                                                        submit_with_the_broker_lost):
-    submit_with_the_broker_lost(services, lambda: request_run(as_user))
+@pytest.mark.django_db(transaction=True)  # the run is queued when the request's transaction commits
+def test_a_broker_lost_after_the_check_is_503_and_fails_the_run(as_user, model, suite_dataset, lose_the_broker_on_commit):
+    lose_the_broker_on_commit(services)
+    assert request_run(as_user).status_code == 503
     run = EvaluationRun.objects.get()
     assert run.status == "failed" and run.error == "The evaluation queue is unavailable."
 

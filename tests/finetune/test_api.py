@@ -26,9 +26,10 @@ def test_submit_queues_a_job_with_the_datasets_revision_pinned(as_user, user, ba
     assert job.dispatched_at is not None
 
 
-def test_a_broker_lost_after_the_check_fails_the_job_it_could_not_queue(as_user, base_model, dataset,
-                                                                        submit_with_the_broker_lost):
-    submit_with_the_broker_lost(services, lambda: as_user.post(URL, payload(), format="json"))
+@pytest.mark.django_db(transaction=True)  # the job is queued when the request's transaction commits
+def test_a_broker_lost_after_the_check_is_503_and_fails_the_job(as_user, base_model, dataset, lose_the_broker_on_commit):
+    lose_the_broker_on_commit(services)
+    assert as_user.post(URL, payload(), format="json").status_code == 503
     job = FineTuneJob.objects.get()
     assert job.status == "failed" and job.error == "The training queue is unavailable."
 

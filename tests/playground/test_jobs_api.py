@@ -118,8 +118,10 @@ def test_redis_down_is_503_with_no_job_written(as_user, model, settings):
     assert not GenerationJob.objects.exists()
 
 
-def test_a_broker_lost_after_the_check_fails_the_job_it_could_not_queue(as_user, model, submit_with_the_broker_lost):
-    submit_with_the_broker_lost(services, lambda: as_user.post("/api/v1/playground/jobs/", chat_job(), format="json"))
+@pytest.mark.django_db(transaction=True)  # the job is queued when the request's transaction commits
+def test_a_broker_lost_after_the_check_is_503_and_fails_the_job(as_user, model, lose_the_broker_on_commit):
+    lose_the_broker_on_commit(services)
+    assert as_user.post("/api/v1/playground/jobs/", chat_job(), format="json").status_code == 503
     job = GenerationJob.objects.get()
     assert job.status == "failed" and job.error == "The inference queue is unavailable."
 

@@ -231,3 +231,13 @@ def test_an_upstream_runtime_without_logprobs_refuses_them_by_name(user, monkeyp
     runtime.save()
     assert post(client, "/v1/chat/completions", chat).json()["error"]["param"] == "logprobs"
     assert not GenerationJob.objects.exists()
+
+
+def test_a_broker_lost_mid_submit_is_503_and_fails_every_prompts_job(user, lose_the_broker_on_commit):
+    runnable_model()
+    lose_the_broker_on_commit(services)
+    _token, key = create_token(user=user, name="k")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = post(client, "/v1/completions", {"model": MODEL, "prompt": ["a", "b", "c"], "max_tokens": 1})
+    assert response.status_code == 503
+    assert list(GenerationJob.objects.values_list("status", flat=True)) == ["failed"] * 3

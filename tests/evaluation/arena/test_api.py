@@ -6,6 +6,7 @@ from django.db import IntegrityError
 from django.test import Client
 
 from evaluation.models import Battle, Vote
+from playground import services as playground_services
 from playground.models import GenerationJob
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, runnable_model
@@ -148,6 +149,13 @@ def test_the_playground_quota_covers_both_answers_and_nothing_is_half_written(as
     response = start(as_user)  # the first job fits, the second does not
     assert response.status_code == 429 and response.headers["Retry-After"]
     assert Battle.objects.count() == 1 and GenerationJob.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # the jobs are queued when the request's transaction commits
+def test_a_broker_lost_mid_start_is_503_and_fails_both_answers(as_user, contenders, lose_the_broker_on_commit):
+    lose_the_broker_on_commit(playground_services)
+    assert start(as_user).status_code == 503
+    assert sorted(GenerationJob.objects.values_list("status", flat=True)) == ["failed", "failed"]
 
 
 def test_starting_battles_is_throttled(as_user, contenders, settings):
