@@ -7,7 +7,7 @@ from typing import Callable
 
 import redis
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from .eventlog import sync_client
@@ -28,19 +28,24 @@ def check_broker() -> None:
         raise QueueUnavailable(str(exc)) from exc
 
 
-def dispatch(row: models.Model, *, enqueue: Callable[[models.Model], None], unavailable: str) -> None:
-    """Queue a committed row (call it on commit: a worker must find the row). If the broker went
-    away since `check_broker`, the row, still queued, fails with `unavailable` as its error, so
-    no row waits for a message that was never sent. It does not raise: a commit runs no callback
-    after one that raises, and the submit's other rows must be queued or failed too. The submit
-    answers 503 through `raise_if_unqueued` once its transaction has committed."""
-    try:
-        enqueue(row)
-    except Exception as exc:
-        status = type(row).Status
-        type(row).objects.filter(pk=row.pk, status=status.QUEUED).update(
-            status=status.FAILED, error=unavailable, finished_at=timezone.now())
-        row.unqueued = str(exc) or type(exc).__name__
+def dispatch_on_commit(rows: list[models.Model], *, enqueue: Callable[[models.Model], None],
+                       unavailable: str) -> None:
+    """Queue the submit's rows once its transaction commits (a worker must find them). If the
+    broker went away since `check_broker`, each row it could not queue, still queued, fails with
+    `unavailable` as its error, so no row waits for a message that was never sent. Nothing raises
+    on commit (a commit runs no callback after one that raises): the submit answers 503 through
+    `raise_if_unqueued` once its outermost transaction has committed."""
+    def dispatch() -> None:
+        for row in rows:
+            try:
+                enqueue(row)
+            except Exception as exc:
+                status = type(row).Status
+                type(row).objects.filter(pk=row.pk, status=status.QUEUED).update(
+                    status=status.FAILED, error=unavailable, finished_at=timezone.now())
+                row.unqueued = str(exc) or type(exc).__name__
+
+    transaction.on_commit(dispatch)
 
 
 def raise_if_unqueued(rows) -> None:

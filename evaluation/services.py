@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -95,8 +94,7 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
                 user=user, model=model, suite=suite, dataset_revision=suite.revision, model_revision=rev,
                 suite_spec=suite.spec, config=config, config_hash=digest,
                 progress_total=0)
-            transaction.on_commit(partial(
-                queues.dispatch, run, enqueue=enqueue, unavailable=_("The evaluation queue is unavailable.")))
+            queues.dispatch_on_commit([run], enqueue=enqueue, unavailable=_("The evaluation queue is unavailable."))
     except IntegrityError:  # someone requested the same run a moment ago
         return EvaluationRun.objects.get(config_hash=digest, status__in=EvaluationRun.HOLDS_CONFIG), False
     queues.raise_if_unqueued([run])

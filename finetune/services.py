@@ -3,7 +3,6 @@ cancel. What runs on the training worker is in runner.py; publishing the result 
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -79,8 +78,7 @@ def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, 
         except IntegrityError:  # a concurrent submit took the name
             raise ValidationError({"output_name": [_("Another of your fine-tuning jobs is making %(name)s.")
                                                    % {"name": output_name}]}) from None
-        transaction.on_commit(partial(
-                queues.dispatch, job, enqueue=enqueue, unavailable=_("The training queue is unavailable.")))
+        queues.dispatch_on_commit([job], enqueue=enqueue, unavailable=_("The training queue is unavailable."))
     queues.raise_if_unqueued([job])
     return job
 

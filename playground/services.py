@@ -8,7 +8,6 @@ import json
 import re
 import uuid
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -61,9 +60,7 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
             prompt=prompt if isinstance(prompt, str) else "",
             prompt_ids=None if isinstance(prompt, str) else list(prompt),
             params=effective, source=source, request_group=group) for prompt in prompts]
-        for job in jobs:
-            transaction.on_commit(partial(
-                queues.dispatch, job, enqueue=enqueue, unavailable=_("The inference queue is unavailable.")))
+        queues.dispatch_on_commit(jobs, enqueue=enqueue, unavailable=_("The inference queue is unavailable."))
     queues.raise_if_unqueued(jobs)  # inside an outer transaction (a battle), its caller checks
     return jobs
 
