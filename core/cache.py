@@ -18,20 +18,30 @@ _UNAVAILABLE = object()
 
 
 class _PooledClient(RedisCacheClient):
-    """Django makes a new redis.Redis for every cache call; redis-py 7+ resolves its own package
-    version (an importlib.metadata scan of sys.path) in each. One client per pool serves all
-    calls (redis.Redis is thread-safe; the pool holds the connections)."""
+    """One connection pool and one redis.Redis per server for the whole process. Django builds a
+    cache object, hence a client and its pools, per thread and per async request context, so
+    every request opened a connection of its own (a TCP handshake, redis-py's CLIENT SETINFO round
+    trips and its package-version lookup, an importlib.metadata scan of sys.path) and every cache
+    call made a new redis.Redis. redis.Redis is thread-safe and its pool is fork-safe."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
+    def _get_connection_pool(self, write):
+        return self._shared(write)[0]
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        return self._shared(write)[1]
+
+    def _shared(self, write):
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, frozenset(self._pool_options.items()))
+        with _shared_lock:
+            if key not in _shared:
+                pool = self._pool_class.from_url(server, **self._pool_options)
+                _shared[key] = pool, self._client(connection_pool=pool)
+            return _shared[key]
+
+
+_shared: dict[tuple, tuple] = {}  # (server, pool options) -> (pool, client)
+_shared_lock = threading.Lock()
 
 
 class FailOpenRedisCache(RedisCache):
