@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import AsyncIterator, Awaitable, Callable
@@ -137,37 +138,51 @@ class LogWriter:
         self.stream = stream
         self._logging = True
         self._last_seen = 0  # the newest sequence number this writer has read or written
+        self._seen_at: float | None = None  # when _last_seen was known to be the log's newest
         self._redis = sync_client() if settings.REDIS_URL else None
         if fresh:
             self.reset()
 
     def append(self, kind: str, data: dict | None = None) -> int | None:
-        return self._safely(append, self.stream, kind, data, client=self._redis)
+        seq = self._safely(append, self.stream, kind, data, client=self._redis)
+        if seq is not None and seq == self._last_seen + 1:
+            # The number after the last this writer knew: nothing else (no cancel) came between.
+            self._last_seen, self._seen_at = seq, time.monotonic()
+        elif seq is not None:
+            self._seen_at = None  # something else was appended: the next look reads it
+        return seq
 
     def reset(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""
+        self._last_seen, self._seen_at = 0, None
         self._safely(reset, self.stream, client=self._redis)
 
     def close(self, kind: str, data: dict | None = None) -> None:
         """The final event ("done" or "failed")."""
         self.append(kind, data)
 
-    def cancel_requested(self) -> bool:
-        """Whether a `cancel` event has been appended since this writer last looked."""
+    def cancel_requested(self, *, unless_seen_within: float = 0.0) -> bool:
+        """Whether a `cancel` event has been appended since this writer last looked. Without a
+        round trip when the writer knew the log's newest event less than `unless_seen_within`
+        seconds ago: a writer appending steadily (a generation's text) looks only when one of its
+        appends skipped a number (something else was appended) or it has been quiet that long."""
+        if self._seen_at is not None and time.monotonic() - self._seen_at < unless_seen_within:
+            return False
         return bool(self._safely(self._cancel_in_log))
 
     def _cancel_in_log(self) -> bool:
+        looked_at = time.monotonic()  # what is read below is the log as it was then, or newer
         if self._redis is not None:
             entries = self._redis.xrange(_key(self.stream), min=f"(0-{self._last_seen}", max="+")
-            kinds = [fields[b"kind"].decode() for _id, fields in entries]
-            if entries:
-                self._last_seen = int(entries[-1][0].decode().split("-")[1])
-            return CANCEL in kinds
-        events = list(LogEvent.objects.filter(stream=self.stream, seq__gt=self._last_seen)
-                      .values_list("seq", "kind"))
-        if events:
-            self._last_seen = events[-1][0]
-        return any(kind == CANCEL for _seq, kind in events)
+            seqs_and_kinds = [(int(entry_id.decode().split("-")[1]), fields[b"kind"].decode())
+                              for entry_id, fields in entries]
+        else:
+            seqs_and_kinds = list(LogEvent.objects.filter(stream=self.stream, seq__gt=self._last_seen)
+                                  .order_by("seq").values_list("seq", "kind"))
+        if seqs_and_kinds:
+            self._last_seen = seqs_and_kinds[-1][0]
+        self._seen_at = looked_at
+        return any(kind == CANCEL for _seq, kind in seqs_and_kinds)
 
     def _safely(self, call, *args, **kwargs):
         try:

@@ -122,7 +122,7 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
             raise DeadlineExceeded
         if not handle.cancelled.is_set() and time.monotonic() - last_check > CANCEL_CHECK_S:
             last_check = time.monotonic()
-            if log.cancel_requested():
+            if log.cancel_requested(unless_seen_within=CANCEL_CHECK_S):
                 handle.cancel()
         if not handle.cancelled.is_set() and time.monotonic() - last_flag_check > 1.0:
             # The row's flag too: the cancel event may not have reached a log that was down.

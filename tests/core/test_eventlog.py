@@ -54,6 +54,24 @@ def test_a_writer_hears_a_cancel_appended_by_the_web_side(stream):
     assert writer.cancel_requested()
 
 
+def test_a_writer_appending_steadily_hears_a_cancel_at_its_next_append(stream):
+    writer = eventlog.LogWriter(stream)
+    writer.append("progress", {"step": 1})
+    eventlog.append(stream, eventlog.CANCEL)
+    # Its own append a moment ago got the next number: it does not look again within the window...
+    assert not writer.cancel_requested(unless_seen_within=60)
+    # ...until an append of its own skips a number: something else was appended meanwhile.
+    writer.append("progress", {"step": 2})
+    assert writer.cancel_requested(unless_seen_within=60)
+
+
+def test_a_quiet_writer_looks_once_the_window_has_passed(stream):
+    writer = eventlog.LogWriter(stream)
+    writer.append("progress", {"step": 1})
+    eventlog.append(stream, eventlog.CANCEL)
+    assert writer.cancel_requested(unless_seen_within=0)
+
+
 def test_a_fresh_writer_drops_a_dead_attempts_events(stream):
     eventlog.append(stream, "progress", {"step": 7})
     eventlog.LogWriter(stream, fresh=True).append("progress", {"step": 1})
