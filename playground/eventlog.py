@@ -1,9 +1,11 @@
 """A generation job's event log (core.eventlog): `token` {"text"} deltas, coalesced, `cancel`
 from the web side, and one final `done` or `failed`.
 
-The worker's writer (`JobLog`) coalesces deltas for up to COALESCE_S, so a fast model costs a
-write per batch of tokens, not per token; the first text goes at once (time to the first token is
-what a reader feels most).
+The worker's writer (`JobLog`) writes at most one `token` event per COALESCE_S: a delta goes out
+at once when the last write is that old (the first text always does: time to the first token is
+what a reader feels most), and what comes sooner waits, at most COALESCE_S, to go out with the
+next. A fast model costs a write per batch of tokens, not per token; a slow one (or a batch of 8
+on a CPU, a token every 100 ms) a write per token, with no delay at all.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ class JobLog(eventlog.LogWriter):
         self.job = job
         self.text = ""
         self._pending = ""
-        self._pending_since: float | None = None
+        self._written_at: float | None = None  # the last `token` event's time (monotonic)
         self._flush_row = flush_row
         self._last_row_flush = 0.0
 
@@ -47,21 +49,20 @@ class JobLog(eventlog.LogWriter):
         """Seconds until the pending text must be written; None when nothing is pending."""
         if not self._pending:
             return None
-        return max(0.0, COALESCE_S - (time.monotonic() - self._pending_since))
+        if self._written_at is None:
+            return 0.0
+        return max(0.0, COALESCE_S - (time.monotonic() - self._written_at))
 
     def publish(self, delta: str) -> None:
         self.text += delta
         self._pending += delta
-        if self._pending_since is None:
-            self._pending_since = time.monotonic()
         self.tick()
 
     def tick(self) -> None:
-        """Write what is pending once it is COALESCE_S old (the first text at once); keep the
-        row's text fresh for readers of the row (history, a reload) about once a second."""
+        """Write what is pending once the last write is COALESCE_S old (the first text at once);
+        keep the row's text fresh for readers of the row (history, a reload) about once a second."""
         now = time.monotonic()
-        first = self._pending and len(self.text) == len(self._pending)
-        if self._pending and (first or now - self._pending_since >= COALESCE_S):
+        if self._pending and self.due_in() == 0.0:
             self._write_pending()
         if now - self._last_row_flush >= 1.0:
             self._flush_row(self.text)
@@ -78,5 +79,5 @@ class JobLog(eventlog.LogWriter):
         super().close(kind, data)
 
     def _write_pending(self) -> None:
-        text, self._pending, self._pending_since = self._pending, "", None
+        text, self._pending, self._written_at = self._pending, "", time.monotonic()
         self.append("token", {"text": text})

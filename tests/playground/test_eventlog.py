@@ -1,5 +1,7 @@
 """One numbered event log per job, the same in both modes: the table (embedded) and, where the
 tests have Redis, a Redis stream (server mode)."""
+import time
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
@@ -42,6 +44,14 @@ def test_deltas_that_come_together_are_written_as_one_event_after_the_first(job)
     events = read_all(job)
     assert [(e.seq, e.kind) for e in events] == [(1, "token"), (2, "token"), (3, "done")]
     assert [e.data.get("text") for e in events[:2]] == ["a", "a" * 9]  # the first at once
+
+
+def test_a_delta_after_a_quiet_spell_is_written_at_once(job):
+    log = eventlog.JobLog(job, flush_row=lambda text: None)
+    log.publish("first ")
+    time.sleep(eventlog.COALESCE_S)
+    log.publish("second")  # the last write is old enough: nothing to coalesce it with
+    assert [e.data["text"] for e in read_all(job)] == ["first ", "second"]
 
 
 def test_a_reader_resumes_exactly_after_the_last_event_it_saw(job):
