@@ -32,7 +32,8 @@ class _PooledClient(RedisCacheClient):
 
     def _shared(self, write):
         server = self._servers[self._get_connection_pool_index(write)]
-        key = (server, frozenset(self._pool_options.items()))
+        # repr: an option's value need not be hashable.
+        key = (server, self._pool_class, repr(sorted(self._pool_options.items(), key=lambda option: option[0])))
         with _shared_lock:
             if key not in _shared:
                 pool = self._pool_class.from_url(server, **self._pool_options)
@@ -40,7 +41,7 @@ class _PooledClient(RedisCacheClient):
             return _shared[key]
 
 
-_shared: dict[tuple, tuple] = {}  # (server, pool options) -> (pool, client)
+_shared: dict[tuple, tuple] = {}  # (server, pool class, pool options) -> (pool, client)
 _shared_lock = threading.Lock()
 
 
