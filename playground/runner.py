@@ -111,8 +111,8 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
             first = None
         finished = handle.wait(0)  # before draining: every delta is queued before the finish
         texts, ended = _drain(first, deltas)
-        for delta in texts:
-            log.publish(delta)
+        if texts:
+            log.publish("".join(texts))  # what came together goes out together
         finished = finished or ended  # the end marker comes after every delta: all are drained
         log.tick()
         if finished:
@@ -120,9 +120,9 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
         if time.monotonic() > give_up_at:
             handle.cancel()  # the backend lets go whenever it can
             raise DeadlineExceeded
-        if not handle.cancelled.is_set() and time.monotonic() - last_check > CANCEL_CHECK_S:
+        if time.monotonic() - last_check > CANCEL_CHECK_S:  # even once cancelled: it paces the wait
             last_check = time.monotonic()
-            if log.cancel_requested(unless_seen_within=CANCEL_CHECK_S):
+            if not handle.cancelled.is_set() and log.cancel_requested(unless_seen_within=CANCEL_CHECK_S):
                 handle.cancel()
         if not handle.cancelled.is_set() and time.monotonic() - last_flag_check > 1.0:
             # The row's flag too: the cancel event may not have reached a log that was down.

@@ -1,8 +1,10 @@
 """The worker side of a job under faults: deadlines, a stuck engine, tiny temperatures, and a
 worker told to stop. Runs in this process with the real demo model where one is needed."""
+import queue
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
@@ -125,3 +127,54 @@ def test_the_task_queues_a_handed_back_job_again_on_its_runtime_queue(user, mode
     monkeypatch.setattr(tasks.run_generation_job, "apply_async", lambda args, **kw: sent.append((args, kw["queue"])))
     tasks.run_generation_job(job.pk)
     assert sent == [((job.pk,), "inference.huggingfacetb.smollm2-135m-instruct")]
+
+
+class _CountingQueue:
+    """A job's delta queue that counts how often the follow loop waits on it."""
+
+    def __init__(self):
+        self.queue, self.waits = queue.SimpleQueue(), 0
+
+    def get(self, timeout=None):
+        self.waits += 1
+        return self.queue.get(timeout=timeout)
+
+    def empty(self) -> bool:
+        return self.queue.empty()
+
+
+class _CancelledHandle:
+    """A generation cancelled earlier whose backend takes `lingers_s` to let go (a slow upstream)."""
+
+    def __init__(self, lingers_s: float):
+        self.cancelled = threading.Event()
+        self.cancelled.set()
+        self._done_at = time.monotonic() + lingers_s
+
+    def wait(self, timeout: float) -> bool:
+        return time.monotonic() >= self._done_at
+
+    def result(self) -> str:
+        return "the text so far"
+
+    def cancel(self) -> None:
+        pass
+
+
+class _QuietLog:
+    def due_in(self):
+        return None
+
+    def tick(self) -> None:
+        pass
+
+    def cancel_requested(self, **_kwargs) -> bool:
+        return False
+
+
+def test_a_cancelled_job_waits_for_its_backend_without_spinning():
+    deltas = _CountingQueue()
+    result = runner._follow(SimpleNamespace(pk=0), _CancelledHandle(lingers_s=0.5), deltas, _QuietLog(),
+                            deadline=time.monotonic() + 60)
+    assert result == "the text so far"
+    assert deltas.waits < 20  # a look every CANCEL_CHECK_S, not a spin holding the GIL beside the engine
