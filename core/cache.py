@@ -45,28 +45,41 @@ _shared: dict[tuple, tuple] = {}  # (server, pool class, pool options) -> (pool,
 _shared_lock = threading.Lock()
 
 
+class _Outage:
+    """Until when Redis at one location is left alone after a failure: one per location for the
+    whole process, as Django's cache objects are per request and would each wait out a timeout."""
+
+    def __init__(self):
+        self.until = 0.0
+        self.lock = threading.Lock()
+
+
+_outages: dict[tuple, _Outage] = {}
+
+
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _PooledClient
-        self._down_until = 0.0
-        self._lock = threading.Lock()
+        with _shared_lock:
+            self._outage = _outages.setdefault(tuple(self._servers), _Outage())
 
     def _guarded(self, fallback, call, *args, **kwargs):
-        if time.monotonic() < self._down_until:
+        outage = self._outage
+        if time.monotonic() < outage.until:
             return fallback
         try:
             return call(*args, **kwargs)
         except RedisError as exc:
-            with self._lock:
-                if time.monotonic() >= self._down_until:
+            with outage.lock:
+                if time.monotonic() >= outage.until:
                     log.warning("cache unavailable (%s); failing open for %.0f s", exc, RETRY_AFTER_S)
-                self._down_until = time.monotonic() + RETRY_AFTER_S
+                outage.until = time.monotonic() + RETRY_AFTER_S
             return fallback
 
     @property
     def is_available(self) -> bool:
-        return time.monotonic() >= self._down_until
+        return time.monotonic() >= self._outage.until
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guarded(False, super().add, key, value, timeout, version)

@@ -25,3 +25,9 @@ def test_cache_objects_of_different_threads_share_one_connection():
     assert len({id(client) for client in clients}) == 1
     pool = clients[0].connection_pool
     assert len(pool._available_connections) + len(pool._in_use_connections) == 1
+
+
+def test_caches_with_other_options_get_pools_of_their_own():
+    quick = FailOpenRedisCache(django_settings.REDIS_URL, {"OPTIONS": {"socket_timeout": 0.5}})
+    patient = FailOpenRedisCache(django_settings.REDIS_URL, {"OPTIONS": {"socket_timeout": 5}})
+    assert quick._cache.get_client(write=True) is not patient._cache.get_client(write=True)

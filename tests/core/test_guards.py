@@ -11,6 +11,7 @@ from django.urls import reverse
 from rest_framework.throttling import AnonRateThrottle
 
 from core.asgi import BodyLimit
+from core.cache import FailOpenRedisCache
 from tests.factories import PASSWORD, StaffFactory
 
 BAD = "not-the-password"
@@ -111,10 +112,13 @@ def test_asgi_refuses_a_declared_length_over_the_limit_without_reading():
     assert sent[0]["status"] == 413
 
 
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there
+
+
 @pytest.fixture
 def dead_redis_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "core.cache.FailOpenRedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "LOCATION": DEAD_REDIS,
                                    "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
     yield caches["default"]
 
@@ -127,6 +131,13 @@ def test_cache_fails_open_when_redis_is_down(dead_redis_cache):
         dead_redis_cache.get("k")
     assert time.monotonic() - started < 0.5
     assert dead_redis_cache.get_or_set("k", lambda: "fresh") == "fresh"
+
+
+def test_a_failure_one_request_saw_leaves_redis_alone_for_the_next(dead_redis_cache):
+    dead_redis_cache.get("k")
+    # Django builds a cache object per request: the next request's must not try (and wait) again.
+    next_request = FailOpenRedisCache(DEAD_REDIS, {"OPTIONS": {"socket_connect_timeout": 0.2}})
+    assert not next_request.is_available
 
 
 def test_api_and_hub_pages_work_with_redis_down(dead_redis_cache, api, client, db):
