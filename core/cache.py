@@ -24,6 +24,11 @@ class _PooledClient(RedisCacheClient):
     trips and its package-version lookup, an importlib.metadata scan of sys.path) and every cache
     call made a new redis.Redis. redis.Redis is thread-safe and its pool is fork-safe."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Once per client, not per cache call; repr: an option's value need not be hashable.
+        self._options_key = (self._pool_class, repr(sorted(self._pool_options.items(), key=lambda option: option[0])))
+
     def _get_connection_pool(self, write):
         return self._shared(write)[0]
 
@@ -32,13 +37,15 @@ class _PooledClient(RedisCacheClient):
 
     def _shared(self, write):
         server = self._servers[self._get_connection_pool_index(write)]
-        # repr: an option's value need not be hashable.
-        key = (server, self._pool_class, repr(sorted(self._pool_options.items(), key=lambda option: option[0])))
-        with _shared_lock:
-            if key not in _shared:
-                pool = self._pool_class.from_url(server, **self._pool_options)
-                _shared[key] = pool, self._client(connection_pool=pool)
-            return _shared[key]
+        key = (server, *self._options_key)
+        shared = _shared.get(key)
+        if shared is None:
+            with _shared_lock:
+                if key not in _shared:
+                    pool = self._pool_class.from_url(server, **self._pool_options)
+                    _shared[key] = pool, self._client(connection_pool=pool)
+                shared = _shared[key]
+        return shared
 
 
 _shared: dict[tuple, tuple] = {}  # (server, pool class, pool options) -> (pool, client)
