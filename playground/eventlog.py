@@ -33,17 +33,15 @@ def read(job: GenerationJob, *, after: int = 0, is_finished):
 
 class JobLog(eventlog.LogWriter):
     """The worker's writer for one job: coalesced deltas, cancel requests, the final event. The
-    row still gets the text about every second and the whole output at the end, so readers can
-    finish from the row if the log is unavailable."""
+    runner also puts `text` on the row about every second and the whole output at the end, so
+    readers can finish from the row if the log is unavailable."""
 
-    def __init__(self, job: GenerationJob, flush_row):
+    def __init__(self, job: GenerationJob):
         super().__init__(stream(job))  # a fresh attempt starts a fresh log
         self.job = job
         self.text = ""
         self._pending = ""
         self._written_at: float | None = None  # the last `token` event's time (monotonic)
-        self._flush_row = flush_row
-        self._last_row_flush = 0.0
 
     def due_in(self) -> float | None:
         """Seconds until the pending text must be written; None when nothing is pending."""
@@ -59,14 +57,9 @@ class JobLog(eventlog.LogWriter):
         self.tick()
 
     def tick(self) -> None:
-        """Write what is pending once the last write is COALESCE_S old (the first text at once);
-        keep the row's text fresh for readers of the row (history, a reload) about once a second."""
-        now = time.monotonic()
+        """Write what is pending once the last write is COALESCE_S old (the first text at once)."""
         if self._pending and self.due_in() == 0.0:
             self._write_pending()
-        if now - self._last_row_flush >= 1.0:
-            self._flush_row(self.text)
-            self._last_row_flush = now
 
     def discard(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""

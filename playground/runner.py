@@ -32,7 +32,11 @@ MAX_ATTEMPTS = 2  # the first delivery and one re-delivery after a worker died
 Status = GenerationJob.Status
 
 DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the backend to give up
-CANCEL_CHECK_S = 0.1  # how often the task looks in the log for a cancel event
+CANCEL_CHECK_S = 0.1  # how often the task looks for a cancel event
+# A job appending text learns of a cancel from its appends (one that skips a number); it reads the
+# log only after this long without one of its own (a prefill, a model loading, a slow upstream).
+QUIET_S = 0.3
+ROW_EVERY_S = 1.0  # how often the row gets the text so far (and is asked whether to stop)
 ENDED = object()  # queued after the last delta when the backend is done: the follower wakes at once
 _stopping = threading.Event()
 
@@ -66,10 +70,9 @@ def _claim(job_id: int, worker: str) -> GenerationJob | None:
             job.save(update_fields=["status", "finished_at", "error"])
             return None
         job.status, job.started_at, job.heartbeat_at, job.worker = Status.RUNNING, now, now, worker[:200]
-        job.attempts = F("attempts") + 1
+        job.attempts += 1  # the row is locked: nobody else counts meanwhile
         job.output = ""
         job.save(update_fields=["status", "started_at", "heartbeat_at", "worker", "attempts", "output"])
-        job.refresh_from_db(fields=["attempts"])
         return job
 
 
@@ -97,7 +100,7 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
     """On the task's thread: append deltas to the job's log as they come and watch the log for a
     cancel event, so the backend (the engine's decode loop, an upstream stream) never waits on
     the database or Redis."""
-    last_check = last_flag_check = 0.0
+    last_check, last_row_update = 0.0, time.monotonic()  # the row has had no text yet
     give_up_at = deadline + DEADLINE_GRACE_S
     while True:
         # Woken at once by a delta (time to the first token is what a reader feels) or the end;
@@ -122,13 +125,20 @@ def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: 
             raise DeadlineExceeded
         if time.monotonic() - last_check > CANCEL_CHECK_S:  # even once cancelled: it paces the wait
             last_check = time.monotonic()
-            if not handle.cancelled.is_set() and log.cancel_requested(unless_seen_within=CANCEL_CHECK_S):
+            if not handle.cancelled.is_set() and log.cancel_requested(unless_seen_within=QUIET_S):
                 handle.cancel()
-        if not handle.cancelled.is_set() and time.monotonic() - last_flag_check > 1.0:
-            # The row's flag too: the cancel event may not have reached a log that was down.
-            last_flag_check = time.monotonic()
-            if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        if time.monotonic() - last_row_update >= ROW_EVERY_S:
+            last_row_update = time.monotonic()
+            if not _update_row(job, log.text) and not handle.cancelled.is_set():
                 handle.cancel()
+
+
+def _update_row(job: GenerationJob, text: str) -> bool:
+    """The text so far on the row, for its readers (history, a reload, a reader whose log is
+    down); False when the row says stop: its cancel flag is set (the cancel event may not have
+    reached a log that was down) or it is no longer running (the reaper took it back)."""
+    return bool(GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING, cancel_requested=False)
+                .update(output=text, heartbeat_at=timezone.now()))
 
 
 def _drain(first, deltas: queue.SimpleQueue) -> tuple[list[str], bool]:
@@ -152,11 +162,7 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
 
 
 def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
-    def flush_row(text: str) -> None:
-        GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-            output=text, heartbeat_at=timezone.now())
-
-    log = JobLog(job, flush_row)  # a fresh attempt starts a fresh log
+    log = JobLog(job)  # a fresh attempt starts a fresh log
     stop_heartbeat = _start_heartbeat(job.pk)
     try:
         job_input = _input_for(job)
@@ -215,6 +221,7 @@ def _hand_back(job: GenerationJob) -> None:
 
 def _finish(job: GenerationJob, *, status: str, **fields) -> str:
     """Record how the job ended, unless the reaper already ended it; returns its final status."""
-    GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=status, finished_at=timezone.now(), **fields)
+    if GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+            status=status, finished_at=timezone.now(), **fields):
+        return status
     return GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first() or status

@@ -37,7 +37,7 @@ def read_all(job, after=0):
 
 
 def test_deltas_that_come_together_are_written_as_one_event_after_the_first(job):
-    log = eventlog.JobLog(job, flush_row=lambda text: None)
+    log = eventlog.JobLog(job)
     for _ in range(10):
         log.publish("a")
     log.close("done")
@@ -47,7 +47,7 @@ def test_deltas_that_come_together_are_written_as_one_event_after_the_first(job)
 
 
 def test_a_delta_after_a_quiet_spell_is_written_at_once(job):
-    log = eventlog.JobLog(job, flush_row=lambda text: None)
+    log = eventlog.JobLog(job)
     log.publish("first ")
     time.sleep(eventlog.COALESCE_S)
     log.publish("second")  # the last write is old enough: nothing to coalesce it with
@@ -63,7 +63,7 @@ def test_a_reader_resumes_exactly_after_the_last_event_it_saw(job):
 
 
 def test_cancel_travels_as_an_event_the_worker_reads(job, user):
-    log = eventlog.JobLog(job, flush_row=lambda text: None)
+    log = eventlog.JobLog(job)
     assert not log.cancel_requested()
     services.cancel_job(user=user, job=job)
     assert log.cancel_requested()
@@ -71,7 +71,7 @@ def test_cancel_travels_as_an_event_the_worker_reads(job, user):
 
 
 def test_numbers_stay_unique_when_the_web_side_and_the_worker_both_write(job):
-    log = eventlog.JobLog(job, flush_row=lambda text: None)
+    log = eventlog.JobLog(job)
     log.publish("x")
     log.close("done")  # the worker: token, done
     eventlog.append(job, "cancel")  # the web side, afterwards
@@ -81,5 +81,5 @@ def test_numbers_stay_unique_when_the_web_side_and_the_worker_both_write(job):
 
 def test_a_new_attempt_starts_a_new_log(job):
     eventlog.append(job, "token", {"text": "from a worker that died"})
-    eventlog.JobLog(job, flush_row=lambda text: None)
+    eventlog.JobLog(job)
     assert read_all(job) == []

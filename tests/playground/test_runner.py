@@ -13,6 +13,7 @@ from playground import runner, tasks
 from playground.backends import embedded
 from playground.engine import EngineRegistry, RuntimeSpec
 from playground.engine.batching import Pending
+from playground.eventlog import JobLog
 from playground.models import GenerationJob
 from tests.factories import runnable_model
 
@@ -162,6 +163,8 @@ class _CancelledHandle:
 
 
 class _QuietLog:
+    text = ""
+
     def due_in(self):
         return None
 
@@ -178,3 +181,56 @@ def test_a_cancelled_job_waits_for_its_backend_without_spinning():
                             deadline=time.monotonic() + 60)
     assert result == "the text so far"
     assert deltas.waits < 20  # a look every CANCEL_CHECK_S, not a spin holding the GIL beside the engine
+
+
+class _RunsUntilCancelled:
+    def __init__(self):
+        self.cancelled = threading.Event()
+
+    def wait(self, timeout: float) -> bool:
+        return self.cancelled.is_set()
+
+    def result(self) -> str:
+        return "cancelled"
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+def running_job(user, model) -> GenerationJob:
+    job = chat_job(user, model)
+    GenerationJob.objects.filter(pk=job.pk).update(status="running")
+    return job
+
+
+@pytest.mark.parametrize("row_change", [{"cancel_requested": True}, {"status": "queued"}],
+                         ids=["flagged", "taken back by the reaper"])
+def test_a_job_whose_row_says_stop_stops_though_its_log_is_silent(user, model, monkeypatch, row_change):
+    monkeypatch.setattr(runner, "ROW_EVERY_S", 0.05)
+    job = running_job(user, model)
+    GenerationJob.objects.filter(pk=job.pk).update(**row_change)  # no cancel event reached the log
+    handle = _RunsUntilCancelled()
+    runner._follow(job, handle, queue.SimpleQueue(), _QuietLog(), deadline=time.monotonic() + 5)
+    assert handle.cancelled.is_set()
+
+
+def test_a_job_appending_steadily_reads_its_log_only_before_its_first_append(user, model):
+    """Tokens every 0.15 s (a batch of 8 on this CPU): each append tells whether anything else
+    came, so the log is not read again for a cancel between them."""
+    job = running_job(user, model)
+    log = JobLog(job)
+    reads = []
+    read = log._cancel_in_log
+    log._cancel_in_log = lambda: reads.append(1) or read()
+    deltas, handle = queue.SimpleQueue(), _RunsUntilCancelled()
+
+    def decode():
+        for _ in range(8):
+            time.sleep(0.15)
+            deltas.put("token ")
+        handle.cancel()  # the end
+
+    threading.Thread(target=decode).start()
+    runner._follow(job, handle, deltas, log, deadline=time.monotonic() + 10)
+    assert log.text == "token " * 8
+    assert len(reads) <= 1
