@@ -17,7 +17,7 @@ from core import reaper as core_reaper
 from . import eventlog
 from .models import GenerationJob
 from .runner import MAX_ATTEMPTS
-from .tasks import enqueue
+from .tasks import enqueue_again
 
 Status = GenerationJob.Status
 
@@ -49,7 +49,7 @@ def redispatch_lost_jobs() -> int:
                 job.error = _("No worker took the job in time; it was abandoned.")
                 job.save(update_fields=["status", "finished_at", "error"])
             else:
-                transaction.on_commit(lambda job=job: enqueue(job))
+                transaction.on_commit(lambda job=job: enqueue_again(job))
         count += 1
     return count
 
@@ -79,7 +79,7 @@ def reap_job(job_id: int, *, cutoff, deadline) -> bool:
     if job.attempts < MAX_ATTEMPTS and job.started_at >= deadline:
         job.status = Status.QUEUED
         job.save(update_fields=["status"])
-        transaction.on_commit(lambda: enqueue(job))
+        transaction.on_commit(lambda: enqueue_again(job))
     else:
         job.status, job.finished_at = Status.FAILED, timezone.now()
         job.error = _("The job stopped making progress (its worker died) and was abandoned.")

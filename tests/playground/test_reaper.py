@@ -16,14 +16,16 @@ pytestmark = pytest.mark.django_db(transaction=True)  # work is sent on commit
 @pytest.fixture
 def sent(monkeypatch):
     jobs = []
-    monkeypatch.setattr(reaper, "enqueue", lambda job: jobs.append(job.pk))
+    monkeypatch.setattr(reaper, "enqueue_again", lambda job: jobs.append(job.pk))
     return jobs
 
 
-def queued(user, *, waiting_s: float, age_s: float | None = None) -> GenerationJob:
+def queued(user, *, waiting_s: float, age_s: float | None = None, sent_once: bool = False) -> GenerationJob:
+    """A job whose message has waited `waiting_s`: since its creation when `sent_once` (a submit
+    notes no dispatch time), else since it was sent again."""
     now = timezone.now()
     job = GenerationJob.objects.create(user=user, resource=runnable_model(), mode="completion", prompt="x",
-                                       params={}, dispatched_at=now - timedelta(seconds=waiting_s))
+                                       params={}, dispatched_at=None if sent_once else now - timedelta(seconds=waiting_s))
     GenerationJob.objects.filter(pk=job.pk).update(created_at=now - timedelta(seconds=age_s or waiting_s))
     return job
 
@@ -37,6 +39,16 @@ def test_a_job_whose_message_was_lost_is_sent_again(user, sent, settings):
 
 def test_a_job_waiting_less_than_the_limit_is_left_alone(user, sent, settings):
     queued(user, waiting_s=settings.PLAYGROUND_QUEUED_STALE_AFTER_S - 30)
+    assert reaper.redispatch_lost_jobs() == 0 and sent == []
+
+
+def test_a_job_sent_once_whose_message_was_lost_is_sent_again(user, sent, settings):
+    job = queued(user, waiting_s=settings.PLAYGROUND_QUEUED_STALE_AFTER_S + 5, sent_once=True)
+    assert reaper.redispatch_lost_jobs() == 1 and sent == [job.pk]
+
+
+def test_a_job_sent_once_a_moment_ago_is_left_alone(user, sent, settings):
+    queued(user, waiting_s=settings.PLAYGROUND_QUEUED_STALE_AFTER_S - 30, sent_once=True)
     assert reaper.redispatch_lost_jobs() == 0 and sent == []
 
 
