@@ -208,8 +208,10 @@ async def read(stream: str, *, after: int = 0,
 async def _read_redis(stream: str, after: int, is_finished) -> AsyncIterator[Event]:
     key = _key(stream)
     # A client of its own: asyncio connections belong to one event loop, and a reader's loop
-    # (a test's, a server's) may not outlive it. One connection per stream, held while it blocks.
-    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    # (a test's, a server's) may not outlive it. One connection per stream, held while it blocks,
+    # opened without CLIENT SETINFO: redis-py would look its own version up in the installed
+    # packages' metadata for every connection, and send two commands (errors before Redis 7.2).
+    client = aioredis.Redis.from_url(settings.REDIS_URL, lib_name=None, lib_version=None)
     last = f"0-{after}"
     try:
         while True:
