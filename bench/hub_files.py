@@ -29,7 +29,7 @@ def main() -> None:
     from community.models import User
     from core.services import create_token
     from models_hub.models import Resource
-    from models_hub.repos.storage import iter_bytes, spool, store
+    from models_hub.repos.storage import iter_bytes, spool
     from tests.models_hub.hub_live import HubServer, RssSampler, run_client, write_random_file
 
     work = Path(tempfile.mkdtemp(prefix="bench-hub-files-"))
