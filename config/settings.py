@@ -69,7 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RequestBodyLimitMiddleware",
-    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into a 429
+    "axes.middleware.AxesMiddleware",  # it turns a locked-out login into a 429
+    "core.middleware.SyncChain",  # last: the chain runs in sync mode, not a thread hop per middleware
 ]
 
 ROOT_URLCONF = "config.urls"
