@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import platform
 import statistics
 import subprocess
@@ -45,7 +46,7 @@ PROMPTS = [
     "Give me a tip for learning Python.", "Summarise the plot of Hamlet.",
 ]
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the demo model's runtime (seed_demo), on the embedded backend
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # alternations of the compared sides, per concurrency
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))  # alternations of the compared sides, per concurrency
 UPSTREAM_MODEL = "local/bench-upstream"  # the throwaway deployment's `openai` runtime for --upstream
 
 
@@ -223,6 +224,11 @@ class Upstream:
     min_tokens: bool = False
 
 
+# The deployment runs as in production (DEBUG off: no per-query logging, no debug cursors), over
+# plain HTTP on loopback, where TLS would be a proxy's.
+PRODUCTION = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_SECURE_SSL_REDIRECT": "0"}
+
+
 class Platform:
     """A throwaway deployment: its own database (SQLite unless DATABASE_URL), web server and one
     worker consuming every runtime's queue (the demo model's, the upstream's) and `default`."""
@@ -237,7 +243,7 @@ class Platform:
         self.env = {**os.environ, "VAR_DIR": str(workdir), "CELERY_FILESYSTEM_DIR": str(workdir / "broker"),
                     "MODEL_CACHE_DIR": str(model_cache_dir()), "INFERENCE_DEVICE": device, "PYTHONUNBUFFERED": "1",
                     "API_THROTTLE_USER": "100000/min", "PLAYGROUND_MAX_ACTIVE_JOBS": "100", "PLAYGROUND_MAX_STREAMS_PER_CLIENT": "100",
-                    "PLAYGROUND_JOBS_PER_HOUR": "100000"}
+                    "PLAYGROUND_JOBS_PER_HOUR": "100000", **PRODUCTION}
         self.upstream = upstream
         self.processes: list[subprocess.Popen] = []
         self.workdir = workdir
@@ -287,23 +293,35 @@ class Platform:
                 p.kill()
 
 
+_local = threading.local()
+
+
+def session():
+    """This client thread's HTTP session: its connection is kept alive between requests, as a
+    browser's or an SDK's is (both sides alike: the platform and the upstream directly)."""
+    if not hasattr(_local, "session"):
+        import requests
+
+        _local.session = requests.Session()
+    return _local.session
+
+
 FINAL_EVENTS = ("done", "failed", "error")  # `error` is the old name of `failed`
 
 
 def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) -> tuple[int, float, float]:
     """Submit a chat job and follow its stream: (completion tokens, seconds to the first token
     event, seconds to the final event). A failed job raises: a benchmark must not count it."""
-    import requests
-
+    http = session()
     headers = {"Authorization": f"Token {key}"}
     started = time.perf_counter()
-    response = requests.post(f"{base}/api/v1/playground/jobs/", headers=headers, timeout=30, json={
+    response = http.post(f"{base}/api/v1/playground/jobs/", headers=headers, timeout=30, json={
         "model": model, "mode": "chat", "messages": [{"role": "user", "content": text}], "params": params})
     if not response.ok:  # 202: queued
         raise RuntimeError(f"submitting a job failed ({response.status_code}): {response.text[:500]}")
     job = response.json()
     first = None
-    with requests.get(f"{base}/api/v1/playground/jobs/{job['id']}/stream/", headers=headers, stream=True,
+    with http.get(f"{base}/api/v1/playground/jobs/{job['id']}/stream/", headers=headers, stream=True,
                       timeout=600) as stream:
         event = None
         for line in stream.iter_lines(decode_unicode=True):
@@ -324,15 +342,13 @@ def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) ->
 def direct_job(upstream: Upstream, text: str, n: int) -> tuple[int, float, float]:
     """The same request straight to the upstream, as the platform's `openai` backend sends it:
     a streaming chat completion; (completion tokens from its usage, TTFT, total seconds)."""
-    import requests
-
     body = {"model": upstream.served_model, "stream": True, "stream_options": {"include_usage": True},
             "messages": [{"role": "user", "content": text}], "max_tokens": n, "temperature": 0, "top_p": 1.0}
     if upstream.min_tokens:
         body["min_tokens"] = n
     started = time.perf_counter()
     first, tokens = None, None
-    with requests.post(upstream.url.rstrip("/") + "/chat/completions", json=body, stream=True,
+    with session().post(upstream.url.rstrip("/") + "/chat/completions", json=body, stream=True,
                        timeout=(5, 600)) as response:
         response.raise_for_status()
         for line in response.iter_lines(decode_unicode=True):
@@ -575,8 +591,10 @@ concurrency; each row is that side's median round.{isolation}
 
 SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {c} chat prompts,
 {n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device} ({cpu}, {platform.machine()}),
-torch {torch.__version__}. Platform rows: a throwaway deployment in {mode}; its web server,
-worker (one process, 8 threads, every runtime's queue), this client{' and the upstream' if upstream else ''} share the machine.
+torch {torch.__version__}. Platform rows: a throwaway deployment in {mode}, with production settings
+(DEBUG off), over plain HTTP on loopback; its web server, worker (one process, 8 threads, every
+runtime's queue), this client{' and the upstream' if upstream else ''} share the machine. Each client thread keeps its connection
+alive between requests, as a browser or an SDK does.
 Ratios are within this run: the engine alone (in this process, kept open) and the platform run
 alternately, {ROUNDS} rounds at each concurrency, and each of their rows is its median round (the same
 work on this shared 2-core machine varies by 10-20% from one minute to the next).
