@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import platform
+import secrets
 import statistics
 import subprocess
 import sys

@@ -38,7 +38,6 @@ class JobLog(eventlog.LogWriter):
 
     def __init__(self, job: GenerationJob):
         super().__init__(stream(job))  # a fresh attempt starts a fresh log
-        self.job = job
         self.text = ""
         self._pending = ""
         self._written_at: float | None = None  # the last `token` event's time (monotonic)
