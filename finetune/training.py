@@ -42,6 +42,9 @@ def sft_config(params: dict, output_dir: Path, *, checkpoint_every: int):
         logging_steps=1, logging_first_step=True, save_strategy="steps", save_steps=checkpoint_every,
         save_total_limit=2, report_to=[], disable_tqdm=True, bf16=cuda, use_cpu=not cuda,
         dataloader_num_workers=0, dataset_num_proc=None, packing=False,
+        # TRL's default, under the name transformers 5 keeps (`gradient_checkpointing` is its
+        # deprecated alias): recompute activations in the backward pass rather than hold them.
+        activation_checkpointing=True,
     )
 
 
