@@ -13,6 +13,7 @@ pass) ends every request in it.
 """
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -20,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from . import threads
 from .logprobs import TokenTexts, pick, prompt_logprobs
 from .rows import EngineClosed, GenerationRequest, GenerationResult, Pending, Row
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from transformers import DynamicCache
 
 __all__ = ["BatchingEngine", "EngineClosed", "GenerationRequest", "GenerationResult", "Pending"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -84,10 +87,17 @@ class BatchingEngine:
     (jobs a worker has taken from its queue and not yet submitted): an idle engine that gets a
     request waits for them, up to `max_gather_s`, so that a burst of jobs starts as one batch
     with one prefill instead of a lone row decoding while the rest trickle in. Without requests on
-    their way it waits `gather_window_s` after the latest arrival, so a lone request starts at once."""
+    their way it waits `gather_window_s` after the latest arrival, so a lone request starts at once.
+
+    Prefills use every intra-op thread torch had when the engine was built; decode steps use
+    `decode_threads`, by default measured on a CPU as the fewest that decode about as fast as
+    the most (threads.py)."""
 
     def __init__(self, model, tokenizer, *, max_batch: int = 8, gather_window_s: float = 0.02,
-                 max_gather_s: float = 0.3, incoming: Callable[[], int] | None = None):
+                 max_gather_s: float = 0.3, incoming: Callable[[], int] | None = None,
+                 decode_threads: int | None = None):
+        import torch
+
         self.model = model
         self.tokenizer = tokenizer
         self.max_batch = max_batch
@@ -102,6 +112,11 @@ class BatchingEngine:
         self.eos_ids = eos_ids
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(eos_ids)
         self.texts = TokenTexts(tokenizer)  # token ids' own texts, for log-probabilities
+        self.prefill_threads = torch.get_num_threads()
+        # A decode step's seconds at each thread count tried (empty when none was measured).
+        self.decode_step_seconds: dict[int, float] = {}
+        self.decode_threads = decode_threads or self._fastest_decode_threads()
+        self._threads_now: int | None = None  # the scheduler thread's count (set per phase)
         # Observed, for tests and benchmarks; bounded, as a worker runs for weeks.
         self.batch_sizes: deque[int] = deque(maxlen=4096)
         # (rows in the forward pass, seconds) per decode step: the rows' sampling plus one forward
@@ -167,6 +182,29 @@ class BatchingEngine:
                     pending.fail(EngineClosed("The engine was closed before this request started."))
         self._queue.put(None)
 
+    # --- threads ------------------------------------------------------------------------------
+    def _fastest_decode_threads(self) -> int:
+        if self.device.type != "cpu" or self.prefill_threads <= 1:
+            return self.prefill_threads
+        try:
+            self.decode_step_seconds = threads.decode_step_times(
+                self.model, rows=self.max_batch, token_id=self.pad_id, counts=threads.candidates(self.prefill_threads))
+        except Exception:  # a model this probe cannot drive still serves, on every thread
+            log.warning("could not time decode steps; decoding on %d threads", self.prefill_threads, exc_info=True)
+            return self.prefill_threads
+        chosen = threads.fewest_within(self.decode_step_seconds)
+        log.info("decoding on %d of %d threads (a step of %d rows: %s)", chosen, self.prefill_threads,
+                 self.max_batch, threads.as_text(self.decode_step_seconds))
+        return chosen
+
+    def _use_threads(self, n: int) -> None:
+        """The scheduler thread's intra-op threads for what it runs next."""
+        import torch
+
+        if n != self._threads_now:
+            torch.set_num_threads(n)
+            self._threads_now = n
+
     # --- scheduler ----------------------------------------------------------------------------
     def _loop(self) -> None:
         while True:
@@ -174,6 +212,7 @@ class BatchingEngine:
             if first is None:
                 return
             self._run(self._gather(first))
+            self._use_threads(self.prefill_threads)  # idle: torch's default for threads that start later
 
     def _gather(self, first: Pending) -> list[Pending]:
         """The first request and those that follow it closely (see the class's docstring)."""
@@ -270,6 +309,7 @@ class BatchingEngine:
             mask[i, width - len(prompt):] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        self._use_threads(self.prefill_threads)
         cache = DynamicCache()
         echo = [i for i, row in enumerate(rows) if row.request.prompt_logprobs]
         if not echo:
@@ -307,6 +347,7 @@ class BatchingEngine:
         import torch
 
         now = started = time.perf_counter()
+        self._use_threads(self.decode_threads)
         tokens: list[int] = []
         for i, row in enumerate(batch.rows):
             try:
