@@ -95,6 +95,25 @@ def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Re
             continue
 
 
+def append_many(entries: list[tuple[str, str, dict | None]], *,
+                client: redis.Redis | None = None) -> list[int | redis.RedisError]:
+    """Append several events (stream, kind, data), to one stream or several, in one round trip
+    where Redis holds the logs: each entry's sequence number, or the Redis error it met. Raises
+    when Redis cannot be reached at all."""
+    if not settings.REDIS_URL:
+        return [append(stream, kind, data) for stream, kind, data in entries]
+    pipe = (client or sync_client()).pipeline(transaction=False)
+    appends = []  # the position of each entry's append among the pipeline's replies
+    for stream, kind, data in entries:
+        key = _key(stream)
+        appends.append(len(pipe))
+        pipe.eval(_APPEND, 2, key, key + ":seq", kind, json.dumps(data or {}, ensure_ascii=False))
+        if kind in FINAL:
+            pipe.expire(key, TTL_S).expire(key + ":seq", TTL_S)
+    replies = pipe.execute(raise_on_error=False)
+    return [reply if isinstance(reply, redis.RedisError) else int(reply) for reply in (replies[i] for i in appends)]
+
+
 def reset(stream: str, *, client: redis.Redis | None = None) -> None:
     """A new attempt starts a new log (what a dead worker's attempt left is dropped)."""
     if settings.REDIS_URL:
@@ -145,12 +164,24 @@ class LogWriter:
 
     def append(self, kind: str, data: dict | None = None) -> int | None:
         seq = self._safely(append, self.stream, kind, data, client=self._redis)
-        if seq is not None and seq == self._last_seen + 1:
+        if seq is not None:
+            self._appended(seq)
+        return seq
+
+    def record(self, result: int | redis.RedisError) -> None:
+        """The outcome of an append made for this writer elsewhere (in a batch, `append_many`)."""
+        if isinstance(result, redis.RedisError):
+            self._failed(result)
+        else:
+            self._logging = True
+            self._appended(result)
+
+    def _appended(self, seq: int) -> None:
+        if seq == self._last_seen + 1:
             # The number after the last this writer knew: nothing else (no cancel) came between.
             self._last_seen, self._seen_at = seq, time.monotonic()
-        elif seq is not None:
+        else:
             self._seen_at = None  # something else was appended: the next look reads it
-        return seq
 
     def reset(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""
@@ -188,12 +219,15 @@ class LogWriter:
         try:
             result = call(*args, **kwargs)
         except redis.RedisError as exc:
-            if self._logging:
-                log.warning("%s: its event log is unavailable (%s); the row carries on", self.stream, exc)
-                self._logging = False
+            self._failed(exc)
             return None
         self._logging = True
         return result
+
+    def _failed(self, exc: redis.RedisError) -> None:
+        if self._logging:
+            log.warning("%s: its event log is unavailable (%s); the row carries on", self.stream, exc)
+            self._logging = False
 
 
 async def read(stream: str, *, after: int = 0,

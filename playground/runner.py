@@ -9,7 +9,6 @@ back to the queue (see tasks.py) instead of keeping the worker alive.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from datetime import timedelta
@@ -37,7 +36,6 @@ CANCEL_CHECK_S = 0.1  # how often the task looks for a cancel event
 # log only after this long without one of its own (a prefill, a model loading, a slow upstream).
 QUIET_S = 0.3
 ROW_EVERY_S = 1.0  # how often the row gets the text so far (and is asked whether to stop)
-ENDED = object()  # queued after the last delta when the backend is done: the follower wakes at once
 _stopping = threading.Event()
 
 
@@ -96,41 +94,24 @@ def _input_for(job: GenerationJob) -> JobInput:
                     context_length=runtime.context_length, deadline=_deadline(job), prompt_ids=job.prompt_ids)
 
 
-def _follow(job: GenerationJob, handle: Handle, deltas: queue.SimpleQueue, log: JobLog, deadline: float):
-    """On the task's thread: append deltas to the job's log as they come and watch the log for a
-    cancel event, so the backend (the engine's decode loop, an upstream stream) never waits on
-    the database or Redis."""
-    last_check, last_row_update = 0.0, time.monotonic()  # the row has had no text yet
+def _follow(job: GenerationJob, handle: Handle, log: JobLog, deadline: float):
+    """On the task's thread, while the backend streams its text to the log (through the pump):
+    watch the log for a cancel event, keep the row's text current and hold the deadline. The
+    thread wakes every CANCEL_CHECK_S, not per token; a look costs nothing while the job's
+    appends come steadily (see QUIET_S)."""
+    last_row_update = time.monotonic()  # the row has had no text yet
     give_up_at = deadline + DEADLINE_GRACE_S
-    while True:
-        # Woken at once by a delta (time to the first token is what a reader feels) or the end;
-        # else only when pending text is due or it is time to look for a cancel: not on a timer
-        # (a worker following 32 upstream jobs would wake 1,600 times a second at 20 ms).
-        wait = max(0.0, last_check + CANCEL_CHECK_S - time.monotonic())
-        due = log.due_in()
-        try:
-            first = deltas.get(timeout=wait if due is None else min(due + 0.001, wait))
-        except queue.Empty:
-            first = None
-        finished = handle.wait(0)  # before draining: every delta is queued before the finish
-        texts, ended = _drain(first, deltas)
-        if texts:
-            log.publish("".join(texts))  # what came together goes out together
-        finished = finished or ended  # the end marker comes after every delta: all are drained
-        log.tick()
-        if finished:
-            return handle.result()
+    while not handle.wait(CANCEL_CHECK_S):
         if time.monotonic() > give_up_at:
             handle.cancel()  # the backend lets go whenever it can
             raise DeadlineExceeded
-        if time.monotonic() - last_check > CANCEL_CHECK_S:  # even once cancelled: it paces the wait
-            last_check = time.monotonic()
-            if not handle.cancelled.is_set() and log.cancel_requested(unless_seen_within=QUIET_S):
-                handle.cancel()
+        if not handle.cancelled.is_set() and log.cancel_requested(unless_seen_within=QUIET_S):
+            handle.cancel()
         if time.monotonic() - last_row_update >= ROW_EVERY_S:
             last_row_update = time.monotonic()
             if not _update_row(job, log.text) and not handle.cancelled.is_set():
                 handle.cancel()
+    return handle.result()
 
 
 def _update_row(job: GenerationJob, text: str) -> bool:
@@ -139,14 +120,6 @@ def _update_row(job: GenerationJob, text: str) -> bool:
     reached a log that was down) or it is no longer running (the reaper took it back)."""
     return bool(GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING, cancel_requested=False)
                 .update(output=text, heartbeat_at=timezone.now()))
-
-
-def _drain(first, deltas: queue.SimpleQueue) -> tuple[list[str], bool]:
-    """`first` and whatever else is queued: the text deltas, and whether the end marker came."""
-    items = [] if first is None else [first]
-    while not deltas.empty():
-        items.append(deltas.get())
-    return [item for item in items if item is not ENDED], any(item is ENDED for item in items)
 
 
 def execute_job(*, job_id: int, worker: str = "") -> None:
@@ -166,11 +139,9 @@ def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
     stop_heartbeat = _start_heartbeat(job.pk)
     try:
         job_input = _input_for(job)
-        deltas: queue.SimpleQueue = queue.SimpleQueue()
-        handle = backend_for(job.resource.runtime).start(
-            job_input, on_delta=deltas.put, on_done=lambda: deltas.put(ENDED))
+        handle = backend_for(job.resource.runtime).start(job_input, on_delta=log.deliver)
         arrival.done()
-        result = _follow(job, handle, deltas, log, job_input.deadline)
+        result = _follow(job, handle, log, job_input.deadline)
     except EngineClosed:
         stop_heartbeat.set()
         if _stopping.is_set():

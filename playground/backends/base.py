@@ -45,7 +45,6 @@ class Handle:
     outcome: Outcome | None = None
     error: BaseException | None = None
     on_cancel: Callable[[], None] | None = None
-    on_done: Callable[[], None] | None = None
 
     def wait(self, timeout: float) -> bool:
         return self.done.wait(timeout)
@@ -65,16 +64,13 @@ class Handle:
     def finish(self, outcome: Outcome | None = None, error: BaseException | None = None) -> None:
         self.outcome, self.error = outcome, error
         self.done.set()
-        if self.on_done is not None:
-            self.on_done()
 
 
 class Backend(ABC):
     @abstractmethod
-    def start(self, job: JobInput, *, on_delta: Callable[[str], None],
-              on_done: Callable[[], None] | None = None) -> Handle:
-        """Begin generating; `on_delta` gets each new piece of text and `on_done` is called once
-        it has ended (both from any thread)."""
+    def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
+        """Begin generating; `on_delta` gets each new piece of text (from any thread, and must
+        not block); the handle's `done` is set once it has ended."""
 
     def close(self) -> None:
         """This worker is stopping: what runs fails with EngineClosed (embedded) or is cancelled."""

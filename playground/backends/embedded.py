@@ -93,8 +93,7 @@ class EmbeddedBackend(Backend):
     def __init__(self, spec: dict):
         self.spec = RuntimeSpec.from_dict(spec)
 
-    def start(self, job: JobInput, *, on_delta: Callable[[str], None],
-              on_done: Callable[[], None] | None = None) -> Handle:
+    def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
         engine = engine_registry().get(self.spec)  # ModelLoadError and EngineClosed pass through
         if job.prompt_ids:
             prompt_ids = list(job.prompt_ids)
@@ -117,7 +116,7 @@ class EmbeddedBackend(Backend):
             top_p=float(params["top_p"]), top_k=int(params["top_k"]),
             repetition_penalty=float(params["repetition_penalty"]), seed=params.get("seed"),
             stop=list(params.get("stop") or []), min_new_tokens=int(params.get("min_new_tokens") or 0),
-            on_delta=on_delta, on_done=on_done, should_cancel=handle_cancelled.is_set, deadline=job.deadline,
+            on_delta=on_delta, should_cancel=handle_cancelled.is_set, deadline=job.deadline,
             logprobs=bool(params.get("logprobs")), top_logprobs=int(params.get("top_logprobs") or 0),
             prompt_logprobs=bool(params.get("logprobs") and params.get("echo")),
         ))

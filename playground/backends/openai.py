@@ -54,10 +54,9 @@ class OpenAIBackend(Backend):
         key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
         return {"Authorization": f"Bearer {key}"} if key else {}
 
-    def start(self, job: JobInput, *, on_delta: Callable[[str], None],
-              on_done: Callable[[], None] | None = None) -> Handle:
+    def start(self, job: JobInput, *, on_delta: Callable[[str], None]) -> Handle:
         path = "/chat/completions" if job.mode == "chat" else "/completions"
-        handle = Handle(on_done=on_done)
+        handle = Handle()
         stream = _Stream(self.base_url + path, self.payload(job), self._headers(), job, on_delta, handle)
         handle.on_cancel = stream.close
         threading.Thread(target=stream.run, name="openai-stream", daemon=True).start()

@@ -34,9 +34,6 @@ class GenerationRequest:
     stop: list[str] = field(default_factory=list)
     min_new_tokens: int = 0
     on_delta: Callable[[str], None] | None = None
-    # Called once when the request has ended (its last on_delta before), from the engine's thread:
-    # whoever follows the deltas learns of the end at once rather than at its next look.
-    on_done: Callable[[], None] | None = None
     should_cancel: Callable[[], bool] | None = None
     deadline: float | None = None  # a time.monotonic() instant; past it the row ends as "timeout"
     logprobs: bool = False  # report each picked token's log-probability ...
@@ -104,11 +101,6 @@ class Pending:
 
     def end(self) -> None:
         self.done.set()
-        if self.request.on_done is not None:
-            try:
-                self.request.on_done()
-            except Exception:  # a follower's callback must not break the engine's loop
-                pass
 
 
 class Row:

@@ -1,8 +1,7 @@
 """One numbered event log per job, the same in both modes: the table (embedded) and, where the
 tests have Redis, a Redis stream (server mode)."""
-import time
-
 import pytest
+import redis
 from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 
@@ -10,6 +9,9 @@ from playground import eventlog, services
 from playground.models import GenerationJob
 from tests.factories import runnable_model
 
+# The pump writes from a thread of its own, on a connection of its own: the table's rows are
+# flushed after each test, not rolled back.
+pytestmark = pytest.mark.django_db(transaction=True)
 MODES = ["table"] + (["redis"] if django_settings.REDIS_URL else [])
 
 
@@ -36,22 +38,59 @@ def read_all(job, after=0):
     return async_to_sync(collect)()
 
 
-def test_deltas_that_come_together_are_written_as_one_event_after_the_first(job):
+def test_the_first_text_is_due_at_once_and_what_follows_within_the_window_waits(job):
     log = eventlog.JobLog(job)
-    for _ in range(10):
-        log.publish("a")
+    log.add("first ")
+    assert log.take(100.0) == "first "
+    log.add("second ")
+    log.add("third")
+    assert log.take(100.0 + eventlog.COALESCE_S / 2) == ""  # coalesced with what comes next
+    assert log.take(100.0 + eventlog.COALESCE_S * 1.01) == "second third"
+
+
+def test_a_delta_after_a_quiet_spell_is_due_at_once(job):
+    log = eventlog.JobLog(job)
+    log.add("first ")
+    log.take(100.0)
+    log.add("second")
+    assert log.take(100.0 + eventlog.COALESCE_S * 1.01) == "second"
+
+
+def test_the_pump_writes_every_delta_in_order_then_the_final_event(job):
+    log = eventlog.JobLog(job)
+    words = [f"w{n} " for n in range(40)]
+    for word in words:
+        log.deliver(word)
     log.close("done")
     events = read_all(job)
-    assert [(e.seq, e.kind) for e in events] == [(1, "token"), (2, "token"), (3, "done")]
-    assert [e.data.get("text") for e in events[:2]] == ["a", "a" * 9]  # the first at once
+    assert "".join(e.data["text"] for e in events[:-1]) == "".join(words)
+    assert events[-1].kind == "done"
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert len(events) <= 3  # a burst is coalesced: the first text at once, the rest together
 
 
-def test_a_delta_after_a_quiet_spell_is_written_at_once(job):
+def test_a_discarded_attempt_leaves_nothing_in_the_log(job):
     log = eventlog.JobLog(job)
-    log.publish("first ")
-    time.sleep(eventlog.COALESCE_S)
-    log.publish("second")  # the last write is old enough: nothing to coalesce it with
-    assert [e.data["text"] for e in read_all(job)] == ["first ", "second"]
+    log.deliver("from an attempt handed back")
+    log.discard()
+    log.deliver("late")  # from a backend letting go: ignored
+    log.close("done")
+    assert read_all(job) == []
+
+
+def test_the_pump_outlives_a_log_it_cannot_write(job, mode, monkeypatch):
+    def unreachable(entries, client=None):
+        raise redis.ConnectionError("no Redis here")
+
+    monkeypatch.setattr(eventlog.eventlog, "append_many", unreachable)
+    broken = eventlog.JobLog(job)
+    broken.deliver("lost")
+    broken.close("done")  # returns: the row has the result
+    monkeypatch.undo()
+    log = eventlog.JobLog(job)
+    log.deliver("kept")
+    log.close("done")
+    assert [(e.kind, e.data.get("text")) for e in read_all(job)] == [("token", "kept"), ("done", None)]
 
 
 def test_a_reader_resumes_exactly_after_the_last_event_it_saw(job):
@@ -72,7 +111,7 @@ def test_cancel_travels_as_an_event_the_worker_reads(job, user):
 
 def test_numbers_stay_unique_when_the_web_side_and_the_worker_both_write(job):
     log = eventlog.JobLog(job)
-    log.publish("x")
+    log.deliver("x")
     log.close("done")  # the worker: token, done
     eventlog.append(job, "cancel")  # the web side, afterwards
     assert [e.seq for e in read_all(job)] == [1, 2]  # a reader stops at the final event

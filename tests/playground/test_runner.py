@@ -1,6 +1,5 @@
 """The worker side of a job under faults: deadlines, a stuck engine, tiny temperatures, and a
 worker told to stop. Runs in this process with the real demo model where one is needed."""
-import queue
 import threading
 import time
 from pathlib import Path
@@ -130,29 +129,19 @@ def test_the_task_queues_a_handed_back_job_again_on_its_runtime_queue(user, mode
     assert sent == [((job.pk,), "inference.huggingfacetb.smollm2-135m-instruct")]
 
 
-class _CountingQueue:
-    """A job's delta queue that counts how often the follow loop waits on it."""
-
-    def __init__(self):
-        self.queue, self.waits = queue.SimpleQueue(), 0
-
-    def get(self, timeout=None):
-        self.waits += 1
-        return self.queue.get(timeout=timeout)
-
-    def empty(self) -> bool:
-        return self.queue.empty()
-
-
 class _CancelledHandle:
-    """A generation cancelled earlier whose backend takes `lingers_s` to let go (a slow upstream)."""
+    """A generation cancelled earlier whose backend takes `lingers_s` to let go (a slow upstream);
+    it counts how often the follow loop waits on it."""
 
     def __init__(self, lingers_s: float):
         self.cancelled = threading.Event()
         self.cancelled.set()
         self._done_at = time.monotonic() + lingers_s
+        self.waits = 0
 
     def wait(self, timeout: float) -> bool:
+        self.waits += 1
+        time.sleep(max(0.0, min(timeout, self._done_at - time.monotonic())))
         return time.monotonic() >= self._done_at
 
     def result(self) -> str:
@@ -165,22 +154,15 @@ class _CancelledHandle:
 class _QuietLog:
     text = ""
 
-    def due_in(self):
-        return None
-
-    def tick(self) -> None:
-        pass
-
     def cancel_requested(self, **_kwargs) -> bool:
         return False
 
 
 def test_a_cancelled_job_waits_for_its_backend_without_spinning():
-    deltas = _CountingQueue()
-    result = runner._follow(SimpleNamespace(pk=0), _CancelledHandle(lingers_s=0.5), deltas, _QuietLog(),
-                            deadline=time.monotonic() + 60)
+    handle = _CancelledHandle(lingers_s=0.5)
+    result = runner._follow(SimpleNamespace(pk=0), handle, _QuietLog(), deadline=time.monotonic() + 60)
     assert result == "the text so far"
-    assert deltas.waits < 20  # a look every CANCEL_CHECK_S, not a spin holding the GIL beside the engine
+    assert handle.waits < 20  # a look every CANCEL_CHECK_S, not a spin holding the GIL beside the engine
 
 
 class _RunsUntilCancelled:
@@ -188,7 +170,7 @@ class _RunsUntilCancelled:
         self.cancelled = threading.Event()
 
     def wait(self, timeout: float) -> bool:
-        return self.cancelled.is_set()
+        return self.cancelled.wait(timeout)
 
     def result(self) -> str:
         return "cancelled"
@@ -210,7 +192,7 @@ def test_a_job_whose_row_says_stop_stops_though_its_log_is_silent(user, model, m
     job = running_job(user, model)
     GenerationJob.objects.filter(pk=job.pk).update(**row_change)  # no cancel event reached the log
     handle = _RunsUntilCancelled()
-    runner._follow(job, handle, queue.SimpleQueue(), _QuietLog(), deadline=time.monotonic() + 5)
+    runner._follow(job, handle, _QuietLog(), deadline=time.monotonic() + 5)
     assert handle.cancelled.is_set()
 
 
@@ -222,15 +204,16 @@ def test_a_job_appending_steadily_reads_its_log_only_before_its_first_append(use
     reads = []
     read = log._cancel_in_log
     log._cancel_in_log = lambda: reads.append(1) or read()
-    deltas, handle = queue.SimpleQueue(), _RunsUntilCancelled()
+    handle = _RunsUntilCancelled()
 
     def decode():
         for _ in range(8):
             time.sleep(0.15)
-            deltas.put("token ")
+            log.deliver("token ")
         handle.cancel()  # the end
 
     threading.Thread(target=decode).start()
-    runner._follow(job, handle, deltas, log, deadline=time.monotonic() + 10)
+    runner._follow(job, handle, log, deadline=time.monotonic() + 10)
+    log.close("done")
     assert log.text == "token " * 8
     assert len(reads) <= 1
