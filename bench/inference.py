@@ -197,6 +197,14 @@ class EngineAlone:
         self.widest = max([self.widest, *self.engine.batch_sizes])
         return run
 
+    def threads_note(self) -> str:
+        """The decode threads the engine chose at start (playground/engine/threads.py)."""
+        from playground.engine.threads import as_text
+
+        measured = self.engine.decode_step_seconds
+        return (f"; decodes on {self.engine.decode_threads} of {self.engine.prefill_threads} threads "
+                f"(a step of {self.engine.max_batch} rows: {as_text(measured)})" if measured else "")
+
     def close(self) -> None:
         self.engine.close()
 
@@ -549,7 +557,8 @@ def main() -> None:
         row("transformers generate_batch (continuous)", None, cb_tps, seq_tps),
         row("**engine alone, concurrency 1**", e1, "", seq_tps, "one request at a time through BatchingEngine" + spread("engine 1")),
         row(f"**engine alone, concurrency {c}**", en, "", seq_tps,
-            f"widest batch {widest}; {en.tps / batch_tps:.2f}× the raw static batch" + spread("engine N") + en.cpu_note()),
+            f"widest batch {widest}; {en.tps / batch_tps:.2f}× the raw static batch" + engine.threads_note()
+            + spread("engine N") + en.cpu_note()),
     ]
     goals = []
     if "platform 1" in runs:
@@ -613,7 +622,8 @@ reversed every other round; each row is that side's median round.{isolation}
 
 SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {c} chat prompts,
 {n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device} ({cpu}, {platform.machine()}),
-torch {torch.__version__}. Platform rows: a throwaway deployment in {mode}, with production settings
+torch {torch.__version__} ({torch.get_num_threads()} intra-op threads; the engine and the platform's worker pick
+their decode threads when the engine starts: see the engine's row). Platform rows: a throwaway deployment in {mode}, with production settings
 (DEBUG off), over plain HTTP on loopback; its web server, worker (one process, 8 threads, every
 runtime's queue), this client{' and the upstream' if upstream else ''} share the machine. Each client thread keeps its connection
 alive between requests, as a browser or an SDK does.
