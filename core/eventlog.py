@@ -79,12 +79,10 @@ def sync_client(*, timeout: float = 5) -> redis.Redis:
 def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Redis | None = None) -> int:
     """Append one event to the stream; returns its sequence number."""
     if settings.REDIS_URL:
-        client = client or sync_client()
-        key = _key(stream)
-        seq = client.eval(_APPEND, 2, key, key + ":seq", kind, json.dumps(data or {}, ensure_ascii=False))
-        if kind in FINAL:
-            client.pipeline().expire(key, TTL_S).expire(key + ":seq", TTL_S).execute()
-        return int(seq)
+        (seq,) = append_many([(stream, kind, data)], client=client)
+        if isinstance(seq, redis.RedisError):
+            raise seq
+        return seq
     while True:  # the unique (stream, seq) constraint settles two writers racing for a number
         seq = (LogEvent.objects.filter(stream=stream).aggregate(n=Max("seq"))["n"] or 0) + 1
         try:

@@ -188,8 +188,7 @@ class Pump:
         writes += [(job_log, end.kind, end.data) for job_log, end in ends if not job_log.ended]
         if writes:
             try:
-                results = eventlog.append_many([(job_log.stream, kind, data) for job_log, kind, data in writes],
-                                               client=writes[0][0]._redis)
+                results = eventlog.append_many([(job_log.stream, kind, data) for job_log, kind, data in writes])
             except redis.RedisError as exc:
                 results = [exc] * len(writes)
             for (job_log, _kind, _data), result in zip(writes, results):
