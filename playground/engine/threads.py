@@ -71,14 +71,15 @@ def decode_step_times(model, *, rows: int, token_id: int, counts: list[int]) -> 
         ids = torch.full((rows, PROMPT_TOKENS), token_id, dtype=torch.long, device=device)
         cache = DynamicCache()
         model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)
-        state = {"length": PROMPT_TOKENS}
+        length = PROMPT_TOKENS
         next_ids = torch.full((rows, 1), token_id, dtype=torch.long, device=device)
 
         def step() -> None:
-            mask = torch.ones((rows, state["length"] + 1), dtype=torch.long, device=device)
-            position = torch.full((rows, 1), state["length"], dtype=torch.long, device=device)
+            nonlocal length
+            mask = torch.ones((rows, length + 1), dtype=torch.long, device=device)
+            position = torch.full((rows, 1), length, dtype=torch.long, device=device)
             model(input_ids=next_ids, attention_mask=mask, position_ids=position, cache=cache, use_cache=True)
-            state["length"] += 1
+            length += 1
 
         return time_steps(step, counts)
 
