@@ -365,6 +365,7 @@ class BatchingEngine:
                 row.fail(exc)
                 token = self.pad_id
             tokens.append(token)
+        self._send(batch.rows)
         keep = [i for i, row in enumerate(batch.rows) if row.finish_reason is None]
         for row in batch.rows:
             if row.finish_reason not in (None, "error"):
@@ -382,6 +383,19 @@ class BatchingEngine:
         batch.logits = out.logits[:, -1, :].float()
         self.step_times.append((len(batch.rows), time.perf_counter() - started))
         return batch
+
+    @staticmethod
+    def _send(rows: list[Row]) -> None:
+        """Every row's new text of this step, once all of them have their token: a reader on
+        another thread (the worker's log pump) wakes once a step and takes the step's text from
+        every row together, instead of taking the interpreter's lock from this thread between
+        rows, once per row."""
+        for row in rows:
+            if row.finish_reason != "error":
+                try:
+                    row.send()
+                except Exception as exc:  # its on_delta callback
+                    row.fail(exc)
 
     @staticmethod
     def _finish(row: Row) -> None:

@@ -121,6 +121,7 @@ class Row:
         self.streamer = TextStreamer(tokenizer, request.stop)
         self.eos_ids = eos_ids
         self.first_token_at: float | None = None
+        self.unsent = ""  # text decoded and not yet handed to on_delta (see `send`)
         self.finish_reason: str | None = None  # set once done; "error" when it failed
         self.generator = None
         if not request.greedy:
@@ -200,8 +201,7 @@ class Row:
         if req.repetition_penalty != 1.0:
             self.seen = torch.unique(torch.cat([self.seen, self.seen.new_tensor([token])]))
         delta, hit_stop = self.streamer.push(self.generated)
-        if delta and req.on_delta:
-            req.on_delta(delta)
+        self.unsent += delta
         if hit_stop:
             self.finish_reason = "stop"
         elif len(self.generated) >= req.max_new_tokens:
@@ -211,10 +211,15 @@ class Row:
         elif self.timed_out():
             self.finish_reason = "timeout"
 
+    def send(self) -> None:
+        """Hand the text decoded since the last call to the request's on_delta."""
+        text, self.unsent = self.unsent, ""
+        if text and self.request.on_delta:
+            self.request.on_delta(text)
+
     def finish(self, now: float) -> None:
-        tail = self.streamer.flush(self.generated)
-        if tail and self.request.on_delta:
-            self.request.on_delta(tail)
+        self.unsent += self.streamer.flush(self.generated)
+        self.send()
         p = self.pending
         logprobs = prompt_logprobs = None
         texts = self.texts or TokenTexts(self.tokenizer)

@@ -46,6 +46,27 @@ def test_streamed_deltas_join_to_the_output_with_whole_characters(engine):
     assert all("\ufffd" not in d for d in deltas)
 
 
+def test_a_steps_text_reaches_the_callbacks_once_every_row_has_its_token(engine):
+    # Each row's cancel check runs as it takes its token; at every delivery, both rows have
+    # taken this step's token (a reader then takes the whole step's text in one wake-up).
+    checks = {"a": 0, "b": 0}
+    counts_at_delivery = []
+
+    def request(name, text):
+        def checked():
+            checks[name] += 1
+            return False
+        return chat(engine, text, max_new_tokens=8, min_new_tokens=8, should_cancel=checked,
+                    on_delta=lambda _delta: counts_at_delivery.append((checks["a"], checks["b"])))
+
+    before = len(engine.batch_sizes)
+    pendings = [engine.submit(request("a", PROMPTS[0])), engine.submit(request("b", PROMPTS[1]))]
+    assert all(p.wait(60) for p in pendings)
+    assert max(list(engine.batch_sizes)[before:]) == 2  # one batch from the first step
+    assert len(counts_at_delivery) > 4
+    assert all(a == b for a, b in counts_at_delivery)
+
+
 def test_same_seed_same_sample_different_seed_differs(engine):
     params = dict(max_new_tokens=16, temperature=1.0, top_p=0.95, top_k=50, min_new_tokens=16)
     a = engine.generate(chat(engine, "Tell a story.", seed=7, **params)).text
