@@ -166,20 +166,22 @@ class LogWriter:
             self._appended(seq)
         return seq
 
-    def record(self, result: int | redis.RedisError) -> None:
-        """The outcome of an append made for this writer elsewhere (in a batch, `append_many`)."""
+    def record(self, result: int | redis.RedisError) -> bool:
+        """The outcome of an append made for this writer elsewhere (in a batch, `append_many`).
+        True when something else (a cancel) was appended since this writer's last event."""
         if isinstance(result, redis.RedisError):
             self._failed(result)
-        else:
-            self._logging = True
-            self._appended(result)
+            return False
+        self._logging = True
+        return self._appended(result)
 
-    def _appended(self, seq: int) -> None:
+    def _appended(self, seq: int) -> bool:
         if seq == self._last_seen + 1:
             # The number after the last this writer knew: nothing else (no cancel) came between.
             self._last_seen, self._seen_at = seq, time.monotonic()
-        else:
-            self._seen_at = None  # something else was appended: the next look reads it
+            return False
+        self._seen_at = None  # something else was appended: the next look reads it
+        return True
 
     def reset(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""

@@ -9,7 +9,8 @@ on a CPU, a token every 100 ms) a write per token, with no delay at all.
 
 One thread per worker process (`Pump`) writes every running job's log: a backend hands it each
 delta (a put into a queue: the engine never waits on Redis), and each time it wakes it writes
-what is due, for every job, in one round trip. A batch of 8 rows costs one thread waking and one
+what is due, for every job, in one round trip. An append that skips a number means something
+else came into the log, a `cancel`: the pump reads it and stops the job (`on_cancel`) at once. A batch of 8 rows costs one thread waking and one
 round trip per decode step, where a thread per job each woke and wrote its own, taking the
 interpreter's lock from the engine's thread between its operations 8 times as often.
 """
@@ -21,6 +22,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import redis
 from django.conf import settings
@@ -60,6 +62,8 @@ class JobLog(eventlog.LogWriter):
         self._pending = ""  # delivered, not yet written
         self._written_at: float | None = None  # the last `token` event's time (monotonic)
         self._ended = False  # closed or discarded: nothing more is written
+        # Called on the pump's thread when a cancel event is found in the log (the runner sets it).
+        self.on_cancel: Callable[[], None] | None = None
 
     # --- from any thread ----------------------------------------------------------------------
     def deliver(self, delta: str) -> None:
@@ -192,7 +196,8 @@ class Pump:
             except redis.RedisError as exc:
                 results = [exc] * len(writes)
             for (job_log, _kind, _data), result in zip(writes, results):
-                job_log.record(result)
+                if job_log.record(result) and job_log.on_cancel is not None and job_log.cancel_requested():
+                    job_log.on_cancel()
         for job_log, end in ends:
             if end.kind is None:
                 job_log.reset()

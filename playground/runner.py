@@ -31,9 +31,13 @@ MAX_ATTEMPTS = 2  # the first delivery and one re-delivery after a worker died
 Status = GenerationJob.Status
 
 DEADLINE_GRACE_S = 15  # past the deadline, how long the task waits for the backend to give up
-CANCEL_CHECK_S = 0.1  # how often the task looks for a cancel event
-# A job appending text learns of a cancel from its appends (one that skips a number); it reads the
-# log only after this long without one of its own (a prefill, a model loading, a slow upstream).
+# How often the task looks for a cancel event. While the job appends text, the log pump finds a
+# cancel at its next append (one that skips a number) and stops the job itself; the task's look
+# is for a job without appends (a prefill, a wait for a place in the batch, a model loading, a
+# slow upstream). 8 running jobs wake 32 times a second, not 80: each wake takes the
+# interpreter's lock from the engine's thread.
+CANCEL_CHECK_S = 0.25
+# A job appending text reads the log only after this long without one of its own appends.
 QUIET_S = 0.3
 ROW_EVERY_S = 1.0  # how often the row gets the text so far (and is asked whether to stop)
 _stopping = threading.Event()
@@ -140,6 +144,7 @@ def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
     try:
         job_input = _input_for(job)
         handle = backend_for(job.resource.runtime).start(job_input, on_delta=log.deliver)
+        log.on_cancel = handle.cancel
         arrival.done()
         result = _follow(job, handle, log, job_input.deadline)
     except EngineClosed:

@@ -1,5 +1,7 @@
 """One numbered event log per job, the same in both modes: the table (embedded) and, where the
 tests have Redis, a Redis stream (server mode)."""
+import threading
+
 import pytest
 import redis
 from asgiref.sync import async_to_sync
@@ -107,6 +109,28 @@ def test_cancel_travels_as_an_event_the_worker_reads(job, user):
     services.cancel_job(user=user, job=job)
     assert log.cancel_requested()
     assert not log.cancel_requested()  # each event is seen once
+
+
+def test_the_pump_stops_a_job_whose_append_skips_past_a_cancel(job, user):
+    log = eventlog.JobLog(job)
+    stopped = threading.Event()
+    log.on_cancel = stopped.set
+    services.cancel_job(user=user, job=job)  # event 1, appended by the web side
+    log.deliver("text ")  # the pump's append gets number 2: something came between
+    assert stopped.wait(5)
+    log.close("done")
+
+
+def test_the_pump_reads_the_log_only_when_an_append_skips_a_number(job):
+    log = eventlog.JobLog(job)
+    log.on_cancel = lambda: pytest.fail("no cancel was asked for")
+    reads = []
+    read = log._cancel_in_log
+    log._cancel_in_log = lambda: reads.append(1) or read()
+    for word in ("one ", "two ", "three"):
+        log.deliver(word)
+    log.close("done")
+    assert reads == []
 
 
 def test_numbers_stay_unique_when_the_web_side_and_the_worker_both_write(job):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings as django_settings
 
-from playground import runner, tasks
+from playground import runner, services, tasks
 from playground.backends import embedded
 from playground.engine import EngineRegistry, RuntimeSpec
 from playground.engine.batching import Pending
@@ -106,6 +106,22 @@ def test_a_stopping_worker_hands_its_running_job_back(user, model, own_registry)
     job.refresh_from_db()
     assert outcome == {"handed_back": True}
     assert (job.status, job.attempts, job.output) == ("queued", 0, "")
+
+
+def test_a_cancel_while_the_job_runs_stops_it_through_the_log_pump(user, model, own_registry, monkeypatch):
+    monkeypatch.setattr(runner, "CANCEL_CHECK_S", 60.0)  # the task's own look would come a minute late
+    job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
+    thread = threading.Thread(target=runner.execute_job, kwargs={"job_id": job.pk})
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not GenerationJob.objects.filter(pk=job.pk, status="running").exists():
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+    services.cancel_job(user=user, job=GenerationJob.objects.get(pk=job.pk))
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    job.refresh_from_db()
+    assert (job.status, job.finish_reason) == ("cancelled", "cancelled")
 
 
 def test_a_stopping_worker_claims_nothing_new(user, model, own_registry):
