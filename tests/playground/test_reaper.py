@@ -70,7 +70,9 @@ def test_the_logs_of_long_finished_jobs_are_pruned(user, settings):
         eventlog.append(job, "done")
     LogEvent.objects.filter(stream=eventlog.stream(old)).update(
         created_at=timezone.now() - timedelta(seconds=core_eventlog.TTL_S + 60))
-    assert reaper.prune_event_logs() == 2
+    reaper.prune_event_logs()
+    # The state, not the count: the session's live worker (tests/live.py) prunes the same table
+    # every 2 s with this same function, and may have taken the old log first.
     assert not LogEvent.objects.filter(stream=eventlog.stream(old)).exists()
     assert LogEvent.objects.filter(stream=eventlog.stream(recent)).count() == 2
 
