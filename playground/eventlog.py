@@ -9,10 +9,11 @@ on a CPU, a token every 100 ms) a write per token, with no delay at all.
 
 One thread per worker process (`Pump`) writes every running job's log: a backend hands it each
 delta (a put into a queue: the engine never waits on Redis), and each time it wakes it writes
-what is due, for every job, in one round trip. An append that skips a number means something
-else came into the log, a `cancel`: the pump reads it and stops the job (`on_cancel`) at once. A batch of 8 rows costs one thread waking and one
+what is due, for every job, in one round trip. A batch of 8 rows costs one thread waking and one
 round trip per decode step, where a thread per job each woke and wrote its own, taking the
-interpreter's lock from the engine's thread between its operations 8 times as often.
+interpreter's lock from the engine's thread between its operations 8 times as often. An append
+that skips a number means something else came into the log, a `cancel`: the pump reads it and
+stops the job (`on_cancel`) at once.
 """
 from __future__ import annotations
 
