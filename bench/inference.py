@@ -184,16 +184,17 @@ class EngineAlone:
         self.engine.generate(GenerationRequest(prompt_ids=prompts[0], max_new_tokens=4))  # warm-up
         self.prompts, self.n, self.widest = prompts, n, 0
 
-    def _job(self, ids):
+    def _job(self, ids, n: int):
         from playground.engine import GenerationRequest
 
         started = time.perf_counter()
-        result = self.engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=self.n, min_new_tokens=self.n))
+        result = self.engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=n, min_new_tokens=n))
         return result.completion_tokens, result.ttft_s, time.perf_counter() - started
 
-    def measure(self, concurrency: int) -> Run:
+    def measure(self, concurrency: int, n: int | None = None) -> Run:
+        """Every prompt, `concurrency` at a time, `n` new tokens each (by default the run's)."""
         self.engine.batch_sizes.clear()
-        run = measure(self._job, self.prompts, concurrency, {"engine": os.getpid()})
+        run = measure(lambda ids: self._job(ids, n or self.n), self.prompts, concurrency, {"engine": os.getpid()})
         self.widest = max([self.widest, *self.engine.batch_sizes])
         return run
 
@@ -427,9 +428,10 @@ def isolate_upstream(upstream_pid: int | None, platform_pids: list[int]) -> str:
 
 
 def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_n: int, engine: EngineAlone,
-                  upstream_pid: int | None = None) -> tuple[dict[str, Run], str]:
-    """The engine alone's rows alternated with the platform's, then the upstream's; with the note
-    on how the upstream was isolated."""
+                  long_n: int = 0, upstream_pid: int | None = None) -> tuple[dict[str, Run], str]:
+    """The engine alone's rows alternated with the platform's (and, with `long_n`, once more at
+    full concurrency with answers that long), then the upstream's; with the note on how the
+    upstream was isolated."""
     runs: dict[str, Run] = {}
     isolation = ""
     embedded = {"max_new_tokens": n, "min_new_tokens": n, "temperature": 0, "repetition_penalty": 1.0,
@@ -447,6 +449,13 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
                 runs.update(alternate({
                     f"engine {label}": lambda c=concurrency: engine.measure(c),
                     f"platform {label}": lambda c=concurrency: measure(job, texts, c, processes),
+                }))
+            if long_n:
+                long_job = lambda text: run_job(deployment.base, key, text,  # noqa: E731
+                                                {**embedded, "max_new_tokens": long_n, "min_new_tokens": long_n})
+                runs.update(alternate({
+                    "engine long": lambda: engine.measure(len(texts), long_n),
+                    "platform long": lambda: measure(long_job, texts, len(texts), processes),
                 }))
             if upstream:
                 through_params = {"max_new_tokens": upstream_n, "temperature": 0, "top_p": 1.0}
@@ -478,6 +487,14 @@ def row(name: str, run: Run | None, tps: str, base: float | None, notes: str = "
             f"{run.ttft * 1000:.0f} ms | {run.load:.1f} | {notes} |")
 
 
+def extra_time(side: str, baseline: str) -> str:
+    """How much longer a round of `side` took than its paired round of `baseline`: the median
+    of the rounds' differences, in ms (a fixed cost per round, unlike a ratio, does not depend
+    on how long the answers are)."""
+    value, _values = paired(side, baseline, lambda a, b: (a.seconds - b.seconds) * 1000)
+    return f"a round {value:+.0f} ms (median of the paired rounds)"
+
+
 def paired_goal(name: str, side: str, baseline: str, compare: Callable[[Run, Run], float], unit: str,
                 rows: dict[str, Run], *, at_least: float | None = None, at_most: float | None = None) -> str:
     """A goal judged on the median of its per-round comparisons (`paired`), with the same
@@ -495,6 +512,8 @@ def paired_goal(name: str, side: str, baseline: str, compare: Callable[[Run, Run
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--long-tokens", type=int, default=128,
+                        help="new tokens per answer in one more engine-vs-platform comparison at full concurrency (0: none)")
     parser.add_argument("--prompts", type=int, default=len(PROMPTS), help="how many of the 8 prompts (= the concurrency)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--skip-platform", action="store_true")
@@ -540,7 +559,8 @@ def main() -> None:
                 if args.start_upstream:
                     server, upstream = start_transformers_serve(Path(serve_dir))
                 runs, isolation = platform_runs(texts, n, device=device, upstream=upstream, upstream_n=upstream_n,
-                                                engine=engine, upstream_pid=server.process.pid if server else None)
+                                                engine=engine, long_n=args.long_tokens,
+                                                upstream_pid=server.process.pid if server else None)
             finally:
                 if server:
                     server.stop()
@@ -569,8 +589,20 @@ def main() -> None:
                 f"TTFT {(p1.ttft - e1.ttft) * 1000:+.0f} ms" + spread("platform 1")),
             row(f"platform, concurrency {c}", pn, "", seq_tps,
                 f"{pn.tps / en.tps:.2f}× the engine alone at {c}; latency {pn.latency / en.latency:.2f}×; "
-                f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms" + spread("platform N") + pn.cpu_note()),
+                f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms; {extra_time('platform N', 'engine N')}"
+                + spread("platform N") + pn.cpu_note()),
         ]
+        if "platform long" in runs:
+            el, pl = runs["engine long"], runs["platform long"]
+            ratio, ratios = paired("platform long", "engine long", lambda p, e: p.tps / e.tps)
+            rows += [
+                row(f"engine alone, concurrency {c}, {args.long_tokens} tokens each", el, "", seq_tps,
+                    "the same, with longer answers" + spread("engine long")),
+                row(f"platform, concurrency {c}, {args.long_tokens} tokens each", pl, "", seq_tps,
+                    f"{ratio:.3f}× the engine alone (median of the rounds' ratios: "
+                    f"{' / '.join(f'{r:.3f}' for r in ratios)}); {extra_time('platform long', 'engine long')}"
+                    + spread("platform long") + pl.cpu_note()),
+            ]
         goals += [
             paired_goal(f"platform at {c} ≥ 0.95× the engine alone at {c}", "platform N", "engine N",
                         lambda p, e: p.tps / e.tps, "×", runs, at_least=0.95),
@@ -618,6 +650,10 @@ reversed every other round; each row is that side's median round.{isolation}
     mode = ("server mode (PostgreSQL + Redis)" if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")
             else "embedded mode (SQLite + filesystem broker)")
     command = " ".join(["python bench/inference.py", *sys.argv[1:]])
+    long_note = (f"""
+The platform's rows also give how much longer its round took than the engine alone's paired one
+(in ms): a cost per round that does not grow with the answers. The pair with {args.long_tokens} tokens each,
+alternated the same way, shows what that cost weighs in longer answers.""" if "platform long" in runs else "")
     report = f"""# Inference benchmark
 
 SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {c} chat prompts,
@@ -631,7 +667,7 @@ Ratios are within this run: the engine alone (in this process, kept open) and th
 back to back, {ROUNDS} rounds at each concurrency, the order reversed every other round; each of their
 rows is its median round. The same work on this shared 2-core machine varies by 10-20% from one
 minute to the next, so each goal is judged round by round: the median of the {ROUNDS} rounds'
-comparisons, with the rows' own comparison beside it.
+comparisons, with the rows' own comparison beside it.{long_note}
 Latency is submit to last token, per job; TTFT is submit to the first
 token (the engine's own measure for the engine rows, the first `token` event for the platform).
 "load" is the machine's 1-minute load average after each row ({os.cpu_count()} cores; {loads[0]:.1f} before
