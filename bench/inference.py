@@ -652,8 +652,8 @@ reversed every other round; each row is that side's median round.{isolation}
     command = " ".join(["python bench/inference.py", *sys.argv[1:]])
     long_note = (f"""
 The platform's rows also give how much longer its round took than the engine alone's paired one
-(in ms): a cost per round that does not grow with the answers. The pair with {args.long_tokens} tokens each,
-alternated the same way, shows what that cost weighs in longer answers.""" if "platform long" in runs else "")
+(in ms). The pair with {args.long_tokens} tokens each, alternated the same way, shows whether that extra
+time grows with the answers.""" if "platform long" in runs else "")
     report = f"""# Inference benchmark
 
 SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {c} chat prompts,
