@@ -68,6 +68,7 @@ class LiveStack:
             "API_THROTTLE_USER": "100000/min",
             "API_THROTTLE_ANON": "100000/min",
             "PYTHONUNBUFFERED": "1",
+            "PGAPPNAME": f"live-stack-{self.port}",  # its sessions, told apart in pg_stat_activity
         }
         if redis_url or settings.REDIS_URL:
             self.env["REDIS_URL"] = redis_url or settings.REDIS_URL
@@ -113,6 +114,7 @@ class LiveStack:
         self.worker.wait(timeout=10)
 
     def stop(self) -> None:
+        """Both processes gone, and their sessions in the test database with them."""
         for process in (self.worker, self.web):
             if process and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -120,6 +122,22 @@ class LiveStack:
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
+        self._wait_for_sessions_to_end()
+
+    def _wait_for_sessions_to_end(self, timeout: float = 10) -> None:
+        """PostgreSQL ends a client's sessions a moment after its process is gone; the test
+        database is dropped at the end of the run, and refused while a session still uses it."""
+        if connection.vendor != "postgresql":
+            return
+        deadline = time.monotonic() + timeout
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                               [self.env["PGAPPNAME"]])
+                if cursor.fetchone()[0] == 0:
+                    return
+                time.sleep(0.1)
 
 
 def sse_events(response: requests.Response):

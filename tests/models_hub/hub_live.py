@@ -49,6 +49,7 @@ class HubServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, 9)
+                self.process.wait(timeout=10)
 
 
 def run_client(base_url: str, code: str, *, token: str | None = None, home: Path, env: dict | None = None,
