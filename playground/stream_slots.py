@@ -10,6 +10,7 @@ Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGRO
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, AsyncIterator, Callable
 
@@ -73,6 +74,20 @@ async def release(key: str | None) -> None:
         log.warning("stream slots: could not release %s (it expires by itself)", key, exc_info=True)
 
 
+_releasing: set[asyncio.Task] = set()  # releases that outlive their request's task (see below)
+
+
+async def release_surely(key: str | None) -> None:
+    """`release`, carried through even when the request's task is cancelled meanwhile. A client
+    that closes the connection on the final event (EventSource, an SDK) makes Django cancel the
+    request's task, often while the stream is still releasing its slot: without this, each such
+    stream held its slot until it expired, and a few of them locked a member out of streams."""
+    task = asyncio.ensure_future(release(key))
+    _releasing.add(task)  # the loop keeps only a weak reference to a task
+    task.add_done_callback(_releasing.discard)
+    await asyncio.shield(task)
+
+
 async def event_stream(request, user, events: Callable[[int], AsyncIterator[Event]]) -> HttpResponse:
     """The SSE response every job stream gives (generations, evaluations, training runs, arena
     sides): resume after Last-Event-ID (400 if malformed), hold one of the client's slots while
@@ -92,7 +107,7 @@ async def event_stream(request, user, events: Callable[[int], AsyncIterator[Even
             async for event in events(after):
                 yield sse.frame(event)
         finally:
-            await release(slot)
+            await release_surely(slot)
 
     response = StreamingHttpResponse(frames(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

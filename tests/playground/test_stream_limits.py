@@ -1,5 +1,7 @@
 """Event streams are bounded: a few per client at once, a maximum duration, and a polite poll."""
+import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -65,6 +67,51 @@ def test_anonymous_share_viewers_are_counted_per_ip(user, settings):
     assert other_ip.status_code == 200
     for response in (*held, other_ip):
         read_stream(response)
+
+
+@pytest.mark.django_db(transaction=True)  # the ASGI app runs the request in a thread of its own
+def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, monkeypatch):
+    """Through the ASGI app, as a server runs it: the client disconnects as soon as it has the
+    `done` event, while the stream is still releasing its slot (made slow here)."""
+    from config.asgi import application
+
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    job = make_job(user)
+    _token, key = create_token(user=user, name="k")
+    release = stream_slots.release
+
+    async def slow_release(slot):
+        await asyncio.sleep(0.2)
+        await release(slot)
+
+    monkeypatch.setattr(stream_slots, "release", slow_release)
+
+    async def leave_on_the_final_event():
+        done = asyncio.Event()
+        requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():
+            if requests:
+                return requests.pop()
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            if b"event: done" in message.get("body", b""):
+                done.set()
+
+        scope = {"type": "http", "method": "GET", "path": f"/api/v1/playground/jobs/{job.pk}/stream/",
+                 "query_string": b"", "headers": [(b"authorization", f"Token {key}".encode())],
+                 "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000)}
+        await application(scope, receive, send)
+        assert done.is_set()
+        await asyncio.sleep(0.5)  # the server's loop runs on, as it does in a server
+
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own
+        pool.submit(asyncio.run, leave_on_the_final_event()).result()
+    again = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
+    assert again.status_code == 200
+    read_stream(again)
 
 
 def test_streams_still_work_when_the_cache_is_down(user, settings, monkeypatch):
