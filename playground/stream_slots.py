@@ -1,9 +1,10 @@
 """How many event streams one client may hold open, and for how long any stream may last.
 
 Each open stream holds one of a client's slots: a cache key taken with an atomic add and
-deleted when the stream ends. A slot also expires on its own a little after the longest a
-stream may last, so a stream whose process died cannot hold it for ever. If the cache is down
-the count is skipped (fail open): streams are capped in time anyway.
+deleted when the stream ends. A slot also expires on its own, so that a stream whose process
+died, or whose client left before its body was read, cannot hold it for ever: SLOT_GRACE_S after
+it is taken unless its stream starts, and that long after the longest a stream may last once it
+has. If the cache is down the count is skipped (fail open): streams are capped in time anyway.
 
 Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGROUND_STREAM_MAX_S
 (the job deadline PLAYGROUND_JOB_DEADLINE_S + 60 s).
@@ -52,17 +53,30 @@ def client_id(request, user) -> str:
 
 async def acquire(client: str) -> str | None:
     """Take a free slot: its key, or None when the cache cannot be reached (not counted).
-    Raises TooManyStreams when all of the client's slots are taken."""
-    ttl = int(stream_max_s()) + SLOT_GRACE_S
+    Raises TooManyStreams when all of the client's slots are taken. The slot lasts SLOT_GRACE_S
+    until its stream starts (`hold`)."""
     try:
         for slot in range(max_streams()):
             key = f"playground:sse:{client}:{slot}"
-            if await cache.aadd(key, 1, timeout=ttl):
+            if await cache.aadd(key, 1, timeout=SLOT_GRACE_S):
                 return key
     except Exception:  # fail open: a cache outage must not take streaming down with it
         log.warning("stream slots: cache unavailable, not counting", exc_info=True)
         return None
     raise TooManyStreams
+
+
+async def hold(key: str | None) -> None:
+    """The slot's stream has started: the slot lasts as long as a stream may. Until then it
+    expires soon, because a client that leaves before the response's body is read (while its
+    headers are on their way, or the view is still running) leaves a stream that never starts,
+    and so never releases its slot."""
+    if key is None:
+        return
+    try:
+        await cache.atouch(key, int(stream_max_s()) + SLOT_GRACE_S)
+    except Exception:
+        log.warning("stream slots: could not extend %s (it expires sooner)", key, exc_info=True)
 
 
 async def release(key: str | None) -> None:
@@ -104,6 +118,7 @@ async def event_stream(request, user, events: Callable[[int], AsyncIterator[Even
 
     async def frames():
         try:
+            await hold(slot)
             async for event in events(after):
                 yield sse.frame(event)
         finally:

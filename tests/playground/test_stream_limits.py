@@ -1,11 +1,12 @@
 """Event streams are bounded: a few per client at once, a maximum duration, and a polite poll."""
 import asyncio
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from django.test import Client
+from django.test import AsyncClient, Client
 
 from core.services import create_token
 from core import eventlog as core_eventlog
@@ -112,6 +113,69 @@ def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, 
     again = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
     assert again.status_code == 200
     read_stream(again)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_leaves_before_the_first_event_frees_its_slot_soon(user, settings, monkeypatch):
+    """The client goes while the response's headers are on their way: the stream's body is never
+    read, so its stream never starts and never releases its slot; the slot expires soon."""
+    from config.asgi import application
+
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    monkeypatch.setattr(stream_slots, "SLOT_GRACE_S", 1)
+    job = make_job(user)
+    _token, key = create_token(user=user, name="k")
+
+    async def leave_before_the_first_event():
+        started = asyncio.Event()
+        requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():
+            if requests:
+                return requests.pop()
+            await started.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            assert message["type"] == "http.response.start" and message["status"] == 200
+            started.set()
+            await asyncio.Event().wait()  # the connection is gone: this send never completes
+
+        scope = {"type": "http", "method": "GET", "path": f"/api/v1/playground/jobs/{job.pk}/stream/",
+                 "query_string": b"", "headers": [(b"authorization", f"Token {key}".encode())],
+                 "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000)}
+        await application(scope, receive, send)
+        assert started.is_set()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, leave_before_the_first_event()).result()
+    time.sleep(1.5)  # the slot's grace
+    again = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
+    assert again.status_code == 200
+    read_stream(again)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_that_has_started_holds_its_slot_past_the_grace(user, settings, monkeypatch):
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    settings.PLAYGROUND_STREAM_MAX_S = 3
+    monkeypatch.setattr(stream_slots, "SLOT_GRACE_S", 1)
+    job = make_job(user, status="queued", output="")
+    _token, key = create_token(user=user, name="k")
+    url = f"/api/v1/playground/jobs/{job.pk}/stream/"
+
+    async def read_while_another_asks():
+        client, auth = AsyncClient(), {"Authorization": f"Token {key}"}
+        held = await client.get(url, headers=auth)
+        assert held.status_code == 200, held.content
+        reading = asyncio.ensure_future(anext(aiter(held.streaming_content)))
+        await asyncio.sleep(1.5)
+        try:
+            return (await client.get(url, headers=auth)).status_code
+        finally:
+            reading.cancel()
+
+    assert async_to_sync(read_while_another_asks)() == 429
 
 
 def test_streams_still_work_when_the_cache_is_down(user, settings, monkeypatch):
