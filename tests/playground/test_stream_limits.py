@@ -70,12 +70,36 @@ def test_anonymous_share_viewers_are_counted_per_ip(user, settings):
         read_stream(response)
 
 
-@pytest.mark.django_db(transaction=True)  # the ASGI app runs the request in a thread of its own
-def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, monkeypatch):
-    """Through the ASGI app, as a server runs it: the client disconnects as soon as it has the
-    `done` event, while the stream is still releasing its slot (made slow here)."""
+def stream_then_leave(job, key: str, *, send, leave: asyncio.Event) -> None:
+    """GET the job's stream through the ASGI app, as a server runs it, on an event loop of its
+    own; the client disconnects once `leave` is set. The loop runs on a moment after the request
+    ends, as a server's does."""
     from config.asgi import application
 
+    async def request():
+        requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():
+            if requests:
+                return requests.pop()
+            await leave.wait()
+            return {"type": "http.disconnect"}
+
+        scope = {"type": "http", "method": "GET", "path": f"/api/v1/playground/jobs/{job.pk}/stream/",
+                 "query_string": b"", "headers": [(b"authorization", f"Token {key}".encode())],
+                 "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000)}
+        await application(scope, receive, send)
+        assert leave.is_set()
+        await asyncio.sleep(0.5)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, request()).result()
+
+
+@pytest.mark.django_db(transaction=True)  # the ASGI app runs the request in a thread of its own
+def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, monkeypatch):
+    """The client disconnects as soon as it has the `done` event, while the stream is still
+    releasing its slot (made slow here)."""
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
     job = make_job(user)
     _token, key = create_token(user=user, name="k")
@@ -86,30 +110,13 @@ def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, 
         await release(slot)
 
     monkeypatch.setattr(stream_slots, "release", slow_release)
+    done = asyncio.Event()
 
-    async def leave_on_the_final_event():
-        done = asyncio.Event()
-        requests = [{"type": "http.request", "body": b"", "more_body": False}]
+    async def send(message):
+        if b"event: done" in message.get("body", b""):
+            done.set()
 
-        async def receive():
-            if requests:
-                return requests.pop()
-            await done.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message):
-            if b"event: done" in message.get("body", b""):
-                done.set()
-
-        scope = {"type": "http", "method": "GET", "path": f"/api/v1/playground/jobs/{job.pk}/stream/",
-                 "query_string": b"", "headers": [(b"authorization", f"Token {key}".encode())],
-                 "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000)}
-        await application(scope, receive, send)
-        assert done.is_set()
-        await asyncio.sleep(0.5)  # the server's loop runs on, as it does in a server
-
-    with ThreadPoolExecutor(1) as pool:  # a loop of its own
-        pool.submit(asyncio.run, leave_on_the_final_event()).result()
+    stream_then_leave(job, key, send=send, leave=done)
     again = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
     assert again.status_code == 200
     read_stream(again)
@@ -119,37 +126,19 @@ def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, 
 def test_a_client_that_leaves_before_the_first_event_frees_its_slot_soon(user, settings, monkeypatch):
     """The client goes while the response's headers are on their way: the stream's body is never
     read, so its stream never starts and never releases its slot; the slot expires soon."""
-    from config.asgi import application
-
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
     monkeypatch.setattr(stream_slots, "SLOT_GRACE_S", 1)
     job = make_job(user)
     _token, key = create_token(user=user, name="k")
+    started = asyncio.Event()
 
-    async def leave_before_the_first_event():
-        started = asyncio.Event()
-        requests = [{"type": "http.request", "body": b"", "more_body": False}]
+    async def send(message):
+        assert message["type"] == "http.response.start" and message["status"] == 200
+        started.set()
+        await asyncio.Event().wait()  # the connection is gone: this send never completes
 
-        async def receive():
-            if requests:
-                return requests.pop()
-            await started.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message):
-            assert message["type"] == "http.response.start" and message["status"] == 200
-            started.set()
-            await asyncio.Event().wait()  # the connection is gone: this send never completes
-
-        scope = {"type": "http", "method": "GET", "path": f"/api/v1/playground/jobs/{job.pk}/stream/",
-                 "query_string": b"", "headers": [(b"authorization", f"Token {key}".encode())],
-                 "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000)}
-        await application(scope, receive, send)
-        assert started.is_set()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, leave_before_the_first_event()).result()
-    time.sleep(1.5)  # the slot's grace
+    stream_then_leave(job, key, send=send, leave=started)
+    time.sleep(1.5)  # past the slot's grace
     again = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
     assert again.status_code == 200
     read_stream(again)
