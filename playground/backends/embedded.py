@@ -58,6 +58,7 @@ def engine_registry() -> EngineRegistry:
             _registry = EngineRegistry(
                 cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
                 max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository, incoming=jobs_arriving,
+                prefill_chunk_tokens=settings.PLAYGROUND_PREFILL_CHUNK_TOKENS,
             )
         return _registry
 

@@ -2,8 +2,9 @@
 
 One scheduler thread per model owns the model. It takes up to `max_batch` waiting requests,
 left-pads them into one batch, and decodes step by step with a shared KV cache. Between steps,
-requests that arrived meanwhile are prefilled and merged into the running batch, and rows that
-finish (or are cancelled, or time out) leave it, so the batch stays full while work is waiting.
+requests that arrived meanwhile are prefilled (a long prompt a chunk per step, so the decoding rows
+are not held up by it: prefill.py) and merged into the running batch, and rows that finish (or are
+cancelled, or time out) leave it, so the batch stays full while work is waiting.
 Each row has its own temperature, top-p, top-k, repetition penalty, seed, stop strings, token limit
 and deadline; under greedy decoding a row produces the same text as it would alone. A row may ask
 for the log-probabilities of the tokens it picks, of its prompt's tokens (see logprobs.py), and of
@@ -18,68 +19,19 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from . import threads
-from .logprobs import TokenTexts, pick, prompt_logprobs
+from .batch import Batch
+from .logprobs import TokenTexts, pick
+from .prefill import Prefill, default_chunk_tokens
 from .rows import EngineClosed, GenerationRequest, GenerationResult, Pending, Row
 
 if TYPE_CHECKING:
     import torch
-    from transformers import DynamicCache
 
 __all__ = ["BatchingEngine", "EngineClosed", "GenerationRequest", "GenerationResult", "Pending"]
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Batch:
-    """Rows decoding together. The cache is left-padded; the mask hides the padding, and each row
-    keeps its own positions, so every row decodes as it would alone."""
-
-    rows: list[Row]
-    cache: DynamicCache
-    mask: torch.Tensor  # [rows, width]: 1 for a real token, 0 for padding
-    last_pos: torch.Tensor  # [rows, 1]: the position of each row's latest token
-    logits: torch.Tensor  # [rows, vocab] float32: the scores for each row's next token
-
-    def select(self, keep: list[int]) -> None:
-        """Keep only these rows, then drop the padding that every remaining row has."""
-        import torch
-
-        index = torch.tensor(keep, dtype=torch.long, device=self.mask.device)
-        self.cache.batch_select_indices(index)
-        self.mask, self.last_pos, self.logits = self.mask[index], self.last_pos[index], self.logits[index]
-        self.rows = [self.rows[i] for i in keep]
-        self._trim()
-
-    def _trim(self) -> None:
-        """Slice off the leading columns that are padding in every row, so memory and step time
-        follow the longest remaining row, not the longest row the batch ever held."""
-        start = int(self.mask.any(dim=0).int().argmax())  # the first column with a real token
-        if start == 0:
-            return
-        for layer in self.cache.layers:
-            layer.keys, layer.values = layer.keys[:, :, start:], layer.values[:, :, start:]
-        self.mask = self.mask[:, start:]
-
-    def merge(self, other: _Batch) -> _Batch:
-        """Join `other` into this batch; the narrower cache is left-padded to the wider one. Both
-        are trimmed, so the result is too."""
-        import torch
-        import torch.nn.functional as F
-
-        width = max(self.mask.shape[1], other.mask.shape[1])
-        pad_a, pad_b = width - self.mask.shape[1], width - other.mask.shape[1]
-        for a, b in zip(self.cache.layers, other.cache.layers):
-            a.keys = torch.cat([F.pad(a.keys, (0, 0, pad_a, 0)), F.pad(b.keys, (0, 0, pad_b, 0))])
-            a.values = torch.cat([F.pad(a.values, (0, 0, pad_a, 0)), F.pad(b.values, (0, 0, pad_b, 0))])
-        self.mask = torch.cat([F.pad(self.mask, (pad_a, 0)), F.pad(other.mask, (pad_b, 0))])
-        self.rows = self.rows + other.rows
-        self.last_pos = torch.cat([self.last_pos, other.last_pos])
-        self.logits = torch.cat([self.logits, other.logits])
-        return self
 
 
 class BatchingEngine:
@@ -89,13 +41,16 @@ class BatchingEngine:
     with one prefill instead of a lone row decoding while the rest trickle in. Without requests on
     their way it waits `gather_window_s` after the latest arrival, so a lone request starts at once.
 
+    Prompts that arrive while rows decode run `prefill_chunk_tokens` (rows × positions) at a time,
+    between decode steps (prefill.py; 0: in one pass); by default 256 on a CPU, 2048 on a GPU.
+
     Prefills use every intra-op thread torch had when the engine was built; decode steps use
     `decode_threads`, by default measured on a CPU as the fewest that decode about as fast as
     the most (threads.py)."""
 
     def __init__(self, model, tokenizer, *, max_batch: int = 8, gather_window_s: float = 0.02,
                  max_gather_s: float = 0.3, incoming: Callable[[], int] | None = None,
-                 decode_threads: int | None = None):
+                 decode_threads: int | None = None, prefill_chunk_tokens: int | None = None):
         import torch
 
         self.model = model
@@ -105,6 +60,8 @@ class BatchingEngine:
         self.max_gather_s = max_gather_s
         self.incoming = incoming
         self.device = next(model.parameters()).device
+        self.prefill_chunk_tokens = (default_chunk_tokens(self.device.type) if prefill_chunk_tokens is None
+                                     else prefill_chunk_tokens)
         eos = model.generation_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
         if tokenizer.eos_token_id is not None:
@@ -251,81 +208,93 @@ class BatchingEngine:
         return taken
 
     def _run(self, waiting: list[Pending]) -> None:
-        """Decode until every row is done, admitting newly queued requests between steps."""
+        """Decode until every row is done, admitting newly queued requests between steps: their
+        prompts run in one pass while nothing decodes, else a chunk between two steps."""
         import torch
 
-        batch: _Batch | None = None
+        batch: Batch | None = None
+        joining: Prefill | None = None
         try:
             with torch.inference_mode():
-                while batch is not None or waiting:
+                while batch is not None or joining is not None or waiting:
                     if self._abort:
                         raise EngineClosed("The engine was closed before this request finished.")
-                    if waiting:
-                        batch = self._join(batch, waiting)
+                    if joining is None and waiting:
+                        joining, waiting = self._begin(waiting), []
+                    if joining is not None:
+                        batch, joining = self._advance(batch, joining)
                     if batch is not None:
                         batch = self._step(batch)
-                    waiting = self._take_waiting(self.max_batch - (len(batch.rows) if batch else 0))
+                    if joining is None:
+                        waiting = self._take_waiting(self.max_batch - (len(batch.rows) if batch else 0))
         except BaseException as exc:  # a failed batch fails every request it holds, not the engine
-            for pending in waiting + [row.pending for row in (batch.rows if batch else [])]:
+            held = [row.pending for part in (batch, joining) if part is not None for row in part.rows]
+            for pending in waiting + held:
                 pending.fail(exc)
 
-    def _join(self, batch: _Batch | None, waiting: list[Pending]) -> _Batch | None:
-        """Prefill the waiting requests and merge them into the running batch. If their prefill
-        fails (a prompt the model cannot take), only they fail."""
+    def _begin(self, waiting: list[Pending]) -> Prefill | None:
+        """The waiting requests' prefill, not yet run. Requests already past their deadline end at
+        once, without running the model; None when none is left. If their rows cannot be built
+        (a prompt the model cannot take), only they fail."""
         try:
-            joined = self._prefill(waiting)
+            rows = []
+            for pending in waiting:
+                row = Row(pending, self.tokenizer, self.eos_ids, self.device, self.texts)
+                if row.timed_out():
+                    row.finish_reason = "timeout"
+                    self._finish(row)
+                else:
+                    rows.append(row)
+            return Prefill(rows, pad_id=self.pad_id, device=self.device) if rows else None
         except Exception as exc:
             for pending in waiting:
                 pending.fail(exc)
-            return batch
-        if joined is None:
-            return batch
-        batch = joined if batch is None else batch.merge(joined)
-        self.batch_sizes.append(len(batch.rows))
-        return batch
-
-    def _prefill(self, waiting: list[Pending]) -> _Batch | None:
-        """Left-pad the prompts into one batch and run them once. Requests already past their
-        deadline end at once, without running the model; None when none is left."""
-        import torch
-        from transformers import DynamicCache
-
-        rows = []
-        for pending in waiting:
-            row = Row(pending, self.tokenizer, self.eos_ids, self.device, self.texts)
-            if row.timed_out():
-                row.finish_reason = "timeout"
-                self._finish(row)
-            else:
-                rows.append(row)
-        if not rows:
             return None
-        width = max(len(row.request.prompt_ids) for row in rows)
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            prompt = row.request.prompt_ids
-            ids[i, width - len(prompt):] = torch.tensor(prompt, dtype=torch.long)
-            mask[i, width - len(prompt):] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+
+    def _advance(self, batch: Batch | None, joining: Prefill) -> tuple[Batch | None, Prefill | None]:
+        """Run the joining prompts: the rest of them while nothing decodes, else one chunk. Once
+        they have run, their rows join the batch. If their prefill fails, only they fail."""
+        if batch is None:
+            positions = joining.width
+        else:
+            joining = self._without_ended(joining)
+            if joining is None:
+                return batch, None
+            positions = joining.chunk_width(self.prefill_chunk_tokens)
         self._use_threads(self.prefill_threads)
-        cache = DynamicCache()
-        echo = [i for i, row in enumerate(rows) if row.request.prompt_logprobs]
-        if not echo:
-            # Scores for the last position only: O(batch x vocab) memory, not O(batch x length x vocab).
-            out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
-                             use_cache=True, logits_to_keep=1)
-            return _Batch(rows, cache, mask, positions[:, -1:], out.logits[:, -1, :].float())
-        # A row wants its prompt's log-probabilities: take the final hidden states of every
-        # position and score them, for those rows only, a chunk of positions at a time.
-        hidden = self.model.get_decoder()(input_ids=ids, attention_mask=mask, position_ids=positions,
-                                          cache=cache, use_cache=True).last_hidden_state
-        for i in echo:
-            row, prompt = rows[i], rows[i].request.prompt_ids
-            row.prompt_items = prompt_logprobs(hidden[i, width - len(prompt):], prompt, row.request.top_logprobs,
-                                               self._scores, self.vocab_size)
-        return _Batch(rows, cache, mask, positions[:, -1:], self._scores(hidden[:, -1, :]))
+        try:
+            ready = joining.run(self.model, positions, scores=self._scores, vocab_size=self.vocab_size)
+        except Exception as exc:
+            for row in joining.rows:
+                row.pending.fail(exc)
+            return batch, None
+        if ready is None:
+            return batch, joining
+        batch = ready if batch is None else batch.merge(ready)
+        self.batch_sizes.append(len(batch.rows))
+        return batch, None
+
+    def _without_ended(self, joining: Prefill) -> Prefill | None:
+        """Between two chunks, rows cancelled or past their deadline end at once, without waiting
+        for the rest of their prompt to run; None when none is left."""
+        for row in joining.rows:
+            try:
+                if row.request.should_cancel and row.request.should_cancel():
+                    row.finish_reason = "cancelled"
+                elif row.timed_out():
+                    row.finish_reason = "timeout"
+            except Exception as exc:  # its own callback: this row fails, the others go on
+                row.fail(exc)
+        if all(row.finish_reason is None for row in joining.rows):
+            return joining
+        for row in joining.rows:
+            if row.finish_reason not in (None, "error"):
+                self._finish(row)
+        keep = [i for i, row in enumerate(joining.rows) if row.finish_reason is None]
+        if not keep:
+            return None
+        joining.select(keep)
+        return joining
 
     def _scores(self, hidden: torch.Tensor) -> torch.Tensor:
         """Raw float32 scores from final hidden states, as the model's own forward makes them
@@ -342,7 +311,7 @@ class BatchingEngine:
             logits = torch.tanh(logits / cap) * cap
         return logits
 
-    def _step(self, batch: _Batch) -> _Batch | None:
+    def _step(self, batch: Batch) -> Batch | None:
         """Each row takes its next token; finished rows leave; the rest run one forward pass."""
         import torch
 

@@ -18,12 +18,13 @@ __all__ = ["EngineRegistry", "ModelLoadError"]
 class EngineRegistry:
     def __init__(self, *, cache_dir: Path, max_models: int = 2, max_batch: int = 8,
                  device: str | None = None, fetch_repo: RepoFetcher | None = None,
-                 incoming: Callable[[], int] | None = None):
+                 incoming: Callable[[], int] | None = None, prefill_chunk_tokens: int | None = None):
         self.cache_dir = cache_dir
         self.incoming = incoming  # passed to each engine (see BatchingEngine)
         self.fetch_repo = fetch_repo
         self.max_models = max_models
         self.max_batch = max_batch
+        self.prefill_chunk_tokens = prefill_chunk_tokens  # None: the engine's default for its device
         self.device = device
         self._engines: OrderedDict[RuntimeSpec, BatchingEngine] = OrderedDict()
         self._loading: dict[RuntimeSpec, Future[BatchingEngine]] = {}
@@ -48,7 +49,8 @@ class EngineRegistry:
         try:
             extra = {"fetch_repo": self.fetch_repo} if self.fetch_repo is not None else {}
             model, tokenizer = load_model(spec, cache_dir=self.cache_dir, device=self.device, **extra)
-            engine = BatchingEngine(model, tokenizer, max_batch=self.max_batch, incoming=self.incoming)
+            engine = BatchingEngine(model, tokenizer, max_batch=self.max_batch, incoming=self.incoming,
+                                    prefill_chunk_tokens=self.prefill_chunk_tokens)
         except BaseException as exc:  # the waiters get the error too; a later get tries again
             with self._lock:
                 del self._loading[spec]

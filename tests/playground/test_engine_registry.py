@@ -27,8 +27,9 @@ def loads(monkeypatch):
         return f"model:{spec.location}", "tokenizer"
 
     class Engine:
-        def __init__(self, model, tokenizer, *, max_batch, incoming=None):
+        def __init__(self, model, tokenizer, *, max_batch, incoming=None, prefill_chunk_tokens=None):
             self.model, self.closed = model, False
+            self.prefill_chunk_tokens = prefill_chunk_tokens
 
         def close(self, *, drain=False):
             self.closed = True
@@ -87,3 +88,8 @@ def test_the_least_recently_used_model_is_evicted_and_closed(loads, tmp_path):
     second = registry.get(SLOW)
     assert first.closed and not second.closed
     assert registry.get(SLOW) is second
+
+
+def test_each_engine_gets_the_registrys_prefill_chunk(loads, tmp_path):
+    registry = EngineRegistry(cache_dir=tmp_path, prefill_chunk_tokens=64)
+    assert registry.get(FAST).prefill_chunk_tokens == 64
