@@ -175,3 +175,27 @@ def test_a_request_cancelled_while_its_prompt_runs_in_chunks_ends_before_the_res
     assert sum(chunks) == run + other_len - already
     assert other.text == other_alone.text and other.completion_tokens == other_alone.completion_tokens
     running.wait(30)
+
+
+def test_close_fails_a_request_whose_prompt_is_running_in_chunks(chunked):
+    from playground.engine import EngineClosed
+
+    running, _taken = decoding(chunked)
+    chunks = []
+
+    def close_at_second_chunk(width: int) -> None:
+        if width > 1:
+            chunks.append(width)
+            if len(chunks) == 2:
+                chunked.close()
+
+    handle = forward_widths(chunked, close_at_second_chunk)
+    try:
+        joining = chunked.submit(chat(chunked, LONG_TEXT, max_new_tokens=5))
+        assert joining.wait(60) and running.wait(60)
+    finally:
+        handle.remove()
+    for pending in (joining, running):
+        with pytest.raises(EngineClosed):
+            pending.outcome()
+    assert len(chunks) == 2
