@@ -71,6 +71,7 @@ bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/load.py
 	$(PY) bench/inference.py --start-upstream
 	nice $(PY) bench/steady.py --seconds $(BENCH_STEADY_S)
+	$(PY) bench/prefill_chunks.py
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 	$(PY) bench/hub_files.py
