@@ -355,7 +355,7 @@ PLAYGROUND_MAX_ACTIVE_JOBS = env.int("PLAYGROUND_MAX_ACTIVE_JOBS", default=4)
 PLAYGROUND_JOBS_PER_HOUR = env.int("PLAYGROUND_JOBS_PER_HOUR", default=60)
 PLAYGROUND_MAX_BATCH = env.int("PLAYGROUND_MAX_BATCH", default=8)
 # A prompt that arrives while others decode runs this many tokens (rows × positions) between two
-# decode steps, so it holds them up a chunk at a time; unset: 256 on a CPU, 2048 on a GPU; 0: whole.
+# decode steps, so it holds them up a chunk at a time; unset: 512 on a CPU, 2048 on a GPU; 0: whole.
 PLAYGROUND_PREFILL_CHUNK_TOKENS = env.int("PLAYGROUND_PREFILL_CHUNK_TOKENS", default=None)
 PLAYGROUND_WARM_MODELS = env.int("PLAYGROUND_WARM_MODELS", default=2)
 PLAYGROUND_JOB_DEADLINE_S = env.int("PLAYGROUND_JOB_DEADLINE_S", default=900)

@@ -42,7 +42,7 @@ class BatchingEngine:
     their way it waits `gather_window_s` after the latest arrival, so a lone request starts at once.
 
     Prompts that arrive while rows decode run `prefill_chunk_tokens` (rows × positions) at a time,
-    between decode steps (prefill.py; 0: in one pass); by default 256 on a CPU, 2048 on a GPU.
+    between decode steps (prefill.py; 0: in one pass); by default 512 on a CPU, 2048 on a GPU.
 
     Prefills use every intra-op thread torch had when the engine was built; decode steps use
     `decode_threads`, by default measured on a CPU as the fewest that decode about as fast as

@@ -18,7 +18,9 @@ from .rows import Row
 if TYPE_CHECKING:
     import torch
 
-CPU_CHUNK_TOKENS = 256  # ~0.5 s of a 135M model on two cores: about five decode steps of 8 rows
+# At least a full batch of chat prompts (8 × ~45 tokens with the demo model's template), so a burst
+# joining a running batch still runs in one pass; vLLM's first default budget for chunked prefill.
+CPU_CHUNK_TOKENS = 512  # ~1.1 s of the demo model on two cores
 ACCELERATOR_CHUNK_TOKENS = 2048  # vLLM's default budget of batched tokens
 
 
