@@ -279,21 +279,14 @@ class BatchingEngine:
         for the rest of their prompt to run; None when none is left."""
         for row in joining.rows:
             try:
-                if row.request.should_cancel and row.request.should_cancel():
-                    row.finish_reason = "cancelled"
-                elif row.timed_out():
-                    row.finish_reason = "timeout"
+                row.check_cancel_and_deadline()
             except Exception as exc:  # its own callback: this row fails, the others go on
                 row.fail(exc)
-        if all(row.finish_reason is None for row in joining.rows):
-            return joining
-        for row in joining.rows:
-            if row.finish_reason not in (None, "error"):
-                self._finish(row)
-        keep = [i for i, row in enumerate(joining.rows) if row.finish_reason is None]
+        keep = self._finish_ended(joining.rows)
         if not keep:
             return None
-        joining.select(keep)
+        if len(keep) < len(joining.rows):
+            joining.select(keep)
         return joining
 
     def _scores(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -335,10 +328,7 @@ class BatchingEngine:
                 token = self.pad_id
             tokens.append(token)
         self._send(batch.rows)
-        keep = [i for i, row in enumerate(batch.rows) if row.finish_reason is None]
-        for row in batch.rows:
-            if row.finish_reason not in (None, "error"):
-                self._finish(row)
+        keep = self._finish_ended(batch.rows)
         if not keep:
             return None
         if len(keep) < len(batch.rows):
@@ -365,6 +355,14 @@ class BatchingEngine:
                     row.send()
                 except Exception as exc:  # its on_delta callback
                     row.fail(exc)
+
+    def _finish_ended(self, rows: list[Row]) -> list[int]:
+        """Finish the rows that have ended (a failed row has had its error already); the indices
+        of the rows that go on."""
+        for row in rows:
+            if row.finish_reason not in (None, "error"):
+                self._finish(row)
+        return [i for i, row in enumerate(rows) if row.finish_reason is None]
 
     @staticmethod
     def _finish(row: Row) -> None:

@@ -49,14 +49,17 @@ class Prefill:
         self.positions = (self.mask.cumsum(-1) - 1).clamp(min=0)
         self.cache = DynamicCache()
         self.done = 0  # positions run so far
-        # Rows that want their prompt's log-probabilities need the final hidden state of every
-        # position, kept chunk by chunk; the others need scores for the last position only.
-        self.echo = [i for i, row in enumerate(rows) if row.request.prompt_logprobs]
-        self._hidden: list[torch.Tensor] = []
+        self._hidden: list[torch.Tensor] = []  # final hidden states so far, for the `echo` rows
 
     @property
     def width(self) -> int:
         return self.ids.shape[1]
+
+    @property
+    def echo(self) -> list[int]:
+        """Rows that want their prompt's log-probabilities: they need the final hidden state of
+        every position, kept chunk by chunk; the others need scores for the last position only."""
+        return [i for i, row in enumerate(self.rows) if row.request.prompt_logprobs]
 
     def select(self, keep: list[int]) -> None:
         """Keep only these rows (the others left between two chunks)."""
@@ -68,7 +71,6 @@ class Prefill:
         if self.done:
             self.cache.batch_select_indices(index)
         self._hidden = [hidden[index] for hidden in self._hidden]
-        self.echo = [i for i, row in enumerate(self.rows) if row.request.prompt_logprobs]
         self._trim()
 
     def _trim(self) -> None:
@@ -103,19 +105,20 @@ class Prefill:
         decode. `scores` turns final hidden states into float32 scores, as the model's head does."""
         import torch
 
+        echo = self.echo
         start, end = self.done, min(self.done + positions, self.width)
         inputs = dict(input_ids=self.ids[:, start:end], attention_mask=self.mask[:, :end],
                       position_ids=self.positions[:, start:end], cache=self.cache, use_cache=True)
-        if self.echo:
+        if echo:
             self._hidden.append(model.get_decoder()(**inputs).last_hidden_state)
         else:  # scores for the last position only: O(rows × vocab) memory, not O(rows × length × vocab)
             logits = model(**inputs, logits_to_keep=1).logits[:, -1, :]
         self.done = end
         if end < self.width:
             return None
-        if self.echo:
+        if echo:
             hidden = torch.cat(self._hidden, dim=1)
-            for i in self.echo:
+            for i in echo:
                 row, prompt = self.rows[i], self.rows[i].request.prompt_ids
                 row.prompt_items = prompt_logprobs(hidden[i, self.width - len(prompt):], prompt,
                                                    row.request.top_logprobs, scores, vocab_size)

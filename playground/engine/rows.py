@@ -206,7 +206,12 @@ class Row:
             self.finish_reason = "stop"
         elif len(self.generated) >= req.max_new_tokens:
             self.finish_reason = "length"
-        elif req.should_cancel and req.should_cancel():
+        else:
+            self.check_cancel_and_deadline()
+
+    def check_cancel_and_deadline(self) -> None:
+        """End the row as cancelled when its request asks to, or as timed out past its deadline."""
+        if self.request.should_cancel and self.request.should_cancel():
             self.finish_reason = "cancelled"
         elif self.timed_out():
             self.finish_reason = "timeout"
