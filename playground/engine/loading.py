@@ -1,11 +1,14 @@
 """Load a model and tokenizer from a runtime spec; GGUF files are converted once and cached."""
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .runtime import ModelLoadError, RepoFetcher, RuntimeSpec, default_device
@@ -23,18 +26,31 @@ def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher |
     target = cache_dir / "repos" / spec.revision
     if (target / ".complete").exists():
         return target
-    partial = target.with_name(target.name + f".partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
-        fetch_repo(spec.location, spec.revision, partial)
-        (partial / ".complete").touch()
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
-    except BaseException:
+    with _one_writer(target):
+        if (target / ".complete").exists():  # another process wrote it while this one waited
+            return target
+        partial = target.with_name(target.name + f".partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
-        raise
+        partial.mkdir(parents=True)
+        try:
+            fetch_repo(spec.location, spec.revision, partial)
+            (partial / ".complete").touch()
+            shutil.rmtree(target, ignore_errors=True)
+            partial.rename(target)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
     return target
+
+
+@contextmanager
+def _one_writer(target: Path) -> Iterator[None]:
+    """An exclusive lock on `target` across processes: two workers starting on a fresh machine
+    write a model's directory once, instead of each deleting the other's while it is in use."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +68,21 @@ def model_directory(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetch
     if not spec.gguf_file:
         return location
     converted = cache_dir / spec.cache_key()
-    if not ((converted / "config.json").exists() and (converted / "tokenizer_config.json").exists()):
-        import torch
+    if _is_converted(converted):
+        return str(converted)
+    with _one_writer(converted):
+        if not _is_converted(converted):  # another process may have converted it meanwhile
+            import torch
 
-        tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file, trust_remote_code=False)
-        model = AutoModelForCausalLM.from_pretrained(location, gguf_file=spec.gguf_file,
-                                                     dtype=torch.float32, trust_remote_code=False)
-        _save_atomically(model, tokenizer, converted)
+            tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(location, gguf_file=spec.gguf_file,
+                                                         dtype=torch.float32, trust_remote_code=False)
+            _save_atomically(model, tokenizer, converted)
     return str(converted)
+
+
+def _is_converted(directory: Path) -> bool:
+    return (directory / "config.json").exists() and (directory / "tokenizer_config.json").exists()
 
 
 def _with_adapter(spec: RuntimeSpec, adapter_dir: str, *, cache_dir: Path, dtype, fetch_repo):
