@@ -58,8 +58,13 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
+# The tests that need no live stack and no browser run in TEST_WORKERS processes (pytest-xdist;
+# each has a test database and a Redis database of its own); the integration and browser tests
+# then run in one process, as their servers, workers and timings would contend for the cores.
+TEST_WORKERS ?= 2
 test: setup browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not integration and not e2e"
+	$(PY) -m pytest -m "integration or e2e"
 
 LOAD_VENV := .venv-load
 $(LOAD_VENV)/.installed: requirements-load.txt

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from config.test_settings import redis_url_for_worker
+
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_SECRET = "x7Gq-Zk2vP9rLm4Tn8Wb6Yc1Hd5Jf3Sa0Ue-Ri7Oo2Ip9Aq4Ws6Ed8Rf1Tg3Yh5"
 PRINT = ("import django, json; django.setup(); from django.conf import settings as s; "
@@ -116,3 +118,18 @@ def test_an_explicit_openmp_wait_policy_is_kept():
     result = run(WAIT_POLICY, {"OMP_WAIT_POLICY": "ACTIVE"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ACTIVE", "False"]
+
+
+@pytest.mark.parametrize("url,worker,expected", [
+    ("redis://127.0.0.1:6379/0", "gw0", "redis://127.0.0.1:6379/0"),
+    ("redis://127.0.0.1:6379/0", "gw1", "redis://127.0.0.1:6379/1"),
+    ("redis://:secret@cache:6380/5", "gw2", "redis://:secret@cache:6380/7"),
+    ("rediss://cache:6379", "gw1", "rediss://cache:6379/1"),
+])
+def test_each_test_worker_gets_a_redis_database_of_its_own(url, worker, expected):
+    assert redis_url_for_worker(url, worker) == expected
+
+
+def test_a_redis_url_without_a_database_index_to_offset_is_refused():
+    with pytest.raises(ValueError, match="REDIS_URL"):
+        redis_url_for_worker("unix:///run/redis.sock", "gw1")

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 
 from playground import runner, services, tasks
 from playground.backends import embedded
@@ -17,6 +18,17 @@ from playground.models import GenerationJob
 from tests.factories import runnable_model
 
 pytestmark = pytest.mark.django_db(transaction=True)  # engine and heartbeat threads use their own connections
+
+
+def thread_running(target, **kwargs) -> threading.Thread:
+    """A thread that gives its database connection back when it ends, as a Celery worker's
+    thread does after each task (else the pool's connection stays checked out until collected)."""
+    def run():
+        try:
+            target(**kwargs)
+        finally:
+            connection.close()
+    return threading.Thread(target=run)
 
 
 @pytest.fixture
@@ -93,7 +105,7 @@ def test_a_stopping_worker_hands_its_running_job_back(user, model, own_registry)
         except runner.HandedBack:
             outcome["handed_back"] = True
 
-    thread = threading.Thread(target=run)
+    thread = thread_running(run)
     thread.start()
     deadline = time.monotonic() + 60
     while not GenerationJob.objects.filter(pk=job.pk, status="running").exclude(output="").exists():
@@ -111,7 +123,7 @@ def test_a_stopping_worker_hands_its_running_job_back(user, model, own_registry)
 def test_a_cancel_while_the_job_runs_stops_it_through_the_log_pump(user, model, own_registry, monkeypatch):
     monkeypatch.setattr(runner, "CANCEL_CHECK_S", 60.0)  # the task's own look would come a minute late
     job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
-    thread = threading.Thread(target=runner.execute_job, kwargs={"job_id": job.pk})
+    thread = thread_running(runner.execute_job, job_id=job.pk)
     thread.start()
     deadline = time.monotonic() + 60
     while not GenerationJob.objects.filter(pk=job.pk, status="running").exists():
@@ -228,7 +240,7 @@ def test_a_job_appending_steadily_reads_its_log_only_before_its_first_append(use
             log.deliver("token ")
         handle.cancel()  # the end
 
-    threading.Thread(target=decode).start()
+    thread_running(decode).start()
     runner._follow(job, handle, log, deadline=time.monotonic() + 10)
     log.close("done")
     assert log.text == "token " * 8
