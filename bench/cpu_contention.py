@@ -1,0 +1,134 @@
+"""What other work on the machine costs the engine: the engine alone at concurrency 8 (as in
+inference.py), with and without a side load, in one run.
+
+The side load is what a platform adds around the engine: short bursts of Python (a request, a
+claim, a relay of text), here a pure-Python loop of --burst-ms every --period-ms. It runs
+- on a thread of the engine's own process, where it also takes the interpreter's lock the
+  engine's scheduler thread needs between its operations;
+- in another process, where it shares only the machine's CPUs with the engine;
+- in another process that wakes as often but does no work (the control: waking alone).
+The sides alternate round by round, the order reversed every other round; each figure is the
+median of the rounds' comparisons with the plain round beside it. The side's own CPU time per
+round is measured, so the engine's extra time can be read against it.
+Writes bench/results/cpu_contention.md.
+
+Usage: python bench/cpu_contention.py [--rounds 9] [--burst-ms 2] [--period-ms 55] [--tokens 32] [--out PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+from inference import PROMPTS, ROOT, EngineAlone, chat_ids, load
+
+# A fresh interpreter, not a fork: a forked child shares this process's pages (the model's among
+# them), and the engine's writes would then copy each page once, a cost that is not the load's.
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def side_load(ready, go, stop, cpu_seconds, burst_s: float, period_s: float) -> None:
+    """From `go` until `stop`, bursts of `burst_s` of pure Python every `period_s`; adds the CPU
+    time it spent meanwhile to `cpu_seconds` (a shared value)."""
+    ready.set()
+    go.wait()
+    started = time.thread_time()
+    while not stop.is_set():
+        end = time.perf_counter() + burst_s
+        count = 0
+        while time.perf_counter() < end:
+            count += 1
+        stop.wait(period_s - burst_s)
+    with cpu_seconds.get_lock():
+        cpu_seconds.value += time.thread_time() - started
+
+
+def measured(engine: EngineAlone, *, where: str | None, burst_s: float, period_s: float) -> tuple[float, float]:
+    """One round of the engine alone at 8 with the side load `where` ("thread", "process",
+    "wakes": a process that wakes as often and does no work, None: no side load); (round
+    seconds, the side's CPU seconds)."""
+    ready, go, stop = SPAWN.Event(), SPAWN.Event(), SPAWN.Event()
+    cpu = SPAWN.Value("d", 0.0)
+    side = None
+    if where == "thread":
+        side = threading.Thread(target=side_load, args=(ready, go, stop, cpu, burst_s, period_s))
+    elif where in ("process", "wakes"):
+        side = SPAWN.Process(target=side_load, args=(ready, go, stop, cpu, burst_s if where == "process" else 0.0,
+                                                     period_s))
+    if side is not None:
+        side.start()
+        ready.wait()  # started: its start is not the round's
+    go.set()
+    try:
+        run = engine.measure(len(PROMPTS))
+    finally:
+        stop.set()
+        if side is not None:
+            side.join()
+    return run.seconds, cpu.value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--burst-ms", type=float, default=2.0)
+    parser.add_argument("--period-ms", type=float, default=55.0)
+    parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "cpu_contention.md"))
+    args = parser.parse_args()
+    burst_s, period_s = args.burst_ms / 1000, args.period_ms / 1000
+    model, tokenizer = load("cpu")
+    prompts = [chat_ids(tokenizer, p) for p in PROMPTS]
+    engine = EngineAlone(model, tokenizer, prompts, args.tokens)
+    engine.measure(len(PROMPTS))  # warm-up
+    sides = [None, "thread", "process", "wakes"]
+    rounds: dict[str | None, list[tuple[float, float]]] = {side: [] for side in sides}
+    for number in range(args.rounds):
+        for side in sides if number % 2 == 0 else reversed(sides):
+            rounds[side].append(measured(engine, where=side, burst_s=burst_s, period_s=period_s))
+    engine.close()
+
+    tokens = len(PROMPTS) * args.tokens
+    command = " ".join(["python bench/cpu_contention.py", *sys.argv[1:]])
+    threads = f"{engine.engine.decode_threads} of {engine.engine.prefill_threads}"
+    plain = [seconds for seconds, _cpu in rounds[None]]
+    labels = {"thread": "a thread of the engine's process", "process": "another process",
+              "wakes": "another process, waking only (control)"}
+    rows = [f"| none | {statistics.median(tokens / s for s in plain):.1f} | | | | "
+            f"rounds {' / '.join(f'{tokens / s:.1f}' for s in plain)} tok/s |"]
+    for side in sides[1:]:
+        seconds = [s for s, _cpu in rounds[side]]
+        ratios = [p / s for p, s in zip(plain, seconds)]
+        extra_ms = [(s - p) * 1000 for p, s in zip(plain, seconds)]
+        cpu_ms = statistics.median(cpu * 1000 for _s, cpu in rounds[side])
+        rows.append(f"| {labels[side]} | {statistics.median(tokens / s for s in seconds):.1f} | "
+                    f"**{statistics.median(ratios):.3f}×** | {statistics.median(extra_ms):+.0f} ms | {cpu_ms:.0f} ms | "
+                    f"rounds {' / '.join(f'{r:.3f}' for r in ratios)} |")
+    report = f"""# What other work costs the engine
+
+The engine alone (BatchingEngine, in this process) at concurrency {len(PROMPTS)}, {args.tokens} new tokens
+each (greedy), SmolLM2-135M-Instruct on cpu ({os.cpu_count()} cores, {platform.machine()}), decoding
+on {threads} threads as it chose at start. Beside it, a side load of
+{args.burst_ms:g} ms bursts of pure Python every {args.period_ms:g} ms, run in the three places below;
+{args.rounds} rounds, alternated with the plain round, the order reversed every other round.
+"vs none" is the median of the rounds' tok/s ratios to the plain round beside them; "extra" the
+median of the rounds' extra wall time; "side CPU" the side load's own CPU time per round.
+
+| side load | tok/s | vs none | extra | side CPU | notes |
+| --- | ---: | ---: | ---: | ---: | --- |
+{chr(10).join(rows)}
+
+Command: `{command}` ({time.strftime('%Y-%m-%d')}).
+"""
+    Path(args.out).write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
