@@ -77,6 +77,7 @@ bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/inference.py --start-upstream
 	nice $(PY) bench/steady.py --seconds $(BENCH_STEADY_S)
 	$(PY) bench/prefill_chunks.py
+	$(PY) bench/cpu_contention.py --rounds 25
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 	$(PY) bench/hub_files.py
