@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from inference import PROMPTS, ROOT, EngineAlone, chat_ids, load
+from inference import PROMPTS, ROOT, ROUND_RUNS, EngineAlone, Run, alternate, chat_ids, load, paired
 
 # A fresh interpreter, not a fork: a forked child shares this process's pages (the model's among
 # them), and the engine's writes would then copy each page once, a cost that is not the load's.
@@ -49,10 +49,10 @@ def side_load(ready, go, stop, cpu_seconds, burst_s: float, period_s: float) -> 
         cpu_seconds.value += time.thread_time() - started
 
 
-def measured(engine: EngineAlone, *, where: str | None, burst_s: float, period_s: float) -> tuple[float, float]:
+def measured(engine: EngineAlone, *, where: str | None, burst_s: float, period_s: float) -> Run:
     """One round of the engine alone at 8 with the side load `where` ("thread", "process",
-    "wakes": a process that wakes as often and does no work, None: no side load); (round
-    seconds, the side's CPU seconds)."""
+    "wakes": a process that wakes as often and does no work, None: no side load); the side's CPU
+    seconds go into the run's `cpu` as "side"."""
     ready, go, stop = SPAWN.Event(), SPAWN.Event(), SPAWN.Event()
     cpu = SPAWN.Value("d", 0.0)
     side = None
@@ -71,7 +71,8 @@ def measured(engine: EngineAlone, *, where: str | None, burst_s: float, period_s
         stop.set()
         if side is not None:
             side.join()
-    return run.seconds, cpu.value
+    run.cpu["side"] = cpu.value
+    return run
 
 
 def main() -> None:
@@ -87,29 +88,24 @@ def main() -> None:
     prompts = [chat_ids(tokenizer, p) for p in PROMPTS]
     engine = EngineAlone(model, tokenizer, prompts, args.tokens)
     engine.measure(len(PROMPTS))  # warm-up
-    sides = [None, "thread", "process", "wakes"]
-    rounds: dict[str | None, list[tuple[float, float]]] = {side: [] for side in sides}
-    for number in range(args.rounds):
-        for side in sides if number % 2 == 0 else reversed(sides):
-            rounds[side].append(measured(engine, where=side, burst_s=burst_s, period_s=period_s))
-    engine.close()
-
-    tokens = len(PROMPTS) * args.tokens
-    command = " ".join(["python bench/cpu_contention.py", *sys.argv[1:]])
-    threads = f"{engine.engine.decode_threads} of {engine.engine.prefill_threads}"
-    plain = [seconds for seconds, _cpu in rounds[None]]
     labels = {"thread": "a thread of the engine's process", "process": "another process",
               "wakes": "another process, waking only (control)"}
-    rows = [f"| none | {statistics.median(tokens / s for s in plain):.1f} | | | | "
-            f"rounds {' / '.join(f'{tokens / s:.1f}' for s in plain)} tok/s |"]
-    for side in sides[1:]:
-        seconds = [s for s, _cpu in rounds[side]]
-        ratios = [p / s for p, s in zip(plain, seconds)]
-        extra_ms = [(s - p) * 1000 for p, s in zip(plain, seconds)]
-        cpu_ms = statistics.median(cpu * 1000 for _s, cpu in rounds[side])
-        rows.append(f"| {labels[side]} | {statistics.median(tokens / s for s in seconds):.1f} | "
-                    f"**{statistics.median(ratios):.3f}×** | {statistics.median(extra_ms):+.0f} ms | {cpu_ms:.0f} ms | "
-                    f"rounds {' / '.join(f'{r:.3f}' for r in ratios)} |")
+    rows_by_side = alternate({"none": lambda: measured(engine, where=None, burst_s=burst_s, period_s=period_s),
+                              **{side: lambda side=side: measured(engine, where=side, burst_s=burst_s,
+                                                                   period_s=period_s) for side in labels}},
+                             rounds_each=args.rounds)
+    engine.close()
+
+    command = " ".join(["python bench/cpu_contention.py", *sys.argv[1:]])
+    threads = f"{engine.engine.decode_threads} of {engine.engine.prefill_threads}"
+    rows = [f"| none | {rows_by_side['none'].tps:.1f} | | | | "
+            f"rounds {' / '.join(f'{r.tps:.1f}' for r in ROUND_RUNS['none'])} tok/s |"]
+    for side, label in labels.items():
+        ratio, ratios = paired(side, "none", lambda x, plain: x.tps / plain.tps)
+        extra_ms, _ = paired(side, "none", lambda x, plain: (x.seconds - plain.seconds) * 1000)
+        cpu_ms = statistics.median(r.cpu["side"] * 1000 for r in ROUND_RUNS[side])
+        rows.append(f"| {label} | {rows_by_side[side].tps:.1f} | **{ratio:.3f}×** | {extra_ms:+.0f} ms | "
+                    f"{cpu_ms:.0f} ms | rounds {' / '.join(f'{r:.3f}' for r in ratios)} |")
     report = f"""# What other work costs the engine
 
 The engine alone (BatchingEngine, in this process) at concurrency {len(PROMPTS)}, {args.tokens} new tokens

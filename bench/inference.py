@@ -213,12 +213,12 @@ class EngineAlone:
 ROUND_RUNS: dict[str, list[Run]] = {}  # each alternated row's rounds, in order, for the report
 
 
-def alternate(sides: dict[str, Callable[[], Run]]) -> dict[str, Run]:
-    """ROUNDS rounds of every side back to back, the order reversed every other round (so that
-    neither side always runs just after the other); each side's row is its median round (by tok/s).
-    Every round is kept, so that a goal can compare the two sides round by round (`paired`)."""
+def alternate(sides: dict[str, Callable[[], Run]], rounds_each: int = ROUNDS) -> dict[str, Run]:
+    """`rounds_each` rounds of every side back to back, the order reversed every other round (so
+    that neither side always runs just after the other); each side's row is its median round (by
+    tok/s). Every round is kept, so that a goal can compare the two sides round by round (`paired`)."""
     rounds: dict[str, list[Run]] = {name: [] for name in sides}
-    for number in range(ROUNDS):
+    for number in range(rounds_each):
         for name in (list(sides) if number % 2 == 0 else list(reversed(sides))):
             rounds[name].append(sides[name]())
     ROUND_RUNS.update(rounds)
