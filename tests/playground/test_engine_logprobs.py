@@ -16,6 +16,15 @@ def direct_logprobs(engine, ids: list[int]) -> torch.Tensor:
     return torch.log_softmax(logits, dim=-1)
 
 
+def across_runs(engine) -> float:
+    """How closely two different computations of one log-probability agree (a cached step against
+    a whole-sequence forward, or a row alone against the same row in a padded batch). float32 on
+    the CPU: 1e-3. bfloat16 on a GPU keeps 8 bits of mantissa in every hidden state, and other
+    shapes take other kernels: 0.014 apart was measured on an H200; a wrong token or position is
+    off by far more."""
+    return 1e-3 if engine.model.dtype == torch.float32 else 5e-2
+
+
 def test_a_greedy_token_is_its_own_best_alternative(engine):
     ids = engine.encode_text(PROMPT)
     result = engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=6, min_new_tokens=6,
@@ -39,7 +48,8 @@ def test_generated_logprobs_are_the_models_own(engine):
     direct = direct_logprobs(engine, ids + generated)
     for n, entry in enumerate(result.logprobs):
         assert entry["top_logprobs"] == []
-        assert entry["logprob"] == pytest.approx(float(direct[len(ids) - 1 + n, generated[n]]), abs=1e-3)
+        expected = float(direct[len(ids) - 1 + n, generated[n]])
+        assert entry["logprob"] == pytest.approx(expected, abs=across_runs(engine))
 
 
 def test_raw_logprobs_do_not_depend_on_sampling_settings(engine):
@@ -80,12 +90,13 @@ def test_echo_rows_batched_with_others_give_the_same_numbers(engine):
     assert max(list(engine.batch_sizes)[before:]) > 1
     for a, b in zip(alone, together):
         assert a.text == b.text
-        assert [e["logprob"] for e in b.logprobs] == pytest.approx([e["logprob"] for e in a.logprobs], abs=1e-3)
+        assert [e["logprob"] for e in b.logprobs] == pytest.approx([e["logprob"] for e in a.logprobs],
+                                                                   abs=across_runs(engine))
         if a.prompt_logprobs is None:
             assert b.prompt_logprobs is None
         else:
             assert [e["logprob"] for e in b.prompt_logprobs[1:]] == pytest.approx(
-                [e["logprob"] for e in a.prompt_logprobs[1:]], abs=1e-3)
+                [e["logprob"] for e in a.prompt_logprobs[1:]], abs=across_runs(engine))
 
 
 def test_no_new_tokens_gives_just_the_prompts_logprobs(engine):
