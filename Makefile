@@ -78,6 +78,7 @@ bench: setup $(LOAD_VENV)/.installed
 	nice $(PY) bench/steady.py --seconds $(BENCH_STEADY_S)
 	$(PY) bench/prefill_chunks.py
 	$(PY) bench/cpu_contention.py --rounds 25
+	$(PY) bench/arrivals.py --spreads 25,50,100,200,400
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 	$(PY) bench/hub_files.py

@@ -10,23 +10,33 @@ claim, a relay of text), here a pure-Python loop of --burst-ms every --period-ms
 The sides alternate round by round, the order reversed every other round; each figure is the
 median of the rounds' comparisons with the plain round beside it. The side's own CPU time per
 round is measured, so the engine's extra time can be read against it.
-Writes bench/results/cpu_contention.md.
+Writes bench/results/cpu_contention[-cuda].md.
 
-Usage: python bench/cpu_contention.py [--rounds 9] [--burst-ms 2] [--period-ms 55] [--tokens 32] [--out PATH]
+Usage: python bench/cpu_contention.py [--device cpu|cuda] [--rounds 9] [--burst-ms 2] [--period-ms 55]
+                                      [--tokens 32] [--out PATH]
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import platform
 import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 
-from inference import PROMPTS, ROOT, ROUND_RUNS, EngineAlone, Run, alternate, chat_ids, load, paired
+from inference import (
+    PROMPTS,
+    ROUND_RUNS,
+    EngineAlone,
+    Run,
+    alternate,
+    chat_ids,
+    device_name,
+    load,
+    paired,
+    write_report,
+)
 
 # A fresh interpreter, not a fork: a forked child shares this process's pages (the model's among
 # them), and the engine's writes would then copy each page once, a cost that is not the load's.
@@ -77,14 +87,15 @@ def measured(engine: EngineAlone, *, where: str | None, burst_s: float, period_s
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--burst-ms", type=float, default=2.0)
     parser.add_argument("--period-ms", type=float, default=55.0)
     parser.add_argument("--tokens", type=int, default=32)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "cpu_contention.md"))
+    parser.add_argument("--out", help="the report's path (default bench/results/cpu_contention[-cuda].md)")
     args = parser.parse_args()
     burst_s, period_s = args.burst_ms / 1000, args.period_ms / 1000
-    model, tokenizer = load("cpu")
+    model, tokenizer = load(args.device)
     prompts = [chat_ids(tokenizer, p) for p in PROMPTS]
     engine = EngineAlone(model, tokenizer, prompts, args.tokens)
     engine.measure(len(PROMPTS))  # warm-up
@@ -109,7 +120,7 @@ def main() -> None:
     report = f"""# What other work costs the engine
 
 The engine alone (BatchingEngine, in this process) at concurrency {len(PROMPTS)}, {args.tokens} new tokens
-each (greedy), SmolLM2-135M-Instruct on cpu ({os.cpu_count()} cores, {platform.machine()}), decoding
+each (greedy), SmolLM2-135M-Instruct on {device_name(args.device)}, {platform.machine()}, decoding
 on {threads} threads as it chose at start. Beside it, a side load of
 {args.burst_ms:g} ms bursts of pure Python every {args.period_ms:g} ms, run in the three places below;
 {args.rounds} rounds, alternated with the plain round, the order reversed every other round.
@@ -122,7 +133,7 @@ median of the rounds' extra wall time; "side CPU" the side load's own CPU time p
 
 Command: `{command}` ({time.strftime('%Y-%m-%d')}).
 """
-    Path(args.out).write_text(report)
+    write_report(report, "cpu_contention", args.device, args.out)
     print(report)
 
 

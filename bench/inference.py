@@ -65,6 +65,23 @@ def load(device: str):
     return load_model(RuntimeSpec(*SPEC), cache_dir=model_cache_dir(), device=device)
 
 
+def device_name(device: str) -> str:
+    """"cpu (2 cores)" or "cuda (NVIDIA H200)", for the reports."""
+    if device == "cpu":
+        return f"cpu ({os.cpu_count()} cores)"
+    import torch
+
+    return f"{device} ({torch.cuda.get_device_name(0)})"
+
+
+def write_report(report: str, name: str, device: str, out: str | None = None) -> None:
+    """To `out`, by default bench/results/<name>.md on a CPU and <name>-cuda.md on a GPU."""
+    path = Path(out) if out else ROOT / "bench" / "results" / (
+        f"{name}.md" if device == "cpu" else f"{name}-{device.split(':')[0]}.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report)
+
+
 def chat_ids(tokenizer, text: str) -> list[int]:
     return list(tokenizer.apply_chat_template([{"role": "user", "content": text}], add_generation_prompt=True,
                                               tokenize=True, return_dict=True)["input_ids"])
@@ -191,10 +208,17 @@ class EngineAlone:
         result = self.engine.generate(GenerationRequest(prompt_ids=ids, max_new_tokens=n, min_new_tokens=n))
         return result.completion_tokens, result.ttft_s, time.perf_counter() - started
 
-    def measure(self, concurrency: int, n: int | None = None) -> Run:
-        """Every prompt, `concurrency` at a time, `n` new tokens each (by default the run's)."""
+    def measure(self, concurrency: int, n: int | None = None, spread_s: float = 0.0) -> Run:
+        """Every prompt, `concurrency` at a time, `n` new tokens each (by default the run's); with
+        `spread_s`, the i-th submitted i/(count - 1) of it after the first (arrivals.py)."""
         self.engine.batch_sizes.clear()
-        run = measure(lambda ids: self._job(ids, n or self.n), self.prompts, concurrency, {"engine": os.getpid()})
+        step = spread_s / max(len(self.prompts) - 1, 1)
+
+        def job(index: int):
+            time.sleep(index * step)
+            return self._job(self.prompts[index], n or self.n)
+
+        run = measure(job, list(range(len(self.prompts))), concurrency, {"engine": os.getpid()})
         self.widest = max([self.widest, *self.engine.batch_sizes])
         return run
 
@@ -646,9 +670,11 @@ reversed every other round; each row is that side's median round.{isolation}
 | --- | --- | --- | --- |
 {chr(10).join(goals)}
 """
-    cpu = f"{os.cpu_count()} cores" if device == "cpu" else torch.cuda.get_device_name(0)
-    mode = ("server mode (PostgreSQL + Redis)" if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")
-            else "embedded mode (SQLite + filesystem broker)")
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    redis = bool(os.environ.get("REDIS_URL"))
+    mode = {("PostgreSQL", True): "server mode (PostgreSQL + Redis)",
+            ("SQLite", False): "embedded mode (SQLite + filesystem broker)"}.get(
+        (database, redis), f"{database} + {'Redis (broker, cache, event log)' if redis else 'filesystem broker'}")
     command = " ".join(["python bench/inference.py", *sys.argv[1:]])
     long_note = (f"""
 The platform's rows also give how much longer its round took than the engine alone's paired one
@@ -657,7 +683,7 @@ time grows with the answers.""" if "platform long" in runs else "")
     report = f"""# Inference benchmark
 
 SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else 'bf16'}), {c} chat prompts,
-{n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device} ({cpu}, {platform.machine()}),
+{n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device_name(device)}, {platform.machine()},
 torch {torch.__version__} ({torch.get_num_threads()} intra-op threads; the engine and the platform's worker pick
 their decode threads when the engine starts: see the engine's row). Platform rows: a throwaway deployment in {mode}, with production settings
 (DEBUG off), over plain HTTP on loopback; its web server, worker (one process, 8 threads, every
@@ -665,7 +691,7 @@ runtime's queue), this client{' and the upstream' if upstream else ''} share the
 alive between requests, as a browser or an SDK does.
 Ratios are within this run: the engine alone (in this process, kept open) and the platform run
 back to back, {ROUNDS} rounds at each concurrency, the order reversed every other round; each of their
-rows is its median round. The same work on this shared 2-core machine varies by 10-20% from one
+rows is its median round. The same work on a shared machine varies by 10-20% from one
 minute to the next, so each goal is judged round by round: the median of the {ROUNDS} rounds'
 comparisons, with the rows' own comparison beside it.{long_note}
 Latency is submit to last token, per job; TTFT is submit to the first
@@ -681,10 +707,7 @@ platform: its worker, its web server and this client).
 {upstream_section}{goals_section}
 Command: `{command}` ({time.strftime('%Y-%m-%d')}).
 """
-    out = Path(args.out) if args.out else (
-        ROOT / "bench" / "results" / ("inference.md" if device == "cpu" else f"inference-{device.split(':')[0]}.md"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report)
+    write_report(report, "inference", device, args.out)
     print(report)
 
 
