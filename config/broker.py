@@ -8,6 +8,7 @@ a name no consumer picks up and then renamed into place, which is atomic on POSI
 """
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from time import monotonic_ns
@@ -18,6 +19,8 @@ from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
 WRITING_SUFFIX = ".writing"  # `_get` takes only names ending in "<queue>.msg"
+
+log = logging.getLogger(__name__)
 
 
 class Channel(filesystem.Channel):
@@ -39,6 +42,16 @@ class Channel(filesystem.Channel):
             except FileNotFoundError:
                 pass
             raise ChannelError(f"Cannot add file {path!r} to directory") from exc
+
+    def _get(self, queue):
+        """The next message on `queue`. A file that is not a whole message (one written by kombu's
+        own transport before this one, cut short) is skipped: kombu has already removed it, and
+        raising would end the worker's consumer."""
+        while True:
+            try:
+                return super()._get(queue)
+            except ValueError:
+                log.warning("skipped a message file on queue %r that was not whole JSON", queue)
 
 
 class Transport(filesystem.Transport):

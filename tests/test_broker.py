@@ -99,6 +99,16 @@ def test_a_failed_write_leaves_nothing_in_the_queue(channel, tmp_path, monkeypat
     assert os.listdir(tmp_path / "queue") == []
 
 
+def test_a_file_cut_short_by_an_earlier_writer_is_skipped(channel, tmp_path, caplog):
+    (tmp_path / "queue" / f"0.{QUEUE}.msg").write_text("")  # kombu's own, cut short; sorts first
+    channel._put(QUEUE, {"n": 1})
+
+    assert channel._get(QUEUE) == {"n": 1}
+    assert "not whole JSON" in caplog.text
+    with pytest.raises(Empty):
+        channel._get(QUEUE)
+
+
 def test_the_embedded_mode_celery_app_uses_this_transport(tmp_path):
     result = run("from config.celery import app; c = app.connection_for_write(); "
                  "print(type(c.transport).__module__, c.transport.driver_type)",
