@@ -1,7 +1,8 @@
 """A live stack for integration tests: uvicorn and a Celery worker as real processes.
 
 Both use the test database (committed data only, so tests that use them are transactional) and the
-same broker as the test run: Redis when REDIS_URL is set, else a filesystem queue of their own.
+same broker as the test run: Redis when REDIS_URL is set (unless the stack is `embedded`), else a
+filesystem queue of their own.
 """
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ def database_url() -> str:
 
 
 class LiveStack:
-    def __init__(self, workdir: Path, *, redis_url: str | None = None, queues: list[str] | None = None):
+    def __init__(self, workdir: Path, *, redis_url: str | None = None, queues: list[str] | None = None,
+                 embedded: bool = False):
+        """`embedded`: no Redis even where the test run has one (`make run`'s mode: the filesystem
+        broker, the event log and the cache in this stack's database and processes)."""
         self.workdir = workdir
         self.queues = queues or WORKER_QUEUES
         self.port = free_port()
@@ -70,7 +74,8 @@ class LiveStack:
             "PYTHONUNBUFFERED": "1",
             "PGAPPNAME": f"live-stack-{self.port}",  # its sessions, told apart in pg_stat_activity
         }
-        if redis_url or settings.REDIS_URL:
+        self.env.pop("REDIS_URL", None)
+        if not embedded and (redis_url or settings.REDIS_URL):
             self.env["REDIS_URL"] = redis_url or settings.REDIS_URL
         self.web: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
