@@ -1,26 +1,44 @@
-"""kombu's filesystem transport (the embedded mode's broker) with message files that appear whole.
+"""kombu's filesystem transport (the embedded mode's broker) with files that are never read half
+written.
 
-kombu's own `_put` creates a message file under its final name and then writes it. A worker that
-lists the queue folder in between moves the file away and reads it empty or half written, and
-the JSON error ends the worker's consumer: the worker stops taking jobs (celery/kombu#1551). A
-burst of playground jobs from several clients hits that window. Here a message is written under
-a name no consumer picks up and then renamed into place, which is atomic on POSIX filesystems.
+kombu 5.7's own transport creates a message file under its final name and then writes it. A
+worker that lists the queue folder in between moves the file away and reads it empty or half
+written, and the JSON error ends the worker's consumer: the worker stops taking jobs
+(celery/kombu#1551). A burst of playground jobs from several clients hits that window. Its
+exchange tables (the control folder: which queues a fanout exchange reaches) have the same flaw
+when two workers bind at start. Here:
+- a message is written under a name no consumer picks up and then renamed into the queue;
+- a consumer claims a message by renaming it inside the queue's folder, which is atomic (kombu
+  moves it to the temp folder: a copy, when that is another filesystem, that a second consumer
+  can read as it is written);
+- an exchange table is created, read and rewritten under its lock in one step.
+Renames within one folder are atomic on POSIX filesystems.
 """
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import uuid
+from collections.abc import Callable
+from queue import Empty
 from time import monotonic_ns
 
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem
-from kombu.utils.encoding import str_to_bytes
-from kombu.utils.json import dumps
+from kombu.transport import filesystem, virtual
+from kombu.utils.encoding import bytes_to_str, str_to_bytes
+from kombu.utils.json import dumps, loads
 
-WRITING_SUFFIX = ".writing"  # `_get` takes only names ending in "<queue>.msg"
+WRITING_SUFFIX = ".writing"  # consumers take only names ending in "<queue>.msg"
+CLAIMED_SUFFIX = ".claimed"
 
 log = logging.getLogger(__name__)
+Table = list[filesystem.exchange_queue_t]
+
+
+def _table(data: bytes) -> Table:
+    """An exchange table's bindings; an empty file is one being created: none yet."""
+    return [filesystem.exchange_queue_t(*q) for q in loads(bytes_to_str(data))] if data.strip() else []
 
 
 class Channel(filesystem.Channel):
@@ -33,7 +51,7 @@ class Channel(filesystem.Channel):
         writing = path + WRITING_SUFFIX
         data = str_to_bytes(dumps(payload))
         try:
-            with open(writing, "wb", buffering=0) as f:
+            with open(writing, "wb") as f:  # buffered: all of it or an error, never a short write
                 f.write(data)
             os.replace(writing, path)
         except OSError as exc:
@@ -44,14 +62,85 @@ class Channel(filesystem.Channel):
             raise ChannelError(f"Cannot add file {path!r} to directory") from exc
 
     def _get(self, queue):
-        """The next message on `queue`. A file that is not a whole message (one written by kombu's
-        own transport before this one, cut short) is skipped: kombu has already removed it, and
-        raising would end the worker's consumer."""
-        while True:
+        """The oldest message on `queue`. A file that is not a whole message (one that kombu's own
+        transport cut short) is skipped: raising would end the worker's consumer."""
+        for name in sorted(os.listdir(self.data_folder_in)):
+            if name.partition(".")[2] != f"{queue}.msg":
+                continue
+            payload = self._claim(os.path.join(self.data_folder_in, name))
+            if payload is None:
+                continue  # another consumer took it first
             try:
-                return super()._get(queue)
+                return loads(bytes_to_str(payload))
             except ValueError:
-                log.warning("skipped a message file on queue %r that was not whole JSON", queue)
+                log.warning("skipped message file %s on queue %r: not whole JSON", name, queue)
+        raise Empty()
+
+    def _claim(self, path: str) -> bytes | None:
+        """The message file's bytes, once it is this consumer's; None if another took it."""
+        claimed = path + CLAIMED_SUFFIX
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return None
+        try:
+            with open(claimed, "rb") as f:
+                payload = f.read()
+            if self.store_processed:
+                shutil.move(claimed, os.path.join(self.processed_folder, os.path.basename(path)))
+            else:
+                os.remove(claimed)
+        except OSError as exc:
+            raise ChannelError(f"Cannot read file {claimed!r} from queue.") from exc
+        return payload
+
+    def get_table(self, exchange):
+        file = self._exchange_file(exchange)
+        try:
+            with file.open("rb") as f:
+                filesystem.lock(f, filesystem.LOCK_SH)
+                try:
+                    return _table(f.read())
+                finally:
+                    filesystem.unlock(f)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise ChannelError(f"Cannot open {file}") from exc
+
+    def _queue_bind(self, exchange, routing_key, pattern, queue):
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self.control_folder.mkdir(exist_ok=True)
+        self._change_table(exchange, lambda table: table if binding in table else [binding, *table], create=True)
+
+    def _delete(self, queue, exchange, routing_key, pattern, *args, **kwargs):
+        virtual.Channel._delete(self, queue, exchange, routing_key, pattern, *args, **kwargs)
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self._change_table(exchange, lambda table: [b for b in table if b != binding], create=False)
+
+    def _change_table(self, exchange, change: Callable[[Table], Table], *, create: bool) -> None:
+        """Read, change and rewrite an exchange's table under one exclusive lock; the file is
+        created without truncating it, so a binder or reader that opens it first finds it whole
+        or empty, never half written."""
+        file = self._exchange_file(exchange)
+        flags = os.O_RDWR | (os.O_CREAT if create else 0)
+        try:
+            fd = os.open(file, flags, 0o644)
+        except FileNotFoundError:
+            return  # nothing to unbind from
+        except OSError as exc:
+            raise ChannelError(f"Cannot open {file}") from exc
+        with open(fd, "r+b") as f:
+            filesystem.lock(f, filesystem.LOCK_EX)
+            try:
+                table = _table(f.read())
+                changed = change(table)
+                if changed != table:
+                    f.seek(0)
+                    f.write(str_to_bytes(dumps(changed)))
+                    f.truncate()
+            finally:
+                filesystem.unlock(f)
 
 
 class Transport(filesystem.Transport):

@@ -1,6 +1,8 @@
 """The embedded mode's broker: kombu's filesystem transport with message files that appear whole."""
 import builtins
 import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 
 import pytest
 from kombu import Connection
@@ -107,6 +109,70 @@ def test_a_file_cut_short_by_an_earlier_writer_is_skipped(channel, tmp_path, cap
     assert "not whole JSON" in caplog.text
     with pytest.raises(Empty):
         channel._get(QUEUE)
+
+
+def test_each_message_is_taken_by_one_consumer_only(channel, tmp_path):
+    consumers = [Connection(transport=Transport, transport_options=channel.transport_options) for _ in range(4)]
+    for n in range(40):
+        channel._put(QUEUE, {"n": n})
+
+    def drain(connection) -> list[int]:
+        taken = []
+        with suppress(Empty):
+            while True:
+                taken.append(connection.default_channel._get(QUEUE)["n"])
+        return taken
+
+    with ThreadPoolExecutor(len(consumers)) as pool:
+        taken = [n for batch in pool.map(drain, consumers) for n in batch]
+    for connection in consumers:
+        connection.release()
+
+    assert sorted(taken) == list(range(40))
+    assert os.listdir(tmp_path / "queue") == []
+
+
+def test_a_processed_message_is_kept_when_asked(tmp_path):
+    folder, processed = tmp_path / "queue", tmp_path / "processed"
+    folder.mkdir()
+    processed.mkdir()
+    connection = Connection(transport=Transport, transport_options={
+        "data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": True,
+        "processed_folder": str(processed), "control_folder": str(tmp_path / "control")})
+    connection.default_channel._put(QUEUE, {"n": 1})
+
+    assert connection.default_channel._get(QUEUE) == {"n": 1}
+    assert [path.name.endswith(f".{QUEUE}.msg") for path in processed.iterdir()] == [True]
+    connection.release()
+
+
+def test_an_exchange_table_still_being_created_reads_as_no_bindings(channel, tmp_path):
+    """kombu's own binder creates the table file empty, then locks and writes it: a worker
+    publishing to the exchange in between died on the JSON error."""
+    (tmp_path / "control").mkdir()
+    (tmp_path / "control" / "celery.pidbox.exchange").write_bytes(b"")
+
+    assert channel.get_table("celery.pidbox") == []
+
+
+def test_binding_to_an_exchange_table_still_being_created_adds_to_it(channel, tmp_path):
+    (tmp_path / "control").mkdir()
+    (tmp_path / "control" / "celery.pidbox.exchange").write_bytes(b"")
+
+    channel._queue_bind("celery.pidbox", "", "", "worker-a")
+    channel._queue_bind("celery.pidbox", "", "", "worker-b")
+    channel._queue_bind("celery.pidbox", "", "", "worker-a")
+
+    assert [binding.queue for binding in channel.get_table("celery.pidbox")] == ["worker-b", "worker-a"]
+
+
+def test_unbinding_removes_only_that_queue(channel):
+    for queue in ("worker-a", "worker-b"):
+        channel._queue_bind("celery.pidbox", "", "", queue)
+
+    channel._delete("worker-a", "celery.pidbox", "", "")
+
+    assert [binding.queue for binding in channel.get_table("celery.pidbox")] == ["worker-b"]
 
 
 def test_the_embedded_mode_celery_app_uses_this_transport(tmp_path):
