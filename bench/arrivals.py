@@ -30,11 +30,10 @@ from inference import (
     ROUND_RUNS,
     EngineAlone,
     Run,
+    against,
     alternate,
-    chat_ids,
     device_name,
-    load,
-    paired,
+    warm_engine,
     write_report,
 )
 
@@ -57,10 +56,7 @@ def main() -> None:
     parser.add_argument("--out")
     args = parser.parse_args()
     spreads = [float(ms) for ms in args.spreads.split(",")]
-    model, tokenizer = load(args.device)
-    prompts = [chat_ids(tokenizer, p) for p in PROMPTS]
-    engine = EngineAlone(model, tokenizer, prompts, args.tokens)
-    engine.measure(len(PROMPTS))  # warm-up: the first round on a GPU also picks its kernels
+    engine = warm_engine(args.device, args.tokens)
     sides = {f"{ms:g}": (lambda s=ms / 1000, name=f"{ms:g}": spread_out(engine, s, name)) for ms in [0.0, *spreads]}
     rows_by_side = alternate(sides, rounds_each=args.rounds)
     engine.close()
@@ -72,8 +68,7 @@ def main() -> None:
             rows.append(f"| together | {run.tps:.1f} | | | {passes:g} | {run.ttft * 1000:.0f} ms | "
                         f"rounds {' / '.join(f'{r.tps:.1f}' for r in ROUND_RUNS[name])} tok/s |")
             continue
-        ratio, ratios = paired(name, "0", lambda x, together: x.tps / together.tps)
-        extra_ms, _ = paired(name, "0", lambda x, together: (x.seconds - together.seconds) * 1000)
+        ratio, extra_ms, ratios = against(name, "0")
         rows.append(f"| over {name} ms | {run.tps:.1f} | **{ratio:.3f}×** | {extra_ms:+.0f} ms | {passes:g} | "
                     f"{run.ttft * 1000:.0f} ms | rounds {' / '.join(f'{r:.3f}' for r in ratios)} |")
     command = " ".join(["python bench/arrivals.py", *sys.argv[1:]])

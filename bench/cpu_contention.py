@@ -30,11 +30,10 @@ from inference import (
     ROUND_RUNS,
     EngineAlone,
     Run,
+    against,
     alternate,
-    chat_ids,
     device_name,
-    load,
-    paired,
+    warm_engine,
     write_report,
 )
 
@@ -95,10 +94,7 @@ def main() -> None:
     parser.add_argument("--out", help="the report's path (default bench/results/cpu_contention[-cuda].md)")
     args = parser.parse_args()
     burst_s, period_s = args.burst_ms / 1000, args.period_ms / 1000
-    model, tokenizer = load(args.device)
-    prompts = [chat_ids(tokenizer, p) for p in PROMPTS]
-    engine = EngineAlone(model, tokenizer, prompts, args.tokens)
-    engine.measure(len(PROMPTS))  # warm-up
+    engine = warm_engine(args.device, args.tokens)
     labels = {"thread": "a thread of the engine's process", "process": "another process",
               "wakes": "another process, waking only (control)"}
     rows_by_side = alternate({"none": lambda: measured(engine, where=None, burst_s=burst_s, period_s=period_s),
@@ -112,8 +108,7 @@ def main() -> None:
     rows = [f"| none | {rows_by_side['none'].tps:.1f} | | | | "
             f"rounds {' / '.join(f'{r.tps:.1f}' for r in ROUND_RUNS['none'])} tok/s |"]
     for side, label in labels.items():
-        ratio, ratios = paired(side, "none", lambda x, plain: x.tps / plain.tps)
-        extra_ms, _ = paired(side, "none", lambda x, plain: (x.seconds - plain.seconds) * 1000)
+        ratio, extra_ms, ratios = against(side, "none")
         cpu_ms = statistics.median(r.cpu["side"] * 1000 for r in ROUND_RUNS[side])
         rows.append(f"| {label} | {rows_by_side[side].tps:.1f} | **{ratio:.3f}×** | {extra_ms:+.0f} ms | "
                     f"{cpu_ms:.0f} ms | rounds {' / '.join(f'{r:.3f}' for r in ratios)} |")

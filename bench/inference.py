@@ -234,6 +234,15 @@ class EngineAlone:
         self.engine.close()
 
 
+def warm_engine(device: str, tokens: int) -> EngineAlone:
+    """The demo model's engine alone on `device`, over the 8 prompts, after one untimed round of
+    all 8 (on a GPU the first round also picks its kernels)."""
+    model, tokenizer = load(device)
+    engine = EngineAlone(model, tokenizer, [chat_ids(tokenizer, p) for p in PROMPTS], tokens)
+    engine.measure(len(PROMPTS))
+    return engine
+
+
 ROUND_RUNS: dict[str, list[Run]] = {}  # each alternated row's rounds, in order, for the report
 
 
@@ -255,6 +264,14 @@ def paired(a: str, b: str, compare: Callable[[Run, Run], float]) -> tuple[float,
     medians can take its sides from rounds minutes apart."""
     values = [compare(x, y) for x, y in zip(ROUND_RUNS[a], ROUND_RUNS[b])]
     return statistics.median(values), values
+
+
+def against(side: str, baseline: str) -> tuple[float, float, list[float]]:
+    """`side` against `baseline` round by round: the median of the tok/s ratios, the median of
+    the extra wall times (ms), and the ratios themselves."""
+    ratio, ratios = paired(side, baseline, lambda a, b: a.tps / b.tps)
+    extra_ms, _ = paired(side, baseline, lambda a, b: (a.seconds - b.seconds) * 1000)
+    return ratio, extra_ms, ratios
 
 
 def spread(name: str) -> str:
@@ -515,8 +532,7 @@ def extra_time(side: str, baseline: str) -> str:
     """How much longer a round of `side` took than its paired round of `baseline`: the median
     of the rounds' differences, in ms (a fixed cost per round, unlike a ratio, does not depend
     on how long the answers are)."""
-    value, _values = paired(side, baseline, lambda a, b: (a.seconds - b.seconds) * 1000)
-    return f"a round {value:+.0f} ms (median of the paired rounds)"
+    return f"a round {against(side, baseline)[1]:+.0f} ms (median of the paired rounds)"
 
 
 def paired_goal(name: str, side: str, baseline: str, compare: Callable[[Run, Run], float], unit: str,
@@ -670,11 +686,10 @@ reversed every other round; each row is that side's median round.{isolation}
 | --- | --- | --- | --- |
 {chr(10).join(goals)}
 """
-    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-    redis = bool(os.environ.get("REDIS_URL"))
-    mode = {("PostgreSQL", True): "server mode (PostgreSQL + Redis)",
-            ("SQLite", False): "embedded mode (SQLite + filesystem broker)"}.get(
-        (database, redis), f"{database} + {'Redis (broker, cache, event log)' if redis else 'filesystem broker'}")
+    stores = ("PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite",
+              "Redis" if os.environ.get("REDIS_URL") else "filesystem broker")
+    label = {("PostgreSQL", "Redis"): "server mode", ("SQLite", "filesystem broker"): "embedded mode"}.get(stores)
+    mode = f"{label} ({' + '.join(stores)})" if label else " + ".join(stores)
     command = " ".join(["python bench/inference.py", *sys.argv[1:]])
     long_note = (f"""
 The platform's rows also give how much longer its round took than the engine alone's paired one
