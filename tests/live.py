@@ -47,9 +47,10 @@ def database_url() -> str:
 
 class LiveStack:
     def __init__(self, workdir: Path, *, redis_url: str | None = None, queues: list[str] | None = None,
-                 embedded: bool = False):
+                 embedded: bool = False, engine_process: bool = False):
         """`embedded`: no Redis even where the test run has one (`make run`'s mode: the filesystem
-        broker, the event log and the cache in this stack's database and processes)."""
+        broker, the event log and the cache in this stack's database and processes).
+        `engine_process`: the worker's engines in a process of their own (as on a GPU)."""
         self.workdir = workdir
         self.queues = queues or WORKER_QUEUES
         self.port = free_port()
@@ -75,6 +76,8 @@ class LiveStack:
             "PGAPPNAME": f"live-stack-{self.port}",  # its sessions, told apart in pg_stat_activity
         }
         self.env.pop("REDIS_URL", None)
+        if engine_process:
+            self.env["PLAYGROUND_ENGINE_PROCESS"] = "on"
         if not embedded and (redis_url or settings.REDIS_URL):
             self.env["REDIS_URL"] = redis_url or settings.REDIS_URL
         self.web: subprocess.Popen | None = None
@@ -117,6 +120,19 @@ class LiveStack:
         """SIGKILL, as the kernel's OOM killer or a lost machine would."""
         os.killpg(self.worker.pid, signal.SIGKILL)
         self.worker.wait(timeout=10)
+
+    def worker_children(self, marker: str) -> list[int]:
+        """The worker's child processes whose command line holds `marker`."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, IndexError, ValueError):
+                continue  # it ended meanwhile
+            if parent == self.worker.pid and marker in command:
+                found.append(int(stat.parent.name))
+        return found
 
     def stop(self) -> None:
         """Both processes gone, and their sessions in the test database with them."""

@@ -12,11 +12,15 @@ from django.utils.translation import gettext as _
 from models_hub.repos.materialise import fetch_repository
 
 from ..engine import EngineClosed, EngineRegistry, GenerationRequest, RuntimeSpec
+from ..engine.process import EngineProcess, arrivals_counter
+from ..engine.runtime import default_device
 from .base import Backend, BackendError, Handle, JobInput, Outcome
 
-_registry: EngineRegistry | None = None
+_registry: EngineRegistry | EngineProcess | None = None
 _registry_lock = threading.Lock()
-_arriving = 0  # jobs this process has taken from its queues and not yet submitted to an engine
+# Jobs this process has taken from its queues and not yet submitted to an engine: shared memory,
+# which an engine process reads too.
+_arriving = arrivals_counter()
 _arriving_lock = threading.Lock()
 
 
@@ -27,17 +31,15 @@ class Arrival:
     of jobs that reached the worker together starts as one batch (see BatchingEngine)."""
 
     def __init__(self):
-        global _arriving
         with _arriving_lock:
-            _arriving += 1
+            _arriving.value += 1
         self._done = False
 
     def done(self) -> None:
-        global _arriving
         with _arriving_lock:
             if not self._done:
                 self._done = True
-                _arriving -= 1
+                _arriving.value -= 1
 
     def __enter__(self) -> "Arrival":
         return self
@@ -47,19 +49,26 @@ class Arrival:
 
 
 def jobs_arriving() -> int:
-    return _arriving
+    return _arriving.value
 
 
-def engine_registry() -> EngineRegistry:
-    """One registry per worker process: models load once and stay warm across jobs."""
+def engine_process_wanted() -> bool:
+    """PLAYGROUND_ENGINE_PROCESS: "auto" puts the engines in a process of their own on a GPU."""
+    choice = settings.PLAYGROUND_ENGINE_PROCESS
+    return choice == "on" or (choice == "auto" and default_device().startswith("cuda"))
+
+
+def engine_registry() -> EngineRegistry | EngineProcess:
+    """One registry per worker process: models load once and stay warm across jobs, in this
+    process or in an engine process of its own (playground/engine/process.py)."""
     global _registry
     with _registry_lock:
         if _registry is None:
-            _registry = EngineRegistry(
-                cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
-                max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository, incoming=jobs_arriving,
-                prefill_chunk_tokens=settings.PLAYGROUND_PREFILL_CHUNK_TOKENS,
-            )
+            options = dict(cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
+                           max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository,
+                           prefill_chunk_tokens=settings.PLAYGROUND_PREFILL_CHUNK_TOKENS)
+            _registry = (EngineProcess(arriving=_arriving, **options) if engine_process_wanted()
+                         else EngineRegistry(incoming=jobs_arriving, **options))
         return _registry
 
 

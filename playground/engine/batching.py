@@ -25,6 +25,7 @@ from . import threads
 from .batch import Batch
 from .logprobs import TokenTexts, pick
 from .prefill import Prefill, default_chunk_tokens
+from .prompts import PromptEncoding
 from .rows import EngineClosed, GenerationRequest, GenerationResult, Pending, Row
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ __all__ = ["BatchingEngine", "EngineClosed", "GenerationRequest", "GenerationRes
 log = logging.getLogger(__name__)
 
 
-class BatchingEngine:
+class BatchingEngine(PromptEncoding):
     """`incoming`, if given, says how many requests are on their way to this process's engines
     (jobs a worker has taken from its queue and not yet submitted): an idle engine that gets a
     request waits for them, up to `max_gather_s`, so that a burst of jobs starts as one batch
@@ -88,14 +89,6 @@ class BatchingEngine:
         self._thread.start()
 
     # --- public -------------------------------------------------------------------------------
-    def encode_chat(self, messages: list[dict]) -> list[int]:
-        encoded = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                                     tokenize=True, return_dict=True)
-        return list(encoded["input_ids"])
-
-    def encode_text(self, text: str) -> list[int]:
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-
     @property
     def closed(self) -> bool:
         return self._closed

@@ -74,6 +74,14 @@ class EngineRegistry:
             old.close(drain=True)  # the requests it holds still finish
         return engine
 
+    def warm(self, spec: RuntimeSpec) -> BatchingEngine | None:
+        """The engine for `spec` if it is loaded, without loading it."""
+        with self._lock:
+            engine = self._engines.get(spec)
+            if engine is not None:
+                self._engines.move_to_end(spec)
+            return engine
+
     def close(self) -> None:
         """Shut every engine down: what they hold fails with EngineClosed within a step, and
         later `get`s are refused. For a worker that has been told to stop."""

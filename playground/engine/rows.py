@@ -43,6 +43,9 @@ class GenerationRequest:
     # multiple-choice question whose answers are one token each is scored (lm-eval's `hf` model
     # does the same with its one-token logits cache).
     candidates: list[int] = field(default_factory=list)
+    # Called once with the request's Pending when it has ended (with its result or its error), on
+    # whichever thread ended it: how an engine in another process reports back without a waiter.
+    on_end: Callable[["Pending"], None] | None = None
 
     @property
     def greedy(self) -> bool:
@@ -101,6 +104,8 @@ class Pending:
 
     def end(self) -> None:
         self.done.set()
+        if self.request.on_end is not None:
+            self.request.on_end(self)
 
 
 class Row:

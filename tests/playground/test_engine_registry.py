@@ -93,3 +93,10 @@ def test_the_least_recently_used_model_is_evicted_and_closed(loads, tmp_path):
 def test_each_engine_gets_the_registrys_prefill_chunk(loads, tmp_path):
     registry = EngineRegistry(cache_dir=tmp_path, prefill_chunk_tokens=64)
     assert registry.get(FAST).prefill_chunk_tokens == 64
+
+
+def test_warm_gives_a_loaded_engine_and_loads_nothing(loads, tmp_path):
+    registry = EngineRegistry(cache_dir=tmp_path, max_models=2)
+    assert registry.warm(FAST) is None and loads.calls == []
+    engine = registry.get(FAST)
+    assert registry.warm(FAST) is engine and loads.calls == [FAST]

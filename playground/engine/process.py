@@ -1,0 +1,342 @@
+"""The engines in a process of their own, apart from the worker's threads.
+
+A worker's own Python (claiming jobs, relaying their text, heartbeats) runs on threads of its
+process. Beside an engine on a GPU, where a decode step is a long series of small kernel launches
+from Python, that Python holds the engine's scheduler off the interpreter's lock: on an H200, a
+side thread's 42 ms of Python cost the engine 43 ms, and the same Python in another process 13 ms
+(bench/results/cpu_contention-cuda.md). vLLM V1 runs its EngineCore apart from its API server for
+the same reason. A process of its own also fences a crash: a model that kills its process (out of
+memory, a fault in a kernel) fails the requests it held, the worker goes on, and the next request
+starts the process again.
+
+`EngineProcess` has EngineRegistry's interface (`get`, `close`); `get` returns a `RemoteEngine`,
+which has BatchingEngine's (`submit`, `generate`, `tokenizer`, `encode_chat`, ...). A request
+crosses the pipe without its callbacks: its text deltas and its outcome come back over it, and
+`on_delta` runs on this process's reader thread; `should_cancel` is polled here every
+CANCEL_POLL_S and a cancel crosses as a message. Nothing here imports Django.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Callable
+
+from .loading import materialise
+from .prompts import PromptEncoding
+from .registry import EngineRegistry
+from .rows import EngineClosed, GenerationError, GenerationRequest, GenerationResult, Pending
+from .runtime import ModelLoadError, RepoFetcher, RuntimeSpec
+
+__all__ = ["EngineProcess", "RemoteEngine", "arrivals_counter"]
+log = logging.getLogger(__name__)
+CANCEL_POLL_S = 0.05  # how often a request's should_cancel is asked (the engine asks every step)
+_spawn = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
+_PORTABLE = (EngineClosed, GenerationError, ModelLoadError)  # errors that cross the pipe as they are
+
+
+def arrivals_counter():
+    """A count of jobs on their way to an engine (BatchingEngine's `incoming`), shared with
+    engine processes: the worker's threads write it, an engine process reads it."""
+    return _spawn.RawValue("i", 0)
+
+
+class RemoteEngine(PromptEncoding):
+    """A model in the engine process, as this process sees it."""
+
+    def __init__(self, host: EngineProcess, spec: RuntimeSpec, *, tokenizer, vocab_size: int, max_batch: int):
+        self.host, self.spec = host, spec
+        self.tokenizer, self.vocab_size, self.max_batch = tokenizer, vocab_size, max_batch
+
+    @property
+    def closed(self) -> bool:
+        return self.host.closed
+
+    def submit(self, request: GenerationRequest) -> Pending:
+        return self.host.submit(self.spec, request)
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        return self.submit(request).outcome()
+
+
+class EngineProcess:
+    """Warm engines in one child process; it starts on the first `get` and again after it dies."""
+
+    def __init__(self, *, cache_dir: Path, max_models: int = 2, max_batch: int = 8, device: str | None = None,
+                 fetch_repo: RepoFetcher | None = None, arriving=None, prefill_chunk_tokens: int | None = None):
+        self.cache_dir, self.fetch_repo, self.max_models = cache_dir, fetch_repo, max_models
+        self._config = {"cache_dir": str(cache_dir), "max_models": max_models, "max_batch": max_batch,
+                        "device": device, "prefill_chunk_tokens": prefill_chunk_tokens}
+        self._arriving = arriving  # from arrivals_counter(), or None
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+        self._engines: OrderedDict[RuntimeSpec, RemoteEngine] = OrderedDict()
+        self._loading: dict[RuntimeSpec, Future[RemoteEngine]] = {}
+        self._ids = itertools.count()
+        self.closed = False
+
+    @property
+    def pid(self) -> int | None:
+        """The engine process's, while one runs."""
+        child = self._child
+        return child.process.pid if child is not None and child.alive else None
+
+    def get(self, spec: RuntimeSpec) -> RemoteEngine:
+        """The warm engine for `spec`, loaded first if needed (only its callers wait)."""
+        with self._lock:
+            self._running()
+            engine = self._engines.get(spec)
+            if engine is not None:
+                self._engines.move_to_end(spec)
+                return engine
+            loading = self._loading.get(spec)
+            if loading is not None:
+                owner = False
+            else:
+                owner, loading = True, Future()
+                self._loading[spec] = loading
+        if not owner:
+            return loading.result()
+        try:
+            for part in (spec, spec.base):  # the engine process reads no repositories itself
+                if part is not None and part.source == "repo":
+                    materialise(part, cache_dir=self.cache_dir, fetch_repo=self.fetch_repo)
+            reply: Future[dict] = Future()
+            self._call(reply, lambda rid: ("load", rid, spec))
+            engine = RemoteEngine(self, spec, **reply.result())
+        except BaseException as exc:
+            with self._lock:
+                del self._loading[spec]
+            loading.set_exception(exc)
+            raise
+        with self._lock:
+            del self._loading[spec]
+            self._engines[spec] = engine
+            while len(self._engines) > self.max_models:
+                self._engines.popitem(last=False)  # the engine process evicts its own the same way
+        loading.set_result(engine)
+        return engine
+
+    def submit(self, spec: RuntimeSpec, request: GenerationRequest) -> Pending:
+        pending = Pending(request)
+        wire = dataclasses.replace(request, on_delta=None, should_cancel=None, on_end=None)
+        self._call(pending, lambda rid: ("submit", rid, spec, wire, request.on_delta is not None))
+        return pending
+
+    def close(self) -> None:
+        """What the engine process holds fails with EngineClosed now, and it is told to stop;
+        later requests are refused. For a worker that has been told to stop."""
+        with self._lock:
+            self.closed = True
+            child, self._child = self._child, None
+        if child is not None:
+            child.close()
+
+    def _running(self) -> _Child:
+        """The live engine process, started if there is none (under self._lock)."""
+        if self.closed:
+            raise EngineClosed("This process is shutting down; it takes no new requests.")
+        if self._child is None or not self._child.alive:
+            self._child = _Child(self._config, self._arriving)
+        return self._child
+
+    def _call(self, item: Pending | Future, message: Callable[[int], tuple]) -> None:
+        with self._lock:
+            rid = next(self._ids)
+            while not self._running().call(rid, item, message(rid)):
+                pass  # it died just now: the next one takes the message
+
+
+class _Child:
+    """One engine process and the pipe to it; what it holds fails when it dies."""
+
+    def __init__(self, config: dict, arriving):
+        here, there = _spawn.Pipe()
+        self.process = _spawn.Process(target=serve, args=(there, config, arriving), name="inference-engine",
+                                      daemon=True)
+        self.process.start()
+        there.close()
+        self.conn = here
+        self.waiting: dict[int, Pending | Future] = {}
+        self.cancelled: set[int] = set()  # requests whose cancel was sent
+        self.lock = threading.Lock()  # guards `waiting` and `alive`
+        self.send_lock = threading.Lock()
+        self.alive = True
+        threading.Thread(target=self._read, name="inference-engine-reader", daemon=True).start()
+        threading.Thread(target=self._watch_cancels, name="inference-engine-cancels", daemon=True).start()
+
+    def call(self, rid: int, item: Pending | Future, message: tuple) -> bool:
+        """Send `message`, whose reply settles `item`; False when this process has died."""
+        with self.lock:
+            if not self.alive:
+                return False
+            self.waiting[rid] = item
+        try:
+            self.send(message)
+        except OSError:
+            pass  # the pipe broke: the process died, and the reader settles `item`
+        except Exception:  # it could not be pickled: nothing was sent
+            with self.lock:
+                self.waiting.pop(rid, None)
+            raise
+        return True
+
+    def send(self, message: tuple) -> None:
+        with self.send_lock:
+            self.conn.send(message)
+
+    def close(self) -> None:
+        self._end(lambda item: EngineClosed("The engine was closed before this request finished."))
+        try:
+            self.send(("close",))
+        except OSError:
+            pass
+
+    def _read(self) -> None:
+        while True:
+            try:
+                kind, rid, payload = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            if kind == "delta":
+                self._deliver(rid, payload)
+                continue
+            with self.lock:
+                item = self.waiting.pop(rid, None)
+                self.cancelled.discard(rid)
+            if isinstance(item, Future):
+                item.set_result(payload) if kind == "loaded" else item.set_exception(payload)
+            elif item is not None and not item.done.is_set():  # not failed here already (_deliver)
+                result, error = payload
+                if error is not None:
+                    item.fail(error)
+                else:
+                    item.result = result
+                    item.end()
+        self.process.join(timeout=5)
+        self._end(self._lost_error)
+
+    def _deliver(self, rid: int, text: str) -> None:
+        pending = self.waiting.get(rid)
+        if not isinstance(pending, Pending) or pending.request.on_delta is None:
+            return
+        try:
+            pending.request.on_delta(text)
+        except Exception as exc:  # as in the engine: a row whose callback fails ends with its error
+            pending.fail(exc)
+            self._cancel(rid)
+
+    def _watch_cancels(self) -> None:
+        while self.alive:
+            for rid, item in list(self.waiting.items()):
+                asks = isinstance(item, Pending) and item.request.should_cancel
+                if asks and rid not in self.cancelled and item.request.should_cancel():
+                    self._cancel(rid)
+            time.sleep(CANCEL_POLL_S)
+
+    def _cancel(self, rid: int) -> None:
+        self.cancelled.add(rid)
+        try:
+            self.send(("cancel", rid, None))
+        except OSError:
+            pass
+
+    def _lost_error(self, item: Pending | Future) -> Exception:
+        code = self.process.exitcode
+        how = f"was stopped by {signal.Signals(-code).name}" if code and code < 0 and -code in signal.valid_signals() \
+            else f"stopped (exit code {code})"
+        error = ModelLoadError if isinstance(item, Future) else GenerationError
+        return error(f"The inference engine's process {how} while this request ran; try again.")
+
+    def _end(self, error_for: Callable[[Pending | Future], Exception]) -> None:
+        """This process is gone (or closed): everything it held fails."""
+        with self.lock:
+            self.alive = False
+            waiting, self.waiting = self.waiting, {}
+        for item in waiting.values():
+            if isinstance(item, Future):
+                item.set_exception(error_for(item))
+            else:
+                item.fail(error_for(item))
+
+
+# --- the engine process ------------------------------------------------------------------------
+def serve(conn, config: dict, arriving) -> None:
+    """The engine process: load models and run requests as the worker's messages say, until it
+    says close or goes away (its end of the pipe closes when it dies)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the worker, which closes us
+    registry = EngineRegistry(
+        cache_dir=Path(config["cache_dir"]), max_models=config["max_models"], max_batch=config["max_batch"],
+        device=config["device"], fetch_repo=_fetched_by_the_worker, prefill_chunk_tokens=config["prefill_chunk_tokens"],
+        incoming=(lambda: arriving.value) if arriving is not None else None)
+    send_lock = threading.Lock()
+    cancels: dict[int, threading.Event] = {}
+
+    def send(message: tuple) -> None:
+        try:
+            with send_lock:
+                conn.send(message)
+        except (OSError, ValueError):
+            pass  # the worker is gone: there is nobody to tell
+
+    def load(rid: int, spec: RuntimeSpec) -> None:
+        try:
+            engine = registry.get(spec)
+            send(("loaded", rid, {"tokenizer": engine.tokenizer, "vocab_size": engine.vocab_size,
+                                  "max_batch": engine.max_batch}))
+        except BaseException as exc:
+            send(("failed", rid, _portable(exc, ModelLoadError)))
+
+    def run(rid: int, spec: RuntimeSpec, request: GenerationRequest, streams: bool) -> None:
+        def ended(pending: Pending) -> None:
+            cancels.pop(rid, None)
+            send(("end", rid, (pending.result, _portable(pending.error))))
+
+        request.should_cancel = cancels[rid].is_set
+        request.on_end = ended
+        if streams:
+            request.on_delta = lambda text: send(("delta", rid, text))
+        try:
+            (registry.warm(spec) or registry.get(spec)).submit(request)
+        except BaseException as exc:
+            cancels.pop(rid, None)
+            send(("end", rid, (None, _portable(exc))))
+
+    while True:
+        try:
+            kind, *args = conn.recv()
+        except (EOFError, OSError):
+            break
+        if kind == "close":
+            break
+        if kind == "cancel":
+            flag = cancels.get(args[0])
+            if flag is not None:
+                flag.set()
+        elif kind == "load":
+            threading.Thread(target=load, args=args, daemon=True).start()
+        elif kind == "submit":
+            cancels[args[0]] = threading.Event()
+            if registry.warm(args[1]) is not None:
+                run(*args)
+            else:  # evicted, or this process was started again: load it without holding up the others
+                threading.Thread(target=run, args=args, daemon=True).start()
+    registry.close()
+
+
+def _portable(error: BaseException | None, kind: type[Exception] = GenerationError) -> Exception | None:
+    """`error` as it can cross the pipe: the engine's own errors as they are, others in words."""
+    if error is None or isinstance(error, _PORTABLE):
+        return error
+    return kind(f"{type(error).__name__}: {error}")
+
+
+def _fetched_by_the_worker(location: str, revision: str, target: Path) -> None:
+    raise ModelLoadError(f"The files of {location} at {revision} were not fetched before the model loaded.")
