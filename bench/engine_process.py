@@ -29,6 +29,7 @@ from inference import (
     against,
     alternate,
     device_name,
+    engine_child,
     measure,
     paired,
     run_job,
@@ -37,19 +38,6 @@ from inference import (
 )
 
 LAYOUTS = {"off": "the engine in the worker's process", "on": "the engine in a process of its own"}
-
-
-def engine_child(worker: int) -> int:
-    """The worker's spawned engine process."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == worker and b"spawn_main" in command:
-            return int(stat.parent.name)
-    raise RuntimeError(f"worker {worker} has no engine process")
 
 
 def own_stores(deployment: Platform, layout: str) -> None:
@@ -99,6 +87,7 @@ def main() -> None:
                 processes = {"worker": worker, "web server": web}
                 if layout == "on":
                     processes["engine process"] = engine_child(worker)
+                    assert processes["engine process"], "the worker started no engine process"
                 job = lambda text, base=deployment.base, key=key: run_job(base, key, text, params)  # noqa: E731
                 sides[layout] = lambda job=job, processes=processes: measure(job, PROMPTS, len(PROMPTS), processes)
                 sides[layout]()  # the first round of 8 (on a GPU it picks its kernels), untimed

@@ -15,8 +15,10 @@
 # 2. bench/inference.py --device cuda: raw generate, the engine alone and the platform at
 #    concurrency 1 and 8 (no upstream: bench/gpu_vllm.sh adds vLLM);
 # 3. bench/arrivals.py and bench/cpu_contention.py --device cuda: what a burst's spread-out
-#    arrivals, and Python beside the engine, cost it on a GPU.
-# STEPS="tests inference arrivals contention" (the default) chooses among them; extra arguments
+#    arrivals, and Python beside the engine, cost it on a GPU;
+# 4. bench/engine_process.py --device cuda: the platform with the worker's engine in its own
+#    process (PLAYGROUND_ENGINE_PROCESS=on, the default on a GPU) against it in the worker's.
+# STEPS="tests inference arrivals contention process" (the default) chooses among them; extra arguments
 # go to inference.py. Writes OUT_DIR/engine-tests-cuda.log and OUT_DIR/<bench>-cuda.md (default OUT_DIR:
 # bench/results/).
 set -uo pipefail
@@ -52,7 +54,7 @@ if [ -z "${REDIS_URL:-}" ] && command -v redis-server >/dev/null; then
 fi
 step "broker and event log: ${REDIS_URL:-the filesystem (embedded mode)}"
 
-STEPS=${STEPS:-tests inference arrivals contention}
+STEPS=${STEPS:-tests inference arrivals contention process}
 run_step() { case " $STEPS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 if run_step tests; then
@@ -75,6 +77,11 @@ if run_step contention; then
   step "bench/cpu_contention.py --device cuda"
   timeout "${BENCH_TIMEOUT:-420}" "$PY" bench/cpu_contention.py --device cuda \
     --out "$OUT_DIR/cpu_contention-cuda.md" || status=1
+fi
+if run_step process; then
+  step "bench/engine_process.py --device cuda"
+  DJANGO_DEBUG=1 timeout "${BENCH_TIMEOUT:-420}" "$PY" bench/engine_process.py --device cuda --rounds 5 \
+    --out "$OUT_DIR/engine_process-cuda.md" || status=1
 fi
 step "done (status $status): $OUT_DIR"
 exit $status

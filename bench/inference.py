@@ -167,6 +167,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def engine_child(worker: int) -> int | None:
+    """The worker's engine process (PLAYGROUND_ENGINE_PROCESS: multiprocessing's spawned child), if it has one."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # it ended meanwhile
+        if parent == worker and b"spawn_main" in command:
+            return int(stat.parent.name)
+    return None
+
+
 def measure(job: Job, items: list, concurrency: int, processes: dict[str, int] | None = None) -> Run:
     """Every item, `concurrency` at a time; when they all fit, they start together (a barrier).
     The CPU time each of `processes` (name: pid) spent meanwhile goes into the run."""
@@ -485,6 +498,8 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
             job = lambda text: run_job(deployment.base, key, text, embedded)  # noqa: E731
             worker, web = (p.pid for p in deployment.processes)
             processes = {"worker": worker, "web server": web, "client": os.getpid()}
+            if engine_child(worker):  # the worker's engine runs in a process of its own (on a GPU, by default)
+                processes["engine process"] = engine_child(worker)
             # Alternated and repeated, as the upstream's rows below: each row is its median round.
             for concurrency, label in ((1, "1"), (len(texts), "N")):
                 runs.update(alternate({
@@ -691,6 +706,8 @@ reversed every other round; each row is that side's median round.{isolation}
     label = {("PostgreSQL", "Redis"): "server mode", ("SQLite", "filesystem broker"): "embedded mode"}.get(stores)
     mode = f"{label} ({' + '.join(stores)})" if label else " + ".join(stores)
     command = " ".join(["python bench/inference.py", *sys.argv[1:]])
+    in_own_process = any("engine process" in run.cpu for run in runs.values())
+    engine_layout = "; its engine in a process of its own" if in_own_process else "; its engine in it"
     long_note = (f"""
 The platform's rows also give how much longer its round took than the engine alone's paired one
 (in ms). The pair with {args.long_tokens} tokens each, alternated the same way, shows whether that extra
@@ -702,7 +719,7 @@ SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else
 torch {torch.__version__} ({torch.get_num_threads()} intra-op threads; the engine and the platform's worker pick
 their decode threads when the engine starts: see the engine's row). Platform rows: a throwaway deployment in {mode}, with production settings
 (DEBUG off), over plain HTTP on loopback; its web server, worker (one process, 8 threads, every
-runtime's queue), this client{' and the upstream' if upstream else ''} share the machine. Each client thread keeps its connection
+runtime's queue{engine_layout}), this client{' and the upstream' if upstream else ''} share the machine. Each client thread keeps its connection
 alive between requests, as a browser or an SDK does.
 Ratios are within this run: the engine alone (in this process, kept open) and the platform run
 back to back, {ROUNDS} rounds at each concurrency, the order reversed every other round; each of their
@@ -714,7 +731,8 @@ token (the engine's own measure for the engine rows, the first `token` event for
 "load" is the machine's 1-minute load average after each row ({os.cpu_count()} cores; {loads[0]:.1f} before
 the run, {loads[1]:.1f} after): other work on a shared machine slows some rows more than others.
 "CPU s" is the CPU time each process spent in that round (the engine alone: this process; the
-platform: its worker, its web server and this client).
+platform: its worker, its web server and this client, and the worker's engine process where its
+engine runs in one: PLAYGROUND_ENGINE_PROCESS, on by default on a GPU).
 
 | run | tokens/s | vs raw sequential | mean latency | median TTFT | load | notes |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
