@@ -133,3 +133,9 @@ def test_each_test_worker_gets_a_redis_database_of_its_own(url, worker, expected
 def test_a_redis_url_without_a_database_index_to_offset_is_refused():
     with pytest.raises(ValueError, match="REDIS_URL"):
         redis_url_for_worker("unix:///run/redis.sock", "gw1")
+
+
+def test_an_unknown_engine_layout_refuses_to_start(tmp_path):
+    result = run("import django; django.setup()", {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1",
+                                                    "PLAYGROUND_ENGINE_PROCESS": "yes"})
+    assert result.returncode != 0 and "PLAYGROUND_ENGINE_PROCESS must be auto, on or off" in result.stderr

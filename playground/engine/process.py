@@ -17,6 +17,7 @@ CANCEL_POLL_S and a cancel crosses as a message. Nothing here imports Django.
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import itertools
 import logging
@@ -24,20 +25,20 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Callable
 
 from .loading import materialise
 from .prompts import PromptEncoding
-from .registry import EngineRegistry
+from .registry import SHUTTING_DOWN, EngineRegistry, WarmSet
 from .rows import EngineClosed, GenerationError, GenerationRequest, GenerationResult, Pending
 from .runtime import ModelLoadError, RepoFetcher, RuntimeSpec
 
 __all__ = ["EngineProcess", "RemoteEngine", "arrivals_counter"]
 log = logging.getLogger(__name__)
 CANCEL_POLL_S = 0.05  # how often a request's should_cancel is asked (the engine asks every step)
+CLOSE_WAIT_S = 10  # how long a closed engine process has to stop before it is killed
 _spawn = multiprocessing.get_context("spawn")  # CUDA cannot be used in a forked child
 _PORTABLE = (EngineClosed, GenerationError, ModelLoadError)  # errors that cross the pipe as they are
 
@@ -49,7 +50,9 @@ def arrivals_counter():
 
 
 class RemoteEngine(PromptEncoding):
-    """A model in the engine process, as this process sees it."""
+    """A model in the engine process, as this process sees it. The engine process decides what
+    stays loaded: a request for a model it evicted (or lost in a restart) loads it there again,
+    as a `get` would here."""
 
     def __init__(self, host: EngineProcess, spec: RuntimeSpec, *, tokenizer, vocab_size: int, max_batch: int):
         self.host, self.spec = host, spec
@@ -67,18 +70,18 @@ class RemoteEngine(PromptEncoding):
 
 
 class EngineProcess:
-    """Warm engines in one child process; it starts on the first `get` and again after it dies."""
+    """Warm engines in one child process; it starts on the first request and again after it dies."""
 
     def __init__(self, *, cache_dir: Path, max_models: int = 2, max_batch: int = 8, device: str | None = None,
                  fetch_repo: RepoFetcher | None = None, arriving=None, prefill_chunk_tokens: int | None = None):
-        self.cache_dir, self.fetch_repo, self.max_models = cache_dir, fetch_repo, max_models
+        self.cache_dir, self.fetch_repo = cache_dir, fetch_repo
         self._config = {"cache_dir": str(cache_dir), "max_models": max_models, "max_batch": max_batch,
                         "device": device, "prefill_chunk_tokens": prefill_chunk_tokens}
         self._arriving = arriving  # from arrivals_counter(), or None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _child and the ids; never held while sending
         self._child: _Child | None = None
-        self._engines: OrderedDict[RuntimeSpec, RemoteEngine] = OrderedDict()
-        self._loading: dict[RuntimeSpec, Future[RemoteEngine]] = {}
+        # Here only each model's tokenizer and sizes: nothing to shut down when one is dropped.
+        self._engines: WarmSet[RemoteEngine] = WarmSet(max_models, retire=lambda _engine: None)
         self._ids = itertools.count()
         self.closed = False
 
@@ -90,39 +93,15 @@ class EngineProcess:
 
     def get(self, spec: RuntimeSpec) -> RemoteEngine:
         """The warm engine for `spec`, loaded first if needed (only its callers wait)."""
-        with self._lock:
-            self._running()
-            engine = self._engines.get(spec)
-            if engine is not None:
-                self._engines.move_to_end(spec)
-                return engine
-            loading = self._loading.get(spec)
-            if loading is not None:
-                owner = False
-            else:
-                owner, loading = True, Future()
-                self._loading[spec] = loading
-        if not owner:
-            return loading.result()
-        try:
-            for part in (spec, spec.base):  # the engine process reads no repositories itself
-                if part is not None and part.source == "repo":
-                    materialise(part, cache_dir=self.cache_dir, fetch_repo=self.fetch_repo)
-            reply: Future[dict] = Future()
-            self._call(reply, lambda rid: ("load", rid, spec))
-            engine = RemoteEngine(self, spec, **reply.result())
-        except BaseException as exc:
-            with self._lock:
-                del self._loading[spec]
-            loading.set_exception(exc)
-            raise
-        with self._lock:
-            del self._loading[spec]
-            self._engines[spec] = engine
-            while len(self._engines) > self.max_models:
-                self._engines.popitem(last=False)  # the engine process evicts its own the same way
-        loading.set_result(engine)
-        return engine
+        return self._engines.get(spec, lambda: self._load(spec))
+
+    def _load(self, spec: RuntimeSpec) -> RemoteEngine:
+        for part in (spec, spec.base):  # the engine process reads no repositories itself
+            if part is not None and part.source == "repo":
+                materialise(part, cache_dir=self.cache_dir, fetch_repo=self.fetch_repo)
+        reply: Future[dict] = Future()
+        self._call(reply, lambda rid: ("load", rid, spec))
+        return RemoteEngine(self, spec, **reply.result())
 
     def submit(self, spec: RuntimeSpec, request: GenerationRequest) -> Pending:
         pending = Pending(request)
@@ -131,27 +110,27 @@ class EngineProcess:
         return pending
 
     def close(self) -> None:
-        """What the engine process holds fails with EngineClosed now, and it is told to stop;
-        later requests are refused. For a worker that has been told to stop."""
+        """What the engine process holds fails with EngineClosed now, and it is told to stop
+        (and killed if it has not within CLOSE_WAIT_S); later requests are refused. For a
+        worker that has been told to stop."""
         with self._lock:
             self.closed = True
             child, self._child = self._child, None
+        self._engines.close()
         if child is not None:
             child.close()
 
-    def _running(self) -> _Child:
-        """The live engine process, started if there is none (under self._lock)."""
-        if self.closed:
-            raise EngineClosed("This process is shutting down; it takes no new requests.")
-        if self._child is None or not self._child.alive:
-            self._child = _Child(self._config, self._arriving)
-        return self._child
-
     def _call(self, item: Pending | Future, message: Callable[[int], tuple]) -> None:
-        with self._lock:
-            rid = next(self._ids)
-            while not self._running().call(rid, item, message(rid)):
-                pass  # it died just now: the next one takes the message
+        while True:
+            with self._lock:
+                if self.closed:
+                    raise EngineClosed(SHUTTING_DOWN)
+                if self._child is None or not self._child.alive:
+                    self._child = _Child(self._config, self._arriving)
+                child, rid = self._child, next(self._ids)
+            if child.call(rid, item, message(rid)):
+                return
+            # It died (or was closed) just now: the next turn starts another, or refuses.
 
 
 class _Child:
@@ -163,90 +142,124 @@ class _Child:
                                       daemon=True)
         self.process.start()
         there.close()
+        # It ignores SIGTERM (see serve): at exit, before multiprocessing's own terminate-and-join.
+        atexit.register(self.kill)
         self.conn = here
         self.waiting: dict[int, Pending | Future] = {}
         self.cancelled: set[int] = set()  # requests whose cancel was sent
-        self.lock = threading.Lock()  # guards `waiting` and `alive`
-        self.send_lock = threading.Lock()
+        self.lock = threading.Lock()  # guards `waiting`, `cancelled` and `alive`
+        self.send_lock = threading.Lock()  # one message at a time on the pipe, in order
         self.alive = True
         threading.Thread(target=self._read, name="inference-engine-reader", daemon=True).start()
         threading.Thread(target=self._watch_cancels, name="inference-engine-cancels", daemon=True).start()
 
     def call(self, rid: int, item: Pending | Future, message: tuple) -> bool:
-        """Send `message`, whose reply settles `item`; False when this process has died."""
-        with self.lock:
-            if not self.alive:
-                return False
-            self.waiting[rid] = item
-        try:
-            self.send(message)
-        except OSError:
-            pass  # the pipe broke: the process died, and the reader settles `item`
-        except Exception:  # it could not be pickled: nothing was sent
+        """Send `message`, whose reply settles `item`; False when this process has died. Under
+        the send lock, so that no cancel for `rid` can go before it."""
+        with self.send_lock:
             with self.lock:
-                self.waiting.pop(rid, None)
-            raise
+                if not self.alive:
+                    return False
+                self.waiting[rid] = item
+            try:
+                self.conn.send(message)
+            except OSError:
+                pass  # the pipe broke: the process died, and the reader settles `item`
+            except Exception:  # it could not be pickled: nothing was sent
+                with self.lock:
+                    self.waiting.pop(rid, None)
+                raise
         return True
 
     def send(self, message: tuple) -> None:
-        with self.send_lock:
-            self.conn.send(message)
+        try:
+            with self.send_lock:
+                self.conn.send(message)
+        except (OSError, ValueError):
+            pass  # it died, or its pipe was closed: its reader settles what it held
 
     def close(self) -> None:
-        self._end(lambda item: EngineClosed("The engine was closed before this request finished."))
-        try:
-            self.send(("close",))
-        except OSError:
-            pass
+        self._end(lambda _item: EngineClosed("The engine was closed before this request finished."))
+        threading.Thread(target=self._stop, name="inference-engine-stop", daemon=True).start()
+
+    def _stop(self) -> None:
+        # The message goes from a thread of its own: a process that stopped reading would block it.
+        threading.Thread(target=self.send, args=(("close",),), daemon=True).start()
+        self.process.join(timeout=CLOSE_WAIT_S)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
 
     def _read(self) -> None:
-        while True:
-            try:
-                kind, rid, payload = self.conn.recv()
-            except (EOFError, OSError):
-                break
-            if kind == "delta":
-                self._deliver(rid, payload)
-                continue
+        try:
+            while True:
+                try:
+                    kind, rid, payload = self.conn.recv()
+                except (EOFError, OSError):
+                    return
+                try:
+                    self._handle(kind, rid, payload)
+                except BaseException:  # a caller's callback failed: the reader goes on
+                    log.exception("handling the engine process's %r for request %s failed", kind, rid)
+        finally:
             with self.lock:
-                item = self.waiting.pop(rid, None)
-                self.cancelled.discard(rid)
-            if isinstance(item, Future):
-                item.set_result(payload) if kind == "loaded" else item.set_exception(payload)
-            elif item is not None and not item.done.is_set():  # not failed here already (_deliver)
-                result, error = payload
-                if error is not None:
-                    item.fail(error)
-                else:
-                    item.result = result
-                    item.end()
-        self.process.join(timeout=5)
-        self._end(self._lost_error)
+                self.alive = False  # before the wait: new requests go to a new process at once
+            self.process.join(timeout=5)
+            self._end(self._lost_error)
+
+    def _handle(self, kind: str, rid: int, payload) -> None:
+        if kind == "delta":
+            self._deliver(rid, payload)
+            return
+        with self.lock:
+            item = self.waiting.pop(rid, None)
+            self.cancelled.discard(rid)
+        if isinstance(item, Future):
+            item.set_result(payload) if kind == "loaded" else item.set_exception(payload)
+        elif item is not None:
+            result, error = payload
+            if error is not None:
+                item.fail(error)
+            elif not item.done.is_set():  # not failed here already (_deliver)
+                item.result = result
+                item.end()
 
     def _deliver(self, rid: int, text: str) -> None:
         pending = self.waiting.get(rid)
-        if not isinstance(pending, Pending) or pending.request.on_delta is None:
+        if not isinstance(pending, Pending) or pending.request.on_delta is None or pending.done.is_set():
             return
         try:
             pending.request.on_delta(text)
-        except Exception as exc:  # as in the engine: a row whose callback fails ends with its error
+        except BaseException as exc:  # as in the engine: a row whose callback fails ends with its error
             pending.fail(exc)
             self._cancel(rid)
 
     def _watch_cancels(self) -> None:
         while self.alive:
-            for rid, item in list(self.waiting.items()):
-                asks = isinstance(item, Pending) and item.request.should_cancel
-                if asks and rid not in self.cancelled and item.request.should_cancel():
+            with self.lock:
+                asking = [(rid, item) for rid, item in self.waiting.items()
+                          if isinstance(item, Pending) and item.request.should_cancel and rid not in self.cancelled]
+            for rid, pending in asking:
+                try:
+                    stop = pending.request.should_cancel()
+                except Exception as exc:  # as in the engine: the row ends with its callback's error
+                    stop = True
+                    try:
+                        pending.fail(exc)
+                    except Exception:
+                        log.exception("ending request %s failed", rid)
+                if stop:
                     self._cancel(rid)
             time.sleep(CANCEL_POLL_S)
 
     def _cancel(self, rid: int) -> None:
-        self.cancelled.add(rid)
-        try:
-            self.send(("cancel", rid, None))
-        except OSError:
-            pass
+        with self.lock:
+            if rid not in self.waiting or rid in self.cancelled:
+                return
+            self.cancelled.add(rid)
+        self.send(("cancel", rid, None))
 
     def _lost_error(self, item: Pending | Future) -> Exception:
         code = self.process.exitcode
@@ -260,18 +273,26 @@ class _Child:
         with self.lock:
             self.alive = False
             waiting, self.waiting = self.waiting, {}
-        for item in waiting.values():
-            if isinstance(item, Future):
-                item.set_exception(error_for(item))
-            else:
-                item.fail(error_for(item))
+            self.cancelled.clear()
+        for rid, item in waiting.items():
+            try:
+                if isinstance(item, Future):
+                    item.set_exception(error_for(item))
+                else:
+                    item.fail(error_for(item))
+            except Exception:  # a caller's on_end
+                log.exception("ending request %s failed", rid)
 
 
 # --- the engine process ------------------------------------------------------------------------
 def serve(conn, config: dict, arriving) -> None:
     """The engine process: load models and run requests as the worker's messages say, until it
     says close or goes away (its end of the pipe closes when it dies)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the worker, which closes us
+    # Only the worker stops it: a terminal's Ctrl-C, or a SIGTERM to the whole group (systemd's
+    # default), reaches the worker too, which hands its jobs back to the queue and then closes
+    # this process. Killed first, it would fail those jobs instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     registry = EngineRegistry(
         cache_dir=Path(config["cache_dir"]), max_models=config["max_models"], max_batch=config["max_batch"],
         device=config["device"], fetch_repo=_fetched_by_the_worker, prefill_chunk_tokens=config["prefill_chunk_tokens"],
@@ -279,32 +300,36 @@ def serve(conn, config: dict, arriving) -> None:
     send_lock = threading.Lock()
     cancels: dict[int, threading.Event] = {}
 
-    def send(message: tuple) -> None:
+    def send(message: tuple) -> bool:
         try:
             with send_lock:
                 conn.send(message)
-        except (OSError, ValueError):
-            pass  # the worker is gone: there is nobody to tell
+            return True
+        except Exception:  # the worker is gone (nobody to tell), or it could not be pickled
+            return False
 
     def load(rid: int, spec: RuntimeSpec) -> None:
         try:
             engine = registry.get(spec)
-            send(("loaded", rid, {"tokenizer": engine.tokenizer, "vocab_size": engine.vocab_size,
-                                  "max_batch": engine.max_batch}))
+            reply = ("loaded", rid, {"tokenizer": engine.tokenizer, "vocab_size": engine.vocab_size,
+                                     "max_batch": engine.max_batch})
         except BaseException as exc:
-            send(("failed", rid, _portable(exc, ModelLoadError)))
+            reply = ("failed", rid, _portable(exc, ModelLoadError))
+        if not send(reply):
+            send(("failed", rid, ModelLoadError("The loaded model could not be described to the worker.")))
 
-    def run(rid: int, spec: RuntimeSpec, request: GenerationRequest, streams: bool) -> None:
+    def run(rid: int, spec: RuntimeSpec, request: GenerationRequest, streams: bool, engine) -> None:
         def ended(pending: Pending) -> None:
             cancels.pop(rid, None)
-            send(("end", rid, (pending.result, _portable(pending.error))))
+            if not send(("end", rid, (pending.result, _portable(pending.error)))):
+                send(("end", rid, (None, GenerationError("The engine's result could not be sent back."))))
 
         request.should_cancel = cancels[rid].is_set
         request.on_end = ended
         if streams:
             request.on_delta = lambda text: send(("delta", rid, text))
         try:
-            (registry.warm(spec) or registry.get(spec)).submit(request)
+            (engine or registry.get(spec)).submit(request)
         except BaseException as exc:
             cancels.pop(rid, None)
             send(("end", rid, (None, _portable(exc))))
@@ -324,10 +349,11 @@ def serve(conn, config: dict, arriving) -> None:
             threading.Thread(target=load, args=args, daemon=True).start()
         elif kind == "submit":
             cancels[args[0]] = threading.Event()
-            if registry.warm(args[1]) is not None:
-                run(*args)
+            engine = registry.warm(args[1])
+            if engine is not None:
+                run(*args, engine)
             else:  # evicted, or this process was started again: load it without holding up the others
-                threading.Thread(target=run, args=args, daemon=True).start()
+                threading.Thread(target=run, args=(*args, None), daemon=True).start()
     registry.close()
 
 

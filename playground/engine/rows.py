@@ -86,6 +86,7 @@ class Pending:
         self.done = threading.Event()
         self.result: GenerationResult | None = None
         self.error: BaseException | None = None
+        self._ending = threading.Lock()  # a close() and the scheduler may end it at once
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.done.wait(timeout)
@@ -98,12 +99,19 @@ class Pending:
 
     def fail(self, error: BaseException) -> None:
         """End with `error`, unless already done."""
-        if not self.done.is_set():
-            self.error = error
-            self.end()
+        self._end(error)
 
     def end(self) -> None:
-        self.done.set()
+        """End with `result` (set before), unless already done."""
+        self._end(None)
+
+    def _end(self, error: BaseException | None) -> None:
+        with self._ending:
+            if self.done.is_set():
+                return
+            if error is not None:
+                self.error = error
+            self.done.set()
         if self.request.on_end is not None:
             self.request.on_end(self)
 

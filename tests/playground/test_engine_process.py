@@ -2,6 +2,7 @@
 in this process, cancels and callbacks across the pipe, and a crash of that process that fails
 only what it held. Each test drives a real engine process with the demo model."""
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from django.conf import settings
 from evaluation.lm import EngineLM
 from playground.backends import embedded
 from playground.engine import EngineClosed, GenerationError, GenerationRequest, ModelLoadError, RuntimeSpec
+from playground.engine import process
 from playground.engine.process import EngineProcess, arrivals_counter
 from tests.playground.conftest import SMOLLM_SPEC
 
@@ -72,6 +74,35 @@ def test_a_failing_callback_ends_its_own_request_with_its_error(remote):
     assert healthy.outcome().completion_tokens > 0
 
 
+def test_a_callback_that_raises_leaves_the_other_requests_served(remote):
+    def broken(_pending):
+        raise RuntimeError("the caller's own bug")
+
+    ended = remote.submit(GenerationRequest(prompt_ids=remote.encode_chat(QUESTION), max_new_tokens=4, on_end=broken))
+    assert ended.outcome().completion_tokens > 0
+    assert remote.generate(GenerationRequest(prompt_ids=remote.encode_chat(QUESTION), max_new_tokens=4)).text
+
+
+def test_a_cancel_check_that_raises_ends_its_request_and_later_cancels_still_cross(remote):
+    def broken():
+        raise RuntimeError("the flag is gone")
+
+    with pytest.raises(RuntimeError, match="the flag is gone"):
+        remote.submit(long_request(remote, should_cancel=broken)).outcome()
+    cancel = threading.Event()
+    pending = remote.submit(long_request(remote, should_cancel=cancel.is_set))
+    cancel.set()
+    assert pending.outcome().finish_reason == "cancelled"
+
+
+def test_a_sigterm_to_the_engine_process_is_left_to_the_worker(host, remote):
+    """A SIGTERM to the whole process group reaches the worker, which hands its jobs back and
+    then closes the engine process: killed first, it would fail them instead."""
+    pending = remote.submit(GenerationRequest(prompt_ids=remote.encode_chat(QUESTION), max_new_tokens=24))
+    os.kill(host.pid, signal.SIGTERM)
+    assert "Paris" in pending.outcome().text
+
+
 def test_the_evaluation_scores_match_the_engine_in_this_process(remote, engine):
     def score(on) -> list[tuple[float, bool]]:
         lm = EngineLM(on, max_length=2048, progress=lambda n: None, check=lambda: None)
@@ -117,6 +148,27 @@ def test_closing_fails_what_it_holds_and_refuses_later_requests():
     while time.monotonic() < deadline and _alive(child):
         time.sleep(0.1)
     assert not _alive(child)  # told to close, it exits
+
+
+def test_a_stuck_engine_process_holds_up_neither_warm_gets_nor_close(monkeypatch):
+    monkeypatch.setattr(process, "CLOSE_WAIT_S", 1)
+    host = engine_process()
+    remote = host.get(SMOLLM_SPEC)
+    os.kill(host.pid, signal.SIGSTOP)  # it reads nothing more: a big request fills the pipe
+    huge = GenerationRequest(prompt_ids=list(range(1000, 2000)) * 400, max_new_tokens=1)
+    outcomes = []
+    sending = threading.Thread(target=lambda: outcomes.append(remote.submit(huge)))
+    sending.start()
+    sending.join(1)
+    assert sending.is_alive()  # blocked on the full pipe
+    started = time.monotonic()
+    assert host.get(SMOLLM_SPEC) is remote
+    host.close()
+    assert time.monotonic() - started < 1
+    sending.join(30)  # killed after CLOSE_WAIT_S, the pipe breaks and the submit returns
+    assert not sending.is_alive()
+    with pytest.raises(EngineClosed):
+        outcomes[0].outcome()
 
 
 def test_an_idle_engine_process_waits_for_a_job_on_its_way():
