@@ -13,6 +13,7 @@ from playground import runner, services, tasks
 from playground.backends import embedded
 from playground.engine import EngineRegistry, RuntimeSpec
 from playground.engine.batching import Pending
+from playground.engine.process import EngineProcess
 from playground.eventlog import JobLog
 from playground.models import GenerationJob
 from tests.factories import runnable_model
@@ -42,15 +43,22 @@ def chat_job(user, model, **params) -> GenerationJob:
                                         params={"temperature": 0, **params})
 
 
-@pytest.fixture
-def own_registry(monkeypatch):
-    """A registry of this test's own, and a fresh stopping flag, so closing them harms no other test."""
-    registry = EngineRegistry(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8)
+BOTH_LAYOUTS = pytest.mark.parametrize("own_registry", ["in the worker", "in a process of its own"], indirect=True)
+
+
+@pytest.fixture(params=["in the worker"])
+def own_registry(request, monkeypatch):
+    """A registry of this test's own, and a fresh stopping flag, so closing them harms no other
+    test; with BOTH_LAYOUTS, also an engine process (PLAYGROUND_ENGINE_PROCESS=on)."""
+    options = dict(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8)
+    registry = EngineRegistry(**options) if request.param == "in the worker" else EngineProcess(**options)
     monkeypatch.setattr(embedded, "_registry", registry)
     monkeypatch.setattr(runner, "_stopping", threading.Event())
-    return registry
+    yield registry
+    registry.close()
 
 
+@BOTH_LAYOUTS
 def test_a_job_past_its_deadline_ends_with_the_text_so_far(user, model, own_registry, settings):
     own_registry.get(RuntimeSpec.from_dict(model.runtime.spec()))  # warm: the deadline is for decoding
     settings.PLAYGROUND_JOB_DEADLINE_S = 3
@@ -95,6 +103,7 @@ def test_a_stuck_engine_frees_the_task_soon_after_the_deadline(user, model, sett
     assert job.status == "failed" and "time limit" in job.error
 
 
+@BOTH_LAYOUTS
 def test_a_stopping_worker_hands_its_running_job_back(user, model, own_registry):
     job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
     outcome = {}
@@ -120,6 +129,7 @@ def test_a_stopping_worker_hands_its_running_job_back(user, model, own_registry)
     assert (job.status, job.attempts, job.output) == ("queued", 0, "")
 
 
+@BOTH_LAYOUTS
 def test_a_cancel_while_the_job_runs_stops_it_through_the_log_pump(user, model, own_registry, monkeypatch):
     monkeypatch.setattr(runner, "CANCEL_CHECK_S", 60.0)  # the task's own look would come a minute late
     job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
