@@ -33,6 +33,7 @@ from inference import (
     measure,
     paired,
     run_job,
+    stages_note,
     warm_engine,
     write_report,
 )
@@ -105,6 +106,7 @@ def main() -> None:
         table.append(f"| platform, {label} | {run.tps:.1f} | **{ratio:.3f}×** (rounds "
                      f"{' / '.join(f'{r:.3f}' for r in ratios)}) | {extra_ms:+.0f} ms | {run.ttft * 1000:.0f} ms | "
                      f"{', '.join(f'{name} {s:.2f}' for name, s in run.cpu.items())} |")
+    waits = "\n".join(f"- {label}{stages_note(rows[layout])}." for layout, label in LAYOUTS.items())
     own, own_rounds = paired("on", "off", lambda a, b: a.tps / b.tps)
     ttft_gain, _ = paired("on", "off", lambda a, b: (a.ttft - b.ttft) * 1000)
     command = " ".join(["python bench/engine_process.py", *sys.argv[1:]])
@@ -121,6 +123,11 @@ the medians of the rounds' own.
 | run | tokens/s | vs the engine alone | a round's extra time | median TTFT | CPU s (median round) |
 | --- | ---: | ---: | ---: | ---: | --- |
 {chr(10).join(table)}
+
+Where the wait for the first token went (as in inference.py: "web" the POST until the job's row
+was written, "queue" to the worker's claim, "engine" the engine's own time from the submit,
+"rest" the remainder), in each layout's median round:
+{waits}
 
 The engine process against the engine in the worker's process, round by round: **{own:.3f}×**
 tok/s (rounds {' / '.join(f'{r:.3f}' for r in own_rounds)}), TTFT {ttft_gain:+.0f} ms.

@@ -31,6 +31,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -148,6 +149,10 @@ class Run:
     ttft: float  # median seconds to a job's first token
     load: float  # the machine's 1-minute load average as it ended
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds each process spent on it
+    # Platform jobs: where the wait for the first token went (FIRST_TOKEN_STAGES, ms), for the
+    # median job of each stage and for the job whose first token came last.
+    stages: dict[str, float] = field(default_factory=dict)
+    last_stages: dict[str, float] = field(default_factory=dict)
 
     def cpu_note(self) -> str:
         return "; CPU s " + ", ".join(f"{name} {s:.2f}" for name, s in self.cpu.items()) if self.cpu else ""
@@ -199,8 +204,13 @@ def measure(job: Job, items: list, concurrency: int, processes: dict[str, int] |
             results = list(pool.map(together, items))
     elapsed = time.perf_counter() - started
     cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in (processes or {}).items()}
-    return Run(sum(r[0] for r in results), elapsed, statistics.mean(r[2] for r in results),
-               statistics.median(r[1] for r in results), os.getloadavg()[0], cpu)
+    run = Run(sum(r[0] for r in results), elapsed, statistics.mean(r[2] for r in results),
+              statistics.median(r[1] for r in results), os.getloadavg()[0], cpu)
+    timed = [r[3] for r in results if len(r) > 3]  # platform jobs (run_job)
+    if timed:
+        run.stages = {stage: statistics.median(t[stage] for t in timed) for stage in FIRST_TOKEN_STAGES}
+        run.last_stages = max(timed, key=lambda t: sum(t.values()))
+    return run
 
 
 class EngineAlone:
@@ -387,11 +397,43 @@ def session():
 FINAL_EVENTS = ("done", "failed", "error")  # `error` is the old name of `failed`
 
 
-def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) -> tuple[int, float, float]:
+# A platform job's wait for its first token, in turn (see first_token_stages).
+FIRST_TOKEN_STAGES = ("web", "queue", "engine", "rest")
+
+
+def first_token_stages(posted: float, first_at: float, job: dict) -> dict[str, float]:
+    """Where a job's wait for its first token went, in ms, from its row's times (this machine's
+    clock, as the client's): "web", the POST until its row was written; "queue", from there to
+    the worker's claim (the commit, the broker, a worker thread); "engine", the engine's own time
+    to the first token, from the job's submit (its gather of a burst and its prefill); "rest", the
+    remainder (the worker's preparation between claim and submit, and the token's way to the
+    client)."""
+    created = datetime.fromisoformat(job["created_at"]).timestamp()
+    claimed = datetime.fromisoformat(job["started_at"]).timestamp()
+    engine = job["metrics"]["ttft_ms"] or 0.0
+    web, queue = (created - posted) * 1000, (claimed - created) * 1000
+    return {"web": web, "queue": queue, "engine": engine, "rest": (first_at - posted) * 1000 - web - queue - engine}
+
+
+def stages_note(run: Run) -> str:
+    """Where the wait for the first token went, for the row's notes."""
+    if not run.stages:
+        return ""
+
+    def shown(stages: dict[str, float]) -> str:
+        return ", ".join(f"{stage} {stages[stage]:.0f}" for stage in FIRST_TOKEN_STAGES) + " ms"
+
+    last = f"; the last job's: {shown(run.last_stages)}" if run.last_stages != run.stages else ""
+    return f"; to the first token (each stage's median job): {shown(run.stages)}{last}"
+
+
+def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) -> tuple[int, float, float, dict]:
     """Submit a chat job and follow its stream: (completion tokens, seconds to the first token
-    event, seconds to the final event). A failed job raises: a benchmark must not count it."""
+    event, seconds to the final event, where the wait for the first token went). A failed job
+    raises: a benchmark must not count it."""
     http = session()
     headers = {"Authorization": f"Token {key}"}
+    posted = time.time()
     started = time.perf_counter()
     response = http.post(f"{base}/api/v1/playground/jobs/", headers=headers, timeout=30, json={
         "model": model, "mode": "chat", "messages": [{"role": "user", "content": text}], "params": params})
@@ -413,7 +455,9 @@ def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) ->
                 final = json.loads(line[5:].strip())
                 if event != "done" or final.get("status") == "failed":
                     raise RuntimeError(f"job {job['id']} failed: {final.get('error') or final}")
-                return final["metrics"]["completion_tokens"] or 0, first or 0.0, time.perf_counter() - started
+                total = time.perf_counter() - started
+                stages = first_token_stages(posted, posted + (first or total), final)
+                return final["metrics"]["completion_tokens"] or 0, first or 0.0, total, stages
     raise RuntimeError(f"job {job['id']}: the stream ended without a final event")
 
 
@@ -641,11 +685,11 @@ def main() -> None:
         rows += [
             row("platform, concurrency 1 (API→queue→worker→SSE)", p1, "", seq_tps,
                 f"{p1.tps / e1.tps:.2f}× the engine alone's tok/s; latency {p1.latency / e1.latency:.2f}×; "
-                f"TTFT {(p1.ttft - e1.ttft) * 1000:+.0f} ms" + spread("platform 1")),
+                f"TTFT {(p1.ttft - e1.ttft) * 1000:+.0f} ms" + stages_note(p1) + spread("platform 1")),
             row(f"platform, concurrency {c}", pn, "", seq_tps,
                 f"{pn.tps / en.tps:.2f}× the engine alone at {c}; latency {pn.latency / en.latency:.2f}×; "
                 f"TTFT {(pn.ttft - en.ttft) * 1000:+.0f} ms; {extra_time('platform N', 'engine N')}"
-                + spread("platform N") + pn.cpu_note()),
+                + stages_note(pn) + spread("platform N") + pn.cpu_note()),
         ]
         if "platform long" in runs:
             el, pl = runs["engine long"], runs["platform long"]
@@ -730,6 +774,11 @@ Latency is submit to last token, per job; TTFT is submit to the first
 token (the engine's own measure for the engine rows, the first `token` event for the platform).
 "load" is the machine's 1-minute load average after each row ({os.cpu_count()} cores; {loads[0]:.1f} before
 the run, {loads[1]:.1f} after): other work on a shared machine slows some rows more than others.
+A platform row's wait for the first token is split by its jobs' own times (first_token_stages):
+"web" the POST until the job's row was written, "queue" from there to the worker's claim,
+"engine" the engine's own time from the job's submit (its gather of a burst and its prefill),
+"rest" the remainder (the worker's preparation between claim and submit, and the token's way
+to the client); each stage's median over the row's jobs, and the job whose first token came last.
 "CPU s" is the CPU time each process spent in that round (the engine alone: this process; the
 platform: its worker, its web server and this client, and the worker's engine process where its
 engine runs in one: PLAYGROUND_ENGINE_PROCESS, on by default on a GPU).
