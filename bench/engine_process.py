@@ -10,7 +10,7 @@ row is its median round, and each comparison the median of the rounds' own.
 engine process, that process apart.
 Writes bench/results/engine_process[-cuda].md.
 
-Usage: python bench/engine_process.py [--device cpu|cuda] [--rounds 9] [--tokens 32] [--out PATH]
+Usage: python bench/engine_process.py [--device cpu|cuda] [--rounds 9] [--tokens 32] [--concurrency 8] [--out PATH]
 """
 from __future__ import annotations
 
@@ -67,13 +67,15 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=len(PROMPTS), help="jobs at once (1: one after another)")
     parser.add_argument("--out")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     params = {"max_new_tokens": args.tokens, "min_new_tokens": args.tokens, "temperature": 0,
               "repetition_penalty": 1.0, "top_k": 0, "top_p": 1.0}
     engine = warm_engine(args.device, args.tokens)
-    sides = {"engine": lambda: engine.measure(len(PROMPTS))}
+    concurrency = args.concurrency
+    sides = {"engine": lambda: engine.measure(concurrency)}
     with tempfile.TemporaryDirectory() as tmp:
         deployments = []
         try:
@@ -90,7 +92,7 @@ def main() -> None:
                     processes["engine process"] = engine_child(worker)
                     assert processes["engine process"], "the worker started no engine process"
                 job = lambda text, base=deployment.base, key=key: run_job(base, key, text, params)  # noqa: E731
-                sides[layout] = lambda job=job, processes=processes: measure(job, PROMPTS, len(PROMPTS), processes)
+                sides[layout] = lambda job=job, processes=processes: measure(job, PROMPTS, concurrency, processes)
                 sides[layout]()  # the first round of 8 (on a GPU it picks its kernels), untimed
             rows = alternate(sides, rounds_each=args.rounds)
         finally:
@@ -114,8 +116,8 @@ def main() -> None:
                          "Redis" if os.environ.get("REDIS_URL") else "filesystem broker"))
     report = f"""# The engine in the worker's process or in its own
 
-SmolLM2-135M-Instruct on {device_name(args.device)}, {platform.machine()}; {len(PROMPTS)} chat jobs at once,
-{args.tokens} new tokens each (greedy). Two deployments ({stores}, production settings), one with
+SmolLM2-135M-Instruct on {device_name(args.device)}, {platform.machine()}; {len(PROMPTS)} chat jobs,
+{args.tokens} new tokens each (greedy), {concurrency} at a time. Two deployments ({stores}, production settings), one with
 PLAYGROUND_ENGINE_PROCESS=off and one with on, and the engine alone in this process, alternated
 for {args.rounds} rounds (the order reversed every other round); rows are median rounds, ratios
 the medians of the rounds' own.

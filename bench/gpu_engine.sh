@@ -17,7 +17,7 @@
 # 3. bench/arrivals.py and bench/cpu_contention.py --device cuda: what a burst's spread-out
 #    arrivals, and Python beside the engine, cost it on a GPU;
 # 4. bench/engine_process.py --device cuda: the platform with the worker's engine in its own
-#    process (PLAYGROUND_ENGINE_PROCESS=on, the default on a GPU) against it in the worker's.
+#    process (PLAYGROUND_ENGINE_PROCESS=on, the default) against it in the worker's.
 # STEPS="tests inference arrivals contention process" (the default) chooses among them; extra arguments
 # go to inference.py. Writes OUT_DIR/engine-tests-cuda.log and OUT_DIR/<bench>-cuda.md (default OUT_DIR:
 # bench/results/).

@@ -542,7 +542,7 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
             job = lambda text: run_job(deployment.base, key, text, embedded)  # noqa: E731
             worker, web = (p.pid for p in deployment.processes)
             processes = {"worker": worker, "web server": web, "client": os.getpid()}
-            if engine_child(worker):  # the worker's engine runs in a process of its own (on a GPU, by default)
+            if engine_child(worker):  # the worker's engine runs in a process of its own (the default)
                 processes["engine process"] = engine_child(worker)
             # Alternated and repeated, as the upstream's rows below: each row is its median round.
             for concurrency, label in ((1, "1"), (len(texts), "N")):
@@ -781,7 +781,7 @@ A platform row's wait for the first token is split by its jobs' own times (first
 to the client); each stage's median over the row's jobs, and the job whose first token came last.
 "CPU s" is the CPU time each process spent in that round (the engine alone: this process; the
 platform: its worker, its web server and this client, and the worker's engine process where its
-engine runs in one: PLAYGROUND_ENGINE_PROCESS, on by default on a GPU).
+engine runs in one: PLAYGROUND_ENGINE_PROCESS, on by default).
 
 | run | tokens/s | vs raw sequential | mean latency | median TTFT | load | notes |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |

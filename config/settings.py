@@ -359,12 +359,13 @@ PLAYGROUND_MAX_BATCH = env.int("PLAYGROUND_MAX_BATCH", default=8)
 # decode steps, so it holds them up a chunk at a time; unset: 512 on a CPU, 2048 on a GPU; 0: whole.
 PLAYGROUND_PREFILL_CHUNK_TOKENS = env.int("PLAYGROUND_PREFILL_CHUNK_TOKENS", default=None)
 PLAYGROUND_WARM_MODELS = env.int("PLAYGROUND_WARM_MODELS", default=2)
-# Where a worker's engines run: "on", in a process of their own (the worker's Python then does
-# not hold them off the interpreter's lock, and a crash of the model's process fails only its
-# jobs); "off", in the worker's process; "auto", on with a GPU, off on a CPU.
-PLAYGROUND_ENGINE_PROCESS = env.str("PLAYGROUND_ENGINE_PROCESS", default="auto")
-if PLAYGROUND_ENGINE_PROCESS not in ("auto", "on", "off"):
-    raise ImproperlyConfigured("PLAYGROUND_ENGINE_PROCESS must be auto, on or off.")
+# Where a worker's built-in engines run: "on", in a process of their own (a crash of it, such as
+# the kernel's OOM killer taking a model too big for the machine, fails only the jobs it held;
+# and on a GPU the worker's Python no longer holds the engine off the interpreter's lock); "off",
+# in the worker's own process.
+PLAYGROUND_ENGINE_PROCESS = env.str("PLAYGROUND_ENGINE_PROCESS", default="on")
+if PLAYGROUND_ENGINE_PROCESS not in ("on", "off"):
+    raise ImproperlyConfigured("PLAYGROUND_ENGINE_PROCESS must be on or off.")
 PLAYGROUND_JOB_DEADLINE_S = env.int("PLAYGROUND_JOB_DEADLINE_S", default=900)
 # Event streams: at most this many open per member (per IP address when signed out), and none
 # longer than the job deadline and a margin (a job that never starts holds no connection for ever).

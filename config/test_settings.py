@@ -23,3 +23,8 @@ if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["REDIS_URL"] = redis_url_for_worker(os.environ["REDIS_URL"], os.environ["PYTEST_XDIST_WORKER"])
 
 from .settings import *  # noqa: E402,F401,F403
+
+# The test process keeps its engines in itself, where the tests look at them (a test of the engine
+# process builds one). The live servers the tests start are told the layout (tests/live.py).
+if not os.environ.get("PLAYGROUND_ENGINE_PROCESS"):
+    PLAYGROUND_ENGINE_PROCESS = "off"

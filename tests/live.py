@@ -47,10 +47,10 @@ def database_url() -> str:
 
 class LiveStack:
     def __init__(self, workdir: Path, *, redis_url: str | None = None, queues: list[str] | None = None,
-                 embedded: bool = False, engine_process: bool = False):
+                 embedded: bool = False, engine_process: bool = True):
         """`embedded`: no Redis even where the test run has one (`make run`'s mode: the filesystem
         broker, the event log and the cache in this stack's database and processes).
-        `engine_process`: the worker's engines in a process of their own (as on a GPU)."""
+        `engine_process`: the worker's engines in a process of their own (the default), else in it."""
         self.workdir = workdir
         self.queues = queues or WORKER_QUEUES
         self.port = free_port()
@@ -76,8 +76,7 @@ class LiveStack:
             "PGAPPNAME": f"live-stack-{self.port}",  # its sessions, told apart in pg_stat_activity
         }
         self.env.pop("REDIS_URL", None)
-        if engine_process:
-            self.env["PLAYGROUND_ENGINE_PROCESS"] = "on"
+        self.env["PLAYGROUND_ENGINE_PROCESS"] = "on" if engine_process else "off"
         if not embedded and (redis_url or settings.REDIS_URL):
             self.env["REDIS_URL"] = redis_url or settings.REDIS_URL
         self.web: subprocess.Popen | None = None

@@ -138,4 +138,4 @@ def test_a_redis_url_without_a_database_index_to_offset_is_refused():
 def test_an_unknown_engine_layout_refuses_to_start(tmp_path):
     result = run("import django; django.setup()", {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1",
                                                     "PLAYGROUND_ENGINE_PROCESS": "yes"})
-    assert result.returncode != 0 and "PLAYGROUND_ENGINE_PROCESS must be auto, on or off" in result.stderr
+    assert result.returncode != 0 and "PLAYGROUND_ENGINE_PROCESS must be on or off" in result.stderr

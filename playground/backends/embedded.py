@@ -2,6 +2,8 @@
 the same model decode together (playground/engine). The default for `make run` and CI."""
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import threading
 from pathlib import Path
 from typing import Callable
@@ -13,9 +15,9 @@ from models_hub.repos.materialise import fetch_repository
 
 from ..engine import EngineClosed, EngineRegistry, GenerationRequest, RuntimeSpec
 from ..engine.process import EngineProcess, arrivals_counter
-from ..engine.runtime import default_device
 from .base import Backend, BackendError, Handle, JobInput, Outcome
 
+log = logging.getLogger(__name__)
 _registry: EngineRegistry | EngineProcess | None = None
 _registry_lock = threading.Lock()
 # Jobs this process has taken from its queues and not yet submitted to an engine: shared memory,
@@ -53,9 +55,14 @@ def jobs_arriving() -> int:
 
 
 def engine_process_wanted() -> bool:
-    """PLAYGROUND_ENGINE_PROCESS: "auto" puts the engines in a process of their own on a GPU."""
-    choice = settings.PLAYGROUND_ENGINE_PROCESS
-    return choice == "on" or (choice == "auto" and default_device().startswith("cuda"))
+    """PLAYGROUND_ENGINE_PROCESS, unless this process may not have children: a prefork pool's
+    child is daemonic (inference workers use `--pool threads`; see docs/operations.md)."""
+    if settings.PLAYGROUND_ENGINE_PROCESS != "on":
+        return False
+    if multiprocessing.current_process().daemon:
+        log.warning("a daemonic process cannot start an engine process: the engines run in this one")
+        return False
+    return True
 
 
 def engine_registry() -> EngineRegistry | EngineProcess:
