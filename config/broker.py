@@ -11,7 +11,8 @@ when two workers bind at start. Here:
 - a consumer claims a message by renaming it inside the queue's folder, which is atomic (kombu
   moves it to the temp folder: a copy, when that is another filesystem, that a second consumer
   can read as it is written);
-- an exchange table is created, read and rewritten under its lock in one step.
+- an exchange table is created, read and rewritten under its lock in one step;
+- a file a crash left mid-write or mid-claim is removed by the next channel that opens.
 Renames within one folder are atomic on POSIX filesystems.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from queue import Empty
@@ -31,6 +33,9 @@ from kombu.utils.json import dumps, loads
 
 WRITING_SUFFIX = ".writing"  # consumers take only names ending in "<queue>.msg"
 CLAIMED_SUFFIX = ".claimed"
+# A `.writing` or `.claimed` file this old (by its inode's last change: a rename counts) was left
+# by a process that died between two steps of a few microseconds: nobody will finish it.
+ORPHAN_AFTER_S = 600
 
 log = logging.getLogger(__name__)
 Table = list[filesystem.exchange_queue_t]
@@ -42,6 +47,28 @@ def _table(data: bytes) -> Table:
 
 
 class Channel(filesystem.Channel):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._remove_orphans()
+
+    def _remove_orphans(self) -> None:
+        """Files a crash left between writing and renaming a message, or between claiming and
+        reading it, would stay for ever. A claimed message is lost with its consumer (as with
+        kombu's own move): the reaper sends a job whose message was lost again."""
+        cutoff = time.time() - ORPHAN_AFTER_S
+        for folder in {self.data_folder_in, self.data_folder_out}:
+            try:
+                entries = list(os.scandir(folder))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.name.endswith((WRITING_SUFFIX, CLAIMED_SUFFIX)) and entry.stat().st_ctime < cutoff:
+                        os.remove(entry.path)
+                        log.warning("removed %s, left by a process that stopped", entry.path)
+                except FileNotFoundError:
+                    pass  # another channel removed it first
+
     def _put(self, queue, payload, **kwargs):
         """Put `payload` onto `queue`: written beside the queue, then renamed into it."""
         # The clock in nanoseconds, zero-padded: names sort in the order they were put (kombu's

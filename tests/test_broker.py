@@ -9,6 +9,7 @@ from kombu import Connection
 from kombu.exceptions import ChannelError
 from kombu.transport.virtual import Empty
 
+from config import broker
 from config.broker import Transport
 from tests.test_settings import run
 
@@ -181,3 +182,24 @@ def test_the_embedded_mode_celery_app_uses_this_transport(tmp_path):
                  {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["config.broker", "filesystem"]
+
+
+def test_a_new_channel_removes_files_a_crash_left_and_nothing_else(tmp_path, monkeypatch):
+    folder = tmp_path / "queue"
+    folder.mkdir()
+    left = [folder / f"1_a.{QUEUE}.msg{broker.WRITING_SUFFIX}", folder / f"2_b.{QUEUE}.msg{broker.CLAIMED_SUFFIX}"]
+    kept = folder / f"3_c.{QUEUE}.msg"
+    for path in [*left, kept]:
+        path.write_text("{}")
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(tmp_path / "c")}
+
+    def open_channel():
+        connection = Connection(transport=Transport, transport_options=options)
+        connection.default_channel
+        connection.release()
+
+    open_channel()  # the files are new: a live process may be between its two steps
+    assert all(path.exists() for path in [*left, kept])
+    monkeypatch.setattr(broker, "ORPHAN_AFTER_S", -1)  # as if they were old
+    open_channel()
+    assert not any(path.exists() for path in left) and kept.exists()
