@@ -44,7 +44,6 @@ LAYOUTS = {"off": "the engine in the worker's process", "on": "the engine in a p
 def own_stores(deployment: Platform, layout: str) -> None:
     """A database and a Redis database of the deployment's own, so the two workers never take
     each other's jobs."""
-    deployment.env["PLAYGROUND_ENGINE_PROCESS"] = layout
     index = list(LAYOUTS).index(layout)
     if os.environ.get("REDIS_URL"):
         url = re.sub(r"/\d*$", "", os.environ["REDIS_URL"].rstrip("/")) + f"/{12 + index}"
@@ -82,6 +81,7 @@ def main() -> None:
             for layout in LAYOUTS:
                 deployment = Platform(Path(tmp) / layout, device=args.device)
                 (Path(tmp) / layout).mkdir()
+                deployment.env["PLAYGROUND_ENGINE_PROCESS"] = layout
                 own_stores(deployment, layout)
                 deployments.append(deployment)
                 key = deployment.start()

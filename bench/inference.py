@@ -542,8 +542,9 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
             job = lambda text: run_job(deployment.base, key, text, embedded)  # noqa: E731
             worker, web = (p.pid for p in deployment.processes)
             processes = {"worker": worker, "web server": web, "client": os.getpid()}
-            if engine_child(worker):  # the worker's engine runs in a process of its own (the default)
-                processes["engine process"] = engine_child(worker)
+            engine_pid = engine_child(worker)
+            if engine_pid:  # the worker's engine runs in a process of its own (the default)
+                processes["engine process"] = engine_pid
             # Alternated and repeated, as the upstream's rows below: each row is its median round.
             for concurrency, label in ((1, "1"), (len(texts), "N")):
                 runs.update(alternate({
