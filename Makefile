@@ -80,6 +80,7 @@ bench: setup $(LOAD_VENV)/.installed
 	$(PY) bench/cpu_contention.py --rounds 25
 	$(PY) bench/arrivals.py --spreads 25,50,100,200,400
 	$(PY) bench/engine_process.py
+	$(PY) bench/platform_overhead.py
 	$(PY) bench/forum.py --posts $(BENCH_POSTS)
 	$(PY) bench/hub.py --resources $(BENCH_RESOURCES)
 	$(PY) bench/hub_files.py

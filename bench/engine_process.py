@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from inference import (
     alternate,
     device_name,
     engine_child,
+    own_stores,
     measure,
     paired,
     run_job,
@@ -39,26 +39,6 @@ from inference import (
 )
 
 LAYOUTS = {"off": "the engine in the worker's process", "on": "the engine in a process of its own"}
-
-
-def own_stores(deployment: Platform, layout: str) -> None:
-    """A database and a Redis database of the deployment's own, so the two workers never take
-    each other's jobs."""
-    index = list(LAYOUTS).index(layout)
-    if os.environ.get("REDIS_URL"):
-        url = re.sub(r"/\d*$", "", os.environ["REDIS_URL"].rstrip("/")) + f"/{12 + index}"
-        import redis
-
-        redis.Redis.from_url(url).flushdb()
-        deployment.env["REDIS_URL"] = url
-    if os.environ.get("DATABASE_URL"):
-        import psycopg
-
-        base, name = os.environ["DATABASE_URL"].rsplit("/", 1)[0], f"llmc_bench_engine_{layout}"
-        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        deployment.env["DATABASE_URL"] = f"{base}/{name}"
 
 
 def main() -> None:
@@ -82,7 +62,7 @@ def main() -> None:
                 deployment = Platform(Path(tmp) / layout, device=args.device)
                 (Path(tmp) / layout).mkdir()
                 deployment.env["PLAYGROUND_ENGINE_PROCESS"] = layout
-                own_stores(deployment, layout)
+                own_stores(deployment, f"engine_{layout}", redis_db=12 + list(LAYOUTS).index(layout))
                 deployments.append(deployment)
                 key = deployment.start()
                 run_job(deployment.base, key, "warm up", {**params, "max_new_tokens": 4, "min_new_tokens": 4})

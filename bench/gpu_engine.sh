@@ -17,8 +17,10 @@
 # 3. bench/arrivals.py and bench/cpu_contention.py --device cuda: what a burst's spread-out
 #    arrivals, and Python beside the engine, cost it on a GPU;
 # 4. bench/engine_process.py --device cuda: the platform with the worker's engine in its own
-#    process (PLAYGROUND_ENGINE_PROCESS=on, the default) against it in the worker's.
-# STEPS="tests inference arrivals contention process" (the default) chooses among them; extra arguments
+#    process (PLAYGROUND_ENGINE_PROCESS=on, the default) against it in the worker's;
+# 5. bench/platform_overhead.py --device cuda --model demo --web-workers 1,4: the platform with one
+#    web process and with docs/operations.md's four, against the engine alone.
+# STEPS="tests inference arrivals contention process overhead" (the default) chooses among them; extra arguments
 # go to inference.py. Writes OUT_DIR/engine-tests-cuda.log and OUT_DIR/<bench>-cuda.md (default OUT_DIR:
 # bench/results/).
 set -uo pipefail
@@ -54,7 +56,7 @@ if [ -z "${REDIS_URL:-}" ] && command -v redis-server >/dev/null; then
 fi
 step "broker and event log: ${REDIS_URL:-the filesystem (embedded mode)}"
 
-STEPS=${STEPS:-tests inference arrivals contention process}
+STEPS=${STEPS:-tests inference arrivals contention process overhead}
 run_step() { case " $STEPS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 if run_step tests; then
@@ -82,6 +84,11 @@ if run_step process; then
   step "bench/engine_process.py --device cuda"
   DJANGO_DEBUG=1 timeout "${BENCH_TIMEOUT:-420}" "$PY" bench/engine_process.py --device cuda --rounds 5 \
     --out "$OUT_DIR/engine_process-cuda.md" || status=1
+fi
+if run_step overhead; then
+  step "bench/platform_overhead.py --device cuda"
+  DJANGO_DEBUG=1 timeout "${BENCH_TIMEOUT:-420}" "$PY" bench/platform_overhead.py --device cuda --model demo \
+    --web-workers 1,4 --rounds 5 --out "$OUT_DIR/platform_overhead-cuda.md" || status=1
 fi
 step "done (status $status): $OUT_DIR"
 exit $status

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import secrets
 import statistics
 import subprocess
@@ -172,17 +173,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def engine_child(worker: int) -> int | None:
-    """The worker's engine process (PLAYGROUND_ENGINE_PROCESS: multiprocessing's spawned child), if it has one."""
+def spawned_children(parent: int) -> list[int]:
+    """The processes `parent` started with multiprocessing's spawn (a worker's engine process,
+    uvicorn's web workers)."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
             command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue  # it ended meanwhile
-        if parent == worker and b"spawn_main" in command:
-            return int(stat.parent.name)
-    return None
+        if ppid == parent and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def engine_child(worker: int) -> int | None:
+    """The worker's engine process (PLAYGROUND_ENGINE_PROCESS: multiprocessing's spawned child), if it has one."""
+    return next(iter(spawned_children(worker)), None)
 
 
 def measure(job: Job, items: list, concurrency: int, processes: dict[str, int] | None = None) -> Run:
@@ -321,7 +329,7 @@ class Platform:
     """A throwaway deployment: its own database (SQLite unless DATABASE_URL), web server and one
     worker consuming every runtime's queue (the demo model's, the upstream's) and `default`."""
 
-    def __init__(self, workdir: Path, *, device: str, upstream: Upstream | None = None):
+    def __init__(self, workdir: Path, *, device: str, upstream: Upstream | None = None, web_workers: int = 1):
         import socket
 
         with socket.socket() as s:
@@ -333,6 +341,7 @@ class Platform:
                     "API_THROTTLE_USER": "100000/min", "PLAYGROUND_MAX_ACTIVE_JOBS": "100", "PLAYGROUND_MAX_STREAMS_PER_CLIENT": "100",
                     "PLAYGROUND_JOBS_PER_HOUR": "100000", **PRODUCTION}
         self.upstream = upstream
+        self.web_workers = web_workers  # uvicorn's --workers (docs/operations.md runs 4)
         self.processes: list[subprocess.Popen] = []
         self.workdir = workdir
 
@@ -361,7 +370,7 @@ class Platform:
              "--concurrency", "8", "--loglevel", "WARNING"], cwd=ROOT, env=self.env, stdout=log, stderr=log))
         self.processes.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(self.port),
-             "--log-level", "warning"], cwd=ROOT, env=self.env))
+             "--workers", str(self.web_workers), "--log-level", "warning"], cwd=ROOT, env=self.env))
         import requests
 
         for _ in range(300):
@@ -379,6 +388,25 @@ class Platform:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def own_stores(deployment: Platform, name: str, *, redis_db: int) -> None:
+    """A database and a Redis database of the deployment's own, for deployments that run side by
+    side: neither worker takes the other's jobs."""
+    if os.environ.get("REDIS_URL"):
+        url = re.sub(r"/\d*$", "", os.environ["REDIS_URL"].rstrip("/")) + f"/{redis_db}"
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        deployment.env["REDIS_URL"] = url
+    if os.environ.get("DATABASE_URL"):
+        import psycopg
+
+        base, database = os.environ["DATABASE_URL"].rsplit("/", 1)[0], f"llmc_bench_{name}"
+        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            conn.execute(f'CREATE DATABASE "{database}"')
+        deployment.env["DATABASE_URL"] = f"{base}/{database}"
 
 
 _local = threading.local()

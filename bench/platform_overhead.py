@@ -1,0 +1,221 @@
+"""The platform's own cost per job, shown with an engine so fast that little else is left.
+
+With the demo model on this 2-core CPU a burst of 8 takes about half a second to prefill and 70 ms
+a decode step, so the platform's way in (the HTTP request, the database, the queue, the worker's
+claim: tens of ms) is a few percent of a round. On a GPU the same model's round is short, and that
+way in is most of the gap (inference-cuda.md). `--model tiny` (the default) runs a Llama of
+2 layers, 64 wide, with seeded random weights and the demo model's tokenizer and chat template,
+built here (nothing is downloaded): its round of 8 answers of 32 tokens takes about 0.13 s on this
+CPU, so what the platform adds shows here as it would beside a fast GPU engine. Its text is
+gibberish; every token is still sampled, streamed and counted as the demo model's are.
+`--model demo` runs the demo model instead.
+
+Deployments as in inference.py (PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set,
+production settings, one worker with 8 threads and its engine process), one per count in
+`--web-workers` (uvicorn's --workers; docs/operations.md runs 4), each with a database and a Redis
+database of its own. They take turns round by round with the engine alone (in this process), the
+order reversed every other round, at concurrency 1 and `--concurrency`; rows are median rounds and
+each comparison the median of the rounds' own.
+
+Writes bench/results/platform_overhead[-cuda].md.
+Usage: python bench/platform_overhead.py [--model tiny|demo] [--web-workers 1,2] [--device cpu]
+       [--rounds 9] [--tokens 32] [--concurrency 8] [--out PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from inference import (
+    MODEL,
+    PROMPTS,
+    ROOT,
+    SPEC,
+    EngineAlone,
+    Platform,
+    Run,
+    against,
+    alternate,
+    chat_ids,
+    device_name,
+    engine_child,
+    measure,
+    model_cache_dir,
+    own_stores,
+    paired,
+    run_job,
+    spawned_children,
+    stages_note,
+    write_report,
+)
+
+TINY_RUNTIME = "bench/tiny"  # the deployments' runtime for --model tiny (a local directory)
+TINY_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json")
+
+
+def tiny_model() -> Path:
+    """The tiny Llama's directory, var/bench-tiny-model/ (written once): seeded random weights and
+    the demo model's tokenizer files, from its GGUF file converted into the model cache."""
+    folder = ROOT / "var" / "bench-tiny-model"
+    if (folder / "model.safetensors").exists():
+        return folder
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from playground.engine import RuntimeSpec
+    from playground.engine.loading import model_directory
+
+    demo = Path(model_directory(RuntimeSpec(*SPEC), cache_dir=model_cache_dir()))
+    partial = folder.with_name(folder.name + f".partial-{os.getpid()}")
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(vocab_size=49152, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                 num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
+                                 max_position_embeddings=2048)).save_pretrained(partial)
+    for name in TINY_FILES:
+        shutil.copy(demo / name, partial / name)  # the generation config too: its end-of-text ids
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    return folder
+
+
+def engine_alone(model_name: str, device: str, tokens: int) -> EngineAlone:
+    from playground.engine import RuntimeSpec
+    from playground.engine.loading import load_model
+
+    spec = RuntimeSpec("local", str(tiny_model())) if model_name == "tiny" else RuntimeSpec(*SPEC)
+    model, tokenizer = load_model(spec, cache_dir=model_cache_dir(), device=device)
+    engine = EngineAlone(model, tokenizer, [chat_ids(tokenizer, p) for p in PROMPTS], tokens)
+    engine.measure(len(PROMPTS))  # one untimed round of all of them (on a GPU it picks its kernels)
+    return engine
+
+
+def deployment_processes(deployment: Platform) -> dict[str, int]:
+    """The processes whose CPU time a round counts: the worker, its engine process, the web
+    server (each of uvicorn's workers when it runs several) and this client."""
+    worker, web = (p.pid for p in deployment.processes)
+    webs = spawned_children(web) if deployment.web_workers > 1 else [web]
+    processes = {"worker": worker, "client": os.getpid()}
+    engine = engine_child(worker)
+    if engine:  # the worker's engine runs in a process of its own (the default)
+        processes["engine process"] = engine
+    processes.update({f"web {i + 1}": pid for i, pid in enumerate(webs)})
+    return processes
+
+
+def cpu_note(run: Run) -> str:
+    """Each process's CPU seconds in the round, uvicorn's workers summed as "web server"."""
+    web = sum(seconds for name, seconds in run.cpu.items() if name.startswith("web "))
+    others = [(name, s) for name, s in run.cpu.items() if not name.startswith("web ")]
+    return ", ".join(f"{name} {s:.3f}" for name, s in [("web server", web), *others])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", choices=("tiny", "demo"), default="tiny")
+    parser.add_argument("--web-workers", default="1,2", help="uvicorn workers, one deployment per count")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--tokens", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=len(PROMPTS))
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    counts = [int(n) for n in args.web_workers.split(",")]
+    params = {"max_new_tokens": args.tokens, "min_new_tokens": args.tokens, "temperature": 0,
+              "repetition_penalty": 1.0, "top_k": 0, "top_p": 1.0}
+    engine = engine_alone(args.model, args.device, args.tokens)
+    served = TINY_RUNTIME if args.model == "tiny" else MODEL
+    sides = {1: {"engine": lambda: engine.measure(1)},
+             args.concurrency: {"engine": lambda: engine.measure(args.concurrency)}}
+    labels = {count: f"platform, {count} web worker{'s' if count > 1 else ''}" for count in counts}
+    with tempfile.TemporaryDirectory() as tmp:
+        deployments = []
+        try:
+            for index, count in enumerate(counts):
+                workdir = Path(tmp) / f"web{count}"
+                workdir.mkdir()
+                deployment = Platform(workdir, device=args.device, web_workers=count)
+                own_stores(deployment, f"overhead_{count}", redis_db=10 + index)
+                deployments.append(deployment)
+                deployment.manage("migrate", "--noinput")
+                if args.model == "tiny":
+                    deployment.manage("runtime", "add", TINY_RUNTIME, "--backend", "embedded", "--source", "local",
+                                      "--location", str(tiny_model()))
+                key = deployment.start()
+                run_job(deployment.base, key, "warm up", {**params, "max_new_tokens": 4, "min_new_tokens": 4}, served)
+                processes = deployment_processes(deployment)
+                job = lambda text, d=deployment, key=key: run_job(d.base, key, text, params, served)  # noqa: E731
+                for concurrency in sides:
+                    sides[concurrency][count] = (lambda c=concurrency, job=job, processes=processes:
+                                                 measure(job, PROMPTS, c, processes))
+                sides[args.concurrency][count]()  # untimed: every web worker and thread has run once
+            # Compared as soon as measured: `against` reads the rounds of the latest alternation.
+            measured = {concurrency: compared(alternate(named, rounds_each=args.rounds), counts)
+                        for concurrency, named in sides.items()}
+        finally:
+            for deployment in deployments:
+                deployment.stop()
+    engine.close()
+    report = write(args, labels, measured)
+    write_report(report, "platform_overhead", args.device, args.out)
+    print(report)
+
+
+def compared(rows: dict, counts: list[int]) -> dict:
+    """Each deployment's row against the engine alone's, round by round: tok/s ratio (and the
+    rounds'), extra ms a round, TTFT difference (ms)."""
+    return {"rows": rows, **{count: (*against(count, "engine"),
+                                     paired(count, "engine", lambda a, b: (a.ttft - b.ttft) * 1000)[0])
+                             for count in counts}}
+
+
+def write(args, labels: dict[int, str], measured: dict) -> str:
+    sections = []
+    for concurrency, result in measured.items():
+        engine = result["rows"]["engine"]
+        table = [f"| engine alone | {engine.tps:.1f} | | | {engine.ttft * 1000:.0f} ms | engine {engine.cpu['engine']:.3f} |"]
+        waits = []
+        for count, label in labels.items():
+            run = result["rows"][count]
+            ratio, extra_ms, ratios, ttft_ms = result[count]
+            table.append(f"| {label} | {run.tps:.1f} | **{ratio:.3f}×** (rounds {' / '.join(f'{r:.2f}' for r in ratios)}) "
+                         f"| {extra_ms:+.0f} ms | {run.ttft * 1000:.0f} ms ({ttft_ms:+.0f}) | {cpu_note(run)} |")
+            waits.append(f"- {label}{stages_note(run)}.")
+        jobs = "one job at a time" if concurrency == 1 else f"{concurrency} jobs at once"
+        sections.append(f"""### {jobs}
+
+| run | tokens/s | vs the engine alone | a round's extra time | median TTFT | CPU s (median round) |
+| --- | ---: | ---: | ---: | ---: | --- |
+{chr(10).join(table)}
+
+{chr(10).join(waits)}
+""")
+    model = ("a tiny Llama (2 layers, 64 wide, random weights) with the demo model's tokenizer" if args.model == "tiny"
+             else "SmolLM2-135M-Instruct")
+    command = " ".join(["python bench/platform_overhead.py", *sys.argv[1:]])
+    stores = " + ".join(("PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite",
+                         "Redis" if os.environ.get("REDIS_URL") else "filesystem broker"))
+    return f"""# The platform's own cost per job
+
+{model} on {device_name(args.device)}, {platform.machine()}; {len(PROMPTS)} chat jobs, {args.tokens} new
+tokens each (greedy). Deployments ({stores}, production settings, one worker with 8 threads and its
+engine process) with 1 or more uvicorn workers, and the engine alone in this process, alternated for
+{args.rounds} rounds (the order reversed every other round); rows are median rounds, ratios and
+differences the medians of the rounds' own. "To the first token" splits a platform job's wait as
+in inference.py: "web" the POST until the job's row was written, "queue" to the worker's claim,
+"engine" the engine's own time from the submit (its gather of a burst and its prefill), "rest" the
+remainder (the worker's preparation, and the token's way to the client).
+
+{chr(10).join(sections)}
+Command: `{command}` ({time.strftime('%Y-%m-%d')}).
+"""
+
+
+if __name__ == "__main__":
+    main()
