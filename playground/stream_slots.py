@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import Any, AsyncIterator, Callable
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -56,13 +57,24 @@ async def acquire(client: str) -> str | None:
     Raises TooManyStreams when all of the client's slots are taken. The slot lasts SLOT_GRACE_S
     until its stream starts (`hold`)."""
     try:
-        for slot in range(max_streams()):
-            key = f"playground:sse:{client}:{slot}"
-            if await cache.aadd(key, 1, timeout=SLOT_GRACE_S):
-                return key
+        return await sync_to_async(_take_slot)(client)  # one hop to a thread, however many are tried
+    except TooManyStreams:
+        raise
     except Exception:  # fail open: a cache outage must not take streaming down with it
         log.warning("stream slots: cache unavailable, not counting", exc_info=True)
         return None
+
+
+def _take_slot(client: str) -> str | None:
+    for slot in range(max_streams()):
+        key = f"playground:sse:{client}:{slot}"
+        if cache.add(key, 1, timeout=SLOT_GRACE_S):
+            return key
+        if not getattr(cache, "is_available", True):
+            # The deployment's cache fails open (core.cache): with Redis down its add answers
+            # False without raising, as for a slot that is taken.
+            log.warning("stream slots: cache unavailable, not counting")
+            return None
     raise TooManyStreams
 
 

@@ -171,16 +171,29 @@ def test_streams_still_work_when_the_cache_is_down(user, settings, monkeypatch):
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
     job = make_job(user)
 
-    class DownCache:
-        async def aadd(self, *args, **kwargs):
+    class DownCache:  # a cache that raises
+        def add(self, *args, **kwargs):
             raise ConnectionError("cache down")
 
-        adelete = aadd
+        async def adelete(self, *args, **kwargs):
+            raise ConnectionError("cache down")
 
     monkeypatch.setattr(stream_slots, "cache", DownCache())
     client = signed_in(user)
     responses = [client.get(f"/api/v1/playground/jobs/{job.pk}/stream/") for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 200]  # fail open
+    assert all("event: done" in read_stream(r) for r in responses)
+
+
+def test_streams_still_work_when_redis_behind_the_cache_is_down(user, settings):
+    # The deployment's cache fails open: an add it cannot make returns False, as for a taken slot.
+    settings.CACHES = {"default": {"BACKEND": "core.cache.FailOpenRedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 2
+    job = make_job(user)
+    client = signed_in(user)
+    responses = [client.get(f"/api/v1/playground/jobs/{job.pk}/stream/") for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 200]
     assert all("event: done" in read_stream(r) for r in responses)
 
 
