@@ -82,6 +82,21 @@ def test_the_same_votes_give_the_same_intervals_and_the_fit_is_cached(contenders
         assert leaderboard.current() == first
 
 
+def test_with_the_cache_down_the_same_votes_are_not_fitted_again(contenders, settings, monkeypatch):
+    # The deployment's cache fails open (every get misses) and the anonymous throttle with it.
+    settings.CACHES = {"default": {"BACKEND": "core.cache.FailOpenRedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    demo, twin = contenders
+    make_battle(demo, twin, winner="a")
+    fits = []
+    monkeypatch.setattr(leaderboard, "compute", lambda rows, **kw: fits.append(rows) or leaderboard.Leaderboard())
+    leaderboard.current(), leaderboard.current()
+    assert len(fits) == 1
+    make_battle(demo, twin, winner="b")
+    leaderboard.current()
+    assert len(fits) == 2  # new votes, a new fit
+
+
 @pytest.mark.parametrize("n_models,n_votes", [(2, 4), (6, 60)])
 def test_leaderboard_query_count_is_flat(api, client, n_models, n_votes, django_assert_max_num_queries):
     models = [runnable_model(f"acme/model-{i}") for i in range(n_models)]
