@@ -18,12 +18,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import eventlog
+from core.heartbeat import start_heartbeat
 from models_hub.models import Runtime
 from models_hub.repos.materialise import fetch_repository
 from playground.backends import BackendError, engine_registry
@@ -256,12 +257,5 @@ def _finish(run: EvaluationRun, *, status: str, **fields) -> str:
 
 def _start_heartbeat(run_id: int) -> threading.Event:
     """Touch the run while it works (model loads included), so the reaper knows its worker lives."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(settings.EVALUATION_HEARTBEAT_S):
-            EvaluationRun.objects.filter(pk=run_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
-        connection.close()
-
-    threading.Thread(target=beat, name=f"evaluation-heartbeat-{run_id}", daemon=True).start()
-    return stop
+    return start_heartbeat(EvaluationRun.objects.filter(pk=run_id, status=Status.RUNNING),
+                           every_s=lambda: settings.EVALUATION_HEARTBEAT_S, name=f"evaluation-heartbeat-{run_id}")

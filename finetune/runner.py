@@ -16,12 +16,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import eventlog
+from core.heartbeat import start_heartbeat
 from models_hub.repos.materialise import fetch_repository
 from playground.engine import ModelLoadError, RuntimeSpec
 from playground.engine.loading import model_directory
@@ -83,15 +84,8 @@ def _resume_point(job: FineTuneJob) -> str | None:
 def _start_heartbeat(job_id: int) -> threading.Event:
     """Touch the job while it runs (model load and publishing included), so the reaper knows its
     worker lives."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(settings.FINETUNE_HEARTBEAT_S):
-            FineTuneJob.objects.filter(pk=job_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
-        connection.close()  # this thread's own connection
-
-    threading.Thread(target=beat, name=f"finetune-heartbeat-{job_id}", daemon=True).start()
-    return stop
+    return start_heartbeat(FineTuneJob.objects.filter(pk=job_id, status=Status.RUNNING),
+                           every_s=lambda: settings.FINETUNE_HEARTBEAT_S, name=f"finetune-heartbeat-{job_id}")
 
 
 def _train(job: FineTuneJob, writer: eventlog.LogWriter, resume: str | None):

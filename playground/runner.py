@@ -15,10 +15,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from core.heartbeat import start_heartbeat
 
 from . import params as generation_params
 from .backends import Arrival, BackendError, Handle, JobInput, backend_for, close_engines
@@ -178,15 +180,8 @@ def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
 
 def _start_heartbeat(job_id: int) -> threading.Event:
     """Touch the job while it runs (model loads included), so the reaper knows its worker lives."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(settings.PLAYGROUND_HEARTBEAT_S):
-            GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
-        connection.close()  # this thread's own connection
-
-    threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True).start()
-    return stop
+    return start_heartbeat(GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING),
+                           every_s=lambda: settings.PLAYGROUND_HEARTBEAT_S, name=f"heartbeat-{job_id}")
 
 
 def _hand_back(job: GenerationJob) -> None:
