@@ -1,11 +1,31 @@
-"""ASGI guards: a request body is refused with a 413 once it passes its path's limit
-(MAX_REQUEST_BODY_BYTES, or MAX_UPLOAD_BYTES on the upload paths), declared or not. Django's ASGI handler would otherwise spool any body, however large, to a
-temporary file before a view could say no."""
+"""The ASGI side. Request bodies: refused with a 413 once past their path's limit
+(MAX_REQUEST_BODY_BYTES, or MAX_UPLOAD_BYTES on the upload paths), declared or not; Django's ASGI
+handler would otherwise spool any body, however large, to a temporary file before a view could say
+no. Responses: closed even when a streamed body raises (ASGIHandler)."""
 from __future__ import annotations
 
 from typing import Callable
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+
 from .middleware import body_limit_for, too_large_body
+
+
+class ASGIHandler(DjangoASGIHandler):
+    """Django's handler, except that a response whose streamed body raises is still closed.
+
+    Django's lets that error out of the request without closing the response, so
+    `request_finished` never fires and the request's database connection is never given back.
+    A stream whose database went away mid-stream (a restart) would take one of its process's pooled
+    connections with it, until requests waited out the pool's timeout."""
+
+    async def send_response(self, response, send):
+        try:
+            await super().send_response(response, send)
+        except Exception:
+            await sync_to_async(response.close)()  # on the request's thread, where its connection is
+            raise
 
 
 class BodyLimit:

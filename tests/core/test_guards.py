@@ -7,10 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import caches
+from django.core.signals import request_finished
+from django.db import OperationalError
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from rest_framework.throttling import AnonRateThrottle
 
-from core.asgi import BodyLimit
+from core.asgi import ASGIHandler, BodyLimit
 from core.cache import FailOpenRedisCache
 from tests.factories import PASSWORD, StaffFactory
 
@@ -110,6 +113,28 @@ def test_asgi_passes_a_body_within_the_limit():
 def test_asgi_refuses_a_declared_length_over_the_limit_without_reading():
     sent = _asgi_post(BodyLimit(_drain_app, max_bytes=100), [b"x"], headers=[(b"content-length", b"5000")])
     assert sent[0]["status"] == 413
+
+
+def test_a_response_whose_stream_raises_is_still_closed():
+    finished = []
+
+    async def body():
+        yield b"data: 1\n\n"
+        raise OperationalError("the database went away")
+
+    def on_finished(**kwargs):
+        finished.append(kwargs)
+
+    async def sent(message):
+        pass
+
+    request_finished.connect(on_finished)
+    try:
+        with pytest.raises(OperationalError):
+            asyncio.run(ASGIHandler().send_response(StreamingHttpResponse(body()), sent))
+    finally:
+        request_finished.disconnect(on_finished)
+    assert len(finished) == 1  # so Django's close_old_connections gave the request's connection back
 
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there
