@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from .db import released
 from .models import LogEvent
 
 log = logging.getLogger(__name__)
@@ -270,8 +271,8 @@ async def _read_redis(stream: str, after: int, is_finished) -> AsyncIterator[Eve
 async def _read_table(stream: str, after: int, is_finished) -> AsyncIterator[Event]:
     delay = POLL_MIN_S
     while True:
-        rows = [row async for row in LogEvent.objects.filter(stream=stream, seq__gt=after).order_by("seq")
-                .values_list("seq", "kind", "data")]
+        rows = await released(lambda: list(LogEvent.objects.filter(stream=stream, seq__gt=after).order_by("seq")
+                                           .values_list("seq", "kind", "data")))
         for seq, kind, data in rows:
             after = seq
             yield Event(seq, kind, data)
@@ -280,7 +281,7 @@ async def _read_table(stream: str, after: int, is_finished) -> AsyncIterator[Eve
         if not rows and await is_finished():
             # Finished, yet no final event: its log was never written (cancelled while queued,
             # retried out, failed by a reaper); one more look, then the row has the rest.
-            if not await LogEvent.objects.filter(stream=stream, seq__gt=after).aexists():
+            if not await released(LogEvent.objects.filter(stream=stream, seq__gt=after).exists):
                 return
             continue
         if rows:

@@ -8,9 +8,9 @@ import asyncio
 from typing import AsyncIterator
 
 import redis
-from asgiref.sync import sync_to_async
 
 from core import eventlog
+from core.db import released
 from core.eventlog import Event
 
 from .models import EvaluationRun
@@ -18,8 +18,7 @@ from .serializers import RunSerializer
 
 
 async def _payload(run_id: int) -> dict:
-    return await sync_to_async(
-        lambda: RunSerializer(EvaluationRun.objects.with_names().get(pk=run_id)).data)()
+    return await released(lambda: RunSerializer(EvaluationRun.objects.with_names().get(pk=run_id)).data)
 
 
 def _final_kind(payload: dict) -> str:
@@ -28,7 +27,7 @@ def _final_kind(payload: dict) -> str:
 
 async def run_events(run: EvaluationRun, *, after: int = 0) -> AsyncIterator[Event]:
     async def is_finished() -> bool:
-        status = await EvaluationRun.objects.filter(pk=run.pk).values_list("status", flat=True).afirst()
+        status = await released(EvaluationRun.objects.filter(pk=run.pk).values_list("status", flat=True).first)
         return status is None or status in EvaluationRun.FINISHED
 
     seen = after

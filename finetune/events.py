@@ -8,9 +8,9 @@ import asyncio
 from typing import AsyncIterator
 
 import redis
-from asgiref.sync import sync_to_async
 
 from core import eventlog
+from core.db import released
 from core.eventlog import Event
 from playground.stream_slots import stream_max_s
 
@@ -21,7 +21,7 @@ POLL_S = 2.0  # following the row when the log is down
 
 
 async def _payload(job_id: int) -> dict:
-    return await sync_to_async(lambda: job_payload(FineTuneJob.objects.for_list().get(pk=job_id)))()
+    return await released(lambda: job_payload(FineTuneJob.objects.for_list().get(pk=job_id)))
 
 
 def _final(payload: dict) -> str:
@@ -30,7 +30,7 @@ def _final(payload: dict) -> str:
 
 async def job_events(job: FineTuneJob, *, after: int = 0) -> AsyncIterator[Event]:
     async def is_finished() -> bool:
-        status = await FineTuneJob.objects.filter(pk=job.pk).values_list("status", flat=True).afirst()
+        status = await released(FineTuneJob.objects.filter(pk=job.pk).values_list("status", flat=True).first)
         return status is None or status in FINISHED
 
     deadline = asyncio.get_running_loop().time() + stream_max_s()

@@ -11,8 +11,7 @@ import asyncio
 from typing import AsyncIterator
 
 import redis
-from asgiref.sync import sync_to_async
-
+from core.db import released
 from core.eventlog import FINAL, POLL_BACKOFF, POLL_MAX_S, POLL_MIN_S, Event
 
 from . import eventlog
@@ -24,7 +23,7 @@ CONTROL = ("cancel",)  # in the log for the worker, not for readers
 
 
 async def _payload(job_id: int) -> dict:
-    return await sync_to_async(lambda: job_payload(GenerationJob.objects.select_related("resource").get(pk=job_id)))()
+    return await released(lambda: job_payload(GenerationJob.objects.select_related("resource").get(pk=job_id)))
 
 
 def final_kind(payload: dict) -> str:
@@ -57,7 +56,7 @@ async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None 
 
 async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
     async def is_finished() -> bool:
-        status = await GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).afirst()
+        status = await released(GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first)
         return status is None or status in GenerationJob.FINISHED
 
     seen, sent = after, ""
@@ -92,7 +91,7 @@ async def _follow_row(job: GenerationJob, sent: str | None, is_finished) -> Asyn
     final event. `sent` is what the reader already has, or None when it cannot be told."""
     delay = POLL_MIN_S
     while not await is_finished():
-        output = await GenerationJob.objects.filter(pk=job.pk).values_list("output", flat=True).afirst() or ""
+        output = await released(GenerationJob.objects.filter(pk=job.pk).values_list("output", flat=True).first) or ""
         if sent is not None and len(output) > len(sent):
             yield Event(0, "token", {"text": output[len(sent):]})
             sent, delay = output, POLL_MIN_S

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ErrorDetail
 
 from core.authentication import BadKey, request_user
+from core.db import release_connection, released
 from core.exceptions import RateLimited
 from core.queues import QueueUnavailable
 from models_hub.models import Resource
@@ -337,7 +338,7 @@ async def _events(jobs: list[GenerationJob]):
 
 async def _cancel(user, jobs: list[GenerationJob]) -> None:
     for job in jobs:
-        await sync_to_async(services.cancel_job)(user=user, job=job)
+        await released(lambda job=job: services.cancel_job(user=user, job=job))
 
 
 TIMEOUT_MESSAGE = "The job did not finish in time (it was still queued or running), so it was cancelled."
@@ -362,6 +363,7 @@ async def _handle(request, mode: str):
     jobs = await sync_to_async(_submit)(user, body, mode)
     if isinstance(jobs, JsonResponse):
         return jobs
+    await release_connection()  # what follows waits for the jobs: it holds no database connection meanwhile
     created, model = int(time.time()), jobs[0].resource.repo_id
     obj = "chat.completion" if mode == "chat" else "text_completion"
     ident = f"{'chatcmpl' if mode == 'chat' else 'cmpl'}-{jobs[0].pk}"

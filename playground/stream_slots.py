@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 
 from core import sse
+from core.db import release_connection
 from core.authentication import BadKey, request_user
 from core.eventlog import Event
 
@@ -130,6 +131,7 @@ async def event_stream(request, user, events: Callable[[int], AsyncIterator[Even
 
     async def frames():
         try:
+            await release_connection()  # the stream may last minutes: it holds no database connection meanwhile
             await hold(slot)
             async for event in events(after):
                 yield sse.frame(event)

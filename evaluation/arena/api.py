@@ -1,13 +1,13 @@
 """Thin API views for the arena: battles, their blind streams, votes, the leaderboard, voiding."""
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.db import released
 from core.eventlog import Event
 from playground import stream_slots
 from playground.events import job_events
@@ -101,8 +101,7 @@ STREAM_DESCRIPTION = (
 
 
 async def _side(battle_id: int, side: str) -> dict:
-    battle = await Battle.objects.select_related(f"job_{side}").aget(pk=battle_id)
-    return await sync_to_async(side_payload)(battle, side)
+    return await released(lambda: side_payload(Battle.objects.select_related(f"job_{side}").get(pk=battle_id), side))
 
 
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
