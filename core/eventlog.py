@@ -231,6 +231,29 @@ class LogWriter:
             self._logging = False
 
 
+async def bounded(source: AsyncIterator[Event], *, max_s: float,
+                  timed_out: Callable[[], Awaitable[Event | None]]) -> AsyncIterator[Event]:
+    """`source`'s events for at most `max_s` seconds; past that, `source` is closed and the event
+    `timed_out()` gives (if any) ends the stream. A job that never starts, or never ends, must not
+    hold a stream, its connection and its client's slot for ever."""
+    deadline = asyncio.get_running_loop().time() + max_s
+    try:
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    event = await anext(source)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                break
+            yield event
+    finally:
+        await source.aclose()
+    final = await timed_out()
+    if final is not None:
+        yield final
+
+
 async def read(stream: str, *, after: int = 0,
                is_finished: Callable[[], Awaitable[bool]]) -> AsyncIterator[Event]:
     """The stream's events after sequence number `after`, following the log until a final event.

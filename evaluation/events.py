@@ -1,7 +1,8 @@
 """A run's events as a reader sees them (its SSE stream): `progress` {done, total} as requests
 finish, then one final `done` or `failed` carrying the run as the API shows it. A reader may
 start after any sequence number it has seen (Last-Event-ID) and gets exactly the rest; a run
-whose log is gone (expired, never written) is told from its row."""
+whose log is gone (expired, never written) is told from its row; after the stream's time limit,
+`timeout` with the run."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +13,7 @@ import redis
 from core import eventlog
 from core.db import released
 from core.eventlog import Event
+from playground.stream_slots import stream_max_s
 
 from .models import EvaluationRun
 from .serializers import RunSerializer
@@ -26,6 +28,19 @@ def _final_kind(payload: dict) -> str:
 
 
 async def run_events(run: EvaluationRun, *, after: int = 0) -> AsyncIterator[Event]:
+    """The run's events after sequence number `after`; after the stream limit
+    (PLAYGROUND_STREAM_MAX_S), a final `timeout` event carrying the run."""
+    async def timed_out() -> Event | None:
+        try:
+            return Event(0, "timeout", await _payload(run.pk))
+        except EvaluationRun.DoesNotExist:
+            return None
+
+    async for event in eventlog.bounded(_events(run, after), max_s=stream_max_s(), timed_out=timed_out):
+        yield event
+
+
+async def _events(run: EvaluationRun, after: int) -> AsyncIterator[Event]:
     async def is_finished() -> bool:
         status = await released(EvaluationRun.objects.filter(pk=run.pk).values_list("status", flat=True).first)
         return status is None or status in EvaluationRun.FINISHED

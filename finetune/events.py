@@ -29,23 +29,24 @@ def _final(payload: dict) -> str:
 
 
 async def job_events(job: FineTuneJob, *, after: int = 0) -> AsyncIterator[Event]:
+    async def timed_out() -> Event | None:
+        try:
+            return Event(0, "timeout", await _payload(job.pk))
+        except FineTuneJob.DoesNotExist:
+            return None
+
+    async for event in eventlog.bounded(_events(job, after), max_s=stream_max_s(), timed_out=timed_out):
+        yield event
+
+
+async def _events(job: FineTuneJob, after: int) -> AsyncIterator[Event]:
     async def is_finished() -> bool:
         status = await released(FineTuneJob.objects.filter(pk=job.pk).values_list("status", flat=True).first)
         return status is None or status in FINISHED
 
-    deadline = asyncio.get_running_loop().time() + stream_max_s()
     seen = after
-    source = eventlog.read(eventlog.stream_name(job), after=after, is_finished=is_finished)
     try:
-        while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    event = await anext(source)
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
-                yield Event(0, "timeout", await _payload(job.pk))
-                return
+        async for event in eventlog.read(eventlog.stream_name(job), after=after, is_finished=is_finished):
             seen = event.seq
             if event.kind == eventlog.CANCEL:
                 continue
@@ -56,7 +57,5 @@ async def job_events(job: FineTuneJob, *, after: int = 0) -> AsyncIterator[Event
     except redis.RedisError:  # the log is down: wait for the row to finish
         while not await is_finished():
             await asyncio.sleep(POLL_S)
-    finally:
-        await source.aclose()
     payload = await _payload(job.pk)
     yield Event(seen + 1 if seen else 0, _final(payload), payload)

@@ -12,7 +12,7 @@ from typing import AsyncIterator
 
 import redis
 from core.db import released
-from core.eventlog import FINAL, POLL_BACKOFF, POLL_MAX_S, POLL_MIN_S, Event
+from core.eventlog import FINAL, POLL_BACKOFF, POLL_MAX_S, POLL_MIN_S, Event, bounded
 
 from . import eventlog
 from .models import GenerationJob
@@ -33,25 +33,15 @@ def final_kind(payload: dict) -> str:
 async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None = None) -> AsyncIterator[Event]:
     """The job's events after sequence number `after`; after `max_s` (by default the stream
     limit) a final `timeout` event (without a number: a reconnect resumes before it)."""
-    source = _events(job, after)
-    deadline = asyncio.get_running_loop().time() + (stream_max_s() if max_s is None else max_s)
-    try:
-        while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    event = await anext(source)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                break
-            yield event
-    finally:
-        await source.aclose()
-    try:
-        payload = await _payload(job.pk)
-    except GenerationJob.DoesNotExist:
-        return
-    yield Event(0, "timeout", payload)
+    async def timed_out() -> Event | None:
+        try:
+            return Event(0, "timeout", await _payload(job.pk))
+        except GenerationJob.DoesNotExist:
+            return None
+
+    async for event in bounded(_events(job, after), max_s=stream_max_s() if max_s is None else max_s,
+                               timed_out=timed_out):
+        yield event
 
 
 async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
