@@ -189,22 +189,30 @@ def delete_post(*, user: User, post: Post) -> None:
     if post.position == 1:
         delete_thread(user=user, thread=post.thread)
         return
+    # Deleted first, counted by what went: a second click or a retried request deletes nothing
+    # and so takes nothing off the count (the row's lock makes it wait for the first to commit).
+    _total, deleted = Post.objects.filter(pk=post.pk).delete()  # the accepted answer goes with it (SET_NULL)
+    if not deleted.get(Post._meta.label):
+        return
     Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") - 1)
-    Thread.objects.filter(pk=post.thread_id, accepted_post=post).update(accepted_post=None)
     search.remove(kind=search.Kind.POST, object_id=post.pk)
-    post.delete()
 
 
 @transaction.atomic
 def delete_thread(*, user: User, thread: Thread) -> None:
     if not can_edit(user, thread):
         raise PermissionDenied(_("You may not delete this thread."))
+    # Locked and read afresh: a second delete finds nothing to take off the count, and a thread
+    # moved meanwhile is counted off the category it is in now.
+    category_id = Thread.objects.select_for_update().filter(pk=thread.pk).values_list("category_id", flat=True).first()
+    if category_id is None:
+        return
     post_ids = list(thread.posts.values_list("pk", flat=True))
-    Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
+    Category.objects.filter(pk=category_id).update(thread_count=F("thread_count") - 1)
     search.remove(kind=search.Kind.THREAD, object_id=thread.pk)
     for post_id in post_ids:
         search.remove(kind=search.Kind.POST, object_id=post_id)
-    thread.delete()
+    Thread.objects.filter(pk=thread.pk).delete()
 
 
 def _reputation_delta(value: int) -> int:

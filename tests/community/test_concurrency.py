@@ -95,3 +95,25 @@ def test_a_members_write_lock_does_not_block_replies_that_notify_them(category):
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
     assert author.notifications.filter(post__thread=thread).exists()
+
+
+def test_a_reply_deleted_twice_at_once_is_counted_off_once(category):
+    author = UserFactory()
+    thread = make_thread(category=category)
+    post = services.create_post(author=author, thread=thread, body="oops", enforce_limits=False)
+    errors = run_together(lambda i: services.delete_post(user=author, post=post), 2)
+    assert errors == []
+    thread.refresh_from_db()
+    assert thread.reply_count == 0 and not Post.objects.filter(pk=post.pk).exists()
+
+
+def test_a_thread_deleted_twice_at_once_is_counted_off_once(category):
+    author = UserFactory()
+    thread = make_thread(author=author, category=category)
+    make_thread(category=category)
+    category.refresh_from_db()
+    before = category.thread_count
+    errors = run_together(lambda i: services.delete_thread(user=author, thread=thread), 2)
+    assert errors == []
+    category.refresh_from_db()
+    assert category.thread_count == before - 1 and not Thread.objects.filter(pk=thread.pk).exists()
