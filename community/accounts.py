@@ -20,7 +20,7 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
     With the request, the password is checked through `authenticate`, so that wrong guesses count
     toward the brute-force lockout (django-axes) like failed log-ins do.
     """
-    account = User.objects.select_for_update().get(pk=user.pk)
+    account = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     changes = {name: value for name, value in
                {"display_name": display_name, "email": email, "bio": bio}.items() if value is not None}
     if "email" in changes and changes["email"] != account.email:

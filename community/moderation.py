@@ -25,7 +25,7 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
         raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
     if not can_flag(user, post):
         raise PermissionDenied(_("You cannot flag your own post."))
-    post = Post.objects.select_for_update().get(pk=post.pk)  # one flag at a time decides
+    post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)  # one flag at a time decides
     flag, created = Flag.objects.get_or_create(
         user=user, post=post,
         defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH],
@@ -66,7 +66,7 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
         raise PermissionDenied(_("Only moderators may do this."))
     if action not in ModerationAction.values:
         raise ValidationError({"action": [_("Unknown action.")]})
-    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
     if action == ModerationAction.MOVE:
         if category is None:
             raise ValidationError({"category": [_("Choose the category to move to.")]})

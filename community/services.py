@@ -106,7 +106,7 @@ def create_thread(*, author: User, category: Category, title: str, body: str,
 def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | None = None,
                 enforce_limits: bool = True) -> Post:
     rendered = _check_body(body)
-    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
     if not can_reply(author, thread):
         raise PermissionDenied(_("This thread is locked."))
     if reply_to is not None and reply_to.thread_id != thread.pk:
@@ -138,7 +138,7 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) 
         if post.position != 1:
             raise ValidationError({"title": [_("Only the opening post carries the title.")]})
         _clean_title(title)
-    post = Post.objects.select_for_update().select_related("thread").get(pk=post.pk)
+    post = Post.objects.select_for_update(no_key=True).select_related("thread").get(pk=post.pk)
     if title is not None:
         update_thread(editor=editor, thread=post.thread, title=title)
     if post.body == body.strip():
@@ -172,7 +172,7 @@ def update_thread(*, editor: User, thread: Thread, title: str | None = None,
             raise ValidationError({"kind": [_("Must be one of: %(kinds)s.") % {"kinds": ", ".join(Thread.Kind.values)}]})
         changes["kind"] = kind
     new_tags = tags_named(tags) if tags is not None else None
-    Thread.objects.select_for_update().filter(pk=thread.pk).first()
+    Thread.objects.select_for_update(no_key=True).filter(pk=thread.pk).first()
     if changes:
         Thread.objects.filter(pk=thread.pk).update(**changes)
     thread = Thread.objects.get(pk=thread.pk)
@@ -204,7 +204,8 @@ def delete_thread(*, user: User, thread: Thread) -> None:
         raise PermissionDenied(_("You may not delete this thread."))
     # Locked and read afresh: a second delete finds nothing to take off the count, and a thread
     # moved meanwhile is counted off the category it is in now.
-    category_id = Thread.objects.select_for_update().filter(pk=thread.pk).values_list("category_id", flat=True).first()
+    category_id = (Thread.objects.select_for_update().filter(pk=thread.pk)
+                   .values_list("category_id", flat=True).first())
     if category_id is None:
         return
     post_ids = list(thread.posts.values_list("pk", flat=True))
@@ -224,7 +225,10 @@ def vote(*, user: User, post: Post, value: int) -> Post:
     """Set the user's vote on a post to +1, -1 or 0 (none); score and reputation follow."""
     if value not in (*Vote.Value.values, 0):
         raise ValidationError({"value": [_("Must be 1, -1 or 0.")]})
-    post = Post.objects.select_for_update().get(pk=post.pk)
+    # FOR NO KEY UPDATE, as for every lock on a post or thread here: FOR UPDATE would also block
+    # the KEY SHARE lock that a new row referencing it takes (a reply to this post), so a vote and
+    # a reply each waited for the other's commit: a deadlock, and a 500 for one of them.
+    post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)
     if not can_vote(user, post):
         raise PermissionDenied(_("You cannot vote on your own post."))
     existing = Vote.objects.filter(user=user, post=post).first()
@@ -256,7 +260,7 @@ def vote(*, user: User, post: Post, value: int) -> Post:
 
 @transaction.atomic
 def accept_answer(*, user: User, thread: Thread, post: Post | None) -> Thread:
-    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
     if thread.kind != Thread.Kind.QUESTION:
         raise ValidationError({"post": [_("Only questions have accepted answers.")]})
     if not can_accept(user, thread):

@@ -117,3 +117,41 @@ def test_a_thread_deleted_twice_at_once_is_counted_off_once(category):
     assert errors == []
     category.refresh_from_db()
     assert category.thread_count == before - 1 and not Thread.objects.filter(pk=thread.pk).exists()
+
+
+def test_a_reply_to_a_post_goes_through_while_a_vote_on_it_holds_its_lock(category, monkeypatch):
+    author, voter, replier = UserFactory(), UserFactory(), UserFactory()
+    thread = make_thread(author=author, category=category)
+    post = thread.posts.first()
+    locked, go = threading.Event(), threading.Event()
+    can_vote = services.can_vote
+
+    def paused(user, voted_on):  # called by vote() with the post locked
+        locked.set()
+        go.wait(10)
+        return can_vote(user, voted_on)
+
+    monkeypatch.setattr(services, "can_vote", paused)
+    errors = []
+
+    def run(fn):
+        try:
+            fn()
+        except Exception as exc:  # asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    voting = threading.Thread(target=run, args=(lambda: services.vote(user=voter, post=post, value=1),))
+    voting.start()
+    assert locked.wait(10)
+    replying = threading.Thread(target=run, args=(lambda: services.create_post(
+        author=replier, thread=thread, body="me too", reply_to=post, enforce_limits=False),))
+    replying.start()
+    replying.join(5)
+    replied_meanwhile = not replying.is_alive()
+    go.set()
+    voting.join(10), replying.join(10)
+    assert replied_meanwhile and errors == []
+    post.refresh_from_db()
+    assert post.score == 1 and Post.objects.filter(thread=thread, reply_to=post).exists()
