@@ -3,7 +3,7 @@ catalogue's `Suite` row kept in step with the repository's head."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,7 +62,11 @@ def sync_suite(dataset: Resource) -> Suite | None:
               "revision": commit.sha if commit else "", "spec": spec.as_dict() if spec else {},
               "error": error, "updated_at": timezone.now()}
     if suite is None:
-        return Suite.objects.create(dataset=dataset, **fields)
+        try:
+            with transaction.atomic():
+                return Suite.objects.create(dataset=dataset, **fields)
+        except IntegrityError:  # two first views of the dataset's page at once: the other made it
+            return Suite.objects.get(dataset=dataset)
     for name, value in fields.items():
         setattr(suite, name, value)
     suite.save(update_fields=list(fields))
