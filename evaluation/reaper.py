@@ -32,8 +32,10 @@ def reap_stuck_runs() -> int:
     count = 0
     for run_id in stuck.values_list("pk", flat=True):
         with transaction.atomic():
-            run = EvaluationRun.objects.select_for_update().get(pk=run_id)
-            if run.status != Status.RUNNING:
+            # Still stuck once locked: another reaper may have queued it meanwhile and a worker
+            # claimed it again (a fresh heartbeat), which must not be failed or queued twice.
+            run = stuck.select_for_update().filter(pk=run_id).first()
+            if run is None:
                 continue
             if run.attempts < MAX_ATTEMPTS and run.started_at >= deadline and not run.cancel_requested:
                 run.status, run.worker, run.progress_done = Status.QUEUED, "", 0
