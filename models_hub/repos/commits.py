@@ -67,6 +67,9 @@ def _check_quota(resource: Resource, tree: dict[str, Blob]) -> None:
     owner = resource.submitter
     if owner is None or owner.is_staff:
         return  # the site's own repositories (seeded, moderators') are not counted
+    # The quota spans the owner's repositories, and the commit holds only this one's lock: the
+    # owner's row serialises their commits, so two pushes to two repositories cannot both fit.
+    type(owner).objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
     held = set(Blob.objects.filter(entries__commit__resource__submitter=owner).values_list("pk", flat=True))
     new = {b.pk: b.size for b in tree.values() if b.pk not in held}
     used = storage_used(owner) + sum(new.values())
