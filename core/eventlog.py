@@ -29,17 +29,21 @@ from .models import LogEvent
 
 log = logging.getLogger(__name__)
 
-TTL_S = 3600  # how long a finished log is kept (the job's row keeps the result)
+TTL_S = 3600  # how long a log is kept after its latest event (the job's row keeps the result)
 FINAL = ("done", "failed")
 CANCEL = "cancel"
 # Embedded mode polls the table: quickly while events arrive, backing off while nothing does.
 POLL_MIN_S = 0.05
 POLL_MAX_S = 0.5
 POLL_BACKOFF = 1.5
-# Allocate the next number and append under it, atomically, whichever process writes.
+# Allocate the next number and append under it, atomically, whichever process writes. Every
+# append sets the log to expire TTL_S after it, so a log whose final event never came (its
+# worker was killed, Redis went away just then) does not stay for ever.
 _APPEND = """
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], '0-' .. seq, 'kind', ARGV[1], 'data', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 return seq
 """
 
@@ -106,9 +110,7 @@ def append_many(entries: list[tuple[str, str, dict | None]], *,
     for stream, kind, data in entries:
         key = _key(stream)
         appends.append(len(pipe))
-        pipe.eval(_APPEND, 2, key, key + ":seq", kind, json.dumps(data or {}, ensure_ascii=False))
-        if kind in FINAL:
-            pipe.expire(key, TTL_S).expire(key + ":seq", TTL_S)
+        pipe.eval(_APPEND, 2, key, key + ":seq", kind, json.dumps(data or {}, ensure_ascii=False), TTL_S)
     replies = pipe.execute(raise_on_error=False)
     return [reply if isinstance(reply, redis.RedisError) else int(reply) for reply in (replies[i] for i in appends)]
 

@@ -98,3 +98,15 @@ def test_pruning_drops_only_logs_that_ended_long_ago(settings, db):
     LogEvent.objects.filter(stream="old").update(created_at=timezone.now() - timedelta(seconds=eventlog.TTL_S + 1))
     assert eventlog.prune(finished_before=timezone.now() - timedelta(seconds=eventlog.TTL_S)) == 2
     assert set(LogEvent.objects.values_list("stream", flat=True)) == {"recent", "running"}
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="the table's logs are pruned by age instead")
+def test_a_log_whose_final_event_never_comes_still_expires(db):
+    name = f"tests.job:unfinished:{timezone.now().timestamp()}"
+    eventlog.append(name, "token", {"text": "a"})  # then the worker is killed: no done, no failed
+    client = eventlog.sync_client()
+    try:
+        for key in (f"llmc:log:{name}", f"llmc:log:{name}:seq"):
+            assert 0 < client.ttl(key) <= eventlog.TTL_S
+    finally:
+        eventlog.reset(name)
