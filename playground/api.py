@@ -1,4 +1,4 @@
-"""Thin API views for playground jobs; the stream is an async view so it holds no worker thread."""
+"""Thin API views for playground jobs; the stream is an async view, so it keeps no busy thread while it waits."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
