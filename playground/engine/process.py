@@ -208,6 +208,11 @@ class _Child:
                 self.alive = False  # before the wait: new requests go to a new process at once
             self.process.join(timeout=5)
             self._end(self._lost_error)
+            # Nothing more of it is needed: its end of the pipe, and the exit hook that kept this
+            # object (each engine process that died held on to a file descriptor until exit).
+            atexit.unregister(self.kill)
+            with self.send_lock:
+                self.conn.close()
 
     def _handle(self, kind: str, rid: int, payload) -> None:
         if kind == "delta":

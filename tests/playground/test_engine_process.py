@@ -124,10 +124,14 @@ def test_a_killed_engine_process_fails_what_it_held_and_the_next_request_starts_
     streaming = threading.Event()
     pending = remote.submit(long_request(remote, on_delta=lambda _t: streaming.set()))
     assert streaming.wait(60)
-    killed = host.pid
+    killed, child = host.pid, host._child
     os.kill(killed, 9)
     with pytest.raises(GenerationError, match="SIGKILL"):
         pending.outcome()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not child.conn.closed:
+        time.sleep(0.05)
+    assert child.conn.closed  # its pipe is not kept open by the one that died
     again = host.get(SMOLLM_SPEC).generate(GenerationRequest(prompt_ids=remote.encode_chat(QUESTION),
                                                               max_new_tokens=24))
     assert "Paris" in again.text and host.pid not in (None, killed)
