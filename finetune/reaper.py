@@ -4,6 +4,7 @@ goes back to the queue, where the next worker resumes it from its last checkpoin
 used its attempts or passed its deadline; then it fails. Row locks make concurrent reapers safe."""
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from core import eventlog
 from core import reaper as core_reaper
 
 from .models import FineTuneJob, Status
+from .runner import checkpoint_dir
 from .serializers import job_payload
 from .tasks import enqueue
 
@@ -25,6 +27,8 @@ def _fail(job: FineTuneJob, error: str) -> None:
     job.status, job.finished_at, job.error = Status.FAILED, timezone.now(), error
     job.save(update_fields=["status", "finished_at", "error"])
     transaction.on_commit(lambda: eventlog.append(eventlog.stream_name(job), "failed", job_payload(job)))
+    # Ended: nothing will resume it, and no worker of its own is left to remove its checkpoints.
+    transaction.on_commit(lambda: shutil.rmtree(checkpoint_dir(job), ignore_errors=True))
 
 
 def reap_stuck_jobs() -> int:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from finetune import reaper
 from finetune.models import FineTuneJob
+from finetune.runner import checkpoint_dir
 
 
 @pytest.fixture
@@ -40,6 +41,19 @@ def test_a_job_past_its_attempts_fails(job, settings):
     reaper.reap_stuck_jobs()
     job.refresh_from_db()
     assert job.status == "failed" and "stopped" in job.error and job.finished_at is not None
+
+
+def test_a_job_the_reaper_fails_leaves_no_checkpoints_behind(job, settings, tmp_path,
+                                                             django_capture_on_commit_callbacks):
+    settings.FINETUNE_CHECKPOINT_DIR = str(tmp_path)
+    saved = checkpoint_dir(job) / "checkpoint-20"
+    saved.mkdir(parents=True)
+    (saved / "adapter_model.safetensors").write_bytes(b"weights")
+    age(job, attempts=settings.FINETUNE_MAX_ATTEMPTS,
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.FINETUNE_STALE_AFTER_S + 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        reaper.reap_stuck_jobs()
+    assert not checkpoint_dir(job).exists()
 
 
 def test_a_job_past_its_deadline_fails(job, settings):
