@@ -83,9 +83,12 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     creating = resource is None
     if creating:
         resource = Resource(submitter=user)
-    elif user is not None and not can_change(user, resource):
-        raise PermissionDenied(_("Only the owner or a moderator may change this resource."))
     else:
+        # Locked and read afresh: the whole row is saved below, and a like (its F() count), a new
+        # discussion's link or a README commit that came meanwhile must not be written over.
+        resource = Resource.objects.select_for_update(no_key=True).get(pk=resource.pk)
+        if user is not None and not can_change(user, resource):
+            raise PermissionDenied(_("Only the owner or a moderator may change this resource."))
         _check_identity(user, resource, data)
     tags = data.pop("tags", None)
     card = data.pop("card", None)

@@ -1,11 +1,14 @@
-"""The storage quota holds across a member's repositories when they push to two at once."""
+"""Writes to a member's resources at once: the storage quota across repositories, an edit and a like."""
 import threading
 
 import pytest
 from django.db import connection
 
 from models_hub import services
+from models_hub.models import Resource
 from models_hub.repos.commits import QuotaExceeded, storage_used
+
+from tests.factories import UserFactory
 
 from .repo_helpers import commit
 
@@ -35,3 +38,39 @@ def test_two_pushes_to_two_repositories_at_once_cannot_both_pass_the_quota(user,
     [t.start() for t in threads]
     [t.join(30) for t in threads]
     assert errors == [] and len(refused) == 1
+
+
+def test_a_like_that_comes_while_the_owner_edits_is_kept(user, monkeypatch):
+    resource = services.save_resource(user=user, data={"kind": "paper", "name": "p", "title": "P"})
+    fan = UserFactory()
+    as_loaded = lambda: Resource.objects.get(pk=resource.pk)  # noqa: E731  (each request loads its own)
+    loaded, go = threading.Event(), threading.Event()
+    check_identity = services._check_identity
+
+    def paused(*args, **kwargs):  # the edit has read the resource
+        loaded.set()
+        go.wait(10)
+        return check_identity(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_check_identity", paused)
+    errors = []
+
+    def run(fn):
+        try:
+            fn()
+        except Exception as exc:  # asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    editing = threading.Thread(target=run, args=(
+        lambda: services.save_resource(user=user, data={"title": "Better"}, resource=as_loaded()),))
+    editing.start()
+    assert loaded.wait(10)
+    liking = threading.Thread(target=run, args=(lambda: services.set_like(user=fan, resource=as_loaded(), liked=True),))
+    liking.start()
+    liking.join(2)
+    go.set()
+    editing.join(10), liking.join(10)
+    resource.refresh_from_db()
+    assert errors == [] and (resource.title, resource.likes) == ("Better", 1)
