@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,12 +189,15 @@ def delete_post(*, user: User, post: Post) -> None:
     if post.position == 1:
         delete_thread(user=user, thread=post.thread)
         return
-    # Deleted first, counted by what went: a second click or a retried request deletes nothing
-    # and so takes nothing off the count (the row's lock makes it wait for the first to commit).
-    _total, deleted = Post.objects.filter(pk=post.pk).delete()  # the accepted answer goes with it (SET_NULL)
-    if not deleted.get(Post._meta.label):
+    # The thread, then the post, as a reply takes them: a second click or a retried request
+    # waits for the first, then finds nothing to delete or count off; a vote cast meanwhile has
+    # committed before the reputation it gave is taken back.
+    thread = Thread.objects.select_for_update(no_key=True).filter(pk=post.thread_id).first()
+    if thread is None or not Post.objects.select_for_update().filter(pk=post.pk).exists():
         return
-    Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") - 1)
+    _take_back_reputation(thread=thread, post_ids=[post.pk])
+    Post.objects.filter(pk=post.pk).delete()  # the accepted answer goes with it (SET_NULL)
+    Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") - 1)
     search.remove(kind=search.Kind.POST, object_id=post.pk)
 
 
@@ -204,16 +207,34 @@ def delete_thread(*, user: User, thread: Thread) -> None:
         raise PermissionDenied(_("You may not delete this thread."))
     # Locked and read afresh: a second delete finds nothing to take off the count, and a thread
     # moved meanwhile is counted off the category it is in now.
-    category_id = (Thread.objects.select_for_update().filter(pk=thread.pk)
-                   .values_list("category_id", flat=True).first())
-    if category_id is None:
+    thread = Thread.objects.select_for_update().filter(pk=thread.pk).first()
+    if thread is None:
         return
-    post_ids = list(thread.posts.values_list("pk", flat=True))
-    Category.objects.filter(pk=category_id).update(thread_count=F("thread_count") - 1)
+    post_ids = list(Post.objects.select_for_update().filter(thread=thread).values_list("pk", flat=True))
+    _take_back_reputation(thread=thread, post_ids=post_ids)
+    Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
     search.remove(kind=search.Kind.THREAD, object_id=thread.pk)
     for post_id in post_ids:
         search.remove(kind=search.Kind.POST, object_id=post_id)
     Thread.objects.filter(pk=thread.pk).delete()
+
+
+def _take_back_reputation(*, thread: Thread, post_ids: list[int]) -> None:
+    """What the posts' authors earned on them (votes, an accepted answer) goes with the posts,
+    so that a member's reputation stays the sum of what stands (as on Stack Overflow)."""
+    earned: dict[int, int] = {}
+    for row in (Vote.objects.filter(post_id__in=post_ids).values("post__author_id")
+                .annotate(up=Count("pk", filter=Q(value=Vote.Value.UP)),
+                          down=Count("pk", filter=Q(value=Vote.Value.DOWN)))):
+        earned[row["post__author_id"]] = (row["up"] * _reputation_delta(Vote.Value.UP)
+                                          + row["down"] * _reputation_delta(Vote.Value.DOWN))
+    if thread.accepted_post_id in post_ids:
+        answerer = Post.objects.values_list("author_id", flat=True).get(pk=thread.accepted_post_id)
+        if answerer != thread.author_id:  # accepting one's own answer earns nothing
+            earned[answerer] = earned.get(answerer, 0) + REPUTATION_ACCEPTED
+    for author_id in sorted(earned):  # one order for every delete: no two wait on each other
+        if earned[author_id]:
+            User.objects.filter(pk=author_id).update(reputation=F("reputation") - earned[author_id])
 
 
 def _reputation_delta(value: int) -> int:

@@ -73,6 +73,34 @@ def test_accepting_an_answer(user, category):
     assert answerer.reputation == 0
 
 
+def reputation(member) -> int:
+    return User.objects.values_list("reputation", flat=True).get(pk=member.pk)
+
+
+def test_deleting_a_reply_takes_back_what_its_votes_and_acceptance_earned(user, category):
+    asker, answerer, keeper = user, UserFactory(), UserFactory()
+    thread = make_thread(author=asker, category=category, kind="question")
+    answer, kept = make_post(thread=thread, author=answerer), make_post(thread=thread, author=keeper)
+    for voter, value in ((UserFactory(), 1), (UserFactory(), 1), (UserFactory(), -1)):
+        services.vote(user=voter, post=answer, value=value)
+    services.vote(user=asker, post=kept, value=1)
+    services.accept_answer(user=asker, thread=thread, post=answer)
+    assert reputation(answerer) == 10 + 10 - 2 + 15
+    services.delete_post(user=answerer, post=answer)
+    assert (reputation(answerer), reputation(keeper)) == (0, 10)  # the other answer's vote stands
+
+
+def test_deleting_a_thread_takes_back_what_all_its_posts_earned(user, category):
+    asker, answerer = user, UserFactory()
+    thread = make_thread(author=asker, category=category, kind="question")
+    answer = make_post(thread=thread, author=answerer)
+    services.vote(user=answerer, post=thread.posts.get(position=1), value=1)
+    services.vote(user=UserFactory(), post=answer, value=1)
+    services.accept_answer(user=asker, thread=thread, post=answer)
+    services.delete_thread(user=asker, thread=thread)
+    assert (reputation(asker), reputation(answerer)) == (0, 0)
+
+
 def test_only_questions_take_accepted_answers(user, category):
     thread = make_thread(author=user, category=category, kind="discussion")
     answer = make_post(thread=thread)
