@@ -12,6 +12,7 @@ Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGRO
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from typing import Any, AsyncIterator, Callable
 
@@ -47,10 +48,17 @@ def stream_max_s() -> float:
 
 
 def client_id(request, user) -> str:
-    """Signed-in callers count per account; anonymous share viewers per IP address."""
+    """Signed-in callers count per account; anonymous share viewers per IPv4 address, or per IPv6
+    /64: one subscriber usually holds a whole /64, so a new address from it must not mean new slots."""
     if user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "")
+    except ValueError:
+        return "ip:unknown"
+    if address.version == 6 and address.ipv4_mapped is None:
+        return f"ip:{ipaddress.ip_network((address, 64), strict=False)}"
+    return f"ip:{getattr(address, 'ipv4_mapped', None) or address}"
 
 
 async def acquire(client: str) -> str | None:

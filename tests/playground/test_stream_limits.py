@@ -3,6 +3,7 @@ import asyncio
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -68,6 +69,29 @@ def test_anonymous_share_viewers_are_counted_per_ip(user, settings):
     assert other_ip.status_code == 200
     for response in (*held, other_ip):
         read_stream(response)
+
+
+def test_anonymous_viewers_from_one_ipv6_network_share_its_slots(user, settings):
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    job = make_job(user)
+    services.set_public(user=user, job=job, public=True)
+    url = f"/api/v1/playground/shared/{job.share_token}/stream/"
+    held = Client(REMOTE_ADDR="2001:db8:1:2::10").get(url)
+    assert held.status_code == 200
+    assert Client(REMOTE_ADDR="2001:db8:1:2:ffff::99").get(url).status_code == 429  # the same /64
+    elsewhere = Client(REMOTE_ADDR="2001:db8:1:3::10").get(url)
+    assert elsewhere.status_code == 200
+    read_stream(held), read_stream(elsewhere)
+
+
+def test_stream_clients_are_told_apart_by_account_or_network():
+    anonymous = SimpleNamespace(is_authenticated=False)
+    at = lambda address: stream_slots.client_id(SimpleNamespace(META={"REMOTE_ADDR": address}), anonymous)  # noqa: E731
+    assert at("203.0.113.7") == "ip:203.0.113.7"
+    assert at("::ffff:203.0.113.7") == "ip:203.0.113.7"  # IPv4 through an IPv6 socket
+    assert at("2001:db8::1") == at("2001:db8::2") == "ip:2001:db8::/64"
+    assert at("not an address") == at("") == "ip:unknown"
+    assert stream_slots.client_id(None, SimpleNamespace(is_authenticated=True, pk=7)) == "user:7"
 
 
 def stream_then_leave(job, key: str, *, send, leave: asyncio.Event) -> None:
