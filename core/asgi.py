@@ -1,15 +1,50 @@
 """The ASGI side. Request bodies: refused with a 413 once past their path's limit
 (MAX_REQUEST_BODY_BYTES, or MAX_UPLOAD_BYTES on the upload paths), declared or not; Django's ASGI
 handler would otherwise spool any body, however large, to a temporary file before a view could say
-no. Responses: closed even when a streamed body raises (ASGIHandler)."""
+no. An upload guard may refuse a request, or lower its limit, before its body is read. Responses:
+closed even when a streamed body raises (ASGIHandler)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Callable
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
-from .middleware import body_limit_for, too_large_body
+from .middleware import body_limit_for, error_body, is_upload_path, too_large_body
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer given before the request's body is read."""
+    status: int
+    message: str
+    code: str
+
+
+# The scope -> a refusal, a lower limit for the body (bytes), or None (nothing to say).
+UploadGuard = Callable[[dict], "Refusal | int | None"]
+
+
+def credentials_required(scope: dict) -> Refusal | None:
+    """An upload path's request that carries no credentials at all (no Authorization header, no
+    session cookie) is refused before its body is read: uploads are for members, and Django would
+    spool up to MAX_UPLOAD_BYTES of anyone's body to disk first. Whether the credentials are good
+    is for the view to say."""
+    if not is_upload_path(scope.get("path", "")):
+        return None
+    headers = dict(scope.get("headers") or [])
+    if headers.get(b"authorization"):
+        return None
+    try:
+        cookies = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+    except CookieError:
+        cookies = SimpleCookie()
+    if settings.SESSION_COOKIE_NAME in cookies:
+        return None
+    return Refusal(401, "Sign in, or send an API token, to upload.", "not_authenticated")
 
 
 class ASGIHandler(DjangoASGIHandler):
@@ -29,14 +64,21 @@ class ASGIHandler(DjangoASGIHandler):
 
 
 class BodyLimit:
-    def __init__(self, app, *, max_bytes: int | None = None, limit_for: Callable[[str], int] = body_limit_for):
+    def __init__(self, app, *, max_bytes: int | None = None, limit_for: Callable[[str], int] = body_limit_for,
+                 guard: UploadGuard | None = None):
         self.app = app
         self.limit_for = (lambda _path: max_bytes) if max_bytes is not None else limit_for
+        self.guard = guard
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         max_bytes = self.limit_for(scope.get("path", ""))
+        verdict = self.guard(scope) if self.guard is not None else None
+        if isinstance(verdict, Refusal):
+            return await self._answer(scope, send, verdict)
+        if verdict is not None:
+            max_bytes = min(max_bytes, verdict)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
@@ -67,6 +109,13 @@ class BodyLimit:
         await self.app(scope, counted_receive, tracked_send)
         if too_large and not started:
             await self._refuse(scope, send, max_bytes)
+
+    async def _answer(self, scope, send, refusal: Refusal) -> None:
+        body, content_type = error_body(scope.get("path", ""), refusal.message, refusal.code)
+        await send({"type": "http.response.start", "status": refusal.status,
+                    "headers": [(b"content-type", content_type.encode()),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _refuse(self, scope, send, max_bytes: int) -> None:
         body, content_type = too_large_body(scope.get("path", ""), max_bytes)

@@ -15,13 +15,16 @@ def _upload_paths(patterns: tuple[str, ...]) -> re.Pattern | None:
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
+def is_upload_path(path: str) -> bool:
+    """One of the endpoints that take files (UPLOAD_PATH_PATTERNS)."""
+    uploads = _upload_paths(tuple(getattr(settings, "UPLOAD_PATH_PATTERNS", ())))
+    return uploads is not None and uploads.match(path) is not None
+
+
 def body_limit_for(path: str) -> int:
     """MAX_UPLOAD_BYTES on the upload endpoints (UPLOAD_PATH_PATTERNS), MAX_REQUEST_BODY_BYTES
     everywhere else."""
-    uploads = _upload_paths(tuple(getattr(settings, "UPLOAD_PATH_PATTERNS", ())))
-    if uploads is not None and uploads.match(path):
-        return settings.MAX_UPLOAD_BYTES
-    return settings.MAX_REQUEST_BODY_BYTES
+    return settings.MAX_UPLOAD_BYTES if is_upload_path(path) else settings.MAX_REQUEST_BODY_BYTES
 
 
 def error_body(path: str, message: str, code: str) -> tuple[bytes, str]:

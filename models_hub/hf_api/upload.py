@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.asgi import Refusal
+
 from ..repos.commits import Changes, CommitConflict, QuotaExceeded, commit_files, storage_used
 from ..repos.paths import BadPath, clean_path
 from ..repos.permissions import can_commit
@@ -200,6 +202,23 @@ def lfs_batch(request, namespace: str, name: str, repo_type: str = "models"):
     response = JsonResponse({"transfer": "basic", "objects": answer, "hash_algo": "sha256"})
     response["Content-Type"] = LFS_CONTENT_TYPE
     return response
+
+
+LFS_UPLOAD_PATH = re.compile(r"^/hub-lfs/([^/]+)/$")
+
+
+def lfs_upload_guard(scope: dict) -> Refusal | int | None:
+    """For core.asgi.BodyLimit, before the body is read: an LFS upload (PUT /hub-lfs/<token>/)
+    whose signed token is not valid is refused, and a valid one may send at most the size it was
+    signed for. Django would otherwise spool whatever came, up to MAX_UPLOAD_BYTES, before the
+    view saw the token. None for every other request."""
+    match = LFS_UPLOAD_PATH.match(scope.get("path", ""))
+    if match is None or scope.get("method") != "PUT":
+        return None
+    try:
+        return _claims(match.group(1))["s"]
+    except HubError as exc:
+        return Refusal(exc.status, exc.message, exc.code or "Forbidden")
 
 
 def _claims(token: str) -> dict:

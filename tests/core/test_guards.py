@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core import signing
 from django.core.cache import caches
 from django.core.signals import request_finished
 from django.db import OperationalError
@@ -13,7 +14,9 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from rest_framework.throttling import AnonRateThrottle
 
-from core.asgi import ASGIHandler, BodyLimit
+from config import asgi as asgi_entry
+from core.asgi import ASGIHandler, BodyLimit, Refusal, credentials_required
+from models_hub.hf_api import upload
 from core.cache import FailOpenRedisCache
 from tests.factories import PASSWORD, StaffFactory
 
@@ -113,6 +116,58 @@ def test_asgi_passes_a_body_within_the_limit():
 def test_asgi_refuses_a_declared_length_over_the_limit_without_reading():
     sent = _asgi_post(BodyLimit(_drain_app, max_bytes=100), [b"x"], headers=[(b"content-length", b"5000")])
     assert sent[0]["status"] == 413
+
+
+def _asgi_request(app, *, method: str, path: str, headers: list, body: bytes = b"x") -> tuple[list[dict], list]:
+    """What `app` sent, and what of the body it read."""
+    sent, read, incoming = [], [], [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():
+        message = incoming.pop(0) if incoming else {"type": "http.disconnect"}
+        read.append(message)
+        return message
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": headers}
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    return sent, read
+
+
+def test_a_guard_refuses_before_the_body_is_read():
+    refuse = BodyLimit(_drain_app, guard=lambda scope: Refusal(401, "Sign in.", "not_authenticated"))
+    sent, read = _asgi_request(refuse, method="PUT", path="/api/models/a/b/commit/main", headers=[])
+    assert sent[0]["status"] == 401 and read == []
+
+
+def test_a_guard_can_lower_the_limit():
+    sent = _asgi_post(BodyLimit(_drain_app, max_bytes=100, guard=lambda scope: 10), [b"x" * 20], headers=[])
+    assert sent[0]["status"] == 413
+
+
+@pytest.mark.parametrize("headers,refused", [
+    ([], True),
+    ([(b"authorization", b"Bearer llmc_x")], False),
+    ([(b"cookie", b"csrftoken=a; sessionid=b")], False),
+    ([(b"cookie", b"csrftoken=a")], True),
+])
+def test_uploads_need_credentials_before_their_body_is_read(headers, refused):
+    scope = {"path": "/api/models/acme/m/commit/main", "headers": headers}
+    assert isinstance(credentials_required(scope), Refusal) is refused
+    assert credentials_required({**scope, "path": "/api/v1/threads/"}) is None  # not an upload path
+
+
+def test_an_lfs_upload_is_held_to_its_signed_url_before_its_body_is_read(settings):
+    token = signing.dumps({"o": "0" * 64, "s": 5, "u": 1, "r": 1}, salt=upload.LFS_SALT, compress=True)
+    assert upload.lfs_upload_guard({"method": "PUT", "path": f"/hub-lfs/{token}/"}) == 5
+    assert upload.lfs_upload_guard({"method": "POST", "path": f"/hub-lfs/{token}/verify/"}) is None
+    forged = upload.lfs_upload_guard({"method": "PUT", "path": "/hub-lfs/forged/"})
+    assert isinstance(forged, Refusal) and forged.status == 403
+    big = [(b"content-length", str(6 * 2**30).encode())]
+    sent, read = _asgi_request(asgi_entry.application, method="PUT", path="/hub-lfs/forged/", headers=big)
+    assert sent[0]["status"] == 403 and read == []  # the deployment's entry point refuses it unread
 
 
 def test_a_response_whose_stream_raises_is_still_closed():
