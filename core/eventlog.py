@@ -20,6 +20,7 @@ from typing import AsyncIterator, Awaitable, Callable
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -234,10 +235,11 @@ class LogWriter:
 
 
 async def bounded(source: AsyncIterator[Event], *, max_s: float,
-                  timed_out: Callable[[], Awaitable[Event | None]]) -> AsyncIterator[Event]:
-    """`source`'s events for at most `max_s` seconds; past that, `source` is closed and the event
-    `timed_out()` gives (if any) ends the stream. A job that never starts, or never ends, must not
-    hold a stream, its connection and its client's slot for ever."""
+                  payload: Callable[[], Awaitable[dict]]) -> AsyncIterator[Event]:
+    """`source`'s events for at most `max_s` seconds; past that, `source` is closed and a final
+    `timeout` event carries `payload()` (the row as its API shows it; none if the row is gone). A
+    job that never starts, or never ends, must not hold a stream, its connection and its client's
+    slot for ever."""
     deadline = asyncio.get_running_loop().time() + max_s
     try:
         while True:
@@ -251,9 +253,10 @@ async def bounded(source: AsyncIterator[Event], *, max_s: float,
             yield event
     finally:
         await source.aclose()
-    final = await timed_out()
-    if final is not None:
-        yield final
+    try:
+        yield Event(0, "timeout", await payload())  # unnumbered: a reconnect resumes before it
+    except ObjectDoesNotExist:
+        return
 
 
 async def read(stream: str, *, after: int = 0,

@@ -30,13 +30,7 @@ def _final_kind(payload: dict) -> str:
 async def run_events(run: EvaluationRun, *, after: int = 0) -> AsyncIterator[Event]:
     """The run's events after sequence number `after`; after the stream limit
     (PLAYGROUND_STREAM_MAX_S), a final `timeout` event carrying the run."""
-    async def timed_out() -> Event | None:
-        try:
-            return Event(0, "timeout", await _payload(run.pk))
-        except EvaluationRun.DoesNotExist:
-            return None
-
-    async for event in eventlog.bounded(_events(run, after), max_s=stream_max_s(), timed_out=timed_out):
+    async for event in eventlog.bounded(_events(run, after), max_s=stream_max_s(), payload=lambda: _payload(run.pk)):
         yield event
 
 

@@ -29,13 +29,7 @@ def _final(payload: dict) -> str:
 
 
 async def job_events(job: FineTuneJob, *, after: int = 0) -> AsyncIterator[Event]:
-    async def timed_out() -> Event | None:
-        try:
-            return Event(0, "timeout", await _payload(job.pk))
-        except FineTuneJob.DoesNotExist:
-            return None
-
-    async for event in eventlog.bounded(_events(job, after), max_s=stream_max_s(), timed_out=timed_out):
+    async for event in eventlog.bounded(_events(job, after), max_s=stream_max_s(), payload=lambda: _payload(job.pk)):
         yield event
 
 

@@ -33,14 +33,8 @@ def final_kind(payload: dict) -> str:
 async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None = None) -> AsyncIterator[Event]:
     """The job's events after sequence number `after`; after `max_s` (by default the stream
     limit) a final `timeout` event (without a number: a reconnect resumes before it)."""
-    async def timed_out() -> Event | None:
-        try:
-            return Event(0, "timeout", await _payload(job.pk))
-        except GenerationJob.DoesNotExist:
-            return None
-
     async for event in bounded(_events(job, after), max_s=stream_max_s() if max_s is None else max_s,
-                               timed_out=timed_out):
+                               payload=lambda: _payload(job.pk)):
         yield event
 
 

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from community import services
 from community.models import Post, Thread, Vote
+from tests.concurrency import started
 from tests.factories import UserFactory, make_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,21 +134,10 @@ def test_a_reply_to_a_post_goes_through_while_a_vote_on_it_holds_its_lock(catego
 
     monkeypatch.setattr(services, "can_vote", paused)
     errors = []
-
-    def run(fn):
-        try:
-            fn()
-        except Exception as exc:  # asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    voting = threading.Thread(target=run, args=(lambda: services.vote(user=voter, post=post, value=1),))
-    voting.start()
+    voting = started(lambda: services.vote(user=voter, post=post, value=1), errors)
     assert locked.wait(10)
-    replying = threading.Thread(target=run, args=(lambda: services.create_post(
-        author=replier, thread=thread, body="me too", reply_to=post, enforce_limits=False),))
-    replying.start()
+    replying = started(lambda: services.create_post(author=replier, thread=thread, body="me too", reply_to=post,
+                                                    enforce_limits=False), errors)
     replying.join(5)
     replied_meanwhile = not replying.is_alive()
     go.set()

@@ -8,6 +8,7 @@ from models_hub import services
 from models_hub.models import Resource
 from models_hub.repos.commits import QuotaExceeded, storage_used
 
+from tests.concurrency import started
 from tests.factories import UserFactory
 
 from .repo_helpers import commit
@@ -54,21 +55,10 @@ def test_a_like_that_comes_while_the_owner_edits_is_kept(user, monkeypatch):
 
     monkeypatch.setattr(services, "_check_identity", paused)
     errors = []
-
-    def run(fn):
-        try:
-            fn()
-        except Exception as exc:  # asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    editing = threading.Thread(target=run, args=(
-        lambda: services.save_resource(user=user, data={"title": "Better"}, resource=as_loaded()),))
-    editing.start()
+    editing = started(lambda: services.save_resource(user=user, data={"title": "Better"}, resource=as_loaded()),
+                      errors)
     assert loaded.wait(10)
-    liking = threading.Thread(target=run, args=(lambda: services.set_like(user=fan, resource=as_loaded(), liked=True),))
-    liking.start()
+    liking = started(lambda: services.set_like(user=fan, resource=as_loaded(), liked=True), errors)
     liking.join(2)
     go.set()
     editing.join(10), liking.join(10)
