@@ -5,6 +5,13 @@ class ModelsHubConfig(AppConfig):
     name = "models_hub"
     verbose_name = "Models hub"
 
+    def ready(self) -> None:
+        from celery.signals import worker_ready
+
+        from .repos import sweep
+
+        worker_ready.connect(sweep.start, weak=False, dispatch_uid="hub-blob-sweep")
+
     def seed_demo(self) -> str:
         from .seed import seed_catalogue, seed_repositories
 

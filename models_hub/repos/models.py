@@ -16,6 +16,9 @@ class Blob(models.Model):
     git_oid = models.CharField(max_length=40, db_index=True)  # sha1 of "blob <size>\0" + content
     size = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # When an upload last stored or found this content (sweep.py: a blob no commit holds goes once
+    # this is older than an upload's URL lives, plus a grace).
+    claimed_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(size__gte=0), name="blob_size_non_negative")]

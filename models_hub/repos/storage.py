@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage, storages
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Blob
@@ -99,34 +101,48 @@ def spool_bytes(data: bytes, *, label: str) -> Spooled:
 
 
 def store(spooled: Spooled) -> Blob:
-    """The blob for this content, stored if it was not yet; the temporary file is consumed."""
+    """The blob for this content, stored if it was not yet, and claimed (so the sweep leaves it
+    until a commit can hold it); the temporary file is consumed."""
     try:
-        blob = Blob.objects.filter(sha256=spooled.sha256).first()
-        storage = hub_storage()
-        key = f"blobs/{spooled.sha256[:2]}/{spooled.sha256[2:4]}/{spooled.sha256}"
-        if blob is None or not storage.exists(key):
-            if is_local(storage):
-                target = Path(storage.path(key))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(spooled.path, target)  # same file system: a rename, no copy
-                os.chmod(target, 0o644)
+        with transaction.atomic():
+            lock_content(spooled.sha256)  # the sweep cannot remove it between the look and the claim
+            blob = Blob.objects.filter(sha256=spooled.sha256).first()
+            storage = hub_storage()
+            key = f"blobs/{spooled.sha256[:2]}/{spooled.sha256[2:4]}/{spooled.sha256}"
+            if blob is None or not storage.exists(key):
+                if is_local(storage):
+                    target = Path(storage.path(key))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(spooled.path, target)  # same file system: a rename, no copy
+                    os.chmod(target, 0o644)
+                else:
+                    with spooled.path.open("rb") as fh:
+                        storage.save(key, File(fh, name=key))
+            if blob is None:
+                blob, _created = Blob.objects.get_or_create(
+                    sha256=spooled.sha256, defaults={"git_oid": spooled.git_oid, "size": spooled.size})
             else:
-                with spooled.path.open("rb") as fh:
-                    storage.save(key, File(fh, name=key))
-        if blob is None:
-            blob, _created = Blob.objects.get_or_create(
-                sha256=spooled.sha256, defaults={"git_oid": spooled.git_oid, "size": spooled.size})
-        return blob
+                Blob.objects.filter(pk=blob.pk).update(claimed_at=timezone.now())
+            return blob
     finally:
         spooled.discard()
 
 
 def has_content(sha256: str) -> Blob | None:
-    """The blob with this sha256 when its bytes are really in the storage."""
+    """The blob with this sha256 when its bytes are really in the storage, claimed afresh: an
+    upload that finds its content already here commits it next, so the sweep must leave it."""
     blob = Blob.objects.filter(sha256=sha256).first()
-    if blob is not None and hub_storage().exists(blob.storage_key):
-        return blob
-    return None
+    if blob is None or not Blob.objects.filter(pk=blob.pk).update(claimed_at=timezone.now()):
+        return None  # none, or swept just now
+    return blob if hub_storage().exists(blob.storage_key) else None
+
+
+def lock_content(sha256: str) -> None:
+    """Inside a transaction: hold this content against every other store or sweep of it until
+    the transaction ends (PostgreSQL: an advisory lock; SQLite's writes are serial already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"blob:{sha256}"])
 
 
 def iter_bytes(blob: Blob, start: int = 0, end: int | None = None, *, chunk_bytes: int = CHUNK_BYTES
