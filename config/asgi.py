@@ -14,7 +14,6 @@ django_application = ASGIHandler()
 django_application.chunk_size = 4 * 2**20
 
 
-
 def upload_guard(scope: dict) -> Refusal | int | None:
     """Before an upload's body is read: an LFS upload answers to its signed URL, the other upload
     paths to the presence of credentials."""

@@ -247,7 +247,7 @@ HUB_USER_QUOTA_BYTES = env.int("HUB_USER_QUOTA_BYTES", default=20 * 1024**3)
 HUB_REGULAR_UPLOAD_MAX_BYTES = env.int("HUB_REGULAR_UPLOAD_MAX_BYTES", default=5 * 1024**2)
 HUB_MAX_FILES_PER_COMMIT = env.int("HUB_MAX_FILES_PER_COMMIT", default=1000)
 HUB_LFS_URL_TTL_S = env.int("HUB_LFS_URL_TTL_S", default=3600)  # the LFS PUT href's signature
-# Blobs no commit holds (uploads never committed, deleted repositories) are swept by the workers
+# Blobs no commit holds (uploads never committed) are swept by the workers
 # this long after an upload last claimed them, beyond HUB_LFS_URL_TTL_S; every HUB_SWEEP_EVERY_S.
 HUB_BLOB_GRACE_S = env.int("HUB_BLOB_GRACE_S", default=3600)
 HUB_SWEEP_EVERY_S = env.int("HUB_SWEEP_EVERY_S", default=3600)

@@ -1,5 +1,5 @@
 """Blobs no commit holds: the bytes of uploads never committed (a push abandoned, or a member
-storing past their quota, which counts committed blobs only) and of repositories deleted since.
+storing past their quota, which counts committed blobs only).
 
 Every worker sweeps them in a thread (core.reaper, every HUB_SWEEP_EVERY_S), once an upload last
 claimed them more than HUB_LFS_URL_TTL_S + HUB_BLOB_GRACE_S ago: an upload stores or finds its
