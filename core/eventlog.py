@@ -39,12 +39,18 @@ POLL_MAX_S = 0.5
 POLL_BACKOFF = 1.5
 # Allocate the next number and append under it, atomically, whichever process writes. Every
 # append sets the log to expire TTL_S after it, so a log whose final event never came (its
-# worker was killed, Redis went away just then) does not stay for ever.
+# worker was killed, Redis went away just then) does not stay for ever. A worker's append names
+# its attempt (ARGV[4]; core.attempts): one made while another attempt owns the log is refused
+# (0), so a worker the reaper took for dead, still working, writes nothing into the next
+# attempt's log. The web side's appends (a cancel) and the reaper's name none.
 _APPEND = """
+local owner = redis.call('GET', KEYS[3])
+if ARGV[4] ~= '' and owner and owner ~= ARGV[4] then return 0 end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], '0-' .. seq, 'kind', ARGV[1], 'data', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+if owner then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
 return seq
 """
 
@@ -82,10 +88,12 @@ def sync_client(*, timeout: float = 5) -> redis.Redis:
         return client
 
 
-def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Redis | None = None) -> int:
-    """Append one event to the stream; returns its sequence number."""
+def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Redis | None = None,
+           owner: int | None = None) -> int:
+    """Append one event to the stream; returns its sequence number, or 0 when `owner` (the
+    writing attempt) no longer owns the log."""
     if settings.REDIS_URL:
-        (seq,) = append_many([(stream, kind, data)], client=client)
+        (seq,) = append_many([(stream, kind, data, owner)], client=client)
         if isinstance(seq, redis.RedisError):
             raise seq
         return seq
@@ -99,30 +107,45 @@ def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Re
             continue
 
 
-def append_many(entries: list[tuple[str, str, dict | None]], *,
+def append_many(entries: list[tuple[str, str, dict | None, int | None]], *,
                 client: redis.Redis | None = None) -> list[int | redis.RedisError]:
-    """Append several events (stream, kind, data), to one stream or several, in one round trip
-    where Redis holds the logs: each entry's sequence number, or the Redis error it met. Raises
-    when Redis cannot be reached at all."""
+    """Append several events (stream, kind, data, owner), to one stream or several, in one round
+    trip where Redis holds the logs: each entry's sequence number (0: refused, its owner no
+    longer owns the log), or the Redis error it met. Raises when Redis cannot be reached at all.
+    The table (embedded mode) does not fence by owner: there a superseded attempt stops when its
+    row tells it (core.attempts)."""
     if not settings.REDIS_URL:
-        return [append(stream, kind, data) for stream, kind, data in entries]
+        return [append(stream, kind, data) for stream, kind, data, _owner in entries]
     pipe = (client or sync_client()).pipeline(transaction=False)
     appends = []  # the position of each entry's append among the pipeline's replies
-    for stream, kind, data in entries:
+    for stream, kind, data, owner in entries:
         key = _key(stream)
         appends.append(len(pipe))
-        pipe.eval(_APPEND, 2, key, key + ":seq", kind, json.dumps(data or {}, ensure_ascii=False), TTL_S)
+        pipe.eval(_APPEND, 3, key, key + ":seq", key + ":owner", kind, json.dumps(data or {}, ensure_ascii=False),
+                  TTL_S, "" if owner is None else str(owner))
     replies = pipe.execute(raise_on_error=False)
     return [reply if isinstance(reply, redis.RedisError) else int(reply) for reply in (replies[i] for i in appends)]
 
 
-def reset(stream: str, *, client: redis.Redis | None = None) -> None:
-    """A new attempt starts a new log (what a dead worker's attempt left is dropped)."""
+def reset(stream: str, *, client: redis.Redis | None = None, owner: int | None = None) -> None:
+    """A new attempt starts a new log (what a dead worker's attempt left is dropped); with
+    `owner`, the log is that attempt's from now on."""
     if settings.REDIS_URL:
         key = _key(stream)
-        (client or sync_client()).delete(key, key + ":seq")
+        pipe = (client or sync_client()).pipeline(transaction=True)
+        pipe.delete(key, key + ":seq", key + ":owner")
+        if owner is not None:
+            pipe.set(key + ":owner", str(owner), ex=TTL_S)
+        pipe.execute()
     else:
         LogEvent.objects.filter(stream=stream).delete()
+
+
+def take_over(stream: str, *, owner: int, client: redis.Redis | None = None) -> None:
+    """The log is `owner`'s from now on, kept as it is (a training run resumed by another attempt
+    carries on with the same numbers)."""
+    if settings.REDIS_URL:
+        (client or sync_client()).set(_key(stream) + ":owner", str(owner), ex=TTL_S)
 
 
 def prune(*, finished_before: datetime) -> int:
@@ -155,24 +178,31 @@ class LogWriter:
     """The worker's writer for one job's log. If Redis goes away mid-job the job goes on: what
     cannot be logged is skipped (one warning in the worker's log) and readers finish from the row."""
 
-    def __init__(self, stream: str, *, fresh: bool = True):
+    def __init__(self, stream: str, *, fresh: bool = True, owner: int | None = None):
+        """`owner`: the writing attempt's number (core.attempts); once another attempt takes the
+        log over, this writer's appends are refused and it is `superseded`."""
         self.stream = stream
+        self.owner = owner
+        self.superseded = False
         self._logging = True
         self._last_seen = 0  # the newest sequence number this writer has read or written
         self._seen_at: float | None = None  # when _last_seen was known to be the log's newest
         self._redis = sync_client() if settings.REDIS_URL else None
         if fresh:
             self.reset()
+        elif owner is not None:
+            self._safely(take_over, stream, owner=owner, client=self._redis)
 
     def append(self, kind: str, data: dict | None = None) -> int | None:
-        seq = self._safely(append, self.stream, kind, data, client=self._redis)
+        seq = self._safely(append, self.stream, kind, data, client=self._redis, owner=self.owner)
         if seq is not None:
             self._appended(seq)
         return seq
 
     def record(self, result: int | redis.RedisError) -> bool:
         """The outcome of an append made for this writer elsewhere (in a batch, `append_many`).
-        True when something else (a cancel) was appended since this writer's last event."""
+        True when something else (a cancel) was appended since this writer's last event, or the
+        append was refused: the writer is superseded."""
         if isinstance(result, redis.RedisError):
             self._failed(result)
             return False
@@ -180,6 +210,9 @@ class LogWriter:
         return self._appended(result)
 
     def _appended(self, seq: int) -> bool:
+        if seq == 0:
+            self.superseded = True  # another attempt owns the log
+            return True
         if seq == self._last_seen + 1:
             # The number after the last this writer knew: nothing else (no cancel) came between.
             self._last_seen, self._seen_at = seq, time.monotonic()
@@ -190,7 +223,7 @@ class LogWriter:
     def reset(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""
         self._last_seen, self._seen_at = 0, None
-        self._safely(reset, self.stream, client=self._redis)
+        self._safely(reset, self.stream, client=self._redis, owner=self.owner)
 
     def close(self, kind: str, data: dict | None = None) -> None:
         """The final event ("done" or "failed")."""
@@ -200,7 +233,10 @@ class LogWriter:
         """Whether a `cancel` event has been appended since this writer last looked. Without a
         round trip when the writer knew the log's newest event less than `unless_seen_within`
         seconds ago: a writer appending steadily (a generation's text) looks only when one of its
-        appends skipped a number (something else was appended) or it has been quiet that long."""
+        appends skipped a number (something else was appended) or it has been quiet that long.
+        A superseded writer's attempt must stop too: True."""
+        if self.superseded:
+            return True
         if self._seen_at is not None and time.monotonic() - self._seen_at < unless_seen_within:
             return False
         return bool(self._safely(self._cancel_in_log))

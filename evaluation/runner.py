@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import eventlog
+from core import attempts, eventlog
 from core.heartbeat import start_heartbeat
 from models_hub.models import Runtime
 from models_hub.repos.materialise import fetch_repository
@@ -98,7 +98,7 @@ class _Watch:
 
     def start(self, total: int) -> None:
         self.total = total
-        EvaluationRun.objects.filter(pk=self.run.pk).update(progress_total=total, progress_done=0)
+        attempts.held(self.run).update(progress_total=total, progress_done=0)
         self._publish(force=True)
 
     def progress(self, n: int) -> None:
@@ -111,8 +111,7 @@ class _Watch:
         if force or now - self._last_progress >= PROGRESS_EVERY_S:
             self._last_progress = now
             self.writer.append("progress", {"done": self.done, "total": self.total})
-            EvaluationRun.objects.filter(pk=self.run.pk, status=Status.RUNNING).update(
-                progress_done=self.done, heartbeat_at=timezone.now())
+            attempts.held(self.run).update(progress_done=self.done, heartbeat_at=timezone.now())
 
     def check(self) -> None:
         now = time.monotonic()
@@ -127,7 +126,9 @@ class _Watch:
                 raise Stopped(Status.CANCELLED)
         if now - self._last_flag >= 1.0:  # the row's flag too: the log may have been down
             self._last_flag = now
-            if EvaluationRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
+            # Cancelled, or this attempt superseded (core.attempts): either way it stops, and
+            # attempts.finish() records the cancel only where the attempt still holds the run.
+            if not attempts.held(self.run).filter(cancel_requested=False).exists():
                 raise Stopped(Status.CANCELLED)
 
 
@@ -200,8 +201,8 @@ def execute_run(*, run_id: int, worker: str = "") -> None:
     if run is None:
         return
     lmeval.go_offline()
-    writer = eventlog.LogWriter(eventlog.stream_name(run))  # a fresh attempt starts a fresh log
-    stop_heartbeat = _start_heartbeat(run.pk)
+    writer = eventlog.LogWriter(eventlog.stream_name(run), owner=run.attempts)  # a fresh attempt, a fresh log
+    stop_heartbeat = _start_heartbeat(run)
     ends = run.started_at + timedelta(seconds=settings.EVALUATION_DEADLINE_S)
     watch = _Watch(run, writer, time.monotonic() + (ends - timezone.now()).total_seconds())
     work_dir = Path(settings.EVALUATION_WORK_DIR) / f"run-{run.pk}-{run.attempts}"
@@ -216,30 +217,34 @@ def execute_run(*, run_id: int, worker: str = "") -> None:
                           duration_s=time.perf_counter() - began)
     except (HandedBack, EngineClosed) as exc:
         if isinstance(exc, EngineClosed) and not _stopping.is_set():  # the model was evicted mid-run
-            status = _finish(run, status=Status.FAILED, error=_("The model was unloaded while this evaluation ran."))
+            status = attempts.finish(run, status=Status.FAILED,
+                                     error=_("The model was unloaded while this evaluation ran."))
         else:  # this worker is stopping (its engines closed with it): another worker takes the run
             stop_heartbeat.set()
-            EvaluationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
-                status=Status.QUEUED, attempts=F("attempts") - 1, worker="", progress_done=0)
-            writer.reset()
+            if attempts.held(run).update(status=Status.QUEUED, attempts=F("attempts") - 1, worker="",
+                                         progress_done=0):
+                writer.reset()
             raise HandedBack from None
     except Stopped as stop:
-        status = _finish(run, status=stop.status, error=str(stop))
+        status = attempts.finish(run, status=stop.status, error=str(stop))
     except (ModelLoadError, ValidationError, GenerationError, BackendError) as exc:
-        status = _finish(run, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
+        status = attempts.finish(run, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:  # lm-eval, datasets, the model: the run fails with the reason, never hangs
         log.exception("evaluation %s failed", run.pk)
-        status = _finish(run, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+        status = attempts.finish(run, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
     finally:
         stop_heartbeat.set()
         shutil.rmtree(work_dir, ignore_errors=True)
-    writer.close("failed" if status == Status.FAILED else "done", {"status": status})
+    if status is not None:  # None: superseded, and the log is another attempt's (or the reaper's)
+        writer.close("failed" if status == Status.FAILED else "done", {"status": status})
 
 
-def _succeed(run: EvaluationRun, *, metrics: dict, samples: list[dict], tokens: int, duration_s: float) -> str:
+def _succeed(run: EvaluationRun, *, metrics: dict, samples: list[dict], tokens: int,
+             duration_s: float) -> str | None:
+    """Store the results and mark the run succeeded, unless this attempt was superseded (None)."""
     with transaction.atomic():
-        if not EvaluationRun.objects.filter(pk=run.pk, status=Status.RUNNING).select_for_update().exists():
-            return EvaluationRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+        if not attempts.held(run).select_for_update().exists():
+            return None
         EvaluationSample.objects.filter(run=run).delete()
         EvaluationSample.objects.bulk_create([EvaluationSample(run=run, **row) for row in samples], batch_size=500)
         EvaluationRun.objects.filter(pk=run.pk).update(
@@ -248,14 +253,7 @@ def _succeed(run: EvaluationRun, *, metrics: dict, samples: list[dict], tokens: 
     return Status.SUCCEEDED
 
 
-def _finish(run: EvaluationRun, *, status: str, **fields) -> str:
-    """Record how the run ended, unless the reaper already ended it; returns its final status."""
-    EvaluationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
-        status=status, finished_at=timezone.now(), **fields)
-    return EvaluationRun.objects.filter(pk=run.pk).values_list("status", flat=True).first() or status
-
-
-def _start_heartbeat(run_id: int) -> threading.Event:
+def _start_heartbeat(run: EvaluationRun) -> threading.Event:
     """Touch the run while it works (model loads included), so the reaper knows its worker lives."""
-    return start_heartbeat(EvaluationRun.objects.filter(pk=run_id, status=Status.RUNNING),
-                           every_s=lambda: settings.EVALUATION_HEARTBEAT_S, name=f"evaluation-heartbeat-{run_id}")
+    return start_heartbeat(attempts.held(run), every_s=lambda: settings.EVALUATION_HEARTBEAT_S,
+                           name=f"evaluation-heartbeat-{run.pk}")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import time
 
-from django.db.models import Q
 from transformers import TrainerCallback
 
-from core import eventlog
+from core import attempts, eventlog
 
 from .models import FineTuneJob
 
@@ -30,7 +29,7 @@ class PlatformProgress(TrainerCallback):
         self._started = time.monotonic()
         self._first_step = state.global_step
         self._every = max(1, state.max_steps // MAX_POINTS)
-        FineTuneJob.objects.filter(pk=self.job.pk).update(total_steps=state.max_steps, step=state.global_step)
+        attempts.held(self.job).update(total_steps=state.max_steps, step=state.global_step)
         self.writer.append("started", {"step": state.global_step, "total_steps": state.max_steps,
                                        "attempt": self.job.attempts})
 
@@ -55,7 +54,7 @@ class PlatformProgress(TrainerCallback):
             self.job.history = [*self.job.history, {"step": progress["step"], "loss": progress["loss"],
                                                     "lr": progress["lr"]}]
             fields["history"] = self.job.history
-        FineTuneJob.objects.filter(pk=self.job.pk, status=FineTuneJob.Status.RUNNING).update(**fields)
+        attempts.held(self.job).update(**fields)
         self.writer.append("progress", progress)
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -66,7 +65,7 @@ class PlatformProgress(TrainerCallback):
         return control
 
     def on_save(self, args, state, control, **kwargs):
-        FineTuneJob.objects.filter(pk=self.job.pk).update(checkpoint_step=state.global_step)
+        attempts.held(self.job).update(checkpoint_step=state.global_step)
         self.writer.append("checkpoint", {"step": state.global_step})
 
     def _cancel_requested(self) -> bool:
@@ -75,8 +74,8 @@ class PlatformProgress(TrainerCallback):
         now = time.monotonic()
         if now - self._flag_checked >= FLAG_CHECK_S:
             self._flag_checked = now
-            # The flag (a cancel the log missed), or the job no longer running: the reaper ended it
-            # (its deadline passed), so nothing this attempt trains would be kept.
-            return FineTuneJob.objects.filter(pk=self.job.pk).filter(
-                Q(cancel_requested=True) | ~Q(status=FineTuneJob.Status.RUNNING)).exists()
+            # The flag (a cancel the log missed), or this attempt no longer holding the job: the
+            # reaper ended it (its deadline passed) or queued it again (core.attempts), so nothing
+            # this attempt trains would be kept.
+            return not attempts.held(self.job).filter(cancel_requested=False).exists()
         return False

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import eventlog
+from core import attempts, eventlog
 from core.heartbeat import start_heartbeat
 from models_hub.repos.materialise import fetch_repository
 from playground.engine import ModelLoadError, RuntimeSpec
@@ -30,7 +30,7 @@ from playground.engine.loading import model_directory
 from . import training
 from .datasets import training_examples
 from .formats import FormatError, TrainSpec
-from .models import FineTuneJob, Status
+from .models import ACTIVE, FineTuneJob, Status
 from .publishing import publish_output
 from .serializers import job_payload
 
@@ -77,15 +77,15 @@ def _resume_point(job: FineTuneJob) -> str | None:
     step = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
     job.history = [point for point in job.history if point["step"] <= step]
     job.step = job.checkpoint_step = step
-    FineTuneJob.objects.filter(pk=job.pk).update(history=job.history, step=step, checkpoint_step=step)
+    attempts.held(job).update(history=job.history, step=step, checkpoint_step=step)
     return checkpoint
 
 
-def _start_heartbeat(job_id: int) -> threading.Event:
+def _start_heartbeat(job: FineTuneJob) -> threading.Event:
     """Touch the job while it runs (model load and publishing included), so the reaper knows its
     worker lives."""
-    return start_heartbeat(FineTuneJob.objects.filter(pk=job_id, status=Status.RUNNING),
-                           every_s=lambda: settings.FINETUNE_HEARTBEAT_S, name=f"finetune-heartbeat-{job_id}")
+    return start_heartbeat(attempts.held(job), every_s=lambda: settings.FINETUNE_HEARTBEAT_S,
+                           name=f"finetune-heartbeat-{job.pk}")
 
 
 def _train(job: FineTuneJob, writer: eventlog.LogWriter, resume: str | None):
@@ -105,30 +105,24 @@ def _train(job: FineTuneJob, writer: eventlog.LogWriter, resume: str | None):
     tokens = next((entry["num_tokens"] for entry in reversed(trainer.state.log_history) if "num_tokens" in entry), None)
     job.train_seconds = output.metrics.get("train_runtime")
     job.trained_tokens = int(tokens) if tokens is not None else None
-    FineTuneJob.objects.filter(pk=job.pk).update(train_seconds=job.train_seconds, trained_tokens=job.trained_tokens)
+    attempts.held(job).update(train_seconds=job.train_seconds, trained_tokens=job.trained_tokens)
     return trainer, progress
 
 
-def _succeed(job: FineTuneJob, trainer) -> str:
-    """Publish the adapter and mark the job succeeded, in one transaction: a job that the reaper
-    ended meanwhile publishes nothing."""
+def _succeed(job: FineTuneJob, trainer) -> str | None:
+    """Publish the adapter and mark the job succeeded, in one transaction: an attempt superseded
+    meanwhile (the reaper ended the job, or another attempt holds it) publishes nothing (None)."""
+    if not attempts.held(job).exists():
+        return None  # the adapter is not even saved: the checkpoint directory is another attempt's
     adapter = training.save_adapter(trainer, checkpoint_dir(job) / "adapter")
     with transaction.atomic():
-        current = FineTuneJob.objects.select_for_update().filter(pk=job.pk).values_list("status", flat=True).first()
-        if current != Status.RUNNING:
-            return current or Status.FAILED
+        if not attempts.held(job).select_for_update().exists():
+            return None
         job.refresh_from_db()
         resource = publish_output(job=job, adapter_dir=adapter)
         FineTuneJob.objects.filter(pk=job.pk).update(status=Status.SUCCEEDED, output_model=resource,
                                                      finished_at=timezone.now(), eta_s=0)
     return Status.SUCCEEDED
-
-
-def _finish(job: FineTuneJob, *, status: str, **fields) -> str:
-    """Record how the job ended, unless the reaper already ended it; returns its final status."""
-    FineTuneJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=status, finished_at=timezone.now(), **fields)
-    return FineTuneJob.objects.filter(pk=job.pk).values_list("status", flat=True).first() or status
 
 
 def execute(*, job_id: int, worker: str = "") -> None:
@@ -137,27 +131,30 @@ def execute(*, job_id: int, worker: str = "") -> None:
         return
     # The first attempt starts a fresh log; a resumed one carries on with the same numbers, so a
     # reader sees one story: progress, the worker dying, progress again from the checkpoint.
-    writer = eventlog.LogWriter(eventlog.stream_name(job), fresh=job.attempts == 1)
-    stop_heartbeat = _start_heartbeat(job.pk)
+    writer = eventlog.LogWriter(eventlog.stream_name(job), fresh=job.attempts == 1, owner=job.attempts)
+    stop_heartbeat = _start_heartbeat(job)
     try:
         resume = _resume_point(job)
         if resume:
             writer.append("resumed", {"step": job.checkpoint_step, "attempt": job.attempts})
-        FineTuneJob.objects.filter(pk=job.pk).update(versions=training.versions())
+        attempts.held(job).update(versions=training.versions())
         trainer, progress = _train(job, writer, resume)
         if progress.cancelled:
-            status = _finish(job, status=Status.CANCELLED, eta_s=None)
+            status = attempts.finish(job, status=Status.CANCELLED, eta_s=None)
         else:
             status = _succeed(job, trainer)
     except FormatError as exc:
-        status = _finish(job, status=Status.FAILED, error=f"{exc.key}: {exc}")
+        status = attempts.finish(job, status=Status.FAILED, error=f"{exc.key}: {exc}")
     except (ModelLoadError, ValidationError) as exc:
-        status = _finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
+        status = attempts.finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:
         log.exception("fine-tuning job %s failed", job.pk)
-        status = _finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        status = attempts.finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")
     finally:
         stop_heartbeat.set()
-    writer.close("failed" if status == Status.FAILED else "done",
-                 job_payload(FineTuneJob.objects.for_list().get(pk=job.pk)))
-    shutil.rmtree(checkpoint_dir(job), ignore_errors=True)  # ended: nothing will resume it
+    if status is not None:
+        writer.close("failed" if status == Status.FAILED else "done",
+                     job_payload(FineTuneJob.objects.for_list().get(pk=job.pk)))
+    # Superseded (None), the checkpoints are another attempt's unless the job has ended.
+    if status is not None or not FineTuneJob.objects.filter(pk=job.pk, status__in=ACTIVE).exists():
+        shutil.rmtree(checkpoint_dir(job), ignore_errors=True)  # ended: nothing will resume it

@@ -58,7 +58,7 @@ class JobLog(eventlog.LogWriter):
     row if the log is unavailable."""
 
     def __init__(self, job: GenerationJob):
-        super().__init__(stream(job))  # a fresh attempt starts a fresh log
+        super().__init__(stream(job), owner=job.attempts)  # a fresh attempt starts a fresh log
         self.text = ""  # everything delivered so far
         self._pending = ""  # delivered, not yet written
         self._written_at: float | None = None  # the last `token` event's time (monotonic)
@@ -78,6 +78,11 @@ class JobLog(eventlog.LogWriter):
     def discard(self) -> None:
         """The job was handed back and will start afresh: forget this attempt (returns once its
         log is reset, so nothing of it lands in the next attempt's)."""
+        PUMP.call(self, _End(None, None, reset=True))
+
+    def abandon(self) -> None:
+        """Another attempt holds the job now (core.attempts): write nothing more, and leave the
+        log, which is that attempt's, as it is."""
         PUMP.call(self, _End(None, None))
 
     # --- on the pump's thread -----------------------------------------------------------------
@@ -114,8 +119,9 @@ class JobLog(eventlog.LogWriter):
 
 @dataclass
 class _End:
-    kind: str | None  # the final event, or None: discard the attempt
+    kind: str | None  # the final event, or None: write nothing more of the attempt
     data: dict | None
+    reset: bool = False  # with kind None: the log is reset too (the job was handed back)
     written: threading.Event = field(default_factory=threading.Event)
 
 
@@ -178,7 +184,7 @@ class Pump:
                 job_log.add(item)
                 pending.add(job_log)
         for job_log, end in ends:
-            if end.kind is None:  # discarded: nothing more of this attempt is written
+            if end.kind is None:  # discarded or abandoned: nothing more of this attempt is written
                 job_log.end(discard=True)
                 pending.discard(job_log)
         ending = {job_log for job_log, _end in ends}
@@ -193,14 +199,15 @@ class Pump:
         writes += [(job_log, end.kind, end.data) for job_log, end in ends if not job_log.ended]
         if writes:
             try:
-                results = eventlog.append_many([(job_log.stream, kind, data) for job_log, kind, data in writes])
+                results = eventlog.append_many([(job_log.stream, kind, data, job_log.owner)
+                                                for job_log, kind, data in writes])
             except redis.RedisError as exc:
                 results = [exc] * len(writes)
             for (job_log, _kind, _data), result in zip(writes, results):
                 if job_log.record(result) and job_log.on_cancel is not None and job_log.cancel_requested():
                     job_log.on_cancel()
         for job_log, end in ends:
-            if end.kind is None:
+            if end.reset:
                 job_log.reset()
             job_log.end()
             end.written.set()

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import attempts
 from core.heartbeat import start_heartbeat
 
 from . import params as generation_params
@@ -100,7 +101,7 @@ def _input_for(job: GenerationJob) -> JobInput:
                     context_length=runtime.context_length, deadline=_deadline(job), prompt_ids=job.prompt_ids)
 
 
-def _follow(job: GenerationJob, handle: Handle, log: JobLog, deadline: float):
+def _follow(job: GenerationJob, handle: Handle, job_log: JobLog, deadline: float):
     """On the task's thread, while the backend streams its text to the log (through the pump):
     watch the log for a cancel event, keep the row's text current and hold the deadline. The
     thread wakes every CANCEL_CHECK_S, not per token; a look costs nothing while the job's
@@ -111,11 +112,11 @@ def _follow(job: GenerationJob, handle: Handle, log: JobLog, deadline: float):
         if time.monotonic() > give_up_at:
             handle.cancel()  # the backend lets go whenever it can
             raise DeadlineExceeded
-        if not handle.cancelled.is_set() and log.cancel_requested(unless_seen_within=QUIET_S):
+        if not handle.cancelled.is_set() and job_log.cancel_requested(unless_seen_within=QUIET_S):
             handle.cancel()
         if time.monotonic() - last_row_update >= ROW_EVERY_S:
             last_row_update = time.monotonic()
-            if not _update_row(job, log.text) and not handle.cancelled.is_set():
+            if not _update_row(job, job_log.text) and not handle.cancelled.is_set():
                 handle.cancel()
     return handle.result()
 
@@ -123,9 +124,8 @@ def _follow(job: GenerationJob, handle: Handle, log: JobLog, deadline: float):
 def _update_row(job: GenerationJob, text: str) -> bool:
     """The text so far on the row, for its readers (history, a reload, a reader whose log is
     down); False when the row says stop: its cancel flag is set (the cancel event may not have
-    reached a log that was down) or it is no longer running (the reaper took it back)."""
-    return bool(GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING, cancel_requested=False)
-                .update(output=text, heartbeat_at=timezone.now()))
+    reached a log that was down) or this attempt no longer holds it (the reaper took it back)."""
+    return bool(attempts.held(job).filter(cancel_requested=False).update(output=text, heartbeat_at=timezone.now()))
 
 
 def execute_job(*, job_id: int, worker: str = "") -> None:
@@ -141,58 +141,55 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
 
 
 def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
-    log = JobLog(job)  # a fresh attempt starts a fresh log
-    stop_heartbeat = _start_heartbeat(job.pk)
+    job_log = JobLog(job)  # a fresh attempt starts a fresh log
+    stop_heartbeat = _start_heartbeat(job)
     try:
         job_input = _input_for(job)
-        handle = backend_for(job.resource.runtime).start(job_input, on_delta=log.deliver)
-        log.on_cancel = handle.cancel
+        handle = backend_for(job.resource.runtime).start(job_input, on_delta=job_log.deliver)
+        job_log.on_cancel = handle.cancel
         arrival.done()
-        result = _follow(job, handle, log, job_input.deadline)
+        result = _follow(job, handle, job_log, job_input.deadline)
     except EngineClosed:
         stop_heartbeat.set()
         if _stopping.is_set():
-            _hand_back(job)
-            log.discard()
+            if _hand_back(job):
+                job_log.discard()
+            else:
+                job_log.abandon()
             raise HandedBack from None
-        status = _finish(job, status=Status.FAILED, error=_("The model was unloaded while this job ran."))
+        status = attempts.finish(job, status=Status.FAILED, error=_("The model was unloaded while this job ran."))
     except DeadlineExceeded:
-        status = _finish(job, status=Status.FAILED, output=log.text,
-                         error=_("The job did not finish within its time limit of %(s)d seconds.")
-                         % {"s": settings.PLAYGROUND_JOB_DEADLINE_S})
+        status = attempts.finish(job, status=Status.FAILED, output=job_log.text,
+                                 error=_("The job did not finish within its time limit of %(s)d seconds.")
+                                 % {"s": settings.PLAYGROUND_JOB_DEADLINE_S})
     except (ModelLoadError, ValidationError, GenerationError, BackendError) as exc:
-        status = _finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
+        status = attempts.finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:
         log.exception("job %s failed", job.pk)
-        status = _finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        status = attempts.finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")
     else:
         cancelled = result.finish_reason == GenerationJob.FinishReason.CANCELLED  # "timeout" succeeds
         extra = {"prompt": result.prompt_text} if job.prompt_ids and result.prompt_text is not None else {}
-        status = _finish(job, status=Status.CANCELLED if cancelled else Status.SUCCEEDED, output=result.text,
-                         finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
-                         completion_tokens=result.completion_tokens,
-                         ttft_ms=result.ttft_s * 1000 if result.ttft_s is not None else None,
-                         tokens_per_s=result.tokens_per_s, logprobs=result.logprobs, **extra)
+        status = attempts.finish(job, status=Status.CANCELLED if cancelled else Status.SUCCEEDED,
+                                 output=result.text, finish_reason=result.finish_reason,
+                                 prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
+                                 ttft_ms=result.ttft_s * 1000 if result.ttft_s is not None else None,
+                                 tokens_per_s=result.tokens_per_s, logprobs=result.logprobs, **extra)
     finally:
         stop_heartbeat.set()
-    log.close("failed" if status == Status.FAILED else "done")
+    if status is None:
+        job_log.abandon()  # superseded: the reaper ended the job, or another attempt holds it
+    else:
+        job_log.close("failed" if status == Status.FAILED else "done")
 
 
-def _start_heartbeat(job_id: int) -> threading.Event:
+def _start_heartbeat(job: GenerationJob) -> threading.Event:
     """Touch the job while it runs (model loads included), so the reaper knows its worker lives."""
-    return start_heartbeat(GenerationJob.objects.filter(pk=job_id, status=Status.RUNNING),
-                           every_s=lambda: settings.PLAYGROUND_HEARTBEAT_S, name=f"heartbeat-{job_id}")
+    return start_heartbeat(attempts.held(job), every_s=lambda: settings.PLAYGROUND_HEARTBEAT_S,
+                           name=f"heartbeat-{job.pk}")
 
 
-def _hand_back(job: GenerationJob) -> None:
-    """Back to `queued`, the interrupted attempt not counted against the job."""
-    GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-        status=Status.QUEUED, attempts=F("attempts") - 1, output="", worker="")
-
-
-def _finish(job: GenerationJob, *, status: str, **fields) -> str:
-    """Record how the job ended, unless the reaper already ended it; returns its final status."""
-    if GenerationJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
-            status=status, finished_at=timezone.now(), **fields):
-        return status
-    return GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first() or status
+def _hand_back(job: GenerationJob) -> bool:
+    """Back to `queued`, the interrupted attempt not counted against the job; False when this
+    attempt no longer held it."""
+    return bool(attempts.held(job).update(status=Status.QUEUED, attempts=F("attempts") - 1, output="", worker=""))

@@ -19,6 +19,10 @@ def pytest_configure(config):
     # Fast hashing for passwords made in this process; live servers keep the real hashers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
                                  "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    # Jobs this process runs beat as often as a live stack's worker does: that worker's reaper
+    # shares the test database and takes a job silent for 6 s for dead (see tests/live.py), so a
+    # slow load under a parallel run must not look like a dead worker's.
+    settings.PLAYGROUND_HEARTBEAT_S = settings.EVALUATION_HEARTBEAT_S = settings.FINETUNE_HEARTBEAT_S = 1
     _retry_flush_on_deadlock()
 
 

@@ -110,3 +110,55 @@ def test_a_log_whose_final_event_never_comes_still_expires(db):
             assert 0 < client.ttl(key) <= eventlog.TTL_S
     finally:
         eventlog.reset(name)
+
+
+REDIS_ONLY = pytest.mark.skipif(not django_settings.REDIS_URL, reason="the table does not fence by owner")
+
+
+@pytest.fixture
+def redis_stream(db):
+    name = f"tests.job:fenced:{timezone.now().timestamp()}"
+    yield name
+    eventlog.reset(name)
+
+
+@REDIS_ONLY
+def test_a_superseded_attempts_appends_are_refused(redis_stream):
+    first = eventlog.LogWriter(redis_stream, owner=1)
+    first.append("token", {"text": "first "})
+    second = eventlog.LogWriter(redis_stream, owner=2)  # the reaper queued the job again; claimed afresh
+    second.append("token", {"text": "second"})
+    assert first.append("token", {"text": "late"}) == 0
+    assert [e.data for e in read_all(redis_stream)] == [{"text": "second"}]
+
+
+@REDIS_ONLY
+def test_a_superseded_writer_is_told_to_stop(redis_stream):
+    first = eventlog.LogWriter(redis_stream, owner=1)
+    eventlog.LogWriter(redis_stream, owner=2)
+    first.append("token", {"text": "late"})
+    assert first.superseded and first.cancel_requested()
+
+
+@REDIS_ONLY
+def test_a_resumed_attempt_takes_the_log_over_and_keeps_its_events(redis_stream):
+    first = eventlog.LogWriter(redis_stream, owner=1)
+    first.append("progress", {"step": 1})
+    second = eventlog.LogWriter(redis_stream, fresh=False, owner=2)
+    assert second.append("resumed", {"step": 1}) == 2
+    assert first.append("progress", {"step": 2}) == 0
+
+
+@REDIS_ONLY
+def test_appends_without_an_owner_reach_an_owned_log(redis_stream):
+    """The web side's cancel and the reaper's final event name no attempt."""
+    writer = eventlog.LogWriter(redis_stream, owner=3)
+    writer.append("token", {"text": "a"})
+    assert eventlog.append(redis_stream, eventlog.CANCEL) == 2
+    assert writer.cancel_requested() and not writer.superseded
+
+
+@REDIS_ONLY
+def test_a_logs_owner_expires_with_it(redis_stream):
+    eventlog.LogWriter(redis_stream, owner=1).append("token", {"text": "a"})
+    assert 0 < eventlog.sync_client().ttl(f"llmc:log:{redis_stream}:owner") <= eventlog.TTL_S

@@ -81,3 +81,20 @@ def test_a_run_past_its_deadline_fails(run, settings):
     run.refresh_from_db()
     assert run.status == "failed" and "time limit" in run.error
     assert events(run)[-1].kind == "failed"
+
+
+def test_a_superseded_attempt_stores_nothing(run):
+    """The reaper queued the run again and another worker claimed it while this one still ran."""
+    EvaluationRun.objects.filter(pk=run.pk).update(status="running", attempts=2)
+    run.attempts = 1
+    assert runner._succeed(run, metrics={"t": {"acc": 1.0}}, samples=[], tokens=1, duration_s=1.0) is None
+    run.refresh_from_db()
+    assert (run.status, run.metrics) == ("running", {})
+
+
+def test_a_superseded_attempt_is_told_to_stop(run):
+    EvaluationRun.objects.filter(pk=run.pk).update(status="running", attempts=2)
+    run.attempts = 1
+    watch = runner._Watch(run, eventlog.LogWriter(eventlog.stream_name(run), owner=1), deadline=time.monotonic() + 60)
+    with pytest.raises(runner.Stopped):
+        watch.check()

@@ -6,10 +6,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.db import connection
 
-from playground import runner, services, tasks
+from playground import eventlog, runner, services, tasks
 from playground.backends import embedded
 from playground.engine import EngineRegistry, RuntimeSpec
 from playground.engine.batching import Pending
@@ -255,3 +256,48 @@ def test_a_job_appending_steadily_reads_its_log_only_before_its_first_append(use
     log.close("done")
     assert log.text == "token " * 8
     assert len(reads) <= 1
+
+
+def test_an_unexpected_error_fails_the_job_with_its_reason(user, model, monkeypatch):
+    def broken(job):
+        raise RuntimeError("the input could not be prepared")
+
+    monkeypatch.setattr(runner, "_input_for", broken)
+    job = chat_job(user, model, max_new_tokens=4)
+    runner.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", "RuntimeError: the input could not be prepared")
+
+
+def test_an_attempt_the_reaper_superseded_stops_and_leaves_the_job_to_the_next(user, model, own_registry):
+    """Its heartbeats stopped reaching the database, so the reaper queued the job again, and
+    another worker claimed it, while this worker still decodes."""
+    job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
+    first = thread_running(runner.execute_job, job_id=job.pk)
+    first.start()
+    deadline = time.monotonic() + 60
+    while not GenerationJob.objects.filter(pk=job.pk, status="running").exclude(output="").exists():
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.1)
+    GenerationJob.objects.filter(pk=job.pk).update(attempts=2, output="", worker="the next worker")
+    job.refresh_from_db()
+    second = JobLog(job)  # the next attempt's log
+    second.deliver("the next attempt's text")
+    first.join(timeout=15)
+    assert not first.is_alive()
+    job.refresh_from_db()
+    assert (job.status, job.output, job.finished_at) == ("running", "", None)
+    second.close("done")
+    if django_settings.REDIS_URL:  # the table does not fence by owner: the row stopped the attempt
+        events = [(e.kind, e.data) for e in read_log(job)]
+        assert events == [("token", {"text": "the next attempt's text"}), ("done", {})]
+
+
+def read_log(job: GenerationJob) -> list:
+    async def finished():
+        return True
+
+    async def collect():
+        return [event async for event in eventlog.read(job, is_finished=finished)]
+
+    return async_to_sync(collect)()
