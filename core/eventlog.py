@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import AsyncIterator, Awaitable, Callable
 
 import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
@@ -26,12 +25,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .db import released
+from .logreader import BLOCK_MS, FINAL, LogReader
 from .models import LogEvent
 
 log = logging.getLogger(__name__)
 
 TTL_S = 3600  # how long a log is kept after its latest event (the job's row keeps the result)
-FINAL = ("done", "failed")
 CANCEL = "cancel"
 # Embedded mode polls the table: quickly while events arrive, backing off while nothing does.
 POLL_MIN_S = 0.05
@@ -295,41 +294,43 @@ async def bounded(source: AsyncIterator[Event], *, max_s: float,
         return
 
 
-async def read(stream: str, *, after: int = 0,
-               is_finished: Callable[[], Awaitable[bool]]) -> AsyncIterator[Event]:
+async def read(stream: str, *, after: int = 0, is_finished: Callable[[], Awaitable[bool]],
+               reader: LogReader | None = None) -> AsyncIterator[Event]:
     """The stream's events after sequence number `after`, following the log until a final event.
-    Ends without one if the job finished and its log is gone (expired, or never written)."""
-    source = _read_redis if settings.REDIS_URL else _read_table
-    async for event in source(stream, after, is_finished):
+    Ends without one if the job finished and its log is gone (expired, or never written). A
+    request following several logs passes one `reader` for them all (one Redis connection)."""
+    if settings.REDIS_URL:
+        source = _read_redis(stream, after, is_finished, reader or LogReader())
+    else:
+        source = _read_table(stream, after, is_finished)
+    async for event in source:
         yield event
 
 
-async def _read_redis(stream: str, after: int, is_finished) -> AsyncIterator[Event]:
+async def _read_redis(stream: str, after: int, is_finished, reader: LogReader) -> AsyncIterator[Event]:
     key = _key(stream)
-    # A client of its own: asyncio connections belong to one event loop, and a reader's loop
-    # (a test's, a server's) may not outlive it. One connection per stream, held while it blocks,
-    # opened without CLIENT SETINFO: redis-py would look its own version up in the installed
-    # packages' metadata for every connection, and send two commands (errors before Redis 7.2).
-    client = aioredis.Redis.from_url(settings.REDIS_URL, lib_name=None, lib_version=None)
-    last = f"0-{after}"
+    inbox = reader.follow(key, after=after)
     try:
         while True:
-            entries = await client.xread({key: last}, block=1000, count=200)
-            if not entries:
+            try:
+                async with asyncio.timeout(BLOCK_MS / 1000):
+                    entries = await inbox.get()
+            except TimeoutError:
                 # A second of silence from a finished job: its final event would have come (the
                 # worker writes it right after the row), so the log ends here; the row has the rest.
                 if await is_finished():
                     return
                 continue
-            for entry_id, fields in entries[0][1]:
-                last = entry_id
+            if isinstance(entries, redis.RedisError):
+                raise entries
+            for entry_id, fields in entries:
                 event = Event(int(entry_id.decode().split("-")[1]), fields[b"kind"].decode(),
                               json.loads(fields[b"data"]))
                 yield event
                 if event.kind in FINAL:
                     return
     finally:
-        await client.aclose()
+        reader.stop(key)
 
 
 async def _read_table(stream: str, after: int, is_finished) -> AsyncIterator[Event]:

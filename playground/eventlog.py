@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connection
 
 from core import eventlog
+from core.logreader import LogReader
 
 from .models import GenerationJob
 
@@ -47,8 +48,8 @@ def append(job: GenerationJob, kind: str, data: dict | None = None) -> int:
     return eventlog.append(stream(job), kind, data)
 
 
-def read(job: GenerationJob, *, after: int = 0, is_finished):
-    return eventlog.read(stream(job), after=after, is_finished=is_finished)
+def read(job: GenerationJob, *, after: int = 0, is_finished, reader: LogReader | None = None):
+    return eventlog.read(stream(job), after=after, is_finished=is_finished, reader=reader)
 
 
 class JobLog(eventlog.LogWriter):

@@ -1,0 +1,100 @@
+"""Several event logs followed together (a /v1/ request with many prompts) over one Redis
+connection, each follower getting exactly its own log's events."""
+import asyncio
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from core import eventlog, logreader
+from core.logreader import LogReader
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(not django_settings.REDIS_URL, reason="the table is polled, not read over Redis")]
+
+
+@pytest.fixture
+def streams():
+    names = [f"tests.job:followed:{n}:{timezone.now().timestamp()}" for n in range(8)]
+    yield names
+    for name in names:
+        eventlog.reset(name)
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """How many Redis connections this test's readers hold (told apart by a name of their own:
+    other processes of a parallel run open and close theirs meanwhile)."""
+    name = f"test-logreader-{uuid.uuid4().hex}"
+    from_url = logreader.aioredis.Redis.from_url
+    monkeypatch.setattr(logreader.aioredis.Redis, "from_url",
+                        lambda url, **options: from_url(url, client_name=name, **options))
+    return lambda: sum(1 for client in eventlog.sync_client().client_list() if client["name"] == name)
+
+
+async def never_finished() -> bool:
+    return False
+
+
+async def collect(stream: str, reader: LogReader) -> list:
+    return [(event.kind, event.data) async for event in eventlog.read(stream, is_finished=never_finished,
+                                                                      reader=reader)]
+
+
+def test_logs_followed_together_share_one_connection(streams, connections):
+    async def scenario():
+        reader = LogReader()
+        followers = [asyncio.create_task(collect(stream, reader)) for stream in streams]
+        await asyncio.sleep(0.3)  # every follower waits on its log
+        during = connections()
+        for n, stream in enumerate(streams):
+            eventlog.append(stream, "token", {"text": f"answer {n}"})
+            eventlog.append(stream, "done")
+        results = await asyncio.gather(*followers)
+        return during, results
+
+    opened, results = async_to_sync(scenario)()
+    assert opened == 1
+    assert results == [[("token", {"text": f"answer {n}"}), ("done", {})] for n in range(8)]
+
+
+def test_a_follower_that_joins_later_gets_its_events(streams):
+    first, later = streams[:2]
+
+    async def scenario():
+        reader = LogReader()
+        following = asyncio.create_task(collect(first, reader))
+        await asyncio.sleep(0.2)  # its XREAD blocks
+        joining = asyncio.create_task(collect(later, reader))
+        eventlog.append(later, "done", {"n": 2})
+        eventlog.append(first, "done", {"n": 1})
+        return await asyncio.wait_for(asyncio.gather(following, joining), timeout=5)
+
+    assert async_to_sync(scenario)() == [[("done", {"n": 1})], [("done", {"n": 2})]]
+
+
+def test_the_connection_closes_when_the_last_follower_stops(streams, connections):
+    async def scenario():
+        reader = LogReader()
+        followers = [asyncio.create_task(collect(stream, reader)) for stream in streams[:3]]
+        for stream in streams[:3]:
+            eventlog.append(stream, "done")
+        await asyncio.gather(*followers)
+        await asyncio.sleep(0.05)  # the loop's last turn closes its connection
+        return connections()
+
+    assert async_to_sync(scenario)() == 0
+
+
+def test_a_redis_error_reaches_every_follower(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    async def scenario():
+        reader = LogReader()
+        return await asyncio.gather(*(collect(f"tests.job:unreachable:{n}", reader) for n in range(2)),
+                                    return_exceptions=True)
+
+    results = async_to_sync(scenario)()
+    assert [type(result).__name__ for result in results] == ["ConnectionError", "ConnectionError"]
