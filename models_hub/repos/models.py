@@ -11,6 +11,11 @@ from django.utils import timezone
 REPO_KINDS = ("model", "dataset")  # the resource kinds that hold files
 
 
+def blob_key(sha256: str) -> str:
+    """Where the content with this sha256 lies in STORAGES["hub"]."""
+    return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
 class Blob(models.Model):
     sha256 = models.CharField(max_length=64, unique=True)
     git_oid = models.CharField(max_length=40, db_index=True)  # sha1 of "blob <size>\0" + content
@@ -28,7 +33,7 @@ class Blob(models.Model):
 
     @property
     def storage_key(self) -> str:
-        return f"blobs/{self.sha256[:2]}/{self.sha256[2:4]}/{self.sha256}"
+        return blob_key(self.sha256)
 
 
 class Commit(models.Model):

@@ -1,14 +1,16 @@
 """Bytes in and out of STORAGES["hub"], in chunks: nothing holds a whole file in memory.
 
 Incoming content is copied to a temporary file while its sha256 and git blob id are computed,
-then moved (filesystem) or streamed (object storage) to `blobs/<sha256>`. A key is written once:
+then linked (filesystem) or streamed (object storage) to `blobs/<sha256>`. A key is written once:
 the same content uploaded again only finds its blob.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Blob
+from .models import Blob, blob_key
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -102,30 +104,52 @@ def spool_bytes(data: bytes, *, label: str) -> Spooled:
 
 def store(spooled: Spooled) -> Blob:
     """The blob for this content, stored if it was not yet, and claimed (so the sweep leaves it
-    until a commit can hold it); the temporary file is consumed."""
+    until a commit can hold it); the temporary file is consumed.
+
+    The bytes are written with no transaction open: to object storage that can take minutes,
+    and a pooled connection must not sit idle in a transaction meanwhile. Only the claim goes
+    under the content's lock, briefly; the bytes are written again there in the rare case that
+    a sweep removed them (with an old row of the same content) between the write and the lock."""
     try:
+        blob = has_content(spooled.sha256)
+        if blob is not None:
+            return blob  # stored already: claimed afresh, nothing to write
+        key = blob_key(spooled.sha256)
+        _write(spooled, key)
         with transaction.atomic():
             lock_content(spooled.sha256)  # the sweep cannot remove it between the look and the claim
-            blob = Blob.objects.filter(sha256=spooled.sha256).first()
-            storage = hub_storage()
-            key = f"blobs/{spooled.sha256[:2]}/{spooled.sha256[2:4]}/{spooled.sha256}"
-            if blob is None or not storage.exists(key):
-                if is_local(storage):
-                    target = Path(storage.path(key))
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(spooled.path, target)  # same file system: a rename, no copy
-                    os.chmod(target, 0o644)
-                else:
-                    with spooled.path.open("rb") as fh:
-                        storage.save(key, File(fh, name=key))
-            if blob is None:
-                blob, _created = Blob.objects.get_or_create(
-                    sha256=spooled.sha256, defaults={"git_oid": spooled.git_oid, "size": spooled.size})
-            else:
+            if not hub_storage().exists(key):
+                _write(spooled, key)
+            blob, created = Blob.objects.get_or_create(
+                sha256=spooled.sha256, defaults={"git_oid": spooled.git_oid, "size": spooled.size})
+            if not created:
                 Blob.objects.filter(pk=blob.pk).update(claimed_at=timezone.now())
             return blob
     finally:
         spooled.discard()
+
+
+def _write(spooled: Spooled, key: str) -> None:
+    """Put the spooled bytes under `key`; the spooled file stays, for a second write. A key only
+    ever appears whole: a hard link (no copy) on a local storage, one upload to object storage."""
+    storage = hub_storage()
+    if not is_local(storage):
+        with spooled.path.open("rb") as fh:
+            storage.save(key, File(fh, name=key))
+        return
+    target = Path(storage.path(key))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(spooled.path, target)
+    except FileExistsError:
+        return  # the same content, stored by another upload meanwhile
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")  # another file system
+        shutil.copyfile(spooled.path, partial)
+        os.replace(partial, target)
+    os.chmod(target, 0o644)
 
 
 def has_content(sha256: str) -> Blob | None:
