@@ -387,6 +387,13 @@ PLAYGROUND_REAP_EVERY_S = env.int("PLAYGROUND_REAP_EVERY_S", default=30)
 # it); past PLAYGROUND_JOB_DEADLINE_S in the queue it fails. Raise it where queues are long.
 PLAYGROUND_QUEUED_STALE_AFTER_S = env.int("PLAYGROUND_QUEUED_STALE_AFTER_S", default=180)
 MODEL_CACHE_DIR = env("MODEL_CACHE_DIR", default=str(VAR_DIR / "model-cache"))
+# Repository models and datasets are copied into MODEL_CACHE_DIR/repos/<sha>, a directory per
+# revision. Every worker prunes it every MODEL_CACHE_PRUNE_EVERY_S: the least recently used go
+# while the rest exceed MODEL_CACHE_REPOS_MAX_BYTES, never one used within the last
+# MODEL_CACHE_REPOS_MIN_IDLE_S (a job may be reading it).
+MODEL_CACHE_REPOS_MAX_BYTES = env.int("MODEL_CACHE_REPOS_MAX_BYTES", default=50 * 1024**3)
+MODEL_CACHE_REPOS_MIN_IDLE_S = env.int("MODEL_CACHE_REPOS_MIN_IDLE_S", default=3600)
+MODEL_CACHE_PRUNE_EVERY_S = env.int("MODEL_CACHE_PRUNE_EVERY_S", default=600)
 
 # --- Evaluation --------------------------------------------------------------------------------
 # Quotas per member (staff exempt): runs queued or running at once, and runs requested per day.

@@ -1,9 +1,12 @@
 """Jobs whose worker died: every worker runs this loop in a thread, so whatever starts workers
 (`make run`, the production commands) starts the reaper too. Row locks make concurrent reapers
-safe; nothing stays `running` after its worker is gone."""
+safe; nothing stays `running` after its worker is gone. Another thread keeps the model cache's
+copies of repositories within their budget."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -15,11 +18,13 @@ from core import eventlog as core_eventlog
 from core import reaper as core_reaper
 
 from . import eventlog
+from .engine.loading import prune_repos
 from .models import GenerationJob
 from .runner import MAX_ATTEMPTS
 from .tasks import enqueue_again
 
 Status = GenerationJob.Status
+log = logging.getLogger(__name__)
 
 
 def prune_event_logs() -> int:
@@ -88,7 +93,17 @@ def reap_job(job_id: int, *, cutoff, deadline) -> bool:
     return True
 
 
+def prune_model_cache() -> list[str]:
+    """The repositories' copies in MODEL_CACHE_DIR past its budget (least recently used first)."""
+    removed = prune_repos(Path(settings.MODEL_CACHE_DIR), max_bytes=settings.MODEL_CACHE_REPOS_MAX_BYTES,
+                          min_idle_s=settings.MODEL_CACHE_REPOS_MIN_IDLE_S)
+    if removed:
+        log.info("pruned %d repository copies from the model cache: %s", len(removed), ", ".join(removed))
+    return removed
+
+
 def start(sender=None, **kwargs) -> None:
-    """worker_ready receiver: start this worker's reaper thread."""
+    """worker_ready receiver: start this worker's reaper thread, and its model cache's pruning."""
     core_reaper.start_thread("job-reaper", [reap_stuck_jobs, redispatch_lost_jobs, prune_event_logs],
                              lambda: settings.PLAYGROUND_REAP_EVERY_S)
+    core_reaper.start_thread("model-cache-prune", [prune_model_cache], lambda: settings.MODEL_CACHE_PRUNE_EVERY_S)

@@ -7,7 +7,8 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .runtime import ModelLoadError, RepoFetcher, RuntimeSpec, default_device
@@ -18,12 +19,14 @@ log = logging.getLogger(__name__)
 
 def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher | None) -> Path:
     """The repository's files at the spec's revision, in `cache_dir/repos/<sha>/` (written once,
-    through a partial directory, so a crash never leaves a half-filled one in place)."""
+    through a partial directory, so a crash never leaves a half-filled one in place). Each call
+    marks the directory used, so `prune_repos` keeps it for a while."""
     if fetch_repo is None:
         raise ModelLoadError("This process cannot read repositories (no fetcher was given).")
     if not REVISION.match(spec.revision):
         raise ModelLoadError(f"A repository runtime needs a full commit sha, not {spec.revision!r}.")
     target = cache_dir / "repos" / spec.revision
+    complete = target / ".complete"
 
     def fetch() -> None:
         partial = target.with_name(target.name + f".partial-{os.getpid()}")
@@ -38,8 +41,69 @@ def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher |
             shutil.rmtree(partial, ignore_errors=True)
             raise
 
-    _write_once(target, written=lambda: (target / ".complete").exists(), write=fetch)
+    with _locked(target):
+        if complete.exists():
+            complete.touch()  # its last use: what was used lately is not pruned
+        else:
+            fetch()
     return target
+
+
+def prune_repos(cache_dir: Path, *, max_bytes: int, min_idle_s: float) -> list[str]:
+    """Remove the least recently used repositories' directories from `cache_dir/repos` until the
+    rest fit in `max_bytes`, never one used within `min_idle_s` (a job may be reading it); and
+    what a killed writer left (a partial directory that old, a removal cut short). Each goes
+    under its directory's lock, so a `materialise` of it either marked it used first (it stays)
+    or writes it afresh after. Returns the revisions removed."""
+    root = cache_dir / "repos"
+    if not root.is_dir():
+        return []
+    now = time.time()
+    for leftover in [*root.glob("*.partial-*"), *root.glob("*.removed-*")]:
+        if ".removed-" in leftover.name or now - leftover.stat().st_mtime > min_idle_s:
+            shutil.rmtree(leftover, ignore_errors=True)
+    cached = []  # (last used, directory, bytes)
+    for directory in root.iterdir():
+        if REVISION.match(directory.name) and (directory / ".complete").exists():
+            cached.append(((directory / ".complete").stat().st_mtime, directory, _bytes_in(directory)))
+    total = sum(size for _used, _directory, size in cached)
+    removed = []
+    for used_at, directory, size in sorted(cached):
+        if total <= max_bytes or now - used_at < min_idle_s:
+            break  # within the budget, or everything left was used lately
+        with _locked(directory):
+            if not _idle_since(directory, now - min_idle_s):
+                continue  # used meanwhile, or removed by another worker's prune
+            trash = directory.with_name(f"{directory.name}.removed-{os.getpid()}")
+            directory.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        total -= size
+        removed.append(directory.name)
+    return removed
+
+
+def _idle_since(directory: Path, since: float) -> bool:
+    try:
+        return (directory / ".complete").stat().st_mtime < since
+    except FileNotFoundError:
+        return False
+
+
+def _bytes_in(directory: Path) -> int:
+    total = 0
+    for path in directory.rglob("*"):
+        with suppress(OSError):  # removed meanwhile
+            total += path.stat().st_size if path.is_file() else 0
+    return total
+
+
+@contextmanager
+def _locked(target: Path) -> Iterator[None]:
+    """An exclusive lock on `target`'s directory across processes (a file beside it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def _write_once(target: Path, *, written: Callable[[], bool], write: Callable[[], None]) -> None:
@@ -48,9 +112,7 @@ def _write_once(target: Path, *, written: Callable[[], bool], write: Callable[[]
     waits, then finds it written) instead of each deleting the other's while it is in use."""
     if written():
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_name(target.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    with _locked(target):
         if not written():
             write()
 
