@@ -252,6 +252,10 @@ HUB_LFS_URL_TTL_S = env.int("HUB_LFS_URL_TTL_S", default=3600)  # the LFS PUT hr
 HUB_BLOB_GRACE_S = env.int("HUB_BLOB_GRACE_S", default=3600)
 HUB_SWEEP_EVERY_S = env.int("HUB_SWEEP_EVERY_S", default=3600)
 HUB_UPLOAD_TMP_DIR = env("HUB_UPLOAD_TMP_DIR", default=str(VAR_DIR / "hub-uploads"))
+# Files the web process streams itself (no redirect to object storage): at once per member, or
+# per address when signed out (more is 429 with Retry-After, which the HF client waits out).
+# huggingface_hub's snapshot_download opens 8.
+HUB_MAX_DOWNLOADS_PER_CLIENT = env.int("HUB_MAX_DOWNLOADS_PER_CLIENT", default=16)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,23 +1,34 @@
 """GET/HEAD /[datasets/]{ns}/{name}/resolve/{rev}/{path}: a file at a revision, as the HF client
 expects it (X-Repo-Commit, a quoted ETag that names the content, X-Linked-Size/-Etag, Range).
-The web process streams the bytes in chunks on the event loop; with object storage it redirects
-to a pre-signed URL instead. Never any Xet header: the client then downloads over plain HTTP."""
+The web process streams the bytes in chunks on the event loop, at most HUB_MAX_DOWNLOADS_PER_CLIENT
+files at once per client (each holds a file and up to two 4 MiB parts: its chunk and the socket's
+buffer); with object storage it redirects to a pre-signed URL instead. Never any Xet header: the
+client then downloads over plain HTTP."""
 from __future__ import annotations
 
 import mimetypes
 import re
+import time
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+
+from core import slots
 
 from ..repos.models import Blob
 from ..repos.reads import entry, is_lfs
 from ..repos.storage import download_url, iter_bytes
-from .common import TYPES, HubError, get_commit, get_repo, hub_view, sha_of
+from .common import TYPES, HubError, get_commit, get_repo, hub_view, sha_of, token_user
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 SEND_CHUNK_BYTES = 4 * 1024 * 1024  # fewer thread hops per file; config.asgi sends each part whole
+# A download's slot lasts this long after the download last went on (it is renewed at half that),
+# so one whose process died frees its slot soon; a download of many hours keeps its own.
+SLOT_S = 300
+DOWNLOADS = slots.Slots("hub:download", limit=lambda: settings.HUB_MAX_DOWNLOADS_PER_CLIENT, lasts_s=lambda: SLOT_S)
 
 
 def etag_of(blob: Blob) -> str:
@@ -25,14 +36,33 @@ def etag_of(blob: Blob) -> str:
     return blob.sha256 if is_lfs(blob) else blob.git_oid
 
 
-async def _chunks(blob: Blob, start: int, end: int):
-    chunks = iter_bytes(blob, start, end, chunk_bytes=SEND_CHUNK_BYTES)
-    step = sync_to_async(next, thread_sensitive=False)
-    while True:
-        chunk = await step(chunks, None)
-        if chunk is None:
-            return
-        yield chunk
+async def _chunks(blob: Blob, start: int, end: int, slot: str | None):
+    """The bytes from `start` to `end`, holding the download's slot while they go."""
+    try:
+        chunks = iter_bytes(blob, start, end, chunk_bytes=SEND_CHUNK_BYTES)
+        step = sync_to_async(next, thread_sensitive=False)
+        held_at = None
+        while True:
+            if held_at is None or time.monotonic() - held_at > SLOT_S / 2:
+                await DOWNLOADS.hold(slot)
+                held_at = time.monotonic()
+            chunk = await step(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        await slots.release_surely(slot)
+
+
+def _download_slot(request) -> str | None:
+    """One of the client's download slots (the token's member, the session's, or the address);
+    HubError 429 when all are taken."""
+    user = token_user(request) or getattr(request, "user", None) or AnonymousUser()
+    try:
+        return DOWNLOADS.take(slots.client_id(request, user))
+    except slots.NoFreeSlot as exc:
+        raise HubError(429, "Too many downloads at once: wait for one to finish.", "TooManyRequests",
+                       headers={"Retry-After": str(exc.retry_after)})
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:
@@ -87,8 +117,8 @@ def resolve(request, repo_type: str, namespace: str, name: str, revision: str, p
     else:
         span = _parse_range(request.headers.get("Range", ""), blob.size) if blob.size else None
         start, end = span or (0, blob.size - 1)
-        response = StreamingHttpResponse(_chunks(blob, start, end), content_type=content_type,
-                                         status=206 if span else 200)
+        response = StreamingHttpResponse(_chunks(blob, start, end, _download_slot(request)),
+                                         content_type=content_type, status=206 if span else 200)
         response["Content-Length"] = str(end - start + 1)
         if span:
             response["Content-Range"] = f"bytes {start}-{end}/{blob.size}"

@@ -11,7 +11,8 @@ from django.test import AsyncClient, Client
 
 from core.services import create_token
 from core import eventlog as core_eventlog
-from playground import eventlog, events, openai_api, services, stream_slots
+from core import slots
+from playground import eventlog, events, openai_api, services
 from playground.models import GenerationJob
 from tests.factories import runnable_model
 from tests.playground.conftest import read_stream
@@ -86,12 +87,12 @@ def test_anonymous_viewers_from_one_ipv6_network_share_its_slots(user, settings)
 
 def test_stream_clients_are_told_apart_by_account_or_network():
     anonymous = SimpleNamespace(is_authenticated=False)
-    at = lambda address: stream_slots.client_id(SimpleNamespace(META={"REMOTE_ADDR": address}), anonymous)  # noqa: E731
+    at = lambda address: slots.client_id(SimpleNamespace(META={"REMOTE_ADDR": address}), anonymous)  # noqa: E731
     assert at("203.0.113.7") == "ip:203.0.113.7"
     assert at("::ffff:203.0.113.7") == "ip:203.0.113.7"  # IPv4 through an IPv6 socket
     assert at("2001:db8::1") == at("2001:db8::2") == "ip:2001:db8::/64"
     assert at("not an address") == at("") == "ip:unknown"
-    assert stream_slots.client_id(None, SimpleNamespace(is_authenticated=True, pk=7)) == "user:7"
+    assert slots.client_id(None, SimpleNamespace(is_authenticated=True, pk=7)) == "user:7"
 
 
 def stream_then_leave(job, key: str, *, send, leave: asyncio.Event) -> None:
@@ -127,13 +128,13 @@ def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, 
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
     job = make_job(user)
     _token, key = create_token(user=user, name="k")
-    release = stream_slots.release
+    release = slots.release
 
     async def slow_release(slot):
         await asyncio.sleep(0.2)
         await release(slot)
 
-    monkeypatch.setattr(stream_slots, "release", slow_release)
+    monkeypatch.setattr(slots, "release", slow_release)
     done = asyncio.Event()
 
     async def send(message):
@@ -151,7 +152,7 @@ def test_a_client_that_leaves_before_the_first_event_frees_its_slot_soon(user, s
     """The client goes while the response's headers are on their way: the stream's body is never
     read, so its stream never starts and never releases its slot; the slot expires soon."""
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
-    monkeypatch.setattr(stream_slots, "SLOT_GRACE_S", 1)
+    monkeypatch.setattr(slots, "SLOT_GRACE_S", 1)
     job = make_job(user)
     _token, key = create_token(user=user, name="k")
     started = asyncio.Event()
@@ -172,7 +173,7 @@ def test_a_client_that_leaves_before_the_first_event_frees_its_slot_soon(user, s
 def test_a_stream_that_has_started_holds_its_slot_past_the_grace(user, settings, monkeypatch):
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
     settings.PLAYGROUND_STREAM_MAX_S = 3
-    monkeypatch.setattr(stream_slots, "SLOT_GRACE_S", 1)
+    monkeypatch.setattr(slots, "SLOT_GRACE_S", 1)
     job = make_job(user, status="queued", output="")
     _token, key = create_token(user=user, name="k")
     url = f"/api/v1/playground/jobs/{job.pk}/stream/"
@@ -202,7 +203,7 @@ def test_streams_still_work_when_the_cache_is_down(user, settings, monkeypatch):
         async def adelete(self, *args, **kwargs):
             raise ConnectionError("cache down")
 
-    monkeypatch.setattr(stream_slots, "cache", DownCache())
+    monkeypatch.setattr(slots, "cache", DownCache())
     client = signed_in(user)
     responses = [client.get(f"/api/v1/playground/jobs/{job.pk}/stream/") for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 200]  # fail open
