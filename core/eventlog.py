@@ -38,13 +38,28 @@ POLL_MAX_S = 0.5
 POLL_BACKOFF = 1.5
 # Allocate the next number and append under it, atomically, whichever process writes. Every
 # append sets the log to expire TTL_S after it, so a log whose final event never came (its
-# worker was killed, Redis went away just then) does not stay for ever. A worker's append names
-# its attempt (ARGV[4]; core.attempts): one made while another attempt owns the log is refused
-# (0), so a worker the reaper took for dead, still working, writes nothing into the next
-# attempt's log. The web side's appends (a cancel) and the reaper's name none.
-_APPEND = """
-local owner = redis.call('GET', KEYS[3])
-if ARGV[4] ~= '' and owner and owner ~= ARGV[4] then return 0 end
+# worker was killed, Redis went away just then) does not stay for ever.
+#
+# A worker's appends name its attempt's number (ARGV[4]; core.attempts), and the log's `:owner`
+# is the highest number that has written it, started it (reset) or taken it over: an append,
+# reset or take-over from a lower number is refused (0). So a worker the reaper took for dead,
+# still working, writes nothing into (and never resets) the next attempt's log, whichever comes
+# first to Redis; an equal number passes (a job handed back is claimed again under the same
+# number). The web side's appends (a cancel) name no attempt; the reaper's final event names
+# FENCED, so that nothing of any attempt lands after it.
+FENCED = 2**31
+# KEYS: the log, its `:seq` counter, its `:owner`; ARGV: kind, data, TTL, the writer's number
+# ("" for none). The prelude refuses a lower number, and records a higher one as the owner.
+_OWNED = """
+local owner = tonumber(redis.call('GET', KEYS[3]) or '')
+local mine = tonumber(ARGV[4])
+if mine and owner and owner > mine then return 0 end
+if mine and (not owner or mine > owner) then
+  redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3])
+  owner = mine
+end
+"""
+_APPEND = _OWNED + """
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], '0-' .. seq, 'kind', ARGV[1], 'data', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
@@ -52,6 +67,23 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 if owner then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
 return seq
 """
+_RESET = _OWNED + """
+redis.call('DEL', KEYS[1], KEYS[2])
+if not mine then redis.call('DEL', KEYS[3]) end
+return 1
+"""
+_TAKE_OVER = _OWNED + """
+return 1
+"""
+
+
+def _keys(stream: str) -> list[str]:
+    key = _key(stream)
+    return [key, key + ":seq", key + ":owner"]
+
+
+def _owner_arg(owner: int | None) -> str:
+    return "" if owner is None else str(owner)
 
 
 @dataclass(frozen=True)
@@ -118,33 +150,29 @@ def append_many(entries: list[tuple[str, str, dict | None, int | None]], *,
     pipe = (client or sync_client()).pipeline(transaction=False)
     appends = []  # the position of each entry's append among the pipeline's replies
     for stream, kind, data, owner in entries:
-        key = _key(stream)
         appends.append(len(pipe))
-        pipe.eval(_APPEND, 3, key, key + ":seq", key + ":owner", kind, json.dumps(data or {}, ensure_ascii=False),
-                  TTL_S, "" if owner is None else str(owner))
+        pipe.eval(_APPEND, 3, *_keys(stream), kind, json.dumps(data or {}, ensure_ascii=False), TTL_S,
+                  _owner_arg(owner))
     replies = pipe.execute(raise_on_error=False)
     return [reply if isinstance(reply, redis.RedisError) else int(reply) for reply in (replies[i] for i in appends)]
 
 
-def reset(stream: str, *, client: redis.Redis | None = None, owner: int | None = None) -> None:
+def reset(stream: str, *, client: redis.Redis | None = None, owner: int | None = None) -> bool:
     """A new attempt starts a new log (what a dead worker's attempt left is dropped); with
-    `owner`, the log is that attempt's from now on."""
+    `owner`, the log is that attempt's from now on. False when a later attempt owns it already
+    (nothing changed)."""
     if settings.REDIS_URL:
-        key = _key(stream)
-        pipe = (client or sync_client()).pipeline(transaction=True)
-        pipe.delete(key, key + ":seq", key + ":owner")
-        if owner is not None:
-            pipe.set(key + ":owner", str(owner), ex=TTL_S)
-        pipe.execute()
-    else:
-        LogEvent.objects.filter(stream=stream).delete()
+        return bool((client or sync_client()).eval(_RESET, 3, *_keys(stream), "", "", TTL_S, _owner_arg(owner)))
+    LogEvent.objects.filter(stream=stream).delete()
+    return True
 
 
-def take_over(stream: str, *, owner: int, client: redis.Redis | None = None) -> None:
+def take_over(stream: str, *, owner: int, client: redis.Redis | None = None) -> bool:
     """The log is `owner`'s from now on, kept as it is (a training run resumed by another attempt
-    carries on with the same numbers)."""
+    carries on with the same numbers). False when a later attempt owns it already."""
     if settings.REDIS_URL:
-        (client or sync_client()).set(_key(stream) + ":owner", str(owner), ex=TTL_S)
+        return bool((client or sync_client()).eval(_TAKE_OVER, 3, *_keys(stream), "", "", TTL_S, owner))
+    return True
 
 
 def prune(*, finished_before: datetime) -> int:
@@ -178,8 +206,8 @@ class LogWriter:
     cannot be logged is skipped (one warning in the worker's log) and readers finish from the row."""
 
     def __init__(self, stream: str, *, fresh: bool = True, owner: int | None = None):
-        """`owner`: the writing attempt's number (core.attempts); once another attempt takes the
-        log over, this writer's appends are refused and it is `superseded`."""
+        """`owner`: the writing attempt's number (core.attempts); once a later attempt owns the
+        log, this writer's appends are refused and it is `superseded`."""
         self.stream = stream
         self.owner = owner
         self.superseded = False
@@ -189,8 +217,8 @@ class LogWriter:
         self._redis = sync_client() if settings.REDIS_URL else None
         if fresh:
             self.reset()
-        elif owner is not None:
-            self._safely(take_over, stream, owner=owner, client=self._redis)
+        elif owner is not None and self._safely(take_over, stream, owner=owner, client=self._redis) is False:
+            self.superseded = True
 
     def append(self, kind: str, data: dict | None = None) -> int | None:
         seq = self._safely(append, self.stream, kind, data, client=self._redis, owner=self.owner)
@@ -222,7 +250,8 @@ class LogWriter:
     def reset(self) -> None:
         """The job was handed back and will start afresh: forget this attempt."""
         self._last_seen, self._seen_at = 0, None
-        self._safely(reset, self.stream, client=self._redis, owner=self.owner)
+        if self._safely(reset, self.stream, client=self._redis, owner=self.owner) is False:
+            self.superseded = True  # a later attempt owns the log: it is left as it is
 
     def close(self, kind: str, data: dict | None = None) -> None:
         """The final event ("done" or "failed")."""
@@ -321,7 +350,7 @@ async def _read_redis(stream: str, after: int, is_finished, reader: LogReader) -
                 if await is_finished():
                     return
                 continue
-            if isinstance(entries, redis.RedisError):
+            if isinstance(entries, Exception):
                 raise entries
             for entry_id, fields in entries:
                 event = Event(int(entry_id.decode().split("-")[1]), fields[b"kind"].decode(),

@@ -46,7 +46,8 @@ def reap_stuck_runs() -> int:
                 run.error = _("The evaluation stopped making progress (its worker died) and was abandoned.")
                 run.save(update_fields=["status", "finished_at", "error"])
                 stream = eventlog.stream_name(run)
-                transaction.on_commit(lambda stream=stream: eventlog.append(stream, "failed", {"status": "failed"}))
+                transaction.on_commit(lambda stream=stream: eventlog.append(  # fenced, as a generation's
+                    stream, "failed", {"status": "failed"}, owner=eventlog.FENCED))
         count += 1
     return count
 

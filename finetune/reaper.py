@@ -26,7 +26,8 @@ from .tasks import enqueue
 def _fail(job: FineTuneJob, error: str) -> None:
     job.status, job.finished_at, job.error = Status.FAILED, timezone.now(), error
     job.save(update_fields=["status", "finished_at", "error"])
-    transaction.on_commit(lambda: eventlog.append(eventlog.stream_name(job), "failed", job_payload(job)))
+    transaction.on_commit(lambda: eventlog.append(eventlog.stream_name(job), "failed", job_payload(job),
+                                                  owner=eventlog.FENCED))  # as a generation's
     # Ended: nothing will resume it, and no worker of its own is left to remove its checkpoints.
     transaction.on_commit(lambda: shutil.rmtree(checkpoint_dir(job), ignore_errors=True))
 

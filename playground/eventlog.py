@@ -43,9 +43,9 @@ def stream(job: GenerationJob) -> str:
     return eventlog.stream_name(job)
 
 
-def append(job: GenerationJob, kind: str, data: dict | None = None) -> int:
-    """Append one event to the job's log; returns its sequence number."""
-    return eventlog.append(stream(job), kind, data)
+def append(job: GenerationJob, kind: str, data: dict | None = None, *, owner: int | None = None) -> int:
+    """Append one event to the job's log; returns its sequence number (core.eventlog.append)."""
+    return eventlog.append(stream(job), kind, data, owner=owner)
 
 
 def read(job: GenerationJob, *, after: int = 0, is_finished, reader: LogReader | None = None):

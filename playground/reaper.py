@@ -89,7 +89,8 @@ def reap_job(job_id: int, *, cutoff, deadline) -> bool:
         job.status, job.finished_at = Status.FAILED, timezone.now()
         job.error = _("The job stopped making progress (its worker died) and was abandoned.")
         job.save(update_fields=["status", "finished_at", "error"])
-        transaction.on_commit(lambda: eventlog.append(job, "failed"))  # readers end now
+        # Readers end now, and nothing of a worker still running it lands after this event.
+        transaction.on_commit(lambda: eventlog.append(job, "failed", owner=core_eventlog.FENCED))
     return True
 
 

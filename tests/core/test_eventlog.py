@@ -162,3 +162,46 @@ def test_appends_without_an_owner_reach_an_owned_log(redis_stream):
 def test_a_logs_owner_expires_with_it(redis_stream):
     eventlog.LogWriter(redis_stream, owner=1).append("token", {"text": "a"})
     assert 0 < eventlog.sync_client().ttl(f"llmc:log:{redis_stream}:owner") <= eventlog.TTL_S
+
+
+@REDIS_ONLY
+def test_an_earlier_attempt_cannot_reset_a_later_attempts_log(redis_stream):
+    """The first worker, frozen before it opened its log, wakes after the next one started."""
+    later = eventlog.LogWriter(redis_stream, owner=2)
+    later.append("token", {"text": "kept"})
+    earlier = eventlog.LogWriter(redis_stream, owner=1)
+    assert earlier.superseded
+    assert later.append("token", {"text": " and more"}) == 2 and not later.superseded
+    assert [e.data for e in read_all(redis_stream)] == [{"text": "kept"}, {"text": " and more"}]
+
+
+@REDIS_ONLY
+def test_a_later_attempt_whose_reset_was_lost_still_wins_the_log(redis_stream):
+    earlier = eventlog.LogWriter(redis_stream, owner=1)
+    earlier.append("token", {"text": "a"})
+    later = eventlog.LogWriter(redis_stream, fresh=False)  # its reset never reached Redis
+    later.owner = 2
+    assert later.append("token", {"text": "b"}) == 2
+    assert earlier.append("token", {"text": "late"}) == 0
+
+
+@REDIS_ONLY
+def test_a_job_handed_back_is_claimed_again_under_the_same_number(redis_stream):
+    eventlog.LogWriter(redis_stream, owner=1).append("token", {"text": "handed back"})
+    again = eventlog.LogWriter(redis_stream, owner=1)
+    assert not again.superseded and again.append("token", {"text": "afresh"}) == 1
+
+
+@REDIS_ONLY
+def test_an_earlier_attempt_cannot_take_a_resumed_log_back(redis_stream):
+    eventlog.LogWriter(redis_stream, owner=3).append("resumed", {"step": 4})
+    assert eventlog.LogWriter(redis_stream, fresh=False, owner=2).superseded
+
+
+@REDIS_ONLY
+def test_nothing_of_any_attempt_lands_after_the_reapers_final_event(redis_stream):
+    writer = eventlog.LogWriter(redis_stream, owner=1)
+    writer.append("token", {"text": "a"})
+    eventlog.append(redis_stream, "failed", owner=eventlog.FENCED)
+    assert writer.append("token", {"text": "late"}) == 0
+    assert [e.kind for e in read_all(redis_stream)] == ["token", "failed"]
