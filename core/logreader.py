@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 
-import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
@@ -59,14 +58,19 @@ class LogReader:
         # CLIENT SETINFO: redis-py would look its own version up in the installed packages'
         # metadata for every connection, and send two commands (errors before Redis 7.2).
         client = aioredis.Redis.from_url(settings.REDIS_URL, lib_name=None, lib_version=None)
+        me = asyncio.current_task()
         try:
             await asyncio.sleep(0)  # followers starting together join before the first XREAD
-            while self._positions:
+            while self._positions and self._task is me:
                 try:
                     replies = await client.xread(dict(self._positions), block=BLOCK_MS, count=COUNT)
-                except redis.RedisError as exc:
+                except Exception as exc:  # Redis down, or anything else: every follower hears of it
+                    replies = exc
+                if self._task is not me:
+                    return  # stopped while it read (and perhaps followed again, by a loop of its own)
+                if isinstance(replies, Exception):
                     for inbox in self._inboxes.values():
-                        inbox.put_nowait(exc)
+                        inbox.put_nowait(replies)
                     return
                 for name, entries in replies or []:
                     inbox = self._inboxes.get(name)
@@ -78,4 +82,6 @@ class LogReader:
                     else:
                         self._positions[name] = entries[-1][0]
         finally:
+            if self._task is me:
+                self._task = None  # a follower that comes from now on starts a loop of its own
             await asyncio.shield(client.aclose())  # closed even when the loop is cancelled meanwhile

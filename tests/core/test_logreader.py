@@ -98,3 +98,36 @@ def test_a_redis_error_reaches_every_follower(settings):
 
     results = async_to_sync(scenario)()
     assert [type(result).__name__ for result in results] == ["ConnectionError", "ConnectionError"]
+
+
+def test_a_follower_that_comes_while_the_loop_closes_is_read(streams):
+    first, later = streams[:2]
+
+    async def scenario():
+        reader = LogReader()
+        eventlog.append(first, "done", {"n": 1})
+        await reader.follow(eventlog._key(first), after=0).get()  # its last log ended: the loop closes
+        joining = reader.follow(eventlog._key(later), after=0)
+        eventlog.append(later, "done", {"n": 2})
+        entries = await asyncio.wait_for(joining.get(), timeout=5)
+        reader.stop(eventlog._key(first))
+        reader.stop(eventlog._key(later))
+        return [fields[b"data"] for _id, fields in entries]
+
+    assert async_to_sync(scenario)() == [b'{"n": 2}']
+
+
+def test_followers_that_stay_are_read_after_one_leaves_early(streams):
+    leaving, staying = streams[:2]
+
+    async def scenario():
+        reader = LogReader()
+        gone = asyncio.create_task(collect(leaving, reader))
+        kept = asyncio.create_task(collect(staying, reader))
+        await asyncio.sleep(0.2)
+        gone.cancel()  # its client went away
+        await asyncio.gather(gone, return_exceptions=True)
+        eventlog.append(staying, "done", {"n": 2})
+        return await asyncio.wait_for(kept, timeout=5)
+
+    assert async_to_sync(scenario)() == [("done", {"n": 2})]
