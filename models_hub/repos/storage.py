@@ -146,9 +146,13 @@ def _write(spooled: Spooled, key: str) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")  # another file system
-        shutil.copyfile(spooled.path, partial)
-        os.replace(partial, target)
+        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # another file system
+        os.close(fd)
+        try:
+            shutil.copyfile(spooled.path, partial)
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
     os.chmod(target, 0o644)
 
 

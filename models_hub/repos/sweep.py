@@ -34,7 +34,9 @@ def sweep_unreferenced_blobs() -> int:
         try:
             with transaction.atomic():
                 lock_content(sha256)
-                blob = unclaimed.filter(pk=pk).first()  # not claimed or committed meanwhile
+                # Not claimed or committed meanwhile; locked, so a claim (storage.has_content, which
+                # takes no content lock) waits for this sweep, then finds the row gone.
+                blob = unclaimed.filter(pk=pk).select_for_update(of=("self",)).first()
                 if blob is None:
                     continue
                 if connection.vendor == "postgresql":  # a commit holding it fails the delete here,

@@ -1,5 +1,8 @@
 """Storing an upload's bytes: written with no transaction open, claimed under the content's lock,
 and written again where a sweep removed them in between."""
+import errno
+from pathlib import Path
+
 import pytest
 from django.db import connection
 
@@ -56,3 +59,13 @@ def test_the_spooled_file_is_gone_once_stored(tmp_path):
     spooled = storage.spool_bytes(b"temporary", label="f")
     storage.store(spooled)
     assert not spooled.path.exists()
+
+
+def test_bytes_are_copied_whole_where_the_uploads_lie_on_another_file_system(monkeypatch):
+    def across_file_systems(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(storage.os, "link", across_file_systems)
+    blob = storage.store(storage.spool_bytes(b"from another disk", label="f"))
+    assert b"".join(storage.iter_bytes(blob)) == b"from another disk"
+    assert not [p for p in Path(storage.hub_storage().path(blob.storage_key)).parent.iterdir() if p.name.startswith(".")]
