@@ -58,7 +58,9 @@ class PlatformProgress(TrainerCallback):
         self.writer.append("progress", progress)
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self._cancel_requested():
+        # Before a checkpoint the row is read at once: a superseded attempt must not save into,
+        # and rotate, the checkpoints of the attempt that holds the job now (they share a folder).
+        if self._cancel_requested(look_now=control.should_save):
             self.cancelled = True
             control.should_training_stop = True
             control.should_save = False
@@ -68,11 +70,11 @@ class PlatformProgress(TrainerCallback):
         attempts.held(self.job).update(checkpoint_step=state.global_step)
         self.writer.append("checkpoint", {"step": state.global_step})
 
-    def _cancel_requested(self) -> bool:
+    def _cancel_requested(self, *, look_now: bool = False) -> bool:
         if self.writer.cancel_requested():
             return True
         now = time.monotonic()
-        if now - self._flag_checked >= FLAG_CHECK_S:
+        if look_now or now - self._flag_checked >= FLAG_CHECK_S:
             self._flag_checked = now
             # The flag (a cancel the log missed), or this attempt no longer holding the job: the
             # reaper ended it (its deadline passed) or queued it again (core.attempts), so nothing

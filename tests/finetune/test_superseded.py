@@ -1,6 +1,8 @@
 """A training worker the reaper took for dead while it still trained (its heartbeats stopped
 reaching the database): once the job was queued again and claimed afresh, the first attempt
 stops, publishes nothing and leaves the next attempt's checkpoints alone."""
+from types import SimpleNamespace
+
 import pytest
 from django.utils import timezone
 
@@ -55,3 +57,13 @@ def test_a_superseded_attempt_leaves_the_next_attempts_checkpoints(job, settings
     job.refresh_from_db()
     assert (job.status, job.attempts, job.error) == ("running", 2, "")
     assert kept.read_bytes() == b"the next attempt's weights"
+
+
+def test_a_superseded_attempt_saves_no_checkpoint(job):
+    """The trainer is about to save: the row is read at once, not at the next look."""
+    progress = PlatformProgress(job, eventlog.LogWriter(eventlog.stream_name(job), owner=job.attempts))
+    assert not progress._cancel_requested()  # looked just now
+    claimed_afresh(job)
+    control = SimpleNamespace(should_save=True, should_training_stop=False)
+    progress.on_step_end(None, None, control)
+    assert control.should_training_stop and not control.should_save
