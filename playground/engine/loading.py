@@ -41,6 +41,8 @@ def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher |
             shutil.rmtree(partial, ignore_errors=True)
             raise
 
+    if complete.exists() and not os.access(target.parent, os.W_OK):
+        return target  # a cache filled beforehand and mounted read-only: nothing prunes it either
     with _locked(target):
         if complete.exists():
             complete.touch()  # its last use: what was used lately is not pruned
@@ -52,20 +54,24 @@ def materialise(spec: RuntimeSpec, *, cache_dir: Path, fetch_repo: RepoFetcher |
 def prune_repos(cache_dir: Path, *, max_bytes: int, min_idle_s: float) -> list[str]:
     """Remove the least recently used repositories' directories from `cache_dir/repos` until the
     rest fit in `max_bytes`, never one used within `min_idle_s` (a job may be reading it); and
-    what a killed writer left (a partial directory that old, a removal cut short). Each goes
-    under its directory's lock, so a `materialise` of it either marked it used first (it stays)
-    or writes it afresh after. Returns the revisions removed."""
+    what a killed writer left (a partial directory no fetch is writing, a removal cut short).
+    Each goes under its directory's lock, so a `materialise` of it either marked it used first
+    (it stays) or writes it afresh after. Returns the revisions removed."""
     root = cache_dir / "repos"
     if not root.is_dir():
         return []
     now = time.time()
-    for leftover in [*root.glob("*.partial-*"), *root.glob("*.removed-*")]:
-        if ".removed-" in leftover.name or now - leftover.stat().st_mtime > min_idle_s:
-            shutil.rmtree(leftover, ignore_errors=True)
+    for removal in root.glob("*.removed-*"):
+        shutil.rmtree(removal, ignore_errors=True)
+    for partial in root.glob("*.partial-*"):
+        with _locked(root / partial.name.split(".partial-")[0], wait=False) as free:
+            if free:  # no fetch of that revision is under way: a killed one left it
+                shutil.rmtree(partial, ignore_errors=True)
     cached = []  # (last used, directory, bytes)
     for directory in root.iterdir():
-        if REVISION.match(directory.name) and (directory / ".complete").exists():
-            cached.append(((directory / ".complete").stat().st_mtime, directory, _bytes_in(directory)))
+        if REVISION.match(directory.name):
+            with suppress(FileNotFoundError):  # incomplete, or removed by another worker's prune
+                cached.append(((directory / ".complete").stat().st_mtime, directory, _bytes_in(directory)))
     total = sum(size for _used, _directory, size in cached)
     removed = []
     for used_at, directory, size in sorted(cached):
@@ -98,12 +104,17 @@ def _bytes_in(directory: Path) -> int:
 
 
 @contextmanager
-def _locked(target: Path) -> Iterator[None]:
-    """An exclusive lock on `target`'s directory across processes (a file beside it)."""
+def _locked(target: Path, *, wait: bool = True) -> Iterator[bool]:
+    """An exclusive lock on `target`'s directory across processes (a file beside it). Without
+    `wait`, gives False at once when another holds it (and nothing is locked)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.with_name(target.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        yield
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True  # released when the file closes
 
 
 def _write_once(target: Path, *, written: Callable[[], bool], write: Callable[[], None]) -> None:

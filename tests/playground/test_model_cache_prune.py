@@ -1,12 +1,14 @@
 """The model cache's copies of repositories (one directory per revision) stay within their
 budget: the least recently used go first, never one used lately, and a copy pruned is written
 again when a job wants it."""
+import fcntl
 import os
 import time
 from pathlib import Path
 
 from playground import reaper
 from playground.engine import RuntimeSpec
+from playground.engine import loading
 from playground.engine.loading import materialise, prune_repos
 
 HOUR = 3600
@@ -64,15 +66,24 @@ def test_a_pruned_copy_is_written_again_when_wanted(tmp_path):
     assert (again / "model.safetensors").read_bytes() == b"w" * 1000
 
 
-def test_what_a_killed_writer_left_goes_once_old(tmp_path):
-    stale = tmp_path / "repos" / f"{revision(9)}.partial-123"
-    fresh = tmp_path / "repos" / f"{revision(8)}.partial-456"
-    for leftover in (stale, fresh):
-        leftover.mkdir(parents=True)
-    two_hours_ago = time.time() - 2 * HOUR
-    os.utime(stale, (two_hours_ago, two_hours_ago))
-    prune_repos(tmp_path, max_bytes=10**9, min_idle_s=HOUR)
-    assert not stale.exists() and fresh.exists()
+def test_what_a_killed_writer_left_goes_but_not_a_fetch_under_way(tmp_path):
+    left = tmp_path / "repos" / f"{revision(9)}.partial-123"
+    being_written = tmp_path / "repos" / f"{revision(8)}.partial-456"
+    for partial in (left, being_written):
+        partial.mkdir(parents=True)
+    with open(tmp_path / "repos" / f"{revision(8)}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as materialise holds it while it fetches
+        prune_repos(tmp_path, max_bytes=10**9, min_idle_s=HOUR)
+    assert not left.exists() and being_written.exists()
+
+
+def test_a_read_only_cache_filled_beforehand_is_used_as_it_is(tmp_path, monkeypatch):
+    directory = cached(tmp_path, 1)
+    monkeypatch.setattr(loading.os, "access", lambda path, mode: False)  # mounted read-only
+    monkeypatch.setattr(loading, "_locked", None)  # no lock file can be made there
+    again = materialise(RuntimeSpec(source="repo", location="model/acme/m", revision=revision(1)),
+                        cache_dir=tmp_path, fetch_repo=fetcher(1))
+    assert again == directory and (again / "model.safetensors").read_bytes() == b"w" * 1000
 
 
 def test_every_worker_prunes_by_the_settings(tmp_path, settings):
