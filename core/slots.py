@@ -3,16 +3,17 @@
 Each open response holds one of its client's slots: a cache key taken with an atomic add and
 deleted when the response ends. A slot also expires on its own, so that a response whose process
 died, or whose client left before its body was read, cannot hold it for ever: SLOT_GRACE_S after
-it is taken unless its response starts (`hold`), and `lasts_s` after each hold once it has. If
-the cache is down the count is skipped (fail open): the responses are bounded otherwise too.
+it is taken unless its response starts (`hold`), and `lasts_s` after each hold once it has
+(`held` renews it while the response lasts). If the cache is down the count is skipped (fail open): the responses are bounded otherwise too.
 """
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import logging
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import AsyncIterator, Callable
 
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
@@ -81,6 +82,24 @@ class Slots:
             await cache.atouch(key, int(self.lasts_s()) + SLOT_GRACE_S)
         except Exception:
             log.warning("%s: could not extend the slot (it expires sooner)", key, exc_info=True)
+
+    @asynccontextmanager
+    async def held(self, key: str | None) -> AsyncIterator[None]:
+        """While the response's body goes: the slot held, renewed every half `lasts_s()` by a task
+        of its own (a client reading slowly, or not at all, stalls the body, never the renewal),
+        and released surely at the end."""
+        async def renew() -> None:
+            while True:
+                await self.hold(key)
+                await asyncio.sleep(self.lasts_s() / 2)
+
+        renewing = asyncio.ensure_future(renew()) if key is not None else None
+        try:
+            yield
+        finally:
+            if renewing is not None:
+                renewing.cancel()
+            await release_surely(key)
 
 
 async def release(key: str | None) -> None:

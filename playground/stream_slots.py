@@ -46,13 +46,10 @@ async def event_stream(request, user, events: Callable[[int], AsyncIterator[Even
         return response
 
     async def frames():
-        try:
+        async with STREAMS.held(slot):
             await release_connection()  # the stream may last minutes: it holds no database connection meanwhile
-            await STREAMS.hold(slot)
             async for event in events(after):
                 yield sse.frame(event)
-        finally:
-            await slots.release_surely(slot)
 
     response = StreamingHttpResponse(frames(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

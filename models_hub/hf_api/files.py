@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import time
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
@@ -25,8 +24,8 @@ from .common import TYPES, HubError, get_commit, get_repo, hub_view, sha_of, tok
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 SEND_CHUNK_BYTES = 4 * 1024 * 1024  # fewer thread hops per file; config.asgi sends each part whole
-# A download's slot lasts this long after the download last went on (it is renewed at half that),
-# so one whose process died frees its slot soon; a download of many hours keeps its own.
+# A download's slot is renewed every half of this while the download lasts, so one of many hours
+# keeps it, and one whose process died frees it within this (plus a grace).
 SLOT_S = 300
 DOWNLOADS = slots.Slots("hub:download", limit=lambda: settings.HUB_MAX_DOWNLOADS_PER_CLIENT, lasts_s=lambda: SLOT_S)
 
@@ -38,20 +37,14 @@ def etag_of(blob: Blob) -> str:
 
 async def _chunks(blob: Blob, start: int, end: int, slot: str | None):
     """The bytes from `start` to `end`, holding the download's slot while they go."""
-    try:
+    async with DOWNLOADS.held(slot):
         chunks = iter_bytes(blob, start, end, chunk_bytes=SEND_CHUNK_BYTES)
         step = sync_to_async(next, thread_sensitive=False)
-        held_at = None
         while True:
-            if held_at is None or time.monotonic() - held_at > SLOT_S / 2:
-                await DOWNLOADS.hold(slot)
-                held_at = time.monotonic()
             chunk = await step(chunks, None)
             if chunk is None:
                 return
             yield chunk
-    finally:
-        await slots.release_surely(slot)
 
 
 def _download_slot(request) -> str | None:
