@@ -69,10 +69,11 @@ return seq
 """
 _RESET = _OWNED + """
 redis.call('DEL', KEYS[1], KEYS[2])
-if not mine then redis.call('DEL', KEYS[3]) end
+if mine then redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3]) else redis.call('DEL', KEYS[3]) end
 return 1
 """
 _TAKE_OVER = _OWNED + """
+redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[3])
 return 1
 """
 

@@ -4,7 +4,8 @@ Each open response holds one of its client's slots: a cache key taken with an at
 deleted when the response ends. A slot also expires on its own, so that a response whose process
 died, or whose client left before its body was read, cannot hold it for ever: SLOT_GRACE_S after
 it is taken unless its response starts (`hold`), and `lasts_s` after each hold once it has
-(`held` renews it while the response lasts). If the cache is down the count is skipped (fail open): the responses are bounded otherwise too.
+(`held` renews it while the response lasts). If the cache is down the count is skipped (fail
+open): the responses are bounded otherwise too.
 """
 from __future__ import annotations
 
@@ -89,9 +90,12 @@ class Slots:
         of its own (a client reading slowly, or not at all, stalls the body, never the renewal),
         and released surely at the end."""
         async def renew() -> None:
-            while True:
-                await self.hold(key)
-                await asyncio.sleep(self.lasts_s() / 2)
+            try:
+                while True:
+                    await self.hold(key)
+                    await asyncio.sleep(self.lasts_s() / 2)
+            except Exception:  # the slot then expires by itself; the response goes on
+                log.warning("%s: could not renew the slot", key, exc_info=True)
 
         renewing = asyncio.ensure_future(renew()) if key is not None else None
         try:

@@ -221,9 +221,8 @@ def execute_run(*, run_id: int, worker: str = "") -> None:
                                      error=_("The model was unloaded while this evaluation ran."))
         else:  # this worker is stopping (its engines closed with it): another worker takes the run
             stop_heartbeat.set()
-            if attempts.held(run).update(status=Status.QUEUED, attempts=F("attempts") - 1, worker="",
-                                         progress_done=0):
-                writer.reset()
+            writer.reset()  # before the row is queued: a reset after another worker's claim would wipe its log
+            attempts.held(run).update(status=Status.QUEUED, attempts=F("attempts") - 1, worker="", progress_done=0)
             raise HandedBack from None
     except Stopped as stop:
         status = attempts.finish(run, status=stop.status, error=str(stop))

@@ -152,10 +152,10 @@ def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
     except EngineClosed:
         stop_heartbeat.set()
         if _stopping.is_set():
-            if _hand_back(job):
-                job_log.discard()
-            else:
-                job_log.abandon()
+            # The log first: once the row is queued, another worker may claim the job under this
+            # attempt's number, and a reset landing after its start would wipe its log.
+            job_log.discard()
+            _hand_back(job)
             raise HandedBack from None
         status = attempts.finish(job, status=Status.FAILED, error=_("The model was unloaded while this job ran."))
     except DeadlineExceeded:
@@ -189,7 +189,7 @@ def _start_heartbeat(job: GenerationJob) -> threading.Event:
                            name=f"heartbeat-{job.pk}")
 
 
-def _hand_back(job: GenerationJob) -> bool:
-    """Back to `queued`, the interrupted attempt not counted against the job; False when this
-    attempt no longer held it."""
-    return bool(attempts.held(job).update(status=Status.QUEUED, attempts=F("attempts") - 1, output="", worker=""))
+def _hand_back(job: GenerationJob) -> None:
+    """Back to `queued`, the interrupted attempt not counted against the job (unless this attempt
+    no longer held it)."""
+    attempts.held(job).update(status=Status.QUEUED, attempts=F("attempts") - 1, output="", worker="")

@@ -58,8 +58,8 @@ def prune_repos(cache_dir: Path, *, max_bytes: int, min_idle_s: float) -> list[s
     Each goes under its directory's lock, so a `materialise` of it either marked it used first
     (it stays) or writes it afresh after. Returns the revisions removed."""
     root = cache_dir / "repos"
-    if not root.is_dir():
-        return []
+    if not root.is_dir() or not os.access(root, os.W_OK):
+        return []  # none yet, or filled beforehand and mounted read-only
     now = time.time()
     for removal in root.glob("*.removed-*"):
         shutil.rmtree(removal, ignore_errors=True)

@@ -205,3 +205,12 @@ def test_nothing_of_any_attempt_lands_after_the_reapers_final_event(redis_stream
     eventlog.append(redis_stream, "failed", owner=eventlog.FENCED)
     assert writer.append("token", {"text": "late"}) == 0
     assert [e.kind for e in read_all(redis_stream)] == ["token", "failed"]
+
+
+@REDIS_ONLY
+def test_a_log_started_again_under_the_same_number_keeps_its_owner_for_its_whole_life(redis_stream):
+    client = eventlog.sync_client()
+    eventlog.LogWriter(redis_stream, owner=1)
+    client.expire(f"llmc:log:{redis_stream}:owner", 5)  # near its end
+    eventlog.LogWriter(redis_stream, owner=1)  # handed back, claimed again
+    assert client.ttl(f"llmc:log:{redis_stream}:owner") > 5

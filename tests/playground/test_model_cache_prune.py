@@ -93,3 +93,9 @@ def test_every_worker_prunes_by_the_settings(tmp_path, settings):
     kept = cached(tmp_path, 2, used_hours_ago=0.5)
     assert reaper.prune_model_cache() == [revision(1)]
     assert kept.exists()
+
+
+def test_a_read_only_cache_is_not_pruned(tmp_path, monkeypatch):
+    cached(tmp_path, 1, used_hours_ago=5)
+    monkeypatch.setattr(loading.os, "access", lambda path, mode: False)  # mounted read-only
+    assert prune_repos(tmp_path, max_bytes=0, min_idle_s=HOUR) == []
