@@ -20,10 +20,9 @@ from typing import AsyncIterator, Awaitable, Callable
 import redis
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from . import logtable
 from .db import released
 from .logreader import BLOCK_MS, FINAL, LogReader
 from .models import LogEvent
@@ -124,30 +123,21 @@ def append(stream: str, kind: str, data: dict | None = None, *, client: redis.Re
            owner: int | None = None) -> int:
     """Append one event to the stream; returns its sequence number, or 0 when `owner` (the
     writing attempt) no longer owns the log."""
-    if settings.REDIS_URL:
-        (seq,) = append_many([(stream, kind, data, owner)], client=client)
-        if isinstance(seq, redis.RedisError):
-            raise seq
-        return seq
-    while True:  # the unique (stream, seq) constraint settles two writers racing for a number
-        seq = (LogEvent.objects.filter(stream=stream).aggregate(n=Max("seq"))["n"] or 0) + 1
-        try:
-            with transaction.atomic():
-                LogEvent.objects.create(stream=stream, seq=seq, kind=kind, data=data or {})
-            return seq
-        except IntegrityError:
-            continue
+    if not settings.REDIS_URL:
+        return logtable.append(stream, kind, data, owner=owner)
+    (seq,) = append_many([(stream, kind, data, owner)], client=client)
+    if isinstance(seq, redis.RedisError):
+        raise seq
+    return seq
 
 
 def append_many(entries: list[tuple[str, str, dict | None, int | None]], *,
                 client: redis.Redis | None = None) -> list[int | redis.RedisError]:
     """Append several events (stream, kind, data, owner), to one stream or several, in one round
     trip where Redis holds the logs: each entry's sequence number (0: refused, its owner no
-    longer owns the log), or the Redis error it met. Raises when Redis cannot be reached at all.
-    The table (embedded mode) does not fence by owner: there a superseded attempt stops when its
-    row tells it (core.attempts)."""
+    longer owns the log), or the Redis error it met. Raises when Redis cannot be reached at all."""
     if not settings.REDIS_URL:
-        return [append(stream, kind, data) for stream, kind, data, _owner in entries]
+        return [logtable.append(stream, kind, data, owner=owner) for stream, kind, data, owner in entries]
     pipe = (client or sync_client()).pipeline(transaction=False)
     appends = []  # the position of each entry's append among the pipeline's replies
     for stream, kind, data, owner in entries:
@@ -164,8 +154,7 @@ def reset(stream: str, *, client: redis.Redis | None = None, owner: int | None =
     (nothing changed)."""
     if settings.REDIS_URL:
         return bool((client or sync_client()).eval(_RESET, 3, *_keys(stream), "", "", TTL_S, _owner_arg(owner)))
-    LogEvent.objects.filter(stream=stream).delete()
-    return True
+    return logtable.reset(stream, owner=owner)
 
 
 def take_over(stream: str, *, owner: int, client: redis.Redis | None = None) -> bool:
@@ -173,15 +162,13 @@ def take_over(stream: str, *, owner: int, client: redis.Redis | None = None) -> 
     carries on with the same numbers). False when a later attempt owns it already."""
     if settings.REDIS_URL:
         return bool((client or sync_client()).eval(_TAKE_OVER, 3, *_keys(stream), "", "", TTL_S, owner))
-    return True
+    return logtable.take_over(stream, owner=owner)
 
 
 def prune(*, finished_before: datetime) -> int:
     """Embedded mode: drop the logs that ended before `finished_before` (as Redis expires its
     own TTL_S after the final event). Returns how many events went."""
-    ended = LogEvent.objects.filter(kind__in=FINAL, created_at__lt=finished_before).values("stream")
-    deleted, _rows = LogEvent.objects.filter(stream__in=ended).delete()
-    return deleted
+    return logtable.prune(finished_before=finished_before, final=FINAL)
 
 
 def request_cancel(row, **cancelled_fields) -> None:
@@ -277,8 +264,7 @@ class LogWriter:
             seqs_and_kinds = [(int(entry_id.decode().split("-")[1]), fields[b"kind"].decode())
                               for entry_id, fields in entries]
         else:
-            seqs_and_kinds = list(LogEvent.objects.filter(stream=self.stream, seq__gt=self._last_seen)
-                                  .order_by("seq").values_list("seq", "kind"))
+            seqs_and_kinds = logtable.kinds_after(self.stream, self._last_seen)
         if seqs_and_kinds:
             self._last_seen = seqs_and_kinds[-1][0]
         self._seen_at = looked_at

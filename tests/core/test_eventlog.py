@@ -112,7 +112,7 @@ def test_a_log_whose_final_event_never_comes_still_expires(db):
         eventlog.reset(name)
 
 
-REDIS_ONLY = pytest.mark.skipif(not django_settings.REDIS_URL, reason="the table does not fence by owner")
+REDIS_ONLY = pytest.mark.skipif(not django_settings.REDIS_URL, reason="Redis keys expire; the table is pruned")
 
 
 @pytest.fixture
@@ -122,39 +122,35 @@ def redis_stream(db):
     eventlog.reset(name)
 
 
-@REDIS_ONLY
-def test_a_superseded_attempts_appends_are_refused(redis_stream):
-    first = eventlog.LogWriter(redis_stream, owner=1)
+def test_a_superseded_attempts_appends_are_refused(stream):
+    first = eventlog.LogWriter(stream, owner=1)
     first.append("token", {"text": "first "})
-    second = eventlog.LogWriter(redis_stream, owner=2)  # the reaper queued the job again; claimed afresh
+    second = eventlog.LogWriter(stream, owner=2)  # the reaper queued the job again; claimed afresh
     second.append("token", {"text": "second"})
     assert first.append("token", {"text": "late"}) == 0
-    assert [e.data for e in read_all(redis_stream)] == [{"text": "second"}]
+    assert [e.data for e in read_all(stream)] == [{"text": "second"}]
 
 
-@REDIS_ONLY
-def test_a_superseded_writer_is_told_to_stop(redis_stream):
-    first = eventlog.LogWriter(redis_stream, owner=1)
-    eventlog.LogWriter(redis_stream, owner=2)
+def test_a_superseded_writer_is_told_to_stop(stream):
+    first = eventlog.LogWriter(stream, owner=1)
+    eventlog.LogWriter(stream, owner=2)
     first.append("token", {"text": "late"})
     assert first.superseded and first.cancel_requested()
 
 
-@REDIS_ONLY
-def test_a_resumed_attempt_takes_the_log_over_and_keeps_its_events(redis_stream):
-    first = eventlog.LogWriter(redis_stream, owner=1)
+def test_a_resumed_attempt_takes_the_log_over_and_keeps_its_events(stream):
+    first = eventlog.LogWriter(stream, owner=1)
     first.append("progress", {"step": 1})
-    second = eventlog.LogWriter(redis_stream, fresh=False, owner=2)
+    second = eventlog.LogWriter(stream, fresh=False, owner=2)
     assert second.append("resumed", {"step": 1}) == 2
     assert first.append("progress", {"step": 2}) == 0
 
 
-@REDIS_ONLY
-def test_appends_without_an_owner_reach_an_owned_log(redis_stream):
+def test_appends_without_an_owner_reach_an_owned_log(stream):
     """The web side's cancel and the reaper's final event name no attempt."""
-    writer = eventlog.LogWriter(redis_stream, owner=3)
+    writer = eventlog.LogWriter(stream, owner=3)
     writer.append("token", {"text": "a"})
-    assert eventlog.append(redis_stream, eventlog.CANCEL) == 2
+    assert eventlog.append(stream, eventlog.CANCEL) == 2
     assert writer.cancel_requested() and not writer.superseded
 
 
@@ -164,47 +160,42 @@ def test_a_logs_owner_expires_with_it(redis_stream):
     assert 0 < eventlog.sync_client().ttl(f"llmc:log:{redis_stream}:owner") <= eventlog.TTL_S
 
 
-@REDIS_ONLY
-def test_an_earlier_attempt_cannot_reset_a_later_attempts_log(redis_stream):
+def test_an_earlier_attempt_cannot_reset_a_later_attempts_log(stream):
     """The first worker, frozen before it opened its log, wakes after the next one started."""
-    later = eventlog.LogWriter(redis_stream, owner=2)
+    later = eventlog.LogWriter(stream, owner=2)
     later.append("token", {"text": "kept"})
-    earlier = eventlog.LogWriter(redis_stream, owner=1)
+    earlier = eventlog.LogWriter(stream, owner=1)
     assert earlier.superseded
     assert later.append("token", {"text": " and more"}) == 2 and not later.superseded
-    assert [e.data for e in read_all(redis_stream)] == [{"text": "kept"}, {"text": " and more"}]
+    assert [e.data for e in read_all(stream)] == [{"text": "kept"}, {"text": " and more"}]
 
 
-@REDIS_ONLY
-def test_a_later_attempt_whose_reset_was_lost_still_wins_the_log(redis_stream):
-    earlier = eventlog.LogWriter(redis_stream, owner=1)
+def test_a_later_attempt_whose_reset_was_lost_still_wins_the_log(stream):
+    earlier = eventlog.LogWriter(stream, owner=1)
     earlier.append("token", {"text": "a"})
-    later = eventlog.LogWriter(redis_stream, fresh=False)  # its reset never reached Redis
+    later = eventlog.LogWriter(stream, fresh=False)  # its reset never reached Redis
     later.owner = 2
     assert later.append("token", {"text": "b"}) == 2
     assert earlier.append("token", {"text": "late"}) == 0
 
 
-@REDIS_ONLY
-def test_a_job_handed_back_is_claimed_again_under_the_same_number(redis_stream):
-    eventlog.LogWriter(redis_stream, owner=1).append("token", {"text": "handed back"})
-    again = eventlog.LogWriter(redis_stream, owner=1)
+def test_a_job_handed_back_is_claimed_again_under_the_same_number(stream):
+    eventlog.LogWriter(stream, owner=1).append("token", {"text": "handed back"})
+    again = eventlog.LogWriter(stream, owner=1)
     assert not again.superseded and again.append("token", {"text": "afresh"}) == 1
 
 
-@REDIS_ONLY
-def test_an_earlier_attempt_cannot_take_a_resumed_log_back(redis_stream):
-    eventlog.LogWriter(redis_stream, owner=3).append("resumed", {"step": 4})
-    assert eventlog.LogWriter(redis_stream, fresh=False, owner=2).superseded
+def test_an_earlier_attempt_cannot_take_a_resumed_log_back(stream):
+    eventlog.LogWriter(stream, owner=3).append("resumed", {"step": 4})
+    assert eventlog.LogWriter(stream, fresh=False, owner=2).superseded
 
 
-@REDIS_ONLY
-def test_nothing_of_any_attempt_lands_after_the_reapers_final_event(redis_stream):
-    writer = eventlog.LogWriter(redis_stream, owner=1)
+def test_nothing_of_any_attempt_lands_after_the_reapers_final_event(stream):
+    writer = eventlog.LogWriter(stream, owner=1)
     writer.append("token", {"text": "a"})
-    eventlog.append(redis_stream, "failed", owner=eventlog.FENCED)
+    eventlog.append(stream, "failed", owner=eventlog.FENCED)
     assert writer.append("token", {"text": "late"}) == 0
-    assert [e.kind for e in read_all(redis_stream)] == ["token", "failed"]
+    assert [e.kind for e in read_all(stream)] == ["token", "failed"]
 
 
 @REDIS_ONLY
