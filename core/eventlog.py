@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, Collection
 
 import redis
 from django.conf import settings
@@ -308,6 +308,17 @@ async def bounded(source: AsyncIterator[Event], *, max_s: float,
         yield Event(0, "timeout", await payload())  # unnumbered: a reconnect resumes before it
     except ObjectDoesNotExist:
         return
+
+
+def finished_check(row, finished: Collection[str]) -> Callable[[], Awaitable[bool]]:
+    """For `read`: whether the job's row has finished (a status in `finished`) or is gone, read
+    afresh at each call, with no database connection held between calls."""
+    model = type(row)
+
+    async def is_finished() -> bool:
+        status = await released(model.objects.filter(pk=row.pk).values_list("status", flat=True).first)
+        return status is None or status in finished
+    return is_finished
 
 
 async def read(stream: str, *, after: int = 0, is_finished: Callable[[], Awaitable[bool]],

@@ -35,10 +35,7 @@ async def run_events(run: EvaluationRun, *, after: int = 0) -> AsyncIterator[Eve
 
 
 async def _events(run: EvaluationRun, after: int) -> AsyncIterator[Event]:
-    async def is_finished() -> bool:
-        status = await released(EvaluationRun.objects.filter(pk=run.pk).values_list("status", flat=True).first)
-        return status is None or status in EvaluationRun.FINISHED
-
+    is_finished = eventlog.finished_check(run, EvaluationRun.FINISHED)
     seen = after
     try:
         async for event in eventlog.read(eventlog.stream_name(run), after=after, is_finished=is_finished):

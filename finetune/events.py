@@ -34,10 +34,7 @@ async def job_events(job: FineTuneJob, *, after: int = 0) -> AsyncIterator[Event
 
 
 async def _events(job: FineTuneJob, after: int) -> AsyncIterator[Event]:
-    async def is_finished() -> bool:
-        status = await released(FineTuneJob.objects.filter(pk=job.pk).values_list("status", flat=True).first)
-        return status is None or status in FINISHED
-
+    is_finished = eventlog.finished_check(job, FINISHED)
     seen = after
     try:
         async for event in eventlog.read(eventlog.stream_name(job), after=after, is_finished=is_finished):

@@ -12,7 +12,7 @@ from typing import AsyncIterator
 
 import redis
 from core.db import released
-from core.eventlog import FINAL, POLL_BACKOFF, POLL_MAX_S, POLL_MIN_S, Event, bounded
+from core.eventlog import FINAL, POLL_BACKOFF, POLL_MAX_S, POLL_MIN_S, Event, bounded, finished_check
 from core.logreader import LogReader
 
 from . import eventlog
@@ -42,10 +42,7 @@ async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None 
 
 
 async def _events(job: GenerationJob, after: int, reader: LogReader | None) -> AsyncIterator[Event]:
-    async def is_finished() -> bool:
-        status = await released(GenerationJob.objects.filter(pk=job.pk).values_list("status", flat=True).first)
-        return status is None or status in GenerationJob.FINISHED
-
+    is_finished = finished_check(job, GenerationJob.FINISHED)
     seen, sent = after, ""
     try:
         async for event in eventlog.read(job, after=after, is_finished=is_finished, reader=reader):
