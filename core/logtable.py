@@ -6,6 +6,7 @@ taken it over. A lower number's append, reset or take-over is refused; an equal 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -14,6 +15,7 @@ from .models import LogEvent
 
 OWNER_SEQ = 0  # the owner's row; events are numbered from 1
 OWNER_KIND = "owner"
+T = TypeVar("T")
 
 
 def _owned(stream: str, owner: int | None) -> bool:
@@ -33,43 +35,44 @@ def _owned(stream: str, owner: int | None) -> bool:
     return True
 
 
-def append(stream: str, kind: str, data: dict | None = None, *, owner: int | None = None) -> int:
-    """The event's sequence number, or 0 when a later attempt than `owner` owns the stream."""
-    while True:  # the unique (stream, seq) constraint settles two writers racing for a number
+def _retried(write: Callable[[], T]) -> T:
+    """`write` in a transaction, again whenever it lost a race to another writer: the unique
+    (stream, seq) constraint settles two writers taking the same number, or both noting
+    themselves as the stream's first owner."""
+    while True:
         try:
             with transaction.atomic():
-                if not _owned(stream, owner):
-                    return 0
-                seq = (LogEvent.objects.filter(stream=stream).aggregate(n=Max("seq"))["n"] or 0) + 1
-                LogEvent.objects.create(stream=stream, seq=seq, kind=kind, data=data or {})
-            return seq
+                return write()
         except IntegrityError:
             continue
+
+
+def append(stream: str, kind: str, data: dict | None = None, *, owner: int | None = None) -> int:
+    """The event's sequence number, or 0 when a later attempt than `owner` owns the stream."""
+    def write() -> int:
+        if not _owned(stream, owner):
+            return 0
+        seq = (LogEvent.objects.filter(stream=stream).aggregate(n=Max("seq"))["n"] or 0) + 1
+        LogEvent.objects.create(stream=stream, seq=seq, kind=kind, data=data or {})
+        return seq
+    return _retried(write)
 
 
 def reset(stream: str, *, owner: int | None = None) -> bool:
     """Drop the stream's events (with `owner`, it is that attempt's from now on); False when a
     later attempt owns it (nothing changed)."""
-    while True:
-        try:
-            with transaction.atomic():
-                if not _owned(stream, owner):
-                    return False
-                events = LogEvent.objects.filter(stream=stream)
-                (events.exclude(seq=OWNER_SEQ) if owner is not None else events).delete()
-            return True
-        except IntegrityError:  # another attempt noted itself as the owner first
-            continue
+    def write() -> bool:
+        if not _owned(stream, owner):
+            return False
+        events = LogEvent.objects.filter(stream=stream)
+        (events.exclude(seq=OWNER_SEQ) if owner is not None else events).delete()
+        return True
+    return _retried(write)
 
 
 def take_over(stream: str, *, owner: int) -> bool:
     """The stream is `owner`'s from now on, its events kept; False when a later attempt owns it."""
-    while True:
-        try:
-            with transaction.atomic():
-                return _owned(stream, owner)
-        except IntegrityError:
-            continue
+    return _retried(lambda: _owned(stream, owner))
 
 
 def kinds_after(stream: str, seq: int) -> list[tuple[int, str]]:
