@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.LazyMessageMiddleware",  # Django's, built only for requests that use messages
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RequestBodyLimitMiddleware",
     "axes.middleware.AxesMiddleware",  # it turns a locked-out login into a 429
