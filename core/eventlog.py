@@ -324,10 +324,11 @@ def finished_check(row, finished: Collection[str]) -> Callable[[], Awaitable[boo
 async def read(stream: str, *, after: int = 0, is_finished: Callable[[], Awaitable[bool]],
                reader: LogReader | None = None) -> AsyncIterator[Event]:
     """The stream's events after sequence number `after`, following the log until a final event.
-    Ends without one if the job finished and its log is gone (expired, or never written). A
-    request following several logs passes one `reader` for them all (one Redis connection)."""
+    Ends without one if the job finished and its log is gone (expired, or never written). Over
+    Redis, every log of the event loop is read over one connection (`LogReader.shared()`; a test
+    may pass a `reader` of its own)."""
     if settings.REDIS_URL:
-        source = _read_redis(stream, after, is_finished, reader or LogReader())
+        source = _read_redis(stream, after, is_finished, reader or LogReader.shared())
     else:
         source = _read_table(stream, after, is_finished)
     async for event in source:
@@ -357,7 +358,7 @@ async def _read_redis(stream: str, after: int, is_finished, reader: LogReader) -
                 if event.kind in FINAL:
                     return
     finally:
-        reader.stop(key)
+        reader.stop(key, inbox)
 
 
 async def _read_table(stream: str, after: int, is_finished) -> AsyncIterator[Event]:

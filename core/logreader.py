@@ -1,13 +1,17 @@
-"""Following several Redis event logs over one connection: one blocking XREAD names them all.
+"""Following Redis event logs: every stream of a web process reads over one connection.
 
-A reader of one job's log (an SSE stream) holds a connection while it blocks; so did each job of a
-request that follows many at once (`/v1/` with up to PLAYGROUND_MAX_PROMPTS_PER_REQUEST prompts),
-one connection per prompt. A `LogReader` shared by such a request reads every log it follows
-with one XREAD on one connection, and hands each follower its own entries.
+Each reader of a job's log (an SSE stream, each prompt of a `/v1/` request) used to open a Redis
+connection of its own and block in an XREAD on it: a connection set up and torn down per stream,
+which cost a web process about as much CPU as a quarter of a job submit, and as many connections
+as open streams. `LogReader.shared()` is the event loop's one reader: a single blocking XREAD names
+every log followed in the process, and hands each follower its own entries.
 """
 from __future__ import annotations
 
 import asyncio
+import uuid
+import weakref
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from django.conf import settings
@@ -15,73 +19,142 @@ from django.conf import settings
 BLOCK_MS = 1000  # how long one XREAD waits for any of the logs
 COUNT = 200  # entries read from each log at a time
 FINAL = ("done", "failed")  # a log's last event: its follower stops there
+WAKE_PREFIX = "llmc:logreader:wake:"  # a reader's own stream, written to wake its blocked XREAD
+WAKE_TTL_S = 3600
+
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LogReader] = weakref.WeakKeyDictionary()
+
+
+def seq_of(entry_id: bytes) -> int:
+    """A log entry's sequence number (its id is `0-<seq>`)."""
+    return int(entry_id.split(b"-", 1)[1])
+
+
+@dataclass(eq=False)
+class _Follower:
+    position: int  # the last sequence number handed to it
+    inbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    ended: bool = False  # it has had its log's final event
 
 
 class LogReader:
-    """Follows Redis stream keys for the current event loop; `follow()` gives one key's entries
-    (batches of (entry_id, fields)), or the Redis error that stopped the reading. The XREAD loop
-    runs while any log is followed and has not ended, on a connection of its own that closes
-    when the loop ends: at once after the last final event, within BLOCK_MS after the last
-    follower stopped early (a cancelled XREAD is not always interrupted, so nobody waits on it).
+    """Follows Redis stream keys for the current event loop; `follow()` gives one follower a
+    queue of its key's entries (batches of (entry_id, fields)), or of the Redis error that stopped
+    the reading. A key may have several followers (two tabs on one run, a shared run's viewers),
+    each from its own position.
 
-    Followers that start together are read together from the first XREAD (the loop starts on
-    the event loop's next turn); one that joins while an XREAD blocks is read from the next, at
-    most BLOCK_MS later."""
+    The XREAD loop runs while any follower waits for more, on a client of its own that closes when
+    the loop ends: at once after the last final event, within BLOCK_MS after the last follower
+    stopped early (a cancelled XREAD is not always interrupted, so nobody waits on it). A follower
+    that comes while an XREAD blocks wakes it (an entry in the reader's own wake stream), so it is
+    read at once, not when the block ends."""
 
     def __init__(self):
-        self._positions: dict[bytes, bytes] = {}  # key -> the last entry id handed out
-        self._inboxes: dict[bytes, asyncio.Queue] = {}
+        self._followers: dict[bytes, list[_Follower]] = {}
         self._task: asyncio.Task | None = None
+        self._client: aioredis.Redis | None = None  # the loop's, while it runs
+        self._blocking = False  # an XREAD waits: a follower that comes must wake it
+        self._waking = False  # a wake is on its way to the XREAD now waiting
+        self._wake_key = f"{WAKE_PREFIX}{uuid.uuid4().hex}".encode()
+        self._wake_position = b"0-0"
+        self._wakes: set[asyncio.Task] = set()  # referenced until done
+
+    @classmethod
+    def shared(cls) -> LogReader:
+        """The running event loop's reader (a web process has one loop)."""
+        loop = asyncio.get_running_loop()
+        reader = _shared.get(loop)
+        if reader is None:
+            reader = _shared[loop] = cls()
+        return reader
 
     def follow(self, key: str, *, after: int) -> asyncio.Queue:
         """Start following `key` after sequence number `after`; its entries arrive in the queue."""
-        name = key.encode()
-        if name in self._inboxes:
-            raise ValueError(f"{key} is followed already")
-        self._positions[name] = f"0-{after}".encode()
-        inbox = self._inboxes[name] = asyncio.Queue()
+        follower = _Follower(position=after)
+        self._followers.setdefault(key.encode(), []).append(follower)
+        loop = asyncio.get_running_loop()
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._read())
-        return inbox
+            self._task = loop.create_task(self._read())
+        elif self._blocking and not self._waking:
+            self._waking = True
+            wake = loop.create_task(self._wake())
+            self._wakes.add(wake)
+            wake.add_done_callback(self._wakes.discard)
+        return follower.inbox
 
-    def stop(self, key: str) -> None:
-        """Stop following `key`; when nobody follows any more, the loop ends."""
+    def stop(self, key: str, inbox: asyncio.Queue) -> None:
+        """The follower of `key` with this queue stops; when nobody follows any more, the loop ends."""
         name = key.encode()
-        self._positions.pop(name, None)
-        self._inboxes.pop(name, None)
-        if not self._inboxes and self._task is not None:
+        followers = [f for f in self._followers.get(name, ()) if f.inbox is not inbox]
+        if followers:
+            self._followers[name] = followers
+        else:
+            self._followers.pop(name, None)
+        if not self._followers and self._task is not None:
             self._task.cancel()
             self._task = None
+
+    def _positions(self) -> dict[bytes, bytes]:
+        """What the next XREAD asks for: each log from its furthest-behind follower still reading."""
+        positions = {name: f"0-{min(f.position for f in followers if not f.ended)}".encode()
+                     for name, followers in self._followers.items() if any(not f.ended for f in followers)}
+        if positions:
+            positions[self._wake_key] = self._wake_position
+        return positions
+
+    async def _wake(self) -> None:
+        client = self._client
+        if client is None:
+            return
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.xadd(self._wake_key, {"w": "1"}, maxlen=1, approximate=False)
+                pipe.expire(self._wake_key, WAKE_TTL_S)
+                await pipe.execute()
+        except Exception:  # the XREAD ends within BLOCK_MS anyway, and reads the newcomer then
+            self._waking = False
+
+    def _deliver(self, replies) -> None:
+        for name, entries in replies or []:
+            if name == self._wake_key:
+                self._wake_position = entries[-1][0] if entries else self._wake_position
+                continue
+            for follower in self._followers.get(name, ()):
+                fresh = [entry for entry in entries if seq_of(entry[0]) > follower.position]
+                if follower.ended or not fresh:
+                    continue  # one ahead of the others has these already
+                follower.inbox.put_nowait(fresh)
+                follower.position = seq_of(fresh[-1][0])
+                follower.ended = any(fields[b"kind"].decode() in FINAL for _id, fields in fresh)
 
     async def _read(self) -> None:
         # A client of its own: asyncio connections belong to one event loop. Opened without
         # CLIENT SETINFO: redis-py would look its own version up in the installed packages'
         # metadata for every connection, and send two commands (errors before Redis 7.2).
-        client = aioredis.Redis.from_url(settings.REDIS_URL, lib_name=None, lib_version=None)
+        client = self._client = aioredis.Redis.from_url(settings.REDIS_URL, lib_name=None, lib_version=None)
         me = asyncio.current_task()
         try:
             await asyncio.sleep(0)  # followers starting together join before the first XREAD
-            while self._positions and self._task is me:
+            while self._task is me and (positions := self._positions()):
+                self._blocking = True
                 try:
-                    replies = await client.xread(dict(self._positions), block=BLOCK_MS, count=COUNT)
+                    replies = await client.xread(positions, block=BLOCK_MS, count=COUNT)
                 except Exception as exc:  # Redis down, or anything else: every follower hears of it
                     replies = exc
+                finally:
+                    self._blocking = self._waking = False
                 if self._task is not me:
                     return  # stopped while it read (and perhaps followed again, by a loop of its own)
                 if isinstance(replies, Exception):
-                    for inbox in self._inboxes.values():
-                        inbox.put_nowait(replies)
+                    for followers in self._followers.values():
+                        for follower in followers:
+                            follower.inbox.put_nowait(replies)
+                    self._followers.clear()  # each has been told; a later follower starts afresh
                     return
-                for name, entries in replies or []:
-                    inbox = self._inboxes.get(name)
-                    if inbox is None or not entries:  # a follower that left meanwhile gets nothing
-                        continue
-                    inbox.put_nowait(entries)
-                    if any(fields[b"kind"].decode() in FINAL for _id, fields in entries):
-                        del self._positions[name]  # ended: no XREAD waits on it again
-                    else:
-                        self._positions[name] = entries[-1][0]
+                self._deliver(replies)
         finally:
             if self._task is me:
                 self._task = None  # a follower that comes from now on starts a loop of its own
+            if self._client is client:
+                self._client = None
             await asyncio.shield(client.aclose())  # closed even when the loop is cancelled meanwhile

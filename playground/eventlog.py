@@ -30,7 +30,6 @@ from django.conf import settings
 from django.db import connection
 
 from core import eventlog
-from core.logreader import LogReader
 
 from .models import GenerationJob
 
@@ -48,8 +47,8 @@ def append(job: GenerationJob, kind: str, data: dict | None = None, *, owner: in
     return eventlog.append(stream(job), kind, data, owner=owner)
 
 
-def read(job: GenerationJob, *, after: int = 0, is_finished, reader: LogReader | None = None):
-    return eventlog.read(stream(job), after=after, is_finished=is_finished, reader=reader)
+def read(job: GenerationJob, *, after: int = 0, is_finished):
+    return eventlog.read(stream(job), after=after, is_finished=is_finished)
 
 
 class JobLog(eventlog.LogWriter):

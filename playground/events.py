@@ -13,7 +13,6 @@ from typing import AsyncIterator
 import redis
 from core.db import released
 from core.eventlog import FINAL, POLL_BACKOFF, POLL_MAX_S, POLL_MIN_S, Event, bounded, finished_check
-from core.logreader import LogReader
 
 from . import eventlog
 from .models import GenerationJob
@@ -31,21 +30,19 @@ def final_kind(payload: dict) -> str:
     return "failed" if payload["status"] == GenerationJob.Status.FAILED else "done"
 
 
-async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None = None,
-                     reader: LogReader | None = None) -> AsyncIterator[Event]:
+async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None = None) -> AsyncIterator[Event]:
     """The job's events after sequence number `after`; after `max_s` (by default the stream
-    limit) a final `timeout` event (without a number: a reconnect resumes before it). A request
-    following several jobs passes one `reader` for all of them (core.logreader)."""
-    async for event in bounded(_events(job, after, reader), max_s=stream_max_s() if max_s is None else max_s,
+    limit) a final `timeout` event (without a number: a reconnect resumes before it)."""
+    async for event in bounded(_events(job, after), max_s=stream_max_s() if max_s is None else max_s,
                                payload=lambda: _payload(job.pk)):
         yield event
 
 
-async def _events(job: GenerationJob, after: int, reader: LogReader | None) -> AsyncIterator[Event]:
+async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
     is_finished = finished_check(job, GenerationJob.FINISHED)
     seen, sent = after, ""
     try:
-        async for event in eventlog.read(job, after=after, is_finished=is_finished, reader=reader):
+        async for event in eventlog.read(job, after=after, is_finished=is_finished):
             seen = event.seq
             if event.kind in CONTROL:
                 continue

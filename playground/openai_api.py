@@ -20,7 +20,6 @@ from rest_framework.exceptions import ErrorDetail
 from core.authentication import BadKey, request_user
 from core.db import release_connection, released
 from core.exceptions import RateLimited
-from core.logreader import LogReader
 from core.queues import QueueUnavailable
 from models_hub.models import Resource
 
@@ -307,14 +306,13 @@ def _chat_logprobs(job: dict) -> dict | None:
 
 async def _events(jobs: list[GenerationJob]):
     """(index, event, data) of several jobs' events as they come, each job's in order; their logs
-    are read together, over one Redis connection."""
+    are read with every other log of this process, over one Redis connection (core.logreader)."""
     queue: asyncio.Queue = asyncio.Queue()
     done = object()
-    reader = LogReader()
 
     async def pump(index: int, job: GenerationJob) -> None:
         try:
-            async for item in job_events(job, reader=reader):
+            async for item in job_events(job):
                 data = item.data.get("text", "") if item.kind == "token" else item.data
                 await queue.put((index, item.kind, data))
         except Exception as exc:  # handed to the reader, not lost in the task

@@ -1,5 +1,5 @@
-"""Several event logs followed together (a /v1/ request with many prompts) over one Redis
-connection, each follower getting exactly its own log's events."""
+"""Every event log a process follows (SSE streams, a /v1/ request's prompts) is read over one Redis
+connection, each follower getting exactly its own log's events from its own position."""
 import asyncio
 import uuid
 
@@ -60,7 +60,8 @@ def test_logs_followed_together_share_one_connection(streams, connections):
     assert results == [[("token", {"text": f"answer {n}"}), ("done", {})] for n in range(8)]
 
 
-def test_a_follower_that_joins_later_gets_its_events(streams):
+def test_a_follower_that_joins_later_gets_its_events_at_once(streams, monkeypatch):
+    monkeypatch.setattr(logreader, "BLOCK_MS", 20_000)  # the XREAD would block long past the wait below
     first, later = streams[:2]
 
     async def scenario():
@@ -68,9 +69,10 @@ def test_a_follower_that_joins_later_gets_its_events(streams):
         following = asyncio.create_task(collect(first, reader))
         await asyncio.sleep(0.2)  # its XREAD blocks
         joining = asyncio.create_task(collect(later, reader))
+        await asyncio.sleep(0.1)  # its coming woke the XREAD, which now names both logs
         eventlog.append(later, "done", {"n": 2})
         eventlog.append(first, "done", {"n": 1})
-        return await asyncio.wait_for(asyncio.gather(following, joining), timeout=5)
+        return await asyncio.wait_for(asyncio.gather(following, joining), timeout=3)
 
     assert async_to_sync(scenario)() == [[("done", {"n": 1})], [("done", {"n": 2})]]
 
@@ -106,12 +108,13 @@ def test_a_follower_that_comes_while_the_loop_closes_is_read(streams):
     async def scenario():
         reader = LogReader()
         eventlog.append(first, "done", {"n": 1})
-        await reader.follow(eventlog._key(first), after=0).get()  # its last log ended: the loop closes
+        ended = reader.follow(eventlog._key(first), after=0)
+        await ended.get()  # its last log ended: the loop closes
         joining = reader.follow(eventlog._key(later), after=0)
         eventlog.append(later, "done", {"n": 2})
         entries = await asyncio.wait_for(joining.get(), timeout=5)
-        reader.stop(eventlog._key(first))
-        reader.stop(eventlog._key(later))
+        reader.stop(eventlog._key(first), ended)
+        reader.stop(eventlog._key(later), joining)
         return [fields[b"data"] for _id, fields in entries]
 
     assert async_to_sync(scenario)() == [b'{"n": 2}']
@@ -131,3 +134,39 @@ def test_followers_that_stay_are_read_after_one_leaves_early(streams):
         return await asyncio.wait_for(kept, timeout=5)
 
     assert async_to_sync(scenario)() == [("done", {"n": 2})]
+
+
+def test_every_stream_of_an_event_loop_shares_its_reader(streams, connections):
+    async def scenario():
+        followers = [asyncio.create_task(collect(stream, None)) for stream in streams[:4]]
+        await asyncio.sleep(0.3)
+        during = connections()
+        for stream in streams[:4]:
+            eventlog.append(stream, "done")
+        await asyncio.gather(*followers)
+        return during
+
+    assert async_to_sync(scenario)() == 1
+
+
+def test_followers_of_one_log_each_get_the_rest_from_their_own_position(streams):
+    stream = streams[0]
+    for n in range(3):
+        eventlog.append(stream, "token", {"text": str(n)})
+
+    async def follower(after: int) -> list:
+        return [(event.seq, event.kind) async for event in
+                eventlog.read(stream, after=after, is_finished=never_finished, reader=reader)]
+
+    async def scenario():
+        live = asyncio.create_task(follower(3))
+        await asyncio.sleep(0.2)
+        behind = asyncio.create_task(follower(1))  # a reconnect that had seen the first event
+        await asyncio.sleep(0.1)
+        eventlog.append(stream, "done")
+        return await asyncio.wait_for(asyncio.gather(live, behind), timeout=3)
+
+    reader = LogReader()
+    live, behind = async_to_sync(scenario)()
+    assert live == [(4, "done")]
+    assert behind == [(2, "token"), (3, "token"), (4, "done")]
