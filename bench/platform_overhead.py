@@ -10,6 +10,10 @@ CPU, so what the platform adds shows here as it would beside a fast GPU engine. 
 gibberish; every token is still sampled, streamed and counted as the demo model's are.
 `--model demo` runs the demo model instead.
 
+Each deployment is measured through two doors: the jobs API as the playground and inference.py
+use it (a POST, then the job's SSE stream: two requests), and `/v1/chat/completions` with
+`stream: true` as an OpenAI client sends it (one request).
+
 Deployments as in inference.py (PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set,
 production settings, one worker with 8 threads and its engine process), one per count in
 `--web-workers` (uvicorn's --workers; docs/operations.md runs 4), each with a database and a Redis
@@ -19,11 +23,12 @@ each comparison the median of the rounds' own.
 
 Writes bench/results/platform_overhead[-cuda].md.
 Usage: python bench/platform_overhead.py [--model tiny|demo] [--web-workers 1,2] [--device cpu]
-       [--rounds 9] [--tokens 32] [--concurrency 8] [--out PATH]
+       [--rounds 9] [--tokens 32] [--concurrency 8] [--doors jobs,v1] [--out PATH]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -50,6 +55,7 @@ from inference import (
     own_stores,
     paired,
     run_job,
+    session,
     spawned_children,
     stages_note,
     write_report,
@@ -95,6 +101,35 @@ def engine_alone(model_name: str, device: str, tokens: int) -> EngineAlone:
     return engine
 
 
+def v1_job(base: str, key: str, text: str, tokens: int, model: str) -> tuple[int, float, float]:
+    """One streaming chat completion through the platform's /v1/: (completion tokens from its
+    usage, seconds to the first content, seconds to [DONE]). A failed request raises."""
+    body = {"model": model, "stream": True, "stream_options": {"include_usage": True}, "temperature": 0,
+            "top_p": 1.0, "max_tokens": tokens, "min_tokens": tokens, "messages": [{"role": "user", "content": text}]}
+    started = time.perf_counter()
+    first, completion = None, None
+    with session().post(f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"}, json=body,
+                        stream=True, timeout=(5, 600)) as response:
+        if not response.ok:
+            raise RuntimeError(f"/v1/ failed ({response.status_code}): {response.text[:500]}")
+        for line in response.iter_lines(decode_unicode=True):
+            if not line or not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            chunk = json.loads(data)
+            if chunk.get("error"):
+                raise RuntimeError(f"/v1/ stream failed: {chunk['error']}")
+            if chunk.get("usage"):
+                completion = chunk["usage"]["completion_tokens"]
+            if first is None and any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or []):
+                first = time.perf_counter() - started
+    if completion is None:
+        raise RuntimeError("the /v1/ stream carried no usage")
+    return completion, first or 0.0, time.perf_counter() - started
+
+
 def deployment_processes(deployment: Platform) -> dict[str, int]:
     """The processes whose CPU time a round counts: the worker, its engine process, the web
     server (each of uvicorn's workers when it runs several) and this client."""
@@ -123,6 +158,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--concurrency", type=int, default=len(PROMPTS))
+    parser.add_argument("--doors", default="jobs,v1", help="jobs (POST + SSE stream), v1 (/v1/chat/completions)")
     parser.add_argument("--out")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -133,7 +169,12 @@ def main() -> None:
     served = TINY_RUNTIME if args.model == "tiny" else MODEL
     sides = {1: {"engine": lambda: engine.measure(1)},
              args.concurrency: {"engine": lambda: engine.measure(args.concurrency)}}
-    labels = {count: f"platform, {count} web worker{'s' if count > 1 else ''}" for count in counts}
+    doors = args.doors.split(",")
+    labels = {}  # side -> row label; a side is (web workers, door)
+    for count in counts:
+        for door in doors:
+            labels[(count, door)] = (f"platform, {count} web worker{'s' if count > 1 else ''}"
+                                     + (", /v1/" if door == "v1" else ""))
     with tempfile.TemporaryDirectory() as tmp:
         deployments = []
         try:
@@ -150,13 +191,15 @@ def main() -> None:
                 key = deployment.start()
                 run_job(deployment.base, key, "warm up", {**params, "max_new_tokens": 4, "min_new_tokens": 4}, served)
                 processes = deployment_processes(deployment)
-                job = lambda text, d=deployment, key=key: run_job(d.base, key, text, params, served)  # noqa: E731
-                for concurrency in sides:
-                    sides[concurrency][count] = (lambda c=concurrency, job=job, processes=processes:
-                                                 measure(job, PROMPTS, c, processes))
-                sides[args.concurrency][count]()  # untimed: every web worker and thread has run once
+                jobs = {"jobs": lambda text, d=deployment, key=key: run_job(d.base, key, text, params, served),
+                        "v1": lambda text, d=deployment, key=key: v1_job(d.base, key, text, args.tokens, served)}
+                for door in doors:
+                    for concurrency in sides:
+                        sides[concurrency][(count, door)] = (lambda c=concurrency, job=jobs[door], processes=processes:
+                                                             measure(job, PROMPTS, c, processes))
+                    sides[args.concurrency][(count, door)]()  # untimed: every web worker and thread has run once
             # Compared as soon as measured: `against` reads the rounds of the latest alternation.
-            measured = {concurrency: compared(alternate(named, rounds_each=args.rounds), counts)
+            measured = {concurrency: compared(alternate(named, rounds_each=args.rounds), list(labels))
                         for concurrency, named in sides.items()}
         finally:
             for deployment in deployments:
@@ -167,12 +210,12 @@ def main() -> None:
     print(report)
 
 
-def compared(rows: dict, counts: list[int]) -> dict:
-    """Each deployment's row against the engine alone's, round by round: tok/s ratio (and the
-    rounds'), extra ms a round, TTFT difference (ms)."""
-    return {"rows": rows, **{count: (*against(count, "engine"),
-                                     paired(count, "engine", lambda a, b: (a.ttft - b.ttft) * 1000)[0])
-                             for count in counts}}
+def compared(rows: dict, sides: list) -> dict:
+    """Each deployment's rows (one per door) against the engine alone's, round by round: tok/s
+    ratio (and the rounds'), extra ms a round, TTFT difference (ms)."""
+    return {"rows": rows, **{side: (*against(side, "engine"),
+                                    paired(side, "engine", lambda a, b: (a.ttft - b.ttft) * 1000)[0])
+                             for side in sides}}
 
 
 def write(args, labels: dict[int, str], measured: dict) -> str:
@@ -181,12 +224,13 @@ def write(args, labels: dict[int, str], measured: dict) -> str:
         engine = result["rows"]["engine"]
         table = [f"| engine alone | {engine.tps:.1f} | | | {engine.ttft * 1000:.0f} ms | engine {engine.cpu['engine']:.3f} |"]
         waits = []
-        for count, label in labels.items():
-            run = result["rows"][count]
-            ratio, extra_ms, ratios, ttft_ms = result[count]
+        for side, label in labels.items():
+            run = result["rows"][side]
+            ratio, extra_ms, ratios, ttft_ms = result[side]
             table.append(f"| {label} | {run.tps:.1f} | **{ratio:.3f}×** (rounds {' / '.join(f'{r:.2f}' for r in ratios)}) "
                          f"| {extra_ms:+.0f} ms | {run.ttft * 1000:.0f} ms ({ttft_ms:+.0f}) | {cpu_note(run)} |")
-            waits.append(f"- {label}{stages_note(run)}.")
+            if run.stages:  # jobs API rows: the final event carries the job's timestamps
+                waits.append(f"- {label}{stages_note(run)}.")
         jobs = "one job at a time" if concurrency == 1 else f"{concurrency} jobs at once"
         sections.append(f"""### {jobs}
 
