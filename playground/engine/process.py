@@ -11,8 +11,9 @@ starts the process again.
 
 `EngineProcess` has EngineRegistry's interface (`get`, `close`); `get` returns a `RemoteEngine`,
 which has BatchingEngine's (`submit`, `generate`, `tokenizer`, `encode_chat`, ...). A request
-crosses the pipe without its callbacks: its text deltas and its outcome come back over it, and
-`on_delta` runs on this process's reader thread; `should_cancel` is polled here every
+crosses the pipe without its callbacks: its text deltas and its outcome come back over it (the
+deltas of every request that decoded in a step in one message), and `on_delta` runs on this
+process's reader thread; `should_cancel` is polled here every
 CANCEL_POLL_S and a cancel crosses as a message. Nothing here imports Django.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from .loading import materialise
+from .outbox import Outbox
 from .prompts import PromptEncoding
 from .registry import SHUTTING_DOWN, EngineRegistry, WarmSet
 from .rows import EngineClosed, GenerationError, GenerationRequest, GenerationResult, Pending
@@ -215,8 +217,9 @@ class _Child:
                 self.conn.close()
 
     def _handle(self, kind: str, rid: int, payload) -> None:
-        if kind == "delta":
-            self._deliver(rid, payload)
+        if kind == "deltas":  # (request, text) pairs, in the order they were decoded
+            for request_id, text in payload:
+                self._deliver(request_id, text)
             return
         with self.lock:
             item = self.waiting.pop(rid, None)
@@ -302,13 +305,12 @@ def serve(conn, config: dict, arriving) -> None:
         cache_dir=Path(config["cache_dir"]), max_models=config["max_models"], max_batch=config["max_batch"],
         device=config["device"], fetch_repo=_fetched_by_the_worker, prefill_chunk_tokens=config["prefill_chunk_tokens"],
         incoming=(lambda: arriving.value) if arriving is not None else None)
-    send_lock = threading.Lock()
+    outbox = Outbox(conn)
     cancels: dict[int, threading.Event] = {}
 
     def send(message: tuple) -> bool:
         try:
-            with send_lock:
-                conn.send(message)
+            outbox.send(message)
             return True
         except Exception:  # the worker is gone (nobody to tell), or it could not be pickled
             return False
@@ -332,7 +334,7 @@ def serve(conn, config: dict, arriving) -> None:
         request.should_cancel = cancels[rid].is_set
         request.on_end = ended
         if streams:
-            request.on_delta = lambda text: send(("delta", rid, text))
+            request.on_delta = lambda text: outbox.add(rid, text)
         try:
             (engine or registry.get(spec)).submit(request)
         except BaseException as exc:
@@ -360,6 +362,7 @@ def serve(conn, config: dict, arriving) -> None:
             else:  # evicted, or this process was started again: load it without holding up the others
                 threading.Thread(target=run, args=(*args, None), daemon=True).start()
     registry.close()
+    outbox.close()
 
 
 def _portable(error: BaseException | None, kind: type[Exception] = GenerationError) -> Exception | None:
