@@ -455,22 +455,24 @@ def stages_note(run: Run) -> str:
     return f"; to the first token (each stage's median job): {shown(run.stages)}{last}"
 
 
-def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) -> tuple[int, float, float, dict]:
+def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL, *,
+            one_request: bool = False) -> tuple[int, float, float, dict]:
     """Submit a chat job and follow its stream: (completion tokens, seconds to the first token
     event, seconds to the final event, where the wait for the first token went). A failed job
-    raises: a benchmark must not count it."""
+    raises: a benchmark must not count it. `one_request`: the submit answers with the stream
+    (`"stream": true`), instead of a POST and then a GET of the job's stream."""
     http = session()
     headers = {"Authorization": f"Token {key}"}
+    body = {"model": model, "mode": "chat", "messages": [{"role": "user", "content": text}], "params": params}
     posted = time.time()
     started = time.perf_counter()
-    response = http.post(f"{base}/api/v1/playground/jobs/", headers=headers, timeout=30, json={
-        "model": model, "mode": "chat", "messages": [{"role": "user", "content": text}], "params": params})
-    if not response.ok:  # 202: queued
+    response = http.post(f"{base}/api/v1/playground/jobs/", headers=headers, timeout=(30, 600), stream=one_request,
+                         json={**body, "stream": True} if one_request else body)
+    if not response.ok:  # 202: queued (200 with the stream)
         raise RuntimeError(f"submitting a job failed ({response.status_code}): {response.text[:500]}")
-    job = response.json()
     first = None
-    with http.get(f"{base}/api/v1/playground/jobs/{job['id']}/stream/", headers=headers, stream=True,
-                      timeout=600) as stream:
+    with (response if one_request else http.get(f"{base}/api/v1/playground/jobs/{response.json()['id']}/stream/",
+                                                 headers=headers, stream=True, timeout=600)) as stream:
         event = None
         for line in stream.iter_lines(decode_unicode=True):
             if not line:  # the end of one event (an `id:` line, if any, needs nothing)
@@ -482,11 +484,11 @@ def run_job(base: str, key: str, text: str, params: dict, model: str = MODEL) ->
             elif line.startswith("data:") and event in FINAL_EVENTS:
                 final = json.loads(line[5:].strip())
                 if event != "done" or final.get("status") == "failed":
-                    raise RuntimeError(f"job {job['id']} failed: {final.get('error') or final}")
+                    raise RuntimeError(f"job {final.get('id')} failed: {final.get('error') or final}")
                 total = time.perf_counter() - started
                 stages = first_token_stages(posted, posted + (first or total), final)
                 return final["metrics"]["completion_tokens"] or 0, first or 0.0, total, stages
-    raise RuntimeError(f"job {job['id']}: the stream ended without a final event")
+    raise RuntimeError("a job's stream ended without a final event")
 
 
 def direct_job(upstream: Upstream, text: str, n: int) -> tuple[int, float, float]:

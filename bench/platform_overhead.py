@@ -10,9 +10,10 @@ CPU, so what the platform adds shows here as it would beside a fast GPU engine. 
 gibberish; every token is still sampled, streamed and counted as the demo model's are.
 `--model demo` runs the demo model instead.
 
-Each deployment is measured through two doors: the jobs API as the playground and inference.py
-use it (a POST, then the job's SSE stream: two requests), and `/v1/chat/completions` with
-`stream: true` as an OpenAI client sends it (one request).
+Each deployment is measured through three doors: the jobs API with a POST and then the job's SSE
+stream (two requests), the jobs API with `"stream": true` (the submit answers with the stream, as
+the playground page does: one request), and `/v1/chat/completions` with `stream: true` as an
+OpenAI client sends it (one request).
 
 Deployments as in inference.py (PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set,
 production settings, one worker with 8 threads and its engine process), one per count in
@@ -23,7 +24,7 @@ each comparison the median of the rounds' own.
 
 Writes bench/results/platform_overhead[-cuda].md.
 Usage: python bench/platform_overhead.py [--model tiny|demo] [--web-workers 1,2] [--device cpu]
-       [--rounds 9] [--tokens 32] [--concurrency 8] [--doors jobs,v1] [--out PATH]
+       [--rounds 9] [--tokens 32] [--concurrency 8] [--doors jobs,stream,v1] [--out PATH]
 """
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ from inference import (
 )
 
 TINY_RUNTIME = "bench/tiny"  # the deployments' runtime for --model tiny (a local directory)
+DOOR_LABELS = {"jobs": "", "stream": ", stream: true", "v1": ", /v1/"}
 TINY_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json")
 
 
@@ -158,7 +160,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--concurrency", type=int, default=len(PROMPTS))
-    parser.add_argument("--doors", default="jobs,v1", help="jobs (POST + SSE stream), v1 (/v1/chat/completions)")
+    parser.add_argument("--doors", default="jobs,stream,v1",
+                        help="jobs (POST, then GET the SSE stream), stream (POST with stream: true), v1 (/v1/chat/completions)")
     parser.add_argument("--out")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -174,7 +177,7 @@ def main() -> None:
     for count in counts:
         for door in doors:
             labels[(count, door)] = (f"platform, {count} web worker{'s' if count > 1 else ''}"
-                                     + (", /v1/" if door == "v1" else ""))
+                                     + DOOR_LABELS[door])
     with tempfile.TemporaryDirectory() as tmp:
         deployments = []
         try:
@@ -192,6 +195,8 @@ def main() -> None:
                 run_job(deployment.base, key, "warm up", {**params, "max_new_tokens": 4, "min_new_tokens": 4}, served)
                 processes = deployment_processes(deployment)
                 jobs = {"jobs": lambda text, d=deployment, key=key: run_job(d.base, key, text, params, served),
+                        "stream": lambda text, d=deployment, key=key: run_job(d.base, key, text, params, served,
+                                                                              one_request=True),
                         "v1": lambda text, d=deployment, key=key: v1_job(d.base, key, text, args.tokens, served)}
                 for door in doors:
                     for concurrency in sides:

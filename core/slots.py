@@ -106,6 +106,16 @@ class Slots:
             await release_surely(key)
 
 
+def release_now(key: str | None) -> None:
+    """`release`, from a synchronous view (a slot taken for a response that is not given after all)."""
+    if key is None:
+        return
+    try:
+        cache.delete(key)
+    except Exception:
+        log.warning("%s: could not release the slot (it expires by itself)", key, exc_info=True)
+
+
 async def release(key: str | None) -> None:
     if key is None:
         return

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.permissions import is_moderator
@@ -13,13 +16,34 @@ from . import services, stream_slots
 from .events import job_events
 from .models import GenerationJob
 from .serializers import (JobCreateSerializer, JobSerializer, RunReportSerializer, SharedJobSerializer,
-                          ShareSerializer)
+                          ShareSerializer, job_payload)
+
+
+STREAM_DESCRIPTION = (
+    "Numbered events (`id: <seq>`): `event: token` with {\"text\"} per delta, then `event: done` (or "
+    "`failed`) with the job. Reconnecting with `Last-Event-ID: <seq>` (or `?last_event_id=`) resumes "
+    "after that event: nothing twice, nothing lost. If the job "
+    "has not finished when the stream reaches its time limit, `event: timeout` with the job (still queued "
+    "or running) ends it. At most PLAYGROUND_MAX_STREAMS_PER_CLIENT streams per member (or per IP "
+    "address for anonymous viewers) at once: beyond that, 429 with Retry-After.")
+
+
+class JsonUnlessStreamed(DefaultContentNegotiation):
+    """A client that accepts only `text/event-stream` (an SSE client submitting with `"stream":
+    true`) gets what is not a stream (a 202, a 400 naming the field) as JSON, not a 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type
 
 
 @extend_schema(parameters=[OpenApiParameter("mine", str, description="1: only my jobs")])
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = JobSerializer
     permission_classes = [permissions.IsAuthenticated]
+    content_negotiation_class = JsonUnlessStreamed
 
     def get_queryset(self):
         jobs = GenerationJob.objects.select_related("resource")
@@ -28,16 +52,26 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         # By id only the owner: ids are sequential, so shared runs are read by token instead.
         return jobs.owned_by(self.request.user)
 
-    @extend_schema(request=JobCreateSerializer, responses={202: JobSerializer})
+    @extend_schema(request=JobCreateSerializer, responses={
+        202: JobSerializer,
+        (200, "text/event-stream"): OpenApiResponse(description="With `\"stream\": true`: an `event: job` with "
+                                                                "the job, then " + STREAM_DESCRIPTION)})
     def create(self, request):
         data = JobCreateSerializer(data=request.data, context={"user": request.user})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         source = GenerationJob.Source.WEB if request.data.get("source") == "web" else GenerationJob.Source.API
-        job = services.submit_job(user=request.user, resource=v["model"], mode=v["mode"],
-                                  messages=v.get("messages"), prompt=v.get("prompt", ""),
-                                  params=v["params"], source=source)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+        def submit() -> GenerationJob:
+            return services.submit_job(user=request.user, resource=v["model"], mode=v["mode"],
+                                       messages=v.get("messages"), prompt=v.get("prompt", ""),
+                                       params=v["params"], source=source)
+
+        if v["stream"]:  # one request instead of a POST and a GET
+            return stream_slots.submit_and_stream(
+                request, submit=submit, describe=job_payload, events=lambda job: _job_events(job, 0),
+                location=lambda job: reverse("job-detail", args=[job.pk]))
+        return Response(JobSerializer(submit()).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
@@ -80,15 +114,6 @@ class SharedJobReportView(generics.GenericAPIView):
         report, created = services.report_run(user=request.user, job=job, reason=data.validated_data["reason"])
         return Response(RunReportSerializer(report).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
-STREAM_DESCRIPTION = (
-    "Numbered events (`id: <seq>`): `event: token` with {\"text\"} per delta, then `event: done` (or "
-    "`failed`) with the job. Reconnecting with `Last-Event-ID: <seq>` (or `?last_event_id=`) resumes "
-    "after that event: nothing twice, nothing lost. If the job "
-    "has not finished when the stream reaches its time limit, `event: timeout` with the job (still queued "
-    "or running) ends it. At most PLAYGROUND_MAX_STREAMS_PER_CLIENT streams per member (or per IP "
-    "address for anonymous viewers) at once: beyond that, 429 with Retry-After.")
 
 
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})

@@ -62,6 +62,9 @@ class JobCreateSerializer(serializers.Serializer):
                                        required=False, allow_empty=False,
                                        help_text="Completion mode: the prompt as token ids, instead of prompt.")
     params = ParamsSerializer(required=False)
+    stream = serializers.BooleanField(default=False, help_text=(
+        "Answer with the job's event stream (200, text/event-stream) instead of the job (202): a "
+        "`job` event with the job, then its events as the stream endpoint sends them."))
 
     def validate_model(self, value: str) -> Resource:
         resource = (Resource.objects.visible_to(self.context.get("user")).filter(kind=Resource.Kind.MODEL, repo_id=value)

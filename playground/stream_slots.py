@@ -6,7 +6,7 @@ Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGRO
 """
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, TypeVar
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -16,6 +16,8 @@ from core import slots, sse
 from core.authentication import BadKey, request_user
 from core.db import release_connection
 from core.eventlog import Event
+
+T = TypeVar("T")
 
 
 def max_streams() -> int:
@@ -41,14 +43,46 @@ async def event_stream(request, user, events: Callable[[int], AsyncIterator[Even
     try:
         slot = await STREAMS.acquire(slots.client_id(request, user))
     except slots.NoFreeSlot as exc:
-        response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return too_many_streams(exc)
+    return slot_stream(slot, lambda: events(after))
 
+
+def submit_and_stream(request, *, submit: Callable[[], T], describe: Callable[[T], dict],
+                      events: Callable[[T], AsyncIterator[Event]], location: Callable[[T], str]) -> HttpResponse:
+    """A submit answered with its job's stream (`"stream": true`), from a synchronous view: one of
+    the client's slots first (429, and nothing submitted, when none is free), then `submit()`, then
+    the stream: a `job` event with `describe(job)` (what the submit answers without a stream), and
+    the job's events from its first. The job's URL is in the Location header."""
+    try:
+        slot = STREAMS.take(slots.client_id(request, request.user))
+    except slots.NoFreeSlot as exc:
+        return too_many_streams(exc)
+    try:
+        job = submit()
+    except BaseException:
+        slots.release_now(slot)
+        raise
+    response = slot_stream(slot, lambda: events(job), first=Event(0, "job", describe(job)))
+    response["Location"] = location(job)
+    return response
+
+
+def too_many_streams(exc: slots.NoFreeSlot) -> HttpResponse:
+    response = JsonResponse({"detail": "Too many open streams. Close one and try again."}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def slot_stream(slot: str | None, events: Callable[[], AsyncIterator[Event]], *,
+                first: Event | None = None) -> StreamingHttpResponse:
+    """The SSE response of a stream whose slot is taken: `first` (if any), then a frame per event
+    of `events()`; the slot is held while it lasts, and its database connection given back."""
     async def frames():
         async with STREAMS.held(slot):
             await release_connection()  # the stream may last minutes: it holds no database connection meanwhile
-            async for event in events(after):
+            if first is not None:
+                yield sse.frame(first)
+            async for event in events():
                 yield sse.frame(event)
 
     response = StreamingHttpResponse(frames(), content_type="text/event-stream")

@@ -10,7 +10,7 @@
   const labels = $("t-labels").content.firstElementChild.dataset;
   const PARAMS = ["max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty"];
   let history = [];      // chat turns sent so far
-  let running = null;    // {id, source}
+  let running = null;    // {id (once the stream names it), lastId, source (an EventSource resuming it)}
 
   const mode = () => document.querySelector('input[name="mode"]:checked').value;
 
@@ -99,64 +99,123 @@
     if (job) $("pg-stop-run").focus(); else $("pg-input").focus();
   }
 
+  // One frame of a text/event-stream body: {id, event, data}.
+  function parseFrame(block) {
+    const frame = { id: null, event: "message", data: "" };
+    block.split("\n").forEach((line) => {
+      const colon = line.indexOf(":");
+      if (colon <= 0) return;
+      const field = line.slice(0, colon), value = line.slice(colon + 1).replace(/^ /, "");
+      if (field === "id") frame.id = value;
+      else if (field === "event") frame.event = value;
+      else if (field === "data") frame.data += (frame.data ? "\n" : "") + value;
+    });
+    return frame;
+  }
+
+  // The events of a streamed answer, each handed to `on(event, data, id)` until it returns true
+  // (a final event); false when the connection ended first.
+  async function readEvents(response, on) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return false;
+        buffer += value.replace(/\r\n?/g, "\n");
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = parseFrame(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          if (frame.data && on(frame.event, JSON.parse(frame.data), frame.id)) {
+            reader.cancel().catch(() => {});
+            return true;
+          }
+        }
+      }
+    } catch (e) {
+      return false;
+    }
+  }
+
   async function send(event) {
     event.preventDefault();
     const input = $("pg-input");
     const text = input.value;
     if (!text.trim() || running) return;
     showError("");
-    const body = payload(text);
-    const response = await fetch("/api/v1/playground/jobs/", {
-      method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (response.status !== 202) {
+    // One request: the job and its stream come back together (the API's `stream: true`).
+    let response;
+    try {
+      response = await fetch("/api/v1/playground/jobs/", {
+        method: "POST", body: JSON.stringify({ ...payload(text), stream: true }),
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRFToken": csrf },
+      });
+    } catch (e) {
+      showError(labels.streamFailed);
+      return;  // the prompt stays in the box
+    }
+    if (response.status !== 200) {
+      const data = await response.json().catch(() => ({}));
       const wait = response.headers.get("Retry-After");
       showError(describe(data.detail || data) + (wait ? ` (${wait}s)` : ""));
-      return;  // the prompt stays in the box
+      return;
     }
     input.value = "";
     turn("user", text);
     const answer = turn("assistant", "");
     answer.classList.add("streaming");
-    answer.dataset.job = data.id;
     const out = answer.querySelector(".text");
-    const source = new EventSource(`/api/v1/playground/jobs/${data.id}/stream/`);
-    setRunning({ id: data.id, source });
-    source.addEventListener("token", (e) => { out.textContent += JSON.parse(e.data).text; });
-    const finish = (e, failed) => {
-      source.close();
+    const job = { id: null, lastId: 0, source: null };
+    setRunning(job);
+    const finish = (result, failed) => {
+      if (job.source) job.source.close();
       answer.classList.remove("streaming");
-      const job = JSON.parse(e.data);
-      const m = job.metrics || {};
+      const m = result.metrics || {};
       const metrics = document.createElement("div");
       metrics.className = "metrics";
-      metrics.innerHTML = "";
       [m.ttft_ms != null ? `${labels.ttft} ${Math.round(m.ttft_ms)} ms` : null,
        m.tokens_per_s != null ? `${m.tokens_per_s.toFixed(1)} ${labels.tps}` : null,
        m.completion_tokens != null ? `${m.prompt_tokens} + ${m.completion_tokens} ${labels.tokens}` : null,
-       job.status === "cancelled" ? labels.stopped : null].filter(Boolean).forEach((t) => {
+       result.status === "cancelled" ? labels.stopped : null].filter(Boolean).forEach((t) => {
         const span = document.createElement("span"); span.textContent = t; metrics.append(span); });
-      const link = Object.assign(document.createElement("a"), { href: job.url, textContent: labels.open });
+      const link = Object.assign(document.createElement("a"), { href: result.url, textContent: labels.open });
       metrics.append(link);
       answer.append(metrics);
-      if (failed) showError(job.error);
-      else if (mode() === "chat") history.push({ role: "user", content: text }, { role: "assistant", content: job.output });
+      if (failed) showError(result.error);
+      else if (mode() === "chat") history.push({ role: "user", content: text }, { role: "assistant", content: result.output });
       setRunning(null);
     };
-    source.addEventListener("done", (e) => finish(e, false));
-    source.addEventListener("failed", (e) => finish(e, true));
-    // EventSource's own error: a dropped connection is retried with Last-Event-ID (the stream
-    // resumes after the last event, nothing twice); a refused one (e.g. 429) closes it.
+    // Each event; true once the stream has ended (the stream's time limit came before the job
+    // finished: stop listening, no reconnect).
+    const on = (kind, data, id) => {
+      if (id) job.lastId = id;
+      if (kind === "job") { job.id = data.id; answer.dataset.job = data.id; }
+      else if (kind === "token") out.textContent += data.text;
+      else if (kind === "done" || kind === "failed") { finish(data, kind === "failed"); return true; }
+      else if (kind === "timeout") { finish(data, true); showError(labels.timeout); return true; }
+      return false;
+    };
+    if (await readEvents(response, on)) return;
+    if (job.id === null) {  // cut before the job was named: nothing to resume
+      answer.classList.remove("streaming");
+      showError(labels.streamFailed);
+      setRunning(null);
+      return;
+    }
+    // The connection dropped: resume after the last event (nothing twice), and let EventSource
+    // retry from there by itself; a refused reconnect (e.g. 429) closes it.
+    const source = new EventSource(`/api/v1/playground/jobs/${job.id}/stream/?last_event_id=${job.lastId}`);
+    job.source = source;
+    ["token", "done", "failed", "timeout"].forEach((kind) =>
+      source.addEventListener(kind, (e) => { if (on(kind, JSON.parse(e.data), e.lastEventId)) source.close(); }));
     source.addEventListener("error", () => {
-      if (source.readyState === EventSource.CLOSED) {
+      if (source.readyState === EventSource.CLOSED && running === job) {
         answer.classList.remove("streaming");
         showError(labels.streamFailed);
         setRunning(null);
       }
     });
-    // The stream's time limit came before the job finished: stop listening (no reconnect).
-    source.addEventListener("timeout", (e) => { finish(e, true); showError(labels.timeout); });
   }
 
   const composer = $("composer");
@@ -164,18 +223,36 @@
     composer.addEventListener("submit", send);
     $("pg-input").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(e); });
     $("pg-stop-run").addEventListener("click", async () => {
-      if (!running) return;
+      if (!running || running.id === null) return;
       await fetch(`/api/v1/playground/jobs/${running.id}/cancel/`, { method: "POST", headers: { "X-CSRFToken": csrf } });
     });
     $("pg-clear").addEventListener("click", () => { history = []; $("conversation").innerHTML = ""; showError(""); });
+  }
+
+  // A value as Python source: JSON's strings and numbers are Python's too; true, false and null are not.
+  function python(value, indent = "") {
+    if (value === null || value === undefined) return "None";
+    if (value === true) return "True";
+    if (value === false) return "False";
+    const inner = indent + "    ";
+    if (Array.isArray(value)) {
+      return value.length ? `[\n${value.map((v) => inner + python(v, inner)).join(",\n")},\n${indent}]` : "[]";
+    }
+    if (typeof value === "object") {
+      const items = Object.entries(value).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${python(v, inner)}`);
+      return items.length ? `{\n${items.join(",\n")},\n${indent}}` : "{}";
+    }
+    return JSON.stringify(value);
   }
 
   $("pg-code").addEventListener("click", () => {
     const base = root.dataset.apiBase;
     const body = payload(($("pg-input") && $("pg-input").value) || "Hello!");
     delete body.source;
-    const json = JSON.stringify(body, null, 2);
-    $("code-requests").textContent = `import requests\n\nBASE = "${base}"\nheaders = {"Authorization": "Token YOUR_TOKEN"}\njob = requests.post(f"{BASE}/api/v1/playground/jobs/", headers=headers, json=${json}).json()\nwith requests.get(f"{BASE}/api/v1/playground/jobs/{job['id']}/stream/", headers=headers, stream=True) as r:\n    for line in r.iter_lines(decode_unicode=True):\n        print(line)`;
+    // The job and its events in one request; without "stream", a 202 with the job, whose events
+    // are at …/jobs/<id>/stream/.
+    const streamed = python({ ...body, stream: true });
+    $("code-requests").textContent = `import requests\n\nBASE = "${base}"\nheaders = {"Authorization": "Token YOUR_TOKEN"}\nbody = ${streamed}\nwith requests.post(f"{BASE}/api/v1/playground/jobs/", headers=headers, json=body, stream=True) as r:\n    for line in r.iter_lines(decode_unicode=True):\n        print(line)`;
     $("code-curl").textContent = `curl -X POST ${base}/api/v1/playground/jobs/ \\\n  -H "Authorization: Token YOUR_TOKEN" -H "Content-Type: application/json" \\\n  -d '${JSON.stringify(body).replace(/'/g, "'\\''")}'`;
     const p = body.params;
     const args = [`model="${body.model}"`];

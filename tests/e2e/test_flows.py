@@ -1,4 +1,5 @@
 """The main flows as a person does them, in Debian's Chromium."""
+import json
 import re
 
 import pytest
@@ -140,6 +141,39 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     page.click("button:has-text('Post to forum')")
     expect(page.locator("h1")).to_contain_text("Playground run with HuggingFaceTB/SmolLM2-135M-Instruct")
     expect(page.locator(".post").first).to_contain_text("Open the run")
+
+
+def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, live_stack):
+    """The answer's stream comes with the submit; cut after the job was named, the page resumes
+    it from the job's stream, and the whole answer shows once."""
+    page = new_page()
+    sign_up(page, "resumer")
+    page.goto("/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct")
+
+    def submit_then_drop(route):
+        body = json.loads(route.request.post_data)
+        assert body.pop("stream") is True  # the page asks for the stream with the submit
+        job = route.fetch(post_data=json.dumps(body)).json()  # the same submit, answered 202
+        route.fulfill(status=200, content_type="text/event-stream", body=f"event: job\ndata: {json.dumps(job)}\n\n")
+
+    page.route("**/api/v1/playground/jobs/", submit_then_drop)
+    page.fill("#pg-max_new_tokens", "24")
+    page.fill("#pg-input", "Name three colours.")
+    page.click("#pg-send")
+    answer = page.locator(".turn.assistant").last
+    expect(answer.locator(".metrics")).to_be_visible(timeout=90_000)
+    job = GenerationJob.objects.get(user__username="resumer")
+    assert job.status == "succeeded"
+    expect(answer.locator(".text")).to_have_text(job.output)  # nothing twice, nothing lost
+    expect(page.locator("#pg-send")).to_be_visible()
+
+    # "View code" shows the same one-request stream, as Python that runs (up to the request).
+    page.fill("#pg-input", 'Is "null" true?')
+    page.click("#pg-code")
+    setup = page.locator("#code-requests").inner_text().split("with requests.post")[0]
+    names: dict = {}
+    exec(setup.replace("import requests", ""), names)
+    assert names["body"]["stream"] is True and names["body"]["messages"][-1]["content"] == 'Is "null" true?'
 
 
 def test_publish_a_model_upload_files_and_browse_them(new_page, site, tmp_path):
