@@ -17,6 +17,9 @@ import redis.asyncio as aioredis
 from django.conf import settings
 
 BLOCK_MS = 1000  # how long one XREAD waits for any of the logs
+# A reply later than this is taken for a dead connection (a peer gone without a word): the
+# followers are told, as when Redis is down, and the next follower opens a new one.
+READ_TIMEOUT_S = BLOCK_MS / 1000 + 10
 COUNT = 200  # entries read from each log at a time
 FINAL = ("done", "failed")  # a log's last event: its follower stops there
 WAKE_PREFIX = "llmc:logreader:wake:"  # a reader's own stream, written to wake its blocked XREAD
@@ -28,6 +31,12 @@ _shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LogReader] = weakr
 def seq_of(entry_id: bytes) -> int:
     """A log entry's sequence number (its id is `0-<seq>`)."""
     return int(entry_id.split(b"-", 1)[1])
+
+
+def _id_key(entry_id: bytes | str) -> tuple[int, int]:
+    """A stream entry id (`<ms>-<n>`) in the order Redis gives them."""
+    ms, _, n = (entry_id.decode() if isinstance(entry_id, bytes) else entry_id).partition("-")
+    return int(ms), int(n or 0)
 
 
 @dataclass(eq=False)
@@ -110,19 +119,27 @@ class LogReader:
             async with client.pipeline(transaction=False) as pipe:
                 pipe.xadd(self._wake_key, {"w": "1"}, maxlen=1, approximate=False)
                 pipe.expire(self._wake_key, WAKE_TTL_S)
-                await pipe.execute()
+                entry_id, _expires = await pipe.execute()
+            if _id_key(entry_id) <= _id_key(self._wake_position):
+                # Its ids went back (Redis restarted without its data, or its clock stepped
+                # back): read it from the start, or no wake would be seen again.
+                self._wake_position = b"0-0"
         except Exception:  # the XREAD ends within BLOCK_MS anyway, and reads the newcomer then
             self._waking = False
 
-    def _deliver(self, replies) -> None:
+    def _deliver(self, replies, positions: dict[bytes, bytes]) -> None:
+        """Each follower's entries of the XREAD's `replies`. A follower behind where the XREAD
+        read its log from (it came while the XREAD waited) gets nothing yet: the next XREAD
+        reads from its position, so it misses nothing."""
         for name, entries in replies or []:
             if name == self._wake_key:
                 self._wake_position = entries[-1][0] if entries else self._wake_position
                 continue
+            read_from = seq_of(positions.get(name, b"0-0"))
             for follower in self._followers.get(name, ()):
                 fresh = [entry for entry in entries if seq_of(entry[0]) > follower.position]
-                if follower.ended or not fresh:
-                    continue  # one ahead of the others has these already
+                if follower.ended or not fresh or follower.position < read_from:
+                    continue  # one ahead of the others has these already, or one read from the next XREAD
                 follower.inbox.put_nowait(fresh)
                 follower.position = seq_of(fresh[-1][0])
                 follower.ended = any(fields[b"kind"].decode() in FINAL for _id, fields in fresh)
@@ -131,7 +148,9 @@ class LogReader:
         # A client of its own: asyncio connections belong to one event loop. Opened without
         # CLIENT SETINFO: redis-py would look its own version up in the installed packages'
         # metadata for every connection, and send two commands (errors before Redis 7.2).
-        client = self._client = aioredis.Redis.from_url(settings.REDIS_URL, lib_name=None, lib_version=None)
+        client = self._client = aioredis.Redis.from_url(
+            settings.REDIS_URL, lib_name=None, lib_version=None, socket_timeout=READ_TIMEOUT_S,
+            socket_connect_timeout=5, socket_keepalive=True)
         me = asyncio.current_task()
         try:
             await asyncio.sleep(0)  # followers starting together join before the first XREAD
@@ -142,7 +161,8 @@ class LogReader:
                 except Exception as exc:  # Redis down, or anything else: every follower hears of it
                     replies = exc
                 finally:
-                    self._blocking = self._waking = False
+                    if self._task is me:
+                        self._blocking = self._waking = False
                 if self._task is not me:
                     return  # stopped while it read (and perhaps followed again, by a loop of its own)
                 if isinstance(replies, Exception):
@@ -151,10 +171,12 @@ class LogReader:
                             follower.inbox.put_nowait(replies)
                     self._followers.clear()  # each has been told; a later follower starts afresh
                     return
-                self._deliver(replies)
+                self._deliver(replies, positions)
         finally:
             if self._task is me:
                 self._task = None  # a follower that comes from now on starts a loop of its own
             if self._client is client:
                 self._client = None
+                for wake in list(self._wakes):  # a wake still connecting would open a connection nobody closes
+                    wake.cancel()
             await asyncio.shield(client.aclose())  # closed even when the loop is cancelled meanwhile

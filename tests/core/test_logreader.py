@@ -149,10 +149,15 @@ def test_every_stream_of_an_event_loop_shares_its_reader(streams, connections):
     assert async_to_sync(scenario)() == 1
 
 
-def test_followers_of_one_log_each_get_the_rest_from_their_own_position(streams):
+def test_followers_of_one_log_each_get_the_rest_from_their_own_position(streams, monkeypatch):
     stream = streams[0]
     for n in range(3):
         eventlog.append(stream, "token", {"text": str(n)})
+
+    async def no_wake(self):
+        return None  # the worst case: the XREAD already waiting is not woken before the next event
+
+    monkeypatch.setattr(LogReader, "_wake", no_wake)
 
     async def follower(after: int) -> list:
         return [(event.seq, event.kind) async for event in
@@ -160,11 +165,11 @@ def test_followers_of_one_log_each_get_the_rest_from_their_own_position(streams)
 
     async def scenario():
         live = asyncio.create_task(follower(3))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # its XREAD waits, reading the log after 3
         behind = asyncio.create_task(follower(1))  # a reconnect that had seen the first event
-        await asyncio.sleep(0.1)
-        eventlog.append(stream, "done")
-        return await asyncio.wait_for(asyncio.gather(live, behind), timeout=3)
+        await asyncio.sleep(0.05)
+        eventlog.append(stream, "done")  # the waiting XREAD returns with it, and nothing before it
+        return await asyncio.wait_for(asyncio.gather(live, behind), timeout=5)
 
     reader = LogReader()
     live, behind = async_to_sync(scenario)()
