@@ -59,11 +59,12 @@ def submit_and_stream(request, *, submit: Callable[[], T], describe: Callable[[T
         return too_many_streams(exc)
     try:
         job = submit()
+        first, url = Event(0, "job", describe(job)), location(job)
     except BaseException:
         slots.release_now(slot)
         raise
-    response = slot_stream(slot, lambda: events(job), first=Event(0, "job", describe(job)))
-    response["Location"] = location(job)
+    response = slot_stream(slot, lambda: events(job), first=first)
+    response["Location"] = url
     return response
 
 

@@ -28,7 +28,7 @@ def wait_for(pipe: Pipe, count: int) -> list[tuple]:
 def test_the_deltas_of_one_step_cross_in_one_message():
     pipe = Pipe()
     outbox = Outbox(pipe)
-    with outbox.ready:  # the step's deltas come while the sender cannot take any
+    with outbox.pipe:  # the step's deltas come while the sender cannot send any
         outbox.add(1, "Hel")
         outbox.add(2, "Bon")
         outbox.add(1, "lo")
@@ -39,10 +39,22 @@ def test_the_deltas_of_one_step_cross_in_one_message():
 def test_a_request_s_text_comes_before_its_end():
     pipe = Pipe()
     outbox = Outbox(pipe)
-    with outbox.ready:
+    with outbox.pipe:
         outbox.add(7, "the last words")
         threading.Thread(target=outbox.send, args=(("end", 7, ("result", None)),)).start()
     assert wait_for(pipe, 2)[:2] == [("deltas", 0, [(7, "the last words")]), ("end", 7, ("result", None))]
+    outbox.close()
+
+
+def test_handing_a_delta_over_never_waits_for_the_pipe():
+    pipe = Pipe()
+    outbox = Outbox(pipe)
+    with outbox.pipe:  # another message (a tokenizer, say) is on its way through the pipe
+        handed = threading.Thread(target=outbox.add, args=(1, "Hel"))
+        handed.start()
+        handed.join(timeout=2)
+        assert not handed.is_alive()
+    assert wait_for(pipe, 1) == [("deltas", 0, [(1, "Hel")])]
     outbox.close()
 
 
