@@ -122,7 +122,8 @@
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return false;
-        buffer += value.replace(/\r\n?/g, "\n");
+        // Lines may end in CRLF, LF or CR; a CR at a chunk's end may be half of a CRLF.
+        buffer = (buffer + value).replace(/\r\n|\r(?!$)/g, "\n");
         let end;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const frame = parseFrame(buffer.slice(0, end));
@@ -166,7 +167,9 @@
     const answer = turn("assistant", "");
     answer.classList.add("streaming");
     const out = answer.querySelector(".text");
-    const job = { id: null, lastId: 0, source: null };
+    // The job's URL comes with the answer's headers, before any event: Stop works at once.
+    const named = (response.headers.get("Location") || "").match(/\/jobs\/(\d+)\/$/);
+    const job = { id: named ? Number(named[1]) : null, lastId: 0, source: null };
     setRunning(job);
     const finish = (result, failed) => {
       if (job.source) job.source.close();
@@ -192,12 +195,16 @@
       if (id) job.lastId = id;
       if (kind === "job") { job.id = data.id; answer.dataset.job = data.id; }
       else if (kind === "token") out.textContent += data.text;
-      else if (kind === "done" || kind === "failed") { finish(data, kind === "failed"); return true; }
+      else if (kind === "done" || kind === "failed") {
+        out.textContent = data.output;  // the job's own text: whatever the way here, it shows once and whole
+        finish(data, kind === "failed");
+        return true;
+      }
       else if (kind === "timeout") { finish(data, true); showError(labels.timeout); return true; }
       return false;
     };
     if (await readEvents(response, on)) return;
-    if (job.id === null) {  // cut before the job was named: nothing to resume
+    if (job.id === null) {  // no job to resume
       answer.classList.remove("streaming");
       showError(labels.streamFailed);
       setRunning(null);
@@ -233,6 +240,7 @@
   function python(value, indent = "") {
     if (value === null || value === undefined) return "None";
     if (value === true) return "True";
+    if (typeof value === "number" && !Number.isFinite(value)) return "None";
     if (value === false) return "False";
     const inner = indent + "    ";
     if (Array.isArray(value)) {
@@ -253,7 +261,7 @@
     // are at …/jobs/<id>/stream/.
     const streamed = python({ ...body, stream: true });
     $("code-requests").textContent = `import requests\n\nBASE = "${base}"\nheaders = {"Authorization": "Token YOUR_TOKEN"}\nbody = ${streamed}\nwith requests.post(f"{BASE}/api/v1/playground/jobs/", headers=headers, json=body, stream=True) as r:\n    for line in r.iter_lines(decode_unicode=True):\n        print(line)`;
-    $("code-curl").textContent = `curl -X POST ${base}/api/v1/playground/jobs/ \\\n  -H "Authorization: Token YOUR_TOKEN" -H "Content-Type: application/json" \\\n  -d '${JSON.stringify(body).replace(/'/g, "'\\''")}'`;
+    $("code-curl").textContent = `curl -N -X POST ${base}/api/v1/playground/jobs/ \\\n  -H "Authorization: Token YOUR_TOKEN" -H "Content-Type: application/json" \\\n  -d '${JSON.stringify({ ...body, stream: true }).replace(/'/g, "'\\''")}'`;
     const p = body.params;
     const args = [`model="${body.model}"`];
     if (body.mode === "chat") args.push(`messages=${JSON.stringify(body.messages)}`); else args.push(`prompt=${JSON.stringify(body.prompt)}`);

@@ -157,6 +157,8 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
         route.fulfill(status=200, content_type="text/event-stream", body=f"event: job\ndata: {json.dumps(job)}\n\n")
 
     page.route("**/api/v1/playground/jobs/", submit_then_drop)
+    resumed = []
+    page.on("request", lambda request: resumed.append(request.url) if "/stream/" in request.url else None)
     page.fill("#pg-max_new_tokens", "24")
     page.fill("#pg-input", "Name three colours.")
     page.click("#pg-send")
@@ -164,6 +166,7 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
     expect(answer.locator(".metrics")).to_be_visible(timeout=90_000)
     job = GenerationJob.objects.get(user__username="resumer")
     assert job.status == "succeeded"
+    assert resumed[0].endswith(f"/api/v1/playground/jobs/{job.pk}/stream/?last_event_id=0")
     expect(answer.locator(".text")).to_have_text(job.output)  # nothing twice, nothing lost
     expect(page.locator("#pg-send")).to_be_visible()
 
