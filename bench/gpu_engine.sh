@@ -19,8 +19,8 @@
 # 4. bench/engine_process.py --device cuda: the platform with the worker's engine in its own
 #    process (PLAYGROUND_ENGINE_PROCESS=on, the default) against it in the worker's;
 # 5. bench/platform_overhead.py --device cuda --model demo --web-workers 1,4: the platform with one
-#    web process and with docs/operations.md's four, each through the jobs API and through /v1/,
-#    against the engine alone.
+#    web process and with docs/operations.md's four, each through the jobs API (a POST and a GET;
+#    one POST with "stream": true) and through /v1/, against the engine alone.
 # STEPS="tests inference arrivals contention process overhead" (the default) chooses among them; extra arguments
 # go to inference.py. Writes OUT_DIR/engine-tests-cuda.log and OUT_DIR/<bench>-cuda.md (default OUT_DIR:
 # bench/results/).

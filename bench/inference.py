@@ -498,11 +498,18 @@ def direct_job(upstream: Upstream, text: str, n: int) -> tuple[int, float, float
             "messages": [{"role": "user", "content": text}], "max_tokens": n, "temperature": 0, "top_p": 1.0}
     if upstream.min_tokens:
         body["min_tokens"] = n
+    return chat_stream(upstream.url.rstrip("/") + "/chat/completions", body)
+
+
+def chat_stream(url: str, body: dict, headers: dict | None = None) -> tuple[int, float, float]:
+    """One streaming chat completion (OpenAI's API, `stream_options.include_usage`): (completion
+    tokens from its usage, seconds to the first content, total seconds). A refused request, an
+    error in the stream or a stream without usage raises: a benchmark must not count it."""
     started = time.perf_counter()
     first, tokens = None, None
-    with session().post(upstream.url.rstrip("/") + "/chat/completions", json=body, stream=True,
-                       timeout=(5, 600)) as response:
-        response.raise_for_status()
+    with session().post(url, json=body, headers=headers, stream=True, timeout=(5, 600)) as response:
+        if not response.ok:
+            raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:500]}")
         for line in response.iter_lines(decode_unicode=True):
             if not line or not line.startswith("data:"):
                 continue
@@ -510,12 +517,14 @@ def direct_job(upstream: Upstream, text: str, n: int) -> tuple[int, float, float
             if data == "[DONE]":
                 break
             chunk = json.loads(data)
+            if chunk.get("error"):
+                raise RuntimeError(f"{url}: the stream failed: {chunk['error']}")
             if chunk.get("usage"):
                 tokens = chunk["usage"].get("completion_tokens")
             if first is None and any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or []):
                 first = time.perf_counter() - started
     if tokens is None:
-        raise RuntimeError("the upstream's stream carried no usage (completion_tokens)")
+        raise RuntimeError(f"{url}: the stream carried no usage (completion_tokens)")
     return tokens, first or 0.0, time.perf_counter() - started
 
 
@@ -569,7 +578,7 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
         key = deployment.start()
         try:
             run_job(deployment.base, key, "warm up", {**embedded, "max_new_tokens": 4, "min_new_tokens": 4})
-            job = lambda text: run_job(deployment.base, key, text, embedded)  # noqa: E731
+            job = lambda text: run_job(deployment.base, key, text, embedded, one_request=True)  # noqa: E731
             worker, web = (p.pid for p in deployment.processes)
             processes = {"worker": worker, "web server": web, "client": os.getpid()}
             engine_pid = engine_child(worker)
@@ -583,7 +592,8 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
                 }))
             if long_n:
                 long_job = lambda text: run_job(deployment.base, key, text,  # noqa: E731
-                                                {**embedded, "max_new_tokens": long_n, "min_new_tokens": long_n})
+                                                {**embedded, "max_new_tokens": long_n, "min_new_tokens": long_n},
+                                                one_request=True)
                 runs.update(alternate({
                     "engine long": lambda: engine.measure(len(texts), long_n),
                     "platform long": lambda: measure(long_job, texts, len(texts), processes),
@@ -593,7 +603,8 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
                 if upstream.min_tokens:
                     through_params["min_new_tokens"] = upstream_n
                 direct = lambda text: direct_job(upstream, text, upstream_n)  # noqa: E731
-                through = lambda text: run_job(deployment.base, key, text, through_params, UPSTREAM_MODEL)  # noqa: E731
+                through = lambda text: run_job(deployment.base, key, text, through_params, UPSTREAM_MODEL,  # noqa: E731
+                                               one_request=True)
                 isolation = isolate_upstream(upstream_pid, [p.pid for p in deployment.processes])
                 direct("warm up")
                 through("warm up")
@@ -795,7 +806,9 @@ torch {torch.__version__} ({torch.get_num_threads()} intra-op threads; the engin
 their decode threads when the engine starts: see the engine's row). Platform rows: a throwaway deployment in {mode}, with production settings
 (DEBUG off), over plain HTTP on loopback; its web server, worker (one process, 8 threads, every
 runtime's queue{engine_layout}), this client{' and the upstream' if upstream else ''} share the machine. Each client thread keeps its connection
-alive between requests, as a browser or an SDK does.
+alive between requests, as a browser or an SDK does, and submits as the playground page does: one
+POST with `"stream": true`, answered with the job's event stream (platform_overhead.py compares it
+with a POST and then a GET of the stream).
 Ratios are within this run: the engine alone (in this process, kept open) and the platform run
 back to back, {ROUNDS} rounds at each concurrency, the order reversed every other round; each of their
 rows is its median round. The same work on a shared machine varies by 10-20% from one

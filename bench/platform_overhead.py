@@ -29,7 +29,6 @@ Usage: python bench/platform_overhead.py [--model tiny|demo] [--web-workers 1,2]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -48,6 +47,7 @@ from inference import (
     Run,
     against,
     alternate,
+    chat_stream,
     chat_ids,
     device_name,
     engine_child,
@@ -56,7 +56,6 @@ from inference import (
     own_stores,
     paired,
     run_job,
-    session,
     spawned_children,
     stages_note,
     write_report,
@@ -104,32 +103,11 @@ def engine_alone(model_name: str, device: str, tokens: int) -> EngineAlone:
 
 
 def v1_job(base: str, key: str, text: str, tokens: int, model: str) -> tuple[int, float, float]:
-    """One streaming chat completion through the platform's /v1/: (completion tokens from its
-    usage, seconds to the first content, seconds to [DONE]). A failed request raises."""
+    """One streaming chat completion through the platform's /v1/: (completion tokens, seconds to
+    the first content, total seconds)."""
     body = {"model": model, "stream": True, "stream_options": {"include_usage": True}, "temperature": 0,
             "top_p": 1.0, "max_tokens": tokens, "min_tokens": tokens, "messages": [{"role": "user", "content": text}]}
-    started = time.perf_counter()
-    first, completion = None, None
-    with session().post(f"{base}/v1/chat/completions", headers={"Authorization": f"Bearer {key}"}, json=body,
-                        stream=True, timeout=(5, 600)) as response:
-        if not response.ok:
-            raise RuntimeError(f"/v1/ failed ({response.status_code}): {response.text[:500]}")
-        for line in response.iter_lines(decode_unicode=True):
-            if not line or not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            chunk = json.loads(data)
-            if chunk.get("error"):
-                raise RuntimeError(f"/v1/ stream failed: {chunk['error']}")
-            if chunk.get("usage"):
-                completion = chunk["usage"]["completion_tokens"]
-            if first is None and any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or []):
-                first = time.perf_counter() - started
-    if completion is None:
-        raise RuntimeError("the /v1/ stream carried no usage")
-    return completion, first or 0.0, time.perf_counter() - started
+    return chat_stream(f"{base}/v1/chat/completions", body, {"Authorization": f"Bearer {key}"})
 
 
 def deployment_processes(deployment: Platform) -> dict[str, int]:
