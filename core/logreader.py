@@ -15,11 +15,16 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 BLOCK_MS = 1000  # how long one XREAD waits for any of the logs
-# A reply later than this is taken for a dead connection (a peer gone without a word): the
-# followers are told, as when Redis is down, and the next follower opens a new one.
-READ_TIMEOUT_S = BLOCK_MS / 1000 + 10
+# A reply later than this is taken for a dead connection (a peer gone without a word). A dead or
+# cut connection is replaced once at once; if the new one fails too, the followers are told, as
+# when Redis is down, and the next follower starts afresh. (redis-py's default, ten retries with
+# backoff, would hold every stream of the process for minutes on a half-open connection.)
+READ_TIMEOUT_S = BLOCK_MS / 1000 + 4
+RETRY = Retry(NoBackoff(), retries=1)
 COUNT = 200  # entries read from each log at a time
 FINAL = ("done", "failed")  # a log's last event: its follower stops there
 WAKE_PREFIX = "llmc:logreader:wake:"  # a reader's own stream, written to wake its blocked XREAD
@@ -150,7 +155,7 @@ class LogReader:
         # metadata for every connection, and send two commands (errors before Redis 7.2).
         client = self._client = aioredis.Redis.from_url(
             settings.REDIS_URL, lib_name=None, lib_version=None, socket_timeout=READ_TIMEOUT_S,
-            socket_connect_timeout=5, socket_keepalive=True)
+            socket_connect_timeout=5, socket_keepalive=True, retry=RETRY)
         me = asyncio.current_task()
         try:
             await asyncio.sleep(0)  # followers starting together join before the first XREAD

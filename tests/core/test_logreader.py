@@ -26,12 +26,18 @@ def streams():
 @pytest.fixture
 def connections(monkeypatch):
     """How many Redis connections this test's readers hold (told apart by a name of their own:
-    other processes of a parallel run open and close theirs meanwhile)."""
+    other processes of a parallel run open and close theirs meanwhile); `kill=True` cuts them."""
     name = f"test-logreader-{uuid.uuid4().hex}"
     from_url = logreader.aioredis.Redis.from_url
     monkeypatch.setattr(logreader.aioredis.Redis, "from_url",
                         lambda url, **options: from_url(url, client_name=name, **options))
-    return lambda: sum(1 for client in eventlog.sync_client().client_list() if client["name"] == name)
+    def count(kill: bool = False) -> int:
+        mine = [client for client in eventlog.sync_client().client_list() if client["name"] == name]
+        for client in mine if kill else []:
+            eventlog.sync_client().client_kill_filter(_id=client["id"])
+        return len(mine)
+
+    return count
 
 
 async def never_finished() -> bool:
@@ -88,6 +94,22 @@ def test_the_connection_closes_when_the_last_follower_stops(streams, connections
         return connections()
 
     assert async_to_sync(scenario)() == 0
+
+
+def test_a_cut_connection_is_replaced_without_the_followers_noticing(streams, connections):
+    """One connection serves every stream of the process: losing it (a Redis restart, a proxy's
+    idle cut) must not send them all to follow their rows."""
+    async def scenario():
+        reader = LogReader()
+        followers = [asyncio.create_task(collect(stream, reader)) for stream in streams[:3]]
+        await asyncio.sleep(0.3)  # their XREAD waits
+        connections(kill=True)
+        await asyncio.sleep(0.1)
+        for n, stream in enumerate(streams[:3]):
+            eventlog.append(stream, "done", {"n": n})
+        return await asyncio.wait_for(asyncio.gather(*followers), timeout=5)
+
+    assert async_to_sync(scenario)() == [[("done", {"n": n})] for n in range(3)]
 
 
 def test_a_redis_error_reaches_every_follower(settings):
