@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from . import logtable
 from .db import released
-from .logreader import BLOCK_MS, FINAL, LogReader
+from .logreader import BLOCK_MS, FINAL, LogReader, seq_of
 from .models import LogEvent
 
 log = logging.getLogger(__name__)
@@ -261,8 +261,7 @@ class LogWriter:
         looked_at = time.monotonic()  # what is read below is the log as it was then, or newer
         if self._redis is not None:
             entries = self._redis.xrange(_key(self.stream), min=f"(0-{self._last_seen}", max="+")
-            seqs_and_kinds = [(int(entry_id.decode().split("-")[1]), fields[b"kind"].decode())
-                              for entry_id, fields in entries]
+            seqs_and_kinds = [(seq_of(entry_id), fields[b"kind"].decode()) for entry_id, fields in entries]
         else:
             seqs_and_kinds = logtable.kinds_after(self.stream, self._last_seen)
         if seqs_and_kinds:
@@ -352,8 +351,7 @@ async def _read_redis(stream: str, after: int, is_finished, reader: LogReader) -
             if isinstance(entries, Exception):
                 raise entries
             for entry_id, fields in entries:
-                event = Event(int(entry_id.decode().split("-")[1]), fields[b"kind"].decode(),
-                              json.loads(fields[b"data"]))
+                event = Event(seq_of(entry_id), fields[b"kind"].decode(), json.loads(fields[b"data"]))
                 yield event
                 if event.kind in FINAL:
                     return

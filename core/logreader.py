@@ -38,10 +38,10 @@ def seq_of(entry_id: bytes) -> int:
     return int(entry_id.split(b"-", 1)[1])
 
 
-def _id_key(entry_id: bytes | str) -> tuple[int, int]:
+def _id_key(entry_id: bytes) -> tuple[int, int]:
     """A stream entry id (`<ms>-<n>`) in the order Redis gives them."""
-    ms, _, n = (entry_id.decode() if isinstance(entry_id, bytes) else entry_id).partition("-")
-    return int(ms), int(n or 0)
+    ms, _, n = entry_id.partition(b"-")
+    return int(ms), int(n)
 
 
 @dataclass(eq=False)

@@ -107,7 +107,8 @@ class Slots:
 
 
 def release_now(key: str | None) -> None:
-    """`release`, from a synchronous view (a slot taken for a response that is not given after all)."""
+    """Give the slot back (from a synchronous view: a slot taken for a response that is not given
+    after all; `release` from async code)."""
     if key is None:
         return
     try:
@@ -117,12 +118,7 @@ def release_now(key: str | None) -> None:
 
 
 async def release(key: str | None) -> None:
-    if key is None:
-        return
-    try:
-        await cache.adelete(key)
-    except Exception:
-        log.warning("%s: could not release the slot (it expires by itself)", key, exc_info=True)
+    await sync_to_async(release_now)(key)
 
 
 _releasing: set[asyncio.Task] = set()  # releases that outlive their request's task (see below)

@@ -200,7 +200,7 @@ def test_streams_still_work_when_the_cache_is_down(user, settings, monkeypatch):
         def add(self, *args, **kwargs):
             raise ConnectionError("cache down")
 
-        async def adelete(self, *args, **kwargs):
+        def delete(self, *args, **kwargs):
             raise ConnectionError("cache down")
 
     monkeypatch.setattr(slots, "cache", DownCache())
