@@ -26,7 +26,17 @@
       box.closest(".field").hidden = !taken;
     });
     $("pg-model-link").href = "/hub/model/" + $("pg-model").value + "/";
+    summarise();
   }
+  // The parameters fold away on a phone, so the conversation is on the first screen; their
+  // summary line says what is in effect while they are folded.
+  function summarise() {
+    const temperature = document.querySelector('label[for="pg-temperature"]').textContent;
+    $("pg-params-summary").textContent =
+      `${temperature} ${$("pg-temperature").value} · ${$("pg-max_new_tokens").value} ${labels.tokens}`;
+  }
+  if (window.matchMedia("(max-width: 860px)").matches) $("pg-params").open = false;
+  $("pg-settings").addEventListener("input", summarise);
   PARAMS.forEach((name) => {
     const box = $("pg-" + name), slider = $("pg-" + name + "-range");
     slider.addEventListener("input", () => { box.value = slider.value; });
@@ -44,6 +54,7 @@
     $("pg-system").value = preset.system;
     if ($("pg-input")) $("pg-input").value = preset.user;
     $("pg-temperature").value = $("pg-temperature-range").value = preset.temperature;
+    summarise();
   });
 
   function params() {

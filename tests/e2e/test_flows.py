@@ -179,6 +179,20 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
     assert names["body"]["stream"] is True and names["body"]["messages"][-1]["content"] == 'Is "null" true?'
 
 
+def test_playground_on_a_phone_folds_its_parameters(new_page, site):
+    """At phone width the message box is on the first screen; the folded parameters say what is
+    in effect."""
+    page = new_page(viewport={"width": 390, "height": 844})
+    sign_up(page, "phoner")
+    page.goto("/playground/")
+    expect(page.locator("#pg-temperature")).to_be_hidden()
+    expect(page.locator("#pg-input")).to_be_in_viewport()
+    page.click("#pg-params summary")
+    page.fill("#pg-temperature", "0.7")
+    expect(page.locator("#pg-params-summary")).to_contain_text("Temperature 0.7")
+    shot(page, "playground-phone")
+
+
 def test_publish_a_model_upload_files_and_browse_them(new_page, site, tmp_path):
     page = new_page()
     sign_up(page, "uploader")
