@@ -71,7 +71,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             return stream_slots.submit_and_stream(
                 request, submit=submit, describe=job_payload, events=lambda job: _job_events(job, 0),
                 location=lambda job: reverse("job-detail", args=[job.pk]))
-        return Response(JobSerializer(submit()).data, status=status.HTTP_202_ACCEPTED)
+        return Response(job_payload(submit()), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
@@ -120,14 +120,15 @@ class SharedJobReportView(generics.GenericAPIView):
 async def stream(request, pk: int):
     """The owner's stream of one of their jobs."""
     return await stream_slots.stream_of(
-        request, visible=lambda user: GenerationJob.objects.owned_by(user).filter(pk=pk), events=_job_events)
+        request, visible=lambda user: GenerationJob.objects.owned_by(user).filter(pk=pk).select_related("resource"),
+        events=_job_events)
 
 
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
     description="The stream of a shared run, for anyone with its link. " + STREAM_DESCRIPTION)})
 async def shared_stream(request, token: str):
     return await stream_slots.stream_of(
-        request, visible=lambda user: GenerationJob.objects.shared(token), events=_job_events)
+        request, visible=lambda user: GenerationJob.objects.shared(token).select_related("resource"), events=_job_events)
 
 
 def _job_events(job: GenerationJob, after: int):

@@ -22,8 +22,14 @@ from .stream_slots import stream_max_s
 CONTROL = ("cancel",)  # in the log for the worker, not for readers
 
 
-async def _payload(job_id: int) -> dict:
-    return await released(lambda: job_payload(GenerationJob.objects.select_related("resource").get(pk=job_id)))
+async def _payload(job: GenerationJob) -> dict:
+    """The job as the API shows it now (its changing columns read again: a stream's final event
+    used to read its whole row, with its resource, for each reader)."""
+    def now() -> dict:
+        job.refresh_changing()
+        return job_payload(job)
+
+    return await released(now)
 
 
 def final_kind(payload: dict) -> str:
@@ -32,9 +38,10 @@ def final_kind(payload: dict) -> str:
 
 async def job_events(job: GenerationJob, *, after: int = 0, max_s: float | None = None) -> AsyncIterator[Event]:
     """The job's events after sequence number `after`; after `max_s` (by default the stream
-    limit) a final `timeout` event (without a number: a reconnect resumes before it)."""
+    limit) a final `timeout` event (without a number: a reconnect resumes before it). `job` comes
+    with its resource loaded: the final event's payload names the model."""
     async for event in bounded(_events(job, after), max_s=stream_max_s() if max_s is None else max_s,
-                               payload=lambda: _payload(job.pk)):
+                               payload=lambda: _payload(job)):
         yield event
 
 
@@ -47,7 +54,7 @@ async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
             if event.kind in CONTROL:
                 continue
             if event.kind in FINAL:
-                yield Event(event.seq, event.kind, await _payload(job.pk))
+                yield Event(event.seq, event.kind, await _payload(job))
                 return
             sent += event.data.get("text", "")
             yield event
@@ -58,7 +65,7 @@ async def _events(job: GenerationJob, after: int) -> AsyncIterator[Event]:
     # The log ended without a final event: the row has the rest (only for a reader that
     # started from the beginning can the row's text be split exactly).
     try:
-        payload = await _payload(job.pk)
+        payload = await _payload(job)
     except GenerationJob.DoesNotExist:
         return
     if after == 0 and len(payload["output"]) > len(sent):
@@ -78,7 +85,7 @@ async def _follow_row(job: GenerationJob, sent: str | None, is_finished) -> Asyn
             sent, delay = output, POLL_MIN_S
         await asyncio.sleep(delay)
         delay = min(delay * POLL_BACKOFF, POLL_MAX_S)
-    payload = await _payload(job.pk)
+    payload = await _payload(job)
     if sent is not None and len(payload["output"]) > len(sent):
         yield Event(0, "token", {"text": payload["output"][len(sent):]})
     yield Event(0, final_kind(payload), payload)

@@ -113,6 +113,11 @@ class GenerationJob(models.Model):
 
     objects = JobQuerySet.as_manager()
 
+    # What a job is asked at its submit and keeps; everything else (its status, its result, its
+    # sharing) may change after, and is what `refresh_changing()` reads again.
+    FIXED_AT_SUBMIT = ("id", "user", "resource", "mode", "messages", "prompt_ids", "params", "created_at",
+                       "source", "request_group")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"])]
@@ -140,6 +145,12 @@ class GenerationJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    def refresh_changing(self) -> None:
+        """Read again what may have changed since the submit: one row, none of the prompt's
+        columns, no join (the resource loaded with the job stays)."""
+        self.refresh_from_db(fields=[field.attname for field in self._meta.concrete_fields
+                                     if field.name not in self.FIXED_AT_SUBMIT])
 
     def get_absolute_url(self) -> str:
         """The owner's page for the run (by id: only the owner may open it)."""

@@ -114,5 +114,5 @@ async def battle_stream(request, pk: int, side: str):
             yield event
 
     return await stream_slots.stream_of(
-        request, visible=lambda user: Battle.objects.owned_by(user).select_related(f"job_{side}").filter(pk=pk),
+        request, visible=lambda user: Battle.objects.owned_by(user).select_related(f"job_{side}__resource").filter(pk=pk),
         events=events)

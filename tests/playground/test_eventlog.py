@@ -8,7 +8,9 @@ from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 
 from playground import eventlog, services
+from playground.events import job_events
 from playground.models import GenerationJob
+from playground.serializers import job_payload
 from tests.factories import runnable_model
 
 # The pump writes from a thread of its own, on a connection of its own: the table's rows are
@@ -146,3 +148,22 @@ def test_a_new_attempt_starts_a_new_log(job):
     eventlog.append(job, "token", {"text": "from a worker that died"})
     eventlog.JobLog(job)
     assert read_all(job) == []
+
+
+def test_the_final_event_shows_the_job_as_its_row_is_at_the_end(job, user):
+    """The reader's copy of the job is the one it had at the start; what changed since (the result,
+    a share) is read again for the final event."""
+    reader_copy = GenerationJob.objects.select_related("resource").get(pk=job.pk)
+    eventlog.append(job, "token", {"text": "Hello"})
+    services.set_public(user=user, job=job, public=True)
+    GenerationJob.objects.filter(pk=job.pk).update(status="succeeded", output="Hello", finish_reason="stop",
+                                                   completion_tokens=1, attempts=1)
+    eventlog.append(job, "done")
+
+    async def collect():
+        return [event async for event in job_events(reader_copy)]
+
+    final = async_to_sync(collect)()[-1]
+    assert final.kind == "done"
+    assert final.data == job_payload(GenerationJob.objects.select_related("resource").get(pk=job.pk))
+    assert final.data["share_url"] and final.data["metrics"]["completion_tokens"] == 1
