@@ -14,7 +14,7 @@ The same prompts and token counts everywhere (greedy, min_new_tokens = max_new_t
 7. the goals of "Inference v2", pass or fail
 
 Writes bench/results/inference.md (inference-cuda.md on a GPU).
-Usage: python bench/inference.py [--tokens 32] [--device cpu] [--start-upstream | --upstream URL --served-model NAME]
+Usage: python bench/inference.py [--tokens 32] [--device cpu] [--web-workers 1] [--start-upstream | --upstream URL --served-model NAME]
 """
 from __future__ import annotations
 
@@ -155,8 +155,14 @@ class Run:
     stages: dict[str, float] = field(default_factory=dict)
     last_stages: dict[str, float] = field(default_factory=dict)
 
+    def cpu_text(self, digits: int = 2) -> str:
+        """Each process's CPU seconds, uvicorn's web processes summed as "web server"."""
+        web = [s for name, s in self.cpu.items() if name.startswith("web ")]
+        named = [(name, s) for name, s in self.cpu.items() if not name.startswith("web ")]
+        return ", ".join(f"{name} {s:.{digits}f}" for name, s in ([("web server", sum(web))] if web else []) + named)
+
     def cpu_note(self) -> str:
-        return "; CPU s " + ", ".join(f"{name} {s:.2f}" for name, s in self.cpu.items()) if self.cpu else ""
+        return "; CPU s " + self.cpu_text() if self.cpu else ""
 
     @property
     def tps(self) -> float:
@@ -390,6 +396,21 @@ class Platform:
                 p.kill()
 
 
+def deployment_processes(deployment: Platform) -> dict[str, int]:
+    """The processes whose CPU time a round counts: the worker, its engine process, the web
+    server (each of uvicorn's workers when it runs several) and this client."""
+    worker, web = (p.pid for p in deployment.processes)
+    webs = spawned_children(web) if deployment.web_workers > 1 else [web]
+    if len(webs) != deployment.web_workers:
+        raise RuntimeError(f"{len(webs)} of uvicorn's {deployment.web_workers} web processes found")
+    processes = {"worker": worker, "client": os.getpid()}
+    engine = engine_child(worker)
+    if engine:  # the worker's engine runs in a process of its own (the default)
+        processes["engine process"] = engine
+    processes.update({"web server": web} if len(webs) == 1 else {f"web {i + 1}": pid for i, pid in enumerate(webs)})
+    return processes
+
+
 def own_stores(deployment: Platform, name: str, *, redis_db: int) -> None:
     """A database and a Redis database of the deployment's own, for deployments that run side by
     side: neither worker takes the other's jobs."""
@@ -565,7 +586,7 @@ def isolate_upstream(upstream_pid: int | None, platform_pids: list[int]) -> str:
 
 
 def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_n: int, engine: EngineAlone,
-                  long_n: int = 0, upstream_pid: int | None = None) -> tuple[dict[str, Run], str]:
+                  long_n: int = 0, upstream_pid: int | None = None, web_workers: int = 1) -> tuple[dict[str, Run], str]:
     """The engine alone's rows alternated with the platform's (and, with `long_n`, once more at
     full concurrency with answers that long), then the upstream's; with the note on how the
     upstream was isolated."""
@@ -574,16 +595,12 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
     embedded = {"max_new_tokens": n, "min_new_tokens": n, "temperature": 0, "repetition_penalty": 1.0,
                 "top_k": 0, "top_p": 1.0}
     with tempfile.TemporaryDirectory() as tmp:
-        deployment = Platform(Path(tmp), device=device, upstream=upstream)
+        deployment = Platform(Path(tmp), device=device, upstream=upstream, web_workers=web_workers)
         key = deployment.start()
         try:
             run_job(deployment.base, key, "warm up", {**embedded, "max_new_tokens": 4, "min_new_tokens": 4})
             job = lambda text: run_job(deployment.base, key, text, embedded, one_request=True)  # noqa: E731
-            worker, web = (p.pid for p in deployment.processes)
-            processes = {"worker": worker, "web server": web, "client": os.getpid()}
-            engine_pid = engine_child(worker)
-            if engine_pid:  # the worker's engine runs in a process of its own (the default)
-                processes["engine process"] = engine_pid
+            processes = deployment_processes(deployment)
             # Alternated and repeated, as the upstream's rows below: each row is its median round.
             for concurrency, label in ((1, "1"), (len(texts), "N")):
                 runs.update(alternate({
@@ -605,7 +622,7 @@ def platform_runs(texts, n, *, device: str, upstream: Upstream | None, upstream_
                 direct = lambda text: direct_job(upstream, text, upstream_n)  # noqa: E731
                 through = lambda text: run_job(deployment.base, key, text, through_params, UPSTREAM_MODEL,  # noqa: E731
                                                one_request=True)
-                isolation = isolate_upstream(upstream_pid, [p.pid for p in deployment.processes])
+                isolation = isolate_upstream(upstream_pid, [*processes.values(), *(p.pid for p in deployment.processes)])
                 direct("warm up")
                 through("warm up")
                 # Alternated, so that a change in the machine's speed hits both sides alike, and
@@ -666,6 +683,8 @@ def main() -> None:
                         help="start tests.upstream.TransformersServe (transformers serve, CPU) as the upstream")
     parser.add_argument("--upstream-tokens", type=int,
                         help="new tokens per upstream request (default: --tokens; 16 with --start-upstream)")
+    parser.add_argument("--web-workers", type=int, default=1,
+                        help="the deployment's uvicorn processes (docs/operations.md runs 4 on a server)")
     parser.add_argument("--out", help="the report's path (default bench/results/inference[-cuda].md)")
     args = parser.parse_args()
     if args.upstream and not args.served_model:
@@ -701,7 +720,8 @@ def main() -> None:
                     server, upstream = start_transformers_serve(Path(serve_dir))
                 runs, isolation = platform_runs(texts, n, device=device, upstream=upstream, upstream_n=upstream_n,
                                                 engine=engine, long_n=args.long_tokens,
-                                                upstream_pid=server.process.pid if server else None)
+                                                upstream_pid=server.process.pid if server else None,
+                                                web_workers=args.web_workers)
             finally:
                 if server:
                     server.stop()
@@ -794,6 +814,7 @@ reversed every other round; each row is that side's median round.{isolation}
     command = " ".join(["python bench/inference.py", *sys.argv[1:]])
     in_own_process = any("engine process" in run.cpu for run in runs.values())
     engine_layout = "; its engine in a process of its own" if in_own_process else "; its engine in it"
+    web_server = "one uvicorn process" if args.web_workers == 1 else f"{args.web_workers} uvicorn processes"
     long_note = (f"""
 The platform's rows also give how much longer its round took than the engine alone's paired one
 (in ms). The pair with {args.long_tokens} tokens each, alternated the same way, shows whether that extra
@@ -804,7 +825,7 @@ SmolLM2-135M-Instruct (GGUF Q4_1 de-quantised to {'fp32' if device == 'cpu' else
 {n} new tokens each (greedy, min_new_tokens = max_new_tokens), on {device_name(device)}, {platform.machine()},
 torch {torch.__version__} ({torch.get_num_threads()} intra-op threads; the engine and the platform's worker pick
 their decode threads when the engine starts: see the engine's row). Platform rows: a throwaway deployment in {mode}, with production settings
-(DEBUG off), over plain HTTP on loopback; its web server, worker (one process, 8 threads, every
+(DEBUG off), over plain HTTP on loopback; its web server ({web_server}), worker (one process, 8 threads, every
 runtime's queue{engine_layout}), this client{' and the upstream' if upstream else ''} share the machine. Each client thread keeps its connection
 alive between requests, as a browser or an SDK does, and submits as the playground page does: one
 POST with `"stream": true`, answered with the job's event stream (platform_overhead.py compares it

@@ -44,19 +44,17 @@ from inference import (
     SPEC,
     EngineAlone,
     Platform,
-    Run,
     against,
     alternate,
     chat_stream,
     chat_ids,
+    deployment_processes,
     device_name,
-    engine_child,
     measure,
     model_cache_dir,
     own_stores,
     paired,
     run_job,
-    spawned_children,
     stages_note,
     write_report,
 )
@@ -108,26 +106,6 @@ def v1_job(base: str, key: str, text: str, tokens: int, model: str) -> tuple[int
     body = {"model": model, "stream": True, "stream_options": {"include_usage": True}, "temperature": 0,
             "top_p": 1.0, "max_tokens": tokens, "min_tokens": tokens, "messages": [{"role": "user", "content": text}]}
     return chat_stream(f"{base}/v1/chat/completions", body, {"Authorization": f"Bearer {key}"})
-
-
-def deployment_processes(deployment: Platform) -> dict[str, int]:
-    """The processes whose CPU time a round counts: the worker, its engine process, the web
-    server (each of uvicorn's workers when it runs several) and this client."""
-    worker, web = (p.pid for p in deployment.processes)
-    webs = spawned_children(web) if deployment.web_workers > 1 else [web]
-    processes = {"worker": worker, "client": os.getpid()}
-    engine = engine_child(worker)
-    if engine:  # the worker's engine runs in a process of its own (the default)
-        processes["engine process"] = engine
-    processes.update({f"web {i + 1}": pid for i, pid in enumerate(webs)})
-    return processes
-
-
-def cpu_note(run: Run) -> str:
-    """Each process's CPU seconds in the round, uvicorn's workers summed as "web server"."""
-    web = sum(seconds for name, seconds in run.cpu.items() if name.startswith("web "))
-    others = [(name, s) for name, s in run.cpu.items() if not name.startswith("web ")]
-    return ", ".join(f"{name} {s:.3f}" for name, s in [("web server", web), *others])
 
 
 def main() -> None:
@@ -211,7 +189,7 @@ def write(args, labels: dict[int, str], measured: dict) -> str:
             run = result["rows"][side]
             ratio, extra_ms, ratios, ttft_ms = result[side]
             table.append(f"| {label} | {run.tps:.1f} | **{ratio:.3f}×** (rounds {' / '.join(f'{r:.2f}' for r in ratios)}) "
-                         f"| {extra_ms:+.0f} ms | {run.ttft * 1000:.0f} ms ({ttft_ms:+.0f}) | {cpu_note(run)} |")
+                         f"| {extra_ms:+.0f} ms | {run.ttft * 1000:.0f} ms ({ttft_ms:+.0f}) | {run.cpu_text(3)} |")
             if run.stages:  # jobs API rows: the final event carries the job's timestamps
                 waits.append(f"- {label}{stages_note(run)}.")
         jobs = "one job at a time" if concurrency == 1 else f"{concurrency} jobs at once"

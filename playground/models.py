@@ -147,8 +147,8 @@ class GenerationJob(models.Model):
         return self.status in self.FINISHED
 
     def refresh_changing(self) -> None:
-        """Read again what may have changed since the submit: one row, none of the prompt's
-        columns, no join (the resource loaded with the job stays)."""
+        """Read again what may have changed since the submit: one row without the columns fixed
+        at it (the messages, the parameters), and no join (the resource loaded with the job stays)."""
         self.refresh_from_db(fields=[field.attname for field in self._meta.concrete_fields
                                      if field.name not in self.FIXED_AT_SUBMIT])
 

@@ -187,9 +187,10 @@ def test_playground_on_a_phone_folds_its_parameters(new_page, site):
     page.goto("/playground/")
     expect(page.locator("#pg-temperature")).to_be_hidden()
     expect(page.locator("#pg-input")).to_be_in_viewport()
+    expect(page.locator("#pg-params-summary")).to_have_text("Temperature 0.7 · 256 tokens")  # the defaults
     page.click("#pg-params summary")
-    page.fill("#pg-temperature", "0.7")
-    expect(page.locator("#pg-params-summary")).to_contain_text("Temperature 0.7")
+    page.fill("#pg-temperature", "1.3")
+    expect(page.locator("#pg-params-summary")).to_have_text("Temperature 1.3 · 256 tokens")
     shot(page, "playground-phone")
 
 
