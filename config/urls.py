@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("evaluation.urls")),
     path("arena/", include("evaluation.arena_urls")),
     path("finetune/", include("finetune.urls")),
+    path("api/", views.api_guide, name="api-guide"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
