@@ -17,8 +17,8 @@ def site(db) -> list[str]:
     """A forum thread and a runnable model, so their pages and every list have something in them."""
     model = runnable_model()
     thread = make_thread(title="How do I run SmolLM2 on a CPU?", body="With **two cores**: see [the card](/hub/).")
-    return ["/", "/forum/", thread.get_absolute_url(), "/hub/", model.get_absolute_url(), "/playground/",
-            "/api/", "/leaderboards/", "/arena/", "/search/?q=SmolLM2"]
+    return ["/", "/forum/", thread.get_absolute_url(), "/hub/", "/hub/?kind=model", model.get_absolute_url(),
+            "/playground/", "/api/", "/leaderboards/", "/arena/", "/search/?q=SmolLM2"]
 
 
 def violations(page, paths: list[str]) -> dict[str, str]:
