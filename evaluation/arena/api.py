@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.db import released
 from core.eventlog import Event
 from playground import stream_slots
 from playground.events import job_events
@@ -100,17 +99,14 @@ STREAM_DESCRIPTION = (
     "(job, status, output, metrics) and never the model's name.")
 
 
-async def _side(battle_id: int, side: str) -> dict:
-    return await released(lambda: side_payload(Battle.objects.select_related(f"job_{side}").get(pk=battle_id), side))
-
-
 @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description=STREAM_DESCRIPTION)})
 async def battle_stream(request, pk: int, side: str):
     """The owner's stream of one side of their battle."""
     async def events(battle: Battle, after: int):
         async for event in job_events(getattr(battle, f"job_{side}"), after=after):
-            if event.kind != "token":  # the final events carry the job, which names its model
-                event = Event(event.seq, event.kind, await _side(battle.pk, side))
+            if event.kind != "token":  # the final events carry the job, which names its model: this
+                # side instead, from the job the final event has just read again (job_events)
+                event = Event(event.seq, event.kind, side_payload(battle, side))
             yield event
 
     return await stream_slots.stream_of(
