@@ -20,9 +20,10 @@ def api_guide(request):
     """How to call the site from code: the OpenAI-compatible API for its runnable models, and the
     REST API for the rest, with the limits both share."""
     example = Resource.objects.runnable(request.user).order_by("repo_id").values_list("repo_id", flat=True).first()
+    example = example or "MODEL"
     return render(request, "api.html", {
-        "api_base": request.build_absolute_uri("/")[:-1], "example_model": example or "MODEL",
-        "curl_body": json.dumps({"model": example or "MODEL", "stream": True,
+        "api_base": request.build_absolute_uri("/")[:-1], "example_model": example,
+        "curl_body": json.dumps({"model": example, "stream": True,
                                  "messages": [{"role": "user", "content": "What is a large language model?"}]}),
         "max_active": settings.PLAYGROUND_MAX_ACTIVE_JOBS, "per_hour": settings.PLAYGROUND_JOBS_PER_HOUR,
         "max_streams": settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT,

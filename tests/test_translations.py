@@ -1,6 +1,7 @@
 """The Chinese catalogue is whole: every entry translated, and every string the code and the
 templates mark for translation has an entry (else a Chinese reader meets English)."""
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -20,10 +21,12 @@ def _catalogue() -> polib.POFile:
     return polib.pofile(str(CATALOGUE))
 
 
-def _sources(pattern: str):
-    for path in ROOT.rglob(pattern):
-        if not SKIPPED.intersection(path.relative_to(ROOT).parts):
-            yield path
+def _sources(*suffixes: str):
+    """The project's files ending in `suffixes`, without descending into what makemessages skips
+    (the virtual environment alone holds tens of thousands of files)."""
+    for folder, folders, files in os.walk(ROOT):
+        folders[:] = [name for name in folders if name not in SKIPPED and not name.startswith(".")]
+        yield from (Path(folder) / name for name in files if name.endswith(suffixes))
 
 
 def _ids(name: str, literals: list[str]):
@@ -58,13 +61,12 @@ def _template_ids(source: str):
 
 def _marked_strings() -> dict[tuple[str, str], str]:
     found = {}
-    for path in _sources("*.py"):
+    for path in _sources(".py"):
         found.update((ids, str(path.relative_to(ROOT))) for ids in _python_ids(path.read_text(encoding="utf-8")))
-    for pattern in ("*.html", "*.txt"):
-        for path in _sources(pattern):
-            if "templates" in path.parts:
-                template = templatize(path.read_text(encoding="utf-8"), origin=str(path))
-                found.update((ids, str(path.relative_to(ROOT))) for ids in _template_ids(template))
+    for path in _sources(".html", ".txt"):
+        if "templates" in path.parts:
+            template = templatize(path.read_text(encoding="utf-8"), origin=str(path))
+            found.update((ids, str(path.relative_to(ROOT))) for ids in _template_ids(template))
     return found
 
 
