@@ -41,6 +41,7 @@ def playground(request):
                             "supported": list(generation_params.supported_params(m.runtime))} for m in models}
     return render(request, "playground/index.html", {
         "models": models, "selected": selected, "defaults_json": json.dumps(defaults),
+        "selected_defaults": defaults[selected.repo_id] if selected else {},
         "presets": presets(), "presets_json": json.dumps(presets(), ensure_ascii=False),
         "bounds": _bounds(), "api_base": request.build_absolute_uri("/")[:-1],
     })

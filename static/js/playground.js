@@ -28,14 +28,13 @@
     $("pg-model-link").href = "/hub/model/" + $("pg-model").value + "/";
     summarise();
   }
-  // The parameters fold away on a phone, so the conversation is on the first screen; their
+  // The parameters fold away on a phone (the page folds them before its first paint); their
   // summary line says what is in effect while they are folded.
   function summarise() {
     const temperature = document.querySelector('label[for="pg-temperature"]').textContent;
     $("pg-params-summary").textContent =
       `${temperature} ${$("pg-temperature").value} · ${$("pg-max_new_tokens").value} ${labels.tokens}`;
   }
-  if (window.matchMedia("(max-width: 860px)").matches) $("pg-params").open = false;
   $("pg-settings").addEventListener("input", summarise);
   PARAMS.forEach((name) => {
     const box = $("pg-" + name), slider = $("pg-" + name + "-range");

@@ -194,6 +194,16 @@ def test_playground_on_a_phone_folds_its_parameters(new_page, site):
     shot(page, "playground-phone")
 
 
+def test_playground_on_a_phone_is_folded_before_its_script_runs(new_page, site):
+    """The fold happens as the page is parsed, not when the deferred script runs: no flash."""
+    page = new_page(viewport={"width": 390, "height": 844})
+    sign_up(page, "slowphone")
+    page.route("**/playground.js", lambda route: route.abort())
+    page.goto("/playground/")
+    expect(page.locator("#pg-temperature")).to_be_hidden()
+    expect(page.locator("#pg-params-summary")).to_have_text("Temperature 0.7 · 256 tokens")
+
+
 def test_publish_a_model_upload_files_and_browse_them(new_page, site, tmp_path):
     page = new_page()
     sign_up(page, "uploader")

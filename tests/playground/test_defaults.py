@@ -43,3 +43,10 @@ def test_the_playground_page_shows_the_runtime_defaults(client, model):
     page = client.get("/playground/").content.decode()
     defaults = json.loads(page.split('data-defaults="')[1].split('"')[0].replace("&quot;", '"'))
     assert defaults[model.repo_id]["temperature"] == 0.2 and defaults[model.repo_id]["top_k"] == 50
+
+
+def test_the_folded_parameters_summary_is_in_the_page_itself(client, model):
+    """Folded on a phone before any script runs, the summary already says what is in effect."""
+    page = client.get("/playground/").content.decode()
+    summary = page.split('id="pg-params-summary">')[1].split("<")[0]
+    assert summary == "Temperature 0.2 · 256 tokens"
