@@ -39,3 +39,11 @@ def _password_matches(account: User, password: str, request) -> bool:
     if request is None:
         return account.check_password(password)
     return authenticate(request, username=account.get_username(), password=password) is not None
+
+
+def lockout_username(request, credentials: dict | None = None) -> str | None:
+    """The name django-axes counts failed log-ins under, ignoring case as the log-in does:
+    otherwise Alice, ALICE and alice would each get their own allowance of guesses."""
+    source = credentials or getattr(request, "data", None) or request.POST
+    name = source.get("username") if hasattr(source, "get") else None
+    return name.lower() if isinstance(name, str) else name

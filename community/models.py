@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,7 +19,9 @@ from .querysets import NotificationQuerySet, PostQuerySet, ThreadQuerySet, UserQ
 
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
-    pass
+    def get_by_natural_key(self, username: str) -> "User":
+        """Signing in as Alice is signing in as alice: usernames are unique ignoring case."""
+        return self.get(username__iexact=username)
 
 
 class User(AbstractUser):
@@ -27,6 +30,14 @@ class User(AbstractUser):
     reputation = models.IntegerField(_("reputation"), default=0)
 
     objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # Alice and alice would be two people one @mention cannot tell apart (the sign-up
+            # form checks this too; the database holds it against races and the admin).
+            models.UniqueConstraint(Lower("username"), name="username_unique_ignoring_case",
+                                    violation_error_message=_("A user with that username already exists.")),
+        ]
 
     def __str__(self) -> str:
         return self.username

@@ -30,7 +30,7 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
     actor = post.author
     told: set[int] = {actor.pk}
     notified_names = list(dict.fromkeys(mentions))[:max_mentions_per_post()]
-    mentioned = User.objects.filter(username__in=notified_names).values_list("pk", flat=True)
+    mentioned = User.objects.named_ignoring_case(notified_names).values_list("pk", flat=True)
     for user_id in mentioned:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.MENTION, post=post)
         told.add(user_id)

@@ -5,6 +5,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Lower
 
 from core.models import Tag
 from core.permissions import is_moderator
@@ -27,12 +28,20 @@ def post_visibility(user, prefix: str = "") -> Q:
 
 class UserQuerySet(models.QuerySet):
     def with_counts(self) -> "UserQuerySet":
-        """Public counts: what anyone can see of the member's threads and replies."""
+        """Public counts: what anyone can see of the member's threads, posts, and replies (posts
+        but the opening ones)."""
+        seen = Q(posts__is_hidden=False, posts__thread__is_hidden=False)
         return self.annotate(
             thread_count=Count("threads", filter=Q(threads__is_hidden=False), distinct=True),
-            post_count=Count("posts", filter=Q(posts__is_hidden=False, posts__thread__is_hidden=False),
-                             distinct=True),
+            post_count=Count("posts", filter=seen, distinct=True),
+            reply_count=Count("posts", filter=seen & Q(posts__position__gt=1), distinct=True),
         )
+
+    def named_ignoring_case(self, names: list[str]) -> "UserQuerySet":
+        """The members with these usernames, however each is capitalised (usernames are unique
+        ignoring case, as on Discourse: @Alice is alice)."""
+        return self.annotate(username_lower=Lower("username")).filter(
+            username_lower__in=[name.lower() for name in names])
 
 
 class AuthoredQuerySet(models.QuerySet):

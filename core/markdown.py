@@ -17,7 +17,10 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_.+-]{1,150})")
+# @name: a username's letters (any script: usernames may be 张三), ending on a letter or digit, so
+# that "thanks @alice." mentions alice. Not after an ASCII letter, digit or address character (an
+# e-mail address is no mention), but right after Chinese text, which puts no space before "@".
+MENTION = re.compile(r"(?<![A-Za-z0-9_.@/+-])@(\w(?:[\w.+-]{0,148}\w)?)")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
@@ -48,8 +51,12 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
 
 
 def _mentions_rule(state) -> None:
-    """Turn @name in plain text (not in code or links) into a link to the profile."""
+    """Turn @name in plain text (not in code or links) into a link to the profile, and list the
+    names in `env["mentions"]`, except those inside a quote: quoting a post does not mention
+    again the people it mentioned."""
+    quoted = 0
     for block in state.tokens:
+        quoted += {"blockquote_open": 1, "blockquote_close": -1}.get(block.type, 0)
         if block.type != "inline" or not block.children:
             continue
         children: list[Token] = []
@@ -69,6 +76,8 @@ def _mentions_rule(state) -> None:
                 link = Token("link_open", "a", 1)
                 link.attrs = {"href": f"/u/{match.group(1)}/", "class": "mention"}
                 children.extend([link, _text(match.group(0)), Token("link_close", "a", -1)])
+                if not quoted:
+                    state.env.setdefault("mentions", []).append(match.group(1))
                 last = match.end()
             children.append(_text(token.content[last:]))
         block.children = children
@@ -95,7 +104,8 @@ class Rendered:
 
 
 def render(source: str) -> Rendered:
-    raw = _parser().render(source)
+    env: dict = {}
+    raw = _parser().render(source, env)
     clean = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -104,13 +114,7 @@ def render(source: str) -> Rendered:
         link_rel="nofollow ugc noopener",
         filter_style_properties={"text-align"},
     )
-    mentions = list(dict.fromkeys(m.group(1) for m in MENTION.finditer(_strip_code(source))))
-    return Rendered(html=clean, mentions=mentions)
-
-
-def _strip_code(source: str) -> str:
-    without_fences = re.sub(r"```.*?```", "", source, flags=re.S)
-    return re.sub(r"`[^`]*`", "", without_fences)
+    return Rendered(html=clean, mentions=list(dict.fromkeys(env.get("mentions", []))))
 
 
 def plain_text(source: str) -> str:

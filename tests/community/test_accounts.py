@@ -1,4 +1,5 @@
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 
 from community.models import User
@@ -32,6 +33,20 @@ def test_login_and_logout(client, user):
     assert client.get("/api/v1/me/").status_code == 200
     client.post("/accounts/logout/")
     assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_login_ignores_the_usernames_case(client, user):
+    response = client.post("/accounts/login/", {"username": user.username.upper(), "password": PASSWORD})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_two_usernames_cannot_differ_only_in_case(user):
+    with pytest.raises(IntegrityError):
+        User.objects.create(username=user.username.upper())
+
+
+def test_a_profile_is_found_however_its_name_is_capitalised(client, user):
+    assert client.get(f"/u/{user.username.upper()}/").status_code == 200
 
 
 def test_logout_by_get_is_refused(client, user):

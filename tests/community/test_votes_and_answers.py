@@ -141,6 +141,12 @@ def test_mention_notifies_once_however_often_repeated_and_never_yourself(user, c
     assert not user.notifications.exists()
 
 
+def test_a_mention_finds_its_member_however_it_is_capitalised(user, category):
+    alice = UserFactory(username="Alice")
+    make_post(thread=make_thread(category=category), author=user, body="thanks @alice.")
+    assert alice.notifications.filter(kind="mention").count() == 1
+
+
 def test_watchers_hear_about_new_replies_and_can_unwatch(user, category):
     thread = make_thread(category=category)
     watcher = UserFactory()

@@ -34,6 +34,15 @@ def test_web_login_locks_the_account_after_five_failures(client, user):
     assert locked.status_code == 429 and "_auth_user_id" not in client.session
 
 
+def test_the_lockout_counts_an_account_however_its_name_is_capitalised(client, user):
+    """Log-ins ignore case, so the guesses a spelling gets are the account's, not its own."""
+    variants = [user.username.upper(), user.username.title(), user.username.swapcase(),
+                user.username, user.username.upper()]
+    for i, name in enumerate(variants):  # a new address each time: only the account's count locks
+        _login(client, name, BAD, ip=f"203.0.113.{20 + i}")
+    assert _login(client, user.username, PASSWORD, ip="198.51.100.2").status_code == 429
+
+
 def test_web_login_locks_the_address_across_accounts(client, user, other_user):
     for _ in range(5):
         _login(client, user.username + "-nobody", BAD)

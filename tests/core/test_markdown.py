@@ -38,6 +38,30 @@ def test_mentions_link_to_profiles_once_and_not_in_code():
     assert 'href="/u/alice/"' in rendered.html
 
 
+@pytest.mark.parametrize(("source", "names"), [
+    ("thanks @alice.", ["alice"]),            # the sentence's full stop is not the name's
+    ("ask @bob-, or @carol+?", ["bob", "carol"]),
+    ("谢谢@alice的回答", ["alice的回答"]),      # no space before @ in Chinese; the name runs on, as on Discourse
+    ("谢谢@alice 的回答", ["alice"]),
+    ("@张三 你好", ["张三"]),                  # usernames may be in any script
+    ("@first.last: hi", ["first.last"]),
+    ("mail me at x@alice.com", []),           # an address is no mention
+    ("see a@b and C@d", []),
+])
+def test_which_names_a_post_mentions(source, names):
+    assert render(source).mentions == names
+
+
+def test_mentions_inside_a_quote_are_linked_but_do_not_mention_again():
+    rendered = render("> @bob said so\n\nI agree, @carol")
+    assert rendered.mentions == ["carol"]
+    assert 'href="/u/bob/"' in rendered.html
+
+
+def test_mentions_in_any_code_block_are_not_mentions():
+    assert render("~~~\n@bob\n~~~\n\n    @carol\n\n`@dave`").mentions == []
+
+
 def test_raw_html_is_shown_as_text():
     assert "&lt;b&gt;" in render("<b>bold?</b>").html
 
