@@ -284,6 +284,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -381,6 +386,7 @@ PLAYGROUND_JOB_DEADLINE_S = env.int("PLAYGROUND_JOB_DEADLINE_S", default=900)
 PLAYGROUND_MAX_STREAMS_PER_CLIENT = env.int("PLAYGROUND_MAX_STREAMS_PER_CLIENT", default=8)
 PLAYGROUND_STREAM_MAX_S = env.int("PLAYGROUND_STREAM_MAX_S", default=PLAYGROUND_JOB_DEADLINE_S + 60)
 PLAYGROUND_MAX_PROMPT_CHARS = 32_000
+PLAYGROUND_MAX_MESSAGES = 500  # a chat's turns; each one is validated, and templated by the worker
 # /v1/completions with a list of prompts: one job each, counted as one against the quotas.
 PLAYGROUND_MAX_PROMPTS_PER_REQUEST = env.int("PLAYGROUND_MAX_PROMPTS_PER_REQUEST", default=32)
 # A running job's worker touches it every HEARTBEAT_S; after STALE_AFTER_S of silence the reaper

@@ -14,6 +14,8 @@ from __future__ import annotations
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from .exceptions import without_server_paths
+
 
 def held(row: Model) -> QuerySet:
     """The job's row while this attempt (the row as its worker claimed it) still holds it."""
@@ -24,7 +26,10 @@ def held(row: Model) -> QuerySet:
 def finish(row: Model, *, status: str, **fields) -> str | None:
     """Record how the attempt ended: returns `status`, or None when the attempt no longer held the
     row (the reaper ended the job or queued it again; another attempt may hold it now) and nothing
-    was written. The reaper writes the log's final event for a job it ends itself."""
+    was written. The reaper writes the log's final event for a job it ends itself. An `error` is
+    stored without the server's paths (members see it)."""
+    if fields.get("error"):
+        fields["error"] = without_server_paths(fields["error"])
     if held(row).update(status=status, finished_at=timezone.now(), **fields):
         return status
     return None

@@ -1,5 +1,17 @@
 """Exceptions that services raise and every door (pages, API, /v1/) turns into a response."""
 import math
+import re
+
+# The folders of an absolute path: "/", then one or more "name/", before the file's own name (not
+# inside a URL, where a "/" follows ":", "/" or the host's letters).
+_SERVER_FOLDERS = re.compile(r"(?<![\w:/.~-])/(?:[\w.@+~-]+/)+(?=[\w.@+~-])")
+
+
+def without_server_paths(text: str) -> str:
+    """`text` with every absolute path cut to its file's name ("…/config.json"): an error is shown
+    to members (on a run's page, to anyone its share link reaches), so it names what failed but
+    not how the server's disk is laid out. The worker's log keeps the whole text."""
+    return _SERVER_FOLDERS.sub("…/", text)
 
 
 class RateLimited(Exception):

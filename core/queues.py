@@ -31,19 +31,23 @@ def check_broker() -> None:
 def dispatch_on_commit(rows: list[models.Model], *, enqueue: Callable[[models.Model], None],
                        unavailable: str) -> None:
     """Queue the submit's rows once its transaction commits (a worker must find them). If the
-    broker went away since `check_broker`, each row it could not queue, still queued, fails with
-    `unavailable` as its error, so no row waits for a message that was never sent. Nothing raises
-    on commit (a commit runs no callback after one that raises): the submit answers 503 through
-    `raise_if_unqueued` once its outermost transaction has committed."""
+    broker went away since `check_broker`, the submit fails whole: every row of it still queued
+    (the ones sent before the broker went too, unless a worker has claimed them already) fails
+    with `unavailable` as its error. The submit answers 503, and a client that retries must not
+    find half of its first try running. Nothing raises on commit (a commit runs no callback after
+    one that raises): the 503 comes from `raise_if_unqueued` once the outermost transaction has
+    committed."""
     def dispatch() -> None:
         for row in rows:
             try:
                 enqueue(row)
             except Exception as exc:
-                status = type(row).Status
-                type(row).objects.filter(pk=row.pk, status=status.QUEUED).update(
-                    status=status.FAILED, error=unavailable, finished_at=timezone.now())
-                row.unqueued = str(exc) or type(exc).__name__
+                model = type(row)
+                model.objects.filter(pk__in=[each.pk for each in rows], status=model.Status.QUEUED).update(
+                    status=model.Status.FAILED, error=unavailable, finished_at=timezone.now())
+                for each in rows:
+                    each.unqueued = str(exc) or type(exc).__name__
+                return
 
     transaction.on_commit(dispatch)
 

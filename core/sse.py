@@ -17,4 +17,5 @@ def last_event_id(request) -> int | None:
     """The Last-Event-ID header (EventSource sends it) or `?last_event_id=`; 0 when absent, None
     when malformed."""
     value = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None

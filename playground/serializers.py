@@ -56,7 +56,8 @@ class ShareSerializer(serializers.Serializer):
 class JobCreateSerializer(serializers.Serializer):
     model = serializers.CharField(help_text="repo_id of a runnable catalogue model")
     mode = serializers.ChoiceField(choices=GenerationJob.Mode.choices)
-    messages = MessageSerializer(many=True, required=False)
+    # Counted before any message is validated: 35,000 empty turns fit in a 1 MiB body.
+    messages = MessageSerializer(many=True, required=False, max_length=settings.PLAYGROUND_MAX_MESSAGES)
     prompt = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     prompt_ids = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=2**31 - 1),
                                        required=False, allow_empty=False,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import pyarrow.parquet as pq
 from django.core.cache import cache
 
+from core.exceptions import without_server_paths
+
 from .models import Blob
 from .storage import hub_storage, is_local, iter_bytes, read_head
 
@@ -155,6 +157,6 @@ def preview(path: str, blob: Blob) -> Preview:
         elif fmt == "parquet":
             _parquet(result, blob)
     except Exception as exc:  # a malformed file shows its error instead of a table
-        result.error = f"{type(exc).__name__}: {exc}"[:300]
+        result.error = without_server_paths(f"{type(exc).__name__}: {exc}")[:300]
     cache.set(key, result.__dict__, CACHE_TTL_S)
     return result

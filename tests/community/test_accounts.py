@@ -140,6 +140,12 @@ def test_malformed_json_is_a_400_not_a_500(as_user, path):
     assert "detail" in response.json()
 
 
+@pytest.mark.parametrize("path", ["/api/v1/threads/", "/api/v1/playground/jobs/", "/api/v1/auth/token/"])
+def test_json_nested_past_the_recursion_limit_is_a_400_not_a_500(as_user, path):
+    response = as_user.post(path, data="[" * 100_000, content_type="application/json")
+    assert response.status_code == 400 and "nested" in response.json()["detail"]
+
+
 def test_every_main_page_answers(client, category):
     for path in ["/", "/forum/", "/hub/", "/playground/", "/api/docs/", "/api/schema/", "/accounts/login/",
                  "/accounts/signup/"]:

@@ -87,6 +87,7 @@ BAD_BODIES = [
     ("chat", chat(logprobs=True, top_logprobs=-1), "top_logprobs"),
     ("chat", chat(top_logprobs=2), "top_logprobs"),
     ("chat", chat(echo=True), "echo"),
+    ("chat", chat(messages=[{"role": "user", "content": ""}] * 501), "messages"),
     ("completion", completion(prompt=5), "prompt"),
     ("completion", completion(prompt=None), "prompt"),
     ("completion", completion(prompt=""), "prompt"),

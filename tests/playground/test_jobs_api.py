@@ -1,6 +1,9 @@
 """The jobs API without a worker: validation, quotas, permissions, cancel, and the services."""
 import pytest
+import redis
 from django.utils import timezone
+
+from core.queues import QueueUnavailable
 
 from playground import reaper, runner, services
 from playground.models import GenerationJob
@@ -124,6 +127,24 @@ def test_a_broker_lost_after_the_check_is_503_and_fails_the_job(as_user, model, 
     assert as_user.post("/api/v1/playground/jobs/", chat_job(), format="json").status_code == 503
     job = GenerationJob.objects.get()
     assert job.status == "failed" and job.error == "The inference queue is unavailable."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_lost_midway_through_a_batch_fails_the_whole_batch(user, model, monkeypatch):
+    """The first prompts were sent, the third was not: the request answers 503, so none may run
+    (a retry would run them twice)."""
+    sent = []
+
+    def broker_lost_at_the_third(row):
+        if len(sent) == 2:
+            raise redis.ConnectionError("gone")
+        sent.append(row.pk)
+
+    monkeypatch.setattr(services, "enqueue", broker_lost_at_the_third)
+    with pytest.raises(QueueUnavailable):
+        services.submit_jobs(user=user, resource=model, mode="completion", prompts=["a", "b", "c", "d"], params={})
+    assert len(sent) == 2
+    assert set(GenerationJob.objects.values_list("status", flat=True)) == {"failed"}
 
 
 # --- the worker-side service, run in this process with the real model ---------------------------

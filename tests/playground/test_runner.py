@@ -269,6 +269,17 @@ def test_an_unexpected_error_fails_the_job_with_its_reason(user, model, monkeypa
     assert (job.status, job.error) == ("failed", "RuntimeError: the input could not be prepared")
 
 
+def test_a_failed_jobs_error_does_not_show_the_servers_paths(user, model, monkeypatch):
+    def broken(job):
+        raise FileNotFoundError("/var/lib/llm/cache/models--x/tokenizer.json")
+
+    monkeypatch.setattr(runner, "_input_for", broken)
+    job = chat_job(user, model, max_new_tokens=4)
+    runner.execute_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.error == "FileNotFoundError: …/tokenizer.json"
+
+
 def test_an_attempt_the_reaper_superseded_stops_and_leaves_the_job_to_the_next(user, model, own_registry):
     """Its heartbeats stopped reaching the database, so the reaper queued the job again, and
     another worker claimed it, while this worker still decodes."""
