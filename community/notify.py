@@ -21,13 +21,16 @@ def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> Non
         pass  # a concurrent request created it
 
 
-def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = False) -> None:
-    """Tell who should hear about a new (or edited) post.
+def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = False,
+                    actor: User | None = None) -> None:
+    """Tell who should hear about a new (or edited) post: the people it mentions, the author of
+    the post it replies to, and whoever watches the thread (its author does from the start, until
+    they stop watching it). `actor` is who wrote it: the post's author, or whoever edited it.
 
     Only the first FORUM_MAX_MENTIONS_PER_POST distinct names mentioned notify (10, as on
     Discourse): the post itself is accepted and still links every name, so a long list of
     @names is neither a way to spam members nor one query with thousands of parameters."""
-    actor = post.author
+    actor = actor or post.author
     told: set[int] = {actor.pk}
     notified_names = list(dict.fromkeys(mentions))[:max_mentions_per_post()]
     mentioned = User.objects.named_ignoring_case(notified_names).values_list("pk", flat=True)
@@ -36,16 +39,16 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
         told.add(user_id)
     if only_mentions or post.position == 1:
         return
-    direct = {post.thread.author_id}
+    watching = set(Watch.objects.filter(thread_id=post.thread_id).values_list("user_id", flat=True))
+    direct = {post.thread.author_id} & watching
     if post.reply_to_id:
-        direct.add(post.reply_to.author_id)
+        direct.add(post.reply_to.author_id)  # a direct reply reaches its addressee, as on Discourse
     for user_id in direct - told:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.REPLY, post=post)
         told.add(user_id)
-    watchers = Watch.objects.filter(thread_id=post.thread_id).exclude(user_id__in=told)
     Notification.objects.bulk_create(
         [Notification(recipient_id=uid, actor=actor, kind=Notification.Kind.WATCHING, post=post,
                       thread_id=post.thread_id)
-         for uid in watchers.values_list("user_id", flat=True)],
+         for uid in watching - told],
         ignore_conflicts=True,
     )

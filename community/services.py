@@ -148,7 +148,7 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) 
                                 body_html=post.body_html)
     post.body, post.body_html, post.edited_at = body.strip(), rendered.html, timezone.now()
     post.save(update_fields=["body", "body_html", "edited_at"])
-    notify_new_post(post=post, mentions=rendered.mentions, only_mentions=True)
+    notify_new_post(post=post, mentions=rendered.mentions, only_mentions=True, actor=editor)
     if post.position == 1:
         reindex_thread(post.thread)
     else:

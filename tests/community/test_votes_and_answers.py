@@ -3,7 +3,7 @@ import pytest
 from community import services
 from community.models import Notification, Post, User, Vote
 from tests.conftest import client_for
-from tests.factories import UserFactory, make_post, make_thread
+from tests.factories import StaffFactory, UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +156,27 @@ def test_watchers_hear_about_new_replies_and_can_unwatch(user, category):
     services.set_watch(user=watcher, thread=thread, watching=False)
     make_post(thread=thread)
     assert watcher.notifications.filter(kind="watching").count() == 1
+
+
+def test_an_author_who_stops_watching_their_thread_hears_of_no_more_replies(user, category):
+    thread = make_thread(author=user, category=category)
+    services.set_watch(user=user, thread=thread, watching=False)
+    make_post(thread=thread)
+    assert not user.notifications.exists()
+
+
+def test_a_direct_reply_reaches_its_addressee_even_when_not_watching(user, category):
+    thread = make_thread(author=user, category=category)
+    services.set_watch(user=user, thread=thread, watching=False)
+    make_post(thread=thread, reply_to=thread.posts.get(position=1))
+    assert list(user.notifications.values_list("kind", flat=True)) == ["reply"]
+
+
+def test_a_mention_a_moderator_adds_by_editing_names_the_moderator(user, category):
+    moderator = StaffFactory()
+    post = make_post(thread=make_thread(category=category), body="a reply")
+    services.edit_post(editor=moderator, post=post, body=f"a reply, cc @{user.username}")
+    assert user.notifications.get(kind="mention").actor == moderator
 
 
 def test_notifications_api_and_mark_read(user, category):
