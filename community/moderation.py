@@ -41,10 +41,15 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
 
 
 def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> None:
-    """Hide or show one post; the opening post carries its thread with it."""
-    Post.objects.filter(pk=post.pk).update(is_hidden=hidden, needs_review=needs_review)
+    """Hide or show one post; the opening post carries its thread with it. A thread's reply count
+    is of the replies everyone sees (its list shows it, and "unanswered" means none)."""
+    changed = Post.objects.filter(pk=post.pk, is_hidden=not hidden).update(is_hidden=hidden, needs_review=needs_review)
+    if not changed:
+        Post.objects.filter(pk=post.pk).update(needs_review=needs_review)
     if post.position == 1:
         Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
+    elif changed:
+        Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") + (-1 if hidden else 1))
     sync_visibility(thread_id=post.thread_id)
 
 
@@ -75,6 +80,11 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
         thread.category = category
     elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
         thread.is_hidden = action == ModerationAction.HIDE
+        opening = thread.posts.filter(position=1, is_hidden=True).first()
+        if action == ModerationAction.UNHIDE and opening is not None:
+            # Hidden with its opening post (a flag, the post's hide button): both show again,
+            # else the thread would be listed with a page that is a 404.
+            review_post(moderator=moderator, post=opening, keep_hidden=False)
     else:
         field = "is_pinned" if action in (ModerationAction.PIN, ModerationAction.UNPIN) else "is_locked"
         setattr(thread, field, action in (ModerationAction.PIN, ModerationAction.LOCK))

@@ -193,11 +193,13 @@ def delete_post(*, user: User, post: Post) -> None:
     # waits for the first, then finds nothing to delete or count off; a vote cast meanwhile has
     # committed before the reputation it gave is taken back.
     thread = Thread.objects.select_for_update(no_key=True).filter(pk=post.thread_id).first()
-    if thread is None or not Post.objects.select_for_update().filter(pk=post.pk).exists():
+    was_hidden = Post.objects.select_for_update().filter(pk=post.pk).values_list("is_hidden", flat=True).first()
+    if thread is None or was_hidden is None:
         return
     _take_back_reputation(thread=thread, post_ids=[post.pk])
     Post.objects.filter(pk=post.pk).delete()  # the accepted answer goes with it (SET_NULL)
-    Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") - 1)
+    if not was_hidden:  # a hidden reply was already counted off when it was hidden
+        Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") - 1)
     search.remove(kind=search.Kind.POST, object_id=post.pk)
 
 

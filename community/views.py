@@ -269,6 +269,8 @@ def flag(request, pk: int):
         messages.success(request, _("Thanks — moderators will review this post."))
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    if not Thread.objects.visible_to(request.user).filter(pk=post.thread_id).exists():
+        return redirect(post.thread.category)  # the flag hid the thread: its page is a 404 to them now
     return _back(request, post)
 
 

@@ -86,3 +86,46 @@ def test_the_hide_button_is_a_review_too(client, post, staff, settings):
     flag(UserFactory(), post)
     post.refresh_from_db()
     assert not post.is_hidden
+
+
+def reply_count(post):
+    post.thread.refresh_from_db()
+    return post.thread.reply_count
+
+
+def test_a_hidden_reply_comes_off_its_threads_count_and_back_when_shown(post, staff):
+    assert reply_count(post) == 1
+    flag(staff, post)
+    assert reply_count(post) == 0
+    flag(staff, post)  # flagged again while hidden: no second count off
+    assert reply_count(post) == 0
+    services.review_post(moderator=staff, post=post, keep_hidden=False)
+    assert reply_count(post) == 1
+
+
+def test_a_question_whose_only_answer_is_hidden_is_unanswered_again(client, category, staff):
+    question = make_thread(category=category, kind="question", title="Still open?")
+    flag(staff, make_post(thread=question, body="buy cheap watches"))
+    assert "Still open?" in client.get("/forum/?tab=unanswered").content.decode()
+
+
+def test_deleting_a_hidden_reply_does_not_count_it_off_twice(post, staff):
+    flag(staff, post)
+    services.delete_post(user=staff, post=post)
+    assert reply_count(post) == 0
+
+
+def test_unhiding_a_thread_hidden_with_its_opening_post_shows_both(client, category, staff):
+    thread = make_thread(category=category, title="Back again")
+    flag(staff, thread.posts.get(position=1))  # hides the opening post, and the thread with it
+    services.moderate_thread(moderator=staff, thread=thread, action="unhide")
+    assert client.get(thread.get_absolute_url()).status_code == 200
+    assert "Back again" in client.get("/forum/").content.decode()
+
+
+def test_a_flag_that_hides_a_thread_returns_its_flagger_to_the_category(client, category, settings):
+    settings.FORUM_FLAGS_TO_HIDE = 1
+    thread = make_thread(category=category)
+    client.force_login(UserFactory())
+    response = client.post(f"/forum/p/{thread.posts.get(position=1).pk}/flag/", {"reason": "spam"})
+    assert response["Location"] == category.get_absolute_url()
