@@ -4,6 +4,8 @@ Buttons (vote, watch, bookmark) swap a fragment under HTMX and redirect back wit
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -12,7 +14,10 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import search
@@ -98,6 +103,15 @@ def thread_detail(request, pk: int, slug: str = ""):
     return render(request, "community/thread.html", context)
 
 
+def _too_fast(exc: RateLimited) -> str:
+    """The wait in words a person reads: a new member's day cap can be most of a day away."""
+    if exc.retry_after < 60:
+        wait = ngettext("%(n)d second", "%(n)d seconds", exc.retry_after) % {"n": exc.retry_after}
+    else:
+        wait = timeuntil(timezone.now() + timedelta(seconds=exc.retry_after))
+    return _("You are posting too fast. Please try again in %(wait)s.") % {"wait": wait}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_thread(request):
@@ -110,8 +124,7 @@ def new_thread(request):
                                             title=data["title"], body=data["body"],
                                             tags=data["tags"], kind=data["kind"])
         except RateLimited as exc:
-            form.add_error(None, _("You are posting too fast. Please wait %(s)d seconds and try again.")
-                           % {"s": exc.retry_after})
+            form.add_error(None, _too_fast(exc))
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -132,8 +145,7 @@ def reply(request, pk: int):
             post = services.create_post(author=request.user, thread=thread,
                                         body=form.cleaned_data["body"], reply_to=reply_to)
         except RateLimited as exc:
-            form.add_error("body", _("You are posting too fast. Please wait %(s)d seconds and try again.")
-                           % {"s": exc.retry_after})
+            form.add_error("body", _too_fast(exc))
         except PermissionDenied as exc:
             form.add_error("body", str(exc))
         except ValidationError as exc:
@@ -186,11 +198,11 @@ def search_page(request):
 def notifications(request):
     items = Notification.objects.for_recipient(request.user).select_related("actor", "thread")
     page = Paginator(items, 30).get_page(request.GET.get("page"))
-    response = render(request, "community/notifications.html", {"page": page})
+    page.object_list = list(page.object_list)  # read before they are marked: the new ones still show as new
     if request.method == "GET":
         services.mark_notifications_read(user=request.user,
                                          ids=[n.pk for n in page.object_list if not n.read])
-    return response
+    return render(request, "community/notifications.html", {"page": page})  # the bell counts what is left
 
 
 def _back(request, obj) -> HttpResponse:

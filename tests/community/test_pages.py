@@ -1,8 +1,9 @@
 """The forum as a browser uses it: forms, HTMX fragments, moderation buttons."""
 import pytest
+from django.utils import timezone
 
 from community.models import Thread
-from tests.factories import StaffFactory, make_post, make_thread
+from tests.factories import StaffFactory, UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +106,47 @@ def test_a_tag_with_a_slash_has_working_pages(client, category):
     assert client.get(thread.get_absolute_url()).status_code == 200
     assert client.get("/forum/").status_code == 200
     assert thread.title in client.get("/forum/tag/tcp/ip/").content.decode()
+
+
+def test_a_new_members_day_cap_says_the_wait_in_hours_not_seconds(client, category, settings):
+    settings.FORUM_RATE_LIMITS = {**settings.FORUM_RATE_LIMITS, "new_user_thread_interval_s": 0,
+                                  "new_user_max_threads_per_day": 1}
+    newbie = UserFactory(date_joined=timezone.now())
+    client.force_login(newbie)
+    form = {"title": "Hello", "category": category.pk, "kind": "discussion", "body": "Body text"}
+    client.post("/forum/new/", form)
+    page = client.post("/forum/new/", form).content.decode()
+    assert "Please try again in 23" in page and "hours" in page and "seconds" not in page
+
+
+def test_a_reply_refused_by_a_lock_keeps_its_text_to_copy(client, user, category):
+    thread = make_thread(category=category)
+    Thread.objects.filter(pk=thread.pk).update(is_locked=True)
+    client.force_login(user)
+    page = client.post(f"/forum/t/{thread.pk}/reply/", {"body": "my long & careful reply"}).content.decode()
+    assert "locked" in page and ">my long &amp; careful reply</textarea>" in page
+
+
+def test_the_notifications_page_shows_new_ones_as_new_and_the_bell_counts_none(client, user, category):
+    make_post(thread=make_thread(author=user, category=category))
+    client.force_login(user)
+    page = client.get("/forum/notifications/").content.decode()
+    assert 'data-testid="unread"' not in page  # the bell: nothing left unread
+    assert '<span class="state pinned">New</span>' in page
+
+
+@pytest.mark.parametrize(("tab", "says"), [("unanswered", "No unanswered questions"), ("solved", "No solved questions")])
+def test_an_empty_tab_says_what_it_lists(client, category, tab, says):
+    page = client.get(f"/forum/?tab={tab}").content.decode()
+    assert says in page and "start one" not in page
+
+
+def test_an_empty_forum_asks_a_visitor_to_log_in_first(client, category):
+    page = client.get("/forum/").content.decode()
+    assert "Log in to start one" in page and 'href="/forum/new/' not in page
+
+
+def test_log_in_links_come_back_to_the_same_page_of_a_thread(client, category):
+    thread = make_thread(category=category)
+    page = client.get(thread.get_absolute_url() + "?page=2").content.decode()
+    assert f"?next={thread.get_absolute_url()}%3Fpage%3D2" in page
