@@ -5,6 +5,9 @@ same rule as the pages (`PostQuerySet.public`), so search never shows what a pag
 """
 from __future__ import annotations
 
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+
 from core import markdown, search
 
 from .models import Post, Thread
@@ -29,6 +32,14 @@ def index_post(post: Post) -> None:
     search.index(kind=search.Kind.POST, object_id=post.pk, title=post.thread.title, tags=[],
                  body=markdown.plain_text(post.body), url=post.get_absolute_url(),
                  is_public=Post.objects.public().filter(pk=post.pk).exists())
+
+
+def retitle_replies(thread: Thread) -> None:
+    """After the thread's title changed: its replies' documents show and match the new one."""
+    replies = Post.objects.filter(thread_id=thread.pk, position__gt=1).values("pk")
+    post_id = Cast("object_id", CharField())
+    search.retitle(kind=search.Kind.POST, object_ids=replies, title=thread.title,
+                   url=Concat(Value(f"{thread.get_absolute_url()}?post="), post_id, Value("#post-"), post_id))
 
 
 def sync_visibility(*, thread_id: int) -> None:

@@ -16,7 +16,7 @@ from core import markdown, search
 from core.exceptions import RateLimited
 from core.services import clean_tags, tags_named
 
-from .indexing import index_post, reindex_thread
+from .indexing import index_post, reindex_thread, retitle_replies
 from .models import Bookmark, Category, Notification, Post, PostRevision, Thread, User, Vote, Watch
 from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     FLAG_REASON_MAX_LENGTH,
@@ -179,6 +179,8 @@ def update_thread(*, editor: User, thread: Thread, title: str | None = None,
     if new_tags is not None:
         thread.tags.set(new_tags)
     reindex_thread(thread)
+    if "title" in changes:
+        retitle_replies(thread)
     return thread
 
 

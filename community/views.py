@@ -184,14 +184,16 @@ def revisions(request, pk: int):
 def search_page(request):
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("type") if request.GET.get("type") in search.Kind.values else None
-    hits, total, max_length = [], 0, limits.max_search_query_length()
+    hits, page, max_length = [], None, limits.max_search_query_length()
     if len(query) > max_length:
         messages.error(request, _("Search for at most %(n)d characters.") % {"n": max_length})
         query = ""
     elif query:
-        total, hits = search.search(query, kinds=[kind] if kind else None, limit=30)
-    return render(request, "community/search.html", {"query": query, "hits": hits, "total": total,
-                                                      "type": kind or "", "max_length": max_length})
+        page = Paginator(search.matching(query, kinds=[kind] if kind else None), 30).get_page(request.GET.get("page"))
+        hits = [search.to_hit(doc, query) for doc in page.object_list]
+    return render(request, "community/search.html", {
+        "query": query, "hits": hits, "page": page, "total": page.paginator.count if page else 0,
+        "type": kind or "", "max_length": max_length})
 
 
 @login_required

@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import F, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 
 from .models import SearchDocument
 
@@ -62,6 +63,10 @@ class Hit:
     url: str
     rank: float
 
+    @property
+    def type_label(self) -> str:
+        return Kind(self.type).label
+
 
 def index(*, kind: Kind, object_id: int, title: str, tags: list[str], body: str, url: str,
           is_public: bool = True) -> None:
@@ -86,6 +91,20 @@ def index(*, kind: Kind, object_id: int, title: str, tags: list[str], body: str,
             + SearchVector(Value(segmented_tags), weight="B", config=CONFIG)
             + SearchVector(Value(segmented_body), weight="C", config=CONFIG)
         )
+
+
+def retitle(*, kind: Kind, object_ids, title: str, url=None) -> None:
+    """A new title for documents that show another object's (a reply shows its thread's): their
+    title, its words in the vector and, given as an expression, their `url` change; their own
+    words (tags, body) stay as indexed. One UPDATE, however many documents."""
+    changes: dict = {"title": title[:300]}
+    if url is not None:
+        changes["url"] = url
+    if settings.USING_POSTGRES:
+        # The title's words are the vector's weight-A lexemes: swap those, keep B (tags) and C (body).
+        changes["vector"] = RawSQL("setweight(to_tsvector(%s::regconfig, %s), 'A') || ts_filter(vector, '{b,c}')",
+                                   (CONFIG, segment(title)))
+    SearchDocument.objects.filter(kind=kind, object_id__in=object_ids).update(**changes)
 
 
 def set_visibility(*, kind: Kind, object_ids: list[int], is_public: bool) -> None:

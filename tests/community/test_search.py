@@ -89,3 +89,27 @@ def test_ranking_considers_only_the_newest_candidates(api, category, settings, m
     newer = [make_thread(category=category, title="Other", body=f"about tokenizers {i}") for i in range(2)]
     found = [h["id"] for h in api.get("/api/v1/search/", {"q": "tokenizers"}).json()["results"]]
     assert old.pk not in found and sorted(found) == sorted(t.pk for t in newer)
+
+
+def test_a_renamed_threads_replies_show_and_match_the_new_title(api, corpus, staff):
+    _zh, en, reply = corpus
+    services.update_thread(editor=staff, thread=en, title="Continuous batching explained")
+    hits = api.get("/api/v1/search/", {"q": "continuous", "type": "post"}).json()["results"]
+    assert [(h["id"], h["title"]) for h in hits] == [(reply.pk, "Continuous batching explained")]
+    assert hits[0]["url"].startswith(f"/forum/t/{en.pk}/continuous-batching-explained/?post={reply.pk}")
+    assert api.get("/api/v1/search/", {"q": "requests", "type": "post"}).json()["count"] == 0
+    assert api.get("/api/v1/search/", {"q": "quantization", "type": "post"}).json()["count"] == 1  # its own words stay
+
+
+def test_the_search_page_reaches_every_result(client, category):
+    for i in range(35):
+        make_thread(category=category, title=f"Sampling note {i}")
+    first = client.get("/forum/search/", {"q": "sampling"}).content.decode()
+    second = client.get("/forum/search/", {"q": "sampling", "page": 2}).content.decode()
+    assert "35 results" in first and 'rel="next"' in first
+    assert second.count('class="row-title"') == 5
+
+
+def test_the_search_page_names_each_results_kind_in_the_readers_language(client, corpus):
+    page = client.get("/forum/search/", {"q": "数据偏见"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<span class="badge-kind">主题</span>' in page and 'badge-kind">thread<' not in page
