@@ -87,7 +87,8 @@ class MeView(generics.RetrieveUpdateAPIView):
 
 class UserDetailView(generics.RetrieveAPIView):
     serializer_class = UserSerializer
-    lookup_field = "username"
+    lookup_field = "username__iexact"  # usernames are unique ignoring case, as on the profile page
+    lookup_url_kwarg = "username"
     queryset = User.objects.with_counts().filter(is_active=True)
 
 

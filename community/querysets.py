@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Value
+from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Lower
 
 from core.models import Tag
@@ -68,6 +68,12 @@ class ThreadQuerySet(AuthoredQuerySet):
             is_watching=Exists(apps.get_model("community", "Watch").objects.filter(**mine)),
             is_bookmarked=Exists(apps.get_model("community", "Bookmark").objects.filter(**mine)),
         )
+
+    def bookmarked_by(self, user) -> "ThreadQuerySet":
+        """The threads `user` bookmarked, the newest bookmark first."""
+        marks = apps.get_model("community", "Bookmark").objects.filter(user=user, thread=OuterRef("pk"))
+        return (self.annotate(bookmarked_at=Subquery(marks.values("created_at")[:1]))
+                .filter(bookmarked_at__isnull=False).order_by("-bookmarked_at", "-id"))
 
     def latest(self) -> "ThreadQuerySet":
         return self.order_by("-is_pinned", "-last_activity_at", "-id")

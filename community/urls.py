@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.new_thread, name="new"),
     path("search/", views.search_page, name="search"),
     path("notifications/", views.notifications, name="notifications"),
+    path("bookmarks/", views.bookmarks, name="bookmarks"),
     path("review/", views.review_queue, name="review"),
     path("c/<str:slug>/", views.category, name="category"),
     path("tag/<path:name>/", views.tag, name="tag"),  # tag names may hold "/"

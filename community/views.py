@@ -197,6 +197,13 @@ def search_page(request):
 
 
 @login_required
+def bookmarks(request):
+    threads = Thread.objects.visible_to(request.user).bookmarked_by(request.user).for_list()
+    page = Paginator(threads, 30).get_page(request.GET.get("page"))
+    return render(request, "community/bookmarks.html", {"page": page})
+
+
+@login_required
 def notifications(request):
     items = Notification.objects.for_recipient(request.user).select_related("actor", "thread")
     page = Paginator(items, 30).get_page(request.GET.get("page"))

@@ -173,3 +173,7 @@ def test_signup_follows_next_on_the_site(client):
 def test_signup_over_https_does_not_follow_next_to_plain_http(client):
     response = signup(client, "http%3A//testserver/forum/", secure=True)
     assert response["Location"] == "/"
+
+
+def test_the_user_api_finds_a_member_however_the_name_is_capitalised(api, user):
+    assert api.get(f"/api/v1/users/{user.username.upper()}/").json()["username"] == user.username

@@ -2,6 +2,7 @@
 import pytest
 from django.utils import timezone
 
+from community import services
 from community.models import Thread
 from tests.factories import StaffFactory, UserFactory, make_post, make_thread
 
@@ -150,3 +151,25 @@ def test_log_in_links_come_back_to_the_same_page_of_a_thread(client, category):
     thread = make_thread(category=category)
     page = client.get(thread.get_absolute_url() + "?page=2").content.decode()
     assert f"?next={thread.get_absolute_url()}%3Fpage%3D2" in page
+
+
+def test_bookmarks_list_what_i_bookmarked_newest_first(client, user, category):
+    older, newer, other = (make_thread(category=category, title=t) for t in ("Older mark", "Newer mark", "Unmarked"))
+    services.set_bookmark(user=user, thread=older, marked=True)
+    services.set_bookmark(user=user, thread=newer, marked=True)
+    services.set_bookmark(user=UserFactory(), thread=other, marked=True)
+    client.force_login(user)
+    page = client.get("/forum/bookmarks/").content.decode()
+    assert page.index("Newer mark") < page.index("Older mark") and "Unmarked" not in page
+
+
+def test_a_bookmarked_thread_hidden_since_leaves_the_list(client, user, category):
+    thread = make_thread(category=category, title="Gone quiet")
+    services.set_bookmark(user=user, thread=thread, marked=True)
+    Thread.objects.filter(pk=thread.pk).update(is_hidden=True)
+    client.force_login(user)
+    assert "Gone quiet" not in client.get("/forum/bookmarks/").content.decode()
+
+
+def test_bookmarks_need_an_account(client):
+    assert client.get("/forum/bookmarks/").status_code == 302

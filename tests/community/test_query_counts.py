@@ -1,6 +1,7 @@
 """Every list costs a fixed number of queries, whatever its length (checked at two sizes)."""
 import pytest
 
+from community import services
 from tests.factories import UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,15 @@ def test_posts_endpoint(as_user, category, replies, django_assert_max_num_querie
     fill_thread(thread, replies)
     with django_assert_max_num_queries(8):
         assert as_user.get(f"/api/v1/threads/{thread.pk}/posts/?page_size=100").status_code == 200
+
+
+@pytest.mark.parametrize("threads", [5, 40])
+def test_bookmarks_page(client, user, category, threads, django_assert_max_num_queries):
+    for i in range(threads):
+        services.set_bookmark(user=user, thread=make_thread(category=category, tags=["x", f"t{i}"]), marked=True)
+    client.force_login(user)
+    with django_assert_max_num_queries(10):
+        assert client.get("/forum/bookmarks/").status_code == 200
 
 
 @pytest.mark.parametrize("threads", [5, 40])
