@@ -82,15 +82,27 @@ class ReplyForm(forms.Form):
 
 
 class EditPostForm(forms.Form):
-    """A post's body; for the opening post, the thread's title too."""
+    """A post's body; for the opening post, the thread's title, kind and tags too."""
 
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Thread.Kind.choices)
+    tags = TagsField(label=_("Tags"))
     body = MarkdownField(label=_("Body"))
 
+    THREAD_FIELDS = ("title", "kind", "tags")
+
     def __init__(self, data=None, *, post: Post):
-        super().__init__(data, initial={"title": post.thread.title, "body": post.body})
+        thread = post.thread
+        super().__init__(data, initial={
+            "title": thread.title, "kind": thread.kind, "body": post.body,
+            "tags": ", ".join(sorted(tag.name for tag in thread.tags.all())) if post.position == 1 else ""})
         if post.position != 1:
-            del self.fields["title"]
+            for name in self.THREAD_FIELDS:
+                del self.fields[name]
+
+    def thread_changes(self) -> dict:
+        """The thread's fields the form carries (none for a reply), as edit_post takes them."""
+        return {name: self.cleaned_data[name] for name in self.THREAD_FIELDS if name in self.fields}
 
 
 class FlagForm(forms.Form):

@@ -193,11 +193,13 @@ class Post(models.Model):
 
 
 class PostRevision(models.Model):
-    """An earlier body of a post, kept on every edit."""
+    """A post as it was before an edit, kept on every edit: its body and, for an opening post,
+    the thread's title then (blank for replies)."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
     editor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     body_html = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)

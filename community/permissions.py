@@ -18,6 +18,18 @@ def can_edit(user, obj: Thread | Post) -> bool:
     return bool(user.is_authenticated and (user.is_staff or obj.author_id == user.pk))
 
 
+def can_delete(user, obj: Thread | Post) -> bool:
+    """Delete a reply: its author or a moderator. Delete a thread (or its opening post, which is
+    the thread): a moderator, or its author while nobody else has replied, as on Discourse;
+    otherwise one member could take down everyone's answers, and the reputation they earned."""
+    if not can_edit(user, obj):
+        return False
+    if user.is_staff or (isinstance(obj, Post) and obj.position != 1):
+        return True
+    thread_id = obj.pk if isinstance(obj, Thread) else obj.thread_id
+    return not Post.objects.filter(thread_id=thread_id, position__gt=1).exclude(author_id=user.pk).exists()
+
+
 def can_reply(user, thread: Thread) -> bool:
     return bool(user.is_authenticated and (not thread.is_locked or user.is_staff))
 

@@ -26,7 +26,7 @@ from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     set_post_hidden,
 )
 from .notify import notify_new_post, notify_once
-from .permissions import can_accept, can_edit, can_reply, can_vote
+from .permissions import can_accept, can_delete, can_edit, can_reply, can_vote
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
 REPUTATION_UPVOTE = 10
@@ -128,24 +128,29 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
 
 
 @transaction.atomic
-def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) -> Post:
-    """A new body for a post (the old one kept as a revision); for an opening post, optionally
-    a new thread title too. Everything is validated before anything is written."""
+def edit_post(*, editor: User, post: Post, body: str, title: str | None = None,
+              tags: list[str] | None = None, kind: str | None = None) -> Post:
+    """A new body for a post; for an opening post, optionally the thread's title, tags and kind
+    too. Everything is validated before anything is written. A change of body or title keeps
+    the post as it was as a revision, and marks it edited."""
     if not can_edit(editor, post):
         raise PermissionDenied(_("You may not edit this post."))
     rendered = _check_body(body)
+    if post.position != 1 and (title, tags, kind) != (None, None, None):
+        field = "title" if title is not None else "tags" if tags is not None else "kind"
+        raise ValidationError({field: [_("Only the opening post carries the thread's title, tags and kind.")]})
     if title is not None:
-        if post.position != 1:
-            raise ValidationError({"title": [_("Only the opening post carries the title.")]})
-        _clean_title(title)
+        title = _clean_title(title)
     post = Post.objects.select_for_update(no_key=True).select_related("thread").get(pk=post.pk)
-    if title is not None:
-        update_thread(editor=editor, thread=post.thread, title=title)
-    if post.body == body.strip():
+    old_title = post.thread.title
+    if (title, tags, kind) != (None, None, None):
+        post.thread = update_thread(editor=editor, thread=post.thread, title=title, tags=tags, kind=kind)
+    retitled = title is not None and title != old_title
+    if post.body == body.strip() and not retitled:
         return post
     number = post.revisions.count() + 1
     PostRevision.objects.create(post=post, editor=editor, number=number, body=post.body,
-                                body_html=post.body_html)
+                                body_html=post.body_html, title=old_title if post.position == 1 else "")
     post.body, post.body_html, post.edited_at = body.strip(), rendered.html, timezone.now()
     post.save(update_fields=["body", "body_html", "edited_at"])
     notify_new_post(post=post, mentions=rendered.mentions, only_mentions=True, actor=editor)
@@ -186,11 +191,11 @@ def update_thread(*, editor: User, thread: Thread, title: str | None = None,
 
 @transaction.atomic
 def delete_post(*, user: User, post: Post) -> None:
-    if not can_edit(user, post):
-        raise PermissionDenied(_("You may not delete this post."))
     if post.position == 1:
         delete_thread(user=user, thread=post.thread)
         return
+    if not can_delete(user, post):
+        raise PermissionDenied(_("You may not delete this post."))
     # The thread, then the post, as a reply takes them: a second click or a retried request
     # waits for the first, then finds nothing to delete or count off; a vote cast meanwhile has
     # committed before the reputation it gave is taken back.
@@ -202,13 +207,14 @@ def delete_post(*, user: User, post: Post) -> None:
     Post.objects.filter(pk=post.pk).delete()  # the accepted answer goes with it (SET_NULL)
     if not was_hidden:  # a hidden reply was already counted off when it was hidden
         Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") - 1)
-    search.remove(kind=search.Kind.POST, object_id=post.pk)
+    search.remove(kind=search.Kind.POST, object_ids=[post.pk])
 
 
 @transaction.atomic
 def delete_thread(*, user: User, thread: Thread) -> None:
-    if not can_edit(user, thread):
-        raise PermissionDenied(_("You may not delete this thread."))
+    if not can_delete(user, thread):
+        raise PermissionDenied(_("Only a moderator may delete a thread others have replied to.")
+                               if can_edit(user, thread) else _("You may not delete this thread."))
     # Locked and read afresh: a second delete finds nothing to take off the count, and a thread
     # moved meanwhile is counted off the category it is in now.
     thread = Thread.objects.select_for_update().filter(pk=thread.pk).first()
@@ -217,9 +223,8 @@ def delete_thread(*, user: User, thread: Thread) -> None:
     post_ids = list(Post.objects.select_for_update().filter(thread=thread).values_list("pk", flat=True))
     _take_back_reputation(thread=thread, post_ids=post_ids)
     Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
-    search.remove(kind=search.Kind.THREAD, object_id=thread.pk)
-    for post_id in post_ids:
-        search.remove(kind=search.Kind.POST, object_id=post_id)
+    search.remove(kind=search.Kind.THREAD, object_ids=[thread.pk])
+    search.remove(kind=search.Kind.POST, object_ids=post_ids)
     Thread.objects.filter(pk=thread.pk).delete()
 
 

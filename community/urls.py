@@ -21,6 +21,7 @@ urlpatterns = [
     path("t/<int:pk>/moderate/", views.moderate, name="moderate"),
     path("t/<int:pk>/<str:slug>/", views.thread_detail, name="thread"),
     path("p/<int:pk>/edit/", views.edit_post, name="edit-post"),
+    path("p/<int:pk>/delete/", views.delete_post, name="delete-post"),
     path("p/<int:pk>/revisions/", views.revisions, name="revisions"),
     path("p/<int:pk>/vote/", views.vote, name="vote"),
     path("p/<int:pk>/flag/", views.flag, name="flag"),

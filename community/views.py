@@ -167,12 +167,30 @@ def edit_post(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.edit_post(editor=request.user, post=post, body=form.cleaned_data["body"],
-                               title=form.cleaned_data.get("title"))
+                               **form.thread_changes())
         except ValidationError as exc:
             add_errors(form, exc)
         else:
             return redirect(post.get_absolute_url())
     return render(request, "community/edit_post.html", {"form": form, "post": post})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_post(request, pk: int):
+    """A confirmation page, then the deletion: a reply, or the whole thread for its opening post."""
+    post = get_object_or_404(Post.objects.visible_to(request.user).select_related("thread__category"), pk=pk)
+    if not permissions.can_delete(request.user, post):
+        raise PermissionDenied
+    if request.method == "POST":
+        services.delete_post(user=request.user, post=post)
+        if post.position == 1:
+            messages.success(request, _("The thread was deleted."))
+            return redirect(post.thread.category)
+        messages.success(request, _("Your reply was deleted.") if post.author_id == request.user.pk
+                         else _("The reply was deleted."))
+        return redirect(post.thread)
+    return render(request, "community/delete_post.html", {"post": post})
 
 
 def revisions(request, pk: int):

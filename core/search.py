@@ -111,8 +111,8 @@ def set_visibility(*, kind: Kind, object_ids: list[int], is_public: bool) -> Non
     SearchDocument.objects.filter(kind=kind, object_id__in=object_ids).update(is_public=is_public)
 
 
-def remove(*, kind: Kind, object_id: int) -> None:
-    SearchDocument.objects.filter(kind=kind, object_id=object_id).delete()
+def remove(*, kind: Kind, object_ids: list[int]) -> None:
+    SearchDocument.objects.filter(kind=kind, object_id__in=object_ids).delete()
 
 
 def matching(query: str, *, kinds: list[Kind] | None = None) -> QuerySet[SearchDocument]:

@@ -48,7 +48,7 @@ def _link_from_meta(resource: Resource, meta: dict) -> None:
 
 def reindex(resource: Resource) -> None:
     if not resource.is_published:  # a draft is found by nobody but its owner, who has its page
-        search.remove(kind=search.Kind.RESOURCE, object_id=resource.pk)
+        search.remove(kind=search.Kind.RESOURCE, object_ids=[resource.pk])
         return
     search.index(kind=search.Kind.RESOURCE, object_id=resource.pk, title=f"{resource.repo_id} {resource.title}",
                  tags=list(resource.tags.values_list("name", flat=True)),
@@ -154,7 +154,7 @@ def delete_resource(*, user: User, resource: Resource) -> None:
     if jobs is not None and jobs.exists():
         raise ResourceInUse(_("Playground runs were made with this resource and are kept, so it cannot "
                               "be deleted."))
-    search.remove(kind=search.Kind.RESOURCE, object_id=resource.pk)
+    search.remove(kind=search.Kind.RESOURCE, object_ids=[resource.pk])
     try:
         resource.delete()
     except (ProtectedError, RestrictedError):

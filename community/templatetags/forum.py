@@ -7,6 +7,7 @@ from community.moderation import FLAG_REASON_MAX_LENGTH
 register = template.Library()
 
 register.filter("can_edit", permissions.can_edit)
+register.filter("can_delete", permissions.can_delete)
 register.filter("can_vote", permissions.can_vote)
 register.filter("can_flag", permissions.can_flag)
 register.filter("can_reply", permissions.can_reply)

@@ -54,7 +54,7 @@ def test_edit_page_saves_title_and_body_together(client, user, category):
     opening = thread.posts.get(position=1)
     client.force_login(user)
     response = client.post(reverse("community:edit-post", args=[opening.pk]),
-                           {"title": "New title", "body": "new body"})
+                           {"title": "New title", "kind": "discussion", "body": "new body"})
     assert response.status_code == 302
     thread.refresh_from_db()
     opening.refresh_from_db()

@@ -73,7 +73,7 @@ WRITES = [
 ]
 EXPECTED = {  # who: (patch_thread, patch_post, delete_post, delete_thread, moderate, accept)
     "anonymous": (401, 401, 401, 401, 401, 401),
-    "author": (200, 200, 204, 204, 403, 200),
+    "author": (200, 200, 204, 403, 403, 200),  # not a thread others have replied to
     "other": (403, 403, 403, 403, 403, 403),
     "staff": (200, 200, 204, 204, 200, 200),
 }
@@ -94,6 +94,22 @@ def test_permission_matrix(who, index, category):
         target = make_post(thread=thread, author=author)
     response = WRITES[index][1](client, thread, target)
     assert response.status_code == EXPECTED[who][index], response.content
+
+
+def test_an_author_may_delete_their_thread_while_nobody_else_has_replied(category):
+    author = UserFactory()
+    thread = make_thread(author=author, category=category)
+    make_post(thread=thread, author=author)  # their own follow-up does not count
+    assert client_for(author).delete(f"/api/v1/threads/{thread.pk}/").status_code == 204
+
+
+def test_deleting_a_thread_others_replied_to_is_for_moderators(category):
+    author = UserFactory()
+    thread = make_thread(author=author, category=category)
+    make_post(thread=thread)
+    response = client_for(author).delete(f"/api/v1/posts/{thread.posts.get(position=1).pk}/")
+    assert response.status_code == 403 and "moderator" in response.json()["detail"]
+    assert Thread.objects.filter(pk=thread.pk).exists()
 
 
 def test_edit_keeps_every_revision(as_user, user, category):

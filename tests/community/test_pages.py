@@ -173,3 +173,52 @@ def test_a_bookmarked_thread_hidden_since_leaves_the_list(client, user, category
 
 def test_bookmarks_need_an_account(client):
     assert client.get("/forum/bookmarks/").status_code == 302
+
+
+def test_editing_the_opening_post_changes_the_threads_tags_and_kind(client, user, category):
+    thread = make_thread(author=user, category=category, tags=["old"])
+    client.force_login(user)
+    opening = thread.posts.get(position=1)
+    assert 'value="old"' in client.get(f"/forum/p/{opening.pk}/edit/").content.decode()
+    client.post(f"/forum/p/{opening.pk}/edit/", {"title": thread.title, "kind": "question",
+                                                  "tags": "new, 微调", "body": opening.body})
+    thread.refresh_from_db()
+    assert thread.kind == "question" and sorted(thread.tags.values_list("name", flat=True)) == ["new", "微调"]
+
+
+def test_a_title_only_edit_is_kept_as_a_revision(client, user, category):
+    thread = make_thread(author=user, category=category, title="Frist title")
+    client.force_login(user)
+    opening = thread.posts.get(position=1)
+    client.post(f"/forum/p/{opening.pk}/edit/", {"title": "First title", "kind": thread.kind, "tags": "",
+                                                  "body": opening.body})
+    opening.refresh_from_db()
+    assert opening.edited_at is not None and opening.revisions.get().title == "Frist title"
+    assert "Frist title" in client.get(f"/forum/p/{opening.pk}/revisions/").content.decode()
+
+
+def test_a_reply_is_deleted_after_a_confirmation_page(client, user, category):
+    thread = make_thread(category=category)
+    reply = make_post(thread=thread, author=user, body="regrettable")
+    client.force_login(user)
+    assert "regrettable" in client.get(f"/forum/p/{reply.pk}/delete/").content.decode()
+    response = client.post(f"/forum/p/{reply.pk}/delete/")
+    assert response["Location"] == thread.get_absolute_url() and not thread.posts.filter(pk=reply.pk).exists()
+
+
+def test_an_author_deletes_their_unanswered_thread_and_lands_on_its_category(client, user, category):
+    thread = make_thread(author=user, category=category)
+    client.force_login(user)
+    assert 'href="/forum/p/%d/delete/"' % thread.posts.get(position=1).pk in client.get(thread.get_absolute_url()).content.decode()
+    response = client.post(f"/forum/p/{thread.posts.get(position=1).pk}/delete/")
+    assert response["Location"] == category.get_absolute_url() and not Thread.objects.exists()
+
+
+def test_an_author_gets_no_delete_for_a_thread_others_replied_to(client, user, category):
+    thread = make_thread(author=user, category=category)
+    make_post(thread=thread)
+    client.force_login(user)
+    opening = thread.posts.get(position=1)
+    assert f"/forum/p/{opening.pk}/delete/" not in client.get(thread.get_absolute_url()).content.decode()
+    assert client.post(f"/forum/p/{opening.pk}/delete/").status_code == 403
+    assert Thread.objects.filter(pk=thread.pk).exists()

@@ -97,7 +97,7 @@ def test_deleting_a_thread_takes_back_what_all_its_posts_earned(user, category):
     services.vote(user=answerer, post=thread.posts.get(position=1), value=1)
     services.vote(user=UserFactory(), post=answer, value=1)
     services.accept_answer(user=asker, thread=thread, post=answer)
-    services.delete_thread(user=asker, thread=thread)
+    services.delete_thread(user=StaffFactory(), thread=thread)
     assert (reputation(asker), reputation(answerer)) == (0, 0)
 
 
