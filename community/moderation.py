@@ -25,6 +25,8 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
         raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
     if not can_flag(user, post):
         raise PermissionDenied(_("You cannot flag your own post."))
+    # The thread, then the post, as a reply and a delete take them (hiding moves the thread's count).
+    Thread.objects.select_for_update(no_key=True).filter(pk=post.thread_id).first()
     post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)  # one flag at a time decides
     flag, created = Flag.objects.get_or_create(
         user=user, post=post,
@@ -59,6 +61,7 @@ def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
     and resolve every flag made so far, so that only flags made after it count."""
     if not can_moderate(moderator):
         raise PermissionDenied
+    Thread.objects.select_for_update(no_key=True).filter(pk=post.thread_id).first()  # the order a delete takes
     set_post_hidden(post=post, hidden=keep_hidden, needs_review=False)
     post.flags.filter(resolved=False).update(resolved=True)
     Post.objects.filter(pk=post.pk).update(flag_count=0)

@@ -149,11 +149,14 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None,
     if post.body == body.strip() and not retitled:
         return post
     number = post.revisions.count() + 1
+    post_before_body = post.body
     PostRevision.objects.create(post=post, editor=editor, number=number, body=post.body,
                                 body_html=post.body_html, title=old_title if post.position == 1 else "")
     post.body, post.body_html, post.edited_at = body.strip(), rendered.html, timezone.now()
     post.save(update_fields=["body", "body_html", "edited_at"])
-    notify_new_post(post=post, mentions=rendered.mentions, only_mentions=True, actor=editor)
+    # Only the names this edit adds: a typo fixed must not mention everyone again.
+    added = [name for name in rendered.mentions if name not in markdown.render(post_before_body).mentions]
+    notify_new_post(post=post, mentions=added, only_mentions=True, actor=editor)
     if post.position == 1:
         reindex_thread(post.thread)
     else:
@@ -169,7 +172,7 @@ def update_thread(*, editor: User, thread: Thread, title: str | None = None,
     if not can_edit(editor, thread):
         raise PermissionDenied(_("You may not edit this thread."))
     changes: dict = {}
-    if title is not None:
+    if title is not None and _clean_title(title) != thread.title:
         title = _clean_title(title)
         changes.update(title=title, slug=Thread.slug_for(title))
     if kind is not None:
@@ -212,14 +215,17 @@ def delete_post(*, user: User, post: Post) -> None:
 
 @transaction.atomic
 def delete_thread(*, user: User, thread: Thread) -> None:
-    if not can_delete(user, thread):
-        raise PermissionDenied(_("Only a moderator may delete a thread others have replied to.")
-                               if can_edit(user, thread) else _("You may not delete this thread."))
+
     # Locked and read afresh: a second delete finds nothing to take off the count, and a thread
     # moved meanwhile is counted off the category it is in now.
-    thread = Thread.objects.select_for_update().filter(pk=thread.pk).first()
-    if thread is None:
+    locked = Thread.objects.select_for_update().filter(pk=thread.pk).first()
+    if locked is None:
         return
+    # Checked under the lock: a reply committed since the page was read counts.
+    if not can_delete(user, locked):
+        raise PermissionDenied(_("Only a moderator may delete a thread others have replied to.")
+                               if can_edit(user, locked) else _("You may not delete this thread."))
+    thread = locked
     post_ids = list(Post.objects.select_for_update().filter(thread=thread).values_list("pk", flat=True))
     _take_back_reputation(thread=thread, post_ids=post_ids)
     Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)

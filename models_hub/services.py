@@ -155,6 +155,9 @@ def delete_resource(*, user: User, resource: Resource) -> None:
         raise ResourceInUse(_("Playground runs were made with this resource and are kept, so it cannot "
                               "be deleted."))
     search.remove(kind=search.Kind.RESOURCE, object_ids=[resource.pk])
+    # A commit protects its parent; with the whole history going, the chain is cut first (else
+    # any repository with two commits could never be deleted).
+    resource.commits.update(parent=None)
     try:
         resource.delete()
     except (ProtectedError, RestrictedError):

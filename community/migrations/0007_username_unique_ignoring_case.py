@@ -2,6 +2,22 @@
 
 import django.db.models.functions.text
 from django.db import migrations, models
+from django.db.models import Count
+from django.db.models.functions import Lower
+
+
+def rename_case_twins(apps, schema_editor):
+    """Accounts made before the constraint whose names differ only in case (the admin, or a race
+    past the sign-up form's check): the oldest keeps its name, each later one becomes
+    "<name>-<id>", so the constraint can be added and nobody loses their account."""
+    User = apps.get_model("community", "User")
+    twins = (User.objects.annotate(lower=Lower("username")).values("lower")
+             .annotate(n=Count("pk")).filter(n__gt=1).values_list("lower", flat=True))
+    for lower in list(twins):
+        later = User.objects.annotate(lower=Lower("username")).filter(lower=lower).order_by("date_joined", "pk")[1:]
+        for user in later:
+            user.username = f"{user.username[:150 - len(str(user.pk)) - 1]}-{user.pk}"
+            user.save(update_fields=["username"])
 
 
 class Migration(migrations.Migration):
@@ -12,6 +28,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(rename_case_twins, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='user',
             constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('username'), name='username_unique_ignoring_case', violation_error_message='A user with that username already exists.'),

@@ -117,6 +117,7 @@ def leaderboard(request):
         "best": {key: max((r[key] for r in board.results), default=None) for key in ("rating", "battles", "wins")},
         "interval_chart": intervals([r["model"] for r in board.results], [r["rating"] for r in board.results],
                                     [r["ci_low"] for r in board.results], [r["ci_high"] for r in board.results],
+                                    # xgettext:no-python-format
                                     label=_("Ratings with 95% confidence intervals")),
         "matrix_chart": heatmap(board.models, board.win_rate, counts=board.battles,
                                 label=_("Share of battles the row's model won against the column's")),

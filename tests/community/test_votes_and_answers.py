@@ -262,3 +262,9 @@ def test_web_reply_too_fast_keeps_the_text_and_says_why(client, user, category):
     page = response.content.decode()
     assert "my careful second reply" in page and "too fast" in page
     assert Post.objects.filter(thread=thread).count() == 2
+
+
+def test_a_moderators_typo_fix_does_not_mention_everyone_again(user, category):
+    post = make_post(thread=make_thread(category=category), body=f"thanks @{user.username} for teh tip")
+    services.edit_post(editor=StaffFactory(), post=post, body=f"thanks @{user.username} for the tip")
+    assert user.notifications.filter(kind="mention").count() == 1

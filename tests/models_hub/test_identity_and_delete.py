@@ -82,3 +82,11 @@ def test_deleting_a_runnable_model_from_its_page_explains_why_not(client, staff,
     response = client.post(f"{mine.get_absolute_url()}delete/", follow=True)
     assert response.status_code == 200 and "disable its runtime" in response.content.decode()
     assert Resource.objects.exists()
+
+
+def test_a_resource_with_a_history_of_commits_can_be_deleted(as_user, user, mine):
+    services.save_resource(user=user, resource=mine, data={"card": "# M\n\nA second version."})
+    services.save_resource(user=user, resource=mine, data={"card": "# M\n\nA third version."})
+    assert mine.commits.count() >= 2
+    assert as_user.delete(f"/api/v1/resources/{mine.pk}/").status_code == 204
+    assert not Resource.objects.exists()

@@ -1,0 +1,33 @@
+"""Migrations that change data: they must pass on a database that holds what they fix."""
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from community.models import Thread, User
+
+BEFORE = [("community", "0006_post_thread_created_at_index")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case_twins_are_renamed_and_reply_counts_recounted():
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()  # going back unapplies the apps that build on community
+    executor.migrate(BEFORE)
+    try:
+        old = executor.loader.project_state(BEFORE).apps
+        OldUser, OldThread, OldPost, OldCategory = (old.get_model("community", name)
+                                                    for name in ("User", "Thread", "Post", "Category"))
+        now = timezone.now()
+        first = OldUser.objects.create(username="alice", date_joined=now - timezone.timedelta(days=2))
+        twin = OldUser.objects.create(username="Alice", date_joined=now)
+        category = OldCategory.objects.create(slug="c", name="C")
+        thread = OldThread.objects.create(category=category, author=first, title="T", slug="t", reply_count=2)
+        OldPost.objects.create(thread=thread, author=first, position=1, body="b", body_html="b")
+        OldPost.objects.create(thread=thread, author=twin, position=2, body="r", body_html="r")
+        OldPost.objects.create(thread=thread, author=twin, position=3, body="spam", body_html="spam", is_hidden=True)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    assert User.objects.get(pk=first.pk).username == "alice"
+    assert User.objects.get(pk=twin.pk).username == f"Alice-{twin.pk}"
+    assert Thread.objects.get(pk=thread.pk).reply_count == 1
