@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -19,7 +20,15 @@ def is_archive(name: str) -> bool:
 
 
 def members(name: str, fileobj: BinaryIO) -> Iterator[tuple[str, int, BinaryIO]]:
-    """(path, size, stream) for each regular file of the archive."""
+    """(path, size, stream) for each regular file of the archive; a file that is not a readable
+    archive of its kind (corrupt, truncated, misnamed) is refused naming it, not a 500."""
+    try:
+        yield from _members(name, fileobj)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise BadPath(name, _("Not a readable archive (%(error)s).") % {"error": type(exc).__name__}) from exc
+
+
+def _members(name: str, fileobj: BinaryIO) -> Iterator[tuple[str, int, BinaryIO]]:
     if name.lower().endswith(".zip"):
         with zipfile.ZipFile(fileobj) as archive:
             for info in archive.infolist():

@@ -132,6 +132,16 @@ def test_an_archive_with_a_symlink_is_refused_naming_it(repo, user, client):
     assert reads.head(repo) == before
 
 
+@pytest.mark.parametrize("name", ["broken.zip", "broken.tar.gz"])
+def test_a_corrupt_archive_is_refused_naming_it(repo, user, client, name):
+    client.force_login(user)
+    before = reads.head(repo)
+    response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile(name, b"not an archive at all")],
+                                                        "extract": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and name in json.dumps(response.json())
+    assert reads.head(repo) == before
+
+
 def test_an_archive_is_extracted_when_asked(repo, user, client):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
