@@ -106,4 +106,4 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def _detail(self, resource: Resource) -> dict:
         fresh = self.get_queryset().select_related("thread").liked_by(self.request.user).get(pk=resource.pk)
-        return ResourceDetailSerializer(fresh).data
+        return ResourceDetailSerializer(fresh, context={"request": self.request}).data

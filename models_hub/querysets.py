@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.models import Tag
 
@@ -83,14 +84,17 @@ class ResourceQuerySet(models.QuerySet):
         return facets
 
 
-def related_of(resource) -> list[tuple[object, str]]:
-    """Related resources in both directions, each with the relation named from this side."""
+def related_of(resource, user) -> list[tuple[object, str]]:
+    """Related resources in both directions that `user` may see (a fine-tune draft's card names
+    its base model: the base's page must not show the draft), each with the relation named from
+    this side."""
     kinds = resource.outgoing.model.Kind
     reverse_names = {
-        kinds.TRAINED_ON: "used to train", kinds.BASE_MODEL: "base of",
-        kinds.IMPLEMENTS: "implemented by", kinds.TEACHES: "taught by", kinds.RELATED: "related to",
+        kinds.TRAINED_ON: _("used to train"), kinds.BASE_MODEL: _("base of"),
+        kinds.IMPLEMENTS: _("implemented by"), kinds.TEACHES: _("taught by"), kinds.RELATED: _("related to"),
     }
-    links = resource.outgoing.select_related("target")
-    backlinks = resource.incoming.select_related("source")
+    visible = type(resource).objects.visible_to(user).values("pk")
+    links = resource.outgoing.filter(target__in=visible).select_related("target")
+    backlinks = resource.incoming.filter(source__in=visible).select_related("source")
     return ([(r.target, r.get_kind_display()) for r in links]
             + [(r.source, reverse_names[r.kind]) for r in backlinks])

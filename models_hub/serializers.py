@@ -74,7 +74,7 @@ class ResourceDetailSerializer(ResourceSerializer):
         return [
             {"id": r.pk, "kind": r.kind, "repo_id": r.repo_id, "title": r.title,
              "relation": relation, "url": r.get_absolute_url()}
-            for r, relation in related_of(obj)
+            for r, relation in related_of(obj, getattr(self.context.get("request"), "user", None))
         ]
 
     @extend_schema_field(serializers.DictField(allow_null=True))

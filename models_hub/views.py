@@ -60,7 +60,7 @@ def detail(request, kind: str, owner: str, name: str):
     likes = daily_counts(resource.like_set.all(), "created_at")
     api_base = request.build_absolute_uri("/")[:-1]
     return render(request, "models_hub/detail.html", {
-        "resource": resource, "related": related_of(resource),
+        "resource": resource, "related": related_of(resource, request.user),
         "likes_chart": sparkline(likes, label=_("%(n)d likes in the last 30 days") % {"n": sum(likes)}),
         "can_change": can_change(request.user, resource),
         "api_base": api_base, "api_url": f"{api_base}/api/v1/resources/{resource.pk}/",

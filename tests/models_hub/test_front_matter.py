@@ -99,3 +99,14 @@ def test_hugging_face_style_front_matter_fills_the_metadata(as_user, user):
     assert data["arxiv_id"] == "2106.10100"  # read as text: no float rounding to 2106.101
     assert data["tags"] == ["chat-model", "text-generation"]
     assert sorted(r["repo_id"] for r in data["related"]) == sorted([corpus.repo_id, base.repo_id])
+
+
+def test_a_drafts_links_do_not_show_on_the_pages_it_names(as_user, user, client, api):
+    from tests.factories import ResourceFactory
+
+    base = ResourceFactory(kind="model", owner="acme", name="base-1b")
+    draft = create(as_user, "---\nbase_model: acme/base-1b\n---\n# Secret fine-tune\n").json()
+    Resource.objects.filter(pk=draft["id"]).update(is_published=False)
+    assert draft["repo_id"] not in client.get(base.get_absolute_url()).content.decode()
+    assert api.get(f"/api/v1/resources/{base.pk}/").json()["related"] == []
+    assert [r["repo_id"] for r in as_user.get(f"/api/v1/resources/{base.pk}/").json()["related"]] == [draft["repo_id"]]
