@@ -25,10 +25,13 @@ from .querysets import FILTER_PARAMS, SORTS, related_of
 FACETS_TTL_S = 60  # facet counts may lag a minute, as on the Hugging Face Hub; the list never does
 
 
-def _facets_key(params, query: str) -> str:
+def _facets_key(params, query: str, user) -> str:
+    """Counted over what the viewer may see (`visible_to`): moderators see every draft, members
+    their own, visitors none; a key shared between them would show one viewer's drafts to another."""
+    viewer = "staff" if user.is_staff else f"user:{user.pk}" if user.is_authenticated else "public"
     chosen = sorted((k, params[k]) for k in FILTER_PARAMS if params.get(k))
     digest = hashlib.sha256(repr((chosen, query)).encode()).hexdigest()[:32]
-    return f"hub:facets:{digest}"
+    return f"hub:facets:{viewer}:{digest}"
 
 
 def hub_index(request):
@@ -37,7 +40,7 @@ def hub_index(request):
     query = params.get("q", "").strip()
     if query:
         resources = resources.filter(pk__in=search.matching(query, kinds=[search.Kind.RESOURCE]).values("object_id"))
-    facets = cache.get_or_set(_facets_key(params, query), resources.facet_counts, FACETS_TTL_S)
+    facets = cache.get_or_set(_facets_key(params, query, request.user), resources.facet_counts, FACETS_TTL_S)
     sort = params.get("sort") if params.get("sort") in SORTS else "-likes"
     page = Paginator(resources.for_list().ordered(sort), 24).get_page(params.get("page"))
     active = {k: params[k] for k in FILTER_PARAMS if params.get(k)}

@@ -2,7 +2,7 @@ import pytest
 
 from models_hub import services
 from models_hub.models import Resource
-from tests.factories import ResourceFactory, runnable_model
+from tests.factories import ResourceFactory, StaffFactory, runnable_model
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +70,13 @@ def test_seed_demo_is_idempotent_and_has_the_runnable_model(db):
     assert Resource.objects.runnable().filter(repo_id="HuggingFaceTB/SmolLM2-135M-Instruct").exists()
     bert = Resource.objects.get(repo_id="google-bert/bert-base-uncased")
     assert bert.arxiv_id == "1810.04805" and bert.task == "fill-mask"
+
+
+def test_a_moderators_facet_counts_are_not_served_to_a_visitor(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    ResourceFactory(kind="model", license="mit")
+    ResourceFactory(kind="model", license="secret-licence", is_published=False)
+    client.force_login(StaffFactory())
+    assert "secret-licence" in client.get("/hub/").content.decode()  # the moderator's view, now cached
+    client.logout()
+    assert "secret-licence" not in client.get("/hub/").content.decode()
