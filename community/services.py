@@ -172,9 +172,10 @@ def update_thread(*, editor: User, thread: Thread, title: str | None = None,
     if not can_edit(editor, thread):
         raise PermissionDenied(_("You may not edit this thread."))
     changes: dict = {}
-    if title is not None and _clean_title(title) != thread.title:
+    if title is not None:
         title = _clean_title(title)
-        changes.update(title=title, slug=Thread.slug_for(title))
+        if title != thread.title:  # an unchanged title leaves the replies' search documents alone
+            changes.update(title=title, slug=Thread.slug_for(title))
     if kind is not None:
         if kind not in Thread.Kind.values:
             raise ValidationError({"kind": [_("Must be one of: %(kinds)s.") % {"kinds": ", ".join(Thread.Kind.values)}]})
