@@ -21,6 +21,7 @@ from .forms import ResourceForm
 from .models import Resource
 from .permissions import can_change
 from .querysets import FILTER_PARAMS, SORTS, related_of
+from .usage import usage_of
 
 FACETS_TTL_S = 60  # facet counts may lag a minute, as on the Hugging Face Hub; the list never does
 
@@ -65,7 +66,7 @@ def detail(request, kind: str, owner: str, name: str):
     return render(request, "models_hub/detail.html", {
         "resource": resource, "related": related_of(resource, request.user),
         "likes_chart": sparkline(likes, label=_("%(n)d likes in the last 30 days") % {"n": sum(likes)}),
-        "can_change": can_change(request.user, resource),
+        "can_change": can_change(request.user, resource), "usage": usage_of(resource, request.user),
         "api_base": api_base, "api_url": f"{api_base}/api/v1/resources/{resource.pk}/",
     })
 

@@ -1,7 +1,16 @@
 """The real huggingface_hub client (and transformers) against a live server, HF_ENDPOINT=<site>."""
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import requests
 
 from core.services import create_token
+from models_hub.models import Resource
 from tests.factories import UserFactory
 
 from .hub_live import RssSampler, run_client, write_random_file
@@ -146,3 +155,33 @@ def test_the_web_process_memory_stays_flat_moving_200_mb(hub_server, member, tmp
     assert result["size"] == 200 * 1024 * 1024
     assert upload.growth_mb < 50, f"upload grew the web process by {upload.growth_mb:.0f} MB"
     assert download.growth_mb < 50, f"download grew the web process by {download.growth_mb:.0f} MB"
+
+
+def _snippet(page: str, snippet_id: str) -> str:
+    code = re.search(rf'<pre id="{snippet_id}"><code>(.*?)</code></pre>', page, re.S).group(1)
+    return html.unescape(code)
+
+
+def test_the_pages_snippets_run_as_shown(hub_server, member, tmp_path):
+    """A visitor copies the dataset page's two snippets and runs them, with no HF_ENDPOINT of their own."""
+    _user, key = member
+    run_client(hub_server.base_url, """
+        from huggingface_hub import HfApi
+        api = HfApi()
+        api.create_repo("alice/sums", repo_type="dataset")
+        api.upload_file(path_or_fileobj=b"question,answer\\n1+1,2\\n2+3,5\\n", path_in_repo="data/train.csv",
+                        repo_id="alice/sums", repo_type="dataset")
+    """, token=key, home=tmp_path / "uploader")
+    url = Resource.objects.get(kind="dataset", owner="alice", name="sums").get_absolute_url()
+    page = requests.get(f"{hub_server.base_url}{url}", timeout=30).text
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update(HF_HOME=str(tmp_path / "visitor"), HF_HUB_DISABLE_PROGRESS_BARS="1",
+               PATH=f"{Path(sys.executable).parent}:{env['PATH']}")
+    loaded = subprocess.run([sys.executable, "-c", _snippet(page, "snip-ds")], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=240)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    assert "features: ['question', 'answer']" in loaded.stdout and "num_rows: 2" in loaded.stdout
+    downloaded = subprocess.run(["bash", "-c", _snippet(page, "snip-download")], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=240)
+    assert downloaded.returncode == 0, downloaded.stderr[-3000:]
+    assert (tmp_path / "sums" / "data" / "train.csv").read_text() == "question,answer\n1+1,2\n2+3,5\n"

@@ -4,8 +4,10 @@ import re
 
 import pytest
 
-from models_hub.models import Resource
+from models_hub.models import Relation, Resource
 from tests.factories import ResourceFactory, runnable_model
+
+from .repo_helpers import commit
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +69,54 @@ def test_the_runnable_snippets_quote_the_model_and_the_url(client):
     code = snippet_code(client.get(runnable_model().get_absolute_url()).content.decode())
     assert 'model="HuggingFaceTB/SmolLM2-135M-Instruct",' in code
     assert 'base_url="http://testserver/v1"' in code and re.search(r"curl http://testserver/api/v1/resources/\d+/", code)
+
+
+def test_a_catalogue_entry_without_files_loads_from_the_hugging_face_hub(client):
+    code = snippet_code(client.get(ResourceFactory(name="gpt2").get_absolute_url()).content.decode())
+    assert 'pipeline("text-generation", model="acme/gpt2")' in code and "HF_ENDPOINT" not in code
+
+
+def test_a_repository_with_files_points_the_libraries_at_this_site(client, user):
+    resource = ResourceFactory(name="tiny", submitter=user)
+    commit(resource, user, {"config.json": b"{}", "model.safetensors": b"x"})
+    code = snippet_code(client.get(resource.get_absolute_url()).content.decode())
+    assert 'os.environ["HF_ENDPOINT"] = "http://testserver"' in code
+    assert code.index("HF_ENDPOINT") < code.index("from transformers import pipeline")
+    assert 'pipeline("text-generation", model="acme/tiny")' in code and "HF_TOKEN" not in code
+    assert "HF_ENDPOINT=http://testserver hf download acme/tiny --local-dir tiny" in code
+
+
+def test_a_gguf_only_model_names_its_file(client, user):
+    resource = ResourceFactory(name="q", submitter=user)
+    commit(resource, user, {"README.md": b"# q", "weights/q4.GGUF": b"GGUF", "z.gguf": b"GGUF"})
+    code = snippet_code(client.get(resource.get_absolute_url()).content.decode())
+    assert 'AutoModelForCausalLM.from_pretrained("acme/q", gguf_file="weights/q4.GGUF")' in code
+
+
+def test_a_draft_dataset_asks_for_a_token(client, user):
+    resource = ResourceFactory(kind="dataset", name="corpus", submitter=user, is_published=False)
+    commit(resource, user, {"train.csv": b"a,b\n1,2\n"})
+    client.force_login(user)
+    code = snippet_code(client.get(resource.get_absolute_url()).content.decode())
+    assert 'os.environ["HF_TOKEN"] = "YOUR_TOKEN"' in code and 'load_dataset("acme/corpus")' in code
+    assert "HF_TOKEN=YOUR_TOKEN hf download acme/corpus --repo-type dataset" in code
+
+
+def test_an_adapter_loads_onto_its_base_model(client, user):
+    base = ResourceFactory(name="base", submitter=user)
+    commit(base, user, {"base.Q4_1.gguf": b"GGUF"})
+    adapter = ResourceFactory(name="lora", submitter=user)
+    commit(adapter, user, {"adapter_config.json": b"{}", "adapter_model.safetensors": b"x"})
+    Relation.objects.create(source=adapter, target=base, kind=Relation.Kind.BASE_MODEL)
+    code = snippet_code(client.get(adapter.get_absolute_url()).content.decode())
+    assert 'base = AutoModelForCausalLM.from_pretrained("acme/base", gguf_file="base.Q4_1.gguf")' in code
+    assert 'model = PeftModel.from_pretrained(base, "acme/lora")' in code
+
+
+def test_an_adapter_does_not_name_a_base_the_visitor_cannot_see(client, user):
+    base = ResourceFactory(name="secret-base", submitter=user, is_published=False)
+    adapter = ResourceFactory(name="lora", submitter=user)
+    commit(adapter, user, {"adapter_config.json": b"{}"})
+    Relation.objects.create(source=adapter, target=base, kind=Relation.Kind.BASE_MODEL)
+    code = snippet_code(client.get(adapter.get_absolute_url()).content.decode())
+    assert "secret-base" not in code and "PeftModel" not in code
