@@ -4,7 +4,9 @@ from django.urls import path, re_path
 
 from . import files, info, upload
 
-REPO = r"(?P<namespace>[A-Za-z0-9][A-Za-z0-9._-]{0,99})/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})"
+# A namespace is an owner: an organisation, or a member's username in any script ('张三', 'a.b@c');
+# a repository's name is ASCII (validators.NAME).
+REPO = r"(?P<namespace>(?!\.{1,2}/)[\w.@+-]{1,100})/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,99})"
 TYPE = r"(?P<repo_type>models|datasets)"
 
 urlpatterns = [

@@ -3,6 +3,7 @@ in test_hf_client.py)."""
 import base64
 import hashlib
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -10,6 +11,7 @@ from django.test import Client
 from core.services import create_token
 from models_hub import services
 from models_hub.repos import reads
+from tests.factories import UserFactory
 
 from .repo_helpers import commit
 
@@ -144,3 +146,18 @@ def test_listing_query_count_is_flat(user, client: Client, django_assert_max_num
         services.save_resource(user=user, data={"kind": "model", "name": f"m{i}", "title": "M"})
     with django_assert_max_num_queries(4):
         assert len(client.get("/api/models?author=" + user.username).json()) == n
+
+
+def test_a_members_repository_in_any_script_serves_files_with_odd_names(client: Client):
+    member = UserFactory(username="张三")
+    resource = services.save_resource(user=member, data={"kind": "model", "name": "tiny", "title": "Tiny"})
+    commit(resource, member, {"notes/v1#draft?.txt": b"odd", "config.json": b"{}"})
+    page = client.get(f"{resource.get_absolute_url()}files/main/notes/v1%23draft%3F.txt").content.decode()
+    link = re.search(r'href="([^"]+)" download', page).group(1)
+    assert link.startswith("/%E5%BC%A0%E4%B8%89/tiny/resolve/") and link.endswith("/notes/v1%23draft%3F.txt")
+    response = client.get(link)
+    assert response.status_code == 200
+    with pytest.warns(Warning, match="asynchronous iterators"):  # the sync test client drains it
+        assert b"".join(response) == b"odd"
+    info = client.get("/api/models/张三/tiny").json()
+    assert info["id"] == "张三/tiny" and {s["rfilename"] for s in info["siblings"]} >= {"notes/v1#draft?.txt"}
