@@ -6,8 +6,10 @@ fenced code, @mentions linked to profiles, then an nh3 allow-list over the resul
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -103,9 +105,37 @@ class Rendered:
     mentions: list[str]
 
 
-def render(source: str) -> Rendered:
+# Where a relative link (is_image False) or image source (True) points, or None to drop it.
+RelativeUrls = Callable[[str, bool], "str | None"]
+
+
+def is_relative(url: str) -> bool:
+    """A path such as `docs/a.md` or `./fig.png`: no scheme, no host, not rooted, not a bare #fragment."""
+    parts = urlsplit(url)
+    return not (parts.scheme or parts.netloc or url.startswith(("/", "#", "?")) or not parts.path)
+
+
+def _rewrite_relative(tokens: list[Token], relative_urls: RelativeUrls) -> None:
+    for block in tokens:
+        for token in block.children or ():
+            attr, is_image = ("src", True) if token.type == "image" else ("href", False)
+            if token.type not in ("image", "link_open") or not is_relative(str(token.attrs.get(attr, ""))):
+                continue
+            target = relative_urls(str(token.attrs[attr]), is_image)
+            if target is None:
+                del token.attrs[attr]
+            else:
+                token.attrs[attr] = target
+
+
+def render(source: str, *, relative_urls: RelativeUrls | None = None) -> Rendered:
+    """`relative_urls` resolves relative links and images (a repository's card points at its files)."""
     env: dict = {}
-    raw = _parser().render(source, env)
+    parser = _parser()
+    tokens = parser.parse(source, env)
+    if relative_urls is not None:
+        _rewrite_relative(tokens, relative_urls)
+    raw = parser.renderer.render(tokens, parser.options, env)
     clean = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,

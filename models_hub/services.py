@@ -22,6 +22,7 @@ from .front_matter import card_fields, split_front_matter
 from .models import Like, Relation, Resource, Runtime
 from .permissions import IDENTITY, can_change, has_runtime
 from .repos.commits import commit_card, readme_committed
+from .repos.links import relative_urls
 
 DISCUSSION_CATEGORY = "hub-discussions"
 URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
@@ -30,7 +31,7 @@ URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
 def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
     meta, body = split_front_matter(card)
     resource.card = card
-    resource.card_html = markdown.render(body).html if body.strip() else ""
+    resource.card_html = markdown.render(body, relative_urls=relative_urls(resource)).html if body.strip() else ""
     for field, value in card_fields(meta).items():
         setattr(resource, field, value)
     all_tags = clean_tags(list(dict.fromkeys(tags + _as_list(meta.get("tags"))))[:MAX_TAGS])

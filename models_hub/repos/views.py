@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,15 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
+from pygments.lexers import DiffLexer, TextLexer, YamlLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from core import markdown
 
+from ..front_matter import FRONT_MATTER
 from ..models import Resource
 from . import reads
 from .archives import is_archive, members
 from .commits import Changes, CommitConflict, commit_files
+from .links import download_url, relative_urls
 from .models import REPO_KINDS
 from .paths import clean_path
 from .permissions import can_commit, can_set_runtime
@@ -44,11 +47,6 @@ def _commit(resource: Resource, revision: str | None):
         return reads.resolve(resource, revision)
     except reads.RevisionNotFound:
         raise Http404(_("No revision %(rev)s.") % {"rev": revision})
-
-
-def download_url(resource: Resource, sha: str, path: str) -> str:
-    prefix = "/datasets" if resource.kind == Resource.Kind.DATASET else ""
-    return f"{prefix}/{resource.repo_id}/resolve/{sha}/{path}"
 
 
 def _context(request, resource: Resource, tab: str, **extra) -> dict:
@@ -95,10 +93,15 @@ def runnable(request, kind: str, owner: str, name: str):
 def _file(request, resource, commit, rev, found):
     blob = found.blob
     text = reads.readable_text(blob, TEXT_PREVIEW_BYTES)
-    html = ""
+    html = front_matter = ""
     if text is not None:
         if found.path.lower().endswith((".md", ".markdown")):
-            html = markdown.render(text).html
+            match = FRONT_MATTER.match(text)
+            if match:  # shown apart, as YAML, as the Hugging Face Hub shows a card's metadata
+                front_matter = highlight(match.group(1), YamlLexer(), HtmlFormatter(cssclass="highlight"))
+                text = text[match.end():]
+            html = markdown.render(text, relative_urls=relative_urls(
+                resource, revision=rev, folder=posixpath.dirname(found.path))).html
         else:
             try:
                 lexer = get_lexer_for_filename(found.path, stripnl=False)
@@ -107,6 +110,7 @@ def _file(request, resource, commit, rev, found):
             html = highlight(text, lexer, HtmlFormatter(cssclass="highlight", linenos="table"))
     return render(request, "models_hub/repo/file.html", _context(
         request, resource, "files", commit=commit, rev=rev, entry=found, blob=blob, html=html,
+        front_matter=front_matter,
         is_markdown=found.path.lower().endswith((".md", ".markdown")) and text is not None,
         download=download_url(resource, commit.sha, found.path), lfs=reads.is_lfs(blob)))
 

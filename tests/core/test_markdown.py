@@ -2,7 +2,7 @@
 import pytest
 from django.urls import reverse
 
-from core.markdown import render
+from core.markdown import is_relative, render
 from tests.xss import XSS_VECTORS, dangerous_parts
 
 @pytest.mark.parametrize("vector", XSS_VECTORS)
@@ -69,3 +69,25 @@ def test_raw_html_is_shown_as_text():
 def test_markdown_preview_is_sanitised(client):
     response = client.post(reverse("core:markdown-preview"), {"body": "**hi** <script>x</script>"})
     assert "<strong>hi</strong>" in response.content.decode() and "<script>" not in response.content.decode()
+
+
+@pytest.mark.parametrize("url,relative", [("fig.png", True), ("./docs/a.md#x", True), ("../up.md", True),
+                                          ("/abs", False), ("#top", False), ("?q", False),
+                                          ("https://e.org/x", False), ("//e.org/x", False),
+                                          ("mailto:a@b.c", False)])
+def test_relative_urls_are_told_apart(url, relative):
+    assert is_relative(url) is relative
+
+
+def test_relative_links_and_images_are_resolved_and_others_kept():
+    seen = []
+
+    def resolve(url, is_image):
+        seen.append((url, is_image))
+        return None if url == "drop.md" else f"/r/{url}"
+
+    html = render("[a](a.md) ![f](fig.png) [d](drop.md) [w](https://e.org/) [t](#top)",
+                  relative_urls=resolve).html
+    assert seen == [("a.md", False), ("fig.png", True), ("drop.md", False)]
+    assert 'href="/r/a.md"' in html and 'src="/r/fig.png"' in html and "<a>d</a>" in html.replace(' rel="nofollow ugc noopener"', "")
+    assert 'href="https://e.org/"' in html and 'href="#top"' in html

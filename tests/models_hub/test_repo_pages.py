@@ -172,3 +172,21 @@ def test_the_dataset_viewer_shows_rows_columns_types_and_counts(user, client):
     page = client.get(dataset.get_absolute_url()).content.decode()
     assert "Dataset viewer" in page and "你好" in page and "int64" in page
     assert "2 rows" in page and "3 rows" in page and "score" in page and "text" in page
+
+
+def test_a_readme_shows_its_front_matter_apart_and_resolves_relative_links(repo, user, client):
+    commit(repo, user, {"docs/README.md": b"---\nlicense: mit\n---\n# Docs\n\n![curve](img/loss.svg) "
+                                          b"[guide](guide.md#setup) [top](../config.json)\n"})
+    page = client.get(url(repo, "files/main/docs/README.md")).content.decode()
+    assert "<summary>Metadata (YAML front matter)</summary>" in page and "---\nlicense" not in page
+    body = page[page.index('<article class="prose card">'):]
+    assert "license" not in body and "<h1>Docs</h1>" in body
+    assert f'src="/{repo.repo_id}/resolve/main/docs/img/loss.svg"' in body
+    assert f'href="{url(repo, "files/main/docs/guide.md")}#setup"' in body
+    assert f'href="{url(repo, "files/main/config.json")}"' in body
+
+
+def test_the_cards_relative_image_loads_from_the_repository(repo, user):
+    commit(repo, user, {"README.md": b"---\ntags: [x]\n---\n![curve](./loss_curve.svg)\n"})
+    repo.refresh_from_db()
+    assert f'src="/{repo.repo_id}/resolve/main/loss_curve.svg"' in repo.card_html
