@@ -10,6 +10,7 @@ from django.db.models import F, ProtectedError, RestrictedError
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from community.models import Category, Thread, User, Watch
 from community.services import create_thread
@@ -25,6 +26,8 @@ from .repos.commits import commit_card, readme_committed
 from .repos.links import relative_urls
 
 DISCUSSION_CATEGORY = "hub-discussions"
+# Stored once and read by everyone, so in both of the site's languages, as the category is.
+DISCUSSION_BODY = "Discussion of the {kind} {link}.\n\n关于{kind_zh} {link} 的讨论。"
 URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
 
 
@@ -109,8 +112,7 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
         with transaction.atomic():
             resource.save()
     except IntegrityError:
-        raise ValidationError({"name": [_("A %(kind)s named %(repo)s already exists.")
-                                        % {"kind": resource.kind, "repo": resource.repo_id}]})
+        raise ValidationError({"name": [_("%(repo)s already exists.") % {"repo": resource.repo_id}]})
     if tags is not None:
         resource.tags.set(tags_named(tags))
     _link_from_meta(resource, meta)
@@ -200,6 +202,16 @@ def system_user() -> User:
     return bot
 
 
+def _discussion_body(resource: Resource) -> str:
+    kind = Resource.Kind(resource.kind)
+    with override("en"):
+        english = str(kind.label).lower()
+    with override("zh-hans"):
+        chinese = str(kind.label)
+    return DISCUSSION_BODY.format(link=f"[{resource.repo_id}]({resource.get_absolute_url()})",
+                                  kind=english, kind_zh=chinese)
+
+
 @transaction.atomic
 def ensure_discussion(*, resource: Resource, user: User) -> Thread:
     """The resource's forum thread, created in "Hub discussions" the first time it is wanted.
@@ -219,7 +231,7 @@ def ensure_discussion(*, resource: Resource, user: User) -> Thread:
     thread = create_thread(
         author=resource.submitter or system_user(), category=category,
         title=f"{resource.repo_id}: {resource.title}"[:200],
-        body=f"Discussion of the {resource.kind} [{resource.repo_id}]({resource.get_absolute_url()}).",
+        body=_discussion_body(resource),
         tags=[resource.kind], enforce_limits=False,
     )
     Watch.objects.get_or_create(user=user, thread=thread)

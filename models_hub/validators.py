@@ -3,7 +3,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 NAME = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z",
-                      "Letters, digits, '.', '_' and '-' only, starting with a letter or digit.")
+                      _("Letters, digits, '.', '_' and '-' only, starting with a letter or digit."))
 # An owner is an organisation (NAME) or a member's username (Django's username characters),
 # and a path segment of the resource's URL: never '/', '.' or '..'.
 OWNER = RegexValidator(r"^(?!\.{1,2}\Z)[\w.@+-]+\Z",

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import search
@@ -65,7 +66,8 @@ def detail(request, kind: str, owner: str, name: str):
     api_base = request.build_absolute_uri("/")[:-1]
     return render(request, "models_hub/detail.html", {
         "resource": resource, "related": related_of(resource, request.user),
-        "likes_chart": sparkline(likes, label=_("%(n)d likes in the last 30 days") % {"n": sum(likes)}),
+        "likes_chart": sparkline(likes, label=ngettext("%(n)d like in the last 30 days", "%(n)d likes in the last 30 days",
+                                                       sum(likes)) % {"n": sum(likes)}),
         "can_change": can_change(request.user, resource), "usage": usage_of(resource, request.user),
         "api_base": api_base, "api_url": f"{api_base}/api/v1/resources/{resource.pk}/",
     })

@@ -23,7 +23,7 @@ from ..front_matter import FRONT_MATTER
 from ..models import Resource
 from . import reads
 from .archives import is_archive, members
-from .commits import Changes, CommitConflict, commit_files
+from .commits import Changes, CommitConflict, QuotaExceeded, commit_files
 from .links import download_url, relative_urls
 from .models import REPO_KINDS
 from .paths import clean_path
@@ -167,11 +167,10 @@ def upload(request, kind: str, owner: str, name: str):
         try:
             done = commit_files(resource=resource, user=request.user, changes=_uploaded_changes(request),
                                 title=request.POST.get("title", ""), message=request.POST.get("message", ""))
-        except TooLarge as exc:
+        except (TooLarge, QuotaExceeded) as exc:
             errors, status = exc.message_dict, 413
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "message_dict") else {"files": exc.messages}
-            status = 413 if "quota" in " ".join(str(m) for m in errors.values()) else 400
         except CommitConflict:
             errors, status = {"files": [_("Someone committed meanwhile; try again.")]}, 409
         else:

@@ -66,3 +66,13 @@ def test_the_migration_hands_opened_discussions_back_to_the_submitter():
     migration.hand_discussions_to_submitters(apps, None)
     thread = Thread.objects.get()
     assert thread.author == submitter and thread.posts.get(position=1).author == submitter
+
+
+def test_the_opening_post_is_written_in_both_languages(client, user):
+    resource = ResourceFactory(kind="dataset", name="corpus", submitter=user)
+    client.force_login(user)
+    open_discussion(client, resource)
+    resource.refresh_from_db()
+    body = Post.objects.get(thread=resource.thread).body
+    link = f"[acme/corpus]({resource.get_absolute_url()})"
+    assert body == f"Discussion of the dataset {link}.\n\n关于数据集 {link} 的讨论。"

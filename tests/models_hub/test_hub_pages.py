@@ -80,3 +80,10 @@ def test_a_moderators_facet_counts_are_not_served_to_a_visitor(client, settings)
     assert "secret-licence" in client.get("/hub/").content.decode()  # the moderator's view, now cached
     client.logout()
     assert "secret-licence" not in client.get("/hub/").content.decode()
+
+
+def test_filter_chips_name_the_filter_in_the_readers_language(client):
+    ResourceFactory(kind="dataset", task="text-generation")
+    page = client.get("/hub/?kind=dataset&task=text-generation", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    chips = page[page.index('class="row-meta"'):]
+    assert "类型: 数据集 ✕" in chips and "任务: text-generation ✕" in chips

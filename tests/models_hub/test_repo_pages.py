@@ -190,3 +190,11 @@ def test_the_cards_relative_image_loads_from_the_repository(repo, user):
     commit(repo, user, {"README.md": b"---\ntags: [x]\n---\n![curve](./loss_curve.svg)\n"})
     repo.refresh_from_db()
     assert f'src="/{repo.repo_id}/resolve/main/loss_curve.svg"' in repo.card_html
+
+
+def test_an_upload_past_the_quota_is_413_in_chinese_too(repo, user, client, settings):
+    settings.HUB_USER_QUOTA_BYTES = 100
+    client.force_login(user)
+    response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile("big.bin", b"x" * 200)]},
+                           HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 413 and "配额" in json.dumps(response.json(), ensure_ascii=False)

@@ -120,3 +120,9 @@ def test_an_adapter_does_not_name_a_base_the_visitor_cannot_see(client, user):
     Relation.objects.create(source=adapter, target=base, kind=Relation.Kind.BASE_MODEL)
     code = snippet_code(client.get(adapter.get_absolute_url()).content.decode())
     assert "secret-base" not in code and "PeftModel" not in code
+
+
+def test_a_bad_name_is_refused_in_the_readers_language(as_user):
+    response = as_user.post("/api/v1/resources/", {"kind": "model", "name": "-bad", "title": "M"},
+                            format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400 and response.json()["name"] == ["只能使用字母、数字、“.”、“_”和“-”，并以字母或数字开头。"]
