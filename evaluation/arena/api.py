@@ -39,7 +39,7 @@ class BattleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=BattleCreateSerializer, responses={201: BattleSerializer})
     def create(self, request):
-        data = BattleCreateSerializer(data=request.data)
+        data = BattleCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         battle = services.start_battle(user=request.user, prompt=data.validated_data["prompt"],
                                        models=data.validated_data.get("models"))

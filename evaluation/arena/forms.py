@@ -18,9 +18,19 @@ class BattleForm(forms.Form):
     mode = forms.ChoiceField(label=_("Mode"), choices=BattleMode.choices, initial=BattleMode.BLIND,
                              widget=forms.RadioSelect)
     model_a = forms.ModelChoiceField(label=_("Model A"), required=False, to_field_name="repo_id",
-                                     queryset=Resource.objects.runnable().select_related("runtime").order_by("repo_id"))
+                                     queryset=Resource.objects.none())
     model_b = forms.ModelChoiceField(label=_("Model B"), required=False, to_field_name="repo_id",
-                                     queryset=Resource.objects.runnable().select_related("runtime").order_by("repo_id"))
+                                     queryset=Resource.objects.none())
+
+    def __init__(self, data=None, *, user, query=None):
+        """`query` (the page's GET) preselects a compare battle, as "Send to arena" links do
+        (?mode=compare&a=owner/name); a member may compare their own drafts."""
+        query = query or {}
+        initial = {"mode": query.get("mode")} if query.get("mode") in BattleMode.values else {}
+        initial |= {field: query[key] for field, key in (("model_a", "a"), ("model_b", "b")) if query.get(key)}
+        super().__init__(data, initial=initial)
+        for name in ("model_a", "model_b"):
+            self.fields[name].queryset = Resource.objects.runnable(user).select_related("runtime").order_by("repo_id")
 
     def clean(self) -> dict:
         data = super().clean()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -87,11 +88,12 @@ class BattleCreateSerializer(serializers.Serializer):
 
     def validate_models(self, value: list[str]) -> list[Resource]:
         if value[0] == value[1]:
-            raise serializers.ValidationError("Pick two different models.")
-        found = {r.repo_id: r for r in Resource.objects.runnable().filter(repo_id__in=value).select_related("runtime")}
+            raise serializers.ValidationError(_("Pick two different models."))
+        runnable = Resource.objects.runnable(self.context["request"].user)  # a member's own drafts too
+        found = {r.repo_id: r for r in runnable.filter(repo_id__in=value).select_related("runtime")}
         missing = [name for name in value if name not in found]
         if missing:
-            raise serializers.ValidationError(f"Not a runnable model: {', '.join(missing)}.")
+            raise serializers.ValidationError(_("Not a runnable model: %(names)s.") % {"names": ", ".join(missing)})
         return [found[name] for name in value]
 
 

@@ -37,7 +37,7 @@ def _wait(request, throttle) -> int:
 
 def index(request):
     """The prompt box, or why there can be no battle yet."""
-    form = BattleForm(request.POST or None)
+    form = BattleForm(request.POST or None, user=request.user, query=request.GET)
     contenders = services.contenders()
     status = 200
     if request.method == "POST":

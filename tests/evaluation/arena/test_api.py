@@ -216,3 +216,12 @@ def test_the_owner_stops_both_answers_and_the_battle_cannot_be_judged(as_user, a
     assert set(GenerationJob.objects.values_list("status", flat=True)) == {"cancelled"}
     assert as_user.post(f"{BATTLES}{battle_id}/vote/", {"winner": "a"}, format="json").status_code == 409
     assert response.json()["a_model"] is None
+
+
+def test_a_member_compares_their_own_draft_and_nobody_elses(user, other_user, contenders):
+    draft = runnable_model("someone/tuned-lora")
+    draft.is_published, draft.submitter = False, user
+    draft.save()
+    body = {"prompt": "Say hi.", "models": ["someone/tuned-lora", contenders[0].repo_id]}
+    assert client_for(other_user).post("/api/v1/arena/battles/", body, format="json").status_code == 400
+    assert client_for(user).post("/api/v1/arena/battles/", body, format="json").status_code == 201

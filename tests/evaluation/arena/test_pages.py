@@ -1,4 +1,6 @@
 """The arena's pages: start, watch and judge a battle, my battles, the leaderboard, moderation."""
+import re
+
 import pytest
 from django.test import Client
 
@@ -120,3 +122,32 @@ def test_the_owner_stops_a_battle_from_its_page(user, contenders):
     assert signed_in(UserFactory()).post(f"/arena/battles/{battle.pk}/stop/").status_code == 404
     assert client.post(f"/arena/battles/{battle.pk}/stop/").status_code == 302
     assert Battle.objects.with_parts().get().status == "failed"
+
+
+def test_send_to_arena_preselects_a_compare_battle_with_the_members_own_draft(user, contenders):
+    draft = runnable_model("someone/tuned-lora")
+    draft.is_published, draft.submitter = False, user
+    draft.save()
+    page = signed_in(user).get("/arena/?mode=compare&a=someone/tuned-lora").content.decode()
+    assert re.search(r'value="compare"[^>]*checked', page) and not re.search(r'value="blind"[^>]*checked', page)
+    assert '<option value="someone/tuned-lora" selected>' in page
+
+
+def test_a_draft_is_not_offered_to_others(contenders, other_user):
+    draft = runnable_model("someone/tuned-lora")
+    draft.is_published = False
+    draft.save()
+    page = signed_in(other_user).get("/arena/?mode=compare&a=someone/tuned-lora").content.decode()
+    assert '<option value="someone/tuned-lora"' not in page
+    response = signed_in(other_user).post("/arena/", {"prompt": "Hi", "mode": "compare", "model_a": "someone/tuned-lora",
+                                                      "model_b": DEMO})
+    assert response.status_code == 400 and not Battle.objects.exists()
+
+
+def test_a_member_compares_their_draft_from_the_page(user, contenders):
+    draft = runnable_model("someone/tuned-lora")
+    draft.is_published, draft.submitter = False, user
+    draft.save()
+    signed_in(user).post("/arena/", {"prompt": "Say hi.", "mode": "compare", "model_a": "someone/tuned-lora",
+                                     "model_b": DEMO})
+    assert Battle.objects.get().model_a == draft
