@@ -87,3 +87,14 @@ def test_filter_chips_name_the_filter_in_the_readers_language(client):
     page = client.get("/hub/?kind=dataset&task=text-generation", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     chips = page[page.index('class="row-meta"'):]
     assert "类型: 数据集 ✕" in chips and "任务: text-generation ✕" in chips
+
+
+def test_a_draft_is_marked_in_its_owners_list(client, user):
+    ResourceFactory(name="tuned", submitter=user, is_published=False)
+    ResourceFactory(name="public")
+    client.force_login(user)
+    page = client.get("/hub/").content.decode()
+    rows = page.split('<li class="row">')[1:]
+    assert [('class="state draft"' in row) for row in rows if "acme/" in row] == [
+        "acme/tuned" in row for row in rows if "acme/" in row]
+    assert sum('class="state draft"' in row for row in rows) == 1
