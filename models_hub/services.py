@@ -24,6 +24,7 @@ from .models import Like, Relation, Resource, Runtime
 from .permissions import IDENTITY, can_change, has_runtime
 from .repos.commits import commit_card, readme_committed
 from .repos.links import relative_urls
+from .repos.models import REPO_KINDS
 
 DISCUSSION_CATEGORY = "hub-discussions"
 # Stored once and read by everyone, so in both of the site's languages, as the category is.
@@ -34,7 +35,8 @@ URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
 def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
     meta, body = split_front_matter(card)
     resource.card = card
-    resource.card_html = markdown.render(body, relative_urls=relative_urls(resource)).html if body.strip() else ""
+    links = relative_urls(resource) if resource.kind in REPO_KINDS else None  # a paper has no files
+    resource.card_html = markdown.render(body, relative_urls=links).html if body.strip() else ""
     for field, value in card_fields(meta).items():
         setattr(resource, field, value)
     all_tags = clean_tags(list(dict.fromkeys(tags + _as_list(meta.get("tags"))))[:MAX_TAGS])

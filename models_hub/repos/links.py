@@ -3,20 +3,28 @@ resolver that points a card's relative links and images at them, as the Hugging 
 from __future__ import annotations
 
 import posixpath
+import re
 from urllib.parse import quote, unquote, urlsplit
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from core.markdown import RelativeUrls
 
 from ..models import Resource
 from .reads import MAIN
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def download_url(resource: Resource, revision: str, path: str) -> str:
     """The file's `resolve` URL, percent-encoded: a path may hold '#', '?', '%' or any script."""
     prefix = "/datasets" if resource.kind == Resource.Kind.DATASET else ""
-    return f"{prefix}/{quote(resource.repo_id)}/resolve/{quote(revision, safe='')}/{quote(path)}"
+    repo_id = f"{resource.owner}/{resource.name}"  # repo_id is set on save; a card renders before
+    return f"{prefix}/{quote(repo_id)}/resolve/{quote(revision, safe='')}/{quote(path)}"
+
+
+def files_url(resource: Resource, revision: str) -> str:
+    return reverse("models_hub:files-at", args=[resource.kind, resource.owner, resource.name, revision])
 
 
 def file_url(resource: Resource, revision: str, path: str) -> str:
@@ -30,10 +38,16 @@ def relative_urls(resource: Resource, *, revision: str = MAIN, folder: str = "")
     def resolve(url: str, is_image: bool) -> str | None:
         parts = urlsplit(url)
         path = posixpath.normpath(posixpath.join("/", folder, unquote(parts.path))).lstrip("/")
-        if not path or "\x00" in path:
-            return None
+        if CONTROL.search(path):
+            return None  # no file has one ('a%0Ab'), and no route matches it
+        fragment = f"#{parts.fragment}" if parts.fragment else ""  # already percent-encoded
+        if not path:
+            return None if is_image else files_url(resource, revision) + fragment
         if is_image:
             return download_url(resource, revision, path)
-        return file_url(resource, revision, path) + (f"#{quote(parts.fragment)}" if parts.fragment else "")
+        try:
+            return file_url(resource, revision, path) + fragment
+        except NoReverseMatch:
+            return None
 
     return resolve

@@ -198,3 +198,25 @@ def test_an_upload_past_the_quota_is_413_in_chinese_too(repo, user, client, sett
     response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile("big.bin", b"x" * 200)]},
                            HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 413 and "配额" in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_a_link_no_file_could_have_is_dropped_not_a_500(repo, user, client):
+    commit(repo, user, {"notes.md": b"[bad](a%0Ab) [ok](docs/guide.md#%E4%BD%BF%E7%94%A8) [root](./)\n"})
+    response = client.get(url(repo, "files/main/notes.md"))
+    page = response.content.decode()
+    assert response.status_code == 200 and "<a>bad</a>" in page.replace(' rel="nofollow ugc noopener"', "")
+    assert f'href="{url(repo, "files/main/docs/guide.md")}#%E4%BD%BF%E7%94%A8"' in page
+    assert f'href="{url(repo, "files/main/")}"' in page
+
+
+def test_a_new_resources_card_points_its_images_at_its_own_files(as_user, user):
+    response = as_user.post("/api/v1/resources/", {"kind": "dataset", "name": "pics", "title": "Pics",
+                                                   "card": "![fig](fig.png)"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert f'src="/datasets/{user.username}/pics/resolve/main/fig.png"' in response.json()["card_html"]
+
+
+def test_a_paper_has_no_files_so_its_relative_links_stay(as_user):
+    response = as_user.post("/api/v1/resources/", {"kind": "paper", "name": "p", "title": "P",
+                                                   "card": "[see](appendix.md)"}, format="json")
+    assert 'href="appendix.md"' in response.json()["card_html"]

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from models_hub.models import Relation, Resource
-from tests.factories import ResourceFactory, runnable_model
+from tests.factories import ResourceFactory, UserFactory, runnable_model
 
 from .repo_helpers import commit
 
@@ -126,3 +126,30 @@ def test_a_bad_name_is_refused_in_the_readers_language(as_user):
     response = as_user.post("/api/v1/resources/", {"kind": "model", "name": "-bad", "title": "M"},
                             format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400 and response.json()["name"] == ["只能使用字母、数字、“.”、“_”和“-”，并以字母或数字开头。"]
+
+
+def test_a_name_the_hugging_face_client_refuses_gets_a_note_not_broken_code(client):
+    member = UserFactory(username="张三")
+    resource = ResourceFactory(owner="张三", name="tiny", submitter=member)
+    commit(resource, member, {"config.json": b"{}"})
+    page = client.get(resource.get_absolute_url()).content.decode()
+    assert 'id="snip-unnamed"' in page and "HF_ENDPOINT" not in snippet_code(page)
+
+
+def test_an_adapter_whose_base_has_no_files_here_gets_no_peft_snippet(client, user):
+    base = ResourceFactory(name="catalogue-only")
+    adapter = ResourceFactory(name="lora", submitter=user)
+    commit(adapter, user, {"adapter_config.json": b"{}"})
+    Relation.objects.create(source=adapter, target=base, kind=Relation.Kind.BASE_MODEL)
+    assert "PeftModel" not in snippet_code(client.get(adapter.get_absolute_url()).content.decode())
+
+
+def test_a_published_adapter_on_a_draft_base_asks_for_a_token(client, user):
+    base = ResourceFactory(name="base", submitter=user, is_published=False)
+    commit(base, user, {"config.json": b"{}"})
+    adapter = ResourceFactory(name="lora", submitter=user)
+    commit(adapter, user, {"adapter_config.json": b"{}"})
+    Relation.objects.create(source=adapter, target=base, kind=Relation.Kind.BASE_MODEL)
+    client.force_login(user)
+    code = snippet_code(client.get(adapter.get_absolute_url()).content.decode())
+    assert "PeftModel" in code and 'os.environ["HF_TOKEN"] = "YOUR_TOKEN"' in code
