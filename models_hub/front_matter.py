@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from core.services import clean_tags
+
 from .models import Resource
 from .validators import LANGUAGE_CODE_MAX_LENGTH, LIBRARY, MAX_LANGUAGES, TASK
 
@@ -114,6 +116,12 @@ def split_front_matter(card: str) -> tuple[dict, str]:
     return parse(match.group(1)), card[match.end():]
 
 
+def body_of(card: str) -> str:
+    """The Markdown after the front matter, without reading the YAML."""
+    match = FRONT_MATTER.match(card or "")
+    return card[match.end():] if match else card or ""
+
+
 def as_list(value) -> list[str]:
     if value is None:
         return []
@@ -133,9 +141,14 @@ def _checked(meta: dict, key: str, field: str, validator) -> str:
     return value
 
 
+# The resource fields that Hugging Face's front matter keys give.
+CARD_KEYS = {"license": "license", "task": "pipeline_tag", "library": "library_name", "arxiv_id": "arxiv",
+             "languages": "language"}
+
+
 def card_fields(meta: dict) -> dict:
-    """The resource fields that Hugging Face keys set (only those present), each validated as
-    strictly as the field itself: a 400 on `card` otherwise."""
+    """The resource fields whose keys the front matter has (an empty key gives an empty value),
+    each validated as strictly as the field itself: a 400 on `card` otherwise."""
     fields = {
         "license": _first(meta, "license")[:Resource.max_length("license")],
         "task": _checked(meta, "pipeline_tag", "task", TASK),
@@ -148,4 +161,29 @@ def card_fields(meta: dict) -> dict:
                         "%(max)d characters.") % {"key": "language", "n": MAX_LANGUAGES,
                                                   "max": LANGUAGE_CODE_MAX_LENGTH})
     fields["languages"] = languages
-    return {field: value for field, value in fields.items() if value}
+    return {field: value for field, value in fields.items() if CARD_KEYS[field] in meta}
+
+
+def with_metadata(card: str, fields: dict, tags: list[str]) -> str:
+    """`card` whose front matter gives exactly these field values and tags (an empty one drops
+    its key), its other keys kept (YAML comments are not). A card that agrees is returned as typed."""
+    match = FRONT_MATTER.match(card)
+    meta = parse(match.group(1)) if match else {}
+    present = card_fields(meta)
+    agrees = all(present.get(field, type(value)()) == value for field, value in fields.items())
+    if agrees and sorted(clean_tags(as_list(meta.get("tags")))) == sorted(tags):
+        return card
+    for field, value in fields.items():
+        if value:
+            meta[CARD_KEYS[field]] = value
+        else:
+            meta.pop(CARD_KEYS[field], None)
+    if tags:
+        meta["tags"] = tags
+    else:
+        meta.pop("tags", None)
+    rest = card[match.end(1):] if match else f"\n---\n\n{card}"  # from the closing '---', as typed
+    if not meta:
+        return body_of(card)
+    dumped = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096)
+    return f"---\n{dumped.rstrip()}{rest}"

@@ -19,7 +19,7 @@ from core.models import MAX_TAGS, SearchDocument
 from core.services import clean_tags, tags_named
 
 from .front_matter import as_list as _as_list
-from .front_matter import card_fields, split_front_matter
+from .front_matter import CARD_KEYS, body_of, card_fields, split_front_matter, with_metadata
 from .models import Like, Relation, Resource, Runtime
 from .permissions import IDENTITY, can_change, has_runtime
 from .repos.commits import commit_card, readme_committed
@@ -32,15 +32,38 @@ DISCUSSION_BODY = "Discussion of the {kind} {link}.\n\n关于{kind_zh} {link} �
 URL_MAX_LENGTH = SearchDocument._meta.get_field("url").max_length
 
 
-def _apply_card(resource: Resource, card: str, tags: list[str]) -> tuple[list[str], dict]:
-    meta, body = split_front_matter(card)
+def _apply_card(resource: Resource, card: str, *, changed: dict, tags: list[str] | None,
+                current_tags: list[str], creating: bool, readme: bool) -> tuple[list[str], dict]:
+    """Make the metadata and the card agree, as on the Hugging Face Hub, where a repository's
+    README front matter is its metadata. A field changed in this request (form or API) wins and is
+    written into a model's or dataset's front matter; otherwise the front matter gives it, and a
+    key it lacks keeps the field, except in a committed README (`readme`), which alone gives the
+    metadata and is never rewritten. The tags work the same way (a new resource takes both sets)."""
+    meta, _body = split_front_matter(card)
+    from_card = card_fields(meta)
+    for field in CARD_KEYS:
+        if field in changed:
+            value = changed[field]
+        elif field in from_card or readme:
+            value = from_card.get(field, type(getattr(resource, field))())
+        else:
+            value = getattr(resource, field)
+        setattr(resource, field, value)
+    card_tags = clean_tags(_as_list(meta.get("tags")))
+    given = clean_tags(tags) if tags is not None else None
+    if creating:
+        final_tags = clean_tags(list(dict.fromkeys((given or []) + card_tags))[:MAX_TAGS])
+    elif given is not None and set(given) != set(current_tags):
+        final_tags = given
+    else:
+        final_tags = card_tags if "tags" in meta or readme else current_tags
+    if resource.kind in REPO_KINDS and not readme:
+        card = with_metadata(card, {f: getattr(resource, f) for f in CARD_KEYS}, final_tags)
     resource.card = card
+    body = body_of(card)
     links = relative_urls(resource) if resource.kind in REPO_KINDS else None  # a paper has no files
     resource.card_html = markdown.render(body, relative_urls=links).html if body.strip() else ""
-    for field, value in card_fields(meta).items():
-        setattr(resource, field, value)
-    all_tags = clean_tags(list(dict.fromkeys(tags + _as_list(meta.get("tags"))))[:MAX_TAGS])
-    return all_tags, meta
+    return final_tags, meta
 
 
 def _link_from_meta(resource: Resource, meta: dict) -> None:
@@ -76,7 +99,8 @@ def _check_identity(user: User | None, resource: Resource, data: dict) -> None:
 
 
 @transaction.atomic
-def save_resource(*, user: User | None, data: dict, resource: Resource | None = None) -> Resource:
+def save_resource(*, user: User | None, data: dict, resource: Resource | None = None,
+                  readme: bool = False) -> Resource:
     """Create or update a resource from validated fields; the card's front matter fills metadata.
 
     An empty owner means none was given: members always, and staff by default, publish under
@@ -98,13 +122,17 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
         _check_identity(user, resource, data)
     tags = data.pop("tags", None)
     card = data.pop("card", None)
+    current_tags = [] if creating else list(resource.tags.order_by("name").values_list("name", flat=True))
+    changed = {f: data[f] for f in CARD_KEYS if f in data and data[f] != getattr(resource, f)}
     for field, value in data.items():
         setattr(resource, field, value)
     if creating and user is not None and (not user.is_staff or "owner" not in data):
         resource.owner = user.username
     meta: dict = {}
-    if card is not None or creating:
-        tags, meta = _apply_card(resource, card or "", tags or [])
+    rewrite = card is not None or creating or changed or (tags is not None and set(clean_tags(tags)) != set(current_tags))
+    if rewrite:
+        tags, meta = _apply_card(resource, resource.card if card is None else card, changed=changed, tags=tags,
+                                 current_tags=current_tags, creating=creating, readme=readme)
     resource.full_clean(exclude=["submitter", "thread", "repo_id"], validate_unique=False,
                         validate_constraints=False)
     if len(resource.get_absolute_url()) > URL_MAX_LENGTH:  # a non-ASCII username, percent-encoded
@@ -118,7 +146,7 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     if tags is not None:
         resource.tags.set(tags_named(tags))
     _link_from_meta(resource, meta)
-    if card is not None or creating:  # a model's or dataset's card is its repository's README.md
+    if rewrite:  # a model's or dataset's card is its repository's README.md
         commit_card(resource=resource, user=user, card=resource.card, creating=creating)
     reindex(resource)
     return resource
@@ -142,7 +170,7 @@ class ResourceInUse(ValidationError):
 @receiver(readme_committed)
 def _card_from_readme(sender, *, resource: Resource, text: str, **kwargs) -> None:
     """A commit that changed README.md changes the card and the metadata its front matter gives."""
-    save_resource(user=None, data={"card": text}, resource=resource)
+    save_resource(user=None, data={"card": text}, resource=resource, readme=True)
 
 
 @transaction.atomic

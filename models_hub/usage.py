@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from .models import Relation, Resource
+from .repos.commits import GITATTRIBUTES, README
 from .repos.reads import head
 
 ADAPTER_CONFIG = "adapter_config.json"
@@ -16,8 +17,9 @@ CONFIG = "config.json"
 
 @dataclass(frozen=True)
 class Usage:
-    hosted: bool  # the repository here holds files
+    hosted: bool  # the repository here holds files besides its card and .gitattributes
     client_can_name: bool = True  # huggingface_hub accepts the repo id (ASCII, no '..', no '@')
+    has_config: bool = False  # a model with config.json: transformers loads it as it is
     gguf_file: str = ""  # a model without config.json loads from this GGUF file
     adapter_base: Resource | None = None  # a LoRA adapter's base model (its card's base_model), hosted here
     base_gguf_file: str = ""  # the GGUF file of that base, where it has no config.json
@@ -47,8 +49,8 @@ def _names_ok(*repo_ids: str) -> bool:
 
 def usage_of(resource: Resource, user) -> Usage:
     files = _files(resource)
-    if files is None or not files.exists():
-        return Usage(hosted=False)
+    if files is None or not files.exclude(path__in=[README, GITATTRIBUTES]).exists():
+        return Usage(hosted=False, client_can_name=_names_ok(resource.repo_id))
     if resource.kind != Resource.Kind.MODEL:
         return Usage(hosted=True, client_can_name=_names_ok(resource.repo_id), needs_token=not resource.is_published)
     base = base_files = None
@@ -60,6 +62,6 @@ def usage_of(resource: Resource, user) -> Usage:
             base = None  # a catalogue entry without files: the client could not load it from here
     return Usage(
         hosted=True, client_can_name=_names_ok(resource.repo_id, *([base.repo_id] if base else [])),
-        gguf_file=_gguf_file(files), adapter_base=base,
+        has_config=files.filter(path=CONFIG).exists(), gguf_file=_gguf_file(files), adapter_base=base,
         base_gguf_file=_gguf_file(base_files) if base is not None else "",
         needs_token=not resource.is_published or (base is not None and not base.is_published))
