@@ -28,6 +28,27 @@ def members(name: str, fileobj: BinaryIO) -> Iterator[tuple[str, int, BinaryIO]]
         raise BadPath(name, _("Not a readable archive (%(error)s).") % {"error": type(exc).__name__}) from exc
 
 
+UTF8_FLAG = 0x800
+
+
+def zip_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as it was meant. Without the UTF-8 flag, Python reads the bytes as cp437;
+    many tools wrote UTF-8 without setting it, and Chinese Windows writes GBK (GB18030), so
+    those are tried first, as `unzip -O` and 7-Zip do."""
+    if info.flag_bits & UTF8_FLAG:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
 def _members(name: str, fileobj: BinaryIO) -> Iterator[tuple[str, int, BinaryIO]]:
     if name.lower().endswith(".zip"):
         with zipfile.ZipFile(fileobj) as archive:
@@ -36,8 +57,8 @@ def _members(name: str, fileobj: BinaryIO) -> Iterator[tuple[str, int, BinaryIO]
                     continue
                 mode = info.external_attr >> 16
                 if mode and (mode & 0o170000) == 0o120000:
-                    raise BadPath(info.filename, _("Symbolic links are not allowed in an archive."))
-                path = clean_path(info.filename)
+                    raise BadPath(zip_name(info), _("Symbolic links are not allowed in an archive."))
+                path = clean_path(zip_name(info))
                 with archive.open(info) as stream:
                     yield path, info.file_size, stream
         return

@@ -220,3 +220,22 @@ def test_a_paper_has_no_files_so_its_relative_links_stay(as_user):
     response = as_user.post("/api/v1/resources/", {"kind": "paper", "name": "p", "title": "P",
                                                    "card": "[see](appendix.md)"}, format="json")
     assert 'href="appendix.md"' in response.json()["card_html"]
+
+
+def _zip_with_raw_name(name: bytes) -> bytes:
+    """A zip whose member name is these bytes without the UTF-8 flag, as Windows' own zip writes."""
+    placeholder = b"N" * len(name)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(placeholder.decode(), "q,a\n")
+    return buffer.getvalue().replace(placeholder, name)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_chinese_names_in_a_zip_without_the_utf8_flag_are_read_as_meant(repo, user, client, encoding):
+    data = _zip_with_raw_name("数据/训练.csv".encode(encoding))
+    client.force_login(user)
+    response = client.post(url(repo, "files/upload/"), {"files": [SimpleUploadedFile("a.zip", data)],
+                                                        "extract": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, response.content
+    assert reads.entry(reads.head(repo), "数据/训练.csv") is not None
