@@ -87,7 +87,7 @@ class MeView(generics.RetrieveUpdateAPIView):
 
 class UserDetailView(generics.RetrieveAPIView):
     serializer_class = UserSerializer
-    lookup_field = "username__iexact"  # usernames are unique ignoring case, as on the profile page
+    lookup_field = "username__lower_exact"  # usernames are unique ignoring case, as on the profile page
     lookup_url_kwarg = "username"
     queryset = User.objects.with_counts().filter(is_active=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import Lookup, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +18,22 @@ from core.models import ApiToken, Tag
 from .querysets import NotificationQuerySet, PostQuerySet, ThreadQuerySet, UserQuerySet
 
 
+class LowerExact(Lookup):
+    """`username__lower_exact=name`: LOWER(username) = LOWER(name), which the unique Lower index
+    answers (Django's `iexact` compares UPPER(...) and reads the whole table)."""
+
+    lookup_name = "lower_exact"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"LOWER({lhs}) = LOWER({rhs})", [*lhs_params, *rhs_params]
+
+
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     def get_by_natural_key(self, username: str) -> "User":
         """Signing in as Alice is signing in as alice: usernames are unique ignoring case."""
-        return self.get(username__iexact=username)
+        return self.get(username__lower_exact=username)
 
 
 class User(AbstractUser):
@@ -58,6 +70,8 @@ class User(AbstractUser):
     def get_absolute_url(self) -> str:
         return reverse("profile", args=[self.username])
 
+
+User._meta.get_field("username").register_lookup(LowerExact)
 
 
 class Category(models.Model):

@@ -225,7 +225,7 @@ def system_user() -> User:
     """
     name = settings.HUB_SYSTEM_USERNAME
     bot, _created = get_user_model().objects.get_or_create(
-        username__iexact=name, defaults={"username": name, "is_active": False, "password": make_password(None)})
+        username__lower_exact=name, defaults={"username": name, "is_active": False, "password": make_password(None)})
     if bot.is_active or bot.has_usable_password():
         raise ImproperlyConfigured(f"The user {name!r} is a real account, not the system account; "
                                    "set HUB_SYSTEM_USERNAME to a free name.")

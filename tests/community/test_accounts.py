@@ -1,5 +1,5 @@
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.urls import reverse
 
 from community.models import User
@@ -177,3 +177,13 @@ def test_signup_over_https_does_not_follow_next_to_plain_http(client):
 
 def test_the_user_api_finds_a_member_however_the_name_is_capitalised(api, user):
     assert api.get(f"/api/v1/users/{user.username.upper()}/").json()["username"] == user.username
+
+
+def test_a_username_lookup_ignoring_case_is_answered_by_the_lower_index(user):
+    query = User.objects.filter(username__lower_exact=user.username.upper())
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small would be scanned anyway
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "username_unique_ignoring_case" in plan and list(query) == [user]
