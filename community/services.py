@@ -144,7 +144,7 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None,
     post = Post.objects.select_for_update(no_key=True).select_related("thread").get(pk=post.pk)
     old_title = post.thread.title
     if (title, tags, kind) != (None, None, None):
-        post.thread = update_thread(editor=editor, thread=post.thread, title=title, tags=tags, kind=kind)
+        post.thread = _change_thread(thread=post.thread, title=title, tags=tags, kind=kind)
     retitled = title is not None and title != old_title
     if post.body == body.strip() and not retitled:
         return post
@@ -167,10 +167,17 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None,
 @transaction.atomic
 def update_thread(*, editor: User, thread: Thread, title: str | None = None,
                   tags: list[str] | None = None, kind: str | None = None) -> Thread:
-    """Change only the fields given, on the locked row: counters that concurrent replies and
-    votes write meanwhile (reply_count, score, last_activity_at) are kept."""
+    """The thread's title, tags or kind, as an edit of its opening post: a new title keeps the
+    old one in the post's revisions, whichever door the edit came through."""
     if not can_edit(editor, thread):
         raise PermissionDenied(_("You may not edit this thread."))
+    opening = thread.posts.get(position=1)
+    return edit_post(editor=editor, post=opening, body=opening.body, title=title, tags=tags, kind=kind).thread
+
+
+def _change_thread(*, thread: Thread, title: str | None, tags: list[str] | None, kind: str | None) -> Thread:
+    """Change only the fields given, on the locked row: counters that concurrent replies and
+    votes write meanwhile (reply_count, score, last_activity_at) are kept."""
     changes: dict = {}
     if title is not None:
         title = _clean_title(title)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from community import services
 from community.models import Thread
+from tests.conftest import client_for
 from tests.factories import make_post, make_thread
 
 
@@ -67,3 +68,18 @@ def test_a_reply_has_no_title_field(client, user, category):
     client.force_login(user)
     page = client.get(reverse("community:edit-post", args=[reply.pk])).content.decode()
     assert 'name="title"' not in page and 'name="body"' in page
+
+
+def test_a_title_changed_through_the_api_keeps_the_old_title_as_a_revision(user, category):
+    thread = make_thread(author=user, category=category, title="Original", body="the body")
+    response = client_for(user).patch(f"/api/v1/threads/{thread.pk}/", {"title": "Renamed"}, format="json")
+    assert response.status_code == 200 and response.json()["title"] == "Renamed"
+    revision = thread.posts.get(position=1).revisions.get()
+    assert (revision.title, revision.body, revision.editor) == ("Original", "the body", user)
+
+
+def test_tags_changed_through_the_api_leave_no_revision(user, category):
+    thread = make_thread(author=user, category=category, title="Original")
+    response = client_for(user).patch(f"/api/v1/threads/{thread.pk}/", {"tags": ["lora"]}, format="json")
+    assert response.status_code == 200 and response.json()["tags"] == ["lora"]
+    assert not thread.posts.get(position=1).revisions.exists()
