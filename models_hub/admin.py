@@ -1,6 +1,12 @@
+"""A resource's card, metadata, files and likes are written by the hub's services (README,
+search, counters): here staff see them, publish drafts and set up how a model runs."""
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdmin, ServiceOnlyAdmin
 
 from .models import Like, Relation, Resource, Runtime
+from .services import publish_resource
 
 
 class RuntimeInline(admin.StackedInline):
@@ -17,12 +23,19 @@ class RelationInline(admin.TabularInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
-    list_display = ("repo_id", "kind", "task", "license", "likes", "updated_at")
-    list_filter = ("kind", "task", "license")
+class ResourceAdmin(ServiceOnlyAdmin):
+    list_display = ("repo_id", "kind", "task", "license", "likes", "is_published", "updated_at")
+    list_filter = ("kind", "task", "license", "is_published")
     search_fields = ("owner", "name", "title")
     inlines = [RuntimeInline, RelationInline]
-    raw_id_fields = ("submitter", "thread")
+    actions = ["publish"]
+
+    @admin.action(description=_("Publish the selected drafts"))
+    def publish(self, request, queryset) -> None:
+        for resource in queryset.filter(is_published=False):
+            publish_resource(user=request.user, resource=resource)
 
 
-admin.site.register(Like)
+@admin.register(Like)
+class LikeAdmin(ReadOnlyAdmin):
+    list_display = ("user", "resource", "created_at")

@@ -1,0 +1,40 @@
+"""Staff set up runtimes and publish drafts in the admin; a resource's own row is the hub's."""
+import pytest
+from django.db.models import F
+from django.urls import reverse
+
+from models_hub.models import Resource
+from tests.factories import ResourceFactory, UserFactory
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def _no_inline_rows() -> dict:
+    return {f"{prefix}-{key}": value for prefix in ("runtime", "outgoing")
+            for key, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0), ("MIN_NUM_FORMS", 0), ("MAX_NUM_FORMS", 1000))}
+
+
+def test_saving_a_resource_in_the_admin_keeps_likes_given_meanwhile(admin_client):
+    resource = ResourceFactory(likes=2)
+    Resource.objects.filter(pk=resource.pk).update(likes=F("likes") + 1)
+    response = admin_client.post(reverse("admin:models_hub_resource_change", args=[resource.pk]), _no_inline_rows())
+    assert response.status_code == 302
+    resource.refresh_from_db()
+    assert resource.likes == 3
+
+
+def test_a_resource_card_is_not_edited_in_the_admin(admin_client):
+    resource = ResourceFactory(card="# The card")
+    page = admin_client.get(reverse("admin:models_hub_resource_change", args=[resource.pk])).content.decode()
+    assert 'name="card"' not in page and 'name="likes"' not in page and 'name="runtime-TOTAL_FORMS"' in page
+
+
+def test_publishing_a_draft_in_the_admin_lists_it(admin_client):
+    draft = ResourceFactory(is_published=False)
+    admin_client.post(reverse("admin:models_hub_resource_changelist"),
+                      {"action": "publish", "_selected_action": [draft.pk]})
+    assert Resource.objects.get(pk=draft.pk).is_published
