@@ -40,17 +40,15 @@ class ResourceQuerySet(models.QuerySet):
         """Models that run, as `viewer` may see them (without one: published models only)."""
         return self.visible_to(viewer).filter(kind=self.model.Kind.MODEL, runtime__enabled=True)
 
-    def filtered(self, params) -> "ResourceQuerySet":
+    def filtered(self, params, *, ignoring: str | None = None) -> "ResourceQuerySet":
+        """The filters chosen in `params`, all but the one named `ignoring`."""
         if any("\x00" in (params.get(name) or "") for name in FILTER_PARAMS):
             return self.none()  # nothing holds a NUL, and PostgreSQL refuses to compare one
+        lookups = {**{field: field for field in FILTERS}, "tag": "tags__name", "author": "owner"}
         qs = self
-        for field in FILTERS:
-            if params.get(field):
-                qs = qs.filter(**{field: params[field]})
-        if params.get("tag"):
-            qs = qs.filter(tags__name=params["tag"])
-        if params.get("author"):
-            qs = qs.filter(owner=params["author"])
+        for name, lookup in lookups.items():
+            if params.get(name) and name != ignoring:
+                qs = qs.filter(**{lookup: params[name]})
         return qs
 
     def trending(self, days: int = 7) -> "ResourceQuerySet":
@@ -70,15 +68,17 @@ class ResourceQuerySet(models.QuerySet):
         likes = self.model._meta.get_field("like_set").related_model.objects
         return self.annotate(liked=Exists(likes.filter(resource=OuterRef("pk"), user=user)))
 
-    def facet_counts(self) -> dict[str, list[tuple[str, int]]]:
-        """Counts for each filter value, one query per facet."""
+    def facet_counts(self, params) -> dict[str, list[tuple[str, int]]]:
+        """Counts for each filter's values, one query per facet. A facet counts under every
+        filter chosen but its own, so that with "Kind: Model" chosen the other kinds still show
+        how many they hold, one click away (as the Hugging Face Hub's sidebar does)."""
         facets = {}
-        for field in ("kind", "task", "license", "library"):
-            rows = (self.exclude(**{field: ""}).order_by().values_list(field)
+        for field in FILTERS:
+            rows = (self.filtered(params, ignoring=field).exclude(**{field: ""}).order_by().values_list(field)
                     .annotate(n=Count("id")).order_by("-n", field)[:15])
             facets[field] = list(rows)
         facets["tag"] = list(
-            self.order_by().values_list("tags__name").exclude(tags__name=None)
+            self.filtered(params, ignoring="tag").order_by().values_list("tags__name").exclude(tags__name=None)
             .annotate(n=Count("id")).order_by("-n", "tags__name")[:20]
         )
         return facets

@@ -38,11 +38,13 @@ def _facets_key(params, query: str, user) -> str:
 
 def hub_index(request):
     params = request.GET
-    resources = Resource.objects.visible_to(request.user).filtered(params)
+    visible = Resource.objects.visible_to(request.user)
     query = params.get("q", "").strip()
     if query:
-        resources = resources.filter(pk__in=search.matching(query, kinds=[search.Kind.RESOURCE]).values("object_id"))
-    facets = cache.get_or_set(_facets_key(params, query, request.user), resources.facet_counts, FACETS_TTL_S)
+        visible = visible.filter(pk__in=search.matching(query, kinds=[search.Kind.RESOURCE]).values("object_id"))
+    resources = visible.filtered(params)
+    facets = cache.get_or_set(_facets_key(params, query, request.user), lambda: visible.facet_counts(params),
+                              FACETS_TTL_S)
     sort = params.get("sort") if params.get("sort") in SORTS else "-likes"
     page = Paginator(resources.for_list().ordered(sort), 24).get_page(params.get("page"))
     active = {k: params[k] for k in FILTER_PARAMS if params.get(k)}

@@ -98,3 +98,11 @@ def test_a_draft_is_marked_in_its_owners_list(client, user):
     assert [('class="state draft"' in row) for row in rows if "acme/" in row] == [
         "acme/tuned" in row for row in rows if "acme/" in row]
     assert sum('class="state draft"' in row for row in rows) == 1
+
+
+def test_a_chosen_kind_leaves_the_other_kinds_countable_and_narrows_the_other_facets(client):
+    ResourceFactory(kind="model", task="translation")
+    ResourceFactory(kind="dataset", task="summarization")
+    ResourceFactory(kind="dataset", task="summarization")
+    facets = client.get("/hub/?kind=model").context["facets"]
+    assert facets["kind"] == [("dataset", 2), ("model", 1)] and facets["task"] == [("translation", 1)]
