@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAcceptable
@@ -15,8 +15,8 @@ from core.permissions import is_moderator
 from . import services, stream_slots
 from .events import job_events
 from .models import GenerationJob
-from .serializers import (JobCreateSerializer, JobSerializer, RunReportSerializer, SharedJobSerializer,
-                          ShareSerializer, job_payload)
+from .serializers import (JobCreateSerializer, JobSerializer, JobStatusSerializer, RunReportSerializer,
+                          SharedJobSerializer, ShareSerializer, job_payload)
 
 
 STREAM_DESCRIPTION = (
@@ -73,11 +73,14 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                 location=lambda job: reverse("job-detail", args=[job.pk]))
         return Response(job_payload(submit()), status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses=JobSerializer)
+    @extend_schema(request=None, responses=PolymorphicProxySerializer(
+        component_name="CancelledJob", serializers=[JobSerializer, JobStatusSerializer], resource_type_field_name=None))
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         job = services.cancel_job(user=request.user, job=self.get_object())
-        return Response(JobSerializer(job).data)
+        # A moderator stopping someone else's job learns its status, not the member's prompt.
+        shown = JobSerializer if job.user_id == request.user.pk else JobStatusSerializer
+        return Response(shown(job).data)
 
     @extend_schema(request=ShareSerializer, responses=JobSerializer)
     @action(detail=True, methods=["post"])

@@ -146,6 +146,16 @@ class JobSerializer(serializers.ModelSerializer):
                 "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s}
 
 
+class JobStatusSerializer(serializers.ModelSerializer):
+    """What a moderator who stops another member's job is told: where it stands, not what it said."""
+
+    model = serializers.CharField(source="resource.repo_id")
+
+    class Meta:
+        model = GenerationJob
+        fields = ["id", "model", "mode", "status", "finish_reason", "created_at", "finished_at"]
+
+
 class SharedJobSerializer(JobSerializer):
     """A shared run as anyone with its link sees it: its page is the shared one."""
 

@@ -102,6 +102,12 @@ def test_a_moderator_may_cancel_anyones_job_by_id(user, model):
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
 
 
+def test_a_moderator_who_cancels_someones_job_is_not_shown_its_prompt(user, model):
+    job = GenerationJob.objects.create(user=user, resource=model, mode="completion", prompt="my diary", params={})
+    shown = client_for(StaffFactory()).post(f"/api/v1/playground/jobs/{job.pk}/cancel/").json()
+    assert shown["id"] == job.pk and "prompt" not in shown and "messages" not in shown and "output" not in shown
+
+
 def test_history_lists_only_mine_newest_first(user, model):
     mine = [GenerationJob.objects.create(user=user, resource=model, mode="chat", params={}) for _ in range(2)]
     GenerationJob.objects.create(user=UserFactory(), resource=model, mode="chat", params={}, is_public=True)
