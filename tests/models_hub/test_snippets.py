@@ -91,6 +91,7 @@ def test_a_gguf_only_model_names_its_file(client, user):
     commit(resource, user, {"README.md": b"# q", "weights/q4.GGUF": b"GGUF", "z.gguf": b"GGUF"})
     code = snippet_code(client.get(resource.get_absolute_url()).content.decode())
     assert 'AutoModelForCausalLM.from_pretrained("acme/q", gguf_file="weights/q4.GGUF")' in code
+    assert code.startswith("# pip install transformers gguf\n")  # transformers reads GGUF with the gguf package
 
 
 def test_a_draft_dataset_asks_for_a_token(client, user):
@@ -111,6 +112,7 @@ def test_an_adapter_loads_onto_its_base_model(client, user):
     code = snippet_code(client.get(adapter.get_absolute_url()).content.decode())
     assert 'base = AutoModelForCausalLM.from_pretrained("acme/base", gguf_file="base.Q4_1.gguf")' in code
     assert 'model = PeftModel.from_pretrained(base, "acme/lora")' in code
+    assert code.startswith("# pip install peft transformers gguf\n")
 
 
 def test_an_adapter_does_not_name_a_base_the_visitor_cannot_see(client, user):
