@@ -6,6 +6,7 @@ Settings (read with defaults): PLAYGROUND_MAX_STREAMS_PER_CLIENT (8) and PLAYGRO
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, AsyncIterator, Callable, TypeVar
 
 from django.conf import settings
@@ -74,11 +75,44 @@ def too_many_streams(exc: slots.NoFreeSlot) -> HttpResponse:
     return response
 
 
+class _Unstarted:
+    """A taken slot whose response has not started. A client that leaves before the body is read
+    leaves a response that is closed unread (it left while the headers went) or never even
+    returned (it left while the view ran): either way the slot goes back at once, not when it
+    lapses. Once the body starts, `Slots.held` gives it back; never twice, as the key may by then
+    be another stream's."""
+
+    def __init__(self, slot: str | None) -> None:
+        self.slot, self.done = slot, slot is None
+
+    def start(self) -> None:
+        self.done = True
+
+    def release(self) -> None:
+        if not self.done:
+            self.done = True
+            slots.release_now(self.slot)
+
+
+class SlotStreamingResponse(StreamingHttpResponse):
+    def __init__(self, frames, *, unstarted: _Unstarted, **kwargs) -> None:
+        super().__init__(frames, **kwargs)
+        self.unstarted = unstarted
+        weakref.finalize(self, unstarted.release).atexit = False
+
+    def close(self) -> None:
+        super().close()
+        self.unstarted.release()
+
+
 def slot_stream(slot: str | None, events: Callable[[], AsyncIterator[Event]], *,
                 first: Event | None = None) -> StreamingHttpResponse:
     """The SSE response of a stream whose slot is taken: `first` (if any), then a frame per event
     of `events()`; the slot is held while it lasts, and its database connection given back."""
+    unstarted = _Unstarted(slot)
+
     async def frames():
+        unstarted.start()
         async with STREAMS.held(slot):
             await release_connection()  # the stream may last minutes: it holds no database connection meanwhile
             if first is not None:
@@ -86,7 +120,7 @@ def slot_stream(slot: str | None, events: Callable[[], AsyncIterator[Event]], *,
             async for event in events():
                 yield sse.frame(event)
 
-    response = StreamingHttpResponse(frames(), content_type="text/event-stream")
+    response = SlotStreamingResponse(frames(), unstarted=unstarted, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

@@ -1,18 +1,21 @@
 """Event streams are bounded: a few per client at once, a maximum duration, and a polite poll."""
 import asyncio
+import gc
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.core.cache import cache
 from django.test import AsyncClient, Client
 
 from core.services import create_token
 from core import eventlog as core_eventlog
 from core import slots
-from playground import eventlog, events, openai_api, services
+from playground import eventlog, events, openai_api, services, stream_slots
 from playground.models import GenerationJob
 from tests.factories import runnable_model
 from tests.playground.conftest import read_stream
@@ -95,14 +98,15 @@ def test_stream_clients_are_told_apart_by_account_or_network():
     assert slots.client_id(None, SimpleNamespace(is_authenticated=True, pk=7)) == "user:7"
 
 
-def stream_then_leave(job, key: str, *, send, leave: asyncio.Event) -> None:
-    """GET the job's stream through the ASGI app, as a server runs it, on an event loop of its
-    own; the client disconnects once `leave` is set. The loop runs on a moment after the request
-    ends, as a server's does."""
+def stream_then_leave(job, key: str, *, send, leave: asyncio.Event, post: dict | None = None) -> None:
+    """GET the job's stream (or POST `post` to submit one with its stream) through the ASGI app,
+    as a server runs it, on an event loop of its own; the client disconnects once `leave` is set.
+    The loop runs on a moment after the request ends, as a server's does."""
     from config.asgi import application
 
     async def request():
-        requests = [{"type": "http.request", "body": b"", "more_body": False}]
+        body = json.dumps(post).encode() if post is not None else b""
+        requests = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def receive():
             if requests:
@@ -110,8 +114,11 @@ def stream_then_leave(job, key: str, *, send, leave: asyncio.Event) -> None:
             await leave.wait()
             return {"type": "http.disconnect"}
 
-        scope = {"type": "http", "method": "GET", "path": f"/api/v1/playground/jobs/{job.pk}/stream/",
-                 "query_string": b"", "headers": [(b"authorization", f"Token {key}".encode())],
+        path = "/api/v1/playground/jobs/" if post is not None else f"/api/v1/playground/jobs/{job.pk}/stream/"
+        headers = [(b"authorization", f"Token {key}".encode()), (b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode())]
+        scope = {"type": "http", "method": "POST" if post is not None else "GET", "path": path,
+                 "query_string": b"", "headers": headers,
                  "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000)}
         await application(scope, receive, send)
         assert leave.is_set()
@@ -148,11 +155,10 @@ def test_a_client_that_leaves_on_the_final_event_frees_its_slot(user, settings, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_client_that_leaves_before_the_first_event_frees_its_slot_soon(user, settings, monkeypatch):
+def test_a_client_that_leaves_before_the_first_event_frees_its_slot_at_once(user, settings):
     """The client goes while the response's headers are on their way: the stream's body is never
-    read, so its stream never starts and never releases its slot; the slot expires soon."""
+    read, so the stream never starts; the response, closed unread, gives its slot back."""
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
-    monkeypatch.setattr(slots, "SLOT_GRACE_S", 1)
     job = make_job(user)
     _token, key = create_token(user=user, name="k")
     started = asyncio.Event()
@@ -163,10 +169,77 @@ def test_a_client_that_leaves_before_the_first_event_frees_its_slot_soon(user, s
         await asyncio.Event().wait()  # the connection is gone: this send never completes
 
     stream_then_leave(job, key, send=send, leave=started)
-    time.sleep(1.5)  # past the slot's grace
     again = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
     assert again.status_code == 200
     read_stream(again)
+
+
+class LeavesDuringTheView:
+    """The client's disconnect, set from the view's thread."""
+
+    def __init__(self) -> None:
+        self.gone = threading.Event()
+
+    def is_set(self) -> bool:
+        return self.gone.is_set()
+
+    async def wait(self) -> None:
+        while not self.gone.is_set():
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_leaves_while_its_job_is_submitted_frees_its_slot(user, settings, monkeypatch):
+    """The client goes while the view still submits (`"stream": true`): the job is queued, and
+    the response that held the slot, never returned, gives it back when it is dropped."""
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    job = make_job(user)
+    _token, key = create_token(user=user, name="k")
+    leave, submit_job = LeavesDuringTheView(), services.submit_job
+
+    def submit_then_lose_the_client(**kwargs):
+        submitted = submit_job(**kwargs)
+        leave.gone.set()
+        time.sleep(0.5)  # the server notices the disconnect before the view returns
+        return submitted
+
+    monkeypatch.setattr(services, "submit_job", submit_then_lose_the_client)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    submit = {"model": job.resource.repo_id, "mode": "completion", "prompt": "Once", "stream": True}
+    stream_then_leave(job, key, send=send, leave=leave, post=submit)
+    assert sent == []  # the client had gone before the response
+    slot = f"playground:sse:user:{user.pk}:0"
+    for _ in range(100):  # the view's thread goes on after the request has ended: the job, then the response
+        gc.collect()
+        if GenerationJob.objects.count() == 2 and cache.get(slot) is None:
+            break
+        time.sleep(0.05)
+    assert GenerationJob.objects.count() == 2  # the job was submitted: its stream's slot was taken
+    again = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/playground/jobs/{job.pk}/stream/")
+    assert again.status_code == 200
+    read_stream(again)
+
+
+def test_a_stream_response_that_never_started_gives_its_slot_back_once():
+    slot = stream_slots.STREAMS.take("user:test")
+    response = stream_slots.slot_stream(slot, lambda: nothing())
+    response.close()
+    taken_again = stream_slots.STREAMS.take("user:test")
+    assert taken_again == slot
+    del response
+    gc.collect()  # the dropped response must not give back the slot now held by another stream
+    assert cache.get(slot) is not None
+    slots.release_now(slot)
+
+
+async def nothing():
+    return
+    yield
 
 
 @pytest.mark.django_db(transaction=True)
