@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core import markdown, search
 from core.exceptions import RateLimited
+from core.models import Tag
 from core.services import clean_tags, tags_named
 
 from .indexing import index_post, reindex_thread, retitle_replies
@@ -128,75 +129,74 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
 
 
 @transaction.atomic
-def edit_post(*, editor: User, post: Post, body: str, title: str | None = None,
+def edit_post(*, editor: User, post: Post, body: str | None, title: str | None = None,
               tags: list[str] | None = None, kind: str | None = None) -> Post:
-    """A new body for a post; for an opening post, optionally the thread's title, tags and kind
-    too. Everything is validated before anything is written. A change of body or title keeps
-    the post as it was as a revision, and marks it edited."""
+    """A new body for a post (None: the body it has when locked); for an opening post,
+    optionally the thread's title, tags and kind too. Everything is validated before anything
+    is written. A change of body or title keeps the post as it was as a revision, and marks it
+    edited. Locks the thread, then the post, the order replies, flags and deletes take them."""
     if not can_edit(editor, post):
         raise PermissionDenied(_("You may not edit this post."))
-    rendered = _check_body(body)
+    rendered = _check_body(body) if body is not None else None
     if post.position != 1 and (title, tags, kind) != (None, None, None):
         field = "title" if title is not None else "tags" if tags is not None else "kind"
         raise ValidationError({field: [_("Only the opening post carries the thread's title, tags and kind.")]})
     if title is not None:
         title = _clean_title(title)
-    post = Post.objects.select_for_update(no_key=True).select_related("thread").get(pk=post.pk)
-    old_title = post.thread.title
-    if (title, tags, kind) != (None, None, None):
-        post.thread = _change_thread(thread=post.thread, title=title, tags=tags, kind=kind)
+    if kind is not None and kind not in Thread.Kind.values:
+        raise ValidationError({"kind": [_("Must be one of: %(kinds)s.") % {"kinds": ", ".join(Thread.Kind.values)}]})
+    new_tags = tags_named(tags) if tags is not None else None
+    thread = Thread.objects.select_for_update(no_key=True).get(pk=post.thread_id)
+    post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)
+    old_title, post_before = thread.title, post.body
     retitled = title is not None and title != old_title
-    if post.body == body.strip() and not retitled:
-        return post
-    number = post.revisions.count() + 1
-    post_before_body = post.body
-    PostRevision.objects.create(post=post, editor=editor, number=number, body=post.body,
-                                body_html=post.body_html, title=old_title if post.position == 1 else "")
-    post.body, post.body_html, post.edited_at = body.strip(), rendered.html, timezone.now()
-    post.save(update_fields=["body", "body_html", "edited_at"])
-    # Only the names this edit adds: a typo fixed must not mention everyone again.
-    added = [name for name in rendered.mentions if name not in markdown.render(post_before_body).mentions]
-    notify_new_post(post=post, mentions=added, only_mentions=True, actor=editor)
-    if post.position == 1:
-        reindex_thread(post.thread)
-    else:
+    rebodied = rendered is not None and body.strip() != post_before
+    if (title, tags, kind) != (None, None, None):
+        thread = _change_thread(thread=thread, title=title if retitled else None, tags=new_tags, kind=kind)
+    post.thread = thread
+    if retitled or rebodied:
+        PostRevision.objects.create(post=post, editor=editor, number=post.revisions.count() + 1, body=post_before,
+                                    body_html=post.body_html, title=old_title if post.position == 1 else "")
+        post.edited_at = timezone.now()
+        if rebodied:
+            post.body, post.body_html = body.strip(), rendered.html
+        post.save(update_fields=["body", "body_html", "edited_at"])
+    if rebodied:
+        # Only the names this edit adds: a typo fixed must not mention everyone again.
+        added = [name for name in rendered.mentions if name not in markdown.render(post_before).mentions]
+        notify_new_post(post=post, mentions=added, only_mentions=True, actor=editor)
+    if post.position == 1 and (rebodied or (title, tags, kind) != (None, None, None)):
+        reindex_thread(thread)
+    elif rebodied:
         index_post(post)
+    if retitled:
+        retitle_replies(thread)
     return post
 
 
-@transaction.atomic
 def update_thread(*, editor: User, thread: Thread, title: str | None = None,
                   tags: list[str] | None = None, kind: str | None = None) -> Thread:
-    """The thread's title, tags or kind, as an edit of its opening post: a new title keeps the
-    old one in the post's revisions, whichever door the edit came through."""
+    """The thread's title, tags or kind, as an edit of its opening post that keeps its body: a
+    new title keeps the old one in the post's revisions, whichever door the edit came through."""
     if not can_edit(editor, thread):
         raise PermissionDenied(_("You may not edit this thread."))
     opening = thread.posts.get(position=1)
-    return edit_post(editor=editor, post=opening, body=opening.body, title=title, tags=tags, kind=kind).thread
+    return edit_post(editor=editor, post=opening, body=None, title=title, tags=tags, kind=kind).thread
 
 
-def _change_thread(*, thread: Thread, title: str | None, tags: list[str] | None, kind: str | None) -> Thread:
-    """Change only the fields given, on the locked row: counters that concurrent replies and
-    votes write meanwhile (reply_count, score, last_activity_at) are kept."""
+def _change_thread(*, thread: Thread, title: str | None, tags: list[Tag] | None, kind: str | None) -> Thread:
+    """Write only the fields given (validated, on the row the caller locked): counters that
+    concurrent replies and votes write meanwhile (reply_count, score, last_activity_at) are kept."""
     changes: dict = {}
     if title is not None:
-        title = _clean_title(title)
-        if title != thread.title:  # an unchanged title leaves the replies' search documents alone
-            changes.update(title=title, slug=Thread.slug_for(title))
+        changes.update(title=title, slug=Thread.slug_for(title))
     if kind is not None:
-        if kind not in Thread.Kind.values:
-            raise ValidationError({"kind": [_("Must be one of: %(kinds)s.") % {"kinds": ", ".join(Thread.Kind.values)}]})
         changes["kind"] = kind
-    new_tags = tags_named(tags) if tags is not None else None
-    Thread.objects.select_for_update(no_key=True).filter(pk=thread.pk).first()
     if changes:
         Thread.objects.filter(pk=thread.pk).update(**changes)
     thread = Thread.objects.get(pk=thread.pk)
-    if new_tags is not None:
-        thread.tags.set(new_tags)
-    reindex_thread(thread)
-    if "title" in changes:
-        retitle_replies(thread)
+    if tags is not None:
+        thread.tags.set(tags)
     return thread
 
 

@@ -83,3 +83,10 @@ def test_tags_changed_through_the_api_leave_no_revision(user, category):
     response = client_for(user).patch(f"/api/v1/threads/{thread.pk}/", {"tags": ["lora"]}, format="json")
     assert response.status_code == 200 and response.json()["tags"] == ["lora"]
     assert not thread.posts.get(position=1).revisions.exists()
+
+
+def test_changing_tags_does_not_revalidate_a_body_written_under_an_older_limit(user, category, settings):
+    thread = make_thread(author=user, category=category, body="a long opening post")
+    settings.MARKDOWN_MAX_LENGTH = 5
+    response = client_for(user).patch(f"/api/v1/threads/{thread.pk}/", {"tags": ["lora"]}, format="json")
+    assert response.status_code == 200 and thread.posts.get(position=1).body == "a long opening post"
