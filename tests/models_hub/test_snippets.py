@@ -91,7 +91,7 @@ def test_a_gguf_only_model_names_its_file(client, user):
     commit(resource, user, {"README.md": b"# q", "weights/q4.GGUF": b"GGUF", "z.gguf": b"GGUF"})
     code = snippet_code(client.get(resource.get_absolute_url()).content.decode())
     assert 'AutoModelForCausalLM.from_pretrained("acme/q", gguf_file="weights/q4.GGUF")' in code
-    assert code.startswith("# pip install transformers gguf\n")  # transformers reads GGUF with the gguf package
+    assert code.startswith("# pip install transformers torch gguf\n")  # transformers reads GGUF with the gguf package
 
 
 def test_a_draft_dataset_asks_for_a_token(client, user):
