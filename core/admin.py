@@ -55,3 +55,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "user", "created_at", "last_used_at")
     raw_id_fields = ("user",)
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a key is shown once, to the member who creates it in Settings
