@@ -71,16 +71,16 @@ class ResourceQuerySet(models.QuerySet):
     def facet_counts(self, params) -> dict[str, list[tuple[str, int]]]:
         """Counts for each filter's values, one query per facet. A facet counts under every
         filter chosen but its own, so that with "Kind: Model" chosen the other kinds still show
-        how many they hold, one click away (as the Hugging Face Hub's sidebar does)."""
+        how many they hold, one click away (as the Hugging Face Hub's sidebar does); a chosen
+        value outside its facet's top rows is listed too, so it can be unchosen there."""
         facets = {}
-        for field in FILTERS:
-            rows = (self.filtered(params, ignoring=field).exclude(**{field: ""}).order_by().values_list(field)
-                    .annotate(n=Count("id")).order_by("-n", field)[:15])
-            facets[field] = list(rows)
-        facets["tag"] = list(
-            self.filtered(params, ignoring="tag").order_by().values_list("tags__name").exclude(tags__name=None)
-            .annotate(n=Count("id")).order_by("-n", "tags__name")[:20]
-        )
+        for name, lookup, top in (*((field, field, 15) for field in FILTERS), ("tag", "tags__name", 20)):
+            rows = list(self.filtered(params, ignoring=name).exclude(**{lookup: ""}).exclude(**{lookup: None})
+                        .order_by().values_list(lookup).annotate(n=Count("id")).order_by("-n", lookup)[:top])
+            chosen = params.get(name)
+            if chosen and chosen not in (value for value, _n in rows):
+                rows.append((chosen, self.filtered(params).count()))
+            facets[name] = rows
         return facets
 
 

@@ -106,3 +106,11 @@ def test_a_chosen_kind_leaves_the_other_kinds_countable_and_narrows_the_other_fa
     ResourceFactory(kind="dataset", task="summarization")
     facets = client.get("/hub/?kind=model").context["facets"]
     assert facets["kind"] == [("dataset", 2), ("model", 1)] and facets["task"] == [("translation", 1)]
+
+
+def test_a_chosen_task_outside_the_top_of_its_facet_is_still_listed(client):
+    for n in range(16):
+        ResourceFactory.create_batch(2, task=f"task-{n:02d}")
+    ResourceFactory(task="rare-task")
+    facets = client.get("/hub/?task=rare-task").context["facets"]
+    assert len(facets["task"]) == 16 and facets["task"][-1] == ("rare-task", 1)
