@@ -9,3 +9,8 @@ class CommunityConfig(AppConfig):
         from .seed import seed
 
         return seed()
+
+    def rebake(self) -> str:
+        from .services import rebake_posts
+
+        return f"{rebake_posts()} posts and revisions rendered anew"

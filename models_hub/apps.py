@@ -17,3 +17,8 @@ class ModelsHubConfig(AppConfig):
 
         catalogue = seed_catalogue()
         return f"{catalogue} catalogue entries, {seed_repositories()} repositories"
+
+    def rebake(self) -> str:
+        from .services import rebake_cards
+
+        return f"{rebake_cards()} cards rendered anew"

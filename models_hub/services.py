@@ -60,10 +60,26 @@ def _apply_card(resource: Resource, card: str, *, changed: dict, tags: list[str]
     if resource.kind in REPO_KINDS and not readme:
         card = with_metadata(card, {f: getattr(resource, f) for f in CARD_KEYS}, final_tags)
     resource.card = card
-    body = body_of(card)
-    links = relative_urls(resource) if resource.kind in REPO_KINDS else None  # a paper has no files
-    resource.card_html = markdown.render(body, relative_urls=links).html if body.strip() else ""
+    resource.card_html = card_html(resource)
     return final_tags, meta
+
+
+def card_html(resource: Resource) -> str:
+    """The card's body as HTML; in a repository, relative links point at its files."""
+    body = body_of(resource.card)
+    links = relative_urls(resource) if resource.kind in REPO_KINDS else None  # a paper has no files
+    return markdown.render(body, relative_urls=links).html if body.strip() else ""
+
+
+def rebake_cards(batch_size: int = 200) -> int:
+    """Render every stored card again with today's renderer and sanitiser (after either changed:
+    a tightened allow-list must reach HTML saved before it). Returns how many changed."""
+    changed = 0
+    for resource in Resource.objects.only("pk", "kind", "owner", "name", "card", "card_html").iterator(batch_size):
+        html = card_html(resource)
+        if html != resource.card_html:
+            changed += Resource.objects.filter(pk=resource.pk).update(card_html=html)
+    return changed
 
 
 def _link_from_meta(resource: Resource, meta: dict) -> None:
