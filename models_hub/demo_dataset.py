@@ -13,15 +13,21 @@ SUBJECTS = [
     ("My neighbour", "我的邻居"), ("The writer", "那位作家"), ("His father", "他的父亲"), ("The class", "这个班"),
     ("The old man", "那位老人"), ("Our guest", "我们的客人"), ("The cook", "厨师"),
 ]
+PLURAL_SUBJECTS = {"You", "The children"}  # and "I": the verb agrees with its subject
+# Each predicate after a singular subject, after a plural one ("I" takes "am" for "are"), in Chinese.
 PREDICATES = [
-    ("likes green tea.", "喜欢绿茶。"), ("goes to work by bus.", "坐公交车上班。"),
-    ("is reading a book.", "正在看书。"), ("lives in Beijing.", "住在北京。"),
-    ("will travel to Shanghai next week.", "下周要去上海旅行。"), ("cooked dinner yesterday.", "昨天做了晚饭。"),
-    ("is learning to swim.", "正在学游泳。"), ("wants to buy a new phone.", "想买一部新手机。"),
-    ("often walks in the park.", "经常在公园散步。"), ("forgot the umbrella at home.", "把伞忘在家里了。"),
-    ("is very busy today.", "今天很忙。"), ("speaks a little Chinese.", "会说一点中文。"),
-    ("has two cats.", "有两只猫。"), ("gets up at six every day.", "每天六点起床。"),
-    ("is waiting at the station.", "在车站等着。"),
+    ("likes green tea.", "like green tea.", "喜欢绿茶。"), ("goes to work by bus.", "go to work by bus.", "坐公交车上班。"),
+    ("is reading a book.", "are reading a book.", "正在看书。"), ("lives in Beijing.", "live in Beijing.", "住在北京。"),
+    ("will travel to Shanghai next week.", "will travel to Shanghai next week.", "下周要去上海旅行。"),
+    ("cooked dinner yesterday.", "cooked dinner yesterday.", "昨天做了晚饭。"),
+    ("is learning to swim.", "are learning to swim.", "正在学游泳。"),
+    ("wants to buy a new phone.", "want to buy a new phone.", "想买一部新手机。"),
+    ("often walks in the park.", "often walk in the park.", "经常在公园散步。"),
+    ("forgot the umbrella at home.", "forgot the umbrella at home.", "把伞忘在家里了。"),
+    ("is very busy today.", "are very busy today.", "今天很忙。"),
+    ("speaks a little Chinese.", "speak a little Chinese.", "会说一点中文。"),
+    ("has two cats.", "have two cats.", "有两只猫。"), ("gets up at six every day.", "get up at six every day.", "每天六点起床。"),
+    ("is waiting at the station.", "are waiting at the station.", "在车站等着。"),
 ]
 NUMBERS_ZH = "零一二三四五六七八九十"
 
@@ -33,12 +39,19 @@ def _zh_number(n: int) -> str:
     return (NUMBERS_ZH[tens] if tens > 1 else "") + "十" + (NUMBERS_ZH[ones] if ones else "")
 
 
+def _agreeing(subject: str, singular: str, plural: str) -> str:
+    if subject == "I":
+        return "am" + plural[3:] if plural.startswith("are ") else plural
+    return plural if subject in PLURAL_SUBJECTS else singular
+
+
 def translation_pairs() -> list[dict]:
     """300 sentence pairs: every subject with every predicate."""
     rows = []
     for i, (subject_en, subject_zh) in enumerate(SUBJECTS):
-        for j, (pred_en, pred_zh) in enumerate(PREDICATES):
-            rows.append({"id": f"t{i * len(PREDICATES) + j:04d}", "en": f"{subject_en} {pred_en}",
+        for j, (singular, plural, pred_zh) in enumerate(PREDICATES):
+            english = f"{subject_en} {_agreeing(subject_en, singular, plural)}"
+            rows.append({"id": f"t{i * len(PREDICATES) + j:04d}", "en": english,
                          "zh": f"{subject_zh}{pred_zh}"})
     return rows
 

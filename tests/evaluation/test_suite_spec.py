@@ -81,3 +81,10 @@ def test_token_perplexity_is_ours_not_lm_evals(tmp_path):
     config = lmeval.task_config(suite.tasks[0], tmp_path)
     assert config["output_type"] == "loglikelihood_rolling"
     assert [m["metric"] for m in config["metric_list"]] == ["byte_perplexity"]
+
+
+def test_the_demo_sentences_agree_with_their_subjects():
+    english = {row["en"] for row in demo_dataset.translation_pairs()}
+    assert {"I am reading a book.", "You have two cats.", "The children are waiting at the station.",
+            "My friend has two cats.", "I like green tea."} <= english
+    assert not {s for s in english if s.startswith(("I is", "I likes", "You is", "You goes", "The children has"))}
