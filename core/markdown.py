@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 from urllib.parse import urlsplit
 
 import nh3
@@ -49,7 +50,11 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
         lexer = None
     if lexer is None:
         return ""  # markdown-it escapes and wraps plain code itself
-    return highlight(code, lexer, HtmlFormatter(nowrap=False, cssclass="highlight"))
+    # One <pre><code>, as for plain code: markdown-it keeps output that starts with "<pre" as it
+    # is, and wraps anything else in a <pre><code> of its own (a box inside Pygments' box).
+    spans = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    language = escape(lang.strip().split()[0])
+    return f'<pre class="highlight"><code class="language-{language}">{spans}</code></pre>\n'
 
 
 def _mentions_rule(state) -> None:

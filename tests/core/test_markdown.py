@@ -21,6 +21,11 @@ def test_fenced_code_is_highlighted():
     assert 'class="highlight"' in html and "<span" in html
 
 
+def test_highlighted_code_is_one_block_like_plain_code():
+    html = render("```python\nx = 1\n```").html
+    assert html.count("<pre") == 1 and html.startswith('<pre class="highlight"><code class="language-python">')
+
+
 def test_links_get_rel_nofollow_ugc_noopener():
     html = render("see https://example.com").html
     assert 'href="https://example.com"' in html
