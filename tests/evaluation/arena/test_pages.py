@@ -22,8 +22,14 @@ def signed_in(user) -> Client:
 def test_with_one_runnable_model_the_page_says_what_is_missing(client):
     runnable_model()
     page = client.get("/arena/").content.decode()
-    assert 'id="arena-not-enough"' in page and "make demo-finetune" in page and "/hub/?kind=model" in page
-    assert 'id="arena-form"' not in page
+    assert 'id="arena-not-enough"' in page and "/playground/" in page and "/hub/?kind=model" in page
+    assert 'id="arena-form"' not in page and "manage.py" not in page  # what to run is for moderators
+
+
+def test_with_one_runnable_model_a_moderator_is_told_how_to_add_another(staff):
+    runnable_model()
+    page = signed_in(staff).get("/arena/").content.decode()
+    assert "<code>python manage.py runtime add</code>" in page and "<code>make demo-finetune</code>" in page
 
 
 def test_a_battle_from_the_page_hides_the_names_until_the_vote(user, contenders):
