@@ -177,6 +177,9 @@
     const answer = turn("assistant", "");
     answer.classList.add("streaming");
     const out = answer.querySelector(".text");
+    out.dataset.waiting = labels.waiting;  // shown until the first token (a queue, a model loading)
+    const sentAt = performance.now();
+    let firstTokenAt = null;
     // The job's URL comes with the answer's headers, before any event: Stop works at once.
     const named = (response.headers.get("Location") || "").match(/\/jobs\/(\d+)\/$/);
     const job = { id: named ? Number(named[1]) : null, lastId: 0, source: null };
@@ -187,13 +190,20 @@
       const m = result.metrics || {};
       const metrics = document.createElement("div");
       metrics.className = "metrics";
-      [m.ttft_ms != null ? `${labels.ttft} ${Math.round(m.ttft_ms)} ms` : null,
+      // The engine times its first token from the job's start; what the reader waited before
+      // that (the queue, a model loading) is told apart when it is noticeable.
+      const waited = firstTokenAt != null && m.ttft_ms != null ? (firstTokenAt - sentAt - m.ttft_ms) / 1000 : 0;
+      [waited >= 1 ? `${labels.waited} ${waited.toFixed(1)} s` : null,
+       m.ttft_ms != null ? `${labels.ttft} ${Math.round(m.ttft_ms)} ms` : null,
        m.tokens_per_s != null ? `${m.tokens_per_s.toFixed(1)} ${labels.tps}` : null,
        m.completion_tokens != null ? `${m.prompt_tokens} + ${m.completion_tokens} ${labels.tokens}` : null,
        result.status === "cancelled" ? labels.stopped : null].filter(Boolean).forEach((t) => {
         const span = document.createElement("span"); span.textContent = t; metrics.append(span); });
       const link = Object.assign(document.createElement("a"), { href: result.url, textContent: labels.open });
-      metrics.append(link);
+      out.id = `answer-${result.id}`;
+      const copy = Object.assign(document.createElement("button"), { type: "button", className: "copy", textContent: labels.copy });
+      copy.dataset.copy = out.id;  // site.js copies the answer's text
+      metrics.append(link, copy);
       answer.append(metrics);
       if (failed) showError(result.error);
       else if (mode() === "chat") history.push({ role: "user", content: text }, { role: "assistant", content: result.output });
@@ -204,7 +214,10 @@
     const on = (kind, data, id) => {
       if (id) job.lastId = id;
       if (kind === "job") { job.id = data.id; answer.dataset.job = data.id; }
-      else if (kind === "token") out.textContent += data.text;
+      else if (kind === "token") {
+        if (firstTokenAt === null) firstTokenAt = performance.now();
+        out.textContent += data.text;
+      }
       else if (kind === "done" || kind === "failed") {
         out.textContent = data.output;  // the job's own text: whatever the way here, it shows once and whole
         finish(data, kind === "failed");

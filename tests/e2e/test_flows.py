@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from community.models import Category, Thread
 from models_hub.models import Resource
 from playground.models import GenerationJob
-from tests.factories import ResourceFactory, runnable_model
+from tests.factories import ResourceFactory, make_thread, runnable_model
 
 from .conftest import shot, sign_up
 
@@ -114,6 +114,8 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     expect(answer.locator(".metrics")).to_be_visible(timeout=90_000)
     assert streamed_while_running
     expect(answer.locator(".metrics")).to_contain_text("tokens/s")
+    copy_target = answer.get_by_role("button", name="Copy").get_attribute("data-copy")
+    assert answer.locator(f"#{copy_target}").inner_text() == answer.locator(".text").inner_text()
     shot(page, "playground-chat")
 
     # Stop a long run.
@@ -230,3 +232,15 @@ def test_publish_a_model_upload_files_and_browse_them(new_page, site, tmp_path):
     page.click("nav.tabs >> text=History")
     expect(page.locator("ol.commits li")).to_have_count(2)
     shot(page, "repo-history")
+
+
+def test_pages_with_long_code_and_many_filters_fit_a_phone(new_page, site):
+    """Code scrolls inside its own box, not the page; the hub's filters fold away above the list."""
+    make_thread(title="A long line", body="```python\n" + "x = 1  # " + "a" * 200 + "\n```")
+    page = new_page(viewport={"width": 390, "height": 844})
+    for url in ("/hub/model/HuggingFaceTB/SmolLM2-135M-Instruct/", Thread.objects.get().get_absolute_url()):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    page.goto("/hub/")
+    expect(page.locator("#hub-filters")).not_to_have_attribute("open", "")
+    expect(page.locator(".row").first).to_be_in_viewport()
