@@ -248,7 +248,7 @@ def vote(request, pk: int):
     except PermissionDenied as exc:
         return HttpResponse(str(exc), status=403)
     if request.headers.get("HX-Request"):
-        return render(request, "community/includes/vote.html", {"post": post})
+        return render(request, "community/includes/vote_swap.html", {"post": post})
     return _back(request, post)
 
 

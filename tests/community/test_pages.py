@@ -31,6 +31,14 @@ def test_htmx_vote_returns_the_vote_fragment(client, user, category):
     response = client.post(f"/forum/p/{post.pk}/vote/", {"value": "1"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert f'id="vote-{post.pk}"' in response.content.decode() and ">1<" in response.content.decode()
+    assert '<dd id="thread-score" hx-swap-oob="true">1</dd>' in response.content.decode()  # the sidebar's too
+
+
+def test_a_vote_on_a_reply_leaves_the_threads_score_alone(client, user, category):
+    reply = make_post(thread=make_thread(category=category))
+    client.force_login(user)
+    response = client.post(f"/forum/p/{reply.pk}/vote/", {"value": "1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "thread-score" not in response.content.decode()
 
 
 def test_quote_reply_links_the_post(client, user, category):
@@ -222,3 +230,12 @@ def test_an_author_gets_no_delete_for_a_thread_others_replied_to(client, user, c
     assert f"/forum/p/{opening.pk}/delete/" not in client.get(thread.get_absolute_url()).content.decode()
     assert client.post(f"/forum/p/{opening.pk}/delete/").status_code == 403
     assert Thread.objects.filter(pk=thread.pk).exists()
+
+
+def test_the_accepted_answer_leads_the_replies_under_their_count(client, user, category):
+    question = make_thread(author=user, category=category, kind="question")
+    answer, other = make_post(thread=question, body="the answer"), make_post(thread=question, body="another")
+    services.accept_answer(user=user, thread=question, post=answer)
+    page = client.get(question.get_absolute_url()).content.decode()
+    heading, accepted, rest = page.index("2 replies"), page.index(f'id="post-{answer.pk}"'), page.index(f'id="post-{other.pk}"')
+    assert heading < accepted < rest and page.count(f'id="post-{answer.pk}"') == 1
