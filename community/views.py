@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import search
+from core import search, textdiff
 from core.charts import daily_counts, sparkline
 from core.pagination import CountedPaginator
 from core.exceptions import RateLimited
@@ -194,9 +194,18 @@ def delete_post(request, pk: int):
 
 
 def revisions(request, pk: int):
+    """Each edit as what it changed (a revision keeps the post as it was before its edit), newest
+    first, then the post as it is now."""
     post = get_object_or_404(Post.objects.visible_to(request.user).select_related("thread"), pk=pk)
-    return render(request, "community/revisions.html",
-                  {"post": post, "revisions": post.revisions.select_related("editor")})
+    history = list(post.revisions.select_related("editor"))
+    afters = [*history[1:], None]
+    edits = []
+    for revision, after in zip(history, afters):
+        body = after.body if after else post.body
+        title = (after.title if after else post.thread.title) if post.position == 1 else ""
+        edits.append({"revision": revision, "body": textdiff.inline_diff(revision.body, body),
+                      "title": textdiff.inline_diff(revision.title, title) if revision.title and title and revision.title != title else None})
+    return render(request, "community/revisions.html", {"post": post, "edits": edits[::-1]})
 
 
 def search_page(request):

@@ -78,13 +78,35 @@ def test_members_cannot_use_the_moderation_endpoint(client, user, category):
     assert not thread.is_pinned
 
 
-def test_revisions_page_lists_earlier_bodies(client, user, category):
-    from community import services
-
+def test_the_revisions_page_marks_what_each_edit_changed(client, user, category):
     thread = make_thread(author=user, category=category, body="first version")
     services.edit_post(editor=user, post=thread.posts.first(), body="second version")
     page = client.get(f"/forum/p/{thread.posts.first().pk}/revisions/").content.decode()
-    assert "first version" in page and "second version" in page
+    assert "<del>first</del><ins>second</ins> version" in page
+
+
+def test_chinese_edits_are_marked_character_by_character(client, user, category):
+    thread = make_thread(author=user, category=category, body="我喜欢绿茶")
+    services.edit_post(editor=user, post=thread.posts.first(), body="我喜欢红茶")
+    page = client.get(f"/forum/p/{thread.posts.first().pk}/revisions/").content.decode()
+    assert "我喜欢<del>绿</del><ins>红</ins>茶" in page
+
+
+def test_the_newest_edit_comes_first_and_a_retitle_is_marked(client, user, category):
+    thread = make_thread(author=user, category=category, title="Frist title", body="one")
+    opening = thread.posts.first()
+    services.edit_post(editor=user, post=opening, body="two")
+    services.edit_post(editor=user, post=opening, body="two", title="First title")
+    page = client.get(f"/forum/p/{opening.pk}/revisions/").content.decode()
+    assert page.index("Edit 2") < page.index("Edit 1")
+    assert "<del>Frist</del><ins>First</ins> title" in page and "<del>one</del><ins>two</ins>" in page
+
+
+def test_a_hostile_body_in_a_revision_is_shown_as_text(client, user, category):
+    thread = make_thread(author=user, category=category, body="<script>alert(1)</script>")
+    services.edit_post(editor=user, post=thread.posts.first(), body="clean")
+    page = client.get(f"/forum/p/{thread.posts.first().pk}/revisions/").content.decode()
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
 
 
 def test_watch_and_bookmark_toggle(client, user, category):
@@ -202,7 +224,7 @@ def test_a_title_only_edit_is_kept_as_a_revision(client, user, category):
                                                   "body": opening.body})
     opening.refresh_from_db()
     assert opening.edited_at is not None and opening.revisions.get().title == "Frist title"
-    assert "Frist title" in client.get(f"/forum/p/{opening.pk}/revisions/").content.decode()
+    assert "<del>Frist</del><ins>First</ins> title" in client.get(f"/forum/p/{opening.pk}/revisions/").content.decode()
 
 
 def test_a_reply_is_deleted_after_a_confirmation_page(client, user, category):
