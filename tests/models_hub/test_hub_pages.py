@@ -2,6 +2,7 @@ import pytest
 
 from models_hub import services
 from models_hub.models import Resource
+from models_hub.templatetags.hub import short_count
 from tests.factories import ResourceFactory, StaffFactory, runnable_model
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,9 @@ def test_a_chosen_task_outside_the_top_of_its_facet_is_still_listed(client):
     ResourceFactory(task="rare-task")
     facets = client.get("/hub/?task=rare-task").context["facets"]
     assert len(facets["task"]) == 16 and facets["task"][-1] == ("rare-task", 1)
+
+
+@pytest.mark.parametrize("count, shown", [(135_000_000, "135M"), (1_710_000_000, "1.7B"), (494_032_768, "494M"),
+                                          (7_000, "7K"), (950, "950"), (22_700_000, "22.7M")])
+def test_a_models_size_is_shown_as_the_hub_shows_it(count, shown):
+    assert short_count(count) == shown
