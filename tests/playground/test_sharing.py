@@ -141,3 +141,10 @@ def test_the_migration_gives_runs_that_were_already_public_a_token():
     public, private = GenerationJob.objects.get(pk=public.pk), GenerationJob.objects.get(pk=private.pk)
     assert public.share_token and public.get_share_url() and private.share_token is None
     assert Client().get(public.get_share_url()).status_code == 200
+
+
+def test_a_runs_page_names_its_settings_as_the_playground_does(user):
+    job = GenerationJob.objects.create(user=user, resource=runnable_model(), mode="completion", prompt="Once",
+                                       status="succeeded", params={"max_new_tokens": 64, "stop": ["\n\n", "END"]})
+    page = signed_in(user).get(f"/playground/runs/{job.pk}/").content.decode()
+    assert "<dt>Max new tokens</dt><dd>64</dd>" in page and "<dt>Stop sequences</dt>" in page and "END" in page

@@ -1,0 +1,16 @@
+"""A run's settings named as the playground's form names them."""
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def param_label(name: str) -> str:
+    labels = {
+        "max_new_tokens": _("Max new tokens"), "temperature": _("Temperature"), "top_p": _("Top-p"),
+        "top_k": _("Top-k"), "repetition_penalty": _("Repetition penalty"), "seed": _("Seed"),
+        "stop": _("Stop sequences"), "min_new_tokens": _("Min new tokens"), "logprobs": _("Log-probabilities"),
+        "top_logprobs": _("Top log-probabilities"), "echo": _("Echo the prompt"),
+    }
+    return labels.get(name, name)
