@@ -70,7 +70,7 @@ class TokenForm(forms.Form):
 
 class ThreadForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.open_to_members())
     kind = forms.ChoiceField(label=_("Kind"), choices=Thread.Kind.choices, initial=Thread.Kind.DISCUSSION)
     tags = TagsField(label=_("Tags"))
     body = MarkdownField(label=_("Body"), help_text=_("Markdown: **bold**, `code`, ```fenced code```, @mentions."))

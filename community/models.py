@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import ApiToken, Tag
 
-from .querysets import NotificationQuerySet, PostQuerySet, ThreadQuerySet, UserQuerySet
+from .querysets import CategoryQuerySet, NotificationQuerySet, PostQuerySet, ThreadQuerySet, UserQuerySet
 
 
 class LowerExact(Lookup):
@@ -82,6 +82,11 @@ class Category(models.Model):
     description_zh = models.TextField(_("Chinese description"), blank=True)
     position = models.PositiveIntegerField(default=0)
     thread_count = models.PositiveIntegerField(default=0)
+    members_start_threads = models.BooleanField(
+        _("members start threads here"), default=True,
+        help_text=_("Off where the site starts each thread (a hub resource's discussion): members reply there."))
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]

@@ -26,6 +26,12 @@ def post_visibility(user, prefix: str = "") -> Q:
     return authored_visibility(user, prefix) & authored_visibility(user, f"{prefix}thread__")
 
 
+class CategoryQuerySet(models.QuerySet):
+    def open_to_members(self) -> "CategoryQuerySet":
+        """Where members start threads (not where the site starts each one)."""
+        return self.filter(members_start_threads=True)
+
+
 class UserQuerySet(models.QuerySet):
     def with_counts(self) -> "UserQuerySet":
         """Public counts: what anyone can see of the member's threads, posts, and replies (posts

@@ -23,7 +23,7 @@ CATEGORIES = [
          description="Pretraining, fine-tuning, datasets and evaluation.", description_zh="预训练、微调、数据集与评估。"),
     dict(slug="deployment", name="Deployment & inference", name_zh="部署与推理", position=40,
          description="Serving, quantisation, batching and hardware.", description_zh="服务部署、量化、批处理与硬件。"),
-    dict(slug="hub-discussions", name="Hub discussions", name_zh="模型库讨论", position=90,
+    dict(slug="hub-discussions", name="Hub discussions", name_zh="模型库讨论", position=90, members_start_threads=False,
          description="One thread for each model, dataset, paper, tool and tutorial.",
          description_zh="每个模型、数据集、论文、工具和教程各有一个讨论帖。"),
 ]

@@ -46,7 +46,7 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "slug", "name", "name_zh", "description", "description_zh", "position",
-                  "thread_count"]
+                  "thread_count", "members_start_threads"]
         read_only_fields = ["thread_count"]
 
 

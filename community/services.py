@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core import markdown, search
 from core.exceptions import RateLimited
+from core.permissions import is_moderator
 from core.models import Tag
 from core.services import clean_tags, tags_named
 
@@ -86,7 +87,12 @@ def _enforce_rate_limit(user: User, *, creating_thread: bool) -> None:
 @transaction.atomic
 def create_thread(*, author: User, category: Category, title: str, body: str,
                   tags: list[str] | None = None, kind: str = Thread.Kind.DISCUSSION,
-                  enforce_limits: bool = True) -> Thread:
+                  enforce_limits: bool = True, started_by_site: bool = False) -> Thread:
+    """A new thread with its opening post. `started_by_site`: a thread the site opens itself (a
+    hub resource's discussion), in a category where members only reply."""
+    if not (started_by_site or category.members_start_threads or is_moderator(author)):
+        raise ValidationError({"category": [_("Threads in this category are started by the site; "
+                                              "reply there, or choose another category.")]})
     title = _clean_title(title)
     rendered = _check_body(body)
     clean_tags(tags or [])

@@ -25,4 +25,4 @@ class RunForm(forms.Form):
 
 class DiscussForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH, required=False)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.open_to_members())

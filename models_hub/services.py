@@ -270,7 +270,7 @@ def ensure_discussion(*, resource: Resource, user: User) -> Thread:
         return resource.thread
     category, _created = Category.objects.get_or_create(
         slug=DISCUSSION_CATEGORY,
-        defaults={"name": "Hub discussions", "name_zh": "模型库讨论", "position": 90,
+        defaults={"name": "Hub discussions", "name_zh": "模型库讨论", "position": 90, "members_start_threads": False,
                   "description": "One thread for each model, dataset, paper, tool and tutorial.",
                   "description_zh": "每个模型、数据集、论文、工具和教程各有一个讨论帖。"},
     )
@@ -278,7 +278,7 @@ def ensure_discussion(*, resource: Resource, user: User) -> Thread:
         author=resource.submitter or system_user(), category=category,
         title=f"{resource.repo_id}: {resource.title}"[:200],
         body=_discussion_body(resource),
-        tags=[resource.kind], enforce_limits=False,
+        tags=[resource.kind], enforce_limits=False, started_by_site=True,
     )
     Watch.objects.get_or_create(user=user, thread=thread)
     resource.thread = thread

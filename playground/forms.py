@@ -11,7 +11,7 @@ from .models import REPORT_REASON_MAX_LENGTH, GenerationJob, ReviewDecision
 
 
 class PostToForumForm(forms.Form):
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(),
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.open_to_members(),
                                       error_messages={"invalid_choice": _("Choose one of the categories.")})
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH, required=False, strip=True)
 

@@ -63,7 +63,7 @@ def _job_page(request, job: GenerationJob, *, shared: bool, status: int = 200, *
         "can_share": not shared and permissions.can_share(request.user, job),
         "can_post_to_forum": not shared and permissions.can_post_to_forum(request.user, job),
         "title_max_length": TITLE_MAX_LENGTH,
-        "categories": Category.objects.all() if not shared else [],
+        "categories": Category.objects.open_to_members() if not shared else [],
         "share_url": request.build_absolute_uri(share_url) if share_url else None,
         "can_report": shared and permissions.can_report(request.user, job),
         "report_form": ReportForm(),

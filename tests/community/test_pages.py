@@ -3,7 +3,8 @@ import pytest
 from django.utils import timezone
 
 from community import services
-from community.models import Thread
+from community.models import Category, Thread
+from tests.conftest import client_for
 from tests.factories import StaffFactory, UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +262,20 @@ def test_the_accepted_answer_leads_the_replies_under_their_count(client, user, c
     page = client.get(question.get_absolute_url()).content.decode()
     heading, accepted, rest = page.index("2 replies"), page.index(f'id="post-{answer.pk}"'), page.index(f'id="post-{other.pk}"')
     assert heading < accepted < rest and page.count(f'id="post-{answer.pk}"') == 1
+
+
+def test_a_category_the_site_starts_threads_in_is_not_offered_to_members(client, user):
+    Category.objects.create(slug="hub-discussions", name="Hub discussions", members_start_threads=False)
+    Category.objects.create(slug="general", name="General")
+    client.force_login(user)
+    page = client.get("/forum/new/").content.decode()
+    assert "General" in page and "Hub discussions" not in page
+    assert "New thread" not in client.get("/forum/c/hub-discussions/").content.decode()
+
+
+def test_a_member_cannot_start_a_thread_where_the_site_does(user):
+    category = Category.objects.create(slug="hub-discussions", name="Hub discussions", members_start_threads=False)
+    response = client_for(user).post("/api/v1/threads/", {"category": category.slug, "title": "Mine",
+                                                          "body": "hello"}, format="json")
+    assert response.status_code == 400 and "category" in response.json()
+    assert not Thread.objects.exists()
