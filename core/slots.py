@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import queue
+import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
@@ -115,6 +117,35 @@ def release_now(key: str | None) -> None:
         cache.delete(key)
     except Exception:
         log.warning("%s: could not release the slot (it expires by itself)", key, exc_info=True)
+
+
+_dropped: queue.SimpleQueue[str] = queue.SimpleQueue()
+_releaser_started = threading.Lock()
+_releaser: threading.Thread | None = None
+
+
+def prepare_release_later() -> None:
+    """Start the thread that carries out `release_later` (once per process; call it from ordinary
+    code, never from a finalizer)."""
+    global _releaser
+    if _releaser is not None:
+        return
+    with _releaser_started:
+        if _releaser is None:
+            _releaser = threading.Thread(target=_release_dropped, name="slot-releaser", daemon=True)
+            _releaser.start()
+
+
+def release_later(key: str) -> None:
+    """Give the slot back from a weakref callback or __del__: they run wherever the garbage
+    collector happens to run, even inside C code, where a cache call (sockets, context variables)
+    is unsafe. SimpleQueue.put is reentrant; the releaser thread does the rest."""
+    _dropped.put(key)
+
+
+def _release_dropped() -> None:
+    while True:
+        release_now(_dropped.get())
 
 
 async def release(key: str | None) -> None:

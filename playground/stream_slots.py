@@ -93,12 +93,19 @@ class _Unstarted:
             self.done = True
             slots.release_now(self.slot)
 
+    def release_dropped(self) -> None:
+        """From the garbage collector: only a queue put (see `slots.release_later`)."""
+        if not self.done:
+            self.done = True
+            slots.release_later(self.slot)
+
 
 class SlotStreamingResponse(StreamingHttpResponse):
     def __init__(self, frames, *, unstarted: _Unstarted, **kwargs) -> None:
         super().__init__(frames, **kwargs)
         self.unstarted = unstarted
-        weakref.finalize(self, unstarted.release).atexit = False
+        slots.prepare_release_later()
+        weakref.finalize(self, unstarted.release_dropped).atexit = False
 
     def close(self) -> None:
         super().close()
