@@ -151,9 +151,15 @@
 
   async function send(event) {
     event.preventDefault();
-    const input = $("pg-input");
-    const text = input.value;
+    const text = $("pg-input").value;
     if (!text.trim() || running) return;
+    await ask(text, true);
+  }
+
+  // `text` asked, its answer streamed into a new pair of turns; `typed`: it came from the message
+  // box, which is emptied once the run is accepted (a refusal leaves it there).
+  async function ask(text, typed) {
+    const input = $("pg-input");
     showError("");
     // One request: the job and its stream come back together (the API's `stream: true`).
     let response;
@@ -172,8 +178,8 @@
       showError(describe(data.detail || data) + (wait ? ` (${wait}s)` : ""));
       return;
     }
-    input.value = "";
-    turn("user", text);
+    if (typed) input.value = "";
+    const asked = turn("user", text);
     const answer = turn("assistant", "");
     answer.classList.add("streaming");
     const out = answer.querySelector(".text");
@@ -203,7 +209,17 @@
       out.id = `answer-${result.id}`;
       const copy = Object.assign(document.createElement("button"), { type: "button", className: "copy", textContent: labels.copy });
       copy.dataset.copy = out.id;  // site.js copies the answer's text
-      metrics.append(link, copy);
+      // Only the latest answer can be asked again: it is the end of the conversation.
+      document.querySelectorAll("#conversation .regenerate").forEach((b) => b.remove());
+      const again = Object.assign(document.createElement("button"), { type: "button", className: "regenerate", textContent: labels.regenerate });
+      again.addEventListener("click", () => {
+        if (running) return;
+        if (!failed && mode() === "chat") history.splice(-2, 2);  // this exchange, asked anew
+        asked.remove();
+        answer.remove();
+        ask(text, false);
+      });
+      metrics.append(link, copy, again);
       answer.append(metrics);
       if (failed) showError(result.error);
       else if (mode() === "chat") history.push({ role: "user", content: text }, { role: "assistant", content: result.output });
