@@ -17,7 +17,8 @@ ORDERINGS = {
     "-updated": ("-updated_at", "-id"),
     "name": ("name", "id"),
 }
-FILTER_PARAMS = (*FILTERS, "tag", "author")
+FILTER_LOOKUPS = {**{field: field for field in FILTERS}, "tag": "tags__name", "author": "owner"}  # param -> lookup
+FILTER_PARAMS = tuple(FILTER_LOOKUPS)
 SORTS = ["-likes", "trending", "-created", "-updated", "name"]  # what the list and API accept
 
 
@@ -44,9 +45,8 @@ class ResourceQuerySet(models.QuerySet):
         """The filters chosen in `params`, all but the one named `ignoring`."""
         if any("\x00" in (params.get(name) or "") for name in FILTER_PARAMS):
             return self.none()  # nothing holds a NUL, and PostgreSQL refuses to compare one
-        lookups = {**{field: field for field in FILTERS}, "tag": "tags__name", "author": "owner"}
         qs = self
-        for name, lookup in lookups.items():
+        for name, lookup in FILTER_LOOKUPS.items():
             if params.get(name) and name != ignoring:
                 qs = qs.filter(**{lookup: params[name]})
         return qs
@@ -73,13 +73,15 @@ class ResourceQuerySet(models.QuerySet):
         filter chosen but its own, so that with "Kind: Model" chosen the other kinds still show
         how many they hold, one click away (as the Hugging Face Hub's sidebar does); a chosen
         value outside its facet's top rows is listed too, so it can be unchosen there."""
-        facets = {}
-        for name, lookup, top in (*((field, field, 15) for field in FILTERS), ("tag", "tags__name", 20)):
+        facets, matching = {}, None  # how many match every filter: counted once, when first needed
+        for name, top in (*((field, 15) for field in FILTERS), ("tag", 20)):
+            lookup = FILTER_LOOKUPS[name]
             rows = list(self.filtered(params, ignoring=name).exclude(**{lookup: ""}).exclude(**{lookup: None})
                         .order_by().values_list(lookup).annotate(n=Count("id")).order_by("-n", lookup)[:top])
             chosen = params.get(name)
             if chosen and chosen not in (value for value, _n in rows):
-                rows.append((chosen, self.filtered(params).count()))
+                matching = self.filtered(params).count() if matching is None else matching
+                rows.append((chosen, matching))
             facets[name] = rows
         return facets
 
