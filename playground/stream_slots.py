@@ -88,16 +88,11 @@ class _Unstarted:
     def start(self) -> None:
         self.done = True
 
-    def release(self) -> None:
+    def release(self, give_back: Callable[[str], None] = slots.release_now) -> None:
+        """From the garbage collector, `give_back` is `slots.release_later` (a queue put only)."""
         if not self.done:
             self.done = True
-            slots.release_now(self.slot)
-
-    def release_dropped(self) -> None:
-        """From the garbage collector: only a queue put (see `slots.release_later`)."""
-        if not self.done:
-            self.done = True
-            slots.release_later(self.slot)
+            give_back(self.slot)
 
 
 class SlotStreamingResponse(StreamingHttpResponse):
@@ -105,7 +100,7 @@ class SlotStreamingResponse(StreamingHttpResponse):
         super().__init__(frames, **kwargs)
         self.unstarted = unstarted
         slots.prepare_release_later()
-        weakref.finalize(self, unstarted.release_dropped).atexit = False
+        weakref.finalize(self, unstarted.release, slots.release_later).atexit = False
 
     def close(self) -> None:
         super().close()
