@@ -65,12 +65,13 @@
     return p;
   }
 
-  function payload(text) {
+  // The request for `text`; `prior`: the conversation before it.
+  function payload(text, prior = history) {
     const body = { model: $("pg-model").value, mode: mode(), params: params(), source: "web" };
     if (mode() === "chat") {
       const messages = [];
       if ($("pg-system").value.trim()) messages.push({ role: "system", content: $("pg-system").value });
-      body.messages = messages.concat(history, [{ role: "user", content: text }]);
+      body.messages = messages.concat(prior, [{ role: "user", content: text }]);
     } else {
       body.prompt = text;
     }
@@ -153,19 +154,46 @@
     event.preventDefault();
     const text = $("pg-input").value;
     if (!text.trim() || running) return;
-    await ask(text, true);
+    await ask(text, { typed: true });
   }
 
-  // `text` asked, its answer streamed into a new pair of turns; `typed`: it came from the message
-  // box, which is emptied once the run is accepted (a refusal leaves it there).
-  async function ask(text, typed) {
+  // A user turn opened for editing: sent, it replaces itself and everything after it (as in
+  // ChatGPT); a refusal leaves the editor open with the text in it.
+  function edit(asked, text, prior) {
+    if (running || asked.querySelector(".editor")) return;
+    const shown = asked.querySelector(".text"), tools = asked.querySelector(".turn-tools");
+    const editor = Object.assign(document.createElement("div"), { className: "editor" });
+    const box = Object.assign(document.createElement("textarea"), { rows: 3, value: text });
+    box.setAttribute("aria-label", labels.edit);
+    const resend = Object.assign(document.createElement("button"), { type: "button", className: "primary", textContent: labels.send });
+    const cancel = Object.assign(document.createElement("button"), { type: "button", textContent: labels.cancel });
+    const close = () => { editor.remove(); shown.hidden = tools.hidden = false; };
+    const submit = () => { if (box.value.trim() && !running) ask(box.value, { prior, replacing: asked }); };
+    resend.addEventListener("click", submit);
+    cancel.addEventListener("click", close);
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit();
+      else if (e.key === "Escape") close();
+    });
+    editor.append(box, Object.assign(document.createElement("div"), { className: "composer-actions" }));
+    editor.lastChild.append(cancel, resend);
+    shown.hidden = tools.hidden = true;
+    asked.append(editor);
+    box.focus();
+  }
+
+  // `text` asked, its answer streamed into a new pair of turns. `typed`: it came from the message
+  // box, which is emptied once the run is accepted (a refusal leaves it there); `prior`: the
+  // conversation before it; `replacing`: the turn that it and everything after it replace once
+  // the run is accepted (an edit or a regenerate).
+  async function ask(text, { typed = false, prior = history, replacing = null } = {}) {
     const input = $("pg-input");
     showError("");
     // One request: the job and its stream come back together (the API's `stream: true`).
     let response;
     try {
       response = await fetch("/api/v1/playground/jobs/", {
-        method: "POST", body: JSON.stringify({ ...payload(text), stream: true }),
+        method: "POST", body: JSON.stringify({ ...payload(text, prior), stream: true }),
         headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRFToken": csrf },
       });
     } catch (e) {
@@ -179,7 +207,18 @@
       return;
     }
     if (typed) input.value = "";
+    if (replacing) {
+      while (replacing.nextElementSibling) replacing.nextElementSibling.remove();
+      replacing.remove();
+    }
+    history = prior.slice();
+    const before = history.slice();
     const asked = turn("user", text);
+    const tools = Object.assign(document.createElement("div"), { className: "turn-tools" });
+    const editButton = Object.assign(document.createElement("button"), { type: "button", className: "edit", textContent: labels.edit });
+    editButton.addEventListener("click", () => edit(asked, text, before));
+    tools.append(editButton);
+    asked.append(tools);
     const answer = turn("assistant", "");
     answer.classList.add("streaming");
     const out = answer.querySelector(".text");
@@ -212,13 +251,7 @@
       // Only the latest answer can be asked again: it is the end of the conversation.
       document.querySelectorAll("#conversation .regenerate").forEach((b) => b.remove());
       const again = Object.assign(document.createElement("button"), { type: "button", className: "regenerate", textContent: labels.regenerate });
-      again.addEventListener("click", () => {
-        if (running) return;
-        if (!failed && mode() === "chat") history.splice(-2, 2);  // this exchange, asked anew
-        asked.remove();
-        answer.remove();
-        ask(text, false);
-      });
+      again.addEventListener("click", () => { if (!running) ask(text, { prior: before, replacing: asked }); });
       metrics.append(link, copy, again);
       answer.append(metrics);
       if (failed) showError(result.error);

@@ -136,6 +136,18 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     expect(page.locator("#pg-send")).to_be_visible()
     assert GenerationJob.objects.filter(status="cancelled").count() == 1
 
+    # Edit the first question: it and everything after it are replaced, and the model is asked
+    # the edited question alone.
+    page.fill("#pg-max_new_tokens", "20")
+    page.locator(".turn.user").first.get_by_role("button", name="Edit").click()
+    page.get_by_role("textbox", name="Edit").fill("Name one colour.")
+    page.locator(".turn.user .editor").get_by_role("button", name="Send").click()
+    expect(page.locator(".turn.user")).to_have_count(1)
+    expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
+    expect(page.locator(".turn.user .text")).to_have_text("Name one colour.")
+    edited = GenerationJob.objects.latest("id")
+    assert [m["content"] for m in edited.messages] == ["Name one colour."]
+
     # Share the first run and open the link signed out, then post it to the forum.
     first = GenerationJob.objects.filter(status="succeeded").order_by("id").first()
     page.goto(f"/playground/runs/{first.pk}/")
