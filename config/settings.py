@@ -372,6 +372,9 @@ PLAYGROUND_MAX_BATCH = env.int("PLAYGROUND_MAX_BATCH", default=8)
 # A prompt that arrives while others decode runs this many tokens (rows × positions) between two
 # decode steps, so it holds them up a chunk at a time; unset: 512 on a CPU, 2048 on a GPU; 0: whole.
 PLAYGROUND_PREFILL_CHUNK_TOKENS = env.int("PLAYGROUND_PREFILL_CHUNK_TOKENS", default=None)
+# The intra-op threads a decode step uses on a CPU; unset: measured as each model loads (a few
+# seconds of timed steps; playground/engine/threads.py). Set it where the machine is known.
+PLAYGROUND_DECODE_THREADS = env.int("PLAYGROUND_DECODE_THREADS", default=None)
 PLAYGROUND_WARM_MODELS = env.int("PLAYGROUND_WARM_MODELS", default=2)
 # Where a worker's built-in engines run: "on", in a process of their own (a crash of it, such as
 # the kernel's OOM killer taking a model too big for the machine, fails only the jobs it held;

@@ -22,6 +22,10 @@ def redis_url_for_worker(url: str, worker: str) -> str:
 if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["REDIS_URL"] = redis_url_for_worker(os.environ["REDIS_URL"], os.environ["PYTEST_XDIST_WORKER"])
 
+# Engines decode on one thread here (the suite's machine has two cores; threads.py's probe is
+# tested on its own) rather than timing steps for seconds at every one of the suite's model loads.
+os.environ.setdefault("PLAYGROUND_DECODE_THREADS", "1")
+
 from .settings import *  # noqa: E402,F401,F403
 
 # The test process keeps its engines in itself, where the tests look at them (a test of the engine

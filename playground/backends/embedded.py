@@ -73,7 +73,8 @@ def engine_registry() -> EngineRegistry | EngineProcess:
         if _registry is None:
             options = dict(cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=settings.PLAYGROUND_WARM_MODELS,
                            max_batch=settings.PLAYGROUND_MAX_BATCH, fetch_repo=fetch_repository,
-                           prefill_chunk_tokens=settings.PLAYGROUND_PREFILL_CHUNK_TOKENS)
+                           prefill_chunk_tokens=settings.PLAYGROUND_PREFILL_CHUNK_TOKENS,
+                           decode_threads=settings.PLAYGROUND_DECODE_THREADS)
             _registry = (EngineProcess(arriving=_arriving, **options) if engine_process_wanted()
                          else EngineRegistry(incoming=jobs_arriving, **options))
         return _registry

@@ -75,10 +75,12 @@ class EngineProcess:
     """Warm engines in one child process; it starts on the first request and again after it dies."""
 
     def __init__(self, *, cache_dir: Path, max_models: int = 2, max_batch: int = 8, device: str | None = None,
-                 fetch_repo: RepoFetcher | None = None, arriving=None, prefill_chunk_tokens: int | None = None):
+                 fetch_repo: RepoFetcher | None = None, arriving=None, prefill_chunk_tokens: int | None = None,
+                 decode_threads: int | None = None):
         self.cache_dir, self.fetch_repo = cache_dir, fetch_repo
         self._config = {"cache_dir": str(cache_dir), "max_models": max_models, "max_batch": max_batch,
-                        "device": device, "prefill_chunk_tokens": prefill_chunk_tokens}
+                        "device": device, "prefill_chunk_tokens": prefill_chunk_tokens,
+                        "decode_threads": decode_threads}
         self._arriving = arriving  # from arrivals_counter(), or None
         self._lock = threading.Lock()  # guards _child and the ids; never held while sending
         self._child: _Child | None = None
@@ -304,6 +306,7 @@ def serve(conn, config: dict, arriving) -> None:
     registry = EngineRegistry(
         cache_dir=Path(config["cache_dir"]), max_models=config["max_models"], max_batch=config["max_batch"],
         device=config["device"], fetch_repo=_fetched_by_the_worker, prefill_chunk_tokens=config["prefill_chunk_tokens"],
+        decode_threads=config["decode_threads"],
         incoming=(lambda: arriving.value) if arriving is not None else None)
     outbox = Outbox(conn)
     cancels: dict[int, threading.Event] = {}

@@ -88,12 +88,14 @@ class WarmSet(Generic[T]):
 class EngineRegistry:
     def __init__(self, *, cache_dir: Path, max_models: int = 2, max_batch: int = 8,
                  device: str | None = None, fetch_repo: RepoFetcher | None = None,
-                 incoming: Callable[[], int] | None = None, prefill_chunk_tokens: int | None = None):
+                 incoming: Callable[[], int] | None = None, prefill_chunk_tokens: int | None = None,
+                 decode_threads: int | None = None):
         self.cache_dir = cache_dir
         self.incoming = incoming  # passed to each engine (see BatchingEngine)
         self.fetch_repo = fetch_repo
         self.max_batch = max_batch
         self.prefill_chunk_tokens = prefill_chunk_tokens  # None: the engine's default for its device
+        self.decode_threads = decode_threads  # None: each engine measures its own
         self.device = device
         # An evicted engine finishes the requests it holds (drains) before it stops.
         self._engines: WarmSet[BatchingEngine] = WarmSet(max_models, retire=lambda old: old.close(drain=True))
@@ -106,7 +108,7 @@ class EngineRegistry:
         extra = {"fetch_repo": self.fetch_repo} if self.fetch_repo is not None else {}
         model, tokenizer = load_model(spec, cache_dir=self.cache_dir, device=self.device, **extra)
         return BatchingEngine(model, tokenizer, max_batch=self.max_batch, incoming=self.incoming,
-                              prefill_chunk_tokens=self.prefill_chunk_tokens)
+                              prefill_chunk_tokens=self.prefill_chunk_tokens, decode_threads=self.decode_threads)
 
     def warm(self, spec: RuntimeSpec) -> BatchingEngine | None:
         """The engine for `spec` if it is loaded, without loading it."""

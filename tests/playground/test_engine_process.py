@@ -23,7 +23,8 @@ QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 def engine_process(**options) -> EngineProcess:
-    return EngineProcess(cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=1, max_batch=8, **options)
+    return EngineProcess(cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
+                         decode_threads=settings.PLAYGROUND_DECODE_THREADS, **options)
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,10 @@ def loads(monkeypatch):
         return f"model:{spec.location}", "tokenizer"
 
     class Engine:
-        def __init__(self, model, tokenizer, *, max_batch, incoming=None, prefill_chunk_tokens=None):
+        def __init__(self, model, tokenizer, *, max_batch, incoming=None, prefill_chunk_tokens=None,
+                     decode_threads=None):
             self.model, self.closed = model, False
-            self.prefill_chunk_tokens = prefill_chunk_tokens
+            self.prefill_chunk_tokens, self.decode_threads = prefill_chunk_tokens, decode_threads
 
         def close(self, *, drain=False):
             self.closed = True
@@ -93,6 +94,11 @@ def test_the_least_recently_used_model_is_evicted_and_closed(loads, tmp_path):
 def test_each_engine_gets_the_registrys_prefill_chunk(loads, tmp_path):
     registry = EngineRegistry(cache_dir=tmp_path, prefill_chunk_tokens=64)
     assert registry.get(FAST).prefill_chunk_tokens == 64
+
+
+def test_each_engine_gets_the_registrys_decode_threads(loads, tmp_path):
+    assert EngineRegistry(cache_dir=tmp_path, decode_threads=3).get(FAST).decode_threads == 3
+    assert EngineRegistry(cache_dir=tmp_path).get(FAST).decode_threads is None  # each measures its own
 
 
 def test_warm_gives_a_loaded_engine_and_loads_nothing(loads, tmp_path):

@@ -29,7 +29,8 @@ MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 @pytest.fixture(scope="module")
 def registry():
-    return EngineRegistry(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8)
+    return EngineRegistry(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
+                          decode_threads=django_settings.PLAYGROUND_DECODE_THREADS)
 
 
 @pytest.fixture

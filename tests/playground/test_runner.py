@@ -51,7 +51,8 @@ BOTH_LAYOUTS = pytest.mark.parametrize("own_registry", ["in the worker", "in a p
 def own_registry(request, monkeypatch):
     """A registry of this test's own, and a fresh stopping flag, so closing them harms no other
     test; with BOTH_LAYOUTS, also an engine process (PLAYGROUND_ENGINE_PROCESS=on)."""
-    options = dict(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8)
+    options = dict(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
+                   decode_threads=django_settings.PLAYGROUND_DECODE_THREADS)
     registry = EngineRegistry(**options) if request.param == "in the worker" else EngineProcess(**options)
     monkeypatch.setattr(embedded, "_registry", registry)
     monkeypatch.setattr(runner, "_stopping", threading.Event())
