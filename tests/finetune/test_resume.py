@@ -13,7 +13,7 @@ from .conftest import BASE, make_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 QUEUE = "training-resume-test"  # its own queue: no other live worker of the session takes the job
-MAX_STEPS = 10
+MAX_STEPS = 6  # a checkpoint at 2, killed at 3 or later, resumed to 6
 
 
 @pytest.fixture
