@@ -44,25 +44,52 @@ def chat_job(user, model, **params) -> GenerationJob:
                                         params={"temperature": 0, **params})
 
 
-BOTH_LAYOUTS = pytest.mark.parametrize("own_registry", ["in the worker", "in a process of its own"], indirect=True)
+LAYOUTS = ["in the worker", "in a process of its own"]
+BOTH_LAYOUTS = pytest.mark.parametrize("own_registry", LAYOUTS, indirect=True)
+BOTH_LAYOUTS_WARM = pytest.mark.parametrize("warm_registry", LAYOUTS, indirect=True)
+
+
+def new_registry(layout: str) -> EngineRegistry | EngineProcess:
+    """The worker's engines in it, or in an engine process (PLAYGROUND_ENGINE_PROCESS=on)."""
+    options = dict(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
+                   decode_threads=django_settings.PLAYGROUND_DECODE_THREADS)
+    return EngineRegistry(**options) if layout == "in the worker" else EngineProcess(**options)
+
+
+def serving(registry, monkeypatch):
+    """`registry` as the worker's, with a fresh stopping flag."""
+    monkeypatch.setattr(embedded, "_registry", registry)
+    monkeypatch.setattr(runner, "_stopping", threading.Event())
+    return registry
 
 
 @pytest.fixture(params=["in the worker"])
 def own_registry(request, monkeypatch):
-    """A registry of this test's own, and a fresh stopping flag, so closing them harms no other
-    test; with BOTH_LAYOUTS, also an engine process (PLAYGROUND_ENGINE_PROCESS=on)."""
-    options = dict(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
-                   decode_threads=django_settings.PLAYGROUND_DECODE_THREADS)
-    registry = EngineRegistry(**options) if request.param == "in the worker" else EngineProcess(**options)
-    monkeypatch.setattr(embedded, "_registry", registry)
-    monkeypatch.setattr(runner, "_stopping", threading.Event())
+    """A registry of this test's own, so that closing it (a worker stopping) harms no other test."""
+    registry = serving(new_registry(request.param), monkeypatch)
     yield registry
     registry.close()
 
 
-@BOTH_LAYOUTS
-def test_a_job_past_its_deadline_ends_with_the_text_so_far(user, model, own_registry, settings):
-    own_registry.get(RuntimeSpec.from_dict(model.runtime.spec()))  # warm: the deadline is for decoding
+@pytest.fixture(scope="module")
+def warm_registries():
+    """One registry per layout for the module's tests that leave it open: the model loads once."""
+    registries: dict[str, EngineRegistry | EngineProcess] = {}
+    yield registries
+    for registry in registries.values():
+        registry.close()
+
+
+@pytest.fixture(params=["in the worker"])
+def warm_registry(request, monkeypatch, warm_registries):
+    if request.param not in warm_registries:
+        warm_registries[request.param] = new_registry(request.param)
+    return serving(warm_registries[request.param], monkeypatch)
+
+
+@BOTH_LAYOUTS_WARM
+def test_a_job_past_its_deadline_ends_with_the_text_so_far(user, model, warm_registry, settings):
+    warm_registry.get(RuntimeSpec.from_dict(model.runtime.spec()))  # warm: the deadline is for decoding
     settings.PLAYGROUND_JOB_DEADLINE_S = 3
     job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
     started = time.monotonic()
@@ -73,7 +100,7 @@ def test_a_job_past_its_deadline_ends_with_the_text_so_far(user, model, own_regi
     assert job.output and 0 < job.completion_tokens < 1024
 
 
-def test_a_tiny_temperature_decodes_greedily_instead_of_failing(user, model, own_registry):
+def test_a_tiny_temperature_decodes_greedily_instead_of_failing(user, model, warm_registry):
     job = chat_job(user, model, temperature=1e-45, max_new_tokens=8)
     runner.execute_job(job_id=job.pk)
     job.refresh_from_db()
@@ -131,8 +158,8 @@ def test_a_stopping_worker_hands_its_running_job_back(user, model, own_registry)
     assert (job.status, job.attempts, job.output) == ("queued", 0, "")
 
 
-@BOTH_LAYOUTS
-def test_a_cancel_while_the_job_runs_stops_it_through_the_log_pump(user, model, own_registry, monkeypatch):
+@BOTH_LAYOUTS_WARM
+def test_a_cancel_while_the_job_runs_stops_it_through_the_log_pump(user, model, warm_registry, monkeypatch):
     monkeypatch.setattr(runner, "CANCEL_CHECK_S", 60.0)  # the task's own look would come a minute late
     job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
     thread = thread_running(runner.execute_job, job_id=job.pk)
@@ -281,7 +308,7 @@ def test_a_failed_jobs_error_does_not_show_the_servers_paths(user, model, monkey
     assert job.error == "FileNotFoundError: …/tokenizer.json"
 
 
-def test_an_attempt_the_reaper_superseded_stops_and_leaves_the_job_to_the_next(user, model, own_registry):
+def test_an_attempt_the_reaper_superseded_stops_and_leaves_the_job_to_the_next(user, model, warm_registry):
     """Its heartbeats stopped reaching the database, so the reaper queued the job again, and
     another worker claimed it, while this worker still decodes."""
     job = chat_job(user, model, max_new_tokens=1024, min_new_tokens=1024)
