@@ -11,6 +11,7 @@
   const PARAMS = ["max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty"];
   let history = [];      // chat turns sent so far
   let running = null;    // {id (once the stream names it), lastId, source (an EventSource resuming it)}
+  let asking = false;    // a submit is on its way, not yet accepted or refused
 
   const mode = () => document.querySelector('input[name="mode"]:checked').value;
 
@@ -153,8 +154,7 @@
   async function send(event) {
     event.preventDefault();
     const text = $("pg-input").value;
-    if (!text.trim() || running) return;
-    await ask(text, { typed: true });
+    if (text.trim()) await ask(text, { typed: true });
   }
 
   // A user turn opened for editing: sent, it replaces itself and everything after it (as in
@@ -167,8 +167,8 @@
     box.setAttribute("aria-label", labels.edit);
     const resend = Object.assign(document.createElement("button"), { type: "button", className: "primary", textContent: labels.send });
     const cancel = Object.assign(document.createElement("button"), { type: "button", textContent: labels.cancel });
-    const close = () => { editor.remove(); shown.hidden = tools.hidden = false; };
-    const submit = () => { if (box.value.trim() && !running) ask(box.value, { prior, replacing: asked }); };
+    const close = () => { editor.remove(); shown.hidden = tools.hidden = false; tools.querySelector(".edit").focus(); };
+    const submit = () => { if (box.value.trim()) ask(box.value, { prior, replacing: asked }); };
     resend.addEventListener("click", submit);
     cancel.addEventListener("click", close);
     box.addEventListener("keydown", (e) => {
@@ -187,10 +187,12 @@
   // conversation before it; `replacing`: the turn that it and everything after it replace once
   // the run is accepted (an edit or a regenerate).
   async function ask(text, { typed = false, prior = history, replacing = null } = {}) {
+    if (asking || running) return;  // one run at a time, whichever button asked twice
     const input = $("pg-input");
     showError("");
     // One request: the job and its stream come back together (the API's `stream: true`).
     let response;
+    asking = true;
     try {
       response = await fetch("/api/v1/playground/jobs/", {
         method: "POST", body: JSON.stringify({ ...payload(text, prior), stream: true }),
@@ -199,6 +201,8 @@
     } catch (e) {
       showError(labels.streamFailed);
       return;  // the prompt stays in the box
+    } finally {
+      asking = false;
     }
     if (response.status !== 200) {
       const data = await response.json().catch(() => ({}));
@@ -251,7 +255,7 @@
       // Only the latest answer can be asked again: it is the end of the conversation.
       document.querySelectorAll("#conversation .regenerate").forEach((b) => b.remove());
       const again = Object.assign(document.createElement("button"), { type: "button", className: "regenerate", textContent: labels.regenerate });
-      again.addEventListener("click", () => { if (!running) ask(text, { prior: before, replacing: asked }); });
+      again.addEventListener("click", () => ask(text, { prior: before, replacing: asked }));
       metrics.append(link, copy, again);
       answer.append(metrics);
       if (failed) showError(result.error);
@@ -305,7 +309,10 @@
       if (!running || running.id === null) return;
       await fetch(`/api/v1/playground/jobs/${running.id}/cancel/`, { method: "POST", headers: { "X-CSRFToken": csrf } });
     });
-    $("pg-clear").addEventListener("click", () => { history = []; $("conversation").innerHTML = ""; showError(""); });
+    $("pg-clear").addEventListener("click", () => {
+      if (asking) return;  // the run on its way would bring the old conversation back
+      history = []; $("conversation").innerHTML = ""; showError("");
+    });
   }
 
   // A value as Python source: JSON's strings and numbers are Python's too; true, false and null are not.

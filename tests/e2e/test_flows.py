@@ -118,11 +118,12 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     assert answer.locator(f"#{copy_target}").inner_text() == answer.locator(".text").inner_text()
     shot(page, "playground-chat")
 
-    # Ask the same again: the pair is replaced, not added to.
-    answer.get_by_role("button", name="Regenerate").click()
-    expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
+    # Ask the same again: the pair is replaced, not added to; a double click asks once.
+    answer.get_by_role("button", name="Regenerate").dblclick()
     expect(page.locator(".turn.assistant")).to_have_count(1)
+    expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
     expect(page.locator(".turn.user")).to_have_count(1)
+    assert GenerationJob.objects.count() == 2
 
     # Stop a long run.
     page.fill("#pg-max_new_tokens", "600")
