@@ -375,6 +375,8 @@ PLAYGROUND_PREFILL_CHUNK_TOKENS = env.int("PLAYGROUND_PREFILL_CHUNK_TOKENS", def
 # The intra-op threads a decode step uses on a CPU; unset: measured as each model loads (a few
 # seconds of timed steps; playground/engine/threads.py). Set it where the machine is known.
 PLAYGROUND_DECODE_THREADS = env.int("PLAYGROUND_DECODE_THREADS", default=None)
+if PLAYGROUND_DECODE_THREADS is not None and PLAYGROUND_DECODE_THREADS < 1:
+    raise ImproperlyConfigured("PLAYGROUND_DECODE_THREADS must be 1 or more (unset: measured).")
 PLAYGROUND_WARM_MODELS = env.int("PLAYGROUND_WARM_MODELS", default=2)
 # Where a worker's built-in engines run: "on", in a process of their own (a crash of it, such as
 # the kernel's OOM killer taking a model too big for the machine, fails only the jobs it held;

@@ -46,7 +46,7 @@ class BatchingEngine(PromptEncoding):
     between decode steps (prefill.py; 0: in one pass); by default 512 on a CPU, 2048 on a GPU.
 
     Prefills use every intra-op thread torch had when the engine was built; decode steps use
-    `decode_threads`, by default measured on a CPU as the fewest that decode about as fast as
+    `decode_threads` on a CPU, by default measured as the fewest that decode about as fast as
     the most (threads.py)."""
 
     def __init__(self, model, tokenizer, *, max_batch: int = 8, gather_window_s: float = 0.02,
@@ -73,7 +73,7 @@ class BatchingEngine(PromptEncoding):
         self.prefill_threads = torch.get_num_threads()
         # A decode step's seconds at each thread count tried (empty when none was measured).
         self.decode_step_seconds: dict[int, float] = {}
-        self.decode_threads = decode_threads or self._fastest_decode_threads()
+        self.decode_threads = self._decode_threads(decode_threads)
         self._threads_now: int | None = None  # the scheduler thread's count (set per phase)
         # Observed, for tests and benchmarks; bounded, as a worker runs for weeks.
         self.batch_sizes: deque[int] = deque(maxlen=4096)
@@ -133,9 +133,13 @@ class BatchingEngine(PromptEncoding):
         self._queue.put(None)
 
     # --- threads ------------------------------------------------------------------------------
-    def _fastest_decode_threads(self) -> int:
+    def _decode_threads(self, pinned: int | None) -> int:
+        """On a CPU, `pinned` or else the fewest threads measured to decode about as fast as the
+        most; elsewhere torch's threads stay as they are."""
         if self.device.type != "cpu" or self.prefill_threads <= 1:
             return self.prefill_threads
+        if pinned is not None:
+            return pinned
         try:
             self.decode_step_seconds = threads.decode_step_times(
                 self.model, rows=self.max_batch, token_id=self.pad_id, counts=threads.candidates(self.prefill_threads))
