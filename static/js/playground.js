@@ -104,8 +104,17 @@
       `${field}: ${Array.isArray(value) ? value.map(describe).join(" ") : typeof value === "object" ? describe(value) : value}`).join("; ");
   }
 
+  // While a run is on its way or streaming, its conversation stays: the model and New conversation
+  // wait for it (Stop ends it).
+  function holdConversation() {
+    const busy = asking || !!running;
+    $("pg-model").disabled = busy;
+    $("pg-clear").disabled = busy;
+  }
+
   function setRunning(job) {
     running = job;
+    holdConversation();
     $("pg-send").hidden = !!job;
     $("pg-stop-run").hidden = !job;
     if (job) $("pg-stop-run").focus(); else $("pg-input").focus();
@@ -193,6 +202,7 @@
     // One request: the job and its stream come back together (the API's `stream: true`).
     let response;
     asking = true;
+    holdConversation();
     try {
       response = await fetch("/api/v1/playground/jobs/", {
         method: "POST", body: JSON.stringify({ ...payload(text, prior), stream: true }),
@@ -203,6 +213,7 @@
       return;  // the prompt stays in the box
     } finally {
       asking = false;
+      holdConversation();
     }
     if (response.status !== 200) {
       const data = await response.json().catch(() => ({}));
@@ -309,10 +320,7 @@
       if (!running || running.id === null) return;
       await fetch(`/api/v1/playground/jobs/${running.id}/cancel/`, { method: "POST", headers: { "X-CSRFToken": csrf } });
     });
-    $("pg-clear").addEventListener("click", () => {
-      if (asking) return;  // the run on its way would bring the old conversation back
-      history = []; $("conversation").innerHTML = ""; showError("");
-    });
+    $("pg-clear").addEventListener("click", () => { history = []; $("conversation").innerHTML = ""; showError(""); });
   }
 
   // A value as Python source: JSON's strings and numbers are Python's too; true, false and null are not.

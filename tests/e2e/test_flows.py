@@ -131,10 +131,13 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     page.click("#pg-send")
     expect(page.locator("#pg-stop-run")).to_be_visible()
     expect(page.locator("#pg-send")).to_be_hidden()
+    expect(page.locator("#pg-model")).to_be_disabled()  # the conversation stays while it runs
+    expect(page.locator("#pg-clear")).to_be_disabled()
     expect(page.locator(".turn.assistant").last.locator(".text")).not_to_have_text("", timeout=60_000)
     page.click("#pg-stop-run")
     expect(page.locator(".turn.assistant").last.locator(".metrics")).to_contain_text("stopped", timeout=30_000)
     expect(page.locator("#pg-send")).to_be_visible()
+    expect(page.locator("#pg-model")).to_be_enabled()
     assert GenerationJob.objects.filter(status="cancelled").count() == 1
 
     # Edit the first question: it and everything after it are replaced, and the model is asked
