@@ -135,13 +135,10 @@ def test_a_redis_url_without_a_database_index_to_offset_is_refused():
         redis_url_for_worker("unix:///run/redis.sock", "gw1")
 
 
-def test_decode_threads_below_one_refuse_to_start(tmp_path):
-    result = run("import django; django.setup()", {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1",
-                                                    "PLAYGROUND_DECODE_THREADS": "0"})
-    assert result.returncode != 0 and "PLAYGROUND_DECODE_THREADS must be 1 or more" in result.stderr
-
-
-def test_an_unknown_engine_layout_refuses_to_start(tmp_path):
-    result = run("import django; django.setup()", {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1",
-                                                    "PLAYGROUND_ENGINE_PROCESS": "yes"})
-    assert result.returncode != 0 and "PLAYGROUND_ENGINE_PROCESS must be on or off" in result.stderr
+@pytest.mark.parametrize("name,value,refusal", [
+    ("PLAYGROUND_ENGINE_PROCESS", "yes", "PLAYGROUND_ENGINE_PROCESS must be on or off"),
+    ("PLAYGROUND_DECODE_THREADS", "0", "PLAYGROUND_DECODE_THREADS must be 1 or more"),
+])
+def test_an_engine_setting_out_of_range_refuses_to_start(tmp_path, name, value, refusal):
+    result = run("import django; django.setup()", {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1", name: value})
+    assert result.returncode != 0 and refusal in result.stderr

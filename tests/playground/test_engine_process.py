@@ -5,26 +5,23 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 
 from evaluation.lm import EngineLM
 from playground.backends import embedded
 from playground.engine import EngineClosed, GenerationError, GenerationRequest, ModelLoadError, RuntimeSpec
 from playground.engine import process
 from playground.engine.process import EngineProcess, arrivals_counter
-from tests.playground.conftest import SMOLLM_SPEC
+from tests.playground.conftest import SMOLLM_SPEC, registry_options
 
 pytestmark = pytest.mark.integration
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 def engine_process(**options) -> EngineProcess:
-    return EngineProcess(cache_dir=Path(settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
-                         decode_threads=settings.PLAYGROUND_DECODE_THREADS, **options)
+    return EngineProcess(**registry_options(), **options)
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,10 @@
 run in this process on the real demo model (the live stack and lm-eval's own client are in
 test_lm_eval.py)."""
 import json
-from pathlib import Path
 
 import pytest
 import torch
 from asgiref.sync import sync_to_async
-from django.conf import settings as django_settings
 from django.test import Client
 
 from core.eventlog import Event
@@ -21,7 +19,7 @@ from playground.models import GenerationJob
 from playground.serializers import job_payload
 from tests.factories import UserFactory, runnable_model
 
-from .conftest import SMOLLM_SPEC, read_stream
+from .conftest import SMOLLM_SPEC, read_stream, registry_options
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker's heartbeat uses its own connection
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -29,8 +27,7 @@ MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 @pytest.fixture(scope="module")
 def registry():
-    return EngineRegistry(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
-                          decode_threads=django_settings.PLAYGROUND_DECODE_THREADS)
+    return EngineRegistry(**registry_options())
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 worker told to stop. Runs in this process with the real demo model where one is needed."""
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.conf import settings as django_settings
 from django.db import connection
 
 from playground import eventlog, runner, services, tasks
@@ -18,6 +16,7 @@ from playground.engine.process import EngineProcess
 from playground.eventlog import JobLog
 from playground.models import GenerationJob
 from tests.factories import runnable_model
+from tests.playground.conftest import registry_options
 
 pytestmark = pytest.mark.django_db(transaction=True)  # engine and heartbeat threads use their own connections
 
@@ -51,9 +50,7 @@ BOTH_LAYOUTS_WARM = pytest.mark.parametrize("warm_registry", LAYOUTS, indirect=T
 
 def new_registry(layout: str) -> EngineRegistry | EngineProcess:
     """The worker's engines in it, or in an engine process (PLAYGROUND_ENGINE_PROCESS=on)."""
-    options = dict(cache_dir=Path(django_settings.MODEL_CACHE_DIR), max_models=1, max_batch=8,
-                   decode_threads=django_settings.PLAYGROUND_DECODE_THREADS)
-    return EngineRegistry(**options) if layout == "in the worker" else EngineProcess(**options)
+    return (EngineRegistry if layout == "in the worker" else EngineProcess)(**registry_options())
 
 
 def serving(registry, monkeypatch):
