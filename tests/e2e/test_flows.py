@@ -118,8 +118,11 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     assert answer.locator(f"#{copy_target}").inner_text() == answer.locator(".text").inner_text()
     shot(page, "playground-chat")
 
-    # Ask the same again: the pair is replaced, not added to; a double click asks once.
+    # Ask the same again: the pair is replaced, not added to; a double click asks once. The old
+    # pair stays until the new run is accepted, so wait for it to go before counting.
+    first_answer = answer.locator(".text").get_attribute("id")
     answer.get_by_role("button", name="Regenerate").dblclick()
+    expect(page.locator(f"#{first_answer}")).to_have_count(0)
     expect(page.locator(".turn.assistant")).to_have_count(1)
     expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
     expect(page.locator(".turn.user")).to_have_count(1)
