@@ -3,7 +3,7 @@
 Each token decodes a short window, not the whole output (as vLLM and TGI do): the text of
 `ids[prefix:read]` was already shown, so the text of `ids[prefix:]` past it is new. Starting the
 window a few tokens back keeps SentencePiece's leading spaces right; a window that ends in U+FFFD
-(half of a multi-byte character) waits for the next token.
+(half of a multi-byte character) waits for the next token, and is dropped if none comes.
 """
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ class TextStreamer:
 
     def flush(self, ids: list[int]) -> str:
         """The text not shown yet, once the row is done; `text` becomes the whole output."""
-        text = self._decode(ids)  # once per request; the windows may have held back a partial character
+        # Once per request: the windows may have held back a partial character. One that the
+        # token limit cut in half is dropped (as vLLM does), not shown as U+FFFD.
+        text = self._decode(ids).rstrip("\ufffd")
         at = self._cutter.first_stop(text)
         self.text = text[:at] if at >= 0 else text
         return self._show(self.text[self._shown:])

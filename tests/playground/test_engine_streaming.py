@@ -38,6 +38,15 @@ def test_chinese_split_across_byte_tokens_streams_whole_characters(engine):
     assert "".join(deltas) == streamer.text == tokenizer.decode(ids, skip_special_tokens=True)
 
 
+def test_a_character_cut_in_half_by_the_token_limit_is_dropped(engine):
+    tokenizer = engine.tokenizer
+    ids = tokenizer.encode("今天天气很好", add_special_tokens=False)
+    cut = next(n for n in range(1, len(ids)) if tokenizer.decode(ids[:n]).endswith("\ufffd"))
+    deltas, streamer = stream(tokenizer, ids[:cut])
+    assert "".join(deltas) == streamer.text == tokenizer.decode(ids[:cut]).rstrip("\ufffd")
+    assert "\ufffd" not in streamer.text
+
+
 def test_decoding_work_per_token_is_bounded(engine):
     tokenizer = CountingTokenizer(engine.tokenizer)
     ids = engine.tokenizer.encode(ESSAY, add_special_tokens=False)
