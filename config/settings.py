@@ -15,7 +15,20 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
+
+
+class _Env(environ.Env):
+    """Refusals name the variable: `PLAYGROUND_DECODE_THREADS=two` stops the start with that name,
+    not with a bare ValueError from int()."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(f"{var} is not valid: {exc}") from exc
+
+
+env = _Env()
 
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -138,7 +138,9 @@ def test_a_redis_url_without_a_database_index_to_offset_is_refused():
 @pytest.mark.parametrize("name,value,refusal", [
     ("PLAYGROUND_ENGINE_PROCESS", "yes", "PLAYGROUND_ENGINE_PROCESS must be on or off"),
     ("PLAYGROUND_DECODE_THREADS", "0", "PLAYGROUND_DECODE_THREADS must be 1 or more"),
+    ("PLAYGROUND_DECODE_THREADS", "two", "PLAYGROUND_DECODE_THREADS is not valid"),
+    ("PLAYGROUND_STREAM_MAX_S", "ten minutes", "PLAYGROUND_STREAM_MAX_S is not valid"),
 ])
-def test_an_engine_setting_out_of_range_refuses_to_start(tmp_path, name, value, refusal):
+def test_a_setting_out_of_range_refuses_to_start(tmp_path, name, value, refusal):
     result = run("import django; django.setup()", {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1", name: value})
     assert result.returncode != 0 and refusal in result.stderr

@@ -134,12 +134,12 @@ class BatchingEngine(PromptEncoding):
 
     # --- threads ------------------------------------------------------------------------------
     def _decode_threads(self, pinned: int | None) -> int:
-        """On a CPU, `pinned` or else the fewest threads measured to decode about as fast as the
-        most; elsewhere torch's threads stay as they are."""
+        """On a CPU, `pinned` (no more than the prefills use) or else the fewest threads measured
+        to decode about as fast as the most; elsewhere torch's threads stay as they are."""
         if self.device.type != "cpu" or self.prefill_threads <= 1:
             return self.prefill_threads
         if pinned is not None:
-            return pinned
+            return min(pinned, self.prefill_threads)
         try:
             self.decode_step_seconds = threads.decode_step_times(
                 self.model, rows=self.max_batch, token_id=self.pad_id, counts=threads.candidates(self.prefill_threads))

@@ -4,7 +4,7 @@ from django.utils import timezone
 from evaluation.models import Battle, Vote
 from playground.models import GenerationJob
 from tests.factories import UserFactory
-from tests.live import ARENA_TWIN_REPO_ID as TWIN  # a second runnable model over the same GGUF
+from tests.live import ARENA_TWIN_REPO_ID as TWIN  # noqa: F401  (re-exported: a second runnable model over the same GGUF)
 
 
 def finish(battle: Battle, status: str = GenerationJob.Status.SUCCEEDED) -> Battle:
