@@ -9,6 +9,7 @@
   const presets = JSON.parse(root.dataset.presets);
   const labels = $("t-labels").content.firstElementChild.dataset;
   const PARAMS = ["max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty"];
+  const RESUME_ATTEMPTS = 5;
   let history = [];      // chat turns sent so far
   let running = null;    // {id (once the stream names it), lastId, source (an EventSource resuming it)}
   let asking = false;    // a submit is on its way, not yet accepted or refused
@@ -104,12 +105,13 @@
       `${field}: ${Array.isArray(value) ? value.map(describe).join(" ") : typeof value === "object" ? describe(value) : value}`).join("; ");
   }
 
-  // While a run is on its way or streaming, its conversation stays: the model and New conversation
-  // wait for it (Stop ends it).
+  // While a run is on its way or streaming, its conversation stays: the model, the mode, New
+  // conversation and Edit wait for it (Stop ends it). Also run once at load, as a browser may
+  // bring the controls back as they were when the page was left.
   function holdConversation() {
     const busy = asking || !!running;
-    $("pg-model").disabled = busy;
-    $("pg-clear").disabled = busy;
+    document.querySelectorAll('#pg-model, #pg-clear, input[name="mode"], #conversation .edit')
+      .forEach((control) => { control.disabled = busy; });
   }
 
   function setRunning(job) {
@@ -181,6 +183,7 @@
     resend.addEventListener("click", submit);
     cancel.addEventListener("click", close);
     box.addEventListener("keydown", (e) => {
+      if (e.isComposing) return;  // Escape or Enter picks from an input method's candidates
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) submit();
       else if (e.key === "Escape") close();
     });
@@ -298,12 +301,18 @@
       return;
     }
     // The connection dropped: resume after the last event (nothing twice), and let EventSource
-    // retry from there by itself; a refused reconnect (e.g. 429) closes it.
+    // retry from there by itself; a refused reconnect (e.g. 429) closes it, and so do
+    // RESUME_ATTEMPTS failed ones in a row (the run goes on, under My runs).
     const source = new EventSource(`/api/v1/playground/jobs/${job.id}/stream/?last_event_id=${job.lastId}`);
     job.source = source;
+    let failures = 0;
     ["token", "done", "failed", "timeout"].forEach((kind) =>
-      source.addEventListener(kind, (e) => { if (on(kind, JSON.parse(e.data), e.lastEventId)) source.close(); }));
+      source.addEventListener(kind, (e) => {
+        failures = 0;
+        if (on(kind, JSON.parse(e.data), e.lastEventId)) source.close();
+      }));
     source.addEventListener("error", () => {
+      if (++failures >= RESUME_ATTEMPTS) source.close();
       if (source.readyState === EventSource.CLOSED && running === job) {
         answer.classList.remove("streaming");
         showError(labels.streamFailed);
@@ -315,7 +324,9 @@
   const composer = $("composer");
   if (composer) {
     composer.addEventListener("submit", send);
-    $("pg-input").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(e); });
+    $("pg-input").addEventListener("keydown", (e) => {
+      if (!e.isComposing && e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(e);
+    });
     $("pg-stop-run").addEventListener("click", async () => {
       if (!running || running.id === null) return;
       await fetch(`/api/v1/playground/jobs/${running.id}/cancel/`, { method: "POST", headers: { "X-CSRFToken": csrf } });
@@ -361,4 +372,5 @@
   });
 
   applyDefaults();
+  holdConversation();
 })();

@@ -179,20 +179,21 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     expect(page.locator(".post").first).to_contain_text("Open the run")
 
 
+def drop_the_stream_after_the_job(route):
+    """The submit goes through; its stream ends right after the event that names the job."""
+    body = json.loads(route.request.post_data)
+    assert body.pop("stream") is True  # the page asks for the stream with the submit
+    job = route.fetch(post_data=json.dumps(body)).json()  # the same submit, answered 202
+    route.fulfill(status=200, content_type="text/event-stream", body=f"event: job\ndata: {json.dumps(job)}\n\n")
+
+
 def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, live_stack):
     """The answer's stream comes with the submit; cut after the job was named, the page resumes
     it from the job's stream, and the whole answer shows once."""
     page = new_page()
     sign_up(page, "resumer")
     page.goto("/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct")
-
-    def submit_then_drop(route):
-        body = json.loads(route.request.post_data)
-        assert body.pop("stream") is True  # the page asks for the stream with the submit
-        job = route.fetch(post_data=json.dumps(body)).json()  # the same submit, answered 202
-        route.fulfill(status=200, content_type="text/event-stream", body=f"event: job\ndata: {json.dumps(job)}\n\n")
-
-    page.route("**/api/v1/playground/jobs/", submit_then_drop)
+    page.route("**/api/v1/playground/jobs/", drop_the_stream_after_the_job)
     resumed = []
     page.on("request", lambda request: resumed.append(request.url) if "/stream/" in request.url else None)
     page.fill("#pg-max_new_tokens", "24")
@@ -213,6 +214,29 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
     names: dict = {}
     exec(setup.replace("import requests", ""), names)
     assert names["body"]["stream"] is True and names["body"]["messages"][-1]["content"] == 'Is "null" true?'
+
+
+def test_playground_gives_up_resuming_after_five_failed_reconnects(new_page, site, live_stack):
+    """A job's stream that keeps ending with nothing in it: the page stops trying, says so, and is
+    free for the next question (the run goes on)."""
+    page = new_page()
+    sign_up(page, "unlucky")
+    page.goto("/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct")
+    page.route("**/api/v1/playground/jobs/", drop_the_stream_after_the_job)
+    attempts = []
+
+    def empty_stream(route):  # reconnect after 50 ms, not EventSource's default seconds
+        attempts.append(route.request.url)
+        route.fulfill(status=200, content_type="text/event-stream", body="retry: 50\n\n")
+
+    page.route("**/stream/**", empty_stream)
+    page.fill("#pg-max_new_tokens", "4")
+    page.fill("#pg-input", "Hello")
+    page.click("#pg-send")
+    expect(page.locator("#pg-error")).to_contain_text("The run goes on")
+    expect(page.locator("#pg-send")).to_be_visible()
+    expect(page.locator("#pg-model")).to_be_enabled()
+    assert len(attempts) == 5
 
 
 def test_playground_on_a_phone_folds_its_parameters(new_page, site):
