@@ -45,7 +45,7 @@ def hub_index(request):
     resources = visible.filtered(params)
     facets = cache.get_or_set(_facets_key(params, query, request.user), lambda: visible.facet_counts(params),
                               FACETS_TTL_S)
-    sort = params.get("sort") if params.get("sort") in SORTS else "-likes"
+    sort = params.get("sort") if params.get("sort") in SORTS else "trending"  # as Hugging Face's lists
     page = Paginator(resources.for_list().ordered(sort), 24).get_page(params.get("page"))
     active = {k: params[k] for k in FILTER_PARAMS if params.get(k)}
     return render(request, "models_hub/index.html", {

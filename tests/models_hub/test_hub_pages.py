@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from models_hub import services
-from models_hub.models import Resource
+from models_hub.models import Like, Resource
 from models_hub.templatetags.hub import short_count
-from tests.factories import ResourceFactory, StaffFactory, runnable_model
+from tests.factories import ResourceFactory, StaffFactory, UserFactory, runnable_model
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +16,17 @@ def test_hub_page_shows_facets_with_counts(client):
     ResourceFactory(task="translation")
     page = client.get("/hub/").content.decode()
     assert "translation" in page and ">2<" in page
+
+
+def test_the_hub_lists_what_was_liked_this_week_first(client):
+    popular_once = ResourceFactory(name="popular-once", likes=3)
+    liked_now = ResourceFactory(name="liked-now", likes=1)
+    for _ in range(3):
+        Like.objects.create(user=UserFactory(), resource=popular_once, created_at=timezone.now() - timedelta(days=30))
+    Like.objects.create(user=UserFactory(), resource=liked_now)
+    page = client.get("/hub/").content.decode()
+    assert page.index("liked-now") < page.index("popular-once")
+    assert 'value="trending" selected' in page
 
 
 def test_model_page_has_snippets_and_try_button_when_runnable(client):
