@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -25,6 +24,7 @@ from core.charts import daily_counts, sparkline
 from core.pagination import CountedPaginator
 from core.exceptions import RateLimited
 from core.models import Tag
+from core.permissions import moderator_required
 
 from . import limits, permissions, services
 from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
@@ -322,7 +322,7 @@ def flag(request, pk: int):
     return _back(request, post)
 
 
-@staff_member_required
+@moderator_required
 @require_POST
 def moderate(request, pk: int):
     thread = get_object_or_404(Thread, pk=pk)
@@ -335,7 +335,7 @@ def moderate(request, pk: int):
     return _back(request, thread)
 
 
-@staff_member_required
+@moderator_required
 @require_POST
 def hide_post(request, pk: int):
     post = get_object_or_404(Post, pk=pk)
@@ -343,7 +343,7 @@ def hide_post(request, pk: int):
     return _back(request, post)
 
 
-@staff_member_required
+@moderator_required
 def review_queue(request):
     if request.method == "POST":
         form = ReviewForm(request.POST)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from community.models import Category
 from community.services import TITLE_MAX_LENGTH
 from core.exceptions import RateLimited
+from core.permissions import moderator_required
 from models_hub.models import Resource
 
 from . import params as generation_params
@@ -139,7 +139,7 @@ def report(request, token: str):
 REVIEW_PAGE_SIZE = 20
 
 
-@staff_member_required
+@moderator_required
 def review(request):
     """The moderators' queue of reported runs: keep each public or make it private."""
     form = ReviewForm(request.POST) if request.method == "POST" else ReviewForm()

@@ -3,7 +3,6 @@ moderators' page for voiding a member's votes."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.charts import heatmap, intervals
 from core.exceptions import RateLimited, ServiceUnavailable
+from core.permissions import moderator_required
 from playground.models import GenerationJob
 
 from . import leaderboard as boards
@@ -124,7 +124,7 @@ def leaderboard(request):
     })
 
 
-@staff_member_required
+@moderator_required
 def moderation(request):
     """Voters by number of votes; a moderator voids all of one member's standing votes."""
     form = VoidVotesForm(request.POST or None)

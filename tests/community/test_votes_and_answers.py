@@ -220,7 +220,7 @@ def test_flag_without_reason_is_400(as_other, user, category):
 
 def test_review_queue_is_for_staff_only(client, user, staff):
     client.force_login(user)
-    assert client.get("/forum/review/").status_code == 302
+    assert client.get("/forum/review/").status_code == 403
     client.force_login(staff)
     assert client.get("/forum/review/").status_code == 200
 

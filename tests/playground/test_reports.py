@@ -95,8 +95,8 @@ def test_the_owner_cannot_report_their_run_through_the_page(shared, user):
 
 # --- the moderators' queue -----------------------------------------------------------------------
 def test_only_moderators_see_the_review_queue(shared, other_user):
-    assert signed_in(other_user).get("/playground/review/").status_code == 302  # to the staff login
-    assert Client().get("/playground/review/").status_code == 302
+    assert signed_in(other_user).get("/playground/review/").status_code == 403
+    assert Client().get("/playground/review/").status_code == 302  # to the sign-in
     response = signed_in(StaffFactory()).get("/playground/review/")
     assert response.status_code == 200 and "Nothing to review" in response.content.decode()
 
