@@ -133,9 +133,11 @@ def new_thread(request):
 
 
 @login_required
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def reply(request, pk: int):
     thread = get_object_or_404(Thread.objects.visible_to(request.user), pk=pk)
+    if request.method == "GET":  # back from signing in after the session ended mid-reply
+        return redirect(thread)
     form = ReplyForm(request.POST)
     if form.is_valid():
         reply_to = None

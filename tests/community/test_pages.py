@@ -159,6 +159,14 @@ def test_a_reply_refused_by_a_lock_keeps_its_text_to_copy(client, user, category
     assert "locked" in page and ">my long &amp; careful reply</textarea>" in page
 
 
+def test_opening_the_reply_address_leads_to_the_thread(client, user, category):
+    """Where signing in again after a session ended mid-reply leads (the sign-in's `next`)."""
+    thread = make_thread(category=category)
+    client.force_login(user)
+    response = client.get(f"/forum/t/{thread.pk}/reply/")
+    assert response.status_code == 302 and response["Location"] == thread.get_absolute_url()
+
+
 def test_the_notifications_page_shows_new_ones_as_new_and_the_bell_counts_none(client, user, category):
     make_post(thread=make_thread(author=user, category=category))
     client.force_login(user)
