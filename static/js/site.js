@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+  const t = (en, zh) => (document.documentElement.lang === "zh-hans" ? zh : en);
 
   // A submit button shows that it is working and cannot be pressed twice.
   document.addEventListener("submit", (event) => {
@@ -16,8 +17,8 @@
     const tabs = document.createElement("div");
     tabs.className = "tabs";
     tabs.setAttribute("role", "tablist");
-    const write = Object.assign(document.createElement("button"), { type: "button", textContent: document.documentElement.lang === "zh-hans" ? "编写" : "Write" });
-    const show = Object.assign(document.createElement("button"), { type: "button", textContent: document.documentElement.lang === "zh-hans" ? "预览" : "Preview" });
+    const write = Object.assign(document.createElement("button"), { type: "button", textContent: t("Write", "编写") });
+    const show = Object.assign(document.createElement("button"), { type: "button", textContent: t("Preview", "预览") });
     [write, show].forEach((b) => { b.setAttribute("role", "tab"); tabs.appendChild(b); });
     write.setAttribute("aria-selected", "true");
     const preview = document.createElement("div");
@@ -50,11 +51,78 @@
     box.focus();
   });
 
-  // Copy buttons next to code snippets.
+  // Drafts: what is typed in a form marked data-draft (its key names the member) is kept in this
+  // browser until the form is sent, and comes back when the page is opened again with the form
+  // empty (as Discourse does). Logging out forgets them all: the browser may be shared.
+  document.addEventListener("submit", (event) => {
+    if (!event.target.matches("form[data-forget-drafts]")) return;
+    Object.keys(localStorage).filter((k) => k.startsWith("draft:")).forEach((k) => localStorage.removeItem(k));
+  });
+  document.querySelectorAll("form[data-draft]").forEach((form) => {
+    const key = "draft:" + form.dataset.draft;
+    const fields = [...form.querySelectorAll('textarea[name], input[type="text"][name]')];
+    const saved = (() => { try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; } })();
+    if (saved && fields.every((f) => !f.value.trim())) {
+      fields.forEach((f) => { if (typeof saved[f.name] === "string") f.value = saved[f.name]; });
+      const note = Object.assign(document.createElement("p"), { className: "draft-note", textContent: t("Draft restored. ", "已恢复草稿。") });
+      const discard = Object.assign(document.createElement("button"), { type: "button", className: "linklike", textContent: t("Discard it", "丢弃") });
+      discard.addEventListener("click", () => { fields.forEach((f) => { f.value = ""; }); localStorage.removeItem(key); note.remove(); });
+      note.append(discard);
+      form.prepend(note);
+    }
+    let timer = null;
+    form.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const values = Object.fromEntries(fields.map((f) => [f.name, f.value]));
+        try {
+          if (Object.values(values).some((v) => v.trim())) localStorage.setItem(key, JSON.stringify(values));
+          else localStorage.removeItem(key);
+        } catch (e) { /* storage full or blocked: no draft */ }
+      }, 400);
+    });
+    form.addEventListener("submit", () => { clearTimeout(timer); localStorage.removeItem(key); });
+    // Ctrl+Enter (⌘+Enter) sends, as in the playground.
+    form.addEventListener("keydown", (e) => {
+      if (!e.isComposing && e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.matches("textarea")) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  });
+
+  // Copy buttons: next to code snippets (data-copy names the element), and on every code block
+  // in rendered posts and cards.
+  document.querySelectorAll(".prose pre").forEach((pre, i) => {
+    if (!pre.id) pre.id = `code-${i + 1}`;
+    const button = Object.assign(document.createElement("button"), { type: "button", className: "copy-code", textContent: t("Copy", "复制") });
+    button.dataset.copy = pre.id;
+    const wrap = Object.assign(document.createElement("div"), { className: "code-block" });
+    pre.before(wrap);
+    wrap.append(button, pre);
+  });
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    const scratch = Object.assign(document.createElement("textarea"), { value: text });  // plain HTTP
+    scratch.setAttribute("readonly", "");
+    scratch.style.position = "fixed"; scratch.style.opacity = "0";
+    document.body.append(scratch);
+    scratch.select();
+    const copied = document.execCommand("copy");
+    scratch.remove();
+    if (!copied) throw new Error("copy refused");
+  }
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-copy]");
     if (!button) return;
     const code = document.getElementById(button.dataset.copy);
-    try { await navigator.clipboard.writeText(code.innerText); button.textContent = "✓"; } catch (e) { /* clipboard blocked */ }
+    const label = button.dataset.label || (button.dataset.label = button.textContent);
+    try {
+      await copyText(code.innerText);
+      button.textContent = t("Copied", "已复制");
+    } catch (e) {
+      button.textContent = t("Select and copy", "请手动复制");
+    }
+    setTimeout(() => { button.textContent = label; }, 2000);
   });
 })();

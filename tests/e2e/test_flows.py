@@ -82,6 +82,35 @@ def test_question_reply_vote_accept_notification(new_page, site):
     assert Thread.objects.get().accepted_post is not None
 
 
+def test_drafts_come_back_until_sent_or_logged_out_and_code_blocks_copy(new_page, site):
+    thread = make_thread(category=Category.objects.get(), title="Drafts", body="Run:\n\n```python\nprint('hi')\n```")
+    page = new_page()
+    sign_up(page, "drafter")
+    page.goto(thread.get_absolute_url())
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator(".post .prose").get_by_role("button", name="Copy").click()  # on the post's code block
+    assert page.evaluate("navigator.clipboard.readText()").strip() == "print('hi')"
+    page.fill("#id_body", "Half a thought about drafts")
+    page.wait_for_timeout(600)  # the draft is kept a moment after the last key
+    page.reload()
+    expect(page.locator("#id_body")).to_have_value("Half a thought about drafts")
+    expect(page.locator(".draft-note")).to_be_visible()
+    page.locator("#id_body").press("Control+Enter")
+    expect(page.locator(".post").nth(1)).to_contain_text("Half a thought about drafts")
+    page.goto(thread.get_absolute_url())
+    expect(page.locator("#id_body")).to_have_value("")  # sent: the draft is gone
+
+    # Logging out forgets every draft: the next person at this browser sees none.
+    page.goto("/forum/new/")
+    page.fill("#id_title", "A thought for later")
+    page.wait_for_timeout(600)
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('draft:')).length") == 1
+    page.locator(".usermenu summary").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('draft:')).length") == 0
+
+
 def test_browse_filter_open_like_and_submit_a_tutorial(new_page, site):
     ResourceFactory(kind="dataset", owner="rajpurkar", name="squad", task="question-answering")
     page = new_page()
