@@ -68,9 +68,19 @@ class TokenForm(forms.Form):
                            help_text=_("What will use it, e.g. “laptop script”."))
 
 
+class CategoryChoiceField(forms.ModelChoiceField):
+    """The categories members may start threads in, named in the reader's language."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Category.objects.open_to_members(), label=_("Category"), **kwargs)
+
+    def label_from_instance(self, category: Category) -> str:
+        return category.local_name
+
+
 class ThreadForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.open_to_members())
+    category = CategoryChoiceField()
     kind = forms.ChoiceField(label=_("Kind"), choices=Thread.Kind.choices, initial=Thread.Kind.DISCUSSION)
     tags = TagsField(label=_("Tags"))
     body = MarkdownField(label=_("Body"), help_text=_("Markdown: **bold**, `code`, ```fenced code```, @mentions."))

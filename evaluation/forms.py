@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from community.models import Category
+from community.forms import CategoryChoiceField
 from community.services import TITLE_MAX_LENGTH
 from models_hub.models import Resource
 
@@ -25,4 +25,4 @@ class RunForm(forms.Form):
 
 class DiscussForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH, required=False)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.open_to_members())
+    category = CategoryChoiceField()

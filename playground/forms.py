@@ -4,15 +4,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from community.models import Category
+from community.forms import CategoryChoiceField
 from community.services import TITLE_MAX_LENGTH
 
 from .models import REPORT_REASON_MAX_LENGTH, GenerationJob, ReviewDecision
 
 
 class PostToForumForm(forms.Form):
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.open_to_members(),
-                                      error_messages={"invalid_choice": _("Choose one of the categories.")})
+    category = CategoryChoiceField(error_messages={"invalid_choice": _("Choose one of the categories.")})
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH, required=False, strip=True)
 
 

@@ -19,6 +19,13 @@ def test_new_thread_form_creates_and_redirects(client, user, category):
     assert sorted(thread.tags.values_list("name", flat=True)) == ["a", "b"]
 
 
+def test_the_new_thread_form_names_categories_in_the_readers_language(client, user):
+    Category.objects.create(slug="qa", name="Q&A", name_zh="问答")
+    client.force_login(user)
+    page = client.get("/forum/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ">问答</option>" in page and ">Q&amp;A</option>" not in page
+
+
 def test_new_thread_form_errors_keep_input(client, user, category):
     client.force_login(user)
     response = client.post("/forum/new/", {"title": "", "category": category.pk, "kind": "question", "body": "kept text"})
