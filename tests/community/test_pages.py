@@ -26,6 +26,15 @@ def test_the_new_thread_form_names_categories_in_the_readers_language(client, us
     assert ">问答</option>" in page and ">Q&amp;A</option>" not in page
 
 
+@pytest.mark.parametrize("language,replies,shown", [("en", 1, "1</b>reply<"), ("en", 2, "2</b>replies<"),
+                                                   ("zh-hans", 1, "1</b>回复<")])
+def test_a_threads_reply_count_reads_right_in_each_language(client, category, language, replies, shown):
+    thread = make_thread(category=category)
+    for _ in range(replies):
+        make_post(thread=thread)
+    assert shown in client.get("/forum/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+
 def test_new_thread_form_errors_keep_input(client, user, category):
     client.force_login(user)
     response = client.post("/forum/new/", {"title": "", "category": category.pk, "kind": "question", "body": "kept text"})
