@@ -1,11 +1,13 @@
 """Template helpers every app's pages use."""
+import html
 import math
+import re
 from datetime import datetime, timedelta
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString
 
 from core.permissions import is_moderator
@@ -13,6 +15,13 @@ from core.permissions import is_moderator
 register = template.Library()
 
 register.filter("is_moderator", is_moderator)
+
+
+@register.filter
+def plain(rendered_html: str) -> str:
+    """Text of HTML rendered at save time, for an excerpt: no markup, no Markdown syntax (the
+    template escapes it again)."""
+    return re.sub(r"\s+", " ", html.unescape(strip_tags(rendered_html))).strip()
 
 
 @register.filter

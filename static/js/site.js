@@ -38,14 +38,19 @@
   }
   document.querySelectorAll("textarea[data-markdown]").forEach(enhanceMarkdown);
 
-  // Quote-reply: fill the reply box with a quote and remember which post it answers.
+  // Quote-reply: fill the reply box with a quote (the text selected in that post, else the post)
+  // and remember which post it answers.
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-quote]");
     if (!button) return;
     const form = document.getElementById("reply-form");
     if (!form) return;
     const box = form.querySelector("textarea");
-    const quoted = button.dataset.quote.split("\n").map((l) => "> " + l).join("\n");
+    const selection = window.getSelection();
+    const prose = button.closest(".post").querySelector(".prose");
+    const picked = selection && !selection.isCollapsed && prose.contains(selection.anchorNode)
+      && prose.contains(selection.focusNode) ? selection.toString().trim() : "";
+    const quoted = (picked || button.dataset.quote).split("\n").map((l) => "> " + l).join("\n");
     box.value = `${quoted}\n\n${box.value}`;
     form.querySelector('input[name="reply_to"]').value = button.dataset.post;
     box.focus();

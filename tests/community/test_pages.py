@@ -42,6 +42,15 @@ def test_new_thread_form_errors_keep_input(client, user, category):
     assert not Thread.objects.exists()
 
 
+def test_a_reply_names_and_links_the_post_it_answers_in_plain_text(client, category):
+    thread = make_thread(category=category)
+    answered = make_post(thread=thread, body="It does **scale** & <b>more</b>")
+    make_post(thread=thread, body="Agreed", reply_to=answered)
+    page = client.get(thread.get_absolute_url()).content.decode()
+    assert f'<a href="?post={answered.pk}#post-{answered.pk}">In reply to' in page
+    assert "</a>: It does scale &amp; &lt;b&gt;more&lt;/b&gt;</div>" in page  # as written, less the Markdown
+
+
 def test_htmx_vote_returns_the_vote_fragment(client, user, category):
     post = make_thread(category=category).posts.first()
     client.force_login(user)

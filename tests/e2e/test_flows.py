@@ -82,7 +82,7 @@ def test_question_reply_vote_accept_notification(new_page, site):
     assert Thread.objects.get().accepted_post is not None
 
 
-def test_drafts_come_back_until_sent_or_logged_out_and_code_blocks_copy(new_page, site):
+def test_quote_a_selection_copy_code_and_drafts_kept_until_sent_or_logged_out(new_page, site):
     thread = make_thread(category=Category.objects.get(), title="Drafts", body="Run:\n\n```python\nprint('hi')\n```")
     page = new_page()
     sign_up(page, "drafter")
@@ -90,6 +90,14 @@ def test_drafts_come_back_until_sent_or_logged_out_and_code_blocks_copy(new_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.locator(".post .prose").get_by_role("button", name="Copy").click()  # on the post's code block
     assert page.evaluate("navigator.clipboard.readText()").strip() == "print('hi')"
+    page.evaluate("""() => {  // select the post's first paragraph, as a reader would
+      const range = document.createRange();
+      range.selectNodeContents(document.querySelector(".post .prose p"));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    }""")
+    page.locator(".post").first.get_by_role("button", name="Quote").click()
+    expect(page.locator("#id_body")).to_have_value("> Run:\n\n")  # the selection, not the whole post
     page.fill("#id_body", "Half a thought about drafts")
     page.wait_for_timeout(600)  # the draft is kept a moment after the last key
     page.reload()
