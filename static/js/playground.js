@@ -13,6 +13,10 @@
   let history = [];      // chat turns sent so far
   let running = null;    // {id (once the stream names it), lastId, source (an EventSource resuming it)}
   let asking = false;    // a submit is on its way, not yet accepted or refused
+  // The finished pairs on the page, each {text, before (the chat history it was asked after),
+  // result (the job as it ended)}: kept for this tab, so a reload shows the conversation again.
+  let pairs = [];
+  const STORE = `playground:${root.dataset.user}`;
 
   const mode = () => document.querySelector('input[name="mode"]:checked').value;
 
@@ -43,8 +47,10 @@
     slider.addEventListener("input", () => { box.value = slider.value; });
     box.addEventListener("input", () => { slider.value = box.value; });
   });
-  $("pg-model").addEventListener("change", () => { applyDefaults(); history = []; $("conversation").innerHTML = ""; });
+  // Another model takes the conversation on from here (as in OpenAI's playground), with its defaults.
+  $("pg-model").addEventListener("change", () => { applyDefaults(); remember(); });
   document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", () => {
+    remember();
     $("system-field").hidden = mode() !== "chat";
     const input = $("pg-input-label");
     if (input) input.textContent = mode() === "chat" ? labels.you : labels.prompt;
@@ -194,6 +200,68 @@
     box.focus();
   }
 
+  // A question's turn, with its Edit button; it is pair number `pairs.length` once answered.
+  function userTurn(text, before) {
+    const asked = turn("user", text);
+    asked.dataset.pair = pairs.length;
+    const tools = Object.assign(document.createElement("div"), { className: "turn-tools" });
+    const editButton = Object.assign(document.createElement("button"), { type: "button", className: "edit", textContent: labels.edit });
+    editButton.addEventListener("click", () => edit(asked, text, before));
+    tools.append(editButton);
+    asked.append(tools);
+    return asked;
+  }
+
+  // An answer's closing line: its figures, a link to the run, Copy, and Regenerate (only on the
+  // latest answer: it is the end of the conversation).
+  function endAnswer(answer, { text, before, asked, result, waited = 0 }) {
+    const m = result.metrics || {};
+    const metrics = document.createElement("div");
+    metrics.className = "metrics";
+    [waited >= 1 ? `${labels.waited} ${waited.toFixed(1)} s` : null,
+     m.ttft_ms != null ? `${labels.ttft} ${Math.round(m.ttft_ms)} ms` : null,
+     m.tokens_per_s != null ? `${m.tokens_per_s.toFixed(1)} ${labels.tps}` : null,
+     m.completion_tokens != null ? `${m.prompt_tokens} + ${m.completion_tokens} ${labels.tokens}` : null,
+     result.status === "cancelled" ? labels.stopped : null].filter(Boolean).forEach((t) => {
+      const span = document.createElement("span"); span.textContent = t; metrics.append(span); });
+    const link = Object.assign(document.createElement("a"), { href: result.url, textContent: labels.open });
+    const out = answer.querySelector(".text");
+    out.id = `answer-${result.id}`;
+    const copy = Object.assign(document.createElement("button"), { type: "button", className: "copy", textContent: labels.copy });
+    copy.dataset.copy = out.id;  // site.js copies the answer's text
+    document.querySelectorAll("#conversation .regenerate").forEach((b) => b.remove());
+    const again = Object.assign(document.createElement("button"), { type: "button", className: "regenerate", textContent: labels.regenerate });
+    again.addEventListener("click", () => ask(text, { prior: before, replacing: asked }));
+    metrics.append(link, copy, again);
+    answer.append(metrics);
+  }
+
+  // This tab's conversation, kept for a reload (sessionStorage: gone with the tab, and on logout).
+  function remember() {
+    try {
+      sessionStorage.setItem(STORE, JSON.stringify({
+        model: $("pg-model").value, mode: mode(), system: $("pg-system").value, history, pairs }));
+    } catch (e) { /* storage full or blocked: nothing kept */ }
+  }
+  function recall() {
+    let kept;
+    try { kept = JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { kept = null; }
+    if (!kept || !Array.isArray(kept.pairs)) return;
+    const model = [...$("pg-model").options].find((o) => o.value === kept.model);
+    if (model && !new URLSearchParams(location.search).has("model")) $("pg-model").value = kept.model;
+    const radio = document.querySelector(`input[name="mode"][value="${kept.mode === "completion" ? "completion" : "chat"}"]`);
+    $("pg-system").value = typeof kept.system === "string" ? kept.system : "";
+    history = Array.isArray(kept.history) ? kept.history : [];
+    kept.pairs.forEach((pair) => {
+      const asked = userTurn(pair.text, pair.before);
+      const answer = turn("assistant", pair.result.output || "");
+      endAnswer(answer, { text: pair.text, before: pair.before, asked, result: pair.result });
+      pairs.push(pair);
+    });
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change"));  // the fields that go with the mode (and it is kept)
+  }
+
   // `text` asked, its answer streamed into a new pair of turns. `typed`: it came from the message
   // box, which is emptied once the run is accepted (a refusal leaves it there); `prior`: the
   // conversation before it; `replacing`: the turn that it and everything after it replace once
@@ -229,14 +297,11 @@
       while (replacing.nextElementSibling) replacing.nextElementSibling.remove();
       replacing.remove();
     }
+    if (replacing) pairs.length = Number(replacing.dataset.pair);
+    remember();
     history = prior.slice();
     const before = history.slice();
-    const asked = turn("user", text);
-    const tools = Object.assign(document.createElement("div"), { className: "turn-tools" });
-    const editButton = Object.assign(document.createElement("button"), { type: "button", className: "edit", textContent: labels.edit });
-    editButton.addEventListener("click", () => edit(asked, text, before));
-    tools.append(editButton);
-    asked.append(tools);
+    const asked = userTurn(text, before);
     const answer = turn("assistant", "");
     answer.classList.add("streaming");
     const out = answer.querySelector(".text");
@@ -250,30 +315,16 @@
     const finish = (result, failed) => {
       if (job.source) job.source.close();
       answer.classList.remove("streaming");
-      const m = result.metrics || {};
-      const metrics = document.createElement("div");
-      metrics.className = "metrics";
       // The engine times its first token from the job's start; what the reader waited before
       // that (the queue, a model loading) is told apart when it is noticeable.
-      const waited = firstTokenAt != null && m.ttft_ms != null ? (firstTokenAt - sentAt - m.ttft_ms) / 1000 : 0;
-      [waited >= 1 ? `${labels.waited} ${waited.toFixed(1)} s` : null,
-       m.ttft_ms != null ? `${labels.ttft} ${Math.round(m.ttft_ms)} ms` : null,
-       m.tokens_per_s != null ? `${m.tokens_per_s.toFixed(1)} ${labels.tps}` : null,
-       m.completion_tokens != null ? `${m.prompt_tokens} + ${m.completion_tokens} ${labels.tokens}` : null,
-       result.status === "cancelled" ? labels.stopped : null].filter(Boolean).forEach((t) => {
-        const span = document.createElement("span"); span.textContent = t; metrics.append(span); });
-      const link = Object.assign(document.createElement("a"), { href: result.url, textContent: labels.open });
-      out.id = `answer-${result.id}`;
-      const copy = Object.assign(document.createElement("button"), { type: "button", className: "copy", textContent: labels.copy });
-      copy.dataset.copy = out.id;  // site.js copies the answer's text
-      // Only the latest answer can be asked again: it is the end of the conversation.
-      document.querySelectorAll("#conversation .regenerate").forEach((b) => b.remove());
-      const again = Object.assign(document.createElement("button"), { type: "button", className: "regenerate", textContent: labels.regenerate });
-      again.addEventListener("click", () => ask(text, { prior: before, replacing: asked }));
-      metrics.append(link, copy, again);
-      answer.append(metrics);
+      const ttft = (result.metrics || {}).ttft_ms;
+      const waited = firstTokenAt != null && ttft != null ? (firstTokenAt - sentAt - ttft) / 1000 : 0;
+      endAnswer(answer, { text, before, asked, result, waited });
       if (failed) showError(result.error);
       else if (mode() === "chat") history.push({ role: "user", content: text }, { role: "assistant", content: result.output });
+      pairs.push({ text, before, result: { id: result.id, url: result.url, status: result.status,
+                                           output: result.output, metrics: result.metrics } });
+      remember();
       setRunning(null);
     };
     // Each event; true once the stream has ended (the stream's time limit came before the job
@@ -331,7 +382,10 @@
       if (!running || running.id === null) return;
       await fetch(`/api/v1/playground/jobs/${running.id}/cancel/`, { method: "POST", headers: { "X-CSRFToken": csrf } });
     });
-    $("pg-clear").addEventListener("click", () => { history = []; $("conversation").innerHTML = ""; showError(""); });
+    $("pg-clear").addEventListener("click", () => {
+      history = []; pairs = []; $("conversation").innerHTML = ""; showError(""); remember();
+    });
+    $("pg-system").addEventListener("change", remember);
   }
 
   // A value as Python source: JSON's strings and numbers are Python's too; true, false and null are not.
@@ -371,6 +425,7 @@
     $("code-dialog").showModal();
   });
 
+  if (composer) recall();
   applyDefaults();
   holdConversation();
 })();

@@ -58,10 +58,12 @@
 
   // Drafts: what is typed in a form marked data-draft (its key names the member) is kept in this
   // browser until the form is sent, and comes back when the page is opened again with the form
-  // empty (as Discourse does). Logging out forgets them all: the browser may be shared.
+  // empty (as Discourse does). Logging out forgets them all, and the playground's conversation
+  // kept for this tab: the browser may be shared.
   document.addEventListener("submit", (event) => {
     if (!event.target.matches("form[data-forget-drafts]")) return;
     Object.keys(localStorage).filter((k) => k.startsWith("draft:")).forEach((k) => localStorage.removeItem(k));
+    Object.keys(sessionStorage).filter((k) => k.startsWith("playground:")).forEach((k) => sessionStorage.removeItem(k));
   });
   document.querySelectorAll("form[data-draft]").forEach((form) => {
     const key = "draft:" + form.dataset.draft;

@@ -253,6 +253,34 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
     assert names["body"]["stream"] is True and names["body"]["messages"][-1]["content"] == 'Is "null" true?'
 
 
+def test_playground_conversation_survives_a_reload_until_a_new_one_starts(new_page, site, live_stack):
+    page = new_page()
+    sign_up(page, "reloader")
+    page.goto("/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct")
+    page.fill("#pg-system", "Answer briefly.")
+    page.fill("#pg-max_new_tokens", "6")
+    page.fill("#pg-input", "Name a colour.")
+    page.click("#pg-send")
+    expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
+    job = GenerationJob.objects.get(user__username="reloader")
+
+    page.reload()
+    expect(page.locator(".turn.user .text")).to_have_text("Name a colour.")
+    expect(page.locator(".turn.assistant .text")).to_have_text(job.output)
+    expect(page.locator(".turn.assistant").get_by_role("button", name="Regenerate")).to_be_visible()
+    expect(page.locator("#pg-system")).to_have_value("Answer briefly.")
+
+    page.fill("#pg-input", "And another?")  # the restored history goes with the next question
+    page.click("#pg-send")
+    expect(page.locator(".turn.assistant .metrics")).to_have_count(2, timeout=90_000)
+    follow_up = GenerationJob.objects.filter(user__username="reloader").latest("id")
+    assert [m["role"] for m in follow_up.messages] == ["system", "user", "assistant", "user"]
+
+    page.click("#pg-clear")
+    page.reload()
+    expect(page.locator(".turn")).to_have_count(0)
+
+
 def test_playground_gives_up_resuming_after_five_failed_reconnects(new_page, site, live_stack):
     """A job's stream that keeps ending with nothing in it: the page stops trying, says so, and is
     free for the next question (the run goes on)."""
