@@ -62,6 +62,7 @@ class Hit:
     snippet: str
     url: str
     rank: float
+    title_html: str = ""  # the title, HTML-escaped, with the matches in <mark>
 
     @property
     def type_label(self) -> str:
@@ -139,26 +140,34 @@ def matching(query: str, *, kinds: list[Kind] | None = None) -> QuerySet[SearchD
     return docs.filter(condition).annotate(rank=Value(1.0)).order_by("-id")
 
 
+def _terms(query: str) -> list[str]:
+    return sorted({t for t in query_terms(query) if t.strip()}, key=len, reverse=True)
+
+
+def _marked(text: str, terms: list[str]) -> str:
+    """`text` HTML-escaped, each of `terms` in it wrapped in <mark>."""
+    escaped = html.escape(text)
+    if not terms:
+        return escaped
+    pattern = re.compile("|".join(re.escape(html.escape(t)) for t in terms), re.IGNORECASE)
+    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped).replace("</mark><mark>", "")
+
+
 def snippet(text: str, query: str, *, width: int = 160) -> str:
     """HTML-escaped excerpt around the first match, each matching term wrapped in <mark>."""
-    terms = sorted({t for t in query_terms(query) if t.strip()}, key=len, reverse=True)
+    terms = _terms(query)
     lowered = text.lower()
     positions = [lowered.find(t.lower()) for t in terms if lowered.find(t.lower()) >= 0]
     start = max(0, min(positions) - width // 3) if positions else 0
-    excerpt = text[start : start + width]
-    escaped = html.escape(excerpt)
-    if terms:
-        pattern = re.compile("|".join(re.escape(html.escape(t)) for t in terms), re.IGNORECASE)
-        escaped = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped).replace("</mark><mark>", "")
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
-    return f"{prefix}{escaped}{suffix}"
+    return f"{prefix}{_marked(text[start : start + width], terms)}{suffix}"
 
 
 def to_hit(doc: SearchDocument, query: str) -> Hit:
-    """A ranked document (from `matching`) as a result with a highlighted snippet."""
+    """A ranked document (from `matching`) as a result with a highlighted title and snippet."""
     return Hit(type=doc.kind, id=doc.object_id, title=doc.title, snippet=snippet(doc.body or doc.title, query),
-               url=doc.url, rank=float(doc.rank))
+               url=doc.url, rank=float(doc.rank), title_html=_marked(doc.title, _terms(query)))
 
 
 def search(query: str, *, kinds: list[Kind] | None = None, limit: int = 20,

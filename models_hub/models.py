@@ -16,6 +16,11 @@ from .querysets import ResourceQuerySet
 from .validators import LIBRARY, NAME, OWNER, TASK
 
 
+def search_title(repo_id: str, title: str) -> str:
+    """A resource's title in search results: its repo id, then its own title if it has one."""
+    return " — ".join(part for part in (repo_id, title) if part)
+
+
 class ResourceKind(models.TextChoices):
     MODEL = "model", _("Model")
     DATASET = "dataset", _("Dataset")

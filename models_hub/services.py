@@ -20,7 +20,7 @@ from core.services import clean_tags, tags_named
 
 from .front_matter import as_list as _as_list
 from .front_matter import CARD_KEYS, body_of, card_fields, split_front_matter, with_metadata
-from .models import Like, Relation, Resource, Runtime
+from .models import Like, Relation, Resource, Runtime, search_title
 from .permissions import IDENTITY, can_change, has_runtime
 from .repos.commits import commit_card, readme_committed
 from .repos.links import relative_urls
@@ -95,7 +95,7 @@ def reindex(resource: Resource) -> None:
     if not resource.is_published:  # a draft is found by nobody but its owner, who has its page
         search.remove(kind=search.Kind.RESOURCE, object_ids=[resource.pk])
         return
-    search.index(kind=search.Kind.RESOURCE, object_id=resource.pk, title=f"{resource.repo_id} {resource.title}",
+    search.index(kind=search.Kind.RESOURCE, object_id=resource.pk, title=search_title(resource.repo_id, resource.title),
                  tags=list(resource.tags.values_list("name", flat=True)),
                  body=f"{resource.summary}\n{markdown.plain_text(split_front_matter(resource.card)[1])}",
                  url=resource.get_absolute_url())

@@ -3,7 +3,8 @@ import pytest
 
 from community import services
 from core import search
-from tests.factories import make_post, make_thread
+from models_hub import services as hub
+from tests.factories import ResourceFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,17 @@ def test_snippet_escapes_html_and_marks_matches():
 def test_search_page_shows_highlighted_hits(client, corpus):
     page = client.get("/forum/search/", {"q": "数据偏见"}).content.decode()
     assert "大语言模型入门" in page and "<mark>" in page
+
+
+def test_search_page_marks_the_words_in_titles_too(client, corpus):
+    page = client.get("/forum/search/", {"q": "batching"}).content.decode()
+    assert "><mark>Batching</mark> requests</a>" in page
+
+
+def test_a_resource_is_found_under_its_repo_id_and_its_title_apart(client):
+    hub.reindex(ResourceFactory(owner="acme", name="tiny-lm", title="Tiny LM"))
+    page = client.get("/forum/search/", {"q": "tiny"}).content.decode()
+    assert "acme/<mark>tiny</mark>-lm — <mark>Tiny</mark> LM</a>" in page
 
 
 def test_thread_list_q_filter_uses_search(api, corpus):
