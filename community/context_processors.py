@@ -1,9 +1,18 @@
 from .models import Notification
 
+DRAFT_SENT = "draft_sent"  # session key: the data-draft key of the form a member just sent
+
+
+def draft_sent(request, name: str) -> None:
+    """The form `name` (its data-draft key, less the member) went through: its draft can go."""
+    request.session[DRAFT_SENT] = f"{request.user.pk}:{name}"
+
 
 def navigation(request) -> dict:
-    """The unread-notification count for the top bar."""
+    """The unread-notification count for the top bar, and the draft the member just sent (once:
+    the page's script forgets the browser's copy)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"unread_count": 0}
-    return {"unread_count": Notification.objects.for_recipient(user).filter(read=False).count()}
+        return {"unread_count": 0, "draft_sent": ""}
+    return {"unread_count": Notification.objects.for_recipient(user).filter(read=False).count(),
+            "draft_sent": request.session.pop(DRAFT_SENT, "")}

@@ -27,6 +27,7 @@ from core.models import Tag
 from core.permissions import moderator_required
 
 from . import limits, permissions, services
+from .context_processors import draft_sent
 from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
 from .models import Category, Flag, Notification, Post, Thread, User
 
@@ -128,6 +129,7 @@ def new_thread(request):
         except ValidationError as exc:
             add_errors(form, exc)
         else:
+            draft_sent(request, "new-thread")
             return redirect(thread)
     return render(request, "community/new_thread.html", {"form": form})
 
@@ -153,6 +155,7 @@ def reply(request, pk: int):
         except ValidationError as exc:
             form.add_error("body", " ".join(exc.messages))
         else:
+            draft_sent(request, f"reply-{thread.pk}")
             return redirect(post.get_absolute_url())
     messages.error(request, _("Your reply was not posted: see the message below it."))
     context = {"thread": thread, **_reply_context(request, thread, form)}

@@ -13,8 +13,9 @@
   let history = [];      // chat turns sent so far
   let running = null;    // {id (once the stream names it), lastId, source (an EventSource resuming it)}
   let asking = false;    // a submit is on its way, not yet accepted or refused
-  // The finished pairs on the page, each {text, before (the chat history it was asked after),
-  // result (the job as it ended)}: kept for this tab, so a reload shows the conversation again.
+  // The finished pairs on the page, each {text, before (how much of the chat history it was asked
+  // after: always a prefix of `history`), result (the job as it ended)}: kept for this tab, so a
+  // reload shows the conversation again.
   let pairs = [];
   const STORE = `playground:${root.dataset.user}`;
 
@@ -241,11 +242,19 @@
     try {
       sessionStorage.setItem(STORE, JSON.stringify({
         model: $("pg-model").value, mode: mode(), system: $("pg-system").value, history, pairs }));
-    } catch (e) { /* storage full or blocked: nothing kept */ }
+    } catch (e) {  // storage full or blocked: keep nothing rather than an older conversation
+      try { sessionStorage.removeItem(STORE); } catch (ignored) { /* blocked */ }
+    }
   }
   function recall() {
-    let kept;
-    try { kept = JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { kept = null; }
+    try {
+      restore(JSON.parse(sessionStorage.getItem(STORE) || "null"));
+    } catch (e) {  // not what remember() writes: start afresh
+      history = []; pairs = []; $("conversation").innerHTML = "";
+      try { sessionStorage.removeItem(STORE); } catch (ignored) { /* blocked */ }
+    }
+  }
+  function restore(kept) {
     if (!kept || !Array.isArray(kept.pairs)) return;
     const model = [...$("pg-model").options].find((o) => o.value === kept.model);
     if (model && !new URLSearchParams(location.search).has("model")) $("pg-model").value = kept.model;
@@ -253,9 +262,10 @@
     $("pg-system").value = typeof kept.system === "string" ? kept.system : "";
     history = Array.isArray(kept.history) ? kept.history : [];
     kept.pairs.forEach((pair) => {
-      const asked = userTurn(pair.text, pair.before);
+      const before = history.slice(0, pair.before);
+      const asked = userTurn(pair.text, before);
       const answer = turn("assistant", pair.result.output || "");
-      endAnswer(answer, { text: pair.text, before: pair.before, asked, result: pair.result });
+      endAnswer(answer, { text: pair.text, before, asked, result: pair.result });
       pairs.push(pair);
     });
     radio.checked = true;
@@ -298,8 +308,8 @@
       replacing.remove();
     }
     if (replacing) pairs.length = Number(replacing.dataset.pair);
-    remember();
     history = prior.slice();
+    remember();
     const before = history.slice();
     const asked = userTurn(text, before);
     const answer = turn("assistant", "");
@@ -322,8 +332,8 @@
       endAnswer(answer, { text, before, asked, result, waited });
       if (failed) showError(result.error);
       else if (mode() === "chat") history.push({ role: "user", content: text }, { role: "assistant", content: result.output });
-      pairs.push({ text, before, result: { id: result.id, url: result.url, status: result.status,
-                                           output: result.output, metrics: result.metrics } });
+      pairs.push({ text, before: before.length, result: { id: result.id, url: result.url, status: result.status,
+                                                          output: result.output, metrics: result.metrics } });
       remember();
       setRunning(null);
     };

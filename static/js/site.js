@@ -53,13 +53,16 @@
     const quoted = (picked || button.dataset.quote).split("\n").map((l) => "> " + l).join("\n");
     box.value = `${quoted}\n\n${box.value}`;
     form.querySelector('input[name="reply_to"]').value = button.dataset.post;
+    box.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
     box.focus();
   });
 
   // Drafts: what is typed in a form marked data-draft (its key names the member) is kept in this
-  // browser until the form is sent, and comes back when the page is opened again with the form
-  // empty (as Discourse does). Logging out forgets them all, and the playground's conversation
-  // kept for this tab: the browser may be shared.
+  // browser until the server says the form went through (the page after it carries
+  // data-draft-sent), and comes back when the page is opened again with the form empty (as
+  // Discourse does): a session that ended or a thread locked meanwhile loses nothing. Logging out
+  // forgets them all, and the playground's conversation kept for this tab: the browser may be shared.
+  if (document.body.dataset.draftSent) localStorage.removeItem("draft:" + document.body.dataset.draftSent);
   document.addEventListener("submit", (event) => {
     if (!event.target.matches("form[data-forget-drafts]")) return;
     Object.keys(localStorage).filter((k) => k.startsWith("draft:")).forEach((k) => localStorage.removeItem(k));
@@ -67,34 +70,36 @@
   });
   document.querySelectorAll("form[data-draft]").forEach((form) => {
     const key = "draft:" + form.dataset.draft;
-    const fields = [...form.querySelectorAll('textarea[name], input[type="text"][name]')];
+    const fields = [...form.querySelectorAll('textarea[name], input[type="text"][name], input[name="reply_to"]')];
     const saved = (() => { try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; } })();
     if (saved && fields.every((f) => !f.value.trim())) {
       fields.forEach((f) => { if (typeof saved[f.name] === "string") f.value = saved[f.name]; });
       const note = Object.assign(document.createElement("p"), { className: "draft-note", textContent: t("Draft restored. ", "已恢复草稿。") });
       const discard = Object.assign(document.createElement("button"), { type: "button", className: "linklike", textContent: t("Discard it", "丢弃") });
-      discard.addEventListener("click", () => { fields.forEach((f) => { f.value = ""; }); localStorage.removeItem(key); note.remove(); });
+      discard.addEventListener("click", () => {
+        fields.forEach((f) => { f.value = ""; });
+        localStorage.removeItem(key);
+        note.remove();
+        form.querySelector("textarea").focus();
+      });
       note.append(discard);
       form.prepend(note);
     }
+    const keep = () => {
+      const values = Object.fromEntries(fields.map((f) => [f.name, f.value]));
+      try {
+        if (fields.some((f) => f.type !== "hidden" && f.value.trim())) localStorage.setItem(key, JSON.stringify(values));
+        else localStorage.removeItem(key);
+      } catch (e) { /* storage full or blocked: no draft */ }
+    };
     let timer = null;
-    form.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const values = Object.fromEntries(fields.map((f) => [f.name, f.value]));
-        try {
-          if (Object.values(values).some((v) => v.trim())) localStorage.setItem(key, JSON.stringify(values));
-          else localStorage.removeItem(key);
-        } catch (e) { /* storage full or blocked: no draft */ }
-      }, 400);
-    });
-    form.addEventListener("submit", () => { clearTimeout(timer); localStorage.removeItem(key); });
-    // Ctrl+Enter (⌘+Enter) sends, as in the playground.
+    form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(keep, 400); });
+    form.addEventListener("submit", () => { clearTimeout(timer); keep(); });  // kept until it went through
+    // Ctrl+Enter (⌘+Enter) sends, as in the playground: once, however long it is held.
     form.addEventListener("keydown", (e) => {
-      if (!e.isComposing && e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.matches("textarea")) {
-        e.preventDefault();
-        form.requestSubmit();
-      }
+      if (e.isComposing || e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || !e.target.matches("textarea")) return;
+      e.preventDefault();
+      if (!e.repeat && !form.querySelector('button[type="submit"][aria-busy="true"]')) form.requestSubmit();
     });
   });
 
@@ -108,15 +113,18 @@
     pre.before(wrap);
     wrap.append(button, pre);
   });
-  async function copyText(text) {
+  async function copyText(text, button) {
     if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-    const scratch = Object.assign(document.createElement("textarea"), { value: text });  // plain HTTP
+    // Plain HTTP: copy from a hidden box, inside an open dialog if the button is (outside it the
+    // page is inert), and give the focus back to the button.
+    const scratch = Object.assign(document.createElement("textarea"), { value: text });
     scratch.setAttribute("readonly", "");
     scratch.style.position = "fixed"; scratch.style.opacity = "0";
-    document.body.append(scratch);
+    (button.closest("dialog") || document.body).append(scratch);
     scratch.select();
     const copied = document.execCommand("copy");
     scratch.remove();
+    button.focus();
     if (!copied) throw new Error("copy refused");
   }
   document.addEventListener("click", async (event) => {
@@ -125,7 +133,7 @@
     const code = document.getElementById(button.dataset.copy);
     const label = button.dataset.label || (button.dataset.label = button.textContent);
     try {
-      await copyText(code.innerText);
+      await copyText(code.innerText, button);
       button.textContent = t("Copied", "已复制");
     } catch (e) {
       button.textContent = t("Select and copy", "请手动复制");

@@ -184,6 +184,17 @@ def test_a_reply_refused_by_a_lock_keeps_its_text_to_copy(client, user, category
     assert "locked" in page and ">my long &amp; careful reply</textarea>" in page
 
 
+def test_the_page_after_a_reply_went_through_says_so_once(client, user, category):
+    """It names the draft the browser may forget; a refused reply names none (its draft stays)."""
+    thread = make_thread(category=category)
+    client.force_login(user)
+    page = client.post(f"/forum/t/{thread.pk}/reply/", {"body": "Sent"}, follow=True).content.decode()
+    assert f'data-draft-sent="{user.pk}:reply-{thread.pk}"' in page
+    assert "data-draft-sent" not in client.get(thread.get_absolute_url()).content.decode()
+    Thread.objects.filter(pk=thread.pk).update(is_locked=True)
+    assert "data-draft-sent" not in client.post(f"/forum/t/{thread.pk}/reply/", {"body": "Refused"}).content.decode()
+
+
 def test_opening_the_reply_address_leads_to_the_thread(client, user, category):
     """Where signing in again after a session ended mid-reply leads (the sign-in's `next`)."""
     thread = make_thread(category=category)

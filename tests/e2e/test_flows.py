@@ -103,6 +103,12 @@ def test_quote_a_selection_copy_code_and_drafts_kept_until_sent_or_logged_out(ne
     page.reload()
     expect(page.locator("#id_body")).to_have_value("Half a thought about drafts")
     expect(page.locator(".draft-note")).to_be_visible()
+    Thread.objects.filter(pk=thread.pk).update(is_locked=True)  # locked meanwhile: refused
+    page.locator("#id_body").press("Control+Enter")
+    expect(page.locator("#kept-reply")).to_have_value("Half a thought about drafts")
+    Thread.objects.filter(pk=thread.pk).update(is_locked=False)
+    page.goto(thread.get_absolute_url())
+    expect(page.locator("#id_body")).to_have_value("Half a thought about drafts")  # the draft stayed
     page.locator("#id_body").press("Control+Enter")
     expect(page.locator(".post").nth(1)).to_contain_text("Half a thought about drafts")
     page.goto(thread.get_absolute_url())
