@@ -85,7 +85,9 @@ def thread_detail(request, pk: int, slug: str = ""):
         replies = replies.exclude(pk=thread.accepted_post_id)
     page_number = request.GET.get("page")
     target_id = parse_id(request.GET.get("post"))  # a link to one post; anything else is ignored
-    if target_id and not page_number:
+    if request.GET.get("post") == "last" and not page_number:  # the lists' "latest" links
+        page_number = -(-replies.count() // POSTS_PER_PAGE) or 1
+    elif target_id and not page_number:
         target = replies.filter(pk=target_id).values_list("position", flat=True).first()
         if target:
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1

@@ -10,6 +10,17 @@
     if (button) { button.setAttribute("aria-busy", "true"); setTimeout(() => button.disabled = true, 0); }
   });
 
+  // "/" goes to the search box (as on Discourse, GitHub and Hugging Face), unless it is typed.
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+    if (e.target.closest("input, textarea, select, [contenteditable]")) return;
+    const box = document.getElementById("site-search");
+    if (!box) return;
+    e.preventDefault();
+    box.focus();
+    box.select();
+  });
+
   // Markdown fields get a Write / Preview pair of tabs; the preview is rendered by the server.
   function enhanceMarkdown(textarea) {
     if (textarea.dataset.enhanced) return;

@@ -51,6 +51,15 @@ def test_a_reply_names_and_links_the_post_it_answers_in_plain_text(client, categ
     assert "</a>: It does scale &amp; &lt;b&gt;more&lt;/b&gt;</div>" in page  # as written, less the Markdown
 
 
+def test_a_lists_latest_link_opens_the_page_with_the_last_reply(client, category):
+    thread = make_thread(category=category)
+    for n in range(22):  # two pages of replies
+        make_post(thread=thread, body=f"Reply number {n}")
+    assert f'href="{thread.get_absolute_url()}?post=last#latest"' in client.get("/forum/").content.decode()
+    page = client.get(thread.get_absolute_url(), {"post": "last"}).content.decode()
+    assert "Reply number 21" in page and "Reply number 0<" not in page and 'id="latest"' in page
+
+
 def test_htmx_vote_returns_the_vote_fragment(client, user, category):
     post = make_thread(category=category).posts.first()
     client.force_login(user)

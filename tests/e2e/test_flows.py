@@ -47,6 +47,15 @@ def test_sign_up_and_switch_to_chinese(new_page, site):
     shot(page, "home-zh")
 
 
+def test_slash_goes_to_the_search_box_unless_typed(new_page, site):
+    page = new_page()
+    page.goto("/forum/")
+    page.keyboard.press("/")
+    expect(page.locator("#site-search")).to_be_focused()
+    page.keyboard.type("a/b")  # typed in a box, a slash is a slash
+    expect(page.locator("#site-search")).to_have_value("a/b")
+
+
 def test_question_reply_vote_accept_notification(new_page, site):
     asker = new_page()
     sign_up(asker, "asker")
