@@ -323,3 +323,15 @@ class Bookmark(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "thread"], name="bookmark_once")]
+
+
+class ThreadRead(models.Model):
+    """How far a member has read a thread: the highest post position a page of it showed them.
+    Lists count the visible replies past it as new (as Discourse does), for threads they opened."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    last_position = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "thread"], name="read_state_once")]

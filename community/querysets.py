@@ -75,6 +75,21 @@ class ThreadQuerySet(AuthoredQuerySet):
             is_bookmarked=Exists(apps.get_model("community", "Bookmark").objects.filter(**mine)),
         )
 
+    def with_new_replies(self, user) -> "ThreadQuerySet":
+        """`new_replies` (visible replies past where `user` last read; None for a thread they
+        never opened) and `first_new_post_id`, each in the thread's own query."""
+        if not user.is_authenticated:
+            none = Value(None, output_field=models.IntegerField())
+            return self.annotate(new_replies=none, first_new_post_id=none)
+        read = apps.get_model("community", "ThreadRead").objects.filter(user=user, thread=OuterRef("pk"))
+        unread = (apps.get_model("community", "Post").objects
+                  .filter(thread=OuterRef("pk"), position__gt=OuterRef("read_up_to"))
+                  .filter(Q(is_hidden=False) | Q(author=user)))
+        return self.annotate(read_up_to=Subquery(read.values("last_position")[:1])).annotate(
+            new_replies=Subquery(unread.values("thread").annotate(n=Count("pk")).values("n")[:1]),
+            first_new_post_id=Subquery(unread.order_by("position").values("pk")[:1]),
+        )
+
     def bookmarked_by(self, user) -> "ThreadQuerySet":
         """The threads `user` bookmarked, the newest bookmark first."""
         marks = apps.get_model("community", "Bookmark").objects.filter(user=user, thread=OuterRef("pk"))

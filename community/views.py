@@ -26,7 +26,7 @@ from core.exceptions import RateLimited
 from core.models import Tag
 from core.permissions import moderator_required
 
-from . import limits, permissions, services
+from . import limits, permissions, reading, services
 from .context_processors import draft_sent
 from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
 from .models import Category, Flag, Notification, Post, Thread, User
@@ -37,7 +37,7 @@ POSTS_PER_PAGE = 20
 
 def _thread_list(request, threads, template: str, context: dict):
     tab = request.GET.get("tab", "latest")
-    threads = getattr(threads.for_list(), TABS.get(tab, "latest"))()
+    threads = getattr(threads.for_list().with_new_replies(request.user), TABS.get(tab, "latest"))()
     if tab == "solved":
         threads = threads.latest()
     page = Paginator(threads, 30).get_page(request.GET.get("page"))
@@ -93,6 +93,11 @@ def thread_detail(request, pk: int, slug: str = ""):
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
     page = CountedPaginator(replies.for_display(user).order_by("position"), POSTS_PER_PAGE,
                             count_from=replies).get_page(page_number)
+    if user.is_authenticated:  # read up to the last post shown (the accepted answer shows on every page)
+        shown = [1, *(post.position for post in page.object_list)]
+        if accepted and not page.has_next():
+            shown.append(accepted.position)
+        reading.mark_read(user=user, thread=thread, position=max(shown))
     activity = daily_counts(thread.posts.all(), "created_at")
     context = {
         "thread": thread, "opening": opening, "accepted": accepted, "page": page,
@@ -232,7 +237,8 @@ def search_page(request):
 
 @login_required
 def bookmarks(request):
-    threads = Thread.objects.visible_to(request.user).bookmarked_by(request.user).for_list()
+    threads = (Thread.objects.visible_to(request.user).bookmarked_by(request.user).for_list()
+               .with_new_replies(request.user))
     page = Paginator(threads, 30).get_page(request.GET.get("page"))
     return render(request, "community/bookmarks.html", {"page": page})
 
