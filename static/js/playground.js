@@ -48,8 +48,15 @@
     slider.addEventListener("input", () => { box.value = slider.value; });
     box.addEventListener("input", () => { slider.value = box.value; });
   });
-  // Another model takes the conversation on from here (as in OpenAI's playground), with its defaults.
-  $("pg-model").addEventListener("change", () => { applyDefaults(); remember(); });
+  // Another model takes the conversation on from here (as in OpenAI's playground), with its
+  // defaults; the address names it, so a reload or a shared link opens the same model.
+  $("pg-model").addEventListener("change", () => {
+    applyDefaults();
+    remember();
+    const address = new URL(location.href);
+    address.searchParams.set("model", $("pg-model").value);
+    window.history.replaceState(null, "", address);  // `history` here is the chat's
+  });
   document.querySelectorAll('input[name="mode"]').forEach((r) => r.addEventListener("change", () => {
     remember();
     $("system-field").hidden = mode() !== "chat";

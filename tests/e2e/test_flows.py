@@ -9,6 +9,7 @@ from community.models import Category, Thread
 from models_hub.models import Resource
 from playground.models import GenerationJob
 from tests.factories import ResourceFactory, make_thread, runnable_model
+from tests.live import ARENA_TWIN_REPO_ID
 
 from .conftest import shot, sign_up
 
@@ -294,6 +295,23 @@ def test_playground_conversation_survives_a_reload_until_a_new_one_starts(new_pa
     page.click("#pg-clear")
     page.reload()
     expect(page.locator(".turn")).to_have_count(0)
+
+
+def test_playground_another_model_takes_the_conversation_on(new_page, live_stack):
+    runnable_model(), runnable_model(ARENA_TWIN_REPO_ID)
+    page = new_page()
+    sign_up(page, "switcher")
+    page.goto("/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct")
+    page.fill("#pg-max_new_tokens", "4")
+    page.fill("#pg-input", "Hello")
+    page.click("#pg-send")
+    expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
+    page.select_option("#pg-model", ARENA_TWIN_REPO_ID)
+    expect(page.locator(".turn")).to_have_count(2)  # kept, as in OpenAI's playground
+    assert f"model={ARENA_TWIN_REPO_ID.replace('/', '%2F')}" in page.url
+    page.reload()
+    expect(page.locator("#pg-model")).to_have_value(ARENA_TWIN_REPO_ID)
+    expect(page.locator(".turn")).to_have_count(2)
 
 
 def test_playground_gives_up_resuming_after_five_failed_reconnects(new_page, site, live_stack):
