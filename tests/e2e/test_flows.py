@@ -269,15 +269,23 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
     assert names["body"]["stream"] is True and names["body"]["messages"][-1]["content"] == 'Is "null" true?'
 
 
+def ask_and_wait(page, text: str, *, max_new_tokens: int) -> None:
+    """Ask in the playground and wait for this answer to end (counted: the answer before it has
+    its figures already, and the new pair comes only once the run is accepted)."""
+    answered = page.locator(".turn.assistant .metrics")
+    before = answered.count()
+    page.fill("#pg-max_new_tokens", str(max_new_tokens))
+    page.fill("#pg-input", text)
+    page.click("#pg-send")
+    expect(answered).to_have_count(before + 1, timeout=90_000)
+
+
 def test_playground_conversation_survives_a_reload_until_a_new_one_starts(new_page, site, live_stack):
     page = new_page()
     sign_up(page, "reloader")
     page.goto("/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct")
     page.fill("#pg-system", "Answer briefly.")
-    page.fill("#pg-max_new_tokens", "6")
-    page.fill("#pg-input", "Name a colour.")
-    page.click("#pg-send")
-    expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
+    ask_and_wait(page, "Name a colour.", max_new_tokens=6)
     job = GenerationJob.objects.get(user__username="reloader")
 
     page.reload()
@@ -286,9 +294,7 @@ def test_playground_conversation_survives_a_reload_until_a_new_one_starts(new_pa
     expect(page.locator(".turn.assistant").get_by_role("button", name="Regenerate")).to_be_visible()
     expect(page.locator("#pg-system")).to_have_value("Answer briefly.")
 
-    page.fill("#pg-input", "And another?")  # the restored history goes with the next question
-    page.click("#pg-send")
-    expect(page.locator(".turn.assistant .metrics")).to_have_count(2, timeout=90_000)
+    ask_and_wait(page, "And another?", max_new_tokens=6)  # the restored history goes with it
     follow_up = GenerationJob.objects.filter(user__username="reloader").latest("id")
     assert [m["role"] for m in follow_up.messages] == ["system", "user", "assistant", "user"]
 
@@ -302,10 +308,7 @@ def test_playground_another_model_takes_the_conversation_on(new_page, live_stack
     page = new_page()
     sign_up(page, "switcher")
     page.goto("/playground/?model=HuggingFaceTB/SmolLM2-135M-Instruct")
-    page.fill("#pg-max_new_tokens", "4")
-    page.fill("#pg-input", "Hello")
-    page.click("#pg-send")
-    expect(page.locator(".turn.assistant .metrics")).to_be_visible(timeout=90_000)
+    ask_and_wait(page, "Hello", max_new_tokens=4)
     page.select_option("#pg-model", ARENA_TWIN_REPO_ID)
     expect(page.locator(".turn")).to_have_count(2)  # kept, as in OpenAI's playground
     assert f"model={ARENA_TWIN_REPO_ID.replace('/', '%2F')}" in page.url
