@@ -75,17 +75,24 @@ class ThreadQuerySet(AuthoredQuerySet):
             is_bookmarked=Exists(apps.get_model("community", "Bookmark").objects.filter(**mine)),
         )
 
+    def with_read_position(self, user) -> "ThreadQuerySet":
+        """`read_up_to`: the highest post position `user` was shown (None: never opened)."""
+        if not user.is_authenticated:
+            return self.annotate(read_up_to=Value(None, output_field=models.IntegerField()))
+        read = apps.get_model("community", "ThreadRead").objects.filter(user=user, thread=OuterRef("pk"))
+        return self.annotate(read_up_to=Subquery(read.values("last_position")[:1]))
+
     def with_new_replies(self, user) -> "ThreadQuerySet":
-        """`new_replies` (visible replies past where `user` last read; None for a thread they
-        never opened) and `first_new_post_id`, each in the thread's own query."""
+        """`new_replies` (replies `user` may see past where they last read; None for a thread
+        they never opened) and `first_new_post_id`, each in the thread's own query."""
         if not user.is_authenticated:
             none = Value(None, output_field=models.IntegerField())
             return self.annotate(new_replies=none, first_new_post_id=none)
-        read = apps.get_model("community", "ThreadRead").objects.filter(user=user, thread=OuterRef("pk"))
         unread = (apps.get_model("community", "Post").objects
-                  .filter(thread=OuterRef("pk"), position__gt=OuterRef("read_up_to"))
-                  .filter(Q(is_hidden=False) | Q(author=user)))
-        return self.annotate(read_up_to=Subquery(read.values("last_position")[:1])).annotate(
+                  .filter(thread=OuterRef("pk"), position__gt=OuterRef("read_up_to")))
+        if not is_moderator(user):  # moderators are shown hidden posts too
+            unread = unread.filter(Q(is_hidden=False) | Q(author=user))
+        return self.with_read_position(user).annotate(
             new_replies=Subquery(unread.values("thread").annotate(n=Count("pk")).values("n")[:1]),
             first_new_post_id=Subquery(unread.order_by("position").values("pk")[:1]),
         )

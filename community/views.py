@@ -70,7 +70,8 @@ def _reply_context(request, thread: Thread, form: ReplyForm | None = None) -> di
 @require_http_methods(["GET", "HEAD"])
 def thread_detail(request, pk: int, slug: str = ""):
     user = request.user
-    thread = get_object_or_404(Thread.objects.visible_to(user).for_list().with_viewer_state(user), pk=pk)
+    thread = get_object_or_404(Thread.objects.visible_to(user).for_list().with_viewer_state(user)
+                               .with_read_position(user), pk=pk)
     visible = thread.posts.visible_to(user)
     # The opening post and the accepted answer come in one query; the replies' count and a
     # linked post's position come from the plain rows, without the display's joins.
@@ -93,11 +94,12 @@ def thread_detail(request, pk: int, slug: str = ""):
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
     page = CountedPaginator(replies.for_display(user).order_by("position"), POSTS_PER_PAGE,
                             count_from=replies).get_page(page_number)
-    if user.is_authenticated:  # read up to the last post shown (the accepted answer shows on every page)
+    if user.is_authenticated and request.method == "GET":  # not a HEAD or a prefetch's check
+        # Read up to the last post shown (the accepted answer shows on every page).
         shown = [1, *(post.position for post in page.object_list)]
         if accepted and not page.has_next():
             shown.append(accepted.position)
-        reading.mark_read(user=user, thread=thread, position=max(shown))
+        reading.mark_read(user=user, thread=thread, position=max(shown), known=thread.read_up_to)
     activity = daily_counts(thread.posts.all(), "created_at")
     context = {
         "thread": thread, "opening": opening, "accepted": accepted, "page": page,

@@ -145,12 +145,17 @@ def _terms(query: str) -> list[str]:
 
 
 def _marked(text: str, terms: list[str]) -> str:
-    """`text` HTML-escaped, each of `terms` in it wrapped in <mark>."""
-    escaped = html.escape(text)
+    """`text` HTML-escaped, each of `terms` in it wrapped in <mark> (matched in the text itself, so
+    a search for "amp" never marks inside an escaped "&amp;")."""
     if not terms:
-        return escaped
-    pattern = re.compile("|".join(re.escape(html.escape(t)) for t in terms), re.IGNORECASE)
-    return pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", escaped).replace("</mark><mark>", "")
+        return html.escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    pieces, end = [], 0
+    for match in pattern.finditer(text):
+        pieces += [html.escape(text[end:match.start()]), f"<mark>{html.escape(match.group(0))}</mark>"]
+        end = match.end()
+    pieces.append(html.escape(text[end:]))
+    return "".join(pieces).replace("</mark><mark>", "")
 
 
 def snippet(text: str, query: str, *, width: int = 160) -> str:

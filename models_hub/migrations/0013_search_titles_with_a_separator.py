@@ -1,15 +1,22 @@
 """Search results showed a resource as "owner/name Its title", run together: index its title as
-"owner/name — Its title" (models_hub.models.search_title)."""
+"owner/name — Its title" (as models_hub.models.search_title does; copied here, as a migration
+must not change when the code does), cut to the index's 300 characters."""
 from django.db import migrations
 
-from models_hub.models import search_title
+BATCH = 500
 
 
 def retitle(apps, schema_editor):
     Resource = apps.get_model("models_hub", "Resource")
     SearchDocument = apps.get_model("core", "SearchDocument")
-    for pk, repo_id, title in Resource.objects.filter(is_published=True).values_list("pk", "repo_id", "title"):
-        SearchDocument.objects.filter(kind="resource", object_id=pk).update(title=search_title(repo_id, title))
+    titles = {pk: " — ".join(part for part in (repo_id, title) if part)[:300]
+              for pk, repo_id, title in Resource.objects.filter(is_published=True).values_list("pk", "repo_id", "title")}
+    docs = SearchDocument.objects.filter(kind="resource", object_id__in=titles).only("pk", "object_id", "title")
+    changed = []
+    for doc in docs.iterator(chunk_size=BATCH):
+        doc.title = titles[doc.object_id]
+        changed.append(doc)
+    SearchDocument.objects.bulk_update(changed, ["title"], batch_size=BATCH)
 
 
 class Migration(migrations.Migration):

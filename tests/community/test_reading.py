@@ -1,5 +1,6 @@
 """Read state: a member's lists count the replies they have not seen in threads they opened."""
 import pytest
+from django.db import DatabaseError
 
 from community.models import ThreadRead
 from community.reading import mark_read
@@ -10,9 +11,28 @@ pytestmark = pytest.mark.django_db
 
 def test_read_state_only_moves_forward(user, category):
     thread = make_thread(category=category)
-    mark_read(user=user, thread=thread, position=5)
-    mark_read(user=user, thread=thread, position=3)  # an older page read again
+    mark_read(user=user, thread=thread, position=5, known=None)
+    mark_read(user=user, thread=thread, position=3, known=None)  # an older page, in a tab opened before
     assert ThreadRead.objects.get(user=user, thread=thread).last_position == 5
+
+
+def test_reading_nothing_new_writes_nothing(client, user, category, django_assert_num_queries):
+    thread = make_thread(category=category)
+    client.force_login(user)
+    client.get(thread.get_absolute_url())
+    with django_assert_num_queries(0):
+        mark_read(user=user, thread=thread, position=1, known=1)
+
+
+def test_a_database_that_refuses_the_read_state_still_shows_the_thread(client, user, category, monkeypatch):
+    def refused(*args, **kwargs):
+        raise DatabaseError("cannot execute INSERT in a read-only transaction")
+
+    monkeypatch.setattr(ThreadRead.objects, "bulk_create", refused)
+    thread = make_thread(category=category)
+    client.force_login(user)
+    assert client.get(thread.get_absolute_url()).status_code == 200
+    assert not ThreadRead.objects.exists()
 
 
 def test_a_list_counts_the_replies_since_the_member_last_read(client, user, category):
@@ -43,6 +63,16 @@ def test_an_accepted_answer_shown_on_top_counts_as_read(client, user, category):
     client.force_login(user)
     client.get(thread.get_absolute_url())
     assert ThreadRead.objects.get(user=user, thread=thread).last_position == answer.position
+
+
+def test_a_moderator_counts_the_hidden_replies_they_are_shown(client, staff, category):
+    thread = make_thread(category=category)
+    client.force_login(staff)
+    client.get(thread.get_absolute_url())
+    hidden = make_post(thread=thread)
+    hidden.is_hidden = True
+    hidden.save(update_fields=["is_hidden"])
+    assert "1 new reply</a>" in client.get("/forum/").content.decode()
 
 
 def test_threads_never_opened_and_hidden_replies_count_as_nothing_new(client, user, category):

@@ -72,6 +72,10 @@ def test_snippet_escapes_html_and_marks_matches():
     assert search.snippet("<b>大语言模型</b> rocks", "大语言模型") == "&lt;b&gt;<mark>大语言模型</mark>&lt;/b&gt; rocks"
 
 
+def test_a_search_for_an_entity_name_marks_only_the_text():
+    assert search.snippet("Q&A about amp", "amp") == "Q&amp;A about <mark>amp</mark>"
+
+
 def test_search_page_shows_highlighted_hits(client, corpus):
     page = client.get("/forum/search/", {"q": "数据偏见"}).content.decode()
     assert "大语言模型入门" in page and "<mark>" in page
