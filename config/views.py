@@ -9,7 +9,7 @@ from models_hub.models import Resource
 
 
 def home(request):
-    threads = Thread.objects.visible_to(request.user).for_list().latest()[:8]
+    threads = Thread.objects.visible_to(request.user).for_list().with_new_replies(request.user).latest()[:8]
     resources = Resource.objects.for_list().filter(is_published=True).ordered("-likes")[:6]
     runnable = Resource.objects.runnable().order_by("name")[:4]
     return render(request, "home.html", {"threads": threads, "resources": resources,

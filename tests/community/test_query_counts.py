@@ -60,3 +60,14 @@ def test_notifications_and_search(user, category, n, django_assert_max_num_queri
         assert client.get("/api/v1/notifications/?page_size=100").status_code == 200
     with django_assert_max_num_queries(4):
         assert client.get("/api/v1/search/?q=reply&page_size=100").status_code == 200
+
+
+@pytest.mark.parametrize("threads", [3, 12])  # the home page shows the latest 8
+def test_home_page(client, user, category, threads, django_assert_max_num_queries):
+    for i in range(threads):
+        thread = make_thread(category=category, tags=["x", f"t{i}"])
+        client.force_login(user)
+        client.get(thread.get_absolute_url())  # read: its row counts new replies
+        make_post(thread=thread)
+    with django_assert_max_num_queries(7):
+        assert client.get("/").status_code == 200

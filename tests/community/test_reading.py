@@ -46,6 +46,14 @@ def test_a_list_counts_the_replies_since_the_member_last_read(client, user, cate
     assert f'href="{thread.get_absolute_url()}?post={first_new.pk}#post-{first_new.pk}">2 new replies</a>' in page
 
 
+def test_the_home_page_says_so_too(client, user, category):
+    thread = make_thread(category=category)
+    client.force_login(user)
+    client.get(thread.get_absolute_url())
+    make_post(thread=thread)
+    assert "1 new reply</a>" in client.get("/").content.decode()
+
+
 def test_reading_the_thread_clears_its_new_replies(client, user, category):
     thread = make_thread(category=category)
     client.force_login(user)
