@@ -122,7 +122,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     serializer_class = ThreadSerializer
 
     def get_queryset(self):
-        threads = Thread.objects.visible_to(self.request.user).for_list()
+        threads = Thread.objects.visible_to(self.request.user).for_list().with_new_replies(self.request.user)
         if self.action != "list":
             return threads
         f = {k: self.request.query_params.get(k) for k in ("category", "tag", "kind", "q", "ordering")}

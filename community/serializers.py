@@ -56,13 +56,14 @@ class ThreadSerializer(serializers.ModelSerializer):
                                  required=False, default=list, write_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
     url = serializers.SerializerMethodField()
+    new_replies = serializers.SerializerMethodField()
     body = serializers.CharField(write_only=True, max_length=settings.MARKDOWN_MAX_LENGTH)
 
     class Meta:
         model = Thread
         fields = ["id", "title", "slug", "kind", "category", "tags", "author", "created_at",
                   "last_activity_at", "reply_count", "score", "is_pinned", "is_locked",
-                  "is_hidden", "accepted_post", "url", "body"]
+                  "is_hidden", "accepted_post", "url", "new_replies", "body"]
         read_only_fields = ["slug", "created_at", "last_activity_at", "reply_count", "score",
                             "is_pinned", "is_locked", "is_hidden", "accepted_post"]
 
@@ -74,6 +75,14 @@ class ThreadSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(help_text="Path of the thread page on this site."))
     def get_url(self, obj: Thread) -> str:
         return obj.get_absolute_url()
+
+    @extend_schema_field(serializers.IntegerField(
+        allow_null=True, help_text="Replies past where the caller last read the thread's page; null for a "
+                                   "thread they never opened (and for anonymous callers)."))
+    def get_new_replies(self, obj: Thread) -> int | None:
+        if getattr(obj, "read_up_to", None) is None:
+            return None
+        return getattr(obj, "new_replies", None) or 0
 
 
 class ThreadUpdateSerializer(serializers.Serializer):

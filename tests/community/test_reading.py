@@ -92,3 +92,11 @@ def test_threads_never_opened_and_hidden_replies_count_as_nothing_new(client, us
     hidden.is_hidden = True
     hidden.save(update_fields=["is_hidden"])
     assert "new repl" not in client.get("/forum/").content.decode()
+
+
+def test_the_api_lists_new_replies_for_the_caller(as_user, user, category):
+    opened, never = make_thread(category=category, title="Opened"), make_thread(category=category, title="Never")
+    mark_read(user=user, thread=opened, position=1, known=None)
+    make_post(thread=opened), make_post(thread=opened), make_post(thread=never)
+    rows = {t["title"]: t["new_replies"] for t in as_user.get("/api/v1/threads/").json()["results"]}
+    assert rows == {"Opened": 2, "Never": None}
