@@ -88,10 +88,8 @@ class ThreadQuerySet(AuthoredQuerySet):
         if not user.is_authenticated:
             none = Value(None, output_field=models.IntegerField())
             return self.annotate(new_replies=none, first_new_post_id=none)
-        unread = (apps.get_model("community", "Post").objects
+        unread = (apps.get_model("community", "Post").objects.visible_to(user)
                   .filter(thread=OuterRef("pk"), position__gt=OuterRef("read_up_to")))
-        if not is_moderator(user):  # moderators are shown hidden posts too
-            unread = unread.filter(Q(is_hidden=False) | Q(author=user))
         return self.with_read_position(user).annotate(
             new_replies=Subquery(unread.values("thread").annotate(n=Count("pk")).values("n")[:1]),
             first_new_post_id=Subquery(unread.order_by("position").values("pk")[:1]),

@@ -160,7 +160,10 @@ def _marked(text: str, terms: list[str]) -> str:
 
 def snippet(text: str, query: str, *, width: int = 160) -> str:
     """HTML-escaped excerpt around the first match, each matching term wrapped in <mark>."""
-    terms = _terms(query)
+    return _excerpt(text, _terms(query), width)
+
+
+def _excerpt(text: str, terms: list[str], width: int = 160) -> str:
     lowered = text.lower()
     positions = [lowered.find(t.lower()) for t in terms if lowered.find(t.lower()) >= 0]
     start = max(0, min(positions) - width // 3) if positions else 0
@@ -171,8 +174,9 @@ def snippet(text: str, query: str, *, width: int = 160) -> str:
 
 def to_hit(doc: SearchDocument, query: str) -> Hit:
     """A ranked document (from `matching`) as a result with a highlighted title and snippet."""
-    return Hit(type=doc.kind, id=doc.object_id, title=doc.title, snippet=snippet(doc.body or doc.title, query),
-               url=doc.url, rank=float(doc.rank), title_html=_marked(doc.title, _terms(query)))
+    terms = _terms(query)  # the query's words, segmented once for both
+    return Hit(type=doc.kind, id=doc.object_id, title=doc.title, snippet=_excerpt(doc.body or doc.title, terms),
+               url=doc.url, rank=float(doc.rank), title_html=_marked(doc.title, terms))
 
 
 def search(query: str, *, kinds: list[Kind] | None = None, limit: int = 20,

@@ -313,8 +313,8 @@
     if (replacing) {
       while (replacing.nextElementSibling) replacing.nextElementSibling.remove();
       replacing.remove();
+      pairs.length = Number(replacing.dataset.pair);
     }
-    if (replacing) pairs.length = Number(replacing.dataset.pair);
     history = prior.slice();
     remember();
     const before = history.slice();
