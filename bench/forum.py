@@ -55,7 +55,8 @@ def generate(posts: int, per_thread: int = 25) -> None:
             now = timezone.now()
             threads = Thread.objects.bulk_create([
                 Thread(category=categories[i % 8], author=authors[i % 50], title=f"{ZH[i % 12]} and {EN[i % 12]} #{i}",
-                       slug=f"t{i}", reply_count=per_thread - 1, created_at=now, last_activity_at=now)
+                       slug=f"t{i}", reply_count=per_thread - 1, highest_position=per_thread,
+                       created_at=now, last_activity_at=now)
                 for i in range(first, min(first + batch, threads_needed))])
             rows, docs = [], []
             for thread in threads:

@@ -126,6 +126,9 @@ class Thread(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
     reply_count = models.PositiveIntegerField(default=0)
+    # The last position handed out (Discourse's highest_post_number): never taken back when a
+    # reply is deleted, so a position names one post for good and read state stays true.
+    highest_position = models.PositiveIntegerField(default=1)
     score = models.IntegerField(default=0)
     is_pinned = models.BooleanField(default=False)
     is_locked = models.BooleanField(default=False)

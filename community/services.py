@@ -122,12 +122,12 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
         raise ValidationError({"reply_to": [_("The post replied to is not in this thread.")]})
     if enforce_limits:
         _enforce_rate_limit(author, creating_thread=False)
-    last_position = thread.posts.order_by("-position").values_list("position", flat=True).first()
     now = timezone.now()
-    post = Post.objects.create(thread=thread, author=author, position=(last_position or 0) + 1,
+    post = Post.objects.create(thread=thread, author=author, position=thread.highest_position + 1,
                                body=body.strip(), body_html=rendered.html, reply_to=reply_to,
                                created_at=now)
-    Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
+    Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now,
+                                               highest_position=F("highest_position") + 1)
     Watch.objects.get_or_create(user=author, thread=thread)
     notify_new_post(post=post, mentions=rendered.mentions)
     index_post(post)

@@ -31,3 +31,26 @@ def test_case_twins_are_renamed_and_reply_counts_recounted():
     assert User.objects.get(pk=first.pk).username == "alice"
     assert User.objects.get(pk=twin.pk).username == f"Alice-{twin.pk}"
     assert Thread.objects.get(pk=thread.pk).reply_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_learn_their_highest_position_from_their_last_post():
+    before = [("community", "0011_thread_read_state")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldUser, OldThread, OldPost, OldCategory = (old.get_model("community", name)
+                                                    for name in ("User", "Thread", "Post", "Category"))
+        author = OldUser.objects.create(username="alice")
+        category = OldCategory.objects.create(slug="c", name="C")
+        replied = OldThread.objects.create(category=category, author=author, title="T", slug="t", reply_count=2)
+        for position in (1, 2, 4):  # the third was deleted
+            OldPost.objects.create(thread=replied, author=author, position=position, body="b", body_html="b")
+        alone = OldThread.objects.create(category=category, author=author, title="U", slug="u")
+        OldPost.objects.create(thread=alone, author=author, position=1, body="b", body_html="b")
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    assert Thread.objects.get(pk=replied.pk).highest_position == 4
+    assert Thread.objects.get(pk=alone.pk).highest_position == 1

@@ -2,6 +2,7 @@
 import pytest
 from django.db import DatabaseError
 
+from community import services
 from community.models import ThreadRead
 from community.reading import mark_read
 from tests.factories import make_post, make_thread
@@ -100,3 +101,14 @@ def test_the_api_lists_new_replies_for_the_caller(as_user, user, category):
     make_post(thread=opened), make_post(thread=opened), make_post(thread=never)
     rows = {t["title"]: t["new_replies"] for t in as_user.get("/api/v1/threads/").json()["results"]}
     assert rows == {"Opened": 2, "Never": None}
+
+
+def test_a_reply_after_a_deleted_last_reply_takes_a_new_position_and_counts_as_new(client, user, staff, category):
+    thread = make_thread(category=category)
+    deleted = make_post(thread=thread)
+    client.force_login(user)
+    client.get(thread.get_absolute_url())  # read up to the reply about to go
+    services.delete_post(user=staff, post=deleted)
+    fresh = make_post(thread=thread)
+    assert fresh.position == deleted.position + 1
+    assert "1 new reply</a>" in client.get("/forum/").content.decode()
