@@ -116,6 +116,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
     OpenApiParameter("category", str), OpenApiParameter("tag", str),
     OpenApiParameter("kind", str, enum=Thread.Kind.values), OpenApiParameter("q", str),
     OpenApiParameter("ordering", str, enum=["-last_activity", "-created", "-score"]),
+    OpenApiParameter("unread", str, enum=["true", "false"]),
 ])
 class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     mixins.DestroyModelMixin, viewsets.GenericViewSet):
@@ -125,7 +126,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         threads = Thread.objects.visible_to(self.request.user).for_list().with_new_replies(self.request.user)
         if self.action != "list":
             return threads
-        f = {k: self.request.query_params.get(k) for k in ("category", "tag", "kind", "q", "ordering")}
+        f = {k: self.request.query_params.get(k) for k in ("category", "tag", "kind", "q", "ordering", "unread")}
         if f["category"]:
             threads = threads.filter(category__slug=f["category"])
         if f["tag"]:
@@ -134,6 +135,11 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             if f["kind"] not in Thread.Kind.values:
                 raise ValidationError({"kind": [f"Must be one of {', '.join(Thread.Kind.values)}."]})
             threads = threads.filter(kind=f["kind"])
+        if f["unread"] is not None:
+            if f["unread"] not in ("true", "false"):
+                raise ValidationError({"unread": ["Must be true or false."]})
+            if f["unread"] == "true":
+                threads = threads.unread_by(self.request.user)
         if f["q"]:
             ids = search.matching(checked_query(f["q"]), kinds=[search.Kind.THREAD]).values("object_id")
             threads = threads.filter(pk__in=ids)

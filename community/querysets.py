@@ -95,6 +95,17 @@ class ThreadQuerySet(AuthoredQuerySet):
             first_new_post_id=Subquery(unread.order_by("position").values("pk")[:1]),
         )
 
+    def unread_by(self, user) -> "ThreadQuerySet":
+        """Threads `user` opened that have replies they may see past where they read (Discourse's
+        Unread), annotated as `with_new_replies`. The read state's position against the thread's
+        highest narrows the rows to threads they fell behind in; the visible count settles it
+        (a reply hidden since is nothing new)."""
+        if not user.is_authenticated:
+            return self.none()
+        behind = apps.get_model("community", "ThreadRead").objects.filter(
+            user=user, thread=OuterRef("pk"), last_position__lt=OuterRef("highest_position"))
+        return self.filter(Exists(behind)).with_new_replies(user).filter(new_replies__gt=0)
+
     def bookmarked_by(self, user) -> "ThreadQuerySet":
         """The threads `user` bookmarked, the newest bookmark first."""
         marks = apps.get_model("community", "Bookmark").objects.filter(user=user, thread=OuterRef("pk"))

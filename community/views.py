@@ -36,13 +36,19 @@ POSTS_PER_PAGE = 20
 
 
 def _thread_list(request, threads, template: str, context: dict):
+    """A list's tabs; members also get Unread, with how many threads it holds."""
+    user = request.user
     tab = request.GET.get("tab", "latest")
-    threads = getattr(threads.for_list().with_new_replies(request.user), TABS.get(tab, "latest"))()
-    if tab == "solved":
-        threads = threads.latest()
-    page = Paginator(threads, 30).get_page(request.GET.get("page"))
-    return render(request, template, {**context, "page": page, "tab": tab,
-                                      "tabs": list(TABS)})
+    unread_threads = threads.unread_by(user).count() if user.is_authenticated else None
+    if tab == "unread" and unread_threads is not None:
+        listed = threads.for_list().unread_by(user).latest()
+    else:
+        tab = tab if tab in TABS else "latest"
+        listed = getattr(threads.for_list().with_new_replies(user), TABS[tab])()
+        if tab == "solved":
+            listed = listed.latest()
+    page = Paginator(listed, 30).get_page(request.GET.get("page"))
+    return render(request, template, {**context, "page": page, "tab": tab, "unread_threads": unread_threads})
 
 
 def forum_index(request):

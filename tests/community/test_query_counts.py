@@ -2,6 +2,7 @@
 import pytest
 
 from community import services
+from community.reading import mark_read
 from tests.factories import UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,17 @@ def test_thread_list_endpoint_and_pages(client, api, category, threads, django_a
     for path in ["/forum/", f"/forum/c/{category.slug}/", "/forum/tag/x/", "/"]:
         with django_assert_max_num_queries(12):
             assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("threads", [3, 12])
+def test_unread_tab(client, user, category, threads, django_assert_max_num_queries):
+    for i in range(threads):
+        thread = make_thread(category=category, tags=["x", f"t{i}"])
+        mark_read(user=user, thread=thread, position=1, known=None)
+        make_post(thread=thread)
+    client.force_login(user)
+    with django_assert_max_num_queries(12):
+        assert f"Unread ({threads})" in client.get("/forum/?tab=unread").content.decode()
 
 
 @pytest.mark.parametrize("n", [5, 40])

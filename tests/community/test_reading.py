@@ -112,3 +112,52 @@ def test_a_reply_after_a_deleted_last_reply_takes_a_new_position_and_counts_as_n
     fresh = make_post(thread=thread)
     assert fresh.position == deleted.position + 1
     assert "1 new reply</a>" in client.get("/forum/").content.decode()
+
+
+def _fell_behind_in(thread, user) -> None:
+    mark_read(user=user, thread=thread, position=thread.highest_position, known=None)
+    make_post(thread=thread)
+
+
+def test_the_unread_tab_lists_the_threads_with_new_replies_and_counts_them(client, user, category):
+    behind, caught_up = make_thread(category=category, title="Behind"), make_thread(category=category, title="Caught up")
+    never = make_thread(category=category, title="Never opened")
+    _fell_behind_in(behind, user)
+    mark_read(user=user, thread=caught_up, position=1, known=None)
+    make_post(thread=never)
+    client.force_login(user)
+    page = client.get("/forum/?tab=unread").content.decode()
+    assert 'aria-current="page">Unread (1)</a>' in page
+    assert "Behind" in page and "Caught up" not in page and "Never opened" not in page
+
+
+def test_a_thread_whose_only_new_reply_was_hidden_is_not_unread(client, user, category):
+    thread = make_thread(category=category, title="Quiet")
+    mark_read(user=user, thread=thread, position=1, known=None)
+    hidden = make_post(thread=thread)
+    hidden.is_hidden = True
+    hidden.save(update_fields=["is_hidden"])
+    client.force_login(user)
+    page = client.get(f"/forum/c/{category.slug}/?tab=unread").content.decode()
+    assert "Nothing unread" in page and "Quiet" not in page
+
+
+def test_visitors_have_no_unread_tab_and_an_unknown_tab_lists_the_latest(client, category):
+    make_thread(category=category, title="Visible")
+    page = client.get("/forum/?tab=unread").content.decode()
+    assert 'href="?tab=unread"' not in page
+    assert 'aria-current="page">Latest</a>' in page and "Visible" in page
+
+
+def test_the_api_filters_the_callers_unread_threads(as_user, user, category):
+    behind, caught_up = make_thread(category=category, title="Behind"), make_thread(category=category, title="Caught up")
+    _fell_behind_in(behind, user)
+    mark_read(user=user, thread=caught_up, position=1, known=None)
+    rows = as_user.get("/api/v1/threads/?unread=true").json()["results"]
+    assert [(t["title"], t["new_replies"]) for t in rows] == [("Behind", 1)]
+    assert len(as_user.get("/api/v1/threads/?unread=false").json()["results"]) == 2
+
+
+def test_the_api_names_a_malformed_unread_filter(as_user):
+    response = as_user.get("/api/v1/threads/?unread=yes")
+    assert response.status_code == 400 and "unread" in response.json()
