@@ -4,7 +4,6 @@ Buttons (vote, watch, bookmark) swap a fragment under HTMX and redirect back wit
 """
 from __future__ import annotations
 
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,16 +12,13 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import search, textdiff
 from core.charts import daily_counts, sparkline
 from core.pagination import CountedPaginator
-from core.exceptions import RateLimited
+from core.exceptions import RateLimited, posting_too_fast
 from core.models import Tag
 from core.permissions import moderator_required
 
@@ -119,15 +115,6 @@ def thread_detail(request, pk: int, slug: str = ""):
     return render(request, "community/thread.html", context)
 
 
-def _too_fast(exc: RateLimited) -> str:
-    """The wait in words a person reads: a new member's day cap can be most of a day away."""
-    if exc.retry_after < 60:
-        wait = ngettext("%(n)d second", "%(n)d seconds", exc.retry_after) % {"n": exc.retry_after}
-    else:
-        wait = timeuntil(timezone.now() + timedelta(seconds=exc.retry_after))
-    return _("You are posting too fast. Please try again in %(wait)s.") % {"wait": wait}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def new_thread(request):
@@ -140,7 +127,7 @@ def new_thread(request):
                                             title=data["title"], body=data["body"],
                                             tags=data["tags"], kind=data["kind"])
         except RateLimited as exc:
-            form.add_error(None, _too_fast(exc))
+            form.add_error(None, posting_too_fast(exc))
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -164,7 +151,7 @@ def reply(request, pk: int):
             post = services.create_post(author=request.user, thread=thread,
                                         body=form.cleaned_data["body"], reply_to=reply_to)
         except RateLimited as exc:
-            form.add_error("body", _too_fast(exc))
+            form.add_error("body", posting_too_fast(exc))
         except PermissionDenied as exc:
             form.add_error("body", str(exc))
         except ValidationError as exc:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as BadOrdering
 
 from community.models import Category
-from core.exceptions import RateLimited, ServiceUnavailable
+from core.exceptions import RateLimited, ServiceUnavailable, posting_too_fast, wait_in_words
 
 from . import permissions, services
 from .forms import DiscussForm, RunForm
@@ -74,7 +74,7 @@ def new_run(request):
             status = 400
         except RateLimited as exc:
             form.add_error(None, _("You have too many evaluations running or requested today; try again in "
-                                   "%(s)d seconds.") % {"s": exc.retry_after})
+                                   "%(wait)s.") % {"wait": wait_in_words(exc.retry_after)})
             status = 429
         except ServiceUnavailable:
             form.add_error(None, _("The evaluation queue is unavailable. Please try again shortly."))
@@ -103,6 +103,10 @@ def discuss(request, pk: int):
     form = DiscussForm(request.POST)
     if not form.is_valid():  # e.g. category=abc: a 400 naming the field
         return _run_page(request, run, status=400, discuss_form=form)
-    thread = services.discuss_run(user=request.user, run=run, category=form.cleaned_data["category"],
-                                  title=form.cleaned_data["title"])
+    try:
+        thread = services.discuss_run(user=request.user, run=run, category=form.cleaned_data["category"],
+                                      title=form.cleaned_data["title"])
+    except RateLimited as exc:  # a new member's first threads are spaced out, wherever they start
+        form.add_error(None, posting_too_fast(exc))
+        return _run_page(request, run, status=429, discuss_form=form)
     return redirect(thread)

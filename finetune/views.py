@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.charts import line_chart
-from core.exceptions import RateLimited, ServiceUnavailable
+from core.exceptions import RateLimited, ServiceUnavailable, wait_in_words
 
 from . import permissions, services
 from .forms import FineTuneForm
@@ -33,8 +33,8 @@ def new(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         except RateLimited as exc:
-            form.add_error(None, _("You have reached your fine-tuning quota. Try again in %(s)d seconds.")
-                           % {"s": exc.retry_after})
+            form.add_error(None, _("You have reached your fine-tuning quota. Try again in %(wait)s.")
+                           % {"wait": wait_in_words(exc.retry_after)})
         except ServiceUnavailable:
             form.add_error(None, _("The training queue is unavailable. Please try again shortly."))
         else:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from community.models import Category
 from community.services import TITLE_MAX_LENGTH
-from core.exceptions import RateLimited
+from core.exceptions import RateLimited, posting_too_fast
 from core.permissions import moderator_required
 from models_hub.models import Resource
 
@@ -110,8 +110,7 @@ def post_to_forum(request, pk: int):
         thread = services.post_to_forum(user=request.user, job=job, category=form.cleaned_data["category"],
                                         title=title)
     except RateLimited as exc:
-        messages.error(request, _("You are posting too fast. Please wait %(s)d seconds and try again.")
-                       % {"s": exc.retry_after})
+        messages.error(request, posting_too_fast(exc))
         return redirect(job)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

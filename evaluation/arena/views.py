@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.charts import heatmap, intervals
-from core.exceptions import RateLimited, ServiceUnavailable
+from core.exceptions import RateLimited, ServiceUnavailable, wait_in_words
 from core.permissions import moderator_required
 from playground.models import GenerationJob
 
@@ -45,7 +45,8 @@ def index(request):
             return redirect_to_login(request.get_full_path())
         wait = _wait(request, BattleThrottle())
         if wait:
-            form.add_error(None, _("You are starting battles too fast. Try again in %(s)d seconds.") % {"s": wait})
+            form.add_error(None, _("You are starting battles too fast. Try again in %(wait)s.")
+                           % {"wait": wait_in_words(wait)})
         elif form.is_valid():
             try:
                 battle = services.start_battle(user=request.user, prompt=form.cleaned_data["prompt"],
@@ -55,7 +56,7 @@ def index(request):
                     form.add_error(field if field in form.fields else None, errors)
             except RateLimited as exc:
                 form.add_error(None, _("You have too many runs going or this hour's quota is used up. "
-                                       "Try again in %(s)d seconds.") % {"s": exc.retry_after})
+                                       "Try again in %(wait)s.") % {"wait": wait_in_words(exc.retry_after)})
             except ServiceUnavailable:
                 form.add_error(None, _("The inference queue is unavailable. Please try again shortly."))
             else:
@@ -81,7 +82,7 @@ def vote(request, pk: int):
     form = VoteForm(request.POST)
     wait = _wait(request, VoteThrottle())
     if wait:
-        messages.error(request, _("You are voting too fast. Try again in %(s)d seconds.") % {"s": wait})
+        messages.error(request, _("You are voting too fast. Try again in %(wait)s.") % {"wait": wait_in_words(wait)})
         return redirect(battle)
     if not form.is_valid():
         messages.error(request, _("Choose A, B, tie or both bad."))

@@ -1,10 +1,11 @@
 """Leaderboards (API and pages), the hub pages' includes, and the run pages."""
 import pytest
+from django.utils import timezone
 
 from evaluation.models import Suite
 from evaluation.suites import sync_suite
 from tests.conftest import client_for
-from tests.factories import ResourceFactory, runnable_model
+from tests.factories import ResourceFactory, UserFactory, runnable_model
 
 from .factories import dataset, finished_run, small_files
 
@@ -206,6 +207,16 @@ def test_discussing_from_the_run_page_needs_a_category(client, user, category):
     client.force_login(user)
     response = client.post(f"/evaluations/{run.pk}/discuss/", {"category": "abc"})
     assert response.status_code == 400 and not run.__class__.objects.get(pk=run.pk).thread_id
+
+
+def test_a_new_member_past_the_day_cap_is_told_the_wait_when_discussing_a_run(client, category, settings):
+    settings.FORUM_RATE_LIMITS = {**settings.FORUM_RATE_LIMITS, "new_user_max_threads_per_day": 0}
+    run = finished_run()
+    client.force_login(UserFactory(date_joined=timezone.now()))
+    response = client.post(f"/evaluations/{run.pk}/discuss/", {"category": category.pk})
+    assert response.status_code == 429 and "Please try again in 23" in response.content.decode()
+    run.refresh_from_db()
+    assert run.thread_id is None
 
 
 def test_the_cancel_button_is_the_requesters(client, user, other_user):

@@ -3,6 +3,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from core.services import create_token
 from playground import openai_api
@@ -165,6 +166,15 @@ def test_post_to_forum_with_a_bad_category_is_400_naming_it(browser, job, catego
 def test_post_to_forum_with_a_too_long_title_is_400(browser, job, category):
     response = browser.post(f"/playground/runs/{job.pk}/post/", {"category": category.pk, "title": "x" * 1000})
     assert response.status_code == 400 and "Title" in response.content.decode()
+
+
+def test_posting_a_run_past_a_new_members_day_cap_names_the_wait_in_hours(browser, user, job, category, settings):
+    settings.FORUM_RATE_LIMITS = {**settings.FORUM_RATE_LIMITS, "new_user_max_threads_per_day": 0}
+    type(user).objects.filter(pk=user.pk).update(date_joined=timezone.now())
+    page = browser.post(f"/playground/runs/{job.pk}/post/", {"category": category.pk}, follow=True).content.decode()
+    assert "Please try again in 23" in page and "hours" in page and "seconds" not in page
+    job.refresh_from_db()
+    assert job.thread is None
 
 
 @pytest.mark.parametrize("page", ["abc", "0", "-1", "99999999999999999999", "1e400", "%00"])
