@@ -62,6 +62,9 @@ class RequestBodyLimitMiddleware:
             markcoroutinefunction(self)
 
     def _refusal(self, request) -> HttpResponse | None:
+        if "\x00" in request.path:  # no page, thread, user or repository is named with one
+            body, content_type = error_body(request.path, "Not found.", "not_found")
+            return HttpResponse(body, status=404, content_type=content_type)
         if any("\x00" in value for _name, values in request.GET.lists() for value in values):
             # No text field anywhere holds a NUL, and PostgreSQL refuses one in a query.
             body, content_type = error_body(request.path, "A query parameter holds a NUL character.", "invalid_query")

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -55,8 +54,6 @@ def hub_index(request):
 
 
 def _get(request, kind: str, owner: str, name: str) -> Resource:
-    if "\x00" in f"{kind}{owner}{name}":
-        raise Http404  # PostgreSQL refuses to compare a NUL; no resource has one
     return get_object_or_404(Resource.objects.for_list().visible_to(request.user).liked_by(request.user)
                              .select_related("thread", "runtime"),
                              kind=kind, owner=owner, name=name)

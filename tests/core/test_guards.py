@@ -250,3 +250,14 @@ def test_logging_in_again_and_again_rotates_the_oldest_log_in_token(api, user, s
 def test_a_nul_in_a_query_parameter_is_a_400_not_a_database_error(api, db):
     assert api.get("/api/v1/threads/", {"tag": "a\x00b"}).status_code == 400
     assert api.get("/api/v1/resources/", {"q": "\x00"}).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/forum/c/a%00/", "/forum/tag/a%00/", "/u/a%00/", "/leaderboards/a%00/b/",
+                                  "/hub/model/ac%00me/m/files/", "/api/v1/users/a%00/", "/v1/models/a%00"])
+def test_a_nul_in_the_path_is_a_404_not_a_database_error(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    if path.startswith("/api/"):
+        assert response.json() == {"detail": "Not found."}
+    if path.startswith("/v1/"):
+        assert response.json()["error"]["code"] == "not_found"
