@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 
 from core.models import Tag
 from core.permissions import is_moderator
@@ -26,6 +26,11 @@ def post_visibility(user, prefix: str = "") -> Q:
     return authored_visibility(user, prefix) & authored_visibility(user, f"{prefix}thread__")
 
 
+def _counted(rows: models.QuerySet) -> Coalesce:
+    """How many of `rows` (filtered on an author = OuterRef) there are, as one subquery."""
+    return Coalesce(Subquery(rows.order_by().values("author").annotate(n=Count("pk")).values("n")[:1]), 0)
+
+
 class CategoryQuerySet(models.QuerySet):
     def open_to_members(self) -> "CategoryQuerySet":
         """Where members start threads (not where the site starts each one)."""
@@ -35,13 +40,13 @@ class CategoryQuerySet(models.QuerySet):
 class UserQuerySet(models.QuerySet):
     def with_counts(self) -> "UserQuerySet":
         """Public counts: what anyone can see of the member's threads, posts, and replies (posts
-        but the opening ones)."""
-        seen = Q(posts__is_hidden=False, posts__thread__is_hidden=False)
-        return self.annotate(
-            thread_count=Count("threads", filter=Q(threads__is_hidden=False), distinct=True),
-            post_count=Count("posts", filter=seen, distinct=True),
-            reply_count=Count("posts", filter=seen & Q(posts__position__gt=1), distinct=True),
-        )
+        but the opening ones). Each is a subquery of its own: counted through joins, the member's
+        threads would multiply with their posts."""
+        threads = apps.get_model("community", "Thread").objects.filter(author=OuterRef("pk"), is_hidden=False)
+        posts = apps.get_model("community", "Post").objects.filter(author=OuterRef("pk"), is_hidden=False,
+                                                                   thread__is_hidden=False)
+        return self.annotate(thread_count=_counted(threads), post_count=_counted(posts),
+                             reply_count=_counted(posts.filter(position__gt=1)))
 
     def named_ignoring_case(self, names: list[str]) -> "UserQuerySet":
         """The members with these usernames, however each is capitalised (usernames are unique

@@ -2,10 +2,10 @@ import pytest
 from django.db import IntegrityError, connection
 from django.urls import reverse
 
-from community.models import User
+from community.models import Post, Thread, User
 from core.models import ApiToken
 from tests.conftest import client_for
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +104,17 @@ def test_profile_page_and_user_api(client, user):
     assert client.get(f"/u/{user.username}/").status_code == 200
     data = client.get(f"/api/v1/users/{user.username}/").json()
     assert set(data) >= {"username", "display_name", "bio", "date_joined", "reputation", "thread_count", "post_count"}
+
+
+def test_profile_counts_are_exact_for_a_member_with_many_threads_and_replies(user, category):
+    threads = [make_thread(category=category, author=user) for _ in range(3)]
+    Thread.objects.filter(pk=threads[2].pk).update(is_hidden=True)
+    for thread in threads[:2]:
+        make_post(thread=thread, author=user)
+        make_post(thread=thread, author=user)
+    Post.objects.filter(pk=make_post(thread=threads[0], author=user).pk).update(is_hidden=True)
+    counted = User.objects.with_counts().get(pk=user.pk)
+    assert (counted.thread_count, counted.post_count, counted.reply_count) == (2, 6, 4)
 
 
 def test_settings_page_edits_the_profile(client, user):
