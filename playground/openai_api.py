@@ -21,7 +21,6 @@ from core.authentication import BadKey, request_user
 from core.db import release_connection, released
 from core.exceptions import RateLimited
 from core.queues import QueueUnavailable
-from models_hub.models import Resource
 
 from . import services
 from .events import job_events
@@ -138,9 +137,11 @@ def _shape_error(body: dict, mode: str) -> tuple[str, str] | None:
         for i, message in enumerate(messages):
             if not isinstance(message, dict):
                 return f"messages.[{i}]", "Each message must be an object with a role and a content."
-            for key in ("role", "content"):
-                if not isinstance(message.get(key), str):
-                    return f"messages.[{i}].{key}", f"'{key}' must be a string."
+            if not isinstance(message.get("role"), str):
+                return f"messages.[{i}].role", "'role' must be a string."
+            if _message_text(message.get("content")) is None:
+                return f"messages.[{i}].content", ("'content' must be a string or an array of text parts "
+                                                   "({\"type\": \"text\", \"text\": ...}); these models read text only.")
         if body.get("logprobs") is not None and not isinstance(body["logprobs"], bool):
             return "logprobs", "'logprobs' must be a boolean (top_logprobs sets how many alternatives)."
         if body.get("echo"):
@@ -169,6 +170,25 @@ REQUEST_PARAMS = {"max_completion_tokens": "max_new_tokens", "max_tokens": "max_
                   "top_k": "top_k", "repetition_penalty": "repetition_penalty", "min_tokens": "min_new_tokens"}
 
 
+def _message_text(content) -> str | None:
+    """A message's text: the string itself, or its text parts joined by newlines (as vLLM joins
+    them); None for anything else (an image or audio part, a number)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and content and all(
+            isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+            for part in content):
+        return "\n".join(part["text"] for part in content)
+    return None
+
+
+def _chat_messages(messages: list[dict]) -> list[dict]:
+    """OpenAI's messages as the jobs API takes them: text content, and `developer` (the newer
+    name OpenAI's clients send for instructions) as `system`."""
+    return [{"role": "system" if m["role"] == "developer" else m["role"], "content": _message_text(m["content"])}
+            for m in messages]
+
+
 def _job_inputs(body: dict, mode: str) -> list[dict]:
     """The jobs API's input for each job the request makes: one per prompt."""
     params: dict = {}
@@ -189,7 +209,7 @@ def _job_inputs(body: dict, mode: str) -> list[dict]:
             params["echo"] = True
     data = {"model": body.get("model", ""), "mode": mode, "params": params}
     if mode == "chat":
-        return [{**data, "messages": body.get("messages")}]
+        return [{**data, "messages": _chat_messages(body["messages"])}]
     return [{**data, "prompt": p} if isinstance(p, str) else {**data, "prompt_ids": p}
             for p in _prompts(body.get("prompt"))]
 
@@ -197,7 +217,7 @@ def _job_inputs(body: dict, mode: str) -> list[dict]:
 API_KEY_SCHEMES = ("bearer", "token")
 
 
-async def _authenticated(request):
+async def authenticated(request):
     """The key's owner. Only an API key counts here, never the session cookie: these views are
     CSRF-exempt (API clients send no CSRF token), so a cookie would let any site a member visits
     run jobs in their name."""
@@ -213,16 +233,6 @@ async def _authenticated(request):
         return None, error("Incorrect API key provided.", status=401, code="invalid_api_key",
                            headers={"WWW-Authenticate": "Bearer"})
     return user, None
-
-
-async def models(request):
-    user, failure = await _authenticated(request)
-    if failure:
-        return failure
-    rows = await sync_to_async(list)(Resource.objects.runnable(user).order_by("repo_id"))
-    return JsonResponse({"object": "list", "data": [
-        {"id": r.repo_id, "object": "model", "created": int(r.created_at.timestamp()), "owned_by": r.owner}
-        for r in rows]})
 
 
 def _submit(user, body: dict, mode: str) -> list[GenerationJob] | JsonResponse:
@@ -350,7 +360,7 @@ def _reject_constant(name: str):
 
 
 async def _handle(request, mode: str):
-    user, failure = await _authenticated(request)
+    user, failure = await authenticated(request)
     if failure:
         return failure
     try:

@@ -18,8 +18,9 @@ def client(live_stack):
     return OpenAI(base_url=f"{live_stack.base_url}/v1", api_key=key, max_retries=0, timeout=120)
 
 
-def test_list_models(client):
+def test_list_and_retrieve_models(client):
     assert [m.id for m in client.models.list().data] == [MODEL]
+    assert client.models.retrieve(MODEL).id == MODEL
 
 
 def test_chat_completion(client):
@@ -43,6 +44,14 @@ def test_streaming_chat_with_usage(client):
     assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["length"]
     assert chunks[-1].usage.completion_tokens == 10
     assert text == GenerationJob.objects.get(source="openai").output
+
+
+def test_chat_reads_text_parts_and_the_developer_role_as_openai_clients_send_them(client):
+    client.chat.completions.create(model=MODEL, max_tokens=2, temperature=0, messages=[
+        {"role": "developer", "content": "Answer briefly."},
+        {"role": "user", "content": [{"type": "text", "text": "Say"}, {"type": "text", "text": "hi."}]}])
+    assert GenerationJob.objects.get(source="openai").messages == [
+        {"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Say\nhi."}]
 
 
 def test_completion_with_stop(client):
