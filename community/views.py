@@ -239,13 +239,17 @@ def bookmarks(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def notifications(request):
+    """Opening a page of notifications marks those read; "Mark all read" (a POST) marks the rest,
+    on pages not opened, as Discourse's "dismiss all" does."""
+    if request.method == "POST":
+        services.mark_notifications_read(user=request.user)
+        return redirect("community:notifications")
     items = Notification.objects.for_recipient(request.user).select_related("actor", "thread")
     page = Paginator(items, 30).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)  # read before they are marked: the new ones still show as new
-    if request.method == "GET":
-        services.mark_notifications_read(user=request.user,
-                                         ids=[n.pk for n in page.object_list if not n.read])
+    services.mark_notifications_read(user=request.user, ids=[n.pk for n in page.object_list if not n.read])
     return render(request, "community/notifications.html", {"page": page})  # the bell counts what is left
 
 

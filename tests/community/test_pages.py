@@ -220,6 +220,18 @@ def test_the_notifications_page_shows_new_ones_as_new_and_the_bell_counts_none(c
     assert '<span class="state pinned">New</span>' in page
 
 
+def test_mark_all_read_clears_the_notifications_on_pages_not_opened(client, user, category):
+    thread = make_thread(author=user, category=category)
+    for _ in range(32):
+        make_post(thread=thread)
+    client.force_login(user)
+    page = client.get("/forum/notifications/").content.decode()  # the first 30 are read on sight
+    assert "Mark all read (2 more)" in page and 'data-testid="unread">2<' in page
+    assert client.post("/forum/notifications/")["Location"] == "/forum/notifications/"
+    assert not user.notifications.filter(read=False).exists()
+    assert "Mark all read" not in client.get("/forum/notifications/").content.decode()
+
+
 @pytest.mark.parametrize(("tab", "says"), [("unanswered", "No unanswered questions"), ("solved", "No solved questions")])
 def test_an_empty_tab_says_what_it_lists(client, category, tab, says):
     page = client.get(f"/forum/?tab={tab}").content.decode()
