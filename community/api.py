@@ -18,7 +18,7 @@ from core.pagination import StandardPagination
 from core.permissions import IsStaffOrReadOnly
 from core.services import create_login_token
 
-from . import accounts, limits, services
+from . import accounts, limits, reading, services
 from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
@@ -30,6 +30,7 @@ from .serializers import (
     NotificationSerializer,
     PostSerializer,
     PostUpdateSerializer,
+    ReadSerializer,
     SearchHitSerializer,
     ThreadCreatedSerializer,
     ThreadSerializer,
@@ -181,6 +182,17 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         posts = thread.posts.visible_to(request.user).for_display(request.user).order_by("position")
         page = self.paginate_queryset(posts)
         return self.get_paginated_response(PostSerializer(page, many=True).data)
+
+    @extend_schema(request=ReadSerializer, responses=ThreadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def read(self, request, pk=None):
+        """How far the caller has read, as opening the thread's page keeps it (it never goes back)."""
+        thread = self.get_object()
+        data = ReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        position = min(data.validated_data.get("position", thread.highest_position), thread.highest_position)
+        reading.mark_read(user=request.user, thread=thread, position=position, known=thread.read_up_to)
+        return Response(ThreadSerializer(self.get_queryset().get(pk=thread.pk)).data)
 
     @extend_schema(request=AcceptSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])

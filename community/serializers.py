@@ -137,6 +137,11 @@ class AcceptSerializer(serializers.Serializer):
     post = serializers.PrimaryKeyRelatedField(queryset=Post.objects.all(), allow_null=True)
 
 
+class ReadSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
+                                        help_text="The last post position read; the thread's last by default.")
+
+
 class FlagSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=Flag._meta.get_field("reason").max_length)
 

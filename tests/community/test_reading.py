@@ -3,7 +3,7 @@ import pytest
 from django.db import DatabaseError
 
 from community import services
-from community.models import ThreadRead
+from community.models import Thread, ThreadRead
 from community.reading import mark_read
 from tests.factories import make_post, make_thread
 
@@ -161,3 +161,36 @@ def test_the_api_filters_the_callers_unread_threads(as_user, user, category):
 def test_the_api_names_a_malformed_unread_filter(as_user):
     response = as_user.get("/api/v1/threads/?unread=yes")
     assert response.status_code == 400 and "unread" in response.json()
+
+
+def test_the_api_marks_a_thread_read_to_its_last_post_by_default(as_user, user, category):
+    thread = make_thread(category=category)
+    _fell_behind_in(thread, user)
+    response = as_user.post(f"/api/v1/threads/{thread.pk}/read/", {}, format="json")
+    assert response.status_code == 200 and response.json()["new_replies"] == 0
+    assert as_user.get("/api/v1/threads/?unread=true").json()["results"] == []
+
+
+def test_the_api_marks_read_up_to_a_position_and_never_back(as_user, user, category):
+    thread = make_thread(category=category)
+    for _ in range(3):
+        make_post(thread=thread)
+    mark_read(user=user, thread=thread, position=2, known=None)
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/read/", {"position": 3}, format="json").json()["new_replies"] == 1
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/read/", {"position": 1}, format="json").json()["new_replies"] == 1
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/read/", {"position": 99}, format="json").json()["new_replies"] == 0
+    assert ThreadRead.objects.get(user=user, thread=thread).last_position == 4  # the thread's last, not 99
+
+
+@pytest.mark.parametrize("position", [0, -1, "x", 2**40, None])
+def test_the_api_names_a_bad_read_position(as_user, category, position):
+    thread = make_thread(category=category)
+    response = as_user.post(f"/api/v1/threads/{thread.pk}/read/", {"position": position}, format="json")
+    assert response.status_code == 400 and "position" in response.json()
+
+
+def test_marking_read_needs_a_member_and_a_thread_they_may_see(client, as_user, category):
+    thread = make_thread(category=category)
+    assert client.post(f"/api/v1/threads/{thread.pk}/read/").status_code in (401, 403)
+    Thread.objects.filter(pk=thread.pk).update(is_hidden=True)
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/read/", {}, format="json").status_code == 404
