@@ -18,7 +18,7 @@ from core.pagination import StandardPagination
 from core.permissions import IsStaffOrReadOnly
 from core.services import create_login_token
 
-from . import accounts, limits, reading, services
+from . import accounts, reading, services
 from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
@@ -45,9 +45,8 @@ from .serializers import (
 
 def checked_query(query: str) -> str:
     """A search query within the length limit, else a 400 on `q`."""
-    if len(query) > limits.max_search_query_length():
-        raise ValidationError({"q": [_("Search for at most %(n)d characters.")
-                                     % {"n": limits.max_search_query_length()}]})
+    if refusal := search.query_too_long(query):
+        raise ValidationError({"q": [refusal]})
     return query
 
 

@@ -8,8 +8,3 @@ from django.conf import settings
 def max_mentions_per_post() -> int:
     """Distinct @mentions per post that notify (Discourse's max_mentions_per_post)."""
     return settings.FORUM_MAX_MENTIONS_PER_POST
-
-
-def max_search_query_length() -> int:
-    """Characters in a search query: longer ones are refused before they reach the index."""
-    return settings.SEARCH_MAX_QUERY_LENGTH

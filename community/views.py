@@ -5,6 +5,7 @@ Buttons (vote, watch, bookmark) swap a fragment under HTMX and redirect back wit
 from __future__ import annotations
 
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +23,7 @@ from core.exceptions import RateLimited, posting_too_fast
 from core.models import Tag
 from core.permissions import moderator_required
 
-from . import limits, permissions, reading, services
+from . import permissions, reading, services
 from .context_processors import draft_sent
 from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
 from .models import Category, Flag, Notification, Post, Thread, User
@@ -218,16 +219,16 @@ def revisions(request, pk: int):
 def search_page(request):
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("type") if request.GET.get("type") in search.Kind.values else None
-    hits, page, max_length = [], None, limits.max_search_query_length()
-    if len(query) > max_length:
-        messages.error(request, _("Search for at most %(n)d characters.") % {"n": max_length})
+    hits, page = [], None
+    if refusal := search.query_too_long(query):
+        messages.error(request, refusal)
         query = ""
     elif query:
         page = Paginator(search.matching(query, kinds=[kind] if kind else None), 30).get_page(request.GET.get("page"))
         hits = [search.to_hit(doc, query) for doc in page.object_list]
     return render(request, "community/search.html", {
         "query": query, "hits": hits, "page": page, "total": page.paginator.count if page else 0,
-        "type": kind or "", "max_length": max_length})
+        "type": kind or "", "max_length": settings.SEARCH_MAX_QUERY_LENGTH})
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
 from .models import SearchDocument
 
@@ -114,6 +115,14 @@ def set_visibility(*, kind: Kind, object_ids: list[int], is_public: bool) -> Non
 
 def remove(*, kind: Kind, object_ids: list[int]) -> None:
     SearchDocument.objects.filter(kind=kind, object_id__in=object_ids).delete()
+
+
+def query_too_long(query: str) -> str | None:
+    """Why a query is refused before it reaches the index (over SEARCH_MAX_QUERY_LENGTH
+    characters: every word of it is segmented and searched), else None."""
+    if len(query) > settings.SEARCH_MAX_QUERY_LENGTH:
+        return _("Search for at most %(n)d characters.") % {"n": settings.SEARCH_MAX_QUERY_LENGTH}
+    return None
 
 
 def matching(query: str, *, kinds: list[Kind] | None = None) -> QuerySet[SearchDocument]:

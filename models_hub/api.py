@@ -62,6 +62,8 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise ValidationError({"ordering": [f"Must be one of {', '.join(SORTS)}."]})
         resources = resources.filtered(params)
         if params.get("q"):
+            if refusal := search.query_too_long(params["q"]):
+                raise ValidationError({"q": [refusal]})
             ids = search.matching(params["q"], kinds=[search.Kind.RESOURCE]).values("object_id")
             resources = resources.filter(Q(pk__in=ids))
         return resources.ordered(params.get("ordering"))

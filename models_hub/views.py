@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -39,6 +40,9 @@ def hub_index(request):
     params = request.GET
     visible = Resource.objects.visible_to(request.user)
     query = params.get("q", "").strip()
+    if refusal := search.query_too_long(query):
+        messages.error(request, refusal)
+        query = ""
     if query:
         visible = visible.filter(pk__in=search.matching(query, kinds=[search.Kind.RESOURCE]).values("object_id"))
     resources = visible.filtered(params)
@@ -49,7 +53,7 @@ def hub_index(request):
     active = {k: params[k] for k in FILTER_PARAMS if params.get(k)}
     return render(request, "models_hub/index.html", {
         "page": page, "facets": facets, "query": query, "sort": sort, "sorts": SORTS,
-        "active": active, "kinds": Resource.Kind.choices,
+        "active": active, "kinds": Resource.Kind.choices, "max_length": settings.SEARCH_MAX_QUERY_LENGTH,
     })
 
 

@@ -122,3 +122,17 @@ def test_a_short_non_ascii_username_publishes_with_a_note_instead_of_client_code
     assert response.status_code == 201
     page = client.get(response.json()["url"]).content.decode()
     assert 'id="snip-unnamed"' in page and "模型/m" not in "".join(re.findall(r"<code>(.*?)</code>", page, re.S))
+
+
+def test_an_overlong_hub_search_is_400_naming_q(api, settings):
+    settings.SEARCH_MAX_QUERY_LENGTH = 200
+    assert api.get("/api/v1/resources/", {"q": "模型" * 100}).status_code == 200
+    response = api.get("/api/v1/resources/", {"q": "模型" * 100 + "a"})
+    assert response.status_code == 400 and "q" in response.json()
+
+
+def test_the_hub_page_says_when_a_search_is_too_long_and_lists_everything(client, settings):
+    settings.SEARCH_MAX_QUERY_LENGTH = 200
+    listed = ResourceFactory()
+    page = client.get("/hub/", {"q": "a" * 201}).content.decode()
+    assert "at most 200 characters" in page and listed.repo_id in page
