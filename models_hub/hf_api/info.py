@@ -11,7 +11,7 @@ from ..models import Resource
 from ..querysets import ORDERINGS
 from ..repos.models import Commit
 from ..repos.reads import entries, history
-from ..services import save_resource, split_front_matter
+from ..services import ResourceInUse, delete_resource, save_resource, split_front_matter
 from ..validators import NAME
 from .common import (
     TYPES, HubError, get_commit, get_repo, hub_view, int_param, iso, lfs_info, paginated, read_json,
@@ -192,6 +192,27 @@ def create_repo(request):
     except PermissionDenied as exc:
         raise HubError(403, str(exc), "Forbidden")
     return JsonResponse({"url": repo_url(request, resource), "name": resource.repo_id, "id": str(resource.pk)})
+
+
+@require_http_methods(["DELETE"])
+@hub_view
+def delete_repo(request):
+    """DELETE /api/repos/delete {name, organization, type}: as the hub's own Delete (the owner or
+    a moderator; a model that runs in the playground, or has runs, is kept: 409)."""
+    user = require_user(request)
+    data = read_json(request)
+    repo_type = data.get("type") or "model"
+    if repo_type not in ("model", "dataset"):
+        raise HubError(400, f"type: {repo_type!r} is not supported here (model or dataset).", "BadRequest")
+    resource = get_repo(TYPES[repo_type], str(data.get("organization") or user.username), str(data.get("name") or ""),
+                        request)
+    try:
+        delete_resource(user=user, resource=resource)
+    except PermissionDenied as exc:
+        raise HubError(403, str(exc), "Forbidden")
+    except ResourceInUse as exc:
+        raise HubError(409, " ".join(exc.messages), "Conflict")
+    return JsonResponse({})
 
 
 @require_GET

@@ -19,6 +19,7 @@ urlpatterns = [
     re_path(rf"^api/{TYPE}/{REPO}/preupload/(?P<revision>.+)$", upload.preupload, name="hf-preupload"),
     re_path(rf"^api/{TYPE}/{REPO}/commit/(?P<revision>.+)$", upload.commit, name="hf-commit"),
     path("api/repos/create", info.create_repo, name="hf-create"),
+    path("api/repos/delete", info.delete_repo, name="hf-delete"),
     path("api/whoami-v2", info.whoami, name="hf-whoami"),
     path("api/validate-yaml", info.validate_yaml, name="hf-validate-yaml"),
     path("api/agent-harnesses", info.not_found),

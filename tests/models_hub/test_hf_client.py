@@ -90,6 +90,27 @@ def test_missing_repo_revision_and_file_raise_the_right_errors(hub_server, membe
                       "entry": "RemoteEntryNotFoundError", "info": "RepositoryNotFoundError"}
 
 
+def test_delete_repo_removes_a_repository_and_then_finds_none(hub_server, member, tmp_path):
+    _user, key = member
+    result = run_client(hub_server.base_url, """
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import RepositoryNotFoundError
+        api = HfApi()
+        api.create_repo("alice/gone")
+        api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="alice/gone")
+        api.delete_repo("alice/gone")
+        seen = {"exists": api.repo_exists("alice/gone")}
+        try:
+            api.delete_repo("alice/gone")
+        except RepositoryNotFoundError:
+            seen["again"] = "RepositoryNotFoundError"
+        api.delete_repo("alice/gone", missing_ok=True)
+        print(json.dumps(seen))
+    """, token=key, home=tmp_path)
+    assert result == {"exists": False, "again": "RepositoryNotFoundError"}
+    assert not Resource.objects.filter(owner="alice", name="gone").exists()
+
+
 def test_large_files_go_through_lfs_with_a_signed_put(hub_server, member, tmp_path, settings):
     _user, key = member
     big = tmp_path / "weights.bin"
