@@ -18,6 +18,7 @@ urlpatterns = [
     # Repositories (models and datasets): Files, History, a commit, uploads.
     path(item + "files/", repo_views.files, name="files"),
     path(item + "files/upload/", repo_views.upload, name="upload"),
+    path(item + "files/delete/", repo_views.delete_file, name="delete-file"),
     path(item + "files/<str:rev>/", repo_views.files, name="files-at"),
     path(item + "files/<str:rev>/<path:path>", repo_views.files, name="file"),
     path(item + "commits/", repo_views.history, name="history"),

@@ -81,11 +81,7 @@ def runnable(request, kind: str, owner: str, name: str):
         make_runnable(user=request.user, resource=resource, revision=request.POST.get("revision", ""),
                       gguf_file=request.POST.get("gguf_file", ""))
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        response = files(request, kind, owner, name)
-        response.status_code = 400
-        return response
+        return _refused(request, resource, exc.messages, status=400)
     messages.success(request, _("The model now runs from these files."))
     return redirect(resource)
 
@@ -131,6 +127,36 @@ def commit_detail(request, kind: str, owner: str, name: str, sha: str):
         change.html = highlight(change.diff, DiffLexer(), HtmlFormatter(cssclass="highlight")) if change.diff else ""
     return render(request, "models_hub/repo/commit.html", _context(
         request, resource, "history", commit=commit, changes=changes))
+
+
+@login_required
+@require_http_methods(["POST"])
+def delete_file(request, kind: str, owner: str, name: str):
+    """A commit removing the file whose page the member was on (its Delete button); refused when
+    `main` moved since that page was shown, so a file changed meanwhile is not lost unseen."""
+    resource = _repo(request, kind, owner, name)
+    if not can_commit(request.user, resource):
+        raise PermissionDenied
+    path = request.POST.get("path", "")
+    try:
+        done = commit_files(resource=resource, user=request.user, changes=Changes(deletions=[path]),
+                            title=_("Delete %(path)s") % {"path": path}, parent_sha=request.POST.get("parent") or None)
+    except ValidationError as exc:
+        return _refused(request, resource, exc.messages, status=400)
+    except CommitConflict:
+        return _refused(request, resource, [_("Someone committed meanwhile: look at the file again before "
+                                              "deleting it.")], status=409)
+    messages.success(request, _("Deleted %(path)s.") % {"path": path})
+    return redirect(f"{resource.get_absolute_url()}commit/{done.sha}/")
+
+
+def _refused(request, resource: Resource, reasons: list[str], *, status: int):
+    """The Files tab with why a change was refused."""
+    for reason in reasons:
+        messages.error(request, reason)
+    response = files(request, resource.kind, resource.owner, resource.name)
+    response.status_code = status
+    return response
 
 
 def _uploaded_changes(request) -> Changes:

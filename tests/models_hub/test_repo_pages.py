@@ -239,3 +239,49 @@ def test_chinese_names_in_a_zip_without_the_utf8_flag_are_read_as_meant(repo, us
                                                         "extract": "1"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 200, response.content
     assert reads.entry(reads.head(repo), "数据/训练.csv") is not None
+
+
+def _delete(client, resource, path, parent=None):
+    return client.post(url(resource, "files/delete/"), {"path": path, "parent": parent or reads.head(resource).sha})
+
+
+def test_the_owner_deletes_a_file_from_its_page_in_a_commit(repo, user, client):
+    client.force_login(user)
+    assert 'name="parent"' in client.get(url(repo, "files/main/config.json")).content.decode()
+    response = _delete(client, repo, "config.json")
+    head = reads.head(repo)
+    assert response.status_code == 302 and response["Location"] == url(repo, f"commit/{head.sha}/")
+    assert head.title == "Delete config.json" and head.author == user
+    assert reads.entry(head, "config.json") is None and reads.entry(head, "weights.bin") is not None
+
+
+def test_others_see_no_delete_button_and_may_not_delete(repo, other_user, client):
+    assert 'name="parent"' not in client.get(url(repo, "files/main/config.json")).content.decode()
+    client.force_login(other_user)
+    assert 'name="parent"' not in client.get(url(repo, "files/main/config.json")).content.decode()
+    assert _delete(client, repo, "config.json").status_code == 403
+    assert reads.entry(reads.head(repo), "config.json") is not None
+
+
+def test_an_old_revisions_page_offers_no_delete(repo, user, client):
+    first = reads.head(repo)
+    commit(repo, user, {"config.json": b'{"a": 2}\n'})
+    client.force_login(user)
+    assert 'name="parent"' not in client.get(url(repo, f"files/{first.sha}/config.json")).content.decode()
+
+
+def test_deleting_a_file_changed_since_the_page_was_shown_is_a_409(repo, user, client):
+    shown = reads.head(repo).sha
+    commit(repo, user, {"config.json": b'{"a": 2}\n'})
+    client.force_login(user)
+    response = _delete(client, repo, "config.json", parent=shown)
+    assert response.status_code == 409 and "committed meanwhile" in response.content.decode()
+    assert reads.entry(reads.head(repo), "config.json") is not None
+
+
+@pytest.mark.parametrize("path", ["missing.txt", "", "../config.json", "docs", "a\x00b"])
+def test_deleting_a_path_that_is_no_file_is_a_400_naming_it(repo, user, client, path):
+    client.force_login(user)
+    head = reads.head(repo)
+    response = _delete(client, repo, path)
+    assert response.status_code == 400 and reads.head(repo) == head
