@@ -23,7 +23,7 @@ from core.exceptions import RateLimited, posting_too_fast
 from core.models import Tag
 from core.permissions import moderator_required
 
-from . import permissions, reading, services
+from . import permissions, profiles, reading, services
 from .context_processors import draft_sent
 from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
 from .models import Category, Flag, Notification, Post, Thread, User
@@ -378,5 +378,6 @@ def profile(request, username: str):
     threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
     posts = (person.posts.visible_to(request.user).filter(position__gt=1)
              .select_related("thread").order_by("-created_at")[:20])
-    return render(request, "community/profile.html",
-                  {"person": person, "threads": threads, "posts": posts})
+    return render(request, "community/profile.html", {
+        "person": person, "threads": threads, "posts": posts,
+        "sections": profiles.sections_for(person=person, viewer=request.user)})

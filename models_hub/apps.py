@@ -18,6 +18,13 @@ class ModelsHubConfig(AppConfig):
         catalogue = seed_catalogue()
         return f"{catalogue} catalogue entries, {seed_repositories()} repositories"
 
+    def profile_section(self, *, person, viewer):
+        """The member's models, datasets and other entries, newest first (as a Hugging Face
+        profile lists a user's repositories)."""
+        from .profile import resources_section
+
+        return resources_section(person=person, viewer=viewer)
+
     def rebake(self) -> str:
         from .services import rebake_cards
 

@@ -59,7 +59,7 @@ def hub_index(request):
 
 def _get(request, kind: str, owner: str, name: str) -> Resource:
     return get_object_or_404(Resource.objects.for_list().visible_to(request.user).liked_by(request.user)
-                             .select_related("thread", "runtime"),
+                             .select_related("thread", "runtime", "submitter"),
                              kind=kind, owner=owner, name=name)
 
 
