@@ -22,6 +22,7 @@ from . import accounts, reading, services
 from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
+    BookmarkSerializer,
     CategorySerializer,
     FlagSerializer,
     MarkReadSerializer,
@@ -40,6 +41,7 @@ from .serializers import (
     UserSerializer,
     VoteResultSerializer,
     VoteSerializer,
+    WatchSerializer,
 )
 
 
@@ -116,17 +118,24 @@ class CategoryViewSet(viewsets.ModelViewSet):
     OpenApiParameter("category", str), OpenApiParameter("tag", str),
     OpenApiParameter("kind", str, enum=Thread.Kind.values), OpenApiParameter("q", str),
     OpenApiParameter("ordering", str, enum=["-last_activity", "-created", "-score"]),
-    OpenApiParameter("unread", str, enum=["true", "false"]),
+    *[OpenApiParameter(name, str, enum=["true", "false"]) for name in ("unread", "bookmarked", "unanswered", "solved")],
 ])
 class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = ThreadSerializer
 
+    # Filters that narrow the list when `=true` (the page's tabs and the member's own lists).
+    FLAGS = {"unread": lambda threads, user: threads.unread_by(user),
+             "bookmarked": lambda threads, user: threads.bookmarked_by(user),
+             "unanswered": lambda threads, user: threads.unanswered(),
+             "solved": lambda threads, user: threads.solved()}
+
     def get_queryset(self):
-        threads = Thread.objects.visible_to(self.request.user).for_list().with_new_replies(self.request.user)
+        user = self.request.user
+        threads = Thread.objects.visible_to(user).for_list().with_new_replies(user).with_viewer_state(user)
         if self.action != "list":
             return threads
-        f = {k: self.request.query_params.get(k) for k in ("category", "tag", "kind", "q", "ordering", "unread")}
+        f = {k: self.request.query_params.get(k) for k in ("category", "tag", "kind", "q", "ordering")}
         if f["category"]:
             threads = threads.filter(category__slug=f["category"])
         if f["tag"]:
@@ -135,11 +144,12 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             if f["kind"] not in Thread.Kind.values:
                 raise ValidationError({"kind": [f"Must be one of {', '.join(Thread.Kind.values)}."]})
             threads = threads.filter(kind=f["kind"])
-        if f["unread"] is not None:
-            if f["unread"] not in ("true", "false"):
-                raise ValidationError({"unread": ["Must be true or false."]})
-            if f["unread"] == "true":
-                threads = threads.unread_by(self.request.user)
+        for name, narrow in self.FLAGS.items():
+            value = self.request.query_params.get(name)
+            if value not in (None, "true", "false"):
+                raise ValidationError({name: ["Must be true or false."]})
+            if value == "true":
+                threads = narrow(threads, user)
         if f["q"]:
             ids = search.matching(checked_query(f["q"]), kinds=[search.Kind.THREAD]).values("object_id")
             threads = threads.filter(pk__in=ids)
@@ -152,7 +162,12 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         thread = services.create_thread(author=request.user, category=v["category"],
                                         title=v["title"], body=v["body"], tags=v.get("tags", []),
                                         kind=v.get("kind", Thread.Kind.DISCUSSION))
-        return Response(ThreadCreatedSerializer(thread).data, status=status.HTTP_201_CREATED)
+        return Response(ThreadCreatedSerializer(self._fresh(thread)).data, status=status.HTTP_201_CREATED)
+
+    def _fresh(self, thread: Thread) -> Thread:
+        """The thread read again as the list reads it, with the caller's state (new replies,
+        watching, bookmarked) after a change."""
+        return self.get_queryset().get(pk=thread.pk)
 
     @extend_schema(request=ThreadUpdateSerializer, responses=ThreadSerializer)
     def partial_update(self, request, *args, **kwargs):
@@ -160,7 +175,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = ThreadUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         thread = services.update_thread(editor=request.user, thread=thread, **data.validated_data)
-        return Response(ThreadSerializer(thread).data)
+        return Response(ThreadSerializer(self._fresh(thread)).data)
 
     def perform_destroy(self, instance):
         services.delete_thread(user=self.request.user, thread=instance)
@@ -191,7 +206,27 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data.is_valid(raise_exception=True)
         position = min(data.validated_data.get("position", thread.highest_position), thread.highest_position)
         reading.mark_read(user=request.user, thread=thread, position=position, known=thread.read_up_to)
-        return Response(ThreadSerializer(self.get_queryset().get(pk=thread.pk)).data)
+        return Response(ThreadSerializer(self._fresh(thread)).data)
+
+    @extend_schema(request=WatchSerializer, responses=ThreadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def watch(self, request, pk=None):
+        """Watch a thread (a notification for every reply) or stop, as its page's Watch button."""
+        thread = self.get_object()
+        data = WatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.set_watch(user=request.user, thread=thread, watching=data.validated_data["watching"])
+        return Response(ThreadSerializer(self._fresh(thread)).data)
+
+    @extend_schema(request=BookmarkSerializer, responses=ThreadSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def bookmark(self, request, pk=None):
+        """Bookmark a thread (listed with `bookmarked=true`) or remove the bookmark."""
+        thread = self.get_object()
+        data = BookmarkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.set_bookmark(user=request.user, thread=thread, marked=data.validated_data["bookmarked"])
+        return Response(ThreadSerializer(self._fresh(thread)).data)
 
     @extend_schema(request=AcceptSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
@@ -200,7 +235,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         thread = services.accept_answer(user=request.user, thread=thread, post=data.validated_data["post"])
-        return Response(ThreadSerializer(thread).data)
+        return Response(ThreadSerializer(self._fresh(thread)).data)
 
     @extend_schema(request=ModerateSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
@@ -211,7 +246,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         thread = services.moderate_thread(moderator=request.user, thread=thread,
                                           action=data.validated_data["action"],
                                           category=data.validated_data.get("category"))
-        return Response(ThreadSerializer(thread).data)
+        return Response(ThreadSerializer(self._fresh(thread)).data)
 
 
 class PostViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):

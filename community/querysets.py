@@ -112,7 +112,9 @@ class ThreadQuerySet(AuthoredQuerySet):
         return self.filter(Exists(behind)).with_new_replies(user).filter(new_replies__gt=0)
 
     def bookmarked_by(self, user) -> "ThreadQuerySet":
-        """The threads `user` bookmarked, the newest bookmark first."""
+        """The threads `user` bookmarked, the newest bookmark first (none for a visitor)."""
+        if not user.is_authenticated:
+            return self.none()
         marks = apps.get_model("community", "Bookmark").objects.filter(user=user, thread=OuterRef("pk"))
         return (self.annotate(bookmarked_at=Subquery(marks.values("created_at")[:1]))
                 .filter(bookmarked_at__isnull=False).order_by("-bookmarked_at", "-id"))

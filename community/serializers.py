@@ -57,13 +57,15 @@ class ThreadSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
     url = serializers.SerializerMethodField()
     new_replies = serializers.SerializerMethodField()
+    is_watching = serializers.BooleanField(read_only=True, help_text="The caller gets a notification for every reply.")
+    is_bookmarked = serializers.BooleanField(read_only=True)
     body = serializers.CharField(write_only=True, max_length=settings.MARKDOWN_MAX_LENGTH)
 
     class Meta:
         model = Thread
         fields = ["id", "title", "slug", "kind", "category", "tags", "author", "created_at",
                   "last_activity_at", "reply_count", "score", "is_pinned", "is_locked",
-                  "is_hidden", "accepted_post", "url", "new_replies", "body"]
+                  "is_hidden", "accepted_post", "url", "new_replies", "is_watching", "is_bookmarked", "body"]
         read_only_fields = ["slug", "created_at", "last_activity_at", "reply_count", "score",
                             "is_pinned", "is_locked", "is_hidden", "accepted_post"]
 
@@ -140,6 +142,14 @@ class AcceptSerializer(serializers.Serializer):
 class ReadSerializer(serializers.Serializer):
     position = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False,
                                         help_text="The last post position read; the thread's last by default.")
+
+
+class WatchSerializer(serializers.Serializer):
+    watching = serializers.BooleanField()
+
+
+class BookmarkSerializer(serializers.Serializer):
+    bookmarked = serializers.BooleanField()
 
 
 class FlagSerializer(serializers.Serializer):

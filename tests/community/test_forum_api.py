@@ -166,3 +166,67 @@ def test_delete_post_updates_reply_count(as_user, user, category):
     assert as_user.delete(f"/api/v1/posts/{post.pk}/").status_code == 204
     thread.refresh_from_db()
     assert thread.reply_count == 0 and not Post.objects.filter(pk=post.pk).exists()
+
+
+# --- watching, bookmarks and the tabs' filters ---------------------------------------------------
+def test_a_new_thread_is_watched_by_its_author(as_user, category):
+    data = as_user.post("/api/v1/threads/", new_thread_payload(category), format="json").json()
+    assert data["is_watching"] is True and data["is_bookmarked"] is False
+
+
+def test_watching_through_the_api_shows_on_the_thread(as_user, category):
+    thread = make_thread(category=category)
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/watch/", {"watching": True}, format="json").json()["is_watching"]
+    assert as_user.get(f"/api/v1/threads/{thread.pk}/").json()["is_watching"] is True
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/watch/", {"watching": False},
+                        format="json").json()["is_watching"] is False
+
+
+def test_bookmarks_are_listed_with_bookmarked_true(as_user, category):
+    marked, other = make_thread(category=category, title="Marked"), make_thread(category=category, title="Other")
+    assert as_user.post(f"/api/v1/threads/{marked.pk}/bookmark/", {"bookmarked": True},
+                        format="json").json()["is_bookmarked"] is True
+    rows = as_user.get("/api/v1/threads/?bookmarked=true").json()["results"]
+    assert [(t["title"], t["is_bookmarked"]) for t in rows] == [("Marked", True)]
+    assert {t["title"] for t in as_user.get("/api/v1/threads/?bookmarked=false").json()["results"]} == {
+        "Marked", other.title}
+
+
+def test_a_visitor_has_no_bookmarks_and_watches_nothing(api, category):
+    make_thread(category=category)
+    assert api.get("/api/v1/threads/?bookmarked=true").json()["results"] == []
+    assert api.get("/api/v1/threads/").json()["results"][0]["is_watching"] is False
+
+
+def test_the_unanswered_and_solved_filters_match_the_pages_tabs(as_user, user, category):
+    open_question = make_thread(category=category, kind="question", title="Open")
+    answered = make_thread(author=user, category=category, kind="question", title="Answered")
+    reply = make_post(thread=answered)
+    make_thread(category=category, title="A discussion")
+    as_user.post(f"/api/v1/threads/{answered.pk}/accept/", {"post": reply.pk}, format="json")
+    assert [t["title"] for t in as_user.get("/api/v1/threads/?unanswered=true").json()["results"]] == [
+        open_question.title]
+    assert [t["title"] for t in as_user.get("/api/v1/threads/?solved=true").json()["results"]] == ["Answered"]
+
+
+@pytest.mark.parametrize("name", ["bookmarked", "unanswered", "solved", "unread"])
+def test_a_malformed_list_flag_is_a_400_naming_it(as_user, name):
+    response = as_user.get(f"/api/v1/threads/?{name}=1")
+    assert response.status_code == 400 and name in response.json()
+
+
+@pytest.mark.parametrize("action,body", [("watch", {}), ("watch", {"watching": "maybe"}), ("bookmark", {}),
+                                         ("bookmark", {"bookmarked": None})])
+def test_watch_and_bookmark_name_a_bad_body(as_user, category, action, body):
+    thread = make_thread(category=category)
+    response = as_user.post(f"/api/v1/threads/{thread.pk}/{action}/", body, format="json")
+    assert response.status_code == 400 and set(response.json()) == {"watching" if action == "watch" else "bookmarked"}
+
+
+@pytest.mark.parametrize("action", ["watch", "bookmark"])
+def test_watch_and_bookmark_need_a_member_and_a_visible_thread(api, as_user, category, action):
+    thread = make_thread(category=category)
+    assert api.post(f"/api/v1/threads/{thread.pk}/{action}/", {}, format="json").status_code == 401
+    Thread.objects.filter(pk=thread.pk).update(is_hidden=True)
+    assert as_user.post(f"/api/v1/threads/{thread.pk}/{action}/", {"watching": True, "bookmarked": True},
+                        format="json").status_code == 404
