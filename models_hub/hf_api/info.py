@@ -29,7 +29,7 @@ def _summary(resource: Resource, head: Commit | None) -> dict:
         "_id": str(resource.pk), "id": resource.repo_id, "author": resource.owner,
         "sha": sha_of(head) if head is not None else None,
         "lastModified": iso(resource.updated_at), "createdAt": iso(resource.created_at),
-        "private": False, "gated": False, "disabled": False, "downloads": 0, "likes": resource.likes,
+        "private": not resource.is_published, "gated": False, "disabled": False, "downloads": 0, "likes": resource.likes,
         "tags": [t.name for t in resource.tags.all()],
         **({"pipeline_tag": resource.task} if resource.task else {}),
         **({"library_name": resource.library} if resource.library else {}),
@@ -39,9 +39,10 @@ def _summary(resource: Resource, head: Commit | None) -> dict:
 @require_GET
 @hub_view
 def list_repos(request, repo_type: str):
-    """GET /api/models|datasets?search=&author=&sort=&direction=&limit=&filter="""
+    """GET /api/models|datasets?search=&author=&sort=&direction=&limit=&filter= : what the token's
+    owner may see, their drafts too (listed as private, as the Hub lists one's private repos)."""
     kind = TYPES[repo_type]
-    qs = Resource.objects.filter(kind=kind, is_published=True).prefetch_related("tags")
+    qs = Resource.objects.visible_to(token_user(request)).filter(kind=kind).prefetch_related("tags")
     if request.GET.get("search"):
         qs = qs.filter(repo_id__icontains=request.GET["search"])
     if request.GET.get("author"):
@@ -58,9 +59,7 @@ def list_repos(request, repo_type: str):
     offset = int_param(request, "cursor", 0)
     page = list(qs.distinct().order_by(*order).annotate(head_id=Max("commits__id"))[offset:offset + limit + 1])
     heads = Commit.objects.in_bulk([r.head_id for r in page if r.head_id])
-    items = [_summary(r, heads.get(r.head_id)) for r in page[:limit]]
-    if request.GET.get("full") or request.GET.get("expand"):
-        pass  # siblings are only in the per-repository info, as on the Hub without `full`
+    items = [_summary(r, heads.get(r.head_id)) for r in page[:limit]]  # siblings: only in a repository's info
     return paginated(request, items, offset=offset, limit=limit,
                      has_more=len(page) > limit and "limit" not in request.GET)
 

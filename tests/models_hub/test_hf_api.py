@@ -161,3 +161,14 @@ def test_a_members_repository_in_any_script_serves_files_with_odd_names(client: 
         assert b"".join(response) == b"odd"
     info = client.get("/api/models/张三/tiny").json()
     assert info["id"] == "张三/tiny" and {s["rfilename"] for s in info["siblings"]} >= {"notes/v1#draft?.txt"}
+
+
+def test_a_members_drafts_are_listed_to_them_as_private_and_to_no_one_else(user, client: Client):
+    services.save_resource(user=user, data={"kind": "model", "name": "public", "title": "P"})
+    draft = services.save_resource(user=user, data={"kind": "model", "name": "draft", "title": "D"})
+    draft.__class__.objects.filter(pk=draft.pk).update(is_published=False)
+    mine = client.get(f"/api/models?author={user.username}", **bearer(user)).json()
+    assert sorted((m["id"].split("/")[1], m["private"]) for m in mine) == [("draft", True), ("public", False)]
+    for viewer in ({}, bearer(UserFactory())):
+        assert [m["id"] for m in client.get(f"/api/models?author={user.username}", **viewer).json()] == [
+            f"{user.username}/public"]
