@@ -8,10 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from community.forms import parse_id
 from community.models import Category
 from community.services import TITLE_MAX_LENGTH
 from core.exceptions import RateLimited, posting_too_fast
@@ -32,9 +34,45 @@ def _bounds() -> dict:
             for name in ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty")}
 
 
+def _opened_run(request) -> dict | None:
+    """A saved run to go on from (`?run=<id>`: the member's own; `?shared=<token>`: one shared with
+    them), in the shape the page keeps its conversation in (playground.js's remember()): the
+    run's messages as the history, and its answer as the last turn. A run not to be had is a 404."""
+    if "shared" in request.GET:
+        job, url = GenerationJob.objects.shared(request.GET["shared"]).select_related("resource").first(), "share"
+    elif "run" in request.GET:
+        run_id = parse_id(request.GET["run"])
+        job = GenerationJob.objects.owned_by(request.user).select_related("resource").filter(pk=run_id).first() \
+            if run_id else None
+        url = "own"
+    else:
+        return None
+    if job is None:
+        raise Http404(_("No such run, or it is not shared."))
+    turns = [m for m in job.messages or [] if m["role"] != "system"] if job.mode == GenerationJob.Mode.CHAT else []
+    asked = turns.pop()["content"] if turns and turns[-1]["role"] == "user" else job.prompt
+    answered = [{"role": "user", "content": asked}, {"role": "assistant", "content": job.output}] \
+        if job.mode == GenerationJob.Mode.CHAT and job.status != GenerationJob.Status.FAILED else []
+    return {
+        "model": job.resource.repo_id, "mode": job.mode, "params": job.params,
+        "system": next((m["content"] for m in job.messages or [] if m["role"] == "system"), ""),
+        "history": turns + answered,
+        "pairs": [{"text": asked, "before": len(turns), "result": {
+            "id": job.pk, "url": job.get_share_url() if url == "share" else job.get_absolute_url(),
+            "status": job.status, "output": job.output,
+            "metrics": {"prompt_tokens": job.prompt_tokens, "completion_tokens": job.completion_tokens,
+                        "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s}}}],
+    }
+
+
 def playground(request):
+    opened = _opened_run(request)
     models = list(Resource.objects.runnable(request.user).select_related("runtime").order_by("repo_id"))
-    selected = next((m for m in models if m.repo_id == request.GET.get("model")), models[0] if models else None)
+    wanted = opened["model"] if opened else request.GET.get("model")
+    selected = next((m for m in models if m.repo_id == wanted), models[0] if models else None)
+    if opened and (selected is None or selected.repo_id != opened["model"]):
+        messages.warning(request, _("%(model)s no longer runs here: the conversation goes on with another model.")
+                         % {"model": opened["model"]})
     # The same defaults the jobs API and /v1/ start from, and which settings the model's runtime
     # takes at all (a server behind an `openai` runtime may not take top_k, say).
     defaults = {m.repo_id: {**generation_params.defaults(m.runtime), "max_cap": m.runtime.max_new_tokens,
@@ -43,7 +81,7 @@ def playground(request):
         "models": models, "selected": selected, "defaults_json": json.dumps(defaults),
         "selected_defaults": defaults[selected.repo_id] if selected else {},
         "presets": presets(), "presets_json": json.dumps(presets(), ensure_ascii=False),
-        "bounds": _bounds(), "api_base": request.build_absolute_uri("/")[:-1],
+        "bounds": _bounds(), "api_base": request.build_absolute_uri("/")[:-1], "opened": opened,
     })
 
 

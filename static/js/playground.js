@@ -268,6 +268,10 @@
     const radio = document.querySelector(`input[name="mode"][value="${kept.mode === "completion" ? "completion" : "chat"}"]`);
     $("pg-system").value = typeof kept.system === "string" ? kept.system : "";
     history = Array.isArray(kept.history) ? kept.history : [];
+    // Turns from before this tab's first pair: a saved run opened here brings the conversation
+    // it was asked after (each turn asked in this tab is a pair of its own).
+    history.slice(0, kept.pairs.length ? kept.pairs[0].before : history.length)
+      .forEach((message) => turn(message.role, message.content));
     kept.pairs.forEach((pair) => {
       const before = history.slice(0, pair.before);
       const asked = userTurn(pair.text, before);
@@ -442,7 +446,32 @@
     $("code-dialog").showModal();
   });
 
-  if (composer) recall();
-  applyDefaults();
+  // A saved run opened here (its page's "Open in playground"): its conversation, model and
+  // settings, to go on from; the address then names the model only, so a reload keeps this tab's.
+  function openRun(kept) {
+    restore(kept);
+    applyDefaults();
+    const p = kept.params || {};
+    PARAMS.forEach((name) => {
+      const box = $("pg-" + name);
+      if (p[name] != null && !box.disabled) box.value = $("pg-" + name + "-range").value = p[name];
+    });
+    $("pg-seed").value = p.seed ?? "";
+    $("pg-stop").value = Array.isArray(p.stop) ? p.stop.join(", ") : "";
+    summarise();
+    remember();
+    const address = new URL(location.href);
+    ["run", "shared"].forEach((key) => address.searchParams.delete(key));
+    address.searchParams.set("model", $("pg-model").value);
+    window.history.replaceState(null, "", address);
+  }
+
+  const opened = $("pg-opened");
+  if (composer && opened) {
+    openRun(JSON.parse(opened.textContent));
+  } else {
+    if (composer) recall();
+    applyDefaults();
+  }
   holdConversation();
 })();

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from community.models import Category, Thread
+from community.models import Category, Thread, User
 from models_hub.models import Resource
 from playground.models import GenerationJob
 from tests.factories import ResourceFactory, make_thread, runnable_model
@@ -301,6 +301,32 @@ def test_playground_conversation_survives_a_reload_until_a_new_one_starts(new_pa
     page.click("#pg-clear")
     page.reload()
     expect(page.locator(".turn")).to_have_count(0)
+
+
+def test_a_saved_run_opens_in_the_playground_and_the_conversation_goes_on(new_page, site, live_stack):
+    page = new_page()
+    sign_up(page, "reopener")
+    run = GenerationJob.objects.create(
+        user=User.objects.get(username="reopener"), resource=site, mode="chat", status="succeeded", output="Blue.",
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+                  {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "A colour?"}],
+        params={"temperature": 0.3, "seed": 7})
+    page.goto(run.get_absolute_url())
+    page.get_by_test_id("open-in-playground").click()
+    expect(page.locator("#conversation .turn .text")).to_have_text(["Hi", "Hello!", "A colour?", "Blue."])
+    expect(page.locator("#pg-system")).to_have_value("Be brief.")
+    expect(page.locator("#pg-temperature")).to_have_value("0.3")
+    expect(page.locator("#pg-seed")).to_have_value("7")
+    assert "run=" not in page.url and "model=" in page.url
+    shot(page, "playground-opened-run")
+
+    ask_and_wait(page, "Another?", max_new_tokens=4)
+    follow_up = GenerationJob.objects.exclude(pk=run.pk).get(user__username="reopener")
+    assert [m["content"] for m in follow_up.messages] == ["Be brief.", "Hi", "Hello!", "A colour?", "Blue.",
+                                                          "Another?"]
+    assert follow_up.params["seed"] == 7 and follow_up.params["temperature"] == 0.3
+    page.reload()  # the tab keeps the conversation, not the run it was opened from
+    expect(page.locator("#conversation .turn")).to_have_count(6)
 
 
 def test_playground_another_model_takes_the_conversation_on(new_page, live_stack):
