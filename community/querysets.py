@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
 from core.models import Tag
@@ -118,6 +118,12 @@ class ThreadQuerySet(AuthoredQuerySet):
         marks = apps.get_model("community", "Bookmark").objects.filter(user=user, thread=OuterRef("pk"))
         return (self.annotate(bookmarked_at=Subquery(marks.values("created_at")[:1]))
                 .filter(bookmarked_at__isnull=False).order_by("-bookmarked_at", "-id"))
+
+    def tag_counts(self, *, by_name: bool = False) -> models.QuerySet:
+        """Each tag these threads carry, as {"name", "threads"} rows: the most used first (ties by
+        name), or by name."""
+        rows = self.filter(tags__isnull=False).values(name=F("tags__name")).annotate(threads=Count("pk"))
+        return rows.order_by("name") if by_name else rows.order_by("-threads", "name")
 
     def latest(self) -> "ThreadQuerySet":
         return self.order_by("-is_pinned", "-last_activity_at", "-id")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("bookmarks/", views.bookmarks, name="bookmarks"),
     path("review/", views.review_queue, name="review"),
     path("c/<str:slug>/", views.category, name="category"),
+    path("tags/", views.tags, name="tags"),
     path("tag/<path:name>/", views.tag, name="tag"),  # tag names may hold "/"
     path("t/<int:pk>/", views.thread_detail, name="thread-short"),
     path("t/<int:pk>/reply/", views.reply, name="reply"),

@@ -30,6 +30,7 @@ from .models import Category, Flag, Notification, Post, Thread, User
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
+TAGS_PER_PAGE = 120
 
 
 def _thread_list(request, threads, template: str, context: dict):
@@ -58,6 +59,14 @@ def category(request, slug: str):
     cat = get_object_or_404(Category, slug=slug)
     threads = Thread.objects.visible_to(request.user).filter(category=cat)
     return _thread_list(request, threads, "community/category.html", {"category": cat})
+
+
+def tags(request):
+    """Every tag on a thread the reader may see, with how many (Discourse's /tags)."""
+    by_name = request.GET.get("sort") == "name"
+    rows = Thread.objects.visible_to(request.user).tag_counts(by_name=by_name)
+    page = Paginator(rows, TAGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "community/tags.html", {"page": page, "by_name": by_name})
 
 
 def tag(request, name: str):

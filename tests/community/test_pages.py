@@ -344,3 +344,19 @@ def test_a_member_cannot_start_a_thread_where_the_site_does(user):
                                                           "body": "hello"}, format="json")
     assert response.status_code == 400 and "category" in response.json()
     assert not Thread.objects.exists()
+
+
+def test_the_tags_page_counts_each_tags_visible_threads_most_used_first(client, category):
+    make_thread(category=category, tags=["lora", "qwen"])
+    make_thread(category=category, tags=["lora"])
+    hidden = make_thread(category=category, tags=["secret"])
+    Thread.objects.filter(pk=hidden.pk).update(is_hidden=True)
+    page = client.get("/forum/tags/").content.decode()
+    assert page.index(">lora<") < page.index(">qwen<") and "× 2" in page and "secret" not in page
+    by_name = client.get("/forum/tags/?sort=name").content.decode()
+    assert by_name.index(">lora<") < by_name.index(">qwen<") and 'href="/forum/tag/qwen/"' in by_name
+
+
+def test_the_tags_page_says_when_there_are_none(client, category):
+    make_thread(category=category)
+    assert "No tags yet" in client.get("/forum/tags/").content.decode()

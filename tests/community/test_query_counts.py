@@ -83,3 +83,11 @@ def test_home_page(client, user, category, threads, django_assert_max_num_querie
         make_post(thread=thread)
     with django_assert_max_num_queries(7):
         assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("threads", [3, 30])
+def test_tags_page(client, category, threads, django_assert_max_num_queries):
+    for i in range(threads):
+        make_thread(category=category, tags=["shared", f"t{i}"])
+    with django_assert_max_num_queries(4):
+        assert "shared" in client.get("/forum/tags/").content.decode()
