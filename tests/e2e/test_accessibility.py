@@ -18,7 +18,8 @@ def site(db) -> list[str]:
     model = runnable_model()
     thread = make_thread(title="How do I run SmolLM2 on a CPU?", body="With **two cores**: see [the card](/hub/).")
     return ["/", "/forum/", thread.get_absolute_url(), "/hub/", "/hub/?kind=model", model.get_absolute_url(),
-            "/playground/", "/api/", "/leaderboards/", "/arena/", "/search/?q=SmolLM2"]
+            "/playground/", "/api/", "/leaderboards/", "/arena/", "/search/?q=SmolLM2", "/forum/tags/",
+            f"/u/{thread.author.username}/"]
 
 
 def violations(page, paths: list[str]) -> dict[str, str]:
@@ -35,7 +36,8 @@ def violations(page, paths: list[str]) -> dict[str, str]:
 def test_a_member_s_main_pages_have_no_violations(new_page, site, language):
     page = new_page(locale=language, extra_http_headers={"Accept-Language": language})
     sign_up(page, f"reader-{language}")
-    assert violations(page, [*site, "/accounts/settings/", "/playground/runs/"]) == {}
+    assert violations(page, [*site, "/accounts/settings/", "/playground/runs/", "/forum/notifications/",
+                             "/forum/?tab=unread"]) == {}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
