@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from community import views as community_views
+from playground import openai_models
 
 from . import views
 
@@ -26,5 +27,7 @@ urlpatterns = [
     path("v1/", include("playground.openai_urls")),
     # The Hugging Face–compatible API (HF_ENDPOINT=<site>); last, so the site's own paths win.
     path("", include("models_hub.hf_api.urls")),
+    # Then whatever else is under /v1/ gets OpenAI's 404, not the site's page.
+    re_path(r"^v1/", openai_models.unknown_url),
 ]
 

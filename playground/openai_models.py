@@ -1,6 +1,8 @@
 """/v1/models, one model, and OpenAI's answer to a /v1/ path that does not exist."""
 from __future__ import annotations
 
+from functools import wraps
+
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -14,6 +16,19 @@ def _model(resource: Resource) -> dict:
             "owned_by": resource.owner}
 
 
+def _read_only(view):
+    """A GET endpoint that takes an API key only: no cookie counts, so no CSRF check is needed,
+    and another method is OpenAI's 405 (the SDK's models.delete, say), not Django's CSRF page."""
+    @csrf_exempt
+    @wraps(view)
+    async def checked(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return error("Use GET.", status=405)
+        return await view(request, *args, **kwargs)
+    return checked
+
+
+@_read_only
 async def models(request):
     """The models the key's owner may run."""
     user, failure = await authenticated(request)
@@ -23,6 +38,7 @@ async def models(request):
         _model(resource) async for resource in Resource.objects.runnable(user).order_by("repo_id")]})
 
 
+@_read_only
 async def model(request, model: str):
     """One runnable model, as the OpenAI SDK's `models.retrieve` asks for it."""
     user, failure = await authenticated(request)
@@ -35,6 +51,6 @@ async def model(request, model: str):
 
 
 @csrf_exempt  # a client's POST to a mistyped path gets this answer, not the CSRF page
-async def unknown_url(request, rest: str = ""):
+async def unknown_url(request):
     """OpenAI's 404 for a path it does not serve, in its error shape rather than the site's page."""
     return error(f"Invalid URL ({request.method} {request.path}).", status=404, code="unknown_url")

@@ -3,8 +3,10 @@ import pytest
 from django.test import Client
 
 from core.services import create_token
+from models_hub import services
 from models_hub.models import Resource
 from tests.factories import runnable_model
+from tests.models_hub.repo_helpers import commit
 
 pytestmark = pytest.mark.django_db
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -45,3 +47,19 @@ def test_an_unknown_path_is_openais_404_not_the_sites_page(v1, method, path):
     response = getattr(v1, method)(path)
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json()["error"]["message"] == f"Invalid URL ({method.upper()} {path})."
+
+
+@pytest.mark.parametrize("method,path", [("delete", f"/v1/models/{MODEL}"), ("post", "/v1/models")])
+def test_another_method_on_the_models_endpoints_is_openais_405(v1, method, path):
+    runnable_model()
+    response = getattr(v1, method)(path)
+    assert response.status_code == 405 and response.json()["error"]["message"] == "Use GET."
+
+
+def test_a_namespace_called_v1_keeps_its_hub_downloads(user, client):
+    user.username = "v1"
+    user.save(update_fields=["username"])
+    repo = services.save_resource(user=user, data={"kind": "model", "name": "models", "title": "M"})
+    commit(repo, user, {"config.json": b"{}"})
+    response = client.head("/v1/models/resolve/main/config.json")
+    assert response.status_code == 200 and response["Content-Length"] == "2" and response["X-Repo-Commit"]
