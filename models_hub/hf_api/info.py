@@ -12,7 +12,7 @@ from ..querysets import ORDERINGS
 from ..repos.models import Commit
 from ..repos.reads import entries, history
 from ..services import ResourceInUse, delete_resource, save_resource, split_front_matter
-from ..validators import NAME
+from ..validators import NAME, OWNER
 from .common import (
     TYPES, HubError, get_commit, get_repo, hub_view, int_param, iso, lfs_info, paginated, read_json,
     repo_url, require_user, sha_of, token_user, tree_file,
@@ -162,32 +162,38 @@ def commits(request, repo_type: str, namespace: str, name: str, revision: str):
     return paginated(request, items, offset=offset, limit=limit, has_more=len(page) > limit)
 
 
+def _named_repo(data: dict, user) -> tuple[str, str, str]:
+    """(kind, owner, name) of a create or delete body {type, organization, name}: each checked
+    before it reaches a query (a NUL, a list, a path), else a 400 naming it."""
+    repo_type = data.get("type") or "model"
+    if repo_type not in ("model", "dataset"):
+        raise HubError(400, f"type: {repo_type!r} is not supported here (model or dataset).", "BadRequest")
+    name, owner = str(data.get("name") or ""), str(data.get("organization") or user.username)
+    for field, value, validator in (("name", name, NAME), ("organization", owner, OWNER)):
+        try:
+            validator(value)
+        except ValidationError:
+            raise HubError(400, f"{field}: {value!r} is not a valid repository {field}.", "BadRequest")
+    return TYPES[repo_type], owner, name
+
+
 @require_POST
 @hub_view
 def create_repo(request):
     """POST /api/repos/create {name, organization, type}: 409 (with the url) when it exists."""
     user = require_user(request)
     data = read_json(request)
-    repo_type = data.get("type") or "model"
-    if repo_type not in ("model", "dataset"):
-        raise HubError(400, f"type: {repo_type!r} is not supported here (model or dataset).", "BadRequest")
     if data.get("visibility") not in (None, "public") or data.get("private"):
         raise HubError(400, "visibility: every repository on this site is public.", "BadRequest")
-    name = str(data.get("name") or "")
-    owner = str(data.get("organization") or user.username)
-    try:
-        NAME(name)
-    except ValidationError:
-        raise HubError(400, f"name: {name!r} is not a valid repository name.", "BadRequest")
+    kind, owner, name = _named_repo(data, user)
     if owner != user.username and not user.is_staff:
         raise HubError(403, f"organization: you can only create repositories under {user.username}.", "Forbidden")
-    existing = Resource.objects.filter(kind=TYPES[repo_type], owner=owner, name=name).first()
+    existing = Resource.objects.filter(kind=kind, owner=owner, name=name).first()
     if existing is not None:
         return JsonResponse({"error": "You already created this repo", "url": repo_url(request, existing)},
                             status=409)
     try:
-        resource = save_resource(user=user, data={"kind": TYPES[repo_type], "owner": owner, "name": name,
-                                                  "title": name})
+        resource = save_resource(user=user, data={"kind": kind, "owner": owner, "name": name, "title": name})
     except PermissionDenied as exc:
         raise HubError(403, str(exc), "Forbidden")
     return JsonResponse({"url": repo_url(request, resource), "name": resource.repo_id, "id": str(resource.pk)})
@@ -200,11 +206,7 @@ def delete_repo(request):
     a moderator; a model that runs in the playground, or has runs, is kept: 409)."""
     user = require_user(request)
     data = read_json(request)
-    repo_type = data.get("type") or "model"
-    if repo_type not in ("model", "dataset"):
-        raise HubError(400, f"type: {repo_type!r} is not supported here (model or dataset).", "BadRequest")
-    resource = get_repo(TYPES[repo_type], str(data.get("organization") or user.username), str(data.get("name") or ""),
-                        request)
+    resource = get_repo(*_named_repo(data, user), request)
     try:
         delete_resource(user=user, resource=resource)
     except PermissionDenied as exc:

@@ -49,7 +49,7 @@ def test_a_model_that_runs_is_kept_with_a_409():
     assert Resource.objects.exists()
 
 
-@pytest.mark.parametrize("body", [{"name": "nope"}, {"name": "tiny", "organization": "bob"}, {"name": "../x"}])
+@pytest.mark.parametrize("body", [{"name": "nope"}, {"name": "tiny", "organization": "bob"}])
 def test_a_missing_repository_is_repo_not_found(body):
     ResourceFactory(owner="alice", name="tiny")
     response = delete(hub_client(UserFactory(username="alice")), **body)
@@ -63,3 +63,18 @@ def test_deleting_needs_a_token_a_delete_and_a_known_type():
     assert alice.post("/api/repos/delete", {"name": "tiny"}, content_type="application/json").status_code == 405
     assert delete(alice, name="tiny", type="space").status_code == 400
     assert Resource.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{"name": "../x"}, {"name": "a\x00"}, {"name": "tiny", "organization": "a\x00"},
+                                  {"name": ["tiny"]}, {"name": ""}, {"name": "tiny", "type": ["model"]}])
+def test_a_body_that_names_no_repository_is_a_400(body):
+    ResourceFactory(owner="alice", name="tiny")
+    response = delete(hub_client(UserFactory(username="alice")), **body)
+    assert response.status_code == 400 and response["X-Error-Code"] == "BadRequest"
+    assert Resource.objects.exists()
+
+
+def test_creating_under_an_organisation_with_a_nul_is_a_400():
+    response = hub_client(StaffFactory()).post("/api/repos/create", json.dumps({"name": "x", "organization": "a\x00"}),
+                                               content_type="application/json")
+    assert response.status_code == 400 and "organization" in response.json()["error"]
