@@ -14,9 +14,9 @@ def alice():
 
 
 def test_the_profile_lists_the_members_resources_newest_first(client, alice):
-    ResourceFactory(owner="alice", name="older")
-    ResourceFactory(owner="alice", name="newer", kind="dataset")
-    ResourceFactory(owner="bob", name="not-hers")
+    ResourceFactory(owner="alice", name="older", submitter=alice)
+    ResourceFactory(owner="alice", name="newer", kind="dataset", submitter=alice)
+    ResourceFactory(owner="bob", name="not-hers", submitter=alice)
     page = client.get("/u/alice/").content.decode()
     assert "Models, datasets and more" in page
     assert page.index("alice/newer") < page.index("alice/older") and "not-hers" not in page
@@ -30,13 +30,19 @@ def test_a_draft_shows_on_the_profile_to_its_owner_only(client, alice):
     assert "alice/draft" in client.get("/u/alice/").content.decode()
 
 
+def test_a_member_named_like_an_organisation_does_not_get_its_models(client):
+    ResourceFactory(owner="HuggingFaceTB", name="SmolLM2", submitter=UserFactory())
+    UserFactory(username="HuggingFaceTB")
+    assert "SmolLM2" not in client.get("/u/HuggingFaceTB/").content.decode()
+
+
 def test_a_member_with_nothing_in_the_hub_has_no_section(client, alice):
     assert "Models, datasets and more" not in client.get("/u/alice/").content.decode()
 
 
 def test_many_resources_link_to_the_hub_list_of_them_all(client, alice):
     for i in range(7):
-        ResourceFactory(owner="alice", name=f"m{i}")
+        ResourceFactory(owner="alice", name=f"m{i}", submitter=alice)
     page = client.get("/u/alice/").content.decode()
     assert page.count('class="row-title"') == 6 and 'href="/hub/?author=alice"' in page
 
@@ -44,7 +50,7 @@ def test_many_resources_link_to_the_hub_list_of_them_all(client, alice):
 @pytest.mark.parametrize("n", [2, 12])
 def test_the_profile_page_query_count_does_not_grow(alice, category, n, django_assert_max_num_queries):
     for i in range(n):
-        ResourceFactory(owner="alice", name=f"m{i}").tags.set(tags_named(["llm", f"t{i}"]))
+        ResourceFactory(owner="alice", name=f"m{i}", submitter=alice).tags.set(tags_named(["llm", f"t{i}"]))
         make_post(thread=make_thread(author=alice, category=category), author=alice)
     browser = Client()
     browser.force_login(alice)
