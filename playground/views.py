@@ -36,33 +36,41 @@ def _bounds() -> dict:
 
 def _opened_run(request) -> dict | None:
     """A saved run to go on from (`?run=<id>`: the member's own; `?shared=<token>`: one shared with
-    them), in the shape the page keeps its conversation in (playground.js's remember()): the
-    run's messages as the history, and its answer as the last turn. A run not to be had is a 404."""
+    them), as the page keeps its conversation (playground.js's remember()). Not to be had: 404."""
     if "shared" in request.GET:
-        job, url = GenerationJob.objects.shared(request.GET["shared"]).select_related("resource").first(), "share"
+        job = GenerationJob.objects.shared(request.GET["shared"]).select_related("resource").first()
+        link = job and job.get_share_url()
     elif "run" in request.GET:
         run_id = parse_id(request.GET["run"])
         job = GenerationJob.objects.owned_by(request.user).select_related("resource").filter(pk=run_id).first() \
             if run_id else None
-        url = "own"
+        link = job and job.get_absolute_url()
     else:
         return None
     if job is None:
         raise Http404(_("No such run, or it is not shared."))
-    turns = [m for m in job.messages or [] if m["role"] != "system"] if job.mode == GenerationJob.Mode.CHAT else []
-    asked = turns.pop()["content"] if turns and turns[-1]["role"] == "user" else job.prompt
-    answered = [{"role": "user", "content": asked}, {"role": "assistant", "content": job.output}] \
-        if job.mode == GenerationJob.Mode.CHAT and job.status != GenerationJob.Status.FAILED else []
-    return {
-        "model": job.resource.repo_id, "mode": job.mode, "params": job.params,
-        "system": next((m["content"] for m in job.messages or [] if m["role"] == "system"), ""),
-        "history": turns + answered,
-        "pairs": [{"text": asked, "before": len(turns), "result": {
-            "id": job.pk, "url": job.get_share_url() if url == "share" else job.get_absolute_url(),
-            "status": job.status, "output": job.output,
-            "metrics": {"prompt_tokens": job.prompt_tokens, "completion_tokens": job.completion_tokens,
-                        "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s}}}],
-    }
+    return _conversation(job, link)
+
+
+def _conversation(job: GenerationJob, link: str) -> dict:
+    """The run's messages as the history and its answer as the last turn, a pair asked in this
+    tab (so Edit and Regenerate work on it); the system prompt and settings as they were."""
+    chat = job.mode == GenerationJob.Mode.CHAT
+    turns = [m for m in job.messages or [] if m["role"] != "system"] if chat else []
+    answered = job.status != GenerationJob.Status.FAILED
+    kept = {"model": job.resource.repo_id, "mode": job.mode, "params": job.params,
+            "system": next((m["content"] for m in job.messages or [] if m["role"] == "system"), "")}
+    if chat and not (turns and turns[-1]["role"] == "user"):
+        # Asked after an assistant's turn (a client's prefill): the conversation as it stands.
+        return {**kept, "pairs": [], "history": turns + (
+            [{"role": "assistant", "content": job.output}] if answered and job.output else [])}
+    asked = turns.pop()["content"] if chat else job.prompt
+    result = {"id": job.pk, "url": link, "status": job.status, "output": job.output,
+              "metrics": {"prompt_tokens": job.prompt_tokens, "completion_tokens": job.completion_tokens,
+                          "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s}}
+    answer = [{"role": "user", "content": asked}, {"role": "assistant", "content": job.output}] \
+        if chat and answered else []
+    return {**kept, "history": turns + answer, "pairs": [{"text": asked, "before": len(turns), "result": result}]}
 
 
 def playground(request):

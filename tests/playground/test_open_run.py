@@ -83,3 +83,12 @@ def test_a_run_whose_model_no_longer_runs_says_so(user, chat_run):
     chat_run.resource.runtime.__class__.objects.filter(resource=chat_run.resource).update(enabled=False)
     page = signed_in(user).get(f"/playground/?run={chat_run.pk}").content.decode()
     assert "no longer runs here" in page
+
+
+def test_a_run_asked_after_an_assistants_turn_opens_as_it_stands(user):
+    prefilled = MESSAGES[:3]  # ends with the assistant's "Hello!", as a client's prefill may
+    job = GenerationJob.objects.create(user=user, resource=runnable_model(), mode="chat", messages=prefilled,
+                                       output=" How can I help?", status="succeeded", params={})
+    kept = opened(signed_in(user).get(f"/playground/?run={job.pk}"))
+    assert kept["pairs"] == [] and kept["history"] == MESSAGES[1:3] + [
+        {"role": "assistant", "content": " How can I help?"}]
