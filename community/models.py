@@ -129,6 +129,8 @@ class Thread(models.Model):
     # The last position handed out (Discourse's highest_post_number): never taken back when a
     # reply is deleted, so a position names one post for good and read state stays true.
     highest_position = models.PositiveIntegerField(default=1)
+    # Readers who opened it: once per member (or address) a day, crawlers not counted.
+    view_count = models.PositiveIntegerField(default=0)
     score = models.IntegerField(default=0)
     is_pinned = models.BooleanField(default=False)
     is_locked = models.BooleanField(default=False)

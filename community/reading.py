@@ -2,12 +2,31 @@
 from __future__ import annotations
 
 import logging
+import re
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError
+from django.db.models import F
 
 from .models import Thread, ThreadRead, User
 
 log = logging.getLogger(__name__)
+# What crawlers and link previews put in their User-Agent: their fetches are not readers.
+CRAWLER = re.compile(r"bot|crawl|spider|slurp|preview|fetch|monitor|curl|wget|python-requests|headless", re.I)
+
+
+def count_view(*, thread: Thread, viewer: str, user_agent: str) -> None:
+    """One more view of `thread`, unless `viewer` (a member, or an address: core.slots.client_id)
+    was counted within FORUM_VIEW_WINDOW_S or is a crawler. Like the read state, a nicety: a
+    cache or database that fails costs the page nothing (and a cache that is down counts none)."""
+    if not user_agent or CRAWLER.search(user_agent):  # browsers always name themselves
+        return
+    try:
+        if cache.add(f"thread-view:{thread.pk}:{viewer}", 1, timeout=settings.FORUM_VIEW_WINDOW_S):
+            Thread.objects.filter(pk=thread.pk).update(view_count=F("view_count") + 1)
+    except DatabaseError:
+        log.warning("could not count a view of thread %s", thread.pk, exc_info=True)
 
 
 def mark_read(*, user: User, thread: Thread, position: int, known: int | None) -> None:

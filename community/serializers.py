@@ -64,9 +64,9 @@ class ThreadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Thread
         fields = ["id", "title", "slug", "kind", "category", "tags", "author", "created_at",
-                  "last_activity_at", "reply_count", "score", "is_pinned", "is_locked",
+                  "last_activity_at", "reply_count", "view_count", "score", "is_pinned", "is_locked",
                   "is_hidden", "accepted_post", "url", "new_replies", "is_watching", "is_bookmarked", "body"]
-        read_only_fields = ["slug", "created_at", "last_activity_at", "reply_count", "score",
+        read_only_fields = ["slug", "created_at", "last_activity_at", "reply_count", "view_count", "score",
                             "is_pinned", "is_locked", "is_hidden", "accepted_post"]
 
     def to_representation(self, instance):

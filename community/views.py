@@ -22,6 +22,7 @@ from core.pagination import CountedPaginator
 from core.exceptions import RateLimited, posting_too_fast
 from core.models import Tag
 from core.permissions import moderator_required
+from core.slots import client_id
 
 from . import permissions, profiles, reading, services
 from .context_processors import draft_sent
@@ -106,6 +107,9 @@ def thread_detail(request, pk: int, slug: str = ""):
             page_number = replies.filter(position__lt=target).count() // POSTS_PER_PAGE + 1
     page = CountedPaginator(replies.for_display(user).order_by("position"), POSTS_PER_PAGE,
                             count_from=replies).get_page(page_number)
+    if request.method == "GET" and page.number == 1:  # a reader arriving, not one paging on
+        reading.count_view(thread=thread, viewer=client_id(request, user),
+                           user_agent=request.headers.get("User-Agent", ""))
     if user.is_authenticated and request.method == "GET":  # not a HEAD or a prefetch's check
         # Read up to the last post shown (the accepted answer shows on every page).
         shown = [1, *(post.position for post in page.object_list)]

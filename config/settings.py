@@ -337,6 +337,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Community rules (Discourse's defaults) ----------------------------------------------------
+# A thread's page counts one view per member (or address) per this many seconds, as Discourse does.
+FORUM_VIEW_WINDOW_S = env.int("FORUM_VIEW_WINDOW_S", default=86400)
 FORUM_RATE_LIMITS = {
     "post_interval_s": env.int("FORUM_POST_INTERVAL_S", default=5),
     "thread_interval_s": env.int("FORUM_THREAD_INTERVAL_S", default=15),

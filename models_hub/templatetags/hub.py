@@ -35,19 +35,6 @@ def kind_label(value: str) -> str:
 
 
 @register.filter
-def short_count(n: int | None) -> str:
-    """135000000 → "135M", 1710000000 → "1.7B", as the Hugging Face Hub shows sizes: the same in
-    every language (a grouping separator differs by locale; Chinese uses none)."""
-    if n is None:
-        return ""
-    for size, unit in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
-        if abs(n) >= size:
-            value = n / size
-            return f"{value:.1f}".rstrip("0").rstrip(".") + unit if value < 100 else f"{round(value)}{unit}"
-    return str(n)
-
-
-@register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key)
 

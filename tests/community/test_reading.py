@@ -194,3 +194,49 @@ def test_marking_read_needs_a_member_and_a_thread_they_may_see(client, as_user, 
     assert client.post(f"/api/v1/threads/{thread.pk}/read/").status_code in (401, 403)
     Thread.objects.filter(pk=thread.pk).update(is_hidden=True)
     assert as_user.post(f"/api/v1/threads/{thread.pk}/read/", {}, format="json").status_code == 404
+
+
+# --- views ---------------------------------------------------------------------------------------
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
+
+
+def _views(thread) -> int:
+    return Thread.objects.values_list("view_count", flat=True).get(pk=thread.pk)
+
+
+def test_a_reader_counts_once_a_day_and_each_reader_counts(client, user, other_user, category):
+    thread = make_thread(category=category)
+    client.force_login(user)
+    client.get(thread.get_absolute_url(), HTTP_USER_AGENT=BROWSER)
+    client.get(thread.get_absolute_url(), HTTP_USER_AGENT=BROWSER)
+    assert _views(thread) == 1
+    client.force_login(other_user)
+    client.get(thread.get_absolute_url(), HTTP_USER_AGENT=BROWSER)
+    client.logout()
+    client.get(thread.get_absolute_url(), HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.9")
+    client.get(thread.get_absolute_url(), HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.9")
+    assert _views(thread) == 3
+
+
+@pytest.mark.parametrize("agent", ["Googlebot/2.1", "facebookexternalhit/1.1 preview", "curl/8.5", ""])
+def test_crawlers_and_scripts_are_not_readers(client, category, agent):
+    thread = make_thread(category=category)
+    client.get(thread.get_absolute_url(), HTTP_USER_AGENT=agent)
+    assert _views(thread) == 0
+
+
+def test_paging_on_and_a_head_check_are_not_new_views(client, category):
+    thread = make_thread(category=category)
+    for _ in range(25):
+        make_post(thread=thread)
+    client.head(thread.get_absolute_url(), HTTP_USER_AGENT=BROWSER)
+    client.get(thread.get_absolute_url() + "?page=2", HTTP_USER_AGENT=BROWSER)
+    assert _views(thread) == 0
+
+
+def test_views_show_on_the_lists_the_page_and_the_api(client, category, settings):
+    thread = make_thread(category=category, title="Counted")
+    Thread.objects.filter(pk=thread.pk).update(view_count=1234)
+    assert "1.2K</b>views" in client.get("/forum/").content.decode()
+    assert "1234" in client.get(thread.get_absolute_url(), HTTP_USER_AGENT="bot").content.decode()
+    assert client.get(f"/api/v1/threads/{thread.pk}/").json()["view_count"] == 1234

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from models_hub import services
 from models_hub.models import Like, Resource
-from models_hub.templatetags.hub import short_count
+from core.templatetags.site import short_count
 from tests.factories import ResourceFactory, StaffFactory, UserFactory, runnable_model
 
 pytestmark = pytest.mark.django_db
