@@ -197,56 +197,49 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         page = self.paginate_queryset(posts)
         return self.get_paginated_response(PostSerializer(page, many=True).data)
 
+    def _change(self, body, change) -> Response:
+        """The thread's actions: `body` (a serializer class) checks the request, `change(thread,
+        data)` applies it, and the answer is the thread read again with the caller's state."""
+        thread = self.get_object()
+        data = body(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        change(thread, data.validated_data)
+        return Response(ThreadSerializer(self._fresh(thread)).data)
+
     @extend_schema(request=ReadSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def read(self, request, pk=None):
         """How far the caller has read, as opening the thread's page keeps it (it never goes back)."""
-        thread = self.get_object()
-        data = ReadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        position = min(data.validated_data.get("position", thread.highest_position), thread.highest_position)
-        reading.mark_read(user=request.user, thread=thread, position=position, known=thread.read_up_to)
-        return Response(ThreadSerializer(self._fresh(thread)).data)
+        def mark(thread, data):
+            position = min(data.get("position", thread.highest_position), thread.highest_position)
+            reading.mark_read(user=request.user, thread=thread, position=position, known=thread.read_up_to)
+        return self._change(ReadSerializer, mark)
 
     @extend_schema(request=WatchSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def watch(self, request, pk=None):
         """Watch a thread (a notification for every reply) or stop, as its page's Watch button."""
-        thread = self.get_object()
-        data = WatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.set_watch(user=request.user, thread=thread, watching=data.validated_data["watching"])
-        return Response(ThreadSerializer(self._fresh(thread)).data)
+        return self._change(WatchSerializer, lambda thread, data: services.set_watch(
+            user=request.user, thread=thread, watching=data["watching"]))
 
     @extend_schema(request=BookmarkSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def bookmark(self, request, pk=None):
         """Bookmark a thread (listed with `bookmarked=true`) or remove the bookmark."""
-        thread = self.get_object()
-        data = BookmarkSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.set_bookmark(user=request.user, thread=thread, marked=data.validated_data["bookmarked"])
-        return Response(ThreadSerializer(self._fresh(thread)).data)
+        return self._change(BookmarkSerializer, lambda thread, data: services.set_bookmark(
+            user=request.user, thread=thread, marked=data["bookmarked"]))
 
     @extend_schema(request=AcceptSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def accept(self, request, pk=None):
-        thread = self.get_object()
-        data = AcceptSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        thread = services.accept_answer(user=request.user, thread=thread, post=data.validated_data["post"])
-        return Response(ThreadSerializer(self._fresh(thread)).data)
+        return self._change(AcceptSerializer, lambda thread, data: services.accept_answer(
+            user=request.user, thread=thread, post=data["post"]))
 
     @extend_schema(request=ModerateSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def moderate(self, request, pk=None):
-        thread = self.get_object()
-        data = ModerateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        thread = services.moderate_thread(moderator=request.user, thread=thread,
-                                          action=data.validated_data["action"],
-                                          category=data.validated_data.get("category"))
-        return Response(ThreadSerializer(self._fresh(thread)).data)
+        return self._change(ModerateSerializer, lambda thread, data: services.moderate_thread(
+            moderator=request.user, thread=thread, action=data["action"], category=data.get("category")))
 
 
 class PostViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
