@@ -92,7 +92,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
 @permission_classes([permissions.AllowAny])
 def leaderboards(request):
     """Suites with a valid declaration, the most measured first."""
-    return Response({"results": SuiteSerializer(Suite.objects.listed(), many=True).data})
+    return Response({"results": SuiteSerializer(Suite.objects.visible_to(request.user).listed(), many=True).data})
 
 
 @extend_schema(operation_id="leaderboard_retrieve",
@@ -104,7 +104,8 @@ def leaderboards(request):
 @permission_classes([permissions.AllowAny])
 def suite_leaderboard(request, owner: str, name: str):
     """Ranked models: each model's latest succeeded run, per-task metrics with standard errors."""
-    suite = get_object_or_404(Suite.objects.select_related("dataset"), dataset__owner=owner, dataset__name=name)
+    suite = get_object_or_404(Suite.objects.visible_to(request.user).select_related("dataset"),
+                              dataset__owner=owner, dataset__name=name)
     cols, by, rows = leaderboard(suite, request.query_params.get("ordering"))
     return Response(leaderboard_payload(suite, cols, by, rows))
 

@@ -18,7 +18,7 @@ class RunForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].queryset = runnable_models(user)
-        self.fields["suite"].queryset = Suite.objects.listed()
+        self.fields["suite"].queryset = Suite.objects.visible_to(user).listed()
         self.fields["suite"].label_from_instance = lambda suite: f"{suite.repo_id} — {suite.title}"
         self.fields["model"].label_from_instance = lambda model: model.repo_id
 

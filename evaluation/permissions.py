@@ -2,7 +2,7 @@
 
 Results are public (leaderboards quote them), so anyone may read a run and its samples. A run is
 its requester's: they (or a moderator, to end abuse of the workers) may cancel it; any member
-may start a run or open a discussion of a succeeded result.
+may start a run or open a discussion of a succeeded result (once its model and dataset are public).
 """
 from __future__ import annotations
 
@@ -20,4 +20,6 @@ def can_cancel(user, run: EvaluationRun) -> bool:
 
 
 def can_discuss(user, run: EvaluationRun) -> bool:
-    return bool(user.is_authenticated and run.status == EvaluationRun.Status.SUCCEEDED)
+    """A succeeded result of a published model on a published suite: a thread is public."""
+    return bool(user.is_authenticated and run.status == EvaluationRun.Status.SUCCEEDED
+                and run.model.is_published and run.suite.dataset.is_published)

@@ -27,10 +27,17 @@ class RunQuerySet(models.QuerySet):
                 .select_related("model").order_by("model_id", "-finished_at", "-id"))
 
     def for_model(self, model) -> "RunQuerySet":
-        return self.succeeded().filter(model=model).select_related("suite__dataset").order_by("-finished_at", "-id")
+        """The model's results on published suites (its page is public: a draft dataset's name and
+        scores are its owner's until it is published)."""
+        return (self.succeeded().filter(model=model, suite__dataset__is_published=True)
+                .select_related("suite__dataset").order_by("-finished_at", "-id"))
 
 
 class SuiteQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "SuiteQuerySet":
+        """Suites of datasets `user` may see: a draft's suite is its owner's (and moderators')."""
+        return self.filter(dataset__in=Resource.objects.visible_to(user))
+
     def listed(self) -> "SuiteQuerySet":
         """Suites with a valid declaration, with their succeeded runs of published models counted."""
         succeeded = models.Q(runs__status="succeeded", runs__model__is_published=True)

@@ -73,6 +73,11 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
     instead of computing it again."""
     if not can_request_run(user):
         raise PermissionDenied
+    visible = Resource.objects.visible_to(user)
+    if not visible.filter(pk=model.pk).exists():
+        raise ValidationError({"model": [_("No such model.")]})
+    if not visible.filter(pk=dataset.pk).exists():  # another member's draft is not theirs to run
+        raise ValidationError({"suite": [_("No such dataset.")]})
     runtime = getattr(model, "runtime", None) if model.kind == Resource.Kind.MODEL else None
     if runtime is None or not runtime.enabled:
         raise ValidationError({"model": [_("This model cannot be run here.")]})

@@ -22,11 +22,12 @@ SAMPLES_PER_PAGE = 25
 
 
 def leaderboards(request):
-    return render(request, "evaluation/leaderboards.html", {"suites": Suite.objects.listed()})
+    return render(request, "evaluation/leaderboards.html", {"suites": Suite.objects.visible_to(request.user).listed()})
 
 
 def suite_leaderboard(request, owner: str, name: str):
-    suite = get_object_or_404(Suite.objects.select_related("dataset"), dataset__owner=owner, dataset__name=name)
+    suite = get_object_or_404(Suite.objects.visible_to(request.user).select_related("dataset"),
+                              dataset__owner=owner, dataset__name=name)
     try:
         cols, by, rows = leaderboard(suite, request.GET.get("ordering"))
     except BadOrdering:

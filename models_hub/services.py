@@ -268,6 +268,8 @@ def ensure_discussion(*, resource: Resource, user: User) -> Thread:
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
     if resource.thread_id:
         return resource.thread
+    if not resource.is_published:  # a forum thread is public; a draft is not yet
+        raise PermissionDenied(_("A draft has no discussion until it is published."))
     category, _created = Category.objects.get_or_create(
         slug=DISCUSSION_CATEGORY,
         defaults={"name": "Hub discussions", "name_zh": "模型库讨论", "position": 90, "members_start_threads": False,

@@ -76,3 +76,12 @@ def test_the_opening_post_is_written_in_both_languages(client, user):
     body = Post.objects.get(thread=resource.thread).body
     link = f"[acme/corpus]({resource.get_absolute_url()})"
     assert body == f"Discussion of the dataset {link}.\n\n关于数据集 {link} 的讨论。"
+
+
+def test_a_draft_has_no_public_discussion_until_it_is_published(client, user):
+    draft = ResourceFactory(owner=user.username, name="d", submitter=user, is_published=False)
+    client.force_login(user)
+    assert "A draft has no discussion until it is published" in client.get(draft.get_absolute_url()).content.decode()
+    assert client.post(f"{draft.get_absolute_url()}discussion/").status_code == 403
+    draft.refresh_from_db()
+    assert draft.thread_id is None and not Thread.objects.exists()

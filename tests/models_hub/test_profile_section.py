@@ -63,3 +63,4 @@ def test_a_resource_links_to_its_owners_profile_when_a_member_owns_it(client, al
     org = ResourceFactory(owner="Helsinki-NLP", name="opus", submitter=alice)
     assert 'href="/u/alice/"' in client.get(mine.get_absolute_url()).content.decode()
     assert "/u/Helsinki-NLP/" not in client.get(org.get_absolute_url()).content.decode()
+
