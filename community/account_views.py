@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -12,10 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core import services as core_services
+from core.exceptions import wait_in_words
+from core.throttles import wait_for
 
 from . import accounts
 from .forms import ProfileForm, RevokeTokenForm, SignupForm, TokenForm, add_errors
 from .models import User
+from .throttles import PasswordResetInboxThrottle, PasswordResetThrottle, SignupThrottle
 
 
 def _safe_next(request) -> str | None:
@@ -33,11 +37,29 @@ def signup(request):
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if wait := wait_for(request, SignupThrottle()):
+            form.add_error(None, _("Too many sign-ups from your address. Try again in %(wait)s.")
+                           % {"wait": wait_in_words(wait)})
+            return render(request, "registration/signup.html", {"form": form}, status=429)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": user.username})
         return redirect(_safe_next(request) or "home")
     return render(request, "registration/signup.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with a limit per address asking and per e-mail address asked for (the answer is
+    the same whether a member has that address or not)."""
+
+    def form_valid(self, form):
+        wait = (wait_for(self.request, PasswordResetThrottle())
+                or wait_for(self.request, PasswordResetInboxThrottle(form.cleaned_data["email"])))
+        if wait:
+            form.add_error(None, _("Too many password reset requests. Try again in %(wait)s.")
+                           % {"wait": wait_in_words(wait)})
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 @login_required

@@ -442,6 +442,10 @@ EVALUATION_WORK_DIR = env("EVALUATION_WORK_DIR", default=str(VAR_DIR / "evaluati
 # Each answer is a playground job (its quotas apply); battles and votes are also throttled per member.
 ARENA_MAX_NEW_TOKENS = env.int("ARENA_MAX_NEW_TOKENS", default=256)
 ARENA_BATTLE_RATE = env("ARENA_BATTLE_RATE", default="20/min")
+# What one address may ask of the accounts pages, and how often one inbox gets reset e-mail.
+ACCOUNT_SIGNUP_RATE = env("ACCOUNT_SIGNUP_RATE", default="10/hour")
+PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", default="10/hour")
+PASSWORD_RESET_EMAIL_RATE = env("PASSWORD_RESET_EMAIL_RATE", default="3/hour")
 ARENA_VOTE_RATE = env("ARENA_VOTE_RATE", default="20/min")
 ARENA_BOOTSTRAP_ROUNDS = env.int("ARENA_BOOTSTRAP_ROUNDS", default=500)
 # --- Fine-tuning -------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ class LiveStack:
             "CELERY_VISIBILITY_TIMEOUT": "8",
             "API_THROTTLE_USER": "100000/min",
             "API_THROTTLE_ANON": "100000/min",
+            "ACCOUNT_SIGNUP_RATE": "100000/min",  # the browser tests sign up many members from one address
             "PYTHONUNBUFFERED": "1",
             "PGAPPNAME": f"live-stack-{self.port}",  # its sessions, told apart in pg_stat_activity
         }

@@ -1,24 +1,15 @@
-"""Per-member throttles on starting battles and voting, beside the API's global ones. Their
-rates are settings of their own (ARENA_BATTLE_RATE, ARENA_VOTE_RATE), read when a request
-comes, so deployments and tests change them without touching DRF's rate table."""
+"""Per-member throttles on starting battles and voting, beside the API's global ones
+(ARENA_BATTLE_RATE, ARENA_VOTE_RATE)."""
 from __future__ import annotations
 
-from django.conf import settings
-from rest_framework.throttling import UserRateThrottle
+from core.throttles import SettingRateThrottle
 
 
-class _SettingRateThrottle(UserRateThrottle):
-    setting = ""
-
-    def get_rate(self) -> str:
-        return getattr(settings, self.setting)
-
-
-class BattleThrottle(_SettingRateThrottle):
+class BattleThrottle(SettingRateThrottle):
     scope = "arena_battle"
     setting = "ARENA_BATTLE_RATE"
 
 
-class VoteThrottle(_SettingRateThrottle):
+class VoteThrottle(SettingRateThrottle):
     scope = "arena_vote"
     setting = "ARENA_VOTE_RATE"

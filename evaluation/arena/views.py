@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.charts import heatmap, intervals
 from core.exceptions import RateLimited, ServiceUnavailable, wait_in_words
+from core.throttles import wait_for
 from core.permissions import moderator_required
 from playground.models import GenerationJob
 
@@ -27,14 +28,6 @@ SORTS = {"rating": lambda r: -r["rating"], "battles": lambda r: -r["battles"], "
          "model": lambda r: r["model"].lower()}
 
 
-def _wait(request, throttle) -> int:
-    """Seconds until the page may act again under the API's throttle (0: now): the pages and the
-    API share one budget per member."""
-    if throttle.allow_request(request, None):
-        return 0
-    return max(1, round(throttle.wait() or 1))
-
-
 def index(request):
     """The prompt box, or why there can be no battle yet."""
     form = BattleForm(request.POST or None, user=request.user, query=request.GET)
@@ -43,7 +36,7 @@ def index(request):
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        wait = _wait(request, BattleThrottle())
+        wait = wait_for(request, BattleThrottle())
         if wait:
             form.add_error(None, _("You are starting battles too fast. Try again in %(wait)s.")
                            % {"wait": wait_in_words(wait)})
@@ -80,7 +73,7 @@ def battle(request, pk: int):
 def vote(request, pk: int):
     battle = get_object_or_404(Battle.objects.owned_by(request.user), pk=pk)
     form = VoteForm(request.POST)
-    wait = _wait(request, VoteThrottle())
+    wait = wait_for(request, VoteThrottle())
     if wait:
         messages.error(request, _("You are voting too fast. Try again in %(wait)s.") % {"wait": wait_in_words(wait)})
         return redirect(battle)

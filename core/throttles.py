@@ -1,0 +1,23 @@
+"""Throttles whose rates are settings of their own (read when a request comes, so deployments and
+tests change them without touching DRF's rate table), for the API and the pages alike."""
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.throttling import UserRateThrottle
+
+
+class SettingRateThrottle(UserRateThrottle):
+    """Per member, or per address for a visitor (DRF's ident), at the rate `setting` names."""
+
+    setting = ""
+
+    def get_rate(self) -> str:
+        return getattr(settings, self.setting)
+
+
+def wait_for(request, throttle: SettingRateThrottle) -> int:
+    """Seconds until a page may act again under `throttle` (0: now, and the act is counted): the
+    pages and the API share one budget."""
+    if throttle.allow_request(request, None):
+        return 0
+    return max(1, round(throttle.wait() or 1))
