@@ -83,6 +83,15 @@ def test_password_change_page_revokes_api_tokens(client, user):
     assert not token_works(key)
 
 
+def test_the_password_pages_say_that_a_change_revokes_api_tokens(client, user):
+    client.force_login(user)
+    assert "revokes your API tokens" in client.get("/accounts/settings/").content.decode()
+    assert 'data-testid="tokens-revoked-note"' in client.get("/accounts/password_change/").content.decode()
+    done = client.post("/accounts/password_change/", {
+        "old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True)
+    assert "make new ones in Settings" in done.content.decode()
+
+
 def test_password_reset_revokes_api_tokens(client, user):
     _token, key = create_token(user=user, name="script")
     uid = urlsafe_base64_encode(force_bytes(user.pk))
