@@ -3,6 +3,7 @@ import pytest
 
 from core.charts import line_chart
 from finetune.models import FineTuneJob
+from tests.factories import ResourceFactory
 
 
 def test_a_line_chart_escapes_its_label_and_draws_the_points():
@@ -36,3 +37,14 @@ def test_a_moderator_may_open_and_stop_a_members_job(client, staff, job):
     assert client.post(f"/finetune/{job.pk}/cancel/").status_code == 302
     job.refresh_from_db()
     assert job.cancel_requested
+
+
+def test_a_finished_jobs_draft_model_is_called_a_draft_with_a_publish_button(client, user, job):
+    draft = ResourceFactory(owner=user.username, name="out", submitter=user, is_published=False)
+    FineTuneJob.objects.filter(pk=job.pk).update(status="succeeded", output_model=draft)
+    client.force_login(user)
+    page = client.get(f"/finetune/{job.pk}/").content.decode()
+    assert "Saved as a draft" in page and "Published as" not in page and f"{draft.get_absolute_url()}publish/" in page
+    type(draft).objects.filter(pk=draft.pk).update(is_published=True)
+    page = client.get(f"/finetune/{job.pk}/").content.decode()
+    assert "Published as" in page and "publish/" not in page
