@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin, ServiceOnlyAdmin
 
 from .models import Like, Relation, Resource, Runtime
-from .services import publish_resource
+from .services import publish_resource, take_down
 
 
 class RuntimeInline(admin.StackedInline):
@@ -28,12 +28,17 @@ class ResourceAdmin(ServiceOnlyAdmin):
     list_filter = ("kind", "task", "license", "is_published")
     search_fields = ("owner", "name", "title")
     inlines = [RuntimeInline, RelationInline]
-    actions = ["publish"]
+    actions = ["publish", "take_down"]
 
     @admin.action(description=_("Publish the selected drafts"))
     def publish(self, request, queryset) -> None:
         for resource in queryset.filter(is_published=False):
             publish_resource(user=request.user, resource=resource)
+
+    @admin.action(description=_("Take the selected resources down (back to drafts)"))
+    def take_down(self, request, queryset) -> None:
+        for resource in queryset.filter(is_published=True):
+            take_down(moderator=request.user, resource=resource)
 
 
 @admin.register(Like)

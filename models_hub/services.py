@@ -16,6 +16,7 @@ from community.models import Category, Thread, User, Watch
 from community.services import create_thread
 from core import markdown, search
 from core.models import MAX_TAGS, SearchDocument
+from core.permissions import is_moderator
 from core.services import clean_tags, tags_named
 
 from .front_matter import as_list as _as_list
@@ -174,6 +175,17 @@ def publish_resource(*, user: User, resource: Resource) -> Resource:
     if not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may publish this resource."))
     Resource.objects.filter(pk=resource.pk).update(is_published=True, updated_at=timezone.now())
+    resource.refresh_from_db(fields=["is_published", "updated_at"])
+    reindex(resource)
+    return resource
+
+
+def take_down(*, moderator: User, resource: Resource) -> Resource:
+    """A moderator takes a published resource back to a draft (an abusive card, say): only its
+    owner and the moderators see it, and it leaves the public search. Its rows and runs stay."""
+    if not is_moderator(moderator):
+        raise PermissionDenied(_("Only a moderator may take a resource down."))
+    Resource.objects.filter(pk=resource.pk).update(is_published=False, updated_at=timezone.now())
     resource.refresh_from_db(fields=["is_published", "updated_at"])
     reindex(resource)
     return resource

@@ -1,8 +1,11 @@
 """Staff set up runtimes and publish drafts in the admin; a resource's own row is the hub's."""
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.urls import reverse
 
+from core import search
+from models_hub import services
 from models_hub.models import Resource
 from tests.factories import ResourceFactory, UserFactory
 
@@ -38,3 +41,19 @@ def test_publishing_a_draft_in_the_admin_lists_it(admin_client):
     admin_client.post(reverse("admin:models_hub_resource_changelist"),
                       {"action": "publish", "_selected_action": [draft.pk]})
     assert Resource.objects.get(pk=draft.pk).is_published
+
+
+def test_taking_a_resource_down_in_the_admin_makes_it_a_draft_nobody_else_finds(admin_client, client):
+    owner = UserFactory()
+    resource = services.save_resource(user=owner, data={"kind": "model", "name": "abusive", "title": "Abusive card"})
+    assert search.matching("Abusive", kinds=[search.Kind.RESOURCE]).exists()
+    admin_client.post(reverse("admin:models_hub_resource_changelist"),
+                      {"action": "take_down", "_selected_action": [resource.pk]})
+    assert not Resource.objects.get(pk=resource.pk).is_published
+    assert not search.matching("Abusive", kinds=[search.Kind.RESOURCE]).exists()
+
+
+def test_only_a_moderator_takes_a_resource_down(db):
+    resource = ResourceFactory()
+    with pytest.raises(PermissionDenied):
+        services.take_down(moderator=UserFactory(), resource=resource)
