@@ -40,7 +40,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         runs = EvaluationRun.objects.visible_to(self.request.user).with_names().select_related("thread")
         params = self.request.query_params
         if params.get("mine") == "1":
-            runs = runs.filter(user=self.request.user) if self.request.user.is_authenticated else runs.none()
+            runs = runs.requested_by(self.request.user)
         if params.get("model"):
             runs = runs.filter(model__repo_id=params["model"])
         if params.get("suite"):

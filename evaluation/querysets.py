@@ -16,6 +16,12 @@ class RunQuerySet(models.QuerySet):
         visible = Resource.objects.visible_to(user)
         return self.filter(model__in=visible, suite__dataset__in=visible)
 
+    def requested_by(self, user) -> "RunQuerySet":
+        """The runs `user` asked for, the newest first (none for a visitor)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user).order_by("-created_at", "-id")
+
     def with_names(self) -> "RunQuerySet":
         return self.select_related("model", "suite__dataset", "user")
 

@@ -6,6 +6,7 @@ app_name = "evaluation"
 urlpatterns = [
     path("leaderboards/", views.leaderboards, name="leaderboards"),
     path("leaderboards/<str:owner>/<str:name>/", views.suite_leaderboard, name="leaderboard"),
+    path("evaluations/", views.my_runs, name="mine"),
     path("evaluations/new/", views.new_run, name="new"),
     path("evaluations/<int:pk>/", views.run_detail, name="run"),
     path("evaluations/<int:pk>/cancel/", views.cancel, name="cancel"),

@@ -19,6 +19,7 @@ from .leaderboards import leaderboard
 from .models import EvaluationRun, Suite
 
 SAMPLES_PER_PAGE = 25
+RUNS_PER_PAGE = 25
 
 
 def leaderboards(request):
@@ -87,6 +88,14 @@ def new_run(request):
     elif request.method == "POST":
         status = 400
     return render(request, "evaluation/new.html", {"form": form}, status=status)
+
+
+@login_required
+def my_runs(request):
+    """The evaluations the member asked for, where each stands."""
+    runs = EvaluationRun.objects.requested_by(request.user).with_names()
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "evaluation/my_runs.html", {"page": page})
 
 
 @login_required

@@ -2,7 +2,7 @@
 import pytest
 from django.utils import timezone
 
-from evaluation.models import Suite
+from evaluation.models import EvaluationRun, Suite
 from evaluation.suites import sync_suite
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, UserFactory, runnable_model
@@ -135,6 +135,14 @@ def test_the_leaderboard_page_ranks_and_links_runs(client, board):
     assert "± 0.5" in page and "/evaluations/" in page
 
 
+def test_a_result_on_an_older_dataset_revision_is_marked(client, board):
+    page = client.get("/leaderboards/acme/bench/").content.decode()
+    assert 'data-testid="older-data"' not in page
+    EvaluationRun.objects.filter(model__repo_id="lab/m1").update(dataset_revision="0" * 40)
+    page = client.get("/leaderboards/acme/bench/").content.decode()
+    assert page.count('data-testid="older-data"') == 1 and "<code" in page
+
+
 def test_a_bad_ordering_on_the_page_falls_back(client, board):
     assert client.get("/leaderboards/acme/bench/?ordering=nope").status_code == 200
 
@@ -235,3 +243,25 @@ def test_signed_out_visitors_cannot_cancel_or_discuss(client, category):
     assert client.post(f"/evaluations/{run.pk}/discuss/", {"category": category.pk}).status_code == 302
     run.refresh_from_db()
     assert run.status == "queued" and run.thread_id is None
+
+
+def test_my_evaluations_lists_the_members_own_runs_newest_first(client, user, other_user):
+    older, newer = finished_run(user=user), finished_run(user=user, status="queued", metrics={})
+    others = finished_run(user=other_user)
+    client.force_login(user)
+    page = client.get("/evaluations/").content.decode()
+    assert page.index(f"#{newer.pk} ") < page.index(f"#{older.pk} ") and f"#{others.pk} " not in page
+    assert "/evaluations/" in client.get("/").content.decode()  # the user menu links to it
+
+
+def test_my_evaluations_needs_sign_in(client):
+    assert client.get("/evaluations/").status_code == 302
+
+
+@pytest.mark.parametrize("n", [2, 8])
+def test_my_evaluations_query_count_is_flat(client, user, n, django_assert_max_num_queries):
+    for _ in range(n):
+        finished_run(user=user)
+    client.force_login(user)
+    with django_assert_max_num_queries(6):
+        assert client.get("/evaluations/").status_code == 200
