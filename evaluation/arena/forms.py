@@ -52,7 +52,12 @@ class VoteForm(forms.Form):
 
 
 class VoidVotesForm(forms.Form):
-    username = forms.ModelChoiceField(label=_("Member"), queryset=User.objects.all(), to_field_name="username",
-                                      widget=forms.TextInput,
-                                      error_messages={"invalid_choice": _("No member has that username.")})
+    username = forms.CharField(label=_("Member"), max_length=User._meta.get_field("username").max_length)
     reason = forms.CharField(label=_("Reason"), max_length=VOID_REASON_MAX_LENGTH, required=False)
+
+    def clean_username(self) -> User:
+        """The member, however their name is capitalised (@Alice is alice, as everywhere)."""
+        member = User.objects.filter(username__lower_exact=self.cleaned_data["username"]).first()
+        if member is None:
+            raise forms.ValidationError(_("No member has that username."))
+        return member

@@ -102,8 +102,15 @@ class ArenaVoteSerializer(serializers.Serializer):
 
 
 class VoidVotesSerializer(serializers.Serializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all())
+    user = serializers.CharField(max_length=User._meta.get_field("username").max_length,
+                                 help_text="The member's username, however it is capitalised.")
     reason = serializers.CharField(max_length=VOID_REASON_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+    def validate_user(self, value: str) -> User:
+        member = User.objects.filter(username__lower_exact=value).first()
+        if member is None:
+            raise serializers.ValidationError("No member has that username.")
+        return member
 
 
 class VoidResultSerializer(serializers.Serializer):
