@@ -22,6 +22,7 @@ urlpatterns = [
     path(item + "files/<str:rev>/", repo_views.files, name="files-at"),
     path(item + "files/<str:rev>/<path:path>", repo_views.files, name="file"),
     path(item + "commits/", repo_views.history, name="history"),
+    path(item + "viewer/", repo_views.dataset_rows, name="viewer"),
     path(item + "runnable/", repo_views.runnable, name="runnable"),
     path(item + "commit/<str:sha>/", repo_views.commit_detail, name="commit"),
 ]

@@ -1,11 +1,15 @@
-"""The dataset viewer: the first rows of CSV, JSON Lines and Parquet files as a table, with
-column names, types and the row count. Previews are cached by content hash (they never change)."""
+"""The dataset viewer: rows of CSV, JSON Lines and Parquet files as a table, with column names,
+types and the row count; the first rows on a dataset's page, any page of them on its viewer page.
+Pages are cached by content hash (they never change)."""
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 import pyarrow.parquet as pq
 from django.core.cache import cache
@@ -13,10 +17,12 @@ from django.core.cache import cache
 from core.exceptions import without_server_paths
 
 from .models import Blob
-from .storage import hub_storage, is_local, iter_bytes, read_head
+from .storage import hub_storage, is_local, iter_bytes
 
 PREVIEW_ROWS = 20
-HEAD_BYTES = 1024 * 1024  # text formats: the rows shown come from the first MiB
+PAGE_ROWS = 100  # a page of the viewer, as the Hugging Face Hub shows them
+MAX_PAGED_ROWS = 10_000  # each page is read from the file's start: the viewer pages this far
+MAX_LINE_CHARS = 1024 * 1024  # a text file's line longer than this is no row to show
 COUNT_MAX_BYTES = 64 * 1024 * 1024  # past this, a text file's row count is not computed
 PARQUET_COPY_MAX_BYTES = 256 * 1024 * 1024  # object storage: Parquet files copied locally to read
 CACHE_TTL_S = 7 * 24 * 3600
@@ -82,20 +88,25 @@ def _count_lines(blob: Blob) -> int | None:
     return count + (1 if last != b"\n" else 0)
 
 
-def _text_lines(blob: Blob) -> list[str]:
-    data = read_head(blob, HEAD_BYTES)
-    text = data.decode("utf-8", errors="replace")
-    lines = text.splitlines()
-    if blob.size > HEAD_BYTES and lines:
-        lines = lines[:-1]  # the last line may be cut
-    return lines
+def _lines(blob: Blob) -> Iterator[str]:
+    """The file's lines, read as they stream (a character split between chunks is kept whole)."""
+    decoder, pending = codecs.getincrementaldecoder("utf-8")(errors="replace"), ""
+    for chunk in iter_bytes(blob):
+        *complete, pending = (pending + decoder.decode(chunk)).split("\n")
+        yield from (line.removesuffix("\r") for line in complete)
+        if len(pending) > MAX_LINE_CHARS:  # no newline in sight: not a table, and memory is not to fill
+            raise ValueError(f"a line longer than {MAX_LINE_CHARS} characters")
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending.removesuffix("\r")
 
 
-def _csv(preview: Preview, blob: Blob, delimiter: str) -> None:
-    rows = list(csv.reader(_text_lines(blob)[: PREVIEW_ROWS + 1], delimiter=delimiter))
-    if not rows:
+def _csv(preview: Preview, blob: Blob, delimiter: str, offset: int, limit: int) -> None:
+    reader = csv.reader(_lines(blob), delimiter=delimiter)
+    header = next(reader, None)
+    if header is None:
         return
-    header, body = rows[0], rows[1:]
+    body = list(islice(reader, offset, offset + limit))
     typed = [[_guess(c) for c in row] for row in body]
     preview.columns = [(name, _type_of([r[i] for r in typed if i < len(r)])) for i, name in enumerate(header)]
     preview.rows = [[_cell(c) for c in row] for row in body]
@@ -103,25 +114,21 @@ def _csv(preview: Preview, blob: Blob, delimiter: str) -> None:
     preview.total_rows = lines - 1 if lines else None
 
 
-def _jsonl(preview: Preview, blob: Blob) -> None:
-    records = []
-    for line in _text_lines(blob):
-        if line.strip():
-            value = json.loads(line)
-            records.append(value if isinstance(value, dict) else {"value": value})
-        if len(records) >= PREVIEW_ROWS:
-            break
+def _jsonl(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
+    values = (json.loads(line) for line in _lines(blob) if line.strip())
+    records = [value if isinstance(value, dict) else {"value": value}
+               for value in islice(values, offset, offset + limit)]
     names = list(dict.fromkeys(k for r in records for k in r))
     preview.columns = [(n, _type_of([r.get(n) for r in records])) for n in names]
     preview.rows = [[_cell(r.get(n, "")) for n in names] for r in records]
     preview.total_rows = _count_lines(blob)
 
 
-def _parquet(preview: Preview, blob: Blob) -> None:
+def _parquet(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
     storage = hub_storage()
     if is_local(storage):
         table_file = pq.ParquetFile(storage.path(blob.storage_key))
-        _read_parquet(preview, table_file)
+        _read_parquet(preview, table_file, offset, limit)
         return
     if blob.size > PARQUET_COPY_MAX_BYTES:
         preview.error = "too large to preview"
@@ -130,32 +137,32 @@ def _parquet(preview: Preview, blob: Blob) -> None:
         for chunk in iter_bytes(blob):
             tmp.write(chunk)
         tmp.seek(0)
-        _read_parquet(preview, pq.ParquetFile(tmp))
+        _read_parquet(preview, pq.ParquetFile(tmp), offset, limit)
 
 
-def _read_parquet(preview: Preview, parquet: pq.ParquetFile) -> None:
+def _read_parquet(preview: Preview, parquet: pq.ParquetFile, offset: int, limit: int) -> None:
     schema = parquet.schema_arrow
     preview.columns = [(f.name, str(f.type)) for f in schema]
     preview.total_rows = parquet.metadata.num_rows
-    batch = next(parquet.iter_batches(batch_size=PREVIEW_ROWS), None)
-    if batch is not None:
-        preview.rows = [[_cell(row.get(name)) for name, _t in preview.columns] for row in batch.to_pylist()]
+    rows = (row for batch in parquet.iter_batches(batch_size=max(limit, PREVIEW_ROWS)) for row in batch.to_pylist())
+    preview.rows = [[_cell(row.get(name)) for name, _t in preview.columns] for row in islice(rows, offset, offset + limit)]
 
 
-def preview(path: str, blob: Blob) -> Preview:
+def preview(path: str, blob: Blob, *, offset: int = 0, limit: int = PREVIEW_ROWS) -> Preview:
+    """Rows offset .. offset+limit of the data file at `path` (its first rows by default)."""
     fmt = format_of(path) or "unknown"
-    key = f"hub:viewer:v1:{blob.sha256}:{fmt}"
+    key = f"hub:viewer:v2:{blob.sha256}:{fmt}:{offset}:{limit}"
     cached = cache.get(key)
     if cached is not None:
         return Preview(**{**cached, "path": path})
     result = Preview(path=path, format=fmt)
     try:
         if fmt in ("csv", "tsv"):
-            _csv(result, blob, "," if fmt == "csv" else "\t")
+            _csv(result, blob, "," if fmt == "csv" else "\t", offset, limit)
         elif fmt == "jsonl":
-            _jsonl(result, blob)
+            _jsonl(result, blob, offset, limit)
         elif fmt == "parquet":
-            _parquet(result, blob)
+            _parquet(result, blob, offset, limit)
     except Exception as exc:  # a malformed file shows its error instead of a table
         result.error = without_server_paths(f"{type(exc).__name__}: {exc}")[:300]
     cache.set(key, result.__dict__, CACHE_TTL_S)

@@ -30,6 +30,7 @@ from .paths import clean_path
 from .permissions import can_commit, can_set_runtime
 from .runtimes import make_runnable
 from .storage import TooLarge, spool, store
+from .viewer import MAX_PAGED_ROWS, PAGE_ROWS, format_of, preview
 
 TEXT_PREVIEW_BYTES = 512 * 1024
 HISTORY_PAGE = 25
@@ -109,6 +110,26 @@ def _file(request, resource, commit, rev, found):
         front_matter=front_matter,
         is_markdown=found.path.lower().endswith((".md", ".markdown")) and text is not None,
         download=download_url(resource, commit.sha, found.path), lfs=reads.is_lfs(blob)))
+
+
+def dataset_rows(request, kind: str, owner: str, name: str):
+    """A data file's rows at the head, a page at a time (`?file=<path>&page=N`): the dataset
+    viewer past the first rows the card shows."""
+    resource = _repo(request, kind, owner, name)
+    data_files = [e for e in reads.entries(reads.head(resource)) if format_of(e.path)]
+    if not data_files:  # the tab is there for every dataset: it says what it would show
+        return render(request, "models_hub/repo/viewer_page.html", _context(request, resource, "viewer", files=[]))
+    shown = next((e for e in data_files if e.path == request.GET.get("file")), None)
+    if shown is None and request.GET.get("file"):
+        raise Http404(_("No data file %(path)s.") % {"path": request.GET["file"]})
+    shown = shown or data_files[0]
+    first = preview(shown.path, shown.blob, limit=1)  # its row count (cached), to number the pages
+    rows_known = first.total_rows if first.total_rows is not None else MAX_PAGED_ROWS
+    page = Paginator(range(min(rows_known, MAX_PAGED_ROWS)), PAGE_ROWS).get_page(request.GET.get("page"))
+    rows = preview(shown.path, shown.blob, offset=page.start_index() - 1 if page.object_list else 0, limit=PAGE_ROWS)
+    return render(request, "models_hub/repo/viewer_page.html", _context(
+        request, resource, "viewer", files=[e.path for e in data_files], shown=rows, page=page,
+        capped=rows_known > MAX_PAGED_ROWS))
 
 
 def history(request, kind: str, owner: str, name: str):

@@ -14,4 +14,4 @@ def dataset_viewer(resource):
     if resource.kind != "dataset":
         return {"previews": []}
     data = [e for e in reads.entries(reads.head(resource)) if format_of(e.path)][:MAX_PREVIEWS]
-    return {"previews": [preview(e.path, e.blob) for e in data]}
+    return {"previews": [preview(e.path, e.blob) for e in data], "resource": resource}
