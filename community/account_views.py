@@ -48,6 +48,24 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
+@require_http_methods(["GET", "POST"])
+def email_confirm(request, token: str):
+    """The link sent to a new address. Opening it asks for a click (mail scanners open links);
+    the click moves the account to the address. The token is the proof: no sign-in needed."""
+    status = 200
+    if request.method == "POST":
+        try:
+            account = accounts.confirm_email_change(token=token)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status = 400
+        else:
+            messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": account.email})
+            return redirect("settings" if request.user.is_authenticated else "login")
+    return render(request, "registration/email_confirm.html", {"title": _("Confirm your new e-mail address")},
+                  status=status)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's, with a limit per address asking and per e-mail address asked for (the answer is
     the same whether a member has that address or not)."""

@@ -1,12 +1,18 @@
 """Writes for a member's own account: the profile, with the e-mail address guarded."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .models import User
+
+EMAIL_CHANGE_SALT = "community.email-change"
 
 
 @transaction.atomic
@@ -16,22 +22,65 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
 
     A new e-mail address needs the current password: password resets go to that address, so
     whoever holds only a session or an API token could otherwise move it and take the account.
-    Fields are checked against the model (lengths, e-mail format) before anything is written.
+    It then waits in `pending_email` until its owner follows the link sent to it (a typo must not
+    cut a member off from password resets), and the old address is told. Asking for the current
+    address again withdraws a pending change. Fields are checked against the model (lengths, e-mail format) before anything is written.
     With the request, the password is checked through `authenticate`, so that wrong guesses count
     toward the brute-force lockout (django-axes) like failed log-ins do.
     """
     account = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     changes = {name: value for name, value in
                {"display_name": display_name, "email": email, "bio": bio}.items() if value is not None}
-    if "email" in changes and changes["email"] != account.email:
+    email = changes.pop("email", None)
+    if email is not None and email != account.email:
         if not current_password or not _password_matches(account, current_password, request):
             raise ValidationError({"current_password": [
                 _("Enter your current password to change your e-mail address.")]})
+        changes["pending_email"] = email
+        transaction.on_commit(lambda: _send_email_change(account, request))
+    elif email is not None and account.pending_email:
+        changes["pending_email"] = ""
     for name, value in changes.items():
         setattr(account, name, value)
     account.clean_fields(exclude=[f.name for f in User._meta.concrete_fields if f.name not in changes])
     if changes:
         account.save(update_fields=list(changes))
+    return account
+
+
+def _send_email_change(account: User, request) -> None:
+    """A link to the new address (signed, naming the old one too, so a later change voids it)
+    and a word to the old one, which may be the owner's only warning."""
+    token = signing.dumps({"user": account.pk, "email": account.pending_email, "was": account.email},
+                          salt=EMAIL_CHANGE_SALT)
+    path = reverse("email-confirm", args=[token])
+    link = request.build_absolute_uri(path) if request is not None else path
+    days = settings.EMAIL_CHANGE_MAX_AGE_S // 86400
+    send_mail(_("Confirm your new e-mail address"),
+              _("Follow this link to use this address for your LLM Community account %(name)s "
+                "(it works for %(days)d days):\n\n%(link)s\n") % {"name": account.username, "days": days, "link": link},
+              None, [account.pending_email])
+    if account.email:
+        send_mail(_("Your e-mail address is being changed"),
+                  _("Someone with your password asked to move your LLM Community account %(name)s to "
+                    "%(email)s. It moves once that address confirms. If it was not you, change your "
+                    "password now.\n") % {"name": account.username, "email": account.pending_email},
+                  None, [account.email])
+
+
+@transaction.atomic
+def confirm_email_change(*, token: str) -> User:
+    """The new address takes over, if the link is the latest one asked for and not expired."""
+    try:
+        asked = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_MAX_AGE_S)
+    except signing.BadSignature:  # tampered with, or expired
+        raise ValidationError(_("This link is invalid or has expired. Ask for the change again in Settings."))
+    account = User.objects.select_for_update(no_key=True).filter(pk=asked.get("user")).first()
+    if account is None or not asked.get("email") or (account.pending_email, account.email) != (
+            asked.get("email"), asked.get("was")):
+        raise ValidationError(_("This link is no longer valid: the address was changed or confirmed since."))
+    account.email, account.pending_email = account.pending_email, ""
+    account.save(update_fields=["email", "pending_email"])
     return account
 
 

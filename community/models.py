@@ -39,6 +39,8 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     bio = models.TextField(_("bio"), max_length=2000, blank=True)
+    # A new address asked for, in use once its owner follows the link sent to it (accounts.py).
+    pending_email = models.EmailField(_("new e-mail address, not yet confirmed"), blank=True)
     reputation = models.IntegerField(_("reputation"), default=0)
 
     objects = UserManager()

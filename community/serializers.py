@@ -24,13 +24,15 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(UserSerializer):
+    pending_email = serializers.CharField(read_only=True, help_text=(
+        "A new address asked for, in use once the link sent to it is followed; empty when none."))
     current_password = serializers.CharField(
         write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"},
         help_text="Required to change `email`.")
 
     class Meta(UserSerializer.Meta):
-        fields = UserSerializer.Meta.fields + ["email", "is_staff", "current_password"]
-        read_only_fields = UserSerializer.Meta.read_only_fields + ["is_staff"]
+        fields = UserSerializer.Meta.fields + ["email", "pending_email", "is_staff", "current_password"]
+        read_only_fields = UserSerializer.Meta.read_only_fields + ["is_staff", "pending_email"]
 
 
 class TokenRequestSerializer(serializers.Serializer):

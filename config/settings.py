@@ -274,6 +274,7 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LLM Community <noreply@localhost>")
+EMAIL_CHANGE_MAX_AGE_S = env.int("EMAIL_CHANGE_MAX_AGE_S", default=3 * 86400)  # a confirmation link's life
 
 # --- Production hardening ----------------------------------------------------------------------
 if not DEBUG:

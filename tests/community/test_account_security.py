@@ -1,8 +1,11 @@
 """Holding a session or an API token is not owning the account: the e-mail address needs the
 password, a password change revokes every token, and tokens are capped per member."""
+import re
+
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -29,11 +32,15 @@ def test_api_email_change_with_a_wrong_password_is_400(as_user, user):
     assert response.status_code == 400 and "current_password" in response.json()
 
 
-def test_api_email_change_with_the_password_works(as_user, user):
-    response = as_user.patch("/api/v1/me/", {"email": "new@example.com", "current_password": PASSWORD},
-                             format="json")
-    assert response.status_code == 200 and response.json()["email"] == "new@example.com"
-    assert "current_password" not in response.json()
+def test_api_email_change_with_the_password_waits_for_the_new_address(as_user, user,
+                                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user.patch("/api/v1/me/", {"email": "new@example.com", "current_password": PASSWORD},
+                                 format="json")
+    data = response.json()
+    assert response.status_code == 200 and (data["email"], data["pending_email"]) == (user.email, "new@example.com")
+    assert "current_password" not in data
+    assert [m.to for m in mail.outbox] == [["new@example.com"], [user.email]]
 
 
 def test_api_other_profile_fields_need_no_password(as_user, user):
@@ -59,13 +66,56 @@ def test_settings_page_email_change_needs_the_password(client, user):
     assert user.email != "attacker@example.com"
 
 
-def test_settings_page_email_change_with_the_password(client, user):
+def test_settings_page_email_change_is_confirmed_by_the_link_sent_to_it(client, user,
+                                                                       django_capture_on_commit_callbacks):
+    old = user.email
     client.force_login(user)
-    response = client.post("/accounts/settings/", profile_form(user, email="new@example.com",
-                                                               current_password=PASSWORD))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/settings/", profile_form(user, email="new@example.com",
+                                                                   current_password=PASSWORD))
     assert response.status_code == 302
+    assert 'data-testid="pending-email"' in client.get("/accounts/settings/").content.decode()
     user.refresh_from_db()
-    assert user.email == "new@example.com"
+    assert (user.email, user.pending_email) == (old, "new@example.com")
+    link = re.search(r"http://testserver(/accounts/email/confirm/\S+/)", mail.outbox[0].body).group(1)
+    client.logout()
+    assert client.get(link).status_code == 200  # a mail scanner opening it changes nothing
+    user.refresh_from_db()
+    assert user.email == old
+    assert client.post(link).status_code == 302
+    user.refresh_from_db()
+    assert (user.email, user.pending_email) == ("new@example.com", "")
+    assert client.post(link).status_code == 400  # used once
+
+
+def _asked(client, user, email, capture):
+    client.force_login(user)
+    with capture(execute=True):
+        client.post("/accounts/settings/", profile_form(user, email=email, current_password=PASSWORD))
+    return re.search(r"http://testserver(/accounts/email/confirm/\S+/)", mail.outbox[-2].body).group(1)
+
+
+def test_a_later_change_or_a_withdrawal_voids_an_earlier_link(client, user, django_capture_on_commit_callbacks):
+    first = _asked(client, user, "first@example.com", django_capture_on_commit_callbacks)
+    _asked(client, user, "second@example.com", django_capture_on_commit_callbacks)
+    assert client.post(first).status_code == 400
+    user.refresh_from_db()
+    client.post("/accounts/settings/", profile_form(user))  # the current address again: withdrawn
+    user.refresh_from_db()
+    assert user.pending_email == ""
+
+
+@pytest.mark.parametrize("token", ["nonsense", "a" * 300])
+def test_a_forged_link_is_refused(client, user, token):
+    assert client.post(f"/accounts/email/confirm/{token}/").status_code == 400
+
+
+def test_an_expired_link_is_refused(client, user, settings, django_capture_on_commit_callbacks):
+    link = _asked(client, user, "late@example.com", django_capture_on_commit_callbacks)
+    settings.EMAIL_CHANGE_MAX_AGE_S = -1
+    assert client.post(link).status_code == 400
+    user.refresh_from_db()
+    assert user.email != "late@example.com"
 
 
 def token_works(key):
