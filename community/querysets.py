@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Case, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower
 
 from core.models import Tag
@@ -118,6 +118,14 @@ class ThreadQuerySet(AuthoredQuerySet):
         marks = apps.get_model("community", "Bookmark").objects.filter(user=user, thread=OuterRef("pk"))
         return (self.annotate(bookmarked_at=Subquery(marks.values("created_at")[:1]))
                 .filter(bookmarked_at__isnull=False).order_by("-bookmarked_at", "-id"))
+
+    def suggested_after(self, thread, user, *, limit: int = 5) -> "ThreadQuerySet":
+        """What to read next after `thread` (Discourse's Suggested Topics): threads in its
+        category with replies `user` has not read first, then the most recently active ones."""
+        unread_first = Case(When(new_replies__gt=0, then=Value(1)), default=Value(0),
+                            output_field=models.IntegerField())
+        return (self.filter(category=thread.category_id).exclude(pk=thread.pk).for_list().with_new_replies(user)
+                .annotate(unread_first=unread_first).order_by("-unread_first", "-last_activity_at", "-id")[:limit])
 
     def tag_counts(self, *, by_name: bool = False) -> models.QuerySet:
         """Each tag these threads carry, as {"name", "threads"} rows: the most used first (ties by

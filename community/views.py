@@ -124,6 +124,7 @@ def thread_detail(request, pk: int, slug: str = ""):
         "can_edit_thread": permissions.can_edit(user, thread),
         "can_accept": permissions.can_accept(user, thread),
         "categories": Category.objects.all() if permissions.can_moderate(user) else [],
+        "suggested": Thread.objects.visible_to(user).suggested_after(thread, user) if not page.has_next() else [],
         **_reply_context(request, thread),
     }
     return render(request, "community/thread.html", context)

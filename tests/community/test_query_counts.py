@@ -17,9 +17,11 @@ def fill_thread(thread, n):
 def test_thread_page(client, user, category, replies, django_assert_max_num_queries):
     thread = make_thread(category=category, tags=["a", "b"])
     fill_thread(thread, replies)
+    for i in range(replies // 5):  # suggested under its last page, each with tags
+        make_thread(category=category, tags=["a", f"s{i}"])
     client.force_login(user)
     with django_assert_max_num_queries(16):
-        assert client.get(thread.get_absolute_url()).status_code == 200
+        assert client.get(thread.get_absolute_url() + "?post=last").status_code == 200
 
 
 @pytest.mark.parametrize("replies", [5, 40])

@@ -5,7 +5,7 @@ from django.db import DatabaseError
 from community import services
 from community.models import Thread, ThreadRead
 from community.reading import mark_read
-from tests.factories import make_post, make_thread
+from tests.factories import CategoryFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +240,28 @@ def test_views_show_on_the_lists_the_page_and_the_api(client, category, settings
     assert "1.2K</b>views" in client.get("/forum/").content.decode()
     assert "1234" in client.get(thread.get_absolute_url(), HTTP_USER_AGENT="bot").content.decode()
     assert client.get(f"/api/v1/threads/{thread.pk}/").json()["view_count"] == 1234
+
+
+# --- suggested threads ---------------------------------------------------------------------------
+def test_a_threads_last_page_suggests_its_categorys_threads_unread_first(client, user, category):
+    current = make_thread(category=category, title="Current")
+    behind = make_thread(category=category, title="Fell behind")
+    _fell_behind_in(behind, user)
+    make_thread(category=category, title="Newest")  # most recent activity, but nothing unread
+    make_thread(category=CategoryFactory(), title="Elsewhere")
+    client.force_login(user)
+    page = client.get(current.get_absolute_url()).content.decode()
+    suggested = page[page.index("Suggested threads"):]
+    assert suggested.index("Fell behind") < suggested.index("Newest") and "Elsewhere" not in suggested
+    assert ">Current<" not in suggested
+
+
+def test_a_hidden_thread_is_not_suggested_and_earlier_pages_suggest_nothing(client, category):
+    current = make_thread(category=category)
+    hidden = make_thread(category=category, title="Taken down")
+    Thread.objects.filter(pk=hidden.pk).update(is_hidden=True)
+    for _ in range(25):
+        make_post(thread=current)
+    assert "Suggested threads" not in client.get(current.get_absolute_url()).content.decode()
+    last = client.get(current.get_absolute_url() + "?page=2").content.decode()
+    assert "Suggested threads" not in last  # the only other thread is hidden
