@@ -15,6 +15,7 @@ class EvaluationRunAdmin(ServiceOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("user__username", "model__owner", "model__name")
     raw_id_fields = ("user", "model", "suite", "thread")
+    list_select_related = ("user", "model", "suite__dataset")
     actions = ["cancel"]
 
     @admin.action(description=_("Cancel the selected runs"))

@@ -93,7 +93,7 @@ def new_run(request):
 @login_required
 def my_runs(request):
     """The evaluations the member asked for, where each stands."""
-    runs = EvaluationRun.objects.requested_by(request.user).with_names()
+    runs = EvaluationRun.objects.visible_to(request.user).requested_by(request.user).with_names()
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "evaluation/my_runs.html", {"page": page})
 

@@ -22,7 +22,9 @@ from .storage import hub_storage, is_local, iter_bytes
 PREVIEW_ROWS = 20
 PAGE_ROWS = 100  # a page of the viewer, as the Hugging Face Hub shows them
 MAX_PAGED_ROWS = 10_000  # each page is read from the file's start: the viewer pages this far
-MAX_LINE_CHARS = 1024 * 1024  # a text file's line longer than this is no row to show
+MAX_LINE_CHARS = 256 * 1024  # a text file's line longer than this is no row to show
+MAX_COLUMNS = 100  # columns shown; a file with more (or JSON records with ever new keys) shows these
+SCAN_MAX_BYTES = 64 * 1024 * 1024  # what one page may read of a text file before giving up
 COUNT_MAX_BYTES = 64 * 1024 * 1024  # past this, a text file's row count is not computed
 PARQUET_COPY_MAX_BYTES = 256 * 1024 * 1024  # object storage: Parquet files copied locally to read
 CACHE_TTL_S = 7 * 24 * 3600
@@ -90,8 +92,12 @@ def _count_lines(blob: Blob) -> int | None:
 
 def _lines(blob: Blob) -> Iterator[str]:
     """The file's lines, read as they stream (a character split between chunks is kept whole)."""
-    decoder, pending = codecs.getincrementaldecoder("utf-8")(errors="replace"), ""
+    decoder, pending, read = codecs.getincrementaldecoder("utf-8")(errors="replace"), "", 0
     for chunk in iter_bytes(blob):
+        read += len(chunk)
+        if read > SCAN_MAX_BYTES:
+            raise ValueError(f"this page lies past the first {SCAN_MAX_BYTES // 2**20} MiB, which is as far as the "
+                             "viewer reads; download the file")
         *complete, pending = (pending + decoder.decode(chunk)).split("\n")
         yield from (line.removesuffix("\r") for line in complete)
         if len(pending) > MAX_LINE_CHARS:  # no newline in sight: not a table, and memory is not to fill
@@ -106,7 +112,8 @@ def _csv(preview: Preview, blob: Blob, delimiter: str, offset: int, limit: int) 
     header = next(reader, None)
     if header is None:
         return
-    body = list(islice(reader, offset, offset + limit))
+    header = header[:MAX_COLUMNS]
+    body = [row[:MAX_COLUMNS] for row in islice(reader, offset, offset + limit)]
     typed = [[_guess(c) for c in row] for row in body]
     preview.columns = [(name, _type_of([r[i] for r in typed if i < len(r)])) for i, name in enumerate(header)]
     preview.rows = [[_cell(c) for c in row] for row in body]
@@ -118,7 +125,7 @@ def _jsonl(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
     values = (json.loads(line) for line in _lines(blob) if line.strip())
     records = [value if isinstance(value, dict) else {"value": value}
                for value in islice(values, offset, offset + limit)]
-    names = list(dict.fromkeys(k for r in records for k in r))
+    names = list(islice(dict.fromkeys(k for r in records for k in r), MAX_COLUMNS))
     preview.columns = [(n, _type_of([r.get(n) for r in records])) for n in names]
     preview.rows = [[_cell(r.get(n, "")) for n in names] for r in records]
     preview.total_rows = _count_lines(blob)
@@ -142,9 +149,11 @@ def _parquet(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
 
 def _read_parquet(preview: Preview, parquet: pq.ParquetFile, offset: int, limit: int) -> None:
     schema = parquet.schema_arrow
-    preview.columns = [(f.name, str(f.type)) for f in schema]
+    preview.columns = [(f.name, str(f.type)) for f in schema][:MAX_COLUMNS]
     preview.total_rows = parquet.metadata.num_rows
-    rows = (row for batch in parquet.iter_batches(batch_size=max(limit, PREVIEW_ROWS)) for row in batch.to_pylist())
+    names = [name for name, _t in preview.columns]
+    batches = parquet.iter_batches(batch_size=max(limit, PREVIEW_ROWS), columns=names)
+    rows = (row for batch in batches for row in batch.to_pylist())
     preview.rows = [[_cell(row.get(name)) for name, _t in preview.columns] for row in islice(rows, offset, offset + limit)]
 
 

@@ -129,7 +129,7 @@ def dataset_rows(request, kind: str, owner: str, name: str):
     rows = preview(shown.path, shown.blob, offset=page.start_index() - 1 if page.object_list else 0, limit=PAGE_ROWS)
     return render(request, "models_hub/repo/viewer_page.html", _context(
         request, resource, "viewer", files=[e.path for e in data_files], shown=rows, page=page,
-        capped=rows_known > MAX_PAGED_ROWS))
+        capped=first.total_rows is None or first.total_rows > MAX_PAGED_ROWS))
 
 
 def history(request, kind: str, owner: str, name: str):
