@@ -60,6 +60,8 @@ class Resource(models.Model):
     # A draft (a fine-tuned model its owner has not published yet) is seen, listed and run only
     # by its submitter and moderators; everything else is published.
     is_published = models.BooleanField(_("published"), default=True)
+    # Taken back to a draft by a moderator: only a moderator publishes it again.
+    is_taken_down = models.BooleanField(_("taken down"), default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     thread = models.OneToOneField(

@@ -174,19 +174,22 @@ def publish_resource(*, user: User, resource: Resource) -> Resource:
     """A draft becomes public: listed, searchable and runnable by everyone."""
     if not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may publish this resource."))
-    Resource.objects.filter(pk=resource.pk).update(is_published=True, updated_at=timezone.now())
-    resource.refresh_from_db(fields=["is_published", "updated_at"])
+    if resource.is_taken_down and not is_moderator(user):
+        raise PermissionDenied(_("A moderator took this resource down: only a moderator may publish it again."))
+    Resource.objects.filter(pk=resource.pk).update(is_published=True, is_taken_down=False, updated_at=timezone.now())
+    resource.refresh_from_db(fields=["is_published", "is_taken_down", "updated_at"])
     reindex(resource)
     return resource
 
 
 def take_down(*, moderator: User, resource: Resource) -> Resource:
     """A moderator takes a published resource back to a draft (an abusive card, say): only its
-    owner and the moderators see it, and it leaves the public search. Its rows and runs stay."""
+    owner and the moderators see it, it leaves the public search, and only a moderator publishes
+    it again. Its rows and runs stay."""
     if not is_moderator(moderator):
         raise PermissionDenied(_("Only a moderator may take a resource down."))
-    Resource.objects.filter(pk=resource.pk).update(is_published=False, updated_at=timezone.now())
-    resource.refresh_from_db(fields=["is_published", "updated_at"])
+    Resource.objects.filter(pk=resource.pk).update(is_published=False, is_taken_down=True, updated_at=timezone.now())
+    resource.refresh_from_db(fields=["is_published", "is_taken_down", "updated_at"])
     reindex(resource)
     return resource
 

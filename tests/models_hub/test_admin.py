@@ -57,3 +57,19 @@ def test_only_a_moderator_takes_a_resource_down(db):
     resource = ResourceFactory()
     with pytest.raises(PermissionDenied):
         services.take_down(moderator=UserFactory(), resource=resource)
+
+
+def test_an_owner_cannot_publish_again_what_a_moderator_took_down(client, db):
+    owner, moderator = UserFactory(), UserFactory(is_staff=True)
+    resource = services.save_resource(user=owner, data={"kind": "model", "name": "abusive", "title": "A"})
+    services.take_down(moderator=moderator, resource=resource)
+    client.force_login(owner)
+    page = client.get(resource.get_absolute_url()).content.decode()
+    assert "A moderator took it down" in page and f"{resource.get_absolute_url()}publish/" not in page
+    assert client.post(f"{resource.get_absolute_url()}publish/").status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.publish_resource(user=owner, resource=resource)
+    assert not Resource.objects.get(pk=resource.pk).is_published
+    services.publish_resource(user=moderator, resource=resource)
+    resource.refresh_from_db()
+    assert resource.is_published and not resource.is_taken_down
