@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core import services as core_services
-from core.exceptions import wait_in_words
+from core.exceptions import RateLimited, wait_in_words
 from core.throttles import wait_for
 
 from . import accounts
@@ -48,20 +48,21 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def email_confirm(request, token: str):
-    """The link sent to a new address. Opening it asks for a click (mail scanners open links);
-    the click moves the account to the address. The token is the proof: no sign-in needed."""
+    """The link sent to a new address, for the member who asked, signed in. Opening it asks for a
+    click (mail scanners open links); the click moves the account to the address."""
     status = 200
     if request.method == "POST":
         try:
-            account = accounts.confirm_email_change(token=token)
+            account = accounts.confirm_email_change(user=request.user, token=token)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status = 400
         else:
             messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": account.email})
-            return redirect("settings" if request.user.is_authenticated else "login")
+            return redirect("settings")
     return render(request, "registration/email_confirm.html", {"title": _("Confirm your new e-mail address")},
                   status=status)
 
@@ -97,9 +98,16 @@ def settings_page(request):
                     accounts.update_profile(user=request.user, request=request, **profile_form.cleaned_data)
                 except ValidationError as exc:
                     add_errors(profile_form, exc)
+                except RateLimited as exc:
+                    profile_form.add_error("email", _("Too many e-mail changes asked for. Try again in %(wait)s.")
+                                           % {"wait": wait_in_words(exc.retry_after)})
                 else:
                     messages.success(request, _("Profile saved."))
                     return redirect("settings")
+        elif action == "cancel_email_change":
+            accounts.cancel_email_change(user=request.user)
+            messages.success(request, _("The e-mail change was cancelled."))
+            return redirect("settings")
         elif action == "create_token":
             token_form = TokenForm(request.POST)
             if token_form.is_valid():

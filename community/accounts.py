@@ -10,7 +10,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.exceptions import RateLimited
+from core.throttles import wait_for
+
 from .models import User
+from .throttles import EmailChangeInboxThrottle, EmailChangeThrottle
 
 EMAIL_CHANGE_SALT = "community.email-change"
 
@@ -22,9 +26,9 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
 
     A new e-mail address needs the current password: password resets go to that address, so
     whoever holds only a session or an API token could otherwise move it and take the account.
-    It then waits in `pending_email` until its owner follows the link sent to it (a typo must not
-    cut a member off from password resets), and the old address is told. Asking for the current
-    address again withdraws a pending change. Fields are checked against the model (lengths, e-mail format) before anything is written.
+    It then waits in `pending_email` until its owner, signed in, follows the link sent to it (a
+    typo must not cut a member off from password resets), and the old address is told; the links
+    a member and an inbox get are limited (community.throttles). Fields are checked against the model (lengths, e-mail format) before anything is written.
     With the request, the password is checked through `authenticate`, so that wrong guesses count
     toward the brute-force lockout (django-axes) like failed log-ins do.
     """
@@ -36,10 +40,11 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
         if not current_password or not _password_matches(account, current_password, request):
             raise ValidationError({"current_password": [
                 _("Enter your current password to change your e-mail address.")]})
+        if request is not None and (wait := wait_for(request, EmailChangeThrottle())
+                                    or wait_for(request, EmailChangeInboxThrottle(email))):
+            raise RateLimited(retry_after=wait)
         changes["pending_email"] = email
         transaction.on_commit(lambda: _send_email_change(account, request))
-    elif email is not None and account.pending_email:
-        changes["pending_email"] = ""
     for name, value in changes.items():
         setattr(account, name, value)
     account.clean_fields(exclude=[f.name for f in User._meta.concrete_fields if f.name not in changes])
@@ -68,15 +73,23 @@ def _send_email_change(account: User, request) -> None:
                   None, [account.email])
 
 
+def cancel_email_change(*, user: User) -> None:
+    """The change waiting for its link is dropped (the link stops working)."""
+    User.objects.filter(pk=user.pk).update(pending_email="")
+
+
 @transaction.atomic
-def confirm_email_change(*, token: str) -> User:
-    """The new address takes over, if the link is the latest one asked for and not expired."""
+def confirm_email_change(*, user: User, token: str) -> User:
+    """The new address takes over, if the link is the latest one `user` asked for and has not
+    expired: holding the link is not enough (whoever owns a mistyped address gets it too)."""
     try:
         asked = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_MAX_AGE_S)
     except signing.BadSignature:  # tampered with, or expired
         raise ValidationError(_("This link is invalid or has expired. Ask for the change again in Settings."))
-    account = User.objects.select_for_update(no_key=True).filter(pk=asked.get("user")).first()
-    if account is None or not asked.get("email") or (account.pending_email, account.email) != (
+    if asked.get("user") != user.pk:
+        raise ValidationError(_("This link is for another account: log in as the member who asked for it."))
+    account = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+    if not asked.get("email") or (account.pending_email, account.email) != (
             asked.get("email"), asked.get("was")):
         raise ValidationError(_("This link is no longer valid: the address was changed or confirmed since."))
     account.email, account.pending_email = account.pending_email, ""

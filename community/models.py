@@ -58,12 +58,16 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs) -> None:
         """Saving a new password (set_password: the change and reset forms, the admin, the shell)
-        revokes every API token, so that a leaked token does not outlive a password change.
-        Django leaves `_password` unset when it only re-hashes the same password on login."""
+        revokes every API token and any e-mail change waiting for its link, so that neither a
+        leaked token nor a change asked for by whoever had the old password outlives it. Django
+        leaves `_password` unset when it only re-hashes the same password on login."""
         password_changed = self._password is not None
         super().save(*args, **kwargs)
         if password_changed:
             ApiToken.objects.filter(user=self).delete()
+            if self.pending_email:
+                type(self).objects.filter(pk=self.pk).update(pending_email="")
+                self.pending_email = ""
 
     @property
     def shown_name(self) -> str:

@@ -446,7 +446,8 @@ ARENA_BATTLE_RATE = env("ARENA_BATTLE_RATE", default="20/min")
 # What one address may ask of the accounts pages, and how often one inbox gets reset e-mail.
 ACCOUNT_SIGNUP_RATE = env("ACCOUNT_SIGNUP_RATE", default="10/hour")
 PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", default="10/hour")
-PASSWORD_RESET_EMAIL_RATE = env("PASSWORD_RESET_EMAIL_RATE", default="3/hour")
+PASSWORD_RESET_EMAIL_RATE = env("PASSWORD_RESET_EMAIL_RATE", default="3/hour")  # also e-mail change links
+EMAIL_CHANGE_RATE = env("EMAIL_CHANGE_RATE", default="5/hour")  # per member
 ARENA_VOTE_RATE = env("ARENA_VOTE_RATE", default="20/min")
 ARENA_BOOTSTRAP_ROUNDS = env.int("ARENA_BOOTSTRAP_ROUNDS", default=500)
 # --- Fine-tuning -------------------------------------------------------------------------------

@@ -3,7 +3,10 @@ tests change them without touching DRF's rate table), for the API and the pages 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.throttling import UserRateThrottle
+
+from .slots import client_id
 
 
 class SettingRateThrottle(UserRateThrottle):
@@ -13,6 +16,11 @@ class SettingRateThrottle(UserRateThrottle):
 
     def get_rate(self) -> str:
         return getattr(settings, self.setting)
+
+    def get_ident(self, request) -> str:
+        """A visitor's address as core.slots counts it: an IPv6 /64 is one visitor (one
+        subscriber holds a whole /64, so a new address from it is no new budget)."""
+        return client_id(request, AnonymousUser())
 
 
 def wait_for(request, throttle: SettingRateThrottle) -> int:

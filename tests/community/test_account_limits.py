@@ -48,3 +48,12 @@ def test_one_address_asks_for_a_few_resets_whatever_the_inbox(client, settings):
     for i in range(2):
         assert client.post("/accounts/password_reset/", {"email": f"n{i}@example.com"}).status_code == 302
     assert client.post("/accounts/password_reset/", {"email": "n9@example.com"}).status_code == 429
+
+
+def test_addresses_in_one_ipv6_64_share_a_budget(client, settings):
+    settings.ACCOUNT_SIGNUP_RATE = "1/hour"
+    form = {"email": "x@example.com", "password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42"}
+    assert client.post("/accounts/signup/", {**form, "username": "ann"}, REMOTE_ADDR="2001:db8:1:2::1").status_code == 302
+    client.logout()
+    assert client.post("/accounts/signup/", {**form, "username": "ben"},
+                       REMOTE_ADDR="2001:db8:1:2:ffff::9").status_code == 429

@@ -78,7 +78,6 @@ def test_settings_page_email_change_is_confirmed_by_the_link_sent_to_it(client, 
     user.refresh_from_db()
     assert (user.email, user.pending_email) == (old, "new@example.com")
     link = re.search(r"http://testserver(/accounts/email/confirm/\S+/)", mail.outbox[0].body).group(1)
-    client.logout()
     assert client.get(link).status_code == 200  # a mail scanner opening it changes nothing
     user.refresh_from_db()
     assert user.email == old
@@ -95,18 +94,55 @@ def _asked(client, user, email, capture):
     return re.search(r"http://testserver(/accounts/email/confirm/\S+/)", mail.outbox[-2].body).group(1)
 
 
-def test_a_later_change_or_a_withdrawal_voids_an_earlier_link(client, user, django_capture_on_commit_callbacks):
+def test_the_link_works_only_for_the_member_signed_in_who_asked(client, user, other_user,
+                                                                django_capture_on_commit_callbacks):
+    link = _asked(client, user, "typo@example.com", django_capture_on_commit_callbacks)
+    client.logout()
+    assert client.post(link).status_code == 302 and "/login/" in client.post(link)["Location"]
+    client.force_login(other_user)  # whoever owns the mistyped address, say
+    assert client.post(link).status_code == 400
+    user.refresh_from_db()
+    assert user.email != "typo@example.com"
+
+
+def test_a_later_change_voids_an_earlier_link_and_saving_the_profile_keeps_a_pending_change(
+        client, user, django_capture_on_commit_callbacks):
     first = _asked(client, user, "first@example.com", django_capture_on_commit_callbacks)
     _asked(client, user, "second@example.com", django_capture_on_commit_callbacks)
     assert client.post(first).status_code == 400
     user.refresh_from_db()
-    client.post("/accounts/settings/", profile_form(user))  # the current address again: withdrawn
+    client.post("/accounts/settings/", profile_form(user, bio="Just the bio"))
+    user.refresh_from_db()
+    assert user.pending_email == "second@example.com"
+
+
+def test_cancelling_or_a_new_password_drops_a_pending_change(client, user, django_capture_on_commit_callbacks):
+    link = _asked(client, user, "new@example.com", django_capture_on_commit_callbacks)
+    client.post("/accounts/settings/", {"action": "cancel_email_change"})
+    user.refresh_from_db()
+    assert user.pending_email == "" and client.post(link).status_code == 400
+    _asked(client, user, "new@example.com", django_capture_on_commit_callbacks)
+    user.set_password("another-long-passphrase-7")
+    user.save()
     user.refresh_from_db()
     assert user.pending_email == ""
 
 
+def test_email_changes_are_limited_per_member_and_per_inbox(client, user, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_CHANGE_RATE, settings.PASSWORD_RESET_EMAIL_RATE = "3/hour", "1/hour"  # a refusal counts too
+    _asked(client, user, "a@example.com", django_capture_on_commit_callbacks)
+    refused = client.post("/accounts/settings/", profile_form(user, email="a@example.com", current_password=PASSWORD))
+    assert refused.status_code == 200 and "Too many e-mail changes" in refused.content.decode()  # that inbox
+    _asked(client, user, "b@example.com", django_capture_on_commit_callbacks)
+    response = client_for(user).patch("/api/v1/me/", {"email": "c@example.com", "current_password": PASSWORD},
+                                      format="json")
+    assert response.status_code == 429  # that member
+    assert len(mail.outbox) == 4
+
+
 @pytest.mark.parametrize("token", ["nonsense", "a" * 300])
 def test_a_forged_link_is_refused(client, user, token):
+    client.force_login(user)
     assert client.post(f"/accounts/email/confirm/{token}/").status_code == 400
 
 
