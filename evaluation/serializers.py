@@ -76,6 +76,6 @@ def leaderboard_payload(suite: Suite, cols, by, rows) -> dict:
         "ordering": by.key if by else None,
         "results": [{"rank": row.rank, "model": row.run.model.repo_id, "run": row.run.pk,
                      "samples": f"/api/v1/evaluations/{row.run.pk}/samples/", "url": row.run.get_absolute_url(),
-                     "dataset_revision": row.run.dataset_revision,
+                     "dataset_revision": row.run.dataset_revision, "older_data": row.older_data,
                      "metrics": row.run.metrics} for row in rows],
     }

@@ -2,8 +2,10 @@
 import pytest
 from django.utils import timezone
 
-from evaluation.models import EvaluationRun, Suite
+from evaluation.models import Suite
 from evaluation.suites import sync_suite
+from models_hub.repos.commits import Changes, commit_files
+from models_hub.repos.storage import spool_bytes, store
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, UserFactory, runnable_model
 
@@ -135,12 +137,26 @@ def test_the_leaderboard_page_ranks_and_links_runs(client, board):
     assert "± 0.5" in page and "/evaluations/" in page
 
 
-def test_a_result_on_an_older_dataset_revision_is_marked(client, board):
+def _commit_to(data, files: dict[str, bytes]) -> None:
+    additions = [(path, store(spool_bytes(body, label=path))) for path, body in files.items()]
+    commit_files(resource=data, user=None, title="edit", check_permission=False, changes=Changes(additions=additions),
+                 notify_readme=False)
+    sync_suite(data)
+
+
+def test_an_edit_outside_the_task_files_marks_no_result(client, api, board):
+    _commit_to(board, {"README.md": b"# A better card\n"})
+    assert 'data-testid="older-data"' not in client.get("/leaderboards/acme/bench/").content.decode()
+    assert not any(row["older_data"] for row in api.get("/api/v1/leaderboards/acme/bench/").json()["results"])
+
+
+def test_results_measured_before_a_task_file_changed_are_marked(client, api, board):
+    _commit_to(board, {"t.jsonl": b'{"zh": "\u4f60\u597d", "en": "hello"}\n'})
+    newer = finished_run(model=runnable_model("lab/m1"), suite_dataset=board, metrics=metrics(1.0, 1.0))
     page = client.get("/leaderboards/acme/bench/").content.decode()
-    assert 'data-testid="older-data"' not in page
-    EvaluationRun.objects.filter(model__repo_id="lab/m1").update(dataset_revision="0" * 40)
-    page = client.get("/leaderboards/acme/bench/").content.decode()
-    assert page.count('data-testid="older-data"') == 1 and "<code" in page
+    assert page.count('data-testid="older-data"') == 2 and "<code" in page
+    marked = {row["run"]: row["older_data"] for row in api.get("/api/v1/leaderboards/acme/bench/").json()["results"]}
+    assert marked[newer.pk] is False and sum(marked.values()) == 2
 
 
 def test_a_bad_ordering_on_the_page_falls_back(client, board):
