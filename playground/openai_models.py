@@ -1,14 +1,12 @@
 """/v1/models, one model, and OpenAI's answer to a /v1/ path that does not exist."""
 from __future__ import annotations
 
-from functools import wraps
-
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from models_hub.models import Resource
 
-from .openai_api import authenticated, error
+from .openai_api import authenticated, error, only
 
 
 def _model(resource: Resource) -> dict:
@@ -16,19 +14,7 @@ def _model(resource: Resource) -> dict:
             "owned_by": resource.owner}
 
 
-def _read_only(view):
-    """A GET endpoint that takes an API key only: no cookie counts, so no CSRF check is needed,
-    and another method is OpenAI's 405 (the SDK's models.delete, say), not Django's CSRF page."""
-    @csrf_exempt
-    @wraps(view)
-    async def checked(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            return error("Use GET.", status=405)
-        return await view(request, *args, **kwargs)
-    return checked
-
-
-@_read_only
+@only("GET", "HEAD")  # the SDK's models.delete() gets OpenAI's 405
 async def models(request):
     """The models the key's owner may run."""
     user, failure = await authenticated(request)
@@ -38,7 +24,7 @@ async def models(request):
         _model(resource) async for resource in Resource.objects.runnable(user).order_by("repo_id")]})
 
 
-@_read_only
+@only("GET", "HEAD")
 async def model(request, model: str):
     """One runnable model, as the OpenAI SDK's `models.retrieve` asks for it."""
     user, failure = await authenticated(request)

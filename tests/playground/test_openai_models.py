@@ -49,11 +49,13 @@ def test_an_unknown_path_is_openais_404_not_the_sites_page(v1, method, path):
     assert response.json()["error"]["message"] == f"Invalid URL ({method.upper()} {path})."
 
 
-@pytest.mark.parametrize("method,path", [("delete", f"/v1/models/{MODEL}"), ("post", "/v1/models")])
-def test_another_method_on_the_models_endpoints_is_openais_405(v1, method, path):
+@pytest.mark.parametrize("method,path,allowed", [("delete", f"/v1/models/{MODEL}", "GET"), ("post", "/v1/models", "GET"),
+                                                ("get", "/v1/chat/completions", "POST"),
+                                                ("delete", "/v1/completions", "POST")])
+def test_another_method_is_openais_405_naming_the_one_to_use(v1, method, path, allowed):
     runnable_model()
     response = getattr(v1, method)(path)
-    assert response.status_code == 405 and response.json()["error"]["message"] == "Use GET."
+    assert response.status_code == 405 and response.json()["error"]["message"] == f"Use {allowed}."
 
 
 def test_a_namespace_called_v1_keeps_its_hub_downloads(user, client):
