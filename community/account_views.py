@@ -72,9 +72,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     the same whether a member has that address or not)."""
 
     def form_valid(self, form):
-        wait = (wait_for(self.request, PasswordResetThrottle())
-                or wait_for(self.request, PasswordResetInboxThrottle(form.cleaned_data["email"])))
-        if wait:
+        if wait := wait_for(self.request, PasswordResetThrottle(),
+                            PasswordResetInboxThrottle(form.cleaned_data["email"])):
             form.add_error(None, _("Too many password reset requests. Try again in %(wait)s.")
                            % {"wait": wait_in_words(wait)})
             return self.render_to_response(self.get_context_data(form=form), status=429)

@@ -28,7 +28,8 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
     whoever holds only a session or an API token could otherwise move it and take the account.
     It then waits in `pending_email` until its owner, signed in, follows the link sent to it (a
     typo must not cut a member off from password resets), and the old address is told; the links
-    a member and an inbox get are limited (community.throttles). Fields are checked against the model (lengths, e-mail format) before anything is written.
+    a member and an inbox get are limited (community.throttles). Fields are checked against the
+    model (lengths, e-mail format) before anything is written.
     With the request, the password is checked through `authenticate`, so that wrong guesses count
     toward the brute-force lockout (django-axes) like failed log-ins do.
     """
@@ -40,8 +41,7 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
         if not current_password or not _password_matches(account, current_password, request):
             raise ValidationError({"current_password": [
                 _("Enter your current password to change your e-mail address.")]})
-        if request is not None and (wait := wait_for(request, EmailChangeThrottle())
-                                    or wait_for(request, EmailChangeInboxThrottle(email))):
+        if request is not None and (wait := wait_for(request, EmailChangeThrottle(), EmailChangeInboxThrottle(email))):
             raise RateLimited(retry_after=wait)
         changes["pending_email"] = email
         transaction.on_commit(lambda: _send_email_change(account, request))

@@ -4,7 +4,6 @@ Buttons (vote, watch, bookmark) swap a fragment under HTMX and redirect back wit
 """
 from __future__ import annotations
 
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

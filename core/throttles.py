@@ -23,9 +23,10 @@ class SettingRateThrottle(UserRateThrottle):
         return client_id(request, AnonymousUser())
 
 
-def wait_for(request, throttle: SettingRateThrottle) -> int:
-    """Seconds until a page may act again under `throttle` (0: now, and the act is counted): the
-    pages and the API share one budget."""
-    if throttle.allow_request(request, None):
-        return 0
-    return max(1, round(throttle.wait() or 1))
+def wait_for(request, *throttles: SettingRateThrottle) -> int:
+    """Seconds until a page may act again under `throttles`, asked in order (0: now, and the act
+    is counted by each; a refusal stops there): the pages and the API share one budget."""
+    for throttle in throttles:
+        if not throttle.allow_request(request, None):
+            return max(1, round(throttle.wait() or 1))
+    return 0
