@@ -176,10 +176,7 @@ def publish_resource(*, user: User, resource: Resource) -> Resource:
         raise PermissionDenied(_("Only the owner or a moderator may publish this resource."))
     if resource.is_taken_down and not is_moderator(user):
         raise PermissionDenied(_("A moderator took this resource down: only a moderator may publish it again."))
-    Resource.objects.filter(pk=resource.pk).update(is_published=True, is_taken_down=False, updated_at=timezone.now())
-    resource.refresh_from_db(fields=["is_published", "is_taken_down", "updated_at"])
-    reindex(resource)
-    return resource
+    return _set_published(resource, published=True)
 
 
 def take_down(*, moderator: User, resource: Resource) -> Resource:
@@ -188,7 +185,14 @@ def take_down(*, moderator: User, resource: Resource) -> Resource:
     it again. Its rows and runs stay."""
     if not is_moderator(moderator):
         raise PermissionDenied(_("Only a moderator may take a resource down."))
-    Resource.objects.filter(pk=resource.pk).update(is_published=False, is_taken_down=True, updated_at=timezone.now())
+    return _set_published(resource, published=False)
+
+
+def _set_published(resource: Resource, *, published: bool) -> Resource:
+    """Published, or taken down (only a moderator unpublishes a resource), and in or out of the
+    public search accordingly."""
+    Resource.objects.filter(pk=resource.pk).update(is_published=published, is_taken_down=not published,
+                                                   updated_at=timezone.now())
     resource.refresh_from_db(fields=["is_published", "is_taken_down", "updated_at"])
     reindex(resource)
     return resource
