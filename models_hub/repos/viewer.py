@@ -81,13 +81,21 @@ def _cell(value) -> str:
 
 
 def _count_lines(blob: Blob) -> int | None:
+    """The file's lines, counted once per content (every page of the viewer shows the count, and
+    each page is a preview of its own)."""
     if blob.size > COUNT_MAX_BYTES:
         return None
+    key = f"hub:viewer:lines:{blob.sha256}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     count, last = 0, b"\n"
     for chunk in iter_bytes(blob):
         count += chunk.count(b"\n")
         last = chunk[-1:]
-    return count + (1 if last != b"\n" else 0)
+    count += 1 if last != b"\n" else 0
+    cache.set(key, count, CACHE_TTL_S)
+    return count
 
 
 def _lines(blob: Blob) -> Iterator[str]:

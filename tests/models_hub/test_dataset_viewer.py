@@ -113,3 +113,15 @@ def test_a_page_past_what_the_viewer_reads_says_so(client, data, settings, monke
     monkeypatch.setattr(viewer_module, "SCAN_MAX_BYTES", 1024)  # a.csv is some 3 KB
     status, page = viewer(client, data, "?file=a.csv&page=3")
     assert status == 200 and "as far as the viewer reads" in page
+
+
+def test_a_files_lines_are_counted_once_for_all_its_pages(client, data, monkeypatch):
+    from models_hub.repos import viewer as viewer_module
+
+    reads = []
+    real = viewer_module.iter_bytes
+    monkeypatch.setattr(viewer_module, "_lines", lambda blob: (line for line in _csv(250).decode().splitlines()))
+    monkeypatch.setattr(viewer_module, "iter_bytes", lambda blob: reads.append(blob.pk) or real(blob))
+    for page in (1, 2, 3):
+        assert "250 rows" in viewer(client, data, f"?file=a.csv&page={page}")[1]
+    assert len(reads) == 1  # the count's one read; the rows come from _lines
