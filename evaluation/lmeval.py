@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .suite_spec import HIGHER_IS_BETTER, SuiteSpec, TaskSpec, TaskType
+from .suite_spec import HIGHER_IS_BETTER, SuiteSpec, TaskSpec, TaskType, prompt_is_safe
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                # BLEU/chrF bootstrap would fork a process pool inside the worker
@@ -36,6 +36,8 @@ def _metric(name: str) -> dict:
 
 def task_config(task: TaskSpec, data_dir: Path) -> dict:
     """lm-eval's task config (its YAML keys) for one declared task."""
+    if task.prompt and not prompt_is_safe(task.prompt):  # a suite stored before the check
+        raise ValueError(f"Task {task.name}: the prompt may hold only text and {{{{field}}}} placeholders.")
     path = (data_dir / task.file).resolve()
     config = {
         "task": task.name,

@@ -52,6 +52,8 @@ MAX_TEXT = 2000
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 DATA_FILE = re.compile(r"^[^\s/][^\0]*\.(jsonl|json|csv)$")
+PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]{0,63}\s*\}\}")
+TEMPLATE_MARKS = ("{{", "}}", "{%", "%}", "{#", "#}")
 MAX_GEN_TOKENS = 512
 MAX_UNTIL = 4
 
@@ -194,6 +196,15 @@ def _text(task: dict, key: str, where: str, *, required: bool = False, pattern: 
     return value
 
 
+def prompt_is_safe(prompt: str) -> bool:
+    """True when the prompt is plain text with `{{ field }}` placeholders and nothing else.
+
+    lm-eval renders prompts with an unsandboxed Jinja environment, so an expression, a filter, an
+    attribute or a `{% %}` block in a member's suite would run code on the evaluation worker."""
+    rest = PLACEHOLDER.sub("", prompt)
+    return not any(mark in rest for mark in TEMPLATE_MARKS)
+
+
 def _int(task: dict, key: str, where: str, *, default: int | None, low: int, high: int) -> int | None:
     value = task.get(key)
     if value is None:
@@ -227,6 +238,8 @@ def _task(raw, where: str, files: set[str] | None) -> TaskSpec:
         spec["text"] = _text(raw, "text", where, pattern=FIELD) or "text"
     else:
         spec["prompt"] = _text(raw, "prompt", where, required=True)
+        if not prompt_is_safe(spec["prompt"]):
+            raise _error(f"{where}.prompt", _("Only plain text and {{field}} placeholders are allowed."))
         spec["target"] = _text(raw, "target", where, required=True, pattern=FIELD)
     if kind == TaskType.MULTIPLE_CHOICE:
         spec["choices"] = _text(raw, "choices", where, required=True, pattern=FIELD)

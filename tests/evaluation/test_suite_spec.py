@@ -66,6 +66,32 @@ def test_a_bad_declaration_is_refused_naming_the_field(text, field):
     assert refused_field(text) == field
 
 
+@pytest.mark.parametrize("prompt", [
+    "{{ lipsum.__globals__.os.popen('id').read() }}",
+    "{{ q | upper }}",
+    "{% for x in range(9) %}x{% endfor %}",
+    "{{ q }} and a lone {{",
+    "{# a comment #}{{q}}",
+    "{{q}}}}",
+])
+def test_a_prompt_with_more_than_field_placeholders_is_refused(prompt):
+    text = f"tasks:\n  - name: t\n    type: generate\n    file: a.jsonl\n    prompt: {prompt!r}\n    target: en"
+    assert refused_field(text) == "tasks[0].prompt"
+
+
+def test_a_prompt_with_field_placeholders_is_accepted():
+    suite = parse("tasks:\n  - {name: t, type: generate, file: a.jsonl, prompt: 'Q: {{ q }}\\nA: {{a_2}}', "
+                  "target: en}")
+    assert suite.tasks[0].prompt.startswith("Q: {{ q }}")
+
+
+def test_a_stored_suite_with_an_unsafe_prompt_never_reaches_lm_eval(tmp_path):
+    task = suite_spec.TaskSpec(name="t", type="generate", file="a.jsonl", metrics=("bleu",),
+                               prompt="{{ cycler.__init__.__globals__ }}", target="en")
+    with pytest.raises(ValueError):
+        lmeval.task_config(task, tmp_path)
+
+
 def test_task_configs_point_at_the_exported_files(tmp_path):
     suite = parse("tasks:\n  - {name: t, type: multiple_choice, file: b.csv, prompt: 'Q: {{q}}', choices: c, "
                   "target: y}")
