@@ -30,6 +30,26 @@ SLOT_S = 300
 DOWNLOADS = slots.Slots("hub:download", limit=lambda: settings.HUB_MAX_DOWNLOADS_PER_CLIENT, lasts_s=lambda: SLOT_S)
 
 
+# Served from the site's own origin, a file must never become a page: HTML or script in a
+# member's repository would run with the site's cookies. Images display and text reads as
+# text; anything else downloads, and the sandbox keeps even a displayed file scriptless.
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp",
+                "image/svg+xml", "application/json"}
+TEXT_TYPES = {"application/x-yaml", "application/yaml", "application/toml", "application/xml",
+              "application/javascript", "application/x-sh", "application/x-python-code"}
+FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+
+
+def served_type(path: str) -> str:
+    """The Content-Type a stored file is served with: never one a browser would run."""
+    guessed = mimetypes.guess_type(path)[0] or ""
+    if guessed in INLINE_TYPES:
+        return guessed
+    if guessed.startswith("text/") or guessed in TEXT_TYPES:
+        return "text/plain; charset=utf-8"
+    return "application/octet-stream"
+
+
 def etag_of(blob: Blob) -> str:
     """The blob's sha256 for LFS-sized files, its git blob id otherwise (as the Hub does)."""
     return blob.sha256 if is_lfs(blob) else blob.git_oid
@@ -76,6 +96,15 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _cache_control(resource, *, pinned: bool) -> str:
+    """A commit's bytes never change, so shared caches may keep a published file for a year; a
+    draft's stay private to the browser (a shared cache would serve them to anyone), and a branch
+    is revalidated each time."""
+    if not pinned:
+        return "no-cache"
+    return "public, max-age=31536000, immutable" if resource.is_published else "private, max-age=3600"
+
+
 @hub_view
 def resolve(request, repo_type: str, namespace: str, name: str, revision: str, path: str):
     if request.method not in ("GET", "HEAD"):
@@ -93,7 +122,8 @@ def resolve(request, repo_type: str, namespace: str, name: str, revision: str, p
         "X-Linked-Size": str(blob.size),
         "Accept-Ranges": "bytes",
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}",
-        "Cache-Control": "public, max-age=31536000, immutable" if revision == commit.sha else "no-cache",
+        "Content-Security-Policy": FILE_CSP,
+        "Cache-Control": _cache_control(resource, pinned=revision == commit.sha),
     }
     if is_lfs(blob):
         headers["X-Linked-Etag"] = f'"{blob.sha256}"'
@@ -103,7 +133,7 @@ def resolve(request, repo_type: str, namespace: str, name: str, revision: str, p
         for key, value in headers.items():
             response[key] = value
         return response
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    content_type = served_type(path)
     if request.method == "HEAD":
         response = HttpResponse(b"", content_type=content_type)
         response["Content-Length"] = str(blob.size)

@@ -172,3 +172,34 @@ def test_a_members_drafts_are_listed_to_them_as_private_and_to_no_one_else(user,
     for viewer in ({}, bearer(UserFactory())):
         assert [m["id"] for m in client.get(f"/api/models?author={user.username}", **viewer).json()] == [
             f"{user.username}/public"]
+
+
+@pytest.mark.parametrize("path,served", [
+    ("x.html", "text/plain; charset=utf-8"),
+    ("page.htm", "text/plain; charset=utf-8"),
+    ("a.js", "text/plain; charset=utf-8"),
+    ("x.xhtml", "application/octet-stream"),
+    ("x.pdf", "application/octet-stream"),
+    ("logo.png", "image/png"),
+    ("config.json", "application/json"),
+])
+def test_a_file_is_never_served_as_a_page(user, client: Client, path, served):
+    resource = services.save_resource(user=user, data={"kind": "model", "name": "pages", "title": "Pages"})
+    commit(resource, user, {path: b"<script>alert(document.cookie)</script>"})
+    response = client.head(f"/{resource.repo_id}/resolve/main/{path}")
+    assert response["Content-Type"] == served
+    assert response["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_a_published_file_at_a_commit_is_cached_publicly(repo, client: Client):
+    sha = reads.head(repo).sha
+    assert "public" in client.head(f"/{repo.repo_id}/resolve/{sha}/a.txt")["Cache-Control"]
+    assert client.head(f"/{repo.repo_id}/resolve/main/a.txt")["Cache-Control"] == "no-cache"
+
+
+def test_a_drafts_file_is_never_cached_by_a_shared_cache(repo, user, client: Client):
+    repo.is_published = False
+    repo.save(update_fields=["is_published"])
+    client.force_login(user)
+    response = client.head(f"/{repo.repo_id}/resolve/{reads.head(repo).sha}/a.txt")
+    assert response.status_code == 200 and response["Cache-Control"].startswith("private")
