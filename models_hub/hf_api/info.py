@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import yaml
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,6 +36,9 @@ def _summary(resource: Resource, head: Commit | None) -> dict:
     }
 
 
+MAX_FILTERS = 10
+
+
 @require_GET
 @hub_view
 def list_repos(request, repo_type: str):
@@ -47,8 +50,12 @@ def list_repos(request, repo_type: str):
         qs = qs.filter(repo_id__icontains=request.GET["search"])
     if request.GET.get("author"):
         qs = qs.filter(owner=request.GET["author"])
-    for tag in request.GET.getlist("filter"):
-        qs = qs.filter(Q(tags__name=tag) | Q(task=tag) | Q(library=tag) | Q(license=tag.removeprefix("license:")))
+    filters = set(request.GET.getlist("filter"))
+    if len(filters) > MAX_FILTERS:
+        raise HubError(400, f"filter: at most {MAX_FILTERS} values.", "BadRequest")
+    for tag in filters:  # one EXISTS each: a join per filter on the tags would multiply the rows
+        tagged = Resource.tags.through.objects.filter(resource_id=OuterRef("pk"), tag__name=tag)
+        qs = qs.filter(Exists(tagged) | Q(task=tag) | Q(library=tag) | Q(license=tag.removeprefix("license:")))
     sort = request.GET.get("sort") or "likes"
     if sort not in SORTS:
         raise HubError(400, f"sort: must be one of {', '.join(SORTS)}.", "BadRequest")

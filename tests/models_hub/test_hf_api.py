@@ -203,3 +203,19 @@ def test_a_drafts_file_is_never_cached_by_a_shared_cache(repo, user, client: Cli
     client.force_login(user)
     response = client.head(f"/{repo.repo_id}/resolve/{reads.head(repo).sha}/a.txt")
     assert response.status_code == 200 and response["Cache-Control"].startswith("private")
+
+
+def test_filters_combine_over_tags_and_task_and_license(user, client: Client):
+    services.save_resource(user=user, data={"kind": "model", "name": "both", "title": "B", "task": "text-generation",
+                                            "tags": ["chinese", "chat"], "license": "mit"})
+    services.save_resource(user=user, data={"kind": "model", "name": "chat-only", "title": "C", "tags": ["chat"]})
+    ids = lambda query: sorted(m["id"].split("/")[1] for m in client.get(f"/api/models?{query}").json())  # noqa: E731
+    assert ids("filter=chat") == ["both", "chat-only"]
+    assert ids("filter=chat&filter=text-generation&filter=license:mit") == ["both"]
+    assert ids("filter=chat&filter=chat&filter=chinese") == ["both"]  # one row each, however many tags match
+
+
+def test_too_many_filters_are_refused(client: Client):
+    query = "&".join(f"filter=t{i}" for i in range(11))
+    response = client.get(f"/api/models?{query}")
+    assert response.status_code == 400 and "filter" in response.json()["error"]
