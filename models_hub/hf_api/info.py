@@ -139,7 +139,7 @@ def paths_info(request, repo_type: str, namespace: str, name: str, revision: str
     """POST /api/{type}s/{ns}/{name}/paths-info/{rev} (form field `paths`, repeated)."""
     resource = get_repo(TYPES[repo_type], namespace, name, request)
     commit = get_commit(resource, revision)
-    wanted = request.POST.getlist("paths")[:1000]
+    wanted = [path for path in request.POST.getlist("paths")[:1000] if "\x00" not in path]  # no file has one
     result = []
     rows = {e.path: e.blob for e in entries(commit).filter(path__in=wanted)}
     all_paths = None

@@ -92,7 +92,8 @@ def _ndjson(request):
                 item = json.loads(line)
             except ValueError:
                 raise HubError(400, "The commit body must be JSON lines.", "BadRequest")
-            if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
+            if not isinstance(item, dict) or not isinstance(item.get("key"), str) \
+                    or not isinstance(item.get("value"), dict):
                 raise HubError(400, "Each line needs a key and an object value.", "BadRequest")
             yield item["key"], item["value"]
 
@@ -101,6 +102,8 @@ def _inline_file(value: dict):
     path = _path(value.get("path"))
     if value.get("encoding", "base64") != "base64":
         raise HubError(400, f"{path!r}: only base64 content is accepted.", "BadRequest")
+    if not isinstance(value.get("content") or "", str):
+        raise HubError(400, f"{path!r}: content must be base64 text.", "BadRequest")
     try:
         data = base64.b64decode(value.get("content") or "", validate=True)
     except (binascii.Error, ValueError):
@@ -118,6 +121,13 @@ def _lfs_file(value: dict):
     if blob is None or (isinstance(size, int) and blob.size != size):
         raise HubError(400, f"{path!r}: LFS object {oid} was not uploaded.", "BadRequest")
     return path, blob
+
+
+def _header_text(header: dict, key: str) -> str:
+    value = header.get(key) or ""
+    if not isinstance(value, str) or "\x00" in value:
+        raise HubError(400, f"header.{key}: must be text without NUL characters.", "BadRequest")
+    return value
 
 
 @require_POST
@@ -144,9 +154,9 @@ def commit(request, repo_type: str, namespace: str, name: str, revision: str):
                 raise HubError(400, f"key: {key!r} is not supported.", "BadRequest")
         if len(changes.additions) + len(changes.deletions) > settings.HUB_MAX_FILES_PER_COMMIT:
             raise HubError(400, f"A commit changes at most {settings.HUB_MAX_FILES_PER_COMMIT} files.", "BadRequest")
-        done = commit_files(resource=resource, user=user, title=str(header.get("summary") or ""),
-                            message=str(header.get("description") or ""), changes=changes,
-                            parent_sha=header.get("parentCommit") or None)
+        done = commit_files(resource=resource, user=user, title=_header_text(header, "summary"),
+                            message=_header_text(header, "description"), changes=changes,
+                            parent_sha=_header_text(header, "parentCommit") or None)
     except TooLarge as exc:
         raise HubError(413, " ".join(exc.messages), "FileTooLarge")
     except QuotaExceeded as exc:
@@ -178,7 +188,8 @@ def lfs_batch(request, namespace: str, name: str, repo_type: str = "models"):
     quota_left = None if user.is_staff else settings.HUB_USER_QUOTA_BYTES - storage_used(resource.submitter or user)
     answer = []
     for obj in objects:
-        oid, size = str((obj or {}).get("oid") or ""), (obj or {}).get("size")
+        obj = obj if isinstance(obj, dict) else {}
+        oid, size = str(obj.get("oid") or ""), obj.get("size")
         if not OID.match(oid) or not isinstance(size, int) or size < 0:
             answer.append(_lfs_error(oid, size, 422, "oid must be a sha256 and size a non-negative integer."))
             continue
@@ -192,6 +203,8 @@ def lfs_batch(request, namespace: str, name: str, repo_type: str = "models"):
         if quota_left is not None and size > quota_left:
             answer.append(_lfs_error(oid, size, 413, "The upload would pass your storage quota."))
             continue
+        if quota_left is not None:
+            quota_left -= size  # the batch's objects together, not each against the whole quota
         token = signing.dumps({"o": oid, "s": size, "u": user.pk, "r": resource.pk}, salt=LFS_SALT, compress=True)
         href = request.build_absolute_uri(f"/hub-lfs/{token}/")
         ttl = settings.HUB_LFS_URL_TTL_S

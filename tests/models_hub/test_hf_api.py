@@ -11,6 +11,7 @@ from django.test import Client
 from core.services import create_token
 from models_hub import services
 from models_hub.repos import reads
+from models_hub.repos.commits import storage_used
 from tests.factories import UserFactory
 
 from .repo_helpers import commit
@@ -219,3 +220,38 @@ def test_too_many_filters_are_refused(client: Client):
     query = "&".join(f"filter=t{i}" for i in range(11))
     response = client.get(f"/api/models?{query}")
     assert response.status_code == 400 and "filter" in response.json()["error"]
+
+
+@pytest.mark.parametrize("lines", [
+    [{"value": {"summary": "no key"}}],
+    [{"key": "header", "value": {"summary": "x"}}, {"key": "file", "value": {"path": "a.txt", "content": 5}}],
+    [{"key": "header", "value": {"summary": "x", "parentCommit": 1}}],
+    [{"key": "header", "value": {"summary": "nul \u0000 here"}}],
+    [{"key": "header", "value": {"summary": ["x"]}}],
+])
+def test_a_malformed_commit_line_is_400_and_commits_nothing(repo, user, client: Client, lines):
+    response = client.post(f"/api/models/{repo.repo_id}/commit/main", "\n".join(map(json.dumps, lines)),
+                           content_type="application/x-ndjson", **bearer(user))
+    assert response.status_code == 400
+    assert reads.head(repo).title == "Upload"
+
+
+def test_lfs_batch_answers_each_malformed_object(repo, user, client: Client):
+    response = client.post(f"/{repo.repo_id}.git/info/lfs/objects/batch",
+                           {"operation": "upload", "objects": ["x", None, 3]},
+                           content_type="application/json", **bearer(user))
+    assert response.status_code == 200
+    assert [o["error"]["code"] for o in response.json()["objects"]] == [422, 422, 422]
+
+
+def test_lfs_batch_counts_its_objects_together_against_the_quota(repo, user, client: Client, settings):
+    settings.HUB_USER_QUOTA_BYTES = storage_used(user) + 150
+    objects = [{"oid": hashlib.sha256(bytes([i])).hexdigest(), "size": 100} for i in range(2)]
+    answer = client.post(f"/{repo.repo_id}.git/info/lfs/objects/batch", {"operation": "upload", "objects": objects},
+                         content_type="application/json", **bearer(user)).json()["objects"]
+    assert "actions" in answer[0] and answer[1]["error"]["code"] == 413
+
+
+def test_paths_info_with_a_nul_in_a_path_finds_nothing(repo, client: Client):
+    response = client.post(f"/api/models/{repo.repo_id}/paths-info/main", {"paths": ["a\u0000b", "a.txt"]})
+    assert response.status_code == 200 and [p["path"] for p in response.json()] == ["a.txt"]
