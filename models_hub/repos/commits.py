@@ -19,7 +19,7 @@ from .models import REPO_KINDS, Blob, Commit, Entry
 from .paths import BadPath, check_collisions, clean_path
 from .permissions import can_commit
 from .reads import head
-from .storage import read_head, spool_bytes, store
+from .storage import Spooled, read_head, spool_bytes, store
 
 README = "README.md"
 GITATTRIBUTES = ".gitattributes"
@@ -63,6 +63,39 @@ def storage_used(user) -> int:
     return Blob.objects.filter(pk__in=blobs).aggregate(n=Sum("size"))["n"] or 0
 
 
+def _quota_message(path: str, used: int) -> str:
+    return _("%(path)r: the upload would use %(used)d bytes of your %(quota)d-byte storage quota.") % {
+        "path": path, "used": used, "quota": settings.HUB_USER_QUOTA_BYTES}
+
+
+class UploadAllowance:
+    """What one upload may still store before `commit_files` sees it: a number of files, and
+    bytes of content not stored yet (unbounded for the site's own repositories). Checked file by
+    file as an upload or an archive is read, so a small archive of huge members cannot fill the
+    disk before the quota is checked."""
+
+    def __init__(self, resource: Resource):
+        owner = resource.submitter
+        self.files_left = settings.HUB_MAX_FILES_PER_COMMIT
+        self.used = 0 if owner is None or owner.is_staff else storage_used(owner)
+        self.bounded = owner is not None and not owner.is_staff
+
+    def admit(self, path: str, size: int) -> None:
+        """Before the bytes are read: one more file, of `size` bytes, still fits."""
+        self.files_left -= 1
+        if self.files_left < 0:
+            raise ValidationError({"path": [_("A commit changes at most %(n)d files.")
+                                            % {"n": settings.HUB_MAX_FILES_PER_COMMIT}]})
+        if self.bounded and self.used + size > settings.HUB_USER_QUOTA_BYTES:
+            raise QuotaExceeded({"path": [_quota_message(path, self.used + size)]})
+
+    def store(self, spooled: Spooled) -> Blob:
+        """Store admitted content; only bytes the storage does not hold yet count."""
+        if not Blob.objects.filter(sha256=spooled.sha256).exists():
+            self.used += spooled.size
+        return store(spooled)
+
+
 def _check_quota(resource: Resource, tree: dict[str, Blob]) -> None:
     owner = resource.submitter
     if owner is None or owner.is_staff:
@@ -75,9 +108,7 @@ def _check_quota(resource: Resource, tree: dict[str, Blob]) -> None:
     used = storage_used(owner) + sum(new.values())
     if new and used > settings.HUB_USER_QUOTA_BYTES:
         path = next(p for p, b in tree.items() if b.pk in new)
-        raise QuotaExceeded({"path": [_("%(path)r: the upload would use %(used)d bytes of your %(quota)d-byte "
-                                        "storage quota.") % {"path": path, "used": used,
-                                                             "quota": settings.HUB_USER_QUOTA_BYTES}]})
+        raise QuotaExceeded({"path": [_quota_message(path, used)]})
 
 
 def _apply(tree: dict[str, Blob], changes: Changes) -> dict[str, Blob]:

@@ -23,13 +23,13 @@ from ..front_matter import FRONT_MATTER
 from ..models import Resource
 from . import reads
 from .archives import is_archive, members
-from .commits import Changes, CommitConflict, QuotaExceeded, commit_files
+from .commits import Changes, CommitConflict, QuotaExceeded, UploadAllowance, commit_files
 from .links import download_url, relative_urls
 from .models import REPO_KINDS
 from .paths import clean_path
 from .permissions import can_commit, can_set_runtime
 from .runtimes import make_runnable
-from .storage import TooLarge, spool, store
+from .storage import TooLarge, spool
 from .viewer import MAX_PAGED_ROWS, PAGE_ROWS, format_of, preview
 
 TEXT_PREVIEW_BYTES = 512 * 1024
@@ -180,23 +180,28 @@ def _refused(request, resource: Resource, reasons: list[str], *, status: int):
     return response
 
 
-def _uploaded_changes(request) -> Changes:
+def _uploaded_changes(request, resource: Resource) -> Changes:
     """The form's files (a folder keeps its relative paths), archives extracted when asked."""
     uploads = request.FILES.getlist("files")
     paths = request.POST.getlist("paths")
     folder = request.POST.get("folder", "").strip().strip("/")
     extract = request.POST.get("extract") == "1"
     changes = Changes()
+    allowance = UploadAllowance(resource)
+
+    def add(path: str, size: int, stream) -> None:
+        allowance.admit(path, size)
+        changes.additions.append((path, allowance.store(spool(stream, size=size, label=path))))
+
     for i, upload in enumerate(uploads):
         relative = paths[i] if i < len(paths) and paths[i] else upload.name
         target = clean_path(f"{folder}/{relative}" if folder else relative)
         if extract and is_archive(upload.name):
             base = os.path.dirname(target)
             for member, size, stream in members(upload.name, upload):
-                member_path = clean_path(f"{base}/{member}" if base else member)
-                changes.additions.append((member_path, store(spool(stream, size=size, label=member_path))))
+                add(clean_path(f"{base}/{member}" if base else member), size, stream)
             continue
-        changes.additions.append((target, store(spool(upload, size=upload.size, label=target))))
+        add(target, upload.size, upload)
     if not changes.additions:
         raise ValidationError({"files": [_("Choose at least one file.")]})
     return changes
@@ -212,7 +217,7 @@ def upload(request, kind: str, owner: str, name: str):
     if request.method == "POST":
         status = 400
         try:
-            done = commit_files(resource=resource, user=request.user, changes=_uploaded_changes(request),
+            done = commit_files(resource=resource, user=request.user, changes=_uploaded_changes(request, resource),
                                 title=request.POST.get("title", ""), message=request.POST.get("message", ""))
         except (TooLarge, QuotaExceeded) as exc:
             errors, status = exc.message_dict, 413

@@ -11,6 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from models_hub import services
 from models_hub.repos import reads
+from models_hub.repos.commits import storage_used
+from models_hub.repos.models import Blob
 
 from .repo_helpers import commit
 
@@ -151,6 +153,48 @@ def test_an_archive_is_extracted_when_asked(repo, user, client):
                                                         "extract": "1"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert reads.entry(reads.head(repo), "data/x.txt") is not None
+
+
+def _zip(files: dict[str, bytes]) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return SimpleUploadedFile("a.zip", buffer.getvalue())
+
+
+def test_an_archive_past_the_quota_is_refused_before_its_members_are_stored(repo, user, client, settings):
+    settings.HUB_USER_QUOTA_BYTES = storage_used(user) + 1500
+    client.force_login(user)
+    stored = Blob.objects.count()
+    archive = _zip({f"m{i}.bin": bytes([i]) * 1000 for i in range(5)})  # compresses to almost nothing
+    response = client.post(url(repo, "files/upload/"), {"files": [archive], "extract": "1"},
+                           HTTP_ACCEPT="application/json")
+    assert response.status_code == 413 and "m1.bin" in json.dumps(response.json())
+    assert Blob.objects.count() - stored == 1
+
+
+def test_an_archive_with_more_members_than_a_commit_may_hold_stops_reading(repo, user, client, settings):
+    settings.HUB_MAX_FILES_PER_COMMIT = 2
+    client.force_login(user)
+    stored = Blob.objects.count()
+    response = client.post(url(repo, "files/upload/"), {"files": [_zip({f"m{i}": bytes([i]) for i in range(4)})],
+                                                        "extract": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and Blob.objects.count() - stored == 2
+
+
+def test_content_already_stored_does_not_count_against_the_quota_again(repo, user, client, settings):
+    settings.HUB_USER_QUOTA_BYTES = storage_used(user) + 10
+    client.force_login(user)
+    same = reads.entry(reads.head(repo), "weights.bin").blob
+    response = client.post(url(repo, "files/upload/"), {"files": [_zip({"a.bin": b"\0\1" * 3000, "b.bin": b"1"})],
+                                                        "extract": "1"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 413  # 6000 declared bytes cannot be admitted into 10 left ...
+    settings.HUB_USER_QUOTA_BYTES = storage_used(user) + same.size + 10
+    response = client.post(url(repo, "files/upload/"), {"files": [_zip({"a.bin": b"\0\1" * 3000, "b.bin": b"y" * 10,
+                                                                         "c.bin": b"x" * 10})], "extract": "1"},
+                           HTTP_ACCEPT="application/json")
+    assert response.status_code == 200  # ... but once admitted, stored content is not charged twice
 
 
 def test_the_card_page_has_the_tabs(repo, client):
