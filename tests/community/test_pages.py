@@ -127,6 +127,29 @@ def test_chinese_edits_are_marked_character_by_character(client, user, category)
     assert "我喜欢<del>绿</del><ins>红</ins>茶" in page
 
 
+def _edited(user, category, times: int):
+    thread = make_thread(author=user, category=category, body="v1")
+    opening = thread.posts.first()
+    for n in range(2, times + 2):
+        services.edit_post(editor=user, post=opening, body=f"v{n}")
+    return opening
+
+
+def test_revisions_are_paged_and_each_page_compares_across_its_edge(client, user, category):
+    opening = _edited(user, category, 25)
+    first = client.get(f"/forum/p/{opening.pk}/revisions/").content.decode()
+    second = client.get(f"/forum/p/{opening.pk}/revisions/?page=2").content.decode()
+    assert "Edit 25" in first and "Edit 6" in first and "Edit 5" not in first
+    assert "Edit 5" in second and "<del>v5</del><ins>v6</ins>" in second and "Edit 6" not in second
+
+
+@pytest.mark.parametrize("edits", [3, 25])
+def test_the_revisions_page_query_count_is_flat(client, user, category, django_assert_max_num_queries, edits):
+    opening = _edited(user, category, edits)
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/forum/p/{opening.pk}/revisions/").status_code == 200
+
+
 def test_the_newest_edit_comes_first_and_a_retitle_is_marked(client, user, category):
     thread = make_thread(author=user, category=category, title="Frist title", body="one")
     opening = thread.posts.first()
