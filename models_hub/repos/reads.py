@@ -13,7 +13,10 @@ from .storage import read_head
 MAIN = "main"
 SHA = re.compile(r"^[0-9a-f]{7,40}$")
 EMPTY_TREE_SHA = "0" * 40  # the `sha` of a repository that has no commit yet
-DIFF_MAX_BYTES = 256 * 1024  # larger files are listed as changed, without a diff
+# Line diffs cost up to quadratic time in a file's length: larger files are listed as changed
+# without one, and past a commit's budget the rest are too (as GitHub stops rendering diffs).
+DIFF_MAX_BYTES = 64 * 1024
+DIFF_BUDGET_BYTES = 512 * 1024
 
 
 class RevisionNotFound(LookupError):
@@ -113,6 +116,7 @@ class FileChange:
     old: Blob | None
     new: Blob | None
     diff: str | None  # unified diff of text files, None for binary or large ones
+    over_budget: bool = False  # no diff: the commit's earlier files used the page's budget
 
 
 def changes(commit: Commit) -> list[FileChange]:
@@ -120,14 +124,20 @@ def changes(commit: Commit) -> list[FileChange]:
     new = {e.path: e.blob for e in entries(commit)}
     old = {e.path: e.blob for e in entries(commit.parent)} if commit.parent_id else {}
     result = []
+    budget = DIFF_BUDGET_BYTES
     for path in sorted(set(new) | set(old)):
         before, after = old.get(path), new.get(path)
         if before is not None and after is not None and before.pk == after.pk:
             continue
         status = "added" if before is None else "deleted" if after is None else "modified"
+        sizes = [b.size for b in (before, after) if b is not None]
+        if max(sizes) <= DIFF_MAX_BYTES and sum(sizes) > budget:
+            result.append(FileChange(path=path, status=status, old=before, new=after, diff=None, over_budget=True))
+            continue
         texts = [readable_text(b, DIFF_MAX_BYTES) if b is not None else "" for b in (before, after)]
         diff = None
         if None not in texts:
+            budget -= sum(sizes)
             diff = "".join(difflib.unified_diff(
                 texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True),
                 fromfile=f"a/{path}", tofile=f"b/{path}"))

@@ -66,6 +66,15 @@ def test_history_and_a_commit_with_its_diff(repo, user, client):
     assert "config.json" in page and "modified" in page and 'class="gd"' in page  # a deleted line
 
 
+def test_a_commit_past_the_diff_budget_lists_the_rest_without_diffs(repo, user, client, monkeypatch):
+    monkeypatch.setattr(reads, "DIFF_BUDGET_BYTES", 25)
+    second = commit(repo, user, {"a.txt": b"one line\n", "b.txt": b"another line\n", "c.txt": b"third\n"})
+    changes = reads.changes(second)
+    assert [(c.path, c.diff is not None, c.over_budget) for c in changes] == [
+        ("a.txt", True, False), ("b.txt", True, False), ("c.txt", False, True)]
+    assert "changes too much to show every diff" in client.get(url(repo, f"commit/{second.sha}/")).content.decode()
+
+
 @pytest.mark.parametrize("n", [2, 8])
 def test_history_query_count_is_flat(repo, user, client, django_assert_max_num_queries, n):
     for i in range(n):
