@@ -8,6 +8,7 @@ from core.forms import MarkdownField, TagsField
 from core.models import ApiToken
 
 from .models import Category, Flag, Post, Thread, User
+from .profiles import name_is_claimed
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
 
@@ -49,6 +50,12 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "email"]
+
+    def clean_username(self) -> str:
+        username = super().clean_username()
+        if username and name_is_claimed(username):
+            raise ValidationError(_("This name is taken by an organisation on the hub."), code="unique")
+        return username
 
 
 class ProfileForm(forms.ModelForm):

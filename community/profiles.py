@@ -1,6 +1,8 @@
 """A member's profile page gathers sections from the apps above the forum (their models and
 datasets in the hub, say), which the forum cannot import: an app takes part by giving its
-AppConfig a `profile_section(person=, viewer=)` method that returns a ProfileSection or None."""
+AppConfig a `profile_section(person=, viewer=)` method that returns a ProfileSection or None.
+Likewise an app whose URLs carry names (the hub's namespaces) keeps them from new members with
+`claims_name(name)`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,3 +25,8 @@ def sections_for(*, person, viewer) -> list[ProfileSection]:
         if provide is not None and (section := provide(person=person, viewer=viewer)) is not None:
             found.append(section)
     return found
+
+
+def name_is_claimed(name: str) -> bool:
+    """True when an installed app holds `name` already (ignoring case) for something no member owns."""
+    return any(getattr(config, "claims_name", lambda _name: False)(name) for config in apps.get_app_configs())

@@ -25,6 +25,12 @@ class ModelsHubConfig(AppConfig):
 
         return resources_section(person=person, viewer=viewer)
 
+    def claims_name(self, name: str) -> bool:
+        """A catalogue namespace (an organisation's, say) is no name to sign up under."""
+        from .models import Resource
+
+        return Resource.objects.filter(owner__iexact=name).exists()
+
     def rebake(self) -> str:
         from .services import rebake_cards
 

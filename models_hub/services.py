@@ -115,6 +115,15 @@ def _check_identity(user: User | None, resource: Resource, data: dict) -> None:
                                      "cannot change.")] for f in changed})
 
 
+def _check_namespace(user: User, owner: str) -> None:
+    """A member publishes under their username only where nobody else has: a namespace the
+    catalogue already holds for an organisation (HuggingFaceTB, Qwen) is not theirs for
+    signing up under that name."""
+    if Resource.objects.filter(owner__iexact=owner).exclude(submitter=user).exists():
+        raise ValidationError({"owner": [_("%(owner)s is a namespace other members publish under; ask a moderator.")
+                                         % {"owner": owner}]})
+
+
 @transaction.atomic
 def save_resource(*, user: User | None, data: dict, resource: Resource | None = None,
                   readme: bool = False) -> Resource:
@@ -145,6 +154,8 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
         setattr(resource, field, value)
     if creating and user is not None and (not user.is_staff or "owner" not in data):
         resource.owner = user.username
+    if creating and user is not None and not user.is_staff:
+        _check_namespace(user, resource.owner)
     meta: dict = {}
     rewrite = card is not None or creating or changed or (tags is not None and set(clean_tags(tags)) != set(current_tags))
     if rewrite:
