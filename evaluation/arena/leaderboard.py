@@ -2,8 +2,9 @@
 
 Its input is one grouped query (counts per pairing and verdict). The fit is cached under a
 fingerprint of the votes table (how many votes, the newest and its time, how many voided, the latest
-voiding), so it is redone when a vote is cast, voided or deleted, and every other read costs
-one scan of that table, without joins. The bootstrap's seed comes from a digest of the counts:
+voiding) and of the models withheld from the public (drafts, taken down), so it is redone when a
+vote is cast, voided or deleted or a model leaves or joins the public, and every other read costs
+one scan of the votes table, without joins, and one count of the withheld models. The bootstrap's seed comes from a digest of the counts:
 the same votes always give the same intervals.
 """
 from __future__ import annotations
@@ -73,7 +74,7 @@ def current() -> Leaderboard:
     a refit (the grouped counts, then the fit) when they changed."""
     global _latest
     rounds = settings.ARENA_BOOTSTRAP_ROUNDS
-    key = "arena:leaderboard:" + _digest([rounds, Vote.objects.fingerprint()])
+    key = "arena:leaderboard:" + _digest([rounds, Vote.objects.fingerprint(), Vote.objects.withheld_models()])
     latest = _latest
     if latest is not None and latest[0] == key:
         return latest[1]

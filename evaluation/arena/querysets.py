@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Sum
 
 from models_hub.models import Resource
 
@@ -21,8 +21,10 @@ class BattleQuerySet(models.QuerySet):
 
 class VoteQuerySet(models.QuerySet):
     def counted(self) -> "VoteQuerySet":
-        """What the leaderboard counts: blind battles' votes that no moderator voided."""
-        return self.filter(voided_at__isnull=True, battle__mode="blind")
+        """What the leaderboard counts: blind battles' votes that no moderator voided, between
+        models that are public now (a model taken down leaves the leaderboard with its votes)."""
+        return self.filter(voided_at__isnull=True, battle__mode="blind", battle__model_a__is_published=True,
+                           battle__model_b__is_published=True)
 
     def by_member(self, user) -> "VoteQuerySet":
         return self.filter(battle__user=user)
@@ -45,6 +47,12 @@ class VoteQuerySet(models.QuerySet):
                                           voided=Count("voided_at"), last_void=Max("voided_at"))
         return (found["n"], found["last"], found["newest"] and found["newest"].isoformat(), found["voided"],
                 found["last_void"] and found["last_void"].isoformat())
+
+    def withheld_models(self) -> tuple:
+        """Which models are not public now, as a key (how many, and their ids' sum): it changes
+        when one is taken down or published, and with it the leaderboard's cache key."""
+        found = Resource.objects.filter(is_published=False).aggregate(n=Count("pk"), ids=Sum("pk"))
+        return found["n"], found["ids"]
 
     def voters(self):
         """Members with votes, the most votes first, with how many count and how many were

@@ -37,6 +37,19 @@ def test_only_blind_unvoided_votes_count(api, contenders):
     assert api.get(LEADERBOARD).json()["votes"] == 1
 
 
+def test_a_model_taken_down_leaves_the_leaderboard_with_its_votes(api, contenders):
+    demo, twin = contenders
+    third = runnable_model("acme/third")
+    make_battle(demo, twin, winner="a")
+    make_battle(twin, third, winner="a")
+    assert api.get(LEADERBOARD).json()["votes"] == 2
+    type(twin).objects.filter(pk=twin.pk).update(is_published=False, is_taken_down=True)
+    data = api.get(LEADERBOARD).json()
+    assert data["votes"] == 0 and data["results"] == []
+    type(twin).objects.filter(pk=twin.pk).update(is_published=True, is_taken_down=False)
+    assert api.get(LEADERBOARD).json()["votes"] == 2  # published again: its votes count again
+
+
 def test_both_bad_counts_as_a_tie(contenders):
     demo, twin = contenders
     make_battle(demo, twin, winner="both_bad")
@@ -78,7 +91,7 @@ def test_the_same_votes_give_the_same_intervals_and_the_fit_is_cached(contenders
     for winner in "aab":
         make_battle(demo, twin, winner=winner)
     first = leaderboard.current()
-    with django_assert_num_queries(1):  # the votes' fingerprint; the fit comes from the cache
+    with django_assert_num_queries(2):  # the votes' fingerprint, the withheld models; the fit is cached
         assert leaderboard.current() == first
 
 
@@ -103,9 +116,9 @@ def test_leaderboard_query_count_is_flat(api, client, n_models, n_votes, django_
     voter = UserFactory()
     for i in range(n_votes):
         make_battle(models[i % n_models], models[(i + 1) % n_models], user=voter, winner="ab"[i % 2 and i % 3 == 0])
-    with django_assert_max_num_queries(3):  # the votes' fingerprint, the grouped counts, the models' names
+    with django_assert_max_num_queries(4):  # the votes' and withheld models' keys, the counts, the names
         assert len(api.get(LEADERBOARD).json()["results"]) == n_models
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         page = client.get("/arena/leaderboard/")
     assert page.status_code == 200 and page.content.count(b'class="dot"') == n_models
 
