@@ -19,7 +19,7 @@ from playground.models import GenerationJob
 
 from . import leaderboard as boards
 from . import permissions, services
-from ..models.arena import Battle, Vote, Winner
+from ..models.arena import Battle, BattleMode, Vote, Winner
 from .forms import BattleForm, VoidVotesForm, VoteForm
 from .throttles import BattleThrottle, VoteThrottle
 
@@ -32,6 +32,12 @@ def index(request):
     """The prompt box, or why there can be no battle yet."""
     form = BattleForm(request.POST or None, user=request.user, query=request.GET)
     contenders = services.contenders()
+    blind_ok = len(contenders) >= 2
+    # With fewer than two public models a member may still compare their own drafts (a fine-tune
+    # against its base): the form opens in compare mode rather than not at all.
+    compare_ok = blind_ok or form.fields["model_a"].queryset.count() >= 2
+    if not blind_ok:
+        form.initial["mode"] = BattleMode.COMPARE
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -56,7 +62,7 @@ def index(request):
                 return redirect(battle)
         status = 400
     return render(request, "evaluation/arena/index.html", {
-        "form": form, "contenders": contenders, "enough": len(contenders) >= 2,
+        "form": form, "contenders": contenders, "enough": compare_ok, "blind_ok": blind_ok,
     }, status=status)
 
 

@@ -157,3 +157,14 @@ def test_a_member_compares_their_draft_from_the_page(user, contenders):
     signed_in(user).post("/arena/", {"prompt": "Say hi.", "mode": "compare", "model_a": "someone/tuned-lora",
                                      "model_b": DEMO})
     assert Battle.objects.get().model_a == draft
+
+
+def test_with_one_public_model_a_member_still_compares_their_draft_against_it(user):
+    runnable_model()
+    draft = runnable_model("someone/tuned-lora")
+    draft.is_published, draft.submitter = False, user
+    draft.save()
+    page = signed_in(user).get(f"/arena/?mode=compare&a=someone/tuned-lora&b={DEMO}").content.decode()
+    assert 'id="arena-form"' in page and 'id="arena-blind-closed"' in page and 'value="blind"' not in page
+    assert re.search(r'value="compare"[^>]*checked', page)
+    assert signed_in(UserFactory()).get("/arena/").content.decode().count('id="arena-not-enough"') == 1
