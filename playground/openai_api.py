@@ -124,10 +124,34 @@ SHAPES = {
 }
 
 
+# What OpenAI's API takes and these models cannot honour, each with a test for the values that ask
+# for nothing (clients often send them at their defaults). Anything else is refused naming the
+# parameter, never silently dropped: a client asking for JSON mode or a tool call must not get
+# plain text back.
+UNSUPPORTED = {
+    "tools": lambda v: v == [], "functions": lambda v: v == [],
+    "tool_choice": lambda v: v == "none", "function_call": lambda v: v == "none",
+    "parallel_tool_calls": lambda v: isinstance(v, bool),
+    "frequency_penalty": lambda v: _is_number(v) and v == 0, "presence_penalty": lambda v: _is_number(v) and v == 0,
+    "logit_bias": lambda v: v == {}, "best_of": lambda v: _is_int(v) and v == 1, "suffix": lambda v: v == "",
+    "response_format": lambda v: v == {"type": "text"}, "modalities": lambda v: v == ["text"],
+    "audio": lambda v: False, "prediction": lambda v: False,
+}
+
+
+def _unsupported(body: dict) -> str | None:
+    return next((name for name, neutral in UNSUPPORTED.items()
+                 if body.get(name) is not None and not neutral(body[name])), None)
+
+
 def _shape_error(body: dict, mode: str) -> tuple[str, str] | None:
-    """(param, message) for the first parameter of the wrong JSON type, else None."""
+    """(param, message) for the first parameter of the wrong JSON type or one these models
+    cannot honour, else None."""
     if not isinstance(body.get("model"), str) or not body["model"]:
         return "model", "You must provide a model parameter (a string)."
+    unsupported = _unsupported(body)
+    if unsupported:
+        return unsupported, f"'{unsupported}' is not supported here: leave it out (or at its default)."
     for name, (ok, what) in SHAPES.items():
         if body.get(name) is not None and not ok(body[name]):
             return name, f"'{name}' must be {what}."
@@ -274,7 +298,9 @@ def _usage(jobs: list[dict]) -> dict:
 
 
 def _finish_reason(job: dict) -> str:
-    return "length" if job["finish_reason"] == GenerationJob.FinishReason.LENGTH else "stop"
+    """OpenAI's reasons: a job that ran out of time stopped short as one out of tokens does."""
+    limited = (GenerationJob.FinishReason.LENGTH, GenerationJob.FinishReason.TIMEOUT)
+    return "length" if job["finish_reason"] in limited else "stop"
 
 
 def _failed(event: str, job: dict) -> bool:

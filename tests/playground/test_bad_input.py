@@ -100,6 +100,15 @@ BAD_BODIES = [
     ("completion", completion(prompt=""), "prompt"),
     ("completion", completion(prompt="x\x00y"), "prompt"),
     ("completion", completion(prompt="x" * 40_000), "prompt"),
+    ("chat", chat(tools=[{"type": "function", "function": {"name": "f"}}]), "tools"),
+    ("chat", chat(tool_choice="required"), "tool_choice"),
+    ("chat", chat(response_format={"type": "json_object"}), "response_format"),
+    ("chat", chat(frequency_penalty=0.5), "frequency_penalty"),
+    ("chat", chat(presence_penalty=-1), "presence_penalty"),
+    ("chat", chat(logit_bias={"50256": -100}), "logit_bias"),
+    ("chat", chat(modalities=["text", "audio"]), "modalities"),
+    ("completion", completion(best_of=3), "best_of"),
+    ("completion", completion(suffix="}"), "suffix"),
 ]
 PATHS = {"chat": "/v1/chat/completions", "completion": "/v1/completions"}
 
@@ -138,6 +147,21 @@ def test_unparseable_or_non_object_bodies_are_400(v1, raw):
     response = v1.post("/v1/completions", raw, content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize("endpoint,body", [
+    ("chat", chat(frequency_penalty=0.0, presence_penalty=0, tools=[], tool_choice="none", logit_bias={},
+                  response_format={"type": "text"}, parallel_tool_calls=True, user="u-1")),
+    ("completion", completion(best_of=1, suffix="", frequency_penalty=0)),
+])
+def test_unsupported_parameters_at_their_defaults_are_accepted(user, endpoint, body, monkeypatch):
+    runnable_model()
+    _token, key = create_token(user=user, name="k")
+    submitted = []
+    monkeypatch.setattr(openai_api.services, "submit_jobs", lambda **kwargs: submitted.append(kwargs) or
+                        openai_api.error("stop here", status=503))
+    Client(HTTP_AUTHORIZATION=f"Bearer {key}").post(PATHS[endpoint], json.dumps(body), content_type="application/json")
+    assert len(submitted) == 1
 
 
 def test_an_unknown_model_is_still_404(v1):
