@@ -241,6 +241,13 @@ class PostRevision(models.Model):
         ]
 
 
+# Reputation a post's author gains from an upvote, a downvote and an accepted answer (taken back
+# when the vote is withdrawn, the answer unaccepted or hidden, the post deleted).
+REPUTATION_UPVOTE = 10
+REPUTATION_DOWNVOTE = -2
+REPUTATION_ACCEPTED = 15
+
+
 class VoteValue(models.IntegerChoices):
     UP = 1, _("up")
     DOWN = -1, _("down")

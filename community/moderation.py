@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from .indexing import sync_visibility
-from .models import Category, Flag, ModerationAction, Post, Thread, User
+from .models import REPUTATION_ACCEPTED, Category, Flag, ModerationAction, Post, Thread, User
 from .permissions import can_flag, can_moderate, flag_counts_toward_hide
 
 FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
@@ -42,16 +42,27 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
     return flag
 
 
+def set_thread_hidden(*, thread_id: int, hidden: bool) -> None:
+    """Hide or show a thread. Its category counts the threads everyone sees, as its list shows them."""
+    if Thread.objects.filter(pk=thread_id, is_hidden=not hidden).update(is_hidden=hidden):
+        Category.objects.filter(pk__in=Thread.objects.filter(pk=thread_id).values("category_id")).update(
+            thread_count=F("thread_count") + (-1 if hidden else 1))
+
+
 def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> None:
     """Hide or show one post; the opening post carries its thread with it. A thread's reply count
-    is of the replies everyone sees (its list shows it, and "unanswered" means none)."""
+    is of the replies everyone sees (its list shows it, and "unanswered" means none). A hidden
+    answer stops being the accepted one, and its author loses what accepting it gave: readers
+    would see "Solved" with no answer to read."""
     changed = Post.objects.filter(pk=post.pk, is_hidden=not hidden).update(is_hidden=hidden, needs_review=needs_review)
     if not changed:
         Post.objects.filter(pk=post.pk).update(needs_review=needs_review)
     if post.position == 1:
-        Thread.objects.filter(pk=post.thread_id).update(is_hidden=hidden)
+        set_thread_hidden(thread_id=post.thread_id, hidden=hidden)
     elif changed:
         Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") + (-1 if hidden else 1))
+    if hidden and Thread.objects.filter(pk=post.thread_id, accepted_post=post.pk).update(accepted_post=None):
+        User.objects.filter(pk=post.author_id).update(reputation=F("reputation") - REPUTATION_ACCEPTED)
     sync_visibility(thread_id=post.thread_id)
 
 
@@ -78,11 +89,13 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
     if action == ModerationAction.MOVE:
         if category is None:
             raise ValidationError({"category": [_("Choose the category to move to.")]})
-        Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
-        Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
+        if not thread.is_hidden:  # a category counts the threads everyone sees
+            Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
+            Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
         thread.category = category
     elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
         thread.is_hidden = action == ModerationAction.HIDE
+        set_thread_hidden(thread_id=thread.pk, hidden=thread.is_hidden)
         opening = thread.posts.filter(position=1, is_hidden=True).first()
         if action == ModerationAction.UNHIDE and opening is not None:
             # Hidden with its opening post (a flag, the post's hide button): both show again,

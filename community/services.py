@@ -19,7 +19,8 @@ from core.models import Tag
 from core.services import clean_tags, tags_named
 
 from .indexing import index_post, reindex_thread, retitle_replies
-from .models import Bookmark, Category, Notification, Post, PostRevision, Thread, User, Vote, Watch
+from .models import (REPUTATION_ACCEPTED, REPUTATION_DOWNVOTE, REPUTATION_UPVOTE, Bookmark, Category, Notification, Post,
+                     PostRevision, Thread, User, Vote, Watch)
 from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     FLAG_REASON_MAX_LENGTH,
     flag_post,
@@ -31,9 +32,6 @@ from .notify import notify_new_post, notify_once
 from .permissions import can_accept, can_delete, can_edit, can_reply, can_vote
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
-REPUTATION_UPVOTE = 10
-REPUTATION_DOWNVOTE = -2
-REPUTATION_ACCEPTED = 15
 
 
 def _check_body(body: str) -> markdown.Rendered:
@@ -255,7 +253,8 @@ def delete_thread(*, user: User, thread: Thread) -> None:
     thread = locked
     post_ids = list(Post.objects.select_for_update().filter(thread=thread).values_list("pk", flat=True))
     _take_back_reputation(thread=thread, post_ids=post_ids)
-    Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
+    if not thread.is_hidden:  # a hidden thread was taken off its category's count already
+        Category.objects.filter(pk=thread.category_id).update(thread_count=F("thread_count") - 1)
     search.remove(kind=search.Kind.THREAD, object_ids=[thread.pk])
     search.remove(kind=search.Kind.POST, object_ids=post_ids)
     Thread.objects.filter(pk=thread.pk).delete()

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from community import services
+from community.models import Category
 from tests.conftest import client_for
 from tests.factories import StaffFactory, UserFactory, make_post, make_thread
 
@@ -129,3 +130,52 @@ def test_a_flag_that_hides_a_thread_returns_its_flagger_to_the_category(client, 
     client.force_login(UserFactory())
     response = client.post(f"/forum/p/{thread.posts.get(position=1).pk}/flag/", {"reason": "spam"})
     assert response["Location"] == category.get_absolute_url()
+
+
+def category_count(category) -> int:
+    category.refresh_from_db()
+    return category.thread_count
+
+
+def test_a_category_counts_the_threads_everyone_sees(category, staff):
+    thread = make_thread(category=category)
+    make_thread(category=category)
+    assert category_count(category) == 2
+    services.moderate_thread(moderator=staff, thread=thread, action="hide")
+    services.moderate_thread(moderator=staff, thread=thread, action="hide")  # twice: counted off once
+    assert category_count(category) == 1
+    services.moderate_thread(moderator=staff, thread=thread, action="unhide")
+    assert category_count(category) == 2
+
+
+def test_a_thread_hidden_with_its_opening_post_leaves_the_count_and_comes_back_once(category, staff):
+    thread = make_thread(category=category)
+    flag(staff, thread.posts.get(position=1))
+    assert category_count(category) == 0
+    services.moderate_thread(moderator=staff, thread=thread, action="unhide")  # shows the opening post too
+    assert category_count(category) == 1
+
+
+def test_deleting_or_moving_a_hidden_thread_leaves_the_counts_right(category, staff):
+    elsewhere = Category.objects.create(slug="elsewhere", name="Elsewhere")
+    moved, deleted = make_thread(category=category), make_thread(category=category)
+    for thread in (moved, deleted):
+        services.moderate_thread(moderator=staff, thread=thread, action="hide")
+    services.moderate_thread(moderator=staff, thread=moved, action="move", category=elsewhere)
+    services.delete_thread(user=staff, thread=deleted)
+    assert (category_count(category), category_count(elsewhere)) == (0, 0)
+    services.moderate_thread(moderator=staff, thread=moved, action="unhide")
+    assert category_count(elsewhere) == 1
+
+
+def test_a_hidden_accepted_answer_is_unaccepted_and_its_reputation_taken_back(client, category, staff):
+    question = make_thread(category=category, kind="question", title="How?")
+    answer = make_post(thread=question, body="like this")
+    services.accept_answer(user=question.author, thread=question, post=answer)
+    answer.author.refresh_from_db()
+    earned = answer.author.reputation
+    flag(staff, answer)
+    question.refresh_from_db()
+    answer.author.refresh_from_db()
+    assert question.accepted_post is None and answer.author.reputation == earned - 15
+    assert "How?" not in client.get("/forum/?tab=solved").content.decode()

@@ -4,7 +4,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from community.models import Thread, User
+from community.models import Category, Thread, User
 
 BEFORE = [("community", "0006_post_thread_created_at_index")]
 
@@ -54,3 +54,23 @@ def test_threads_learn_their_highest_position_from_their_last_post():
         MigrationExecutor(connection).migrate(latest)
     assert Thread.objects.get(pk=replied.pk).highest_position == 4
     assert Thread.objects.get(pk=alone.pk).highest_position == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_categories_are_recounted_without_their_hidden_threads():
+    before = [("community", "0014_user_pending_email")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        OldUser, OldThread, OldCategory = (old.get_model("community", name) for name in ("User", "Thread", "Category"))
+        author = OldUser.objects.create(username="alice")
+        counted = OldCategory.objects.create(slug="c", name="C", thread_count=3)
+        empty = OldCategory.objects.create(slug="e", name="E", thread_count=2)
+        for slug, hidden in (("a", False), ("b", True), ("c", False)):
+            OldThread.objects.create(category=counted, author=author, title=slug, slug=slug, is_hidden=hidden)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    assert Category.objects.get(pk=counted.pk).thread_count == 2
+    assert Category.objects.get(pk=empty.pk).thread_count == 0
