@@ -458,6 +458,8 @@ FINETUNE_CHECKPOINT_DIR = env("FINETUNE_CHECKPOINT_DIR", default=str(VAR_DIR / "
 FINETUNE_CHECKPOINT_EVERY = env.int("FINETUNE_CHECKPOINT_EVERY", default=50)
 FINETUNE_MAX_ACTIVE_JOBS = env.int("FINETUNE_MAX_ACTIVE_JOBS", default=1)  # per member; staff exempt
 FINETUNE_JOBS_PER_DAY = env.int("FINETUNE_JOBS_PER_DAY", default=5)
+# Hub storage a member must have free to start a job (the trained adapter is committed there).
+FINETUNE_OUTPUT_RESERVE_BYTES = env.int("FINETUNE_OUTPUT_RESERVE_BYTES", default=1024**3)
 FINETUNE_MAX_STEPS = env.int("FINETUNE_MAX_STEPS", default=20_000)
 FINETUNE_MAX_EPOCHS = env.int("FINETUNE_MAX_EPOCHS", default=20)
 FINETUNE_MAX_SEQ_LEN = env.int("FINETUNE_MAX_SEQ_LEN", default=4096)

@@ -80,8 +80,9 @@ def loss_table(history: list[dict], rows: int = 10) -> str:
     return "\n".join(lines)
 
 
-def render(job: FineTuneJob, *, seconds: float) -> str:
-    repo_id = job.output_repo_id
+def render(job: FineTuneJob, *, seconds: float, name: str) -> str:
+    """The card of the repository `name` (under the job's member) that holds the job's adapter."""
+    repo_id = f"{job.user.username}/{name}"
     params = "\n".join(f"| {name} | {_value(job.params[name])} |" for name in PARAM_ORDER if name in job.params)
     versions = "\n".join(f"- {name} {version}" for name, version in sorted(job.versions.items()))
     return TEMPLATE.format(

@@ -103,6 +103,9 @@ class FineTuneJob(models.Model):
 
     @property
     def output_repo_id(self) -> str:
+        """The model the job made, or will make (a name its member took meanwhile gets a suffix)."""
+        if self.output_model_id is not None:
+            return self.output_model.repo_id
         return f"{self.user.username}/{self.output_name}"
 
     def get_absolute_url(self) -> str:

@@ -4,6 +4,7 @@ model and the dataset. It starts as a draft: runnable by its owner (and moderato
 by everyone once the owner publishes it."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from django.db import transaction
@@ -26,15 +27,29 @@ def _stored(path: Path):
         return store(spool(stream, size=path.stat().st_size, label=path.name))
 
 
+def output_name_free(job: FineTuneJob) -> str:
+    """The job's output name, or `<name>-<job id>` when the member has since made a model of that
+    name themselves: training has finished, and its result must not be lost over a name."""
+    taken = Resource.objects.filter(kind=Resource.Kind.MODEL, owner=job.user.username)
+    if not taken.filter(name=job.output_name).exists():
+        return job.output_name
+    for attempt in itertools.count(1):
+        suffix = f"-{job.pk}" + (f"-{attempt}" if attempt > 1 else "")
+        name = job.output_name[:Resource.max_length("name") - len(suffix)] + suffix
+        if not taken.filter(name=name).exists():
+            return name
+
+
 @transaction.atomic
 def publish_output(*, job: FineTuneJob, adapter_dir: Path) -> Resource:
     seconds = job.train_seconds or ((timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0)
+    name = output_name_free(job)
     resource = save_resource(user=job.user, data={
-        "kind": Resource.Kind.MODEL, "name": job.output_name, "is_published": False,
+        "kind": Resource.Kind.MODEL, "name": name, "is_published": False,
         "title": f"{job.base_model.name} LoRA ({job.dataset.name})"[:Resource.max_length("title")],
         "summary": (f"A LoRA adapter of {job.base_model.repo_id} fine-tuned on {job.dataset.repo_id}."
                     )[:Resource.max_length("summary")],
-        "card": cards.render(job, seconds=seconds), "tags": ["lora", "fine-tuned"],
+        "card": cards.render(job, seconds=seconds, name=name), "tags": ["lora", "fine-tuned"],
     })
     curve = line_chart([(p["step"], p["loss"]) for p in job.history], label="Training loss by step",
                        standalone=True)

@@ -7,11 +7,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from community.models import User
 from core import eventlog, queues, quotas
 from models_hub.models import Resource, Runtime
+from models_hub.repos.commits import storage_used
 
 from . import params as training_params
 from .datasets import check_dataset
@@ -47,6 +49,17 @@ def dataset_for(user: User, repo_id: str) -> Resource:
     return dataset
 
 
+def _check_storage(user: User) -> None:
+    """The adapter is committed to the member's hub storage when training ends: a job that could
+    not fit it is refused now, not after hours of training."""
+    if user.is_staff:
+        return
+    if storage_used(user) + settings.FINETUNE_OUTPUT_RESERVE_BYTES > settings.HUB_USER_QUOTA_BYTES:
+        raise ValidationError({"output_name": [_("Your hub storage is nearly full: free %(n)s first (delete files "
+                                                 "or repositories), so the trained model has room.")
+                                               % {"n": filesizeformat(settings.FINETUNE_OUTPUT_RESERVE_BYTES)}]})
+
+
 def _check_output_name(user: User, name: str) -> None:
     if Resource.objects.filter(kind=Resource.Kind.MODEL, owner=user.username, name=name).exists():
         raise ValidationError({"output_name": [_("You already have a model named %(name)s.") % {"name": name}]})
@@ -69,6 +82,7 @@ def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, 
                            max_active=settings.FINETUNE_MAX_ACTIVE_JOBS, active_retry_s=60,
                            window=timedelta(hours=24), max_in_window=settings.FINETUNE_JOBS_PER_DAY)
         _check_output_name(user, output_name)
+        _check_storage(user)
         try:
             with transaction.atomic():
                 job = FineTuneJob.objects.create(

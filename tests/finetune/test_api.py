@@ -3,6 +3,7 @@ import pytest
 
 from finetune import services
 from finetune.models import FineTuneJob
+from models_hub.repos.commits import storage_used
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, UserFactory
 
@@ -96,6 +97,16 @@ def test_an_output_name_that_collides_is_a_400(as_user, user, base_model, datase
     FineTuneJob.objects.update(status="succeeded")  # the quota is not what refuses the second
     response = as_user.post(URL, payload(output_name="mine"), format="json")
     assert response.status_code == 400 and "output_name" in response.json()
+
+
+def test_a_job_whose_result_could_not_fit_the_members_storage_is_refused(as_user, user, base_model, dataset,
+                                                                          settings):
+    settings.FINETUNE_OUTPUT_RESERVE_BYTES = 1000
+    settings.HUB_USER_QUOTA_BYTES = storage_used(user) + 999
+    response = as_user.post(URL, payload(), format="json")
+    assert response.status_code == 400 and "storage" in response.json()["output_name"][0]
+    settings.HUB_USER_QUOTA_BYTES = storage_used(user) + 1000
+    assert as_user.post(URL, payload(), format="json").status_code == 202
 
 
 def test_a_failed_job_frees_its_output_name(as_user, base_model, dataset):

@@ -13,6 +13,7 @@ from models_hub.repos.materialise import fetch_repository
 from playground.engine.loading import load_model, model_directory
 from playground.engine.runtime import RuntimeSpec
 from tests.conftest import client_for
+from tests.factories import ResourceFactory
 
 from .conftest import BASE
 
@@ -31,15 +32,28 @@ def adapter_dir(tmp_path_factory) -> Path:
     return target
 
 
-@pytest.fixture
-def published(user, base_model, dataset, adapter_dir) -> Resource:
-    job = FineTuneJob.objects.create(
+def finished_job(user, base_model, dataset) -> FineTuneJob:
+    return FineTuneJob.objects.create(
         user=user, base_model=base_model, dataset=dataset, dataset_revision=dataset.commits.order_by("-id").first().sha,
         train_spec={"format": "prompt_completion", "file": "data/train.jsonl"}, params={"max_steps": 2},
         output_name="tuned", status="running", step=2, total_steps=2, loss=1.5, started_at=timezone.now(),
         history=[{"step": 1, "loss": 2.0, "lr": 1e-3}, {"step": 2, "loss": 1.5, "lr": 5e-4}],
         versions={"trl": "1.16.0"})
-    return publish_output(job=job, adapter_dir=adapter_dir)
+
+
+@pytest.fixture
+def published(user, base_model, dataset, adapter_dir) -> Resource:
+    return publish_output(job=finished_job(user, base_model, dataset), adapter_dir=adapter_dir)
+
+
+def test_a_name_taken_while_training_does_not_lose_the_result(user, base_model, dataset, adapter_dir):
+    mine = ResourceFactory(owner=user.username, name="tuned", submitter=user)  # made meanwhile, by hand
+    job = finished_job(user, base_model, dataset)
+    resource = publish_output(job=job, adapter_dir=adapter_dir)
+    assert resource.name == f"tuned-{job.pk}" and resource.pk != mine.pk and not resource.is_published
+    assert f"{user.username}/tuned-{job.pk}" in resource.card
+    FineTuneJob.objects.filter(pk=job.pk).update(output_model=resource)
+    assert FineTuneJob.objects.get(pk=job.pk).output_repo_id == resource.repo_id
 
 
 def chat(client, model: str):
