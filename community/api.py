@@ -91,7 +91,7 @@ class UserDetailView(generics.RetrieveAPIView):
     serializer_class = UserSerializer
     lookup_field = "username__lower_exact"  # usernames are unique ignoring case, as on the profile page
     lookup_url_kwarg = "username"
-    queryset = User.objects.with_counts().filter(is_active=True)
+    queryset = User.objects.with_counts()  # a deactivated member's posts still link here
 
 
 class Conflict(APIException):

@@ -19,8 +19,8 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["username", "display_name", "bio", "date_joined", "reputation", "thread_count",
-                  "post_count"]
-        read_only_fields = ["username", "date_joined", "reputation"]
+                  "post_count", "is_active"]
+        read_only_fields = ["username", "date_joined", "reputation", "is_active"]
 
 
 class MeSerializer(UserSerializer):

@@ -392,7 +392,8 @@ def review_queue(request):
 
 
 def profile(request, username: str):
-    person = get_object_or_404(User.objects.with_counts(), username__lower_exact=username, is_active=True)
+    # Deactivated accounts (and the site's own) keep their page: their posts link to it.
+    person = get_object_or_404(User.objects.with_counts(), username__lower_exact=username)
     threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
     posts = (person.posts.visible_to(request.user).filter(position__gt=1)
              .select_related("thread").order_by("-created_at")[:20])

@@ -106,6 +106,14 @@ def test_profile_page_and_user_api(client, user):
     assert set(data) >= {"username", "display_name", "bio", "date_joined", "reputation", "thread_count", "post_count"}
 
 
+def test_a_deactivated_members_profile_is_still_there_and_says_so(client, user, category):
+    make_thread(category=category, author=user, title="Before I left")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    page = client.get(f"/u/{user.username}/").content.decode()
+    assert 'id="profile-inactive"' in page and "Before I left" in page
+    assert client.get(f"/api/v1/users/{user.username}/").json()["is_active"] is False
+
+
 def test_profile_counts_are_exact_for_a_member_with_many_threads_and_replies(user, category):
     threads = [make_thread(category=category, author=user) for _ in range(3)]
     Thread.objects.filter(pk=threads[2].pk).update(is_hidden=True)
