@@ -6,19 +6,20 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core import services as core_services
 from core.exceptions import RateLimited, wait_in_words
 from core.throttles import wait_for
 
-from . import accounts
+from . import accounts, emails
 from .forms import ProfileForm, RevokeTokenForm, SignupForm, TokenForm, add_errors
-from .models import User
+from .models import EmailNotifications, User
 from .throttles import PasswordResetInboxThrottle, PasswordResetThrottle, SignupThrottle
 
 
@@ -65,6 +66,19 @@ def email_confirm(request, token: str):
             return redirect("settings")
     return render(request, "registration/email_confirm.html", {"title": _("Confirm your new e-mail address")},
                   status=status)
+
+
+@csrf_exempt  # the signed link is the credential; mail clients' one-click POST (RFC 8058) has no token
+@require_http_methods(["GET", "POST"])
+def email_unsubscribe(request, token: str):
+    """A notification e-mail's unsubscribe link: opening it asks (mail scanners open links), and
+    the click, or a mail client's one-click POST, turns notification e-mails off."""
+    person = emails.user_for_token(token)
+    if person is None:
+        raise Http404
+    if request.method == "POST":
+        accounts.set_email_notifications(user=person, choice=EmailNotifications.NEVER)
+    return render(request, "registration/unsubscribe.html", {"person": person, "done": request.method == "POST"})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

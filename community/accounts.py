@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import RateLimited
 from core.throttles import wait_for
 
-from .models import User
+from .models import EmailNotifications, User
 from .throttles import EmailChangeInboxThrottle, EmailChangeThrottle
 
 EMAIL_CHANGE_SALT = "community.email-change"
@@ -21,7 +21,8 @@ EMAIL_CHANGE_SALT = "community.email-change"
 
 @transaction.atomic
 def update_profile(*, user: User, display_name: str | None = None, email: str | None = None,
-                   bio: str | None = None, current_password: str | None = None, request=None) -> User:
+                   bio: str | None = None, email_notifications: str | None = None,
+                   current_password: str | None = None, request=None) -> User:
     """Change the profile fields given (None leaves a field as it is).
 
     A new e-mail address needs the current password: password resets go to that address, so
@@ -35,7 +36,10 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
     """
     account = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     changes = {name: value for name, value in
-               {"display_name": display_name, "email": email, "bio": bio}.items() if value is not None}
+               {"display_name": display_name, "email": email, "bio": bio,
+                "email_notifications": email_notifications}.items() if value is not None}
+    if request is not None and getattr(request, "LANGUAGE_CODE", "") and request.LANGUAGE_CODE != account.language:
+        changes["language"] = request.LANGUAGE_CODE  # e-mails go out in the language last used
     email = changes.pop("email", None)
     if email is not None and email != account.email:
         if not current_password or not _password_matches(account, current_password, request):
@@ -109,3 +113,17 @@ def lockout_username(request, credentials: dict | None = None) -> str | None:
     source = credentials or getattr(request, "data", None) or request.POST
     name = source.get("username") if hasattr(source, "get") else None
     return name.lower() if isinstance(name, str) else name
+
+
+def set_email_notifications(*, user: User, choice: str) -> None:
+    """Which notifications reach the member by e-mail (an unsubscribe link sets `never`)."""
+    if choice not in EmailNotifications.values:
+        raise ValidationError({"email_notifications": [_("Not a valid choice.")]})
+    User.objects.filter(pk=user.pk).update(email_notifications=choice)
+
+
+def remember_language(*, user: User, language: str) -> None:
+    """On sign-in: the language the member uses, for the e-mails the site sends them later."""
+    if language and language != user.language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import MarkdownField, TagsField
 from core.models import ApiToken
 
-from .models import Category, Flag, Post, Thread, User
+from .models import Category, EmailNotifications, Flag, Post, Thread, User
 from .profiles import name_is_claimed
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
@@ -63,11 +63,22 @@ class ProfileForm(forms.ModelForm):
         label=_("Current password"), required=False, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Needed only to change your e-mail address."))
+    # Left out of a post (an older form, a script), the choice stays as it is.
+    email_notifications = forms.ChoiceField(
+        label=_("E-mail me"), choices=EmailNotifications.choices, required=False, widget=forms.RadioSelect,
+        help_text=_("Sent when a notification is still unread a few minutes later."))
 
     class Meta:
         model = User
         fields = ["display_name", "email", "bio"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email_notifications"].initial = self.instance.email_notifications
+
+    def clean_email_notifications(self) -> str | None:
+        return self.cleaned_data["email_notifications"] or None
 
 
 class TokenForm(forms.Form):

@@ -36,12 +36,24 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self.get(username__lower_exact=username)
 
 
+class EmailNotifications(models.TextChoices):
+    """Which notifications also go out by e-mail, when still unread a while later (Discourse's
+    default: mentions and replies, not every post in a watched thread, never votes)."""
+    DIRECT = "direct", _("when someone mentions me, replies to me or accepts my answer")
+    ALL = "all", _("also for new posts in threads I watch")
+    NEVER = "never", _("never")
+
+
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     bio = models.TextField(_("bio"), max_length=2000, blank=True)
     # A new address asked for, in use once its owner follows the link sent to it (accounts.py).
     pending_email = models.EmailField(_("new e-mail address, not yet confirmed"), blank=True)
     reputation = models.IntegerField(_("reputation"), default=0)
+    email_notifications = models.CharField(_("E-mail me"), max_length=8, choices=EmailNotifications.choices,
+                                           default=EmailNotifications.DIRECT)
+    # The language the member last signed in or saved settings in: their e-mails are written in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
 
     objects = UserManager()
 
@@ -302,6 +314,7 @@ class Notification(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
     read = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)  # set once, by the one e-mail sent
 
     objects = NotificationQuerySet.as_manager()
 

@@ -4,21 +4,25 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from .limits import max_mentions_per_post
-from .models import Notification, Post, User, Watch
+from .models import EmailNotifications, Notification, Post, User, Watch
+from .tasks import schedule_emails
 
 
 def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> None:
-    """Create a notification unless the same one exists (a constraint keeps it single)."""
+    """Create a notification unless the same one exists (a constraint keeps it single); a new
+    one may also go out by e-mail."""
     if recipient_id == actor.pk:
         return
     try:
         with transaction.atomic():
-            Notification.objects.get_or_create(
+            notification, created = Notification.objects.get_or_create(
                 recipient_id=recipient_id, actor=actor, kind=kind, post=post,
                 defaults={"thread_id": post.thread_id},
             )
     except IntegrityError:
-        pass  # a concurrent request created it
+        return  # a concurrent request created it
+    if created:
+        schedule_emails([notification])
 
 
 def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = False,
@@ -46,9 +50,17 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
     for user_id in direct - told:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.REPLY, post=post)
         told.add(user_id)
+    others = watching - told
+    if not others:
+        return
     Notification.objects.bulk_create(
         [Notification(recipient_id=uid, actor=actor, kind=Notification.Kind.WATCHING, post=post,
                       thread_id=post.thread_id)
-         for uid in watching - told],
+         for uid in others],
         ignore_conflicts=True,
     )
+    # With ignore_conflicts the rows come back without ids: the few whose members want every
+    # post by e-mail are read back.
+    schedule_emails(list(Notification.objects.filter(
+        post=post, kind=Notification.Kind.WATCHING, recipient_id__in=others,
+        recipient__email_notifications=EmailNotifications.ALL).only("pk", "kind")))

@@ -31,7 +31,8 @@ class MeSerializer(UserSerializer):
         help_text="Required to change `email`.")
 
     class Meta(UserSerializer.Meta):
-        fields = UserSerializer.Meta.fields + ["email", "pending_email", "is_staff", "current_password"]
+        fields = UserSerializer.Meta.fields + ["email", "pending_email", "is_staff", "email_notifications",
+                                               "current_password"]
         read_only_fields = UserSerializer.Meta.read_only_fields + ["is_staff", "pending_email"]
 
 

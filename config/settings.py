@@ -275,6 +275,10 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LLM Community <noreply@localhost>")
 EMAIL_CHANGE_MAX_AGE_S = env.int("EMAIL_CHANGE_MAX_AGE_S", default=3 * 86400)  # a confirmation link's life
+# Where links in e-mails sent without a request (notifications, from a worker) point.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
+# A notification still unread this long after it was made goes out by e-mail (as Discourse waits).
+FORUM_EMAIL_DELAY_S = env.int("FORUM_EMAIL_DELAY_S", default=600)
 
 # --- Production hardening ----------------------------------------------------------------------
 if not DEBUG:
