@@ -41,7 +41,7 @@ class EmailNotifications(models.TextChoices):
     default: mentions and replies, not every post in a watched thread, never votes)."""
     DIRECT = "direct", _("when someone mentions me, replies to me or accepts my answer")
     ALL = "all", _("also for new posts in threads I watch")
-    NEVER = "never", _("never")
+    NEVER = "never", _("no notification e-mails")
 
 
 class User(AbstractUser):
