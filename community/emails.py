@@ -19,10 +19,12 @@ from .models import EmailNotifications, Notification, Post, User
 
 UNSUBSCRIBE_SALT = "community.emails.unsubscribe"
 EXCERPT_CHARS = 1500
+_DIRECT = {Notification.Kind.MENTION, Notification.Kind.REPLY, Notification.Kind.ACCEPTED,
+           Notification.Kind.FINETUNE_DONE, Notification.Kind.FINETUNE_FAILED,
+           Notification.Kind.EVALUATION_DONE, Notification.Kind.EVALUATION_FAILED}
 KINDS = {  # which kinds each preference e-mails
-    EmailNotifications.DIRECT: {Notification.Kind.MENTION, Notification.Kind.REPLY, Notification.Kind.ACCEPTED},
-    EmailNotifications.ALL: {Notification.Kind.MENTION, Notification.Kind.REPLY, Notification.Kind.ACCEPTED,
-                             Notification.Kind.WATCHING},
+    EmailNotifications.DIRECT: _DIRECT,
+    EmailNotifications.ALL: _DIRECT | {Notification.Kind.WATCHING},
     EmailNotifications.NEVER: set(),
 }
 
@@ -57,15 +59,19 @@ def send_notification_email(*, notification_id: int) -> bool:
     recipient = notification.recipient
     if (not recipient.is_active or not recipient.email
             or notification.kind not in KINDS[recipient.email_notifications]
-            or not Post.objects.visible_to(recipient).filter(pk=notification.post_id).exists()):
+            or (notification.is_about_a_post
+                and not Post.objects.visible_to(recipient).filter(pk=notification.post_id).exists())):
         return False
     if not Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(emailed_at=timezone.now()):
         return False  # another worker took it
     unsubscribe = _absolute(reverse("email-unsubscribe", args=[unsubscribe_token(recipient)]))
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
-        context = {"notification": notification, "actor": notification.actor.shown_name,
-                   "verb": notification.get_kind_display(), "title": notification.thread.title,
-                   "excerpt": _excerpt(notification.post.body), "url": _absolute(notification.get_absolute_url()),
+        about_a_post = notification.is_about_a_post
+        context = {"notification": notification, "verb": notification.get_kind_display(),
+                   "actor": notification.actor.shown_name if about_a_post else "",
+                   "title": notification.thread.title if about_a_post else notification.subject,
+                   "excerpt": _excerpt(notification.post.body) if about_a_post else "",
+                   "url": _absolute(notification.get_absolute_url()),
                    "settings_url": _absolute(reverse("settings")), "unsubscribe_url": unsubscribe}
         subject = render_to_string("community/email/notification_subject.txt", context).strip()
         body = render_to_string("community/email/notification.txt", context)

@@ -39,7 +39,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
 class EmailNotifications(models.TextChoices):
     """Which notifications also go out by e-mail, when still unread a while later (Discourse's
     default: mentions and replies, not every post in a watched thread, never votes)."""
-    DIRECT = "direct", _("when someone mentions me, replies to me or accepts my answer")
+    DIRECT = "direct", _("when someone mentions me, replies to me or accepts my answer, and when my jobs end")
     ALL = "all", _("also for new posts in threads I watch")
     NEVER = "never", _("no notification e-mails")
 
@@ -304,14 +304,22 @@ class Notification(models.Model):
         ACCEPTED = "accepted", _("accepted your answer")
         VOTE = "vote", _("upvoted your post")
         WATCHING = "watching", _("posted in a thread you watch")
+        # About a member's own long job, from the apps above the forum (no actor, no post).
+        FINETUNE_DONE = "finetune_done", _("Your fine-tune finished")
+        FINETUNE_FAILED = "finetune_failed", _("Your fine-tune failed")
+        EVALUATION_DONE = "evaluation_done", _("Your evaluation finished")
+        EVALUATION_FAILED = "evaluation_failed", _("Your evaluation failed")
 
     recipient = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="notifications"
     )
-    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # A notification about something else than a post: what it is about, and where it is.
+    subject = models.CharField(max_length=300, blank=True)
+    link = models.CharField(max_length=500, blank=True)
     read = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     emailed_at = models.DateTimeField(null=True, blank=True)  # set once, by the one e-mail sent
@@ -330,9 +338,19 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=~Q(recipient=models.F("actor")), name="notification_not_self"
             ),
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, thread__isnull=False) | (Q(post__isnull=True) & ~Q(link="")),
+                name="notification_about_a_post_or_a_link",
+            ),
         ]
 
+    @property
+    def is_about_a_post(self) -> bool:
+        return self.post_id is not None
+
     def get_absolute_url(self) -> str:
+        if not self.is_about_a_post:
+            return self.link
         return f"{self.thread.get_absolute_url()}?post={self.post_id}#post-{self.post_id}"
 
 

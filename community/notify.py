@@ -1,4 +1,5 @@
-"""Who hears about a new post: the thread's author, the post replied to, mentions, watchers."""
+"""Who hears about a new post: the thread's author, the post replied to, mentions, watchers; and
+a member about their own job that ended (`notify_member`, for the apps above the forum)."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
@@ -23,6 +24,16 @@ def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> Non
         return  # a concurrent request created it
     if created:
         schedule_emails([notification])
+
+
+def notify_member(*, recipient_id: int, kind: str, subject: str, link: str) -> Notification:
+    """A notification that is not about a post (a fine-tune or an evaluation that ended), with
+    the e-mail it may bring."""
+    notification = Notification.objects.create(recipient_id=recipient_id, kind=kind,
+                                               subject=subject[:Notification._meta.get_field("subject").max_length],
+                                               link=link)
+    schedule_emails([notification])
+    return notification
 
 
 def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = False,

@@ -186,7 +186,7 @@ class PostQuerySet(models.QuerySet):
 
 class NotificationQuerySet(models.QuerySet):
     def for_recipient(self, user) -> "NotificationQuerySet":
-        """The user's notifications about posts they may still read: one about a post or thread
-        hidden since shows neither the thread's title nor who wrote it."""
+        """The user's notifications about posts they may still read (one about a post or thread
+        hidden since shows neither the thread's title nor who wrote it), and those about their jobs."""
         mine = self.filter(recipient=user)
-        return mine if is_moderator(user) else mine.filter(post_visibility(user, "post__"))
+        return mine if is_moderator(user) else mine.filter(Q(post__isnull=True) | post_visibility(user, "post__"))

@@ -175,13 +175,16 @@ class SearchHitSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username")
+    """A post's notification has its actor and thread; a job's (kinds `*_done`, `*_failed`) has
+    neither, and names its `subject` instead."""
+
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
     url = serializers.SerializerMethodField()
-    thread_title = serializers.CharField(source="thread.title")
+    thread_title = serializers.CharField(source="thread.title", allow_null=True, default=None)
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "read", "created_at", "actor", "url", "thread_title"]
+        fields = ["id", "kind", "read", "created_at", "actor", "url", "thread_title", "subject"]
 
     @extend_schema_field(serializers.CharField())
     def get_url(self, obj: Notification) -> str:

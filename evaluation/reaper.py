@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core import eventlog
 from core import reaper as core_reaper
 
+from . import notices
 from .models import EvaluationRun
 from .runner import MAX_ATTEMPTS
 from .tasks import enqueue
@@ -48,6 +49,7 @@ def reap_stuck_runs() -> int:
                 stream = eventlog.stream_name(run)
                 transaction.on_commit(lambda stream=stream: eventlog.append(  # fenced, as a generation's
                     stream, "failed", {"status": "failed"}, owner=eventlog.FENCED))
+                transaction.on_commit(lambda run_id=run.pk: notices.run_ended(run_id))
         count += 1
     return count
 
@@ -69,6 +71,7 @@ def redispatch_lost_runs() -> int:
                 run.status, run.finished_at = Status.FAILED, now
                 run.error = _("No worker took the evaluation in time; it was abandoned.")
                 run.save(update_fields=["status", "finished_at", "error"])
+                transaction.on_commit(lambda run_id=run.pk: notices.run_ended(run_id))
             else:
                 transaction.on_commit(lambda run=run: enqueue(run))
         count += 1

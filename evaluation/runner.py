@@ -31,7 +31,7 @@ from playground.backends import BackendError, engine_registry
 from playground.engine import EngineClosed, GenerationError, ModelLoadError, RuntimeSpec
 from playground.engine.loading import materialise
 
-from . import lmeval
+from . import lmeval, notices
 from .lm import EngineLM, UpstreamLM
 from .models import EvaluationRun, EvaluationSample
 from .suite_spec import SuiteSpec, TaskType, from_dict
@@ -236,6 +236,7 @@ def execute_run(*, run_id: int, worker: str = "") -> None:
         shutil.rmtree(work_dir, ignore_errors=True)
     if status is not None:  # None: superseded, and the log is another attempt's (or the reaper's)
         writer.close("failed" if status == Status.FAILED else "done", {"status": status})
+        notices.run_ended(run.pk)
 
 
 def _succeed(run: EvaluationRun, *, metrics: dict, samples: list[dict], tokens: int,

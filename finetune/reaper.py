@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core import eventlog
 from core import reaper as core_reaper
 
+from . import notices
 from .models import FineTuneJob, Status
 from .runner import checkpoint_dir
 from .serializers import job_payload
@@ -30,6 +31,7 @@ def _fail(job: FineTuneJob, error: str) -> None:
                                                   owner=eventlog.FENCED))  # as a generation's
     # Ended: nothing will resume it, and no worker of its own is left to remove its checkpoints.
     transaction.on_commit(lambda: shutil.rmtree(checkpoint_dir(job), ignore_errors=True))
+    transaction.on_commit(lambda: notices.job_ended(job.pk))
 
 
 def reap_stuck_jobs() -> int:

@@ -31,6 +31,7 @@ from . import training
 from .datasets import training_examples
 from .formats import FormatError, TrainSpec
 from .models import ACTIVE, FineTuneJob, Status
+from . import notices
 from .publishing import publish_output
 from .serializers import job_payload
 
@@ -155,6 +156,7 @@ def execute(*, job_id: int, worker: str = "") -> None:
     if status is not None:
         writer.close("failed" if status == Status.FAILED else "done",
                      job_payload(FineTuneJob.objects.for_list().get(pk=job.pk)))
+        notices.job_ended(job.pk)
     # Superseded (None), the checkpoints are another attempt's unless the job has ended.
     if status is not None or not FineTuneJob.objects.filter(pk=job.pk, status__in=ACTIVE).exists():
         shutil.rmtree(checkpoint_dir(job), ignore_errors=True)  # ended: nothing will resume it

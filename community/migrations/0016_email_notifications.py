@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='email_notifications',
-            field=models.CharField(choices=[('direct', 'when someone mentions me, replies to me or accepts my answer'), ('all', 'also for new posts in threads I watch'), ('never', 'no notification e-mails')], default='direct', max_length=8, verbose_name='E-mail me'),
+            field=models.CharField(choices=[('direct', 'when someone mentions me, replies to me or accepts my answer, and when my jobs end'), ('all', 'also for new posts in threads I watch'), ('never', 'no notification e-mails')], default='direct', max_length=8, verbose_name='E-mail me'),
         ),
         migrations.AddField(
             model_name='user',

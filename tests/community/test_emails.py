@@ -5,6 +5,7 @@ from django.test import Client
 
 from community import emails, services, tasks
 from community.models import Notification, User
+from community.notify import notify_member
 from tests.conftest import client_for
 from tests.factories import UserFactory, make_post, make_thread
 
@@ -126,3 +127,17 @@ def test_the_settings_page_and_the_api_choose_the_emails(alice, client):
     response = api.patch("/api/v1/me/", {"email_notifications": "sometimes"}, format="json")
     assert response.status_code == 400 and "email_notifications" in response.json()
     assert api.patch("/api/v1/me/", {"email_notifications": "never"}, format="json").json()["email_notifications"] == "never"
+
+
+def test_a_job_notification_is_listed_and_emailed(alice, client, mailoutbox):
+    notification = notify_member(recipient_id=alice.pk, kind="finetune_done", subject="alice/pairs-lora",
+                                 link="/finetune/7/")
+    client.force_login(alice)
+    page = client.get("/forum/notifications/").content.decode()
+    assert 'href="/finetune/7/"' in page and "alice/pairs-lora" in page and "Your fine-tune finished" in page
+    [item] = client_for(alice).get("/api/v1/notifications/").json()["results"]
+    assert (item["kind"], item["url"], item["subject"], item["actor"], item["thread_title"]) == (
+        "finetune_done", "/finetune/7/", "alice/pairs-lora", None, None)
+    Notification.objects.filter(pk=notification.pk).update(read=False)
+    assert emails.send_notification_email(notification_id=notification.pk)
+    assert "alice/pairs-lora" in mailoutbox[0].subject and "/finetune/7/" in mailoutbox[0].body

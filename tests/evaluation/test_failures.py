@@ -35,12 +35,14 @@ def test_a_silent_run_is_requeued_once(settings, django_capture_on_commit_callba
     assert run.status == "queued" and run.dispatched_at is not None
 
 
-def test_a_run_whose_worker_died_twice_fails(settings):
+def test_a_run_whose_worker_died_twice_fails_and_its_member_is_told(settings, django_capture_on_commit_callbacks):
     settings.EVALUATION_STALE_AFTER_S = 30
     run = running(attempts=2, silent_for_s=60)
-    reaper.reap_stuck_runs()
+    with django_capture_on_commit_callbacks(execute=True):
+        reaper.reap_stuck_runs()
     run.refresh_from_db()
     assert run.status == "failed" and "worker died" in run.error
+    assert run.user.notifications.get().kind == "evaluation_failed"
 
 
 def test_a_run_past_its_deadline_fails_even_with_heartbeats(settings):

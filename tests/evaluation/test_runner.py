@@ -51,6 +51,8 @@ def test_a_run_records_metrics_samples_progress_and_versions(run):
     assert kinds[0] == "progress" and kinds[-1] == "done"
     last_progress = [e for e in events(run) if e.kind == "progress"][-1]
     assert last_progress.data == {"done": run.progress_total, "total": run.progress_total}
+    told = run.user.notifications.get()
+    assert told.kind == "evaluation_done" and told.link == run.get_absolute_url() and run.model.repo_id in told.subject
 
 
 def test_a_cancelled_run_stops(db):
@@ -73,6 +75,7 @@ def test_a_cancelled_run_stops(db):
     run.refresh_from_db()
     assert not worker.is_alive() and run.status == "cancelled"
     assert not run.samples.exists() and run.finished_at <= timezone.now()
+    assert not run.user.notifications.exists()  # the member cancelled it: nothing to tell
 
 
 def test_a_run_past_its_deadline_fails(run, settings):
@@ -81,6 +84,7 @@ def test_a_run_past_its_deadline_fails(run, settings):
     run.refresh_from_db()
     assert run.status == "failed" and "time limit" in run.error
     assert events(run)[-1].kind == "failed"
+    assert run.user.notifications.get().kind == "evaluation_failed"
 
 
 def test_a_superseded_attempt_stores_nothing(run):

@@ -54,6 +54,7 @@ def test_a_job_the_reaper_fails_leaves_no_checkpoints_behind(job, settings, tmp_
     with django_capture_on_commit_callbacks(execute=True):
         reaper.reap_stuck_jobs()
     assert not checkpoint_dir(job).exists()
+    assert job.user.notifications.get().kind == "finetune_failed"
 
 
 def test_a_job_past_its_deadline_fails(job, settings):

@@ -69,6 +69,8 @@ def test_a_job_trains_and_publishes_its_adapter_as_a_draft_model(user, base_mode
     kinds = [e.kind for e in events_of(job)]
     assert kinds[0] == "started" and kinds.count("progress") == 4 and kinds[-1] == "done"
     assert kinds.count("checkpoint") == 2  # steps 2 and 4
+    told = user.notifications.get()
+    assert (told.kind, told.subject, told.link) == ("finetune_done", model.repo_id, job.get_absolute_url())
 
 
 def test_a_cancel_event_stops_training_after_the_current_step(user, base_model, dataset):
