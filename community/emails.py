@@ -20,6 +20,7 @@ from .models import EmailNotifications, Notification, Post, User
 UNSUBSCRIBE_SALT = "community.emails.unsubscribe"
 EXCERPT_CHARS = 1500
 _DIRECT = {Notification.Kind.MENTION, Notification.Kind.REPLY, Notification.Kind.ACCEPTED,
+           Notification.Kind.POST_HIDDEN, Notification.Kind.POST_RESTORED, Notification.Kind.FLAGGED_HIDDEN,
            Notification.Kind.FINETUNE_DONE, Notification.Kind.FINETUNE_FAILED,
            Notification.Kind.EVALUATION_DONE, Notification.Kind.EVALUATION_FAILED}
 KINDS = {  # which kinds each preference e-mails
@@ -68,7 +69,7 @@ def send_notification_email(*, notification_id: int) -> bool:
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         about_a_post = notification.is_about_a_post
         context = {"notification": notification, "verb": notification.get_kind_display(),
-                   "actor": notification.actor.shown_name if about_a_post else "",
+                   "actor": notification.actor.shown_name if notification.actor_id else "",
                    "title": notification.thread.title if about_a_post else notification.subject,
                    "excerpt": _excerpt(notification.post.body) if about_a_post else "",
                    "url": _absolute(notification.get_absolute_url()),

@@ -304,6 +304,10 @@ class Notification(models.Model):
         ACCEPTED = "accepted", _("accepted your answer")
         VOTE = "vote", _("upvoted your post")
         WATCHING = "watching", _("posted in a thread you watch")
+        # Moderation of the recipient's own post: by a moderator (the actor), or by members' flags.
+        POST_HIDDEN = "post_hidden", _("hid your post; edit it, and a moderator can restore it")
+        POST_RESTORED = "post_restored", _("restored your post")
+        FLAGGED_HIDDEN = "flagged_hidden", _("Members' flags hid your post until a moderator reviews it")
         # About a member's own long job, from the apps above the forum (no actor, no post).
         FINETUNE_DONE = "finetune_done", _("Your fine-tune finished")
         FINETUNE_FAILED = "finetune_failed", _("Your fine-tune failed")

@@ -8,7 +8,8 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from .indexing import sync_visibility
-from .models import REPUTATION_ACCEPTED, Category, Flag, ModerationAction, Post, Thread, User
+from .models import REPUTATION_ACCEPTED, Category, Flag, ModerationAction, Notification, Post, Thread, User
+from .notify import notify_member_of_post, notify_once
 from .permissions import can_flag, can_moderate, flag_counts_toward_hide
 
 FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
@@ -39,7 +40,18 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
     counting = post.flags.filter(resolved=False, counts_toward_hide=True).count()
     if not post.is_hidden and (can_moderate(user) or counting >= settings.FORUM_FLAGS_TO_HIDE):
         set_post_hidden(post=post, hidden=True, needs_review=True)
+        _tell_author(post, Notification.Kind.POST_HIDDEN if can_moderate(user) else Notification.Kind.FLAGGED_HIDDEN,
+                     moderator=user if can_moderate(user) else None)
     return flag
+
+
+def _tell_author(post: Post, kind: str, *, moderator: User | None) -> None:
+    """The author hears that their post was hidden or restored, and by whom (as Discourse tells
+    them, so that they can edit it), unless they did it themselves."""
+    if moderator is None:
+        notify_member_of_post(recipient_id=post.author_id, kind=kind, post=post)
+    else:
+        notify_once(recipient_id=post.author_id, actor=moderator, kind=kind, post=post)
 
 
 def set_thread_hidden(*, thread_id: int, hidden: bool) -> None:
@@ -73,7 +85,11 @@ def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
     if not can_moderate(moderator):
         raise PermissionDenied
     Thread.objects.select_for_update(no_key=True).filter(pk=post.thread_id).first()  # the order a delete takes
+    was_hidden = Post.objects.filter(pk=post.pk, is_hidden=True).exists()
     set_post_hidden(post=post, hidden=keep_hidden, needs_review=False)
+    if keep_hidden != was_hidden:
+        _tell_author(post, Notification.Kind.POST_HIDDEN if keep_hidden else Notification.Kind.POST_RESTORED,
+                     moderator=moderator)
     post.flags.filter(resolved=False).update(resolved=True)
     Post.objects.filter(pk=post.pk).update(flag_count=0)
 

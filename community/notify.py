@@ -36,6 +36,14 @@ def notify_member(*, recipient_id: int, kind: str, subject: str, link: str) -> N
     return notification
 
 
+def notify_member_of_post(*, recipient_id: int, kind: str, post: Post) -> Notification:
+    """A notification about a post that no member sent (members' flags hid it)."""
+    notification = Notification.objects.create(recipient_id=recipient_id, kind=kind, post=post,
+                                               thread_id=post.thread_id)
+    schedule_emails([notification])
+    return notification
+
+
 def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = False,
                     actor: User | None = None) -> None:
     """Tell who should hear about a new (or edited) post: the people it mentions, the author of

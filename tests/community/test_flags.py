@@ -179,3 +179,27 @@ def test_a_hidden_accepted_answer_is_unaccepted_and_its_reputation_taken_back(cl
     answer.author.refresh_from_db()
     assert question.accepted_post is None and answer.author.reputation == earned - 15
     assert "How?" not in client.get("/forum/?tab=solved").content.decode()
+
+
+def test_an_author_hears_that_members_flags_hid_their_post(post, settings):
+    settings.FORUM_FLAGS_TO_HIDE = 1
+    flag(UserFactory(date_joined=timezone.now() - timedelta(days=30), reputation=100), post)
+    told = post.author.notifications.get()
+    assert (told.kind, told.actor, told.post) == ("flagged_hidden", None, post)
+
+
+def test_an_author_hears_who_hid_and_who_restored_their_post(client, post, staff):
+    services.review_post(moderator=staff, post=post, keep_hidden=True)
+    services.review_post(moderator=staff, post=post, keep_hidden=True)  # no change: nothing more to say
+    services.review_post(moderator=staff, post=post, keep_hidden=False)
+    assert list(post.author.notifications.order_by("pk").values_list("kind", "actor")) == [
+        ("post_hidden", staff.pk), ("post_restored", staff.pk)]
+    client.force_login(post.author)
+    page = client.get("/forum/notifications/").content.decode()
+    assert "hid your post" in page and "restored your post" in page
+
+
+def test_a_moderator_hiding_their_own_post_is_not_told(category, staff):
+    own = make_post(thread=make_thread(category=category), author=staff)
+    services.review_post(moderator=staff, post=own, keep_hidden=True)
+    assert not staff.notifications.exists()
