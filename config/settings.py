@@ -270,6 +270,9 @@ HUB_UPLOAD_TMP_DIR = env("HUB_UPLOAD_TMP_DIR", default=str(VAR_DIR / "hub-upload
 # per address when signed out (more is 429 with Retry-After, which the HF client waits out).
 # huggingface_hub's snapshot_download opens 8.
 HUB_MAX_DOWNLOADS_PER_CLIENT = env.int("HUB_MAX_DOWNLOADS_PER_CLIENT", default=16)
+# A repository's download count: one per client (member or address) per this window, however
+# many of its files the client fetched.
+HUB_DOWNLOAD_WINDOW_S = env.int("HUB_DOWNLOAD_WINDOW_S", default=86400)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -57,6 +57,8 @@ class Resource(models.Model):
     code_url = models.URLField(_("code"), blank=True)
     paper_url = models.URLField(_("paper"), blank=True)
     likes = models.PositiveIntegerField(default=0)
+    # Clients that fetched a file of it (per client and HUB_DOWNLOAD_WINDOW_S: see hf_api/files.py).
+    downloads = models.PositiveBigIntegerField(default=0)
     # A draft (a fine-tuned model its owner has not published yet) is seen, listed and run only
     # by its submitter and moderators; everything else is published.
     is_published = models.BooleanField(_("published"), default=True)

@@ -13,13 +13,14 @@ from core.models import Tag
 FILTERS = ("kind", "task", "license", "library")
 ORDERINGS = {
     "-likes": ("-likes", "-id"),
+    "-downloads": ("-downloads", "-id"),
     "-created": ("-created_at", "-id"),
     "-updated": ("-updated_at", "-id"),
     "name": ("name", "id"),
 }
 FILTER_LOOKUPS = {**{field: field for field in FILTERS}, "tag": "tags__name", "author": "owner"}  # param -> lookup
 FILTER_PARAMS = tuple(FILTER_LOOKUPS)
-SORTS = ["-likes", "trending", "-created", "-updated", "name"]  # what the list and API accept
+SORTS = ["-likes", "-downloads", "trending", "-created", "-updated", "name"]  # what the list and API accept
 
 
 class ResourceQuerySet(models.QuerySet):

@@ -35,7 +35,7 @@ class ResourceSerializer(serializers.ModelSerializer):
         model = Resource
         fields = ["id", "kind", "repo_id", "owner", "name", "title", "summary", "tags", "task",
                   "license", "library", "parameters", "languages", "arxiv_id", "links", "likes",
-                  "created_at", "updated_at", "runnable", "url"]
+                  "downloads", "created_at", "updated_at", "runnable", "url"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj: Resource) -> list[str]:

@@ -20,7 +20,7 @@ from .common import (
 
 PAGE_SIZE = 100
 TREE_PAGE_SIZE = 1000
-SORTS = {"likes": ORDERINGS["-likes"], "downloads": ORDERINGS["-likes"], "trendingScore": ORDERINGS["-likes"],
+SORTS = {"likes": ORDERINGS["-likes"], "downloads": ORDERINGS["-downloads"], "trendingScore": ORDERINGS["-likes"],
          "createdAt": ORDERINGS["-created"], "lastModified": ORDERINGS["-updated"], "id": ("repo_id", "id")}
 
 
@@ -29,7 +29,7 @@ def _summary(resource: Resource, head: Commit | None) -> dict:
         "_id": str(resource.pk), "id": resource.repo_id, "author": resource.owner,
         "sha": sha_of(head) if head is not None else None,
         "lastModified": iso(resource.updated_at), "createdAt": iso(resource.created_at),
-        "private": not resource.is_published, "gated": False, "disabled": False, "downloads": 0, "likes": resource.likes,
+        "private": not resource.is_published, "gated": False, "disabled": False, "downloads": resource.downloads, "likes": resource.likes,
         "tags": [t.name for t in resource.tags.all()],
         **({"pipeline_tag": resource.task} if resource.task else {}),
         **({"library_name": resource.library} if resource.library else {}),

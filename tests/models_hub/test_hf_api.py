@@ -255,3 +255,33 @@ def test_lfs_batch_counts_its_objects_together_against_the_quota(repo, user, cli
 def test_paths_info_with_a_nul_in_a_path_finds_nothing(repo, client: Client):
     response = client.post(f"/api/models/{repo.repo_id}/paths-info/main", {"paths": ["a\u0000b", "a.txt"]})
     assert response.status_code == 200 and [p["path"] for p in response.json()] == ["a.txt"]
+
+
+def downloads_of(resource) -> int:
+    resource.refresh_from_db()
+    return resource.downloads
+
+
+def test_a_download_counts_once_per_client_however_many_files(repo, client: Client):
+    client.head(f"/{repo.repo_id}/resolve/main/a.txt")
+    client.get(f"/{repo.repo_id}/resolve/main/a.txt")
+    client.head(f"/{repo.repo_id}/resolve/main/data/blob.bin")
+    assert downloads_of(repo) == 1
+    Client(REMOTE_ADDR="203.0.113.9").head(f"/{repo.repo_id}/resolve/main/a.txt")
+    assert downloads_of(repo) == 2
+
+
+def test_the_card_and_its_images_are_not_downloads(user, client: Client):
+    resource = services.save_resource(user=user, data={"kind": "model", "name": "pictured", "title": "P"})
+    commit(resource, user, {"loss.png": b"\x89PNG", "curve.svg": b"<svg/>"})
+    for path in ("README.md", "loss.png", "curve.svg", ".gitattributes"):
+        client.head(f"/{resource.repo_id}/resolve/main/{path}")
+    assert downloads_of(resource) == 0
+
+
+def test_the_hf_list_reports_and_sorts_by_downloads(user, client: Client):
+    quiet = services.save_resource(user=user, data={"kind": "model", "name": "quiet", "title": "Q"})
+    popular = services.save_resource(user=user, data={"kind": "model", "name": "popular", "title": "P"})
+    type(popular).objects.filter(pk=popular.pk).update(downloads=42)
+    listed = client.get(f"/api/models?author={user.username}&sort=downloads").json()
+    assert [(m["id"], m["downloads"]) for m in listed] == [(popular.repo_id, 42), (quiet.repo_id, 0)]
