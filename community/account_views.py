@@ -7,18 +7,19 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core import services as core_services
 from core.exceptions import RateLimited, wait_in_words
 from core.throttles import wait_for
 
-from . import accounts, emails
-from .forms import ProfileForm, RevokeTokenForm, SignupForm, TokenForm, add_errors
+from . import accounts, emails, moderation
+from .forms import (MemberLoginForm, ProfileForm, RevokeTokenForm, SignupForm, SuspensionForm, TokenForm,
+                    add_errors)
 from .models import EmailNotifications, User
 from .throttles import PasswordResetInboxThrottle, PasswordResetThrottle, SignupThrottle
 
@@ -79,6 +80,31 @@ def email_unsubscribe(request, token: str):
     if request.method == "POST":
         accounts.set_email_notifications(user=person, choice=EmailNotifications.NEVER)
     return render(request, "registration/unsubscribe.html", {"person": person, "done": request.method == "POST"})
+
+
+@login_required
+@require_POST
+def suspension(request, username: str):
+    """A moderator's form on a profile: suspend the member (days and a reason), or lift it."""
+    member = get_object_or_404(User, username__lower_exact=username)
+    form = SuspensionForm(request.POST)
+    try:
+        if request.POST.get("action") == "lift":
+            moderation.lift_suspension(moderator=request.user, member=member)
+            messages.success(request, _("The suspension is lifted."))
+        elif form.is_valid():
+            moderation.suspend_member(moderator=request.user, member=member, **form.cleaned_data)
+            messages.success(request, _("@%(name)s is suspended.") % {"name": member.username})
+        else:
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(member.get_absolute_url())
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = MemberLoginForm
 
 
 class PasswordResetView(auth_views.PasswordResetView):

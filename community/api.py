@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, Throttled, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -33,6 +33,7 @@ from .serializers import (
     PostUpdateSerializer,
     ReadSerializer,
     SearchHitSerializer,
+    SuspensionSerializer,
     ThreadCreatedSerializer,
     ThreadSerializer,
     ThreadUpdateSerializer,
@@ -66,6 +67,9 @@ class AuthTokenView(APIView):
                             detail="Too many failed log-ins. Try again later.")
         if user is None:
             raise ValidationError({"detail": "Unable to log in with the given credentials."})
+        if user.is_suspended:
+            raise PermissionDenied(f"This account is suspended until {user.suspended_until.isoformat()}: "
+                                   f"{user.suspension_reason}")
         _token, key = create_login_token(user=user)
         return Response({"token": key})
 
@@ -92,6 +96,30 @@ class UserDetailView(generics.RetrieveAPIView):
     lookup_field = "username__lower_exact"  # usernames are unique ignoring case, as on the profile page
     lookup_url_kwarg = "username"
     queryset = User.objects.with_counts()  # a deactivated member's posts still link here
+
+
+class UserSuspensionView(APIView):
+    """POST `{days, reason}` suspends the member; DELETE lifts it (moderators only)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def _member(self, username: str) -> User:
+        member = User.objects.filter(username__lower_exact=username).first()
+        if member is None:
+            raise NotFound
+        return member
+
+    @extend_schema(request=SuspensionSerializer, responses=UserSerializer)
+    def post(self, request, username: str):
+        data = SuspensionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.suspend_member(moderator=request.user, member=self._member(username), **data.validated_data)
+        return Response(UserSerializer(User.objects.with_counts().get(pk=member.pk)).data)
+
+    @extend_schema(responses=UserSerializer)
+    def delete(self, request, username: str):
+        member = services.lift_suspension(moderator=request.user, member=self._member(username))
+        return Response(UserSerializer(User.objects.with_counts().get(pk=member.pk)).data)
 
 
 class Conflict(APIException):

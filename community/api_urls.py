@@ -12,6 +12,7 @@ urlpatterns = [
     path("auth/token/", api.AuthTokenView.as_view(), name="api-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("users/<str:username>/", api.UserDetailView.as_view(), name="api-user"),
+    path("users/<str:username>/suspension/", api.UserSuspensionView.as_view(), name="api-user-suspension"),
     path("search/", api.SearchView.as_view(), name="api-search"),
     path("notifications/", api.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read/", api.NotificationReadView.as_view(), name="api-notifications-read"),

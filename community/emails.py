@@ -86,3 +86,13 @@ def send_notification_email(*, notification_id: int) -> bool:
 def _excerpt(body: str) -> str:
     body = body.strip()
     return body if len(body) <= EXCERPT_CHARS else body[:EXCERPT_CHARS].rstrip() + "…"
+
+
+def send_suspension_email(member: User) -> None:
+    """Tell a suspended member until when and why, in their language."""
+    if not member.email:
+        return
+    with translation.override(member.language or settings.LANGUAGE_CODE):
+        body = render_to_string("community/email/suspended.txt", {"member": member})
+        subject = translation.gettext("Your account is suspended")
+    EmailMessage(subject=subject, body=body, to=[member.email], headers={"Auto-Submitted": "auto-generated"}).send()

@@ -1,13 +1,16 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import MarkdownField, TagsField
 from core.models import ApiToken
 
 from .models import Category, EmailNotifications, Flag, Post, Thread, User
+from .moderation import SUSPENSION_MAX_DAYS, SUSPENSION_REASON_MAX_LENGTH
 from .profiles import name_is_claimed
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
@@ -56,6 +59,25 @@ class SignupForm(UserCreationForm):
         if username and name_is_claimed(username):
             raise ValidationError(_("This name is taken by an organisation on the hub."), code="unique")
         return username
+
+
+class MemberLoginForm(AuthenticationForm):
+    """Django's log-in form; a suspended member who gives the right password is told until when
+    and why, rather than that the password is wrong."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if user.is_suspended:
+            raise ValidationError(
+                _("A moderator suspended this account until %(until)s: %(reason)s")
+                % {"until": date_format(localtime(user.suspended_until), "DATETIME_FORMAT"),
+                   "reason": user.suspension_reason}, code="suspended")
+
+
+class SuspensionForm(forms.Form):
+    days = forms.IntegerField(label=_("Days"), min_value=1, max_value=SUSPENSION_MAX_DAYS, initial=7)
+    reason = forms.CharField(label=_("Reason (the member and their profile's readers see it)"),
+                             max_length=SUSPENSION_REASON_MAX_LENGTH)
 
 
 class ProfileForm(forms.ModelForm):

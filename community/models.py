@@ -9,6 +9,7 @@ from django.db.models import Lookup, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +55,9 @@ class User(AbstractUser):
                                            default=EmailNotifications.DIRECT)
     # The language the member last signed in or saved settings in: their e-mails are written in it.
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # A moderator's suspension: no signing in, no API key, until then (moderation.suspend_member).
+    suspended_until = models.DateTimeField(_("suspended until"), null=True, blank=True)
+    suspension_reason = models.CharField(_("reason for the suspension"), max_length=500, blank=True)
 
     objects = UserManager()
 
@@ -67,6 +71,19 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > timezone.now()
+
+    def get_session_auth_hash(self) -> str:
+        """Django's, changed by a suspension: every session the member had then ends at once (the
+        log-in form and API keys refuse them until it is over)."""
+        base = super().get_session_auth_hash()
+        if self.suspended_until is None:
+            return base
+        return salted_hmac("community.User.suspension", f"{base}:{self.suspended_until.isoformat()}",
+                           algorithm="sha256").hexdigest()
 
     def save(self, *args, **kwargs) -> None:
         """Saving a new password (set_password: the change and reset forms, the admin, the shell)

@@ -1,16 +1,20 @@
 """Moderation: members' flags, the review queue, hiding posts and threads, pins, locks, moves."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .emails import send_suspension_email
 from .indexing import sync_visibility
 from .models import REPUTATION_ACCEPTED, Category, Flag, ModerationAction, Notification, Post, Thread, User
 from .notify import notify_member_of_post, notify_once
-from .permissions import can_flag, can_moderate, flag_counts_toward_hide
+from .permissions import can_flag, can_moderate, can_suspend, flag_counts_toward_hide
 
 FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
 
@@ -124,3 +128,36 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
     if action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
         sync_visibility(thread_id=thread.pk)
     return thread
+
+
+SUSPENSION_MAX_DAYS = 3650
+SUSPENSION_REASON_MAX_LENGTH = User._meta.get_field("suspension_reason").max_length
+
+
+@transaction.atomic
+def suspend_member(*, moderator: User, member: User, days: int, reason: str) -> User:
+    """Suspend `member` for `days`: their sessions end, the log-in form and their API keys refuse
+    them until then, their profile says so and why, and they are told by e-mail. Their posts stay."""
+    if not can_suspend(moderator, member):
+        raise PermissionDenied(_("Only moderators may suspend members, and not other moderators."))
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= SUSPENSION_MAX_DAYS:
+        raise ValidationError({"days": [_("A whole number of days from 1 to %(n)d.") % {"n": SUSPENSION_MAX_DAYS}]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why: the member and everyone reading their profile see it.")]})
+    if len(reason) > SUSPENSION_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [_("At most %(n)d characters.") % {"n": SUSPENSION_REASON_MAX_LENGTH}]})
+    member = User.objects.select_for_update(no_key=True).get(pk=member.pk)
+    member.suspended_until, member.suspension_reason = timezone.now() + timedelta(days=days), reason
+    member.save(update_fields=["suspended_until", "suspension_reason"])
+    transaction.on_commit(lambda: send_suspension_email(member), robust=True)
+    return member
+
+
+@transaction.atomic
+def lift_suspension(*, moderator: User, member: User) -> User:
+    if not can_suspend(moderator, member):
+        raise PermissionDenied(_("Only moderators may suspend members, and not other moderators."))
+    User.objects.filter(pk=member.pk).update(suspended_until=None, suspension_reason="")
+    member.refresh_from_db()
+    return member

@@ -61,3 +61,8 @@ def flag_counts_toward_hide(user) -> bool:
     min_reputation = settings.FORUM_FLAG_MIN_REPUTATION
     return bool(user.is_authenticated and (timezone.now() - user.date_joined >= min_age
                                            or user.reputation >= min_reputation))
+
+
+def can_suspend(user, member) -> bool:
+    """Suspend a member or lift it: a moderator, for a member who is not staff (nor themselves)."""
+    return bool(is_moderator(user) and not member.is_staff and member.pk != user.pk)

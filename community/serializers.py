@@ -10,6 +10,7 @@ from core.models import MAX_TAGS, TAG_MAX_LENGTH
 from core.pagination import StandardPagination
 
 from .models import Category, Flag, ModerationAction, Notification, Post, Thread, User, Vote
+from .moderation import SUSPENSION_MAX_DAYS, SUSPENSION_REASON_MAX_LENGTH
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -19,8 +20,14 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["username", "display_name", "bio", "date_joined", "reputation", "thread_count",
-                  "post_count", "is_active"]
-        read_only_fields = ["username", "date_joined", "reputation", "is_active"]
+                  "post_count", "is_active", "suspended_until", "suspension_reason"]
+        read_only_fields = ["username", "date_joined", "reputation", "is_active", "suspended_until",
+                            "suspension_reason"]
+
+
+class SuspensionSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=SUSPENSION_MAX_DAYS)
+    reason = serializers.CharField(max_length=SUSPENSION_REASON_MAX_LENGTH)
 
 
 class MeSerializer(UserSerializer):

@@ -24,9 +24,11 @@ from .models import (REPUTATION_ACCEPTED, REPUTATION_DOWNVOTE, REPUTATION_UPVOTE
 from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     FLAG_REASON_MAX_LENGTH,
     flag_post,
+    lift_suspension,
     moderate_thread,
     review_post,
     set_post_hidden,
+    suspend_member,
 )
 from .notify import notify_new_post, notify_once
 from .permissions import can_accept, can_delete, can_edit, can_reply, can_vote

@@ -25,7 +25,8 @@ from core.slots import client_id
 
 from . import permissions, profiles, reading, services
 from .context_processors import draft_sent
-from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
+from .forms import (EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, SuspensionForm, ThreadForm, add_errors,
+                    parse_id)
 from .models import Category, Flag, Notification, Post, Thread, User
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
@@ -399,4 +400,5 @@ def profile(request, username: str):
              .select_related("thread").order_by("-created_at")[:20])
     return render(request, "community/profile.html", {
         "person": person, "threads": threads, "posts": posts,
+        "suspension_form": SuspensionForm() if permissions.can_suspend(request.user, person) else None,
         "sections": profiles.sections_for(person=person, viewer=request.user)})

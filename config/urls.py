@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from community import account_views
 from community import views as community_views
 from playground import openai_models
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("community.account_urls")),
     path("u/<str:username>/", community_views.profile, name="profile"),
+    path("u/<str:username>/suspension/", account_views.suspension, name="suspension"),
     path("forum/", include("community.urls")),
     path("hub/", include("models_hub.urls")),
     path("playground/", include("playground.urls")),

@@ -23,9 +23,9 @@ def hash_key(key: str) -> str:
 
 
 def user_for_key(key: str):
-    """The active user owning this key, or None."""
+    """The active user owning this key, or None (also while a moderator has them suspended)."""
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or getattr(token.user, "is_suspended", False):
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S:
