@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +17,7 @@ from core import services as core_services
 from core.exceptions import RateLimited, wait_in_words
 from core.throttles import wait_for
 
-from . import accounts, emails, moderation
+from . import accounts, emails, moderation, services
 from .forms import (MemberLoginForm, ProfileForm, RevokeTokenForm, SignupForm, SuspensionForm, TokenForm,
                     add_errors)
 from .models import EmailNotifications, User
@@ -103,6 +103,22 @@ def suspension(request, username: str):
     return redirect(member.get_absolute_url())
 
 
+@login_required
+@require_POST
+def mute(request, username: str):
+    """Mute or unmute a member from their profile (or the settings page's list)."""
+    member = get_object_or_404(User, username__lower_exact=username)
+    muted = request.POST.get("muted") == "1"
+    try:
+        services.set_mute(user=request.user, member=member, muted=muted)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, (_("You muted @%(name)s.") if muted else _("You unmuted @%(name)s."))
+                         % {"name": member.username})
+    return redirect(_safe_next(request) or member.get_absolute_url())
+
+
 class LoginView(auth_views.LoginView):
     authentication_form = MemberLoginForm
 
@@ -167,4 +183,5 @@ def settings_page(request):
     return render(request, "registration/settings.html", {
         "profile_form": profile_form, "token_form": token_form, "new_key": new_key,
         "tokens": request.user.api_tokens.all(),
+        "mutes": request.user.mutes.select_related("muted"),
     })

@@ -27,6 +27,7 @@ from .serializers import (
     FlagSerializer,
     MarkReadSerializer,
     MeSerializer,
+    MuteSerializer,
     ModerateSerializer,
     NotificationSerializer,
     PostSerializer,
@@ -120,6 +121,20 @@ class UserSuspensionView(APIView):
     def delete(self, request, username: str):
         member = services.lift_suspension(moderator=request.user, member=self._member(username))
         return Response(UserSerializer(User.objects.with_counts().get(pk=member.pk)).data)
+
+
+class UserMuteView(UserSuspensionView):
+    """POST mutes the member (no notifications from them, their posts folded); DELETE unmutes."""
+
+    @extend_schema(request=None, responses=MuteSerializer)
+    def post(self, request, username: str):
+        services.set_mute(user=request.user, member=self._member(username), muted=True)
+        return Response({"muted": True})
+
+    @extend_schema(responses=MuteSerializer)
+    def delete(self, request, username: str):
+        services.set_mute(user=request.user, member=self._member(username), muted=False)
+        return Response({"muted": False})
 
 
 class Conflict(APIException):

@@ -383,6 +383,22 @@ class Watch(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "thread"], name="watch_once")]
 
 
+class Mute(models.Model):
+    """`user` muted `muted`: no notifications from them, and their posts show folded (Discourse's
+    Mute and Ignore). Moderators cannot be muted: their notices must reach everyone."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes")
+    muted = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "muted"], name="mute_once"),
+            models.CheckConstraint(condition=~Q(user=models.F("muted")), name="mute_not_self"),
+        ]
+
+
 class Bookmark(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="bookmarks"

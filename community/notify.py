@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from .limits import max_mentions_per_post
-from .models import EmailNotifications, Notification, Post, User, Watch
+from .models import EmailNotifications, Mute, Notification, Post, User, Watch
 from .tasks import schedule_emails
 
 
 def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> None:
     """Create a notification unless the same one exists (a constraint keeps it single); a new
     one may also go out by e-mail."""
-    if recipient_id == actor.pk:
+    if recipient_id == actor.pk or Mute.objects.filter(user_id=recipient_id, muted=actor).exists():
         return
     try:
         with transaction.atomic():
@@ -69,7 +69,8 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
     for user_id in direct - told:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.REPLY, post=post)
         told.add(user_id)
-    others = watching - told
+    others = watching - told - set(Mute.objects.filter(muted=actor, user_id__in=watching - told)
+                                   .values_list("user_id", flat=True))
     if not others:
         return
     Notification.objects.bulk_create(

@@ -66,3 +66,8 @@ def flag_counts_toward_hide(user) -> bool:
 def can_suspend(user, member) -> bool:
     """Suspend a member or lift it: a moderator, for a member who is not staff (nor themselves)."""
     return bool(is_moderator(user) and not member.is_staff and member.pk != user.pk)
+
+
+def can_mute(user, member) -> bool:
+    """Mute a member: any member, of anyone but themselves and the moderators."""
+    return bool(user.is_authenticated and member.pk != user.pk and not member.is_staff)

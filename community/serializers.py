@@ -25,6 +25,10 @@ class UserSerializer(serializers.ModelSerializer):
                             "suspension_reason"]
 
 
+class MuteSerializer(serializers.Serializer):
+    muted = serializers.BooleanField(read_only=True)
+
+
 class SuspensionSerializer(serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=SUSPENSION_MAX_DAYS)
     reason = serializers.CharField(max_length=SUSPENSION_REASON_MAX_LENGTH)

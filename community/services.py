@@ -19,8 +19,8 @@ from core.models import Tag
 from core.services import clean_tags, tags_named
 
 from .indexing import index_post, reindex_thread, retitle_replies
-from .models import (REPUTATION_ACCEPTED, REPUTATION_DOWNVOTE, REPUTATION_UPVOTE, Bookmark, Category, Notification, Post,
-                     PostRevision, Thread, User, Vote, Watch)
+from .models import (REPUTATION_ACCEPTED, REPUTATION_DOWNVOTE, REPUTATION_UPVOTE, Bookmark, Category, Mute, Notification,
+                     Post, PostRevision, Thread, User, Vote, Watch)
 from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     FLAG_REASON_MAX_LENGTH,
     flag_post,
@@ -31,7 +31,7 @@ from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     suspend_member,
 )
 from .notify import notify_new_post, notify_once
-from .permissions import can_accept, can_delete, can_edit, can_reply, can_vote
+from .permissions import can_accept, can_delete, can_edit, can_mute, can_reply, can_vote
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
 
@@ -350,6 +350,15 @@ def set_watch(*, user: User, thread: Thread, watching: bool) -> None:
         Watch.objects.get_or_create(user=user, thread=thread)
     else:
         Watch.objects.filter(user=user, thread=thread).delete()
+
+
+def set_mute(*, user: User, member: User, muted: bool) -> None:
+    if not can_mute(user, member):
+        raise PermissionDenied(_("You cannot mute yourself or a moderator."))
+    if muted:
+        Mute.objects.get_or_create(user=user, muted=member)
+    else:
+        Mute.objects.filter(user=user, muted=member).delete()
 
 
 def set_bookmark(*, user: User, thread: Thread, marked: bool) -> None:

@@ -27,7 +27,7 @@ from . import permissions, profiles, reading, services
 from .context_processors import draft_sent
 from .forms import (EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, SuspensionForm, ThreadForm, add_errors,
                     parse_id)
-from .models import Category, Flag, Notification, Post, Thread, User
+from .models import Category, Flag, Mute, Notification, Post, Thread, User
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
@@ -125,6 +125,8 @@ def thread_detail(request, pk: int, slug: str = ""):
         "can_accept": permissions.can_accept(user, thread),
         "categories": Category.objects.all() if permissions.can_moderate(user) else [],
         "suggested": Thread.objects.visible_to(user).suggested_after(thread, user) if not page.has_next() else [],
+        "muted_ids": set(Mute.objects.filter(user=user).values_list("muted_id", flat=True))
+        if user.is_authenticated else set(),
         **_reply_context(request, thread),
     }
     return render(request, "community/thread.html", context)
@@ -401,4 +403,6 @@ def profile(request, username: str):
     return render(request, "community/profile.html", {
         "person": person, "threads": threads, "posts": posts,
         "suspension_form": SuspensionForm() if permissions.can_suspend(request.user, person) else None,
+        "can_mute": permissions.can_mute(request.user, person),
+        "is_muted": request.user.is_authenticated and Mute.objects.filter(user=request.user, muted=person).exists(),
         "sections": profiles.sections_for(person=person, viewer=request.user)})

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("community.account_urls")),
     path("u/<str:username>/", community_views.profile, name="profile"),
     path("u/<str:username>/suspension/", account_views.suspension, name="suspension"),
+    path("u/<str:username>/mute/", account_views.mute, name="mute"),
     path("forum/", include("community.urls")),
     path("hub/", include("models_hub.urls")),
     path("playground/", include("playground.urls")),
