@@ -40,6 +40,13 @@ def test_embedded_mode_needs_no_server(tmp_path):
     assert found["cache"].endswith("LocMemCache")
 
 
+def test_every_migration_runs_in_embedded_mode(tmp_path):
+    """`make run` starts on SQLite: a migration with PostgreSQL-only SQL would stop it cold."""
+    result = run(None, {"VAR_DIR": str(tmp_path), "DJANGO_DEBUG": "1"},
+                 module_args=["manage.py", "migrate", "--noinput", "-v0"])
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_server_mode_uses_postgres_and_redis(tmp_path):
     found = settings_in({"VAR_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@db:5432/x",
                          "REDIS_URL": "redis://cache:6379/2", "DJANGO_DEBUG": "1"})

@@ -2,10 +2,11 @@ from django.db import migrations, models
 
 # Every thread's highest position is that of its last post today (a deleted last reply's number
 # was free until now; from here on it stays taken).
+# Plain SQL that PostgreSQL and SQLite (the embedded mode of `make run`) both take.
 BACKFILL = """
-UPDATE community_thread t SET highest_position = last.position
-FROM (SELECT thread_id, max(position) AS position FROM community_post GROUP BY thread_id) last
-WHERE last.thread_id = t.id
+UPDATE community_thread SET highest_position = COALESCE(
+    (SELECT max(position) FROM community_post WHERE community_post.thread_id = community_thread.id),
+    highest_position)
 """
 
 
