@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -19,7 +20,6 @@ from .throttles import EmailChangeInboxThrottle, EmailChangeThrottle
 EMAIL_CHANGE_SALT = "community.email-change"
 
 
-@transaction.atomic
 def update_profile(*, user: User, display_name: str | None = None, email: str | None = None,
                    bio: str | None = None, email_notifications: str | None = None,
                    current_password: str | None = None, request=None) -> User:
@@ -31,9 +31,20 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
     typo must not cut a member off from password resets), and the old address is told; the links
     a member and an inbox get are limited (community.throttles). Fields are checked against the
     model (lengths, e-mail format) before anything is written.
-    With the request, the password is checked through `authenticate`, so that wrong guesses count
-    toward the brute-force lockout (django-axes) like failed log-ins do.
+    The password is checked before the write's transaction opens, so that a wrong guess stays
+    counted (a refusal rolls the transaction back): through `authenticate` with the request, as a
+    failed log-in (django-axes), and against PASSWORD_GUESSES_MAX per member in the cache.
     """
+    changing_email = email is not None and email != User.objects.values_list("email", flat=True).get(pk=user.pk)
+    if changing_email:
+        _check_current_password(user, current_password, request)
+    return _update_profile(user=user, display_name=display_name, email=email, bio=bio,
+                           email_notifications=email_notifications, request=request)
+
+
+@transaction.atomic
+def _update_profile(*, user: User, display_name: str | None, email: str | None, bio: str | None,
+                    email_notifications: str | None, request) -> User:
     account = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     changes = {name: value for name, value in
                {"display_name": display_name, "email": email, "bio": bio,
@@ -42,9 +53,6 @@ def update_profile(*, user: User, display_name: str | None = None, email: str | 
         changes["language"] = request.LANGUAGE_CODE  # e-mails go out in the language last used
     email = changes.pop("email", None)
     if email is not None and email != account.email:
-        if not current_password or not _password_matches(account, current_password, request):
-            raise ValidationError({"current_password": [
-                _("Enter your current password to change your e-mail address.")]})
         if request is not None and (wait := wait_for(request, EmailChangeThrottle(), EmailChangeInboxThrottle(email))):
             raise RateLimited(retry_after=wait)
         changes["pending_email"] = email
@@ -99,6 +107,24 @@ def confirm_email_change(*, user: User, token: str) -> User:
     account.email, account.pending_email = account.pending_email, ""
     account.save(update_fields=["email", "pending_email"])
     return account
+
+
+def _check_current_password(account: User, password: str | None, request) -> None:
+    """The member's password, or ValidationError naming `current_password`; RateLimited once
+    PASSWORD_GUESSES_MAX wrong ones came within PASSWORD_GUESSES_WINDOW_S (whoever holds a
+    session or a token must not be able to guess the password that guards the account)."""
+    key = f"password-guesses:{account.pk}"
+    if cache.get(key, 0) >= settings.PASSWORD_GUESSES_MAX or getattr(request, "axes_locked_out", False):
+        raise RateLimited(retry_after=settings.PASSWORD_GUESSES_WINDOW_S)
+    if password and _password_matches(account, password, request) and not getattr(request, "axes_locked_out", False):
+        return
+    if password:
+        cache.add(key, 0, timeout=settings.PASSWORD_GUESSES_WINDOW_S)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.add(key, 1, timeout=settings.PASSWORD_GUESSES_WINDOW_S)
+    raise ValidationError({"current_password": [_("Enter your current password to change your e-mail address.")]})
 
 
 def _password_matches(account: User, password: str, request) -> bool:

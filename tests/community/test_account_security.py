@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -30,6 +31,34 @@ def test_api_email_change_with_a_wrong_password_is_400(as_user, user):
     response = as_user.patch("/api/v1/me/", {"email": "attacker@example.com", "current_password": "guess"},
                              format="json")
     assert response.status_code == 400 and "current_password" in response.json()
+
+
+def test_whoever_holds_a_token_cannot_guess_the_password_through_the_email_change(as_user, user, settings):
+    settings.PASSWORD_GUESSES_MAX = 3
+    for guess in ("guess-1", "guess-2", "guess-3"):
+        response = as_user.patch("/api/v1/me/", {"email": "attacker@example.com", "current_password": guess},
+                                 format="json")
+        assert response.status_code == 400
+    response = as_user.patch("/api/v1/me/", {"email": "attacker@example.com", "current_password": PASSWORD},
+                             format="json")
+    assert response.status_code == 429  # even the right one, once the guesses are used up
+    user.refresh_from_db()
+    assert not user.pending_email
+
+
+def test_failing_with_a_members_name_from_other_addresses_does_not_lock_them_out(client, user, settings):
+    for i in range(settings.AXES_FAILURE_LIMIT + 1):
+        Client(REMOTE_ADDR=f"198.51.100.{i}").post("/accounts/login/", {"username": user.username, "password": "x"})
+    response = Client(REMOTE_ADDR="203.0.113.7").post("/accounts/login/", {"username": user.username,
+                                                                           "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_one_address_failing_many_times_is_locked_out(user, settings):
+    attacker = Client(REMOTE_ADDR="198.51.100.9")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attacker.post("/accounts/login/", {"username": user.username, "password": "x"})
+    assert attacker.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 429
 
 
 def test_api_email_change_with_the_password_waits_for_the_new_address(as_user, user,
