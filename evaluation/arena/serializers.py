@@ -27,12 +27,15 @@ class SideSerializer(serializers.Serializer):
 
 
 def side_payload(battle: Battle, side: str) -> dict:
+    """One side of a battle. Its metrics wait for the reveal: the same prompt's token count names
+    the model's tokenizer and chat template, and speeds name its size, so a voter could tell
+    which hidden model is which."""
     job: GenerationJob = getattr(battle, f"job_{side}")
     return {
         "job": job.pk, "status": job.status, "output": job.output, "error": job.error,
         "finish_reason": job.finish_reason,
         "metrics": {"prompt_tokens": job.prompt_tokens, "completion_tokens": job.completion_tokens,
-                    "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s},
+                    "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s} if battle.is_revealed else None,
         "stream_url": reverse("arena-api:battle-stream", args=[battle.pk, side]),
     }
 

@@ -182,6 +182,15 @@ def test_a_sides_stream_ends_with_the_side_and_never_the_model(as_user, contende
     assert DEMO not in body and TWIN not in body and '"model"' not in body
     final = json.loads(body.split("event: done\ndata: ")[1].split("\n")[0])
     assert final["job"] == battle.job_b_id and final["status"] == "succeeded"
+    assert final["metrics"] is None  # token counts and speeds would tell the models apart
+
+
+def test_a_sides_metrics_wait_for_the_vote(as_user, contenders):
+    battle = finish(Battle.objects.get(pk=start(as_user).json()["id"]))
+    before = as_user.get(f"{BATTLES}{battle.pk}/").json()
+    assert before["a"]["metrics"] is None and before["b"]["metrics"] is None
+    after = as_user.post(f"{BATTLES}{battle.pk}/vote/", {"winner": "a"}, format="json").json()
+    assert set(after["a"]["metrics"]) == {"prompt_tokens", "completion_tokens", "ttft_ms", "tokens_per_s"}
 
 
 def test_an_unknown_side_is_404(as_user, contenders):
