@@ -128,11 +128,29 @@ def slot_stream(slot: str | None, events: Callable[[], AsyncIterator[Event]], *,
     return response
 
 
+# What a page embeds (<img src>, <audio>, a stylesheet) is never a reader of a stream: a post
+# holding a few images pointed at streams would otherwise open them in every reader's browser,
+# with their cookies, and take their stream slots for minutes.
+EMBEDDED_DESTINATIONS = {"image", "audio", "video", "track", "script", "style", "font", "object", "embed",
+                         "frame", "iframe"}
+
+
+def embedded_request(request) -> bool:
+    """A browser's subresource load (Sec-Fetch-Dest; an image Accept for browsers without it)."""
+    if request.headers.get("Sec-Fetch-Dest", "") in EMBEDDED_DESTINATIONS:
+        return True
+    accept = request.headers.get("Accept", "")
+    return accept.startswith(("image/", "audio/", "video/", "text/css")) and "text/event-stream" not in accept
+
+
 async def stream_of(request, *, visible: Callable[[Any], QuerySet],
                     events: Callable[[Any, int], AsyncIterator[Event]]) -> HttpResponse:
-    """The event stream of the one object `visible(user)` yields for the caller: 401 for a bad
-    key, 404 when the caller may not see it (the same rule as the object's API and pages, so a
-    stream never shows what they hide), else `event_stream` of `events(obj, after)`."""
+    """The event stream of the one object `visible(user)` yields for the caller: 406 for a
+    page's embedded load, 401 for a bad key, 404 when the caller may not see it (the same rule
+    as the object's API and pages, so a stream never shows what they hide), else `event_stream`
+    of `events(obj, after)`."""
+    if embedded_request(request):
+        return JsonResponse({"detail": "An event stream is read with EventSource or fetch."}, status=406)
     try:
         user = await request_user(request)
     except BadKey:

@@ -34,6 +34,19 @@ def signed_in(user) -> Client:
     return client
 
 
+# --- what is not a stream reader -----------------------------------------------------------------
+@pytest.mark.parametrize("headers", [{"HTTP_SEC_FETCH_DEST": "image"},
+                                     {"HTTP_ACCEPT": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"}])
+def test_a_pages_image_pointed_at_a_stream_takes_no_slot(user, settings, headers):
+    settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 1
+    job = make_job(user)
+    client, url = signed_in(user), f"/api/v1/playground/jobs/{job.pk}/stream/"
+    assert client.get(url, **headers).status_code == 406
+    response = client.get(url, HTTP_ACCEPT="text/event-stream", HTTP_SEC_FETCH_DEST="empty")
+    assert response.status_code == 200  # the one slot is still free for the member's own reader
+    read_stream(response)
+
+
 # --- concurrent streams per client ---------------------------------------------------------------
 def test_a_member_holds_at_most_n_streams_and_a_finished_stream_frees_its_slot(user, settings):
     settings.PLAYGROUND_MAX_STREAMS_PER_CLIENT = 2
