@@ -71,9 +71,20 @@ def test_raw_html_is_shown_as_text():
     assert "&lt;b&gt;" in render("<b>bold?</b>").html
 
 
-def test_markdown_preview_is_sanitised(client):
+@pytest.mark.django_db
+def test_markdown_preview_is_sanitised(client, user):
+    client.force_login(user)
     response = client.post(reverse("core:markdown-preview"), {"body": "**hi** <script>x</script>"})
     assert "<strong>hi</strong>" in response.content.decode() and "<script>" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_markdown_preview_is_for_members_within_a_rate(client, user, settings):
+    assert client.post(reverse("core:markdown-preview"), {"body": "x"}).status_code == 403
+    settings.MARKDOWN_PREVIEW_RATE = "2/min"
+    client.force_login(user)
+    codes = [client.post(reverse("core:markdown-preview"), {"body": "x"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
 
 
 @pytest.mark.parametrize("url,relative", [("fig.png", True), ("./docs/a.md#x", True), ("../up.md", True),
