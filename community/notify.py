@@ -51,12 +51,15 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
     they stop watching it). `actor` is who wrote it: the post's author, or whoever edited it.
 
     Only the first FORUM_MAX_MENTIONS_PER_POST distinct names mentioned notify (10, as on
-    Discourse): the post itself is accepted and still links every name, so a long list of
+    Discourse), over the post's first version and its edits together: the post itself is accepted and still links every name, so a long list of
     @names is neither a way to spam members nor one query with thousands of parameters."""
     actor = actor or post.author
     told: set[int] = {actor.pk}
-    notified_names = list(dict.fromkeys(mentions))[:max_mentions_per_post()]
-    mentioned = User.objects.named_ignoring_case(notified_names).values_list("pk", flat=True)
+    # The cap is the post's, across its edits: each edit naming ten new members would otherwise
+    # reach ten more.
+    already = Notification.objects.filter(post=post, kind=Notification.Kind.MENTION).count() if only_mentions else 0
+    notified_names = list(dict.fromkeys(mentions))[:max(0, max_mentions_per_post() - already)]
+    mentioned = User.objects.named_ignoring_case(notified_names).values_list("pk", flat=True) if notified_names else []
     for user_id in mentioned:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.MENTION, post=post)
         told.add(user_id)

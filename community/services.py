@@ -135,6 +135,18 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
 
 
 @transaction.atomic
+def _enforce_edit_limit(user: User) -> None:
+    """At most FORUM_EDITS_PER_HOUR edits (revisions kept) an hour per member; staff are exempt.
+    Each edit renders the post, diffs it and may mention new names."""
+    if user.is_staff:
+        return
+    hour_ago = timezone.now() - timezone.timedelta(hours=1)
+    recent = PostRevision.objects.filter(editor=user, created_at__gte=hour_ago)
+    if recent.count() >= settings.FORUM_EDITS_PER_HOUR:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        raise RateLimited(retry_after=max(1.0, (oldest - hour_ago).total_seconds()))
+
+
 def edit_post(*, editor: User, post: Post, body: str | None, title: str | None = None,
               tags: list[str] | None = None, kind: str | None = None) -> Post:
     """A new body for a post (None: the body it has when locked); for an opening post,
@@ -152,6 +164,7 @@ def edit_post(*, editor: User, post: Post, body: str | None, title: str | None =
     if kind is not None and kind not in Thread.Kind.values:
         raise ValidationError({"kind": [_("Must be one of: %(kinds)s.") % {"kinds": ", ".join(Thread.Kind.values)}]})
     new_tags = tags_named(tags) if tags is not None else None
+    _enforce_edit_limit(editor)
     thread = Thread.objects.select_for_update(no_key=True).get(pk=post.thread_id)
     post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)
     old_title, post_before = thread.title, post.body

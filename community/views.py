@@ -194,6 +194,8 @@ def edit_post(request, pk: int):
                                **form.thread_changes())
         except ValidationError as exc:
             add_errors(form, exc)
+        except RateLimited as exc:
+            form.add_error("body", posting_too_fast(exc))
         else:
             return redirect(post.get_absolute_url())
     return render(request, "community/edit_post.html", {"form": form, "post": post})

@@ -1,7 +1,10 @@
 """Caps on what one request may ask: mentions that notify, search query length."""
 import pytest
 
+from community import services
 from community.models import Notification
+from core.exceptions import RateLimited
+from tests.conftest import client_for
 from tests.factories import UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +36,25 @@ def test_the_search_page_says_when_a_query_is_too_long(client, settings):
     settings.SEARCH_MAX_QUERY_LENGTH = 200
     response = client.get("/forum/search/", {"q": "a" * 201})
     assert response.status_code == 200 and "at most 200 characters" in response.content.decode()
+
+
+def test_edits_cannot_mention_more_members_than_one_post_may(category, settings):
+    settings.FORUM_MAX_MENTIONS_PER_POST = 3
+    author = UserFactory()
+    members = [UserFactory() for _ in range(6)]
+    post = make_post(thread=make_thread(category=category), author=author,
+                     body=" ".join(f"@{m.username}" for m in members[:2]))
+    services.edit_post(editor=author, post=post, body=" ".join(f"@{m.username}" for m in members[2:4]))
+    services.edit_post(editor=author, post=post, body=" ".join(f"@{m.username}" for m in members[4:]))
+    assert Notification.objects.filter(post=post, kind="mention").count() == 3
+
+
+def test_edits_are_limited_per_member_and_hour(category, settings):
+    settings.FORUM_EDITS_PER_HOUR = 2
+    author = UserFactory()
+    post = make_post(thread=make_thread(category=category), author=author, body="v0")
+    services.edit_post(editor=author, post=post, body="v1")
+    services.edit_post(editor=author, post=post, body="v2")
+    with pytest.raises(RateLimited):
+        services.edit_post(editor=author, post=post, body="v3")
+    assert client_for(author).patch(f"/api/v1/posts/{post.pk}/", {"body": "v4"}, format="json").status_code == 429
