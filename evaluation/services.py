@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from community.models import Category, User
-from community.services import create_thread
+from community.services import create_thread, set_watch
 from core import eventlog, queues, quotas
+from core.permissions import is_moderator
 from models_hub.models import Resource, Runtime
 from playground.engine import RuntimeSpec
 
@@ -135,16 +136,22 @@ def discussion_body(run: EvaluationRun) -> str:
 @transaction.atomic
 def discuss_run(*, user: User, run: EvaluationRun, category: Category, title: str = ""):
     """A forum thread quoting the run's scores with a link back; one per run (later requests get
-    the same thread)."""
+    the same thread). It is the run's requester's thread whoever asks first (as a hub resource's
+    is its submitter's): a third member who asked could otherwise edit the post that shows the
+    scores, or delete the thread. The asker watches it; only the requester or a moderator titles it."""
     if not can_discuss(user, run):
         raise PermissionDenied
     run = (EvaluationRun.objects.select_for_update(of=("self",)).select_related("model", "suite__dataset", "thread")
            .get(pk=run.pk))
     if run.thread is not None:
         return run.thread
+    own = user.pk == run.user_id
+    if not (own or is_moderator(user)):
+        title = ""
     title = title or _("Evaluation: %(model)s on %(suite)s") % {"model": run.model.repo_id, "suite": run.suite.repo_id}
-    thread = create_thread(author=user, category=category, title=title, body=discussion_body(run),
-                           tags=["evaluation"])
+    thread = create_thread(author=run.user, category=category, title=title, body=discussion_body(run),
+                           tags=["evaluation"], enforce_limits=own)
+    set_watch(user=user, thread=thread, watching=True)
     run.thread = thread
     run.save(update_fields=["thread"])
     return thread

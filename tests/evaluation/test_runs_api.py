@@ -197,6 +197,14 @@ def test_discussing_a_result_quotes_its_scores(as_other, category):
     assert again.json()["thread"] == response.json()["thread"] and Thread.objects.count() == 1
 
 
+def test_a_result_discussed_by_another_member_is_its_requesters_thread(as_other, other_user, category):
+    run = finished_run()
+    as_other.post(f"/api/v1/evaluations/{run.pk}/discuss/", {"title": "This model is junk"}, format="json")
+    thread = Thread.objects.get()
+    assert thread.author == run.user and thread.title.startswith("Evaluation: ")  # not the asker's
+    assert thread.watches.filter(user=other_user).exists()
+
+
 def test_only_a_succeeded_result_can_be_discussed(as_other, category):
     run = finished_run(status="failed")
     assert as_other.post(f"/api/v1/evaluations/{run.pk}/discuss/", {}, format="json").status_code == 403
