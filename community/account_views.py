@@ -21,7 +21,7 @@ from . import accounts, emails, moderation, services
 from .forms import (MemberLoginForm, ProfileForm, RevokeTokenForm, SignupForm, SuspensionForm, TokenForm,
                     add_errors)
 from .models import EmailNotifications, User
-from .throttles import PasswordResetInboxThrottle, PasswordResetThrottle, SignupThrottle
+from .throttles import EmailChangeInboxThrottle, PasswordResetInboxThrottle, PasswordResetThrottle, SignupThrottle
 
 
 def _safe_next(request) -> str | None:
@@ -39,13 +39,14 @@ def signup(request):
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if wait := wait_for(request, SignupThrottle()):
+        if wait := wait_for(request, SignupThrottle(), EmailChangeInboxThrottle(form.cleaned_data["email"])):
             form.add_error(None, _("Too many sign-ups from your address. Try again in %(wait)s.")
                            % {"wait": wait_in_words(wait)})
             return render(request, "registration/signup.html", {"form": form}, status=429)
-        user = form.save()
+        user = accounts.sign_up(form=form, request=request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome, %(name)s! Your account is ready.") % {"name": user.username})
+        messages.success(request, _("Welcome, %(name)s! We sent a link to %(email)s: follow it to confirm your "
+                                    "address.") % {"name": user.username, "email": user.pending_email})
         return redirect(_safe_next(request) or "home")
     return render(request, "registration/signup.html", {"form": form})
 

@@ -65,6 +65,19 @@ def _update_profile(*, user: User, display_name: str | None, email: str | None, 
     return account
 
 
+@transaction.atomic
+def sign_up(*, form, request) -> User:
+    """A new member from the sign-up form. Their address waits in `pending_email` until they
+    follow the link sent to it, as a changed one does: until then nothing else is e-mailed to it
+    (notifications, password resets), so nobody can sign up with another person's address and
+    have the site write to them."""
+    user = form.save()  # saving its new password would drop a pending address: it is set after
+    User.objects.filter(pk=user.pk).update(email="", pending_email=user.email)
+    user.pending_email, user.email = user.email, ""
+    transaction.on_commit(lambda: _send_email_change(user, request))
+    return user
+
+
 def _send_email_change(account: User, request) -> None:
     """A link to the new address (signed, naming the old one too, so a later change voids it)
     and a word to the old one, which may be the owner's only warning."""

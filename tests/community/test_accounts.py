@@ -1,5 +1,8 @@
+import re
+
 import pytest
 from django.db import IntegrityError, connection
+from django.test import Client
 from django.urls import reverse
 
 from community.models import Post, Thread, User
@@ -16,6 +19,29 @@ def test_signup_creates_the_account_and_signs_in(client):
     assert response.status_code == 302
     assert User.objects.filter(username="newbie").exists()
     assert client.get("/api/v1/me/").json()["username"] == "newbie"
+
+
+def test_signup_waits_for_the_address_to_be_confirmed(client, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/signup/", {"username": "newbie", "email": "n@example.com",
+                                          "password1": PASSWORD, "password2": PASSWORD})
+    user = User.objects.get(username="newbie")
+    assert (user.email, user.pending_email) == ("", "n@example.com")
+    [sent] = mailoutbox
+    assert sent.to == ["n@example.com"]
+    link = re.search(r"http://testserver(/accounts/email/confirm/[^/\s]+/)", sent.body).group(1)
+    client.post(link)
+    user.refresh_from_db()
+    assert (user.email, user.pending_email) == ("n@example.com", "")
+
+
+def test_an_unconfirmed_address_gets_no_password_reset(client, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/signup/", {"username": "newbie", "email": "victim@example.com",
+                                          "password1": PASSWORD, "password2": PASSWORD})
+    mailoutbox.clear()
+    Client().post("/accounts/password_reset/", {"email": "victim@example.com"})
+    assert not mailoutbox
 
 
 def test_signup_with_mismatched_passwords_keeps_the_input_and_says_why(client):
