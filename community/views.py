@@ -402,9 +402,10 @@ def profile(request, username: str):
     threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
     posts = (person.posts.visible_to(request.user).filter(position__gt=1)
              .select_related("thread").order_by("-created_at")[:20])
+    can_mute = permissions.can_mute(request.user, person)
     return render(request, "community/profile.html", {
         "person": person, "threads": threads, "posts": posts,
         "suspension_form": SuspensionForm() if permissions.can_suspend(request.user, person) else None,
-        "can_mute": permissions.can_mute(request.user, person),
-        "is_muted": request.user.is_authenticated and Mute.objects.filter(user=request.user, muted=person).exists(),
+        "can_mute": can_mute,
+        "is_muted": can_mute and Mute.objects.filter(user=request.user, muted=person).exists(),
         "sections": profiles.sections_for(person=person, viewer=request.user)})

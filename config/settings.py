@@ -150,16 +150,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Brute force: after AXES_FAILURE_LIMIT failed logins an address, and a member's name from one address,
+# Brute force: after AXES_FAILURE_LIMIT failed logins an address
 # is locked for AXES_COOLOFF_MINUTES (web login, admin login and the token endpoint alike).
 # The client address is REMOTE_ADDR: behind a proxy, let uvicorn rewrite it from
 # X-Forwarded-For for that proxy only (`--forwarded-allow-ips=<proxy ip>`).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-# An address, and a member's name from one address: never a name alone, or anyone could lock any
-# member out by failing with their name from several addresses (the e-mail change's password
-# check has its own per-member cap, PASSWORD_GUESSES_MAX).
-AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+# An address: never a member's name, or anyone could lock any member out by failing with their
+# name from a few addresses (the e-mail change's password check has its own per-member cap,
+# PASSWORD_GUESSES_MAX).
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time, whatever is tried meanwhile
 AXES_USERNAME_CALLABLE = "community.accounts.lockout_username"  # log-ins ignore the username's case
 AXES_RESET_ON_SUCCESS = True

@@ -235,8 +235,9 @@ def test_discussing_from_the_run_page_needs_a_category(client, user, category):
 
 def test_a_new_member_past_the_day_cap_is_told_the_wait_when_discussing_a_run(client, category, settings):
     settings.FORUM_RATE_LIMITS = {**settings.FORUM_RATE_LIMITS, "new_user_max_threads_per_day": 0}
-    run = finished_run()
-    client.force_login(UserFactory(date_joined=timezone.now()))
+    newcomer = UserFactory(date_joined=timezone.now())
+    run = finished_run(user=newcomer)  # the thread is the requester's: their limits apply
+    client.force_login(newcomer)
     response = client.post(f"/evaluations/{run.pk}/discuss/", {"category": category.pk})
     assert response.status_code == 429 and "Please try again in 23" in response.content.decode()
     run.refresh_from_db()
