@@ -78,7 +78,9 @@ def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> 
     elif changed:
         Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") + (-1 if hidden else 1))
     if hidden and Thread.objects.filter(pk=post.thread_id, accepted_post=post.pk).update(accepted_post=None):
-        User.objects.filter(pk=post.author_id).update(reputation=F("reputation") - REPUTATION_ACCEPTED)
+        # Accepting one's own reply earned nothing (accept_answer), so it costs nothing either.
+        User.objects.filter(pk=post.author_id).exclude(threads__pk=post.thread_id).update(
+            reputation=F("reputation") - REPUTATION_ACCEPTED)
     sync_visibility(thread_id=post.thread_id)
 
 

@@ -17,6 +17,13 @@ class UserSerializer(serializers.ModelSerializer):
     thread_count = serializers.IntegerField(read_only=True, default=0)
     post_count = serializers.IntegerField(read_only=True, default=0)
 
+    def to_representation(self, instance):
+        """A suspension shows while it lasts, as on the profile; once over, it is nobody's business."""
+        data = super().to_representation(instance)
+        if not instance.is_suspended:
+            data["suspended_until"], data["suspension_reason"] = None, ""
+        return data
+
     class Meta:
         model = User
         fields = ["username", "display_name", "bio", "date_joined", "reputation", "thread_count",

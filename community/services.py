@@ -134,7 +134,6 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
     return post
 
 
-@transaction.atomic
 def _enforce_edit_limit(user: User) -> None:
     """At most FORUM_EDITS_PER_HOUR edits (revisions kept) an hour per member; staff are exempt.
     Each edit renders the post, diffs it and may mention new names."""
@@ -147,6 +146,7 @@ def _enforce_edit_limit(user: User) -> None:
         raise RateLimited(retry_after=max(1.0, (oldest - hour_ago).total_seconds()))
 
 
+@transaction.atomic
 def edit_post(*, editor: User, post: Post, body: str | None, title: str | None = None,
               tags: list[str] | None = None, kind: str | None = None) -> Post:
     """A new body for a post (None: the body it has when locked); for an opening post,

@@ -148,6 +148,9 @@ def discuss_run(*, user: User, run: EvaluationRun, category: Category, title: st
     own = user.pk == run.user_id
     if not (own or is_moderator(user)):
         title = ""
+    if not (category.members_start_threads or is_moderator(user)):  # the asker's right, not the author's
+        raise ValidationError({"category": [_("Threads in this category are started by the site; "
+                                              "reply there, or choose another category.")]})
     title = title or _("Evaluation: %(model)s on %(suite)s") % {"model": run.model.repo_id, "suite": run.suite.repo_id}
     thread = create_thread(author=run.user, category=category, title=title, body=discussion_body(run),
                            tags=["evaluation"], enforce_limits=own)

@@ -90,3 +90,11 @@ def test_changing_tags_does_not_revalidate_a_body_written_under_an_older_limit(u
     settings.MARKDOWN_MAX_LENGTH = 5
     response = client_for(user).patch(f"/api/v1/threads/{thread.pk}/", {"tags": ["lora"]}, format="json")
     assert response.status_code == 200 and thread.posts.get(position=1).body == "a long opening post"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_opens_its_own_transaction(category):
+    """Outside a test's transaction, as in production: its row locks need one."""
+    thread = make_thread(category=category, body="first")
+    services.edit_post(editor=thread.author, post=thread.posts.get(position=1), body="second")
+    assert thread.posts.get(position=1).body == "second"

@@ -141,3 +141,10 @@ def test_a_job_notification_is_listed_and_emailed(alice, client, mailoutbox):
     Notification.objects.filter(pk=notification.pk).update(read=False)
     assert emails.send_notification_email(notification_id=notification.pk)
     assert "alice/pairs-lora" in mailoutbox[0].subject and "/finetune/7/" in mailoutbox[0].body
+
+
+def test_the_subject_is_plain_text_not_html(alice, category, mailoutbox):
+    thread = make_thread(category=category, title="Can't load <Qwen> & LoRA")
+    make_post(thread=thread, body="@alice any idea?")
+    emails.send_notification_email(notification_id=alice.notifications.get(kind="mention").pk)
+    assert "Can't load <Qwen> & LoRA" in mailoutbox[0].subject

@@ -203,3 +203,12 @@ def test_a_moderator_hiding_their_own_post_is_not_told(category, staff):
     own = make_post(thread=make_thread(category=category), author=staff)
     services.review_post(moderator=staff, post=own, keep_hidden=True)
     assert not staff.notifications.exists()
+
+
+def test_hiding_a_self_accepted_answer_takes_no_reputation_it_never_gave(category, staff):
+    question = make_thread(category=category, kind="question")
+    own = make_post(thread=question, author=question.author, body="solved it myself")
+    services.accept_answer(user=question.author, thread=question, post=own)
+    before = type(question.author).objects.get(pk=question.author_id).reputation
+    services.review_post(moderator=staff, post=own, keep_hidden=True)
+    assert type(question.author).objects.get(pk=question.author_id).reputation == before

@@ -98,3 +98,10 @@ def test_the_api_suspends_and_lifts(member, staff):
     assert data["suspended_until"] and data["suspension_reason"] == "Spam."
     assert api.delete("/api/v1/users/spammer/suspension/").json()["suspended_until"] is None
     assert api.post("/api/v1/users/nobody/suspension/", {"days": 2, "reason": "x"}, format="json").status_code == 404
+
+
+def test_an_ended_suspension_is_nobodys_business(member, staff, api):
+    suspend(staff, member)
+    User.objects.filter(pk=member.pk).update(suspended_until=timezone.now() - timedelta(seconds=1))
+    data = client_for(UserFactory()).get("/api/v1/users/spammer/").json()
+    assert (data["suspended_until"], data["suspension_reason"]) == (None, "")

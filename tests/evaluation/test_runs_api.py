@@ -2,7 +2,7 @@
 permissions, samples, discussions."""
 import pytest
 
-from community.models import Thread
+from community.models import Category, Thread
 from evaluation import services
 from evaluation.models import EvaluationRun
 from tests.conftest import client_for
@@ -203,6 +203,16 @@ def test_a_result_discussed_by_another_member_is_its_requesters_thread(as_other,
     thread = Thread.objects.get()
     assert thread.author == run.user and thread.title.startswith("Evaluation: ")  # not the asker's
     assert thread.watches.filter(user=other_user).exists()
+
+
+def test_a_member_cannot_open_a_discussion_in_a_category_only_the_site_starts_threads_in(as_other, category):
+    run = finished_run()
+    run.user.is_staff = True  # the thread would be the requester's, who could post there
+    run.user.save(update_fields=["is_staff"])
+    closed = Category.objects.create(slug="site-only", name="Site only", members_start_threads=False)
+    response = as_other.post(f"/api/v1/evaluations/{run.pk}/discuss/", {"category": closed.slug}, format="json")
+    assert response.status_code == 400 and "category" in response.json()
+    assert not Thread.objects.exists()
 
 
 def test_only_a_succeeded_result_can_be_discussed(as_other, category):
