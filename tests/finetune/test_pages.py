@@ -48,3 +48,13 @@ def test_a_finished_jobs_draft_model_is_called_a_draft_with_a_publish_button(cli
     type(draft).objects.filter(pk=draft.pk).update(is_published=True)
     page = client.get(f"/finetune/{job.pk}/").content.decode()
     assert "Published as" in page and "publish/" not in page
+
+
+def test_a_base_model_and_a_training_dataset_offer_a_fine_tune(client, user, base_model, dataset):
+    client.force_login(user)
+    model_page = client.get(base_model.get_absolute_url()).content.decode()
+    assert f'href="/finetune/new/?base_model={base_model.repo_id}"' in model_page
+    dataset_page = client.get(dataset.get_absolute_url()).content.decode()
+    assert f'href="/finetune/new/?dataset={dataset.repo_id}"' in dataset_page
+    form = client.get(f"/finetune/new/?dataset={dataset.repo_id}").content.decode()
+    assert f'<option value="{dataset.repo_id}" selected>' in form
