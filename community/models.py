@@ -262,6 +262,8 @@ class PostRevision(models.Model):
     body = models.TextField()
     body_html = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Redacted by a moderator (personal data, spam edited out): others no longer see this version.
+    is_hidden = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["number"]

@@ -163,3 +163,9 @@ def lift_suspension(*, moderator: User, member: User) -> User:
     User.objects.filter(pk=member.pk).update(suspended_until=None, suspension_reason="")
     member.refresh_from_db()
     return member
+
+
+def set_revision_hidden(*, moderator: User, revision, hidden: bool) -> None:
+    if not can_moderate(moderator):
+        raise PermissionDenied(_("Only moderators may do this."))
+    type(revision).objects.filter(pk=revision.pk).update(is_hidden=hidden)

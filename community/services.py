@@ -28,6 +28,7 @@ from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     moderate_thread,
     review_post,
     set_post_hidden,
+    set_revision_hidden,
     suspend_member,
 )
 from .notify import notify_new_post, notify_once

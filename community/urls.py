@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import history_views, views
 
 app_name = "community"
 
@@ -23,7 +23,8 @@ urlpatterns = [
     path("t/<int:pk>/<str:slug>/", views.thread_detail, name="thread"),
     path("p/<int:pk>/edit/", views.edit_post, name="edit-post"),
     path("p/<int:pk>/delete/", views.delete_post, name="delete-post"),
-    path("p/<int:pk>/revisions/", views.revisions, name="revisions"),
+    path("p/<int:pk>/revisions/", history_views.revisions, name="revisions"),
+    path("revisions/<int:pk>/redact/", history_views.redact_revision, name="redact-revision"),
     path("p/<int:pk>/vote/", views.vote, name="vote"),
     path("p/<int:pk>/flag/", views.flag, name="flag"),
     path("p/<int:pk>/hide/", views.hide_post, name="hide-post"),

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import search, textdiff
+from core import search
 from core.charts import daily_counts, sparkline
 from core.pagination import CountedPaginator
 from core.exceptions import RateLimited, posting_too_fast
@@ -217,26 +217,6 @@ def delete_post(request, pk: int):
                          else _("The reply was deleted."))
         return redirect(post.thread)
     return render(request, "community/delete_post.html", {"post": post})
-
-
-REVISIONS_PER_PAGE = 20
-
-
-def revisions(request, pk: int):
-    """Each edit as what it changed (a revision keeps the post as it was before its edit), newest
-    first, then the post as it is now."""
-    post = get_object_or_404(Post.objects.visible_to(request.user).select_related("thread"), pk=pk)
-    page = Paginator(post.revisions.select_related("editor").order_by("-number"), REVISIONS_PER_PAGE).get_page(
-        request.GET.get("page"))
-    shown = list(page.object_list)  # newest first; each is compared with the version after it
-    newer = post.revisions.filter(number__gt=shown[0].number).order_by("number").first() if shown else None
-    edits = []
-    for revision, after in zip(shown, [newer, *shown[:-1]]):
-        body = after.body if after else post.body
-        title = (after.title if after else post.thread.title) if post.position == 1 else ""
-        edits.append({"revision": revision, "body": textdiff.inline_diff(revision.body, body),
-                      "title": textdiff.inline_diff(revision.title, title) if revision.title and title and revision.title != title else None})
-    return render(request, "community/revisions.html", {"post": post, "edits": edits, "page": page})
 
 
 def search_page(request):

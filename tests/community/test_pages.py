@@ -1,5 +1,6 @@
 """The forum as a browser uses it: forms, HTMX fragments, moderation buttons."""
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from community import services
@@ -148,6 +149,22 @@ def test_the_revisions_page_query_count_is_flat(client, user, category, django_a
     opening = _edited(user, category, edits)
     with django_assert_max_num_queries(12):
         assert client.get(f"/forum/p/{opening.pk}/revisions/").status_code == 200
+
+
+def test_a_moderator_redacts_a_version_and_no_diff_shows_it(client, user, staff, category):
+    thread = make_thread(author=user, category=category, body="call me at 555-0100")
+    opening = thread.posts.first()
+    services.edit_post(editor=user, post=opening, body="call me here")
+    services.edit_post(editor=user, post=opening, body="call me on the forum")
+    leaked = opening.revisions.get(number=1)  # the version with the number
+    moderator = Client()
+    moderator.force_login(staff)
+    moderator.post(f"/forum/revisions/{leaked.pk}/redact/", {"hidden": "1"})
+    page = client.get(f"/forum/p/{opening.pk}/revisions/").content.decode()
+    assert "555-0100" not in page and page.count('data-testid="redacted"') == 1
+    assert "555-0100" in moderator.get(f"/forum/p/{opening.pk}/revisions/").content.decode()
+    client.force_login(user)
+    assert client.post(f"/forum/revisions/{leaked.pk}/redact/", {"hidden": "0"}).status_code == 403
 
 
 def test_the_newest_edit_comes_first_and_a_retitle_is_marked(client, user, category):
