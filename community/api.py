@@ -161,14 +161,16 @@ class CategoryViewSet(viewsets.ModelViewSet):
     OpenApiParameter("category", str), OpenApiParameter("tag", str),
     OpenApiParameter("kind", str, enum=Thread.Kind.values), OpenApiParameter("q", str),
     OpenApiParameter("ordering", str, enum=["-last_activity", "-created", "-score"]),
-    *[OpenApiParameter(name, str, enum=["true", "false"]) for name in ("unread", "bookmarked", "unanswered", "solved")],
+    *[OpenApiParameter(name, str, enum=["true", "false"])
+      for name in ("new", "unread", "bookmarked", "unanswered", "solved")],
 ])
 class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = ThreadSerializer
 
     # Filters that narrow the list when `=true` (the page's tabs and the member's own lists).
-    FLAGS = {"unread": lambda threads, user: threads.unread_by(user),
+    FLAGS = {"new": lambda threads, user: threads.new_for(user),
+             "unread": lambda threads, user: threads.unread_by(user),
              "bookmarked": lambda threads, user: threads.bookmarked_by(user),
              "unanswered": lambda threads, user: threads.unanswered(),
              "solved": lambda threads, user: threads.solved()}

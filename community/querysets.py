@@ -1,11 +1,15 @@
 """Reads: chainable QuerySet methods for users, threads, posts and notifications."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Case, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 
 from core.models import Tag
 from core.permissions import is_moderator
@@ -110,6 +114,15 @@ class ThreadQuerySet(AuthoredQuerySet):
         behind = apps.get_model("community", "ThreadRead").objects.filter(
             user=user, thread=OuterRef("pk"), last_position__lt=OuterRef("highest_position"))
         return self.filter(Exists(behind)).with_new_replies(user).filter(new_replies__gt=0)
+
+    def new_for(self, user) -> "ThreadQuerySet":
+        """Threads started in the last FORUM_NEW_THREAD_DAYS that `user` has not opened, by others
+        (Discourse's New); none for a visitor."""
+        if not user.is_authenticated:
+            return self.none()
+        opened = apps.get_model("community", "ThreadRead").objects.filter(user=user, thread=OuterRef("pk"))
+        since = timezone.now() - timedelta(days=settings.FORUM_NEW_THREAD_DAYS)
+        return self.filter(created_at__gte=since).exclude(author=user).exclude(Exists(opened))
 
     def bookmarked_by(self, user) -> "ThreadQuerySet":
         """The threads `user` bookmarked, the newest bookmark first (none for a visitor)."""

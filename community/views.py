@@ -35,19 +35,23 @@ TAGS_PER_PAGE = 120
 
 
 def _thread_list(request, threads, template: str, context: dict):
-    """A list's tabs; members also get Unread, with how many threads it holds."""
+    """A list's tabs; members also get New and Unread, with how many threads each holds."""
     user = request.user
     tab = request.GET.get("tab", "latest")
     unread_threads = threads.unread_by(user).count() if user.is_authenticated else None
+    new_threads = threads.new_for(user).count() if user.is_authenticated else None
     if tab == "unread" and unread_threads is not None:
         listed = threads.for_list().unread_by(user).latest()
+    elif tab == "new" and new_threads is not None:
+        listed = threads.for_list().with_new_replies(user).new_for(user).latest()
     else:
         tab = tab if tab in TABS else "latest"
         listed = getattr(threads.for_list().with_new_replies(user), TABS[tab])()
         if tab == "solved":
             listed = listed.latest()
     page = Paginator(listed, 30).get_page(request.GET.get("page"))
-    return render(request, template, {**context, "page": page, "tab": tab, "unread_threads": unread_threads})
+    return render(request, template, {**context, "page": page, "tab": tab, "unread_threads": unread_threads,
+                                      "new_threads": new_threads})
 
 
 def forum_index(request):

@@ -1,6 +1,9 @@
 """Read state: a member's lists count the replies they have not seen in threads they opened."""
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError
+from django.utils import timezone
 
 from community import services
 from community.models import Thread, ThreadRead
@@ -140,6 +143,25 @@ def test_a_thread_whose_only_new_reply_was_hidden_is_not_unread(client, user, ca
     client.force_login(user)
     page = client.get(f"/forum/c/{category.slug}/?tab=unread").content.decode()
     assert "Nothing unread" in page and "Quiet" not in page
+
+
+def test_the_new_tab_lists_recent_threads_the_member_has_not_opened(client, user, category):
+    opened, fresh = make_thread(category=category, title="Opened"), make_thread(category=category, title="Fresh one")
+    make_thread(category=category, author=user, title="My own")
+    old = make_thread(category=category, title="Old news")
+    Thread.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
+    mark_read(user=user, thread=opened, position=1, known=None)
+    client.force_login(user)
+    page = client.get("/forum/?tab=new").content.decode()
+    assert 'aria-current="page">New (1)</a>' in page
+    assert "Fresh one" in page and "Opened" not in page and "My own" not in page and "Old news" not in page
+    client.get(fresh.get_absolute_url())  # opening it makes it not new
+    assert "Nothing new" in client.get("/forum/?tab=new").content.decode()
+
+
+def test_the_api_filters_the_callers_new_threads(as_user, user, category):
+    make_thread(category=category, title="Fresh one")
+    assert [t["title"] for t in as_user.get("/api/v1/threads/?new=true").json()["results"]] == ["Fresh one"]
 
 
 def test_visitors_have_no_unread_tab_and_an_unknown_tab_lists_the_latest(client, category):
