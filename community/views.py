@@ -23,11 +23,10 @@ from core.models import Tag
 from core.permissions import moderator_required
 from core.slots import client_id
 
-from . import permissions, profiles, reading, services
+from . import permissions, reading, services
 from .context_processors import draft_sent
-from .forms import (EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, SuspensionForm, ThreadForm, add_errors,
-                    parse_id)
-from .models import Category, Flag, Mute, Notification, Post, Thread, User
+from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
+from .models import Category, Flag, Mute, Notification, Post, Thread
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
@@ -378,18 +377,3 @@ def review_queue(request):
                .prefetch_related(Prefetch("flags", queryset=open_flags)).order_by("-flag_count", "-id"))
     page = Paginator(flagged, 30).get_page(request.GET.get("page"))
     return render(request, "community/review.html", {"page": page})
-
-
-def profile(request, username: str):
-    # Deactivated accounts (and the site's own) keep their page: their posts link to it.
-    person = get_object_or_404(User.objects.with_counts(), username__lower_exact=username)
-    threads = Thread.objects.visible_to(request.user).filter(author=person).for_list().latest()[:20]
-    posts = (person.posts.visible_to(request.user).filter(position__gt=1)
-             .select_related("thread").order_by("-created_at")[:20])
-    can_mute = permissions.can_mute(request.user, person)
-    return render(request, "community/profile.html", {
-        "person": person, "threads": threads, "posts": posts,
-        "suspension_form": SuspensionForm() if permissions.can_suspend(request.user, person) else None,
-        "can_mute": can_mute,
-        "is_muted": can_mute and Mute.objects.filter(user=request.user, muted=person).exists(),
-        "sections": profiles.sections_for(person=person, viewer=request.user)})

@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from community import account_views
-from community import views as community_views
+from community import account_views, profile_views
 from playground import openai_models
 
 from . import views
@@ -14,7 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("community.account_urls")),
-    path("u/<str:username>/", community_views.profile, name="profile"),
+    path("u/<str:username>/", profile_views.profile, name="profile"),
+    path("u/<str:username>/threads/", profile_views.activity, {"kind": "threads"}, name="profile-threads"),
+    path("u/<str:username>/replies/", profile_views.activity, {"kind": "replies"}, name="profile-replies"),
     path("u/<str:username>/suspension/", account_views.suspension, name="suspension"),
     path("u/<str:username>/mute/", account_views.mute, name="mute"),
     path("forum/", include("community.urls")),
