@@ -13,9 +13,9 @@ from models_hub.front_matter import split_front_matter
 from models_hub.models import Resource
 from models_hub.repos.models import Commit
 from models_hub.repos.reads import entry, head
-from models_hub.repos.storage import iter_bytes, read_head
+from models_hub.repos.storage import iter_bytes, local_file, read_head
 
-from .formats import FormatError, TrainSpec, examples, parse_rows, spec_from_card
+from .formats import FormatError, TrainSpec, examples, parquet_rows, parse_rows, spec_from_card
 
 SAMPLE_BYTES = 1024 * 1024  # what submit reads of the file to check its rows
 SAMPLE_ROWS = 200
@@ -48,9 +48,7 @@ def check_dataset(dataset: Resource) -> CheckedDataset:
         raise _refuse(FormatError("train_file", f"{spec.file} is larger than "
                                                 f"{settings.FINETUNE_MAX_DATASET_BYTES} bytes."))
     try:
-        sample = read_head(found.blob, SAMPLE_BYTES)
-        rows = parse_rows(sample, spec.file, limit=SAMPLE_ROWS, partial=found.blob.size > SAMPLE_BYTES)
-        examples(rows, spec)
+        examples(_rows(found.blob, spec.file, limit=SAMPLE_ROWS, sample=True), spec)
     except FormatError as exc:
         raise _refuse(exc) from None
     except UnicodeDecodeError:
@@ -64,5 +62,16 @@ def training_examples(dataset: Resource, revision: str, spec: TrainSpec) -> list
     found = entry(commit, spec.file)
     if found is None:
         raise FormatError("train_file", f"{spec.file} is not in revision {revision[:12]}.")
-    data = b"".join(iter_bytes(found.blob))
-    return examples(parse_rows(data, spec.file, limit=settings.FINETUNE_MAX_EXAMPLES), spec)
+    return examples(_rows(found.blob, spec.file, limit=settings.FINETUNE_MAX_EXAMPLES), spec)
+
+
+def _rows(blob, path: str, *, limit: int, sample: bool = False) -> list[dict]:
+    """The file's first `limit` rows. Text files are read from their head when only a sample is
+    wanted; a Parquet file keeps its index at the end, so it is opened whole (on local storage,
+    in place)."""
+    if path.lower().endswith(".parquet"):
+        with local_file(blob, max_copy_bytes=settings.FINETUNE_MAX_DATASET_BYTES) as source:
+            return parquet_rows(source, path, limit=limit)
+    if sample:
+        return parse_rows(read_head(blob, SAMPLE_BYTES), path, limit=limit, partial=blob.size > SAMPLE_BYTES)
+    return parse_rows(b"".join(iter_bytes(blob)), path, limit=limit)

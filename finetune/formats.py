@@ -4,7 +4,7 @@ worker, the benchmark and the tests share it).
 Card front matter keys (flat, as the card parser allows):
 
     train_format: prompt_completion      # or messages, or text
-    train_file: data/translation.jsonl   # a JSON Lines or CSV file of the repository
+    train_file: data/translation.jsonl   # a JSON Lines, CSV or Parquet file of the repository
     train_prompt: "Translate into Chinese: {en}"   # prompt_completion: templates over columns
     train_completion: "{zh}"
     train_text: "{text}"                 # text: a template
@@ -20,9 +20,13 @@ import io
 import json
 import re
 from dataclasses import asdict, dataclass
+from itertools import islice
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 FORMATS = ("messages", "prompt_completion", "text")
-FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
 ROLES = ("system", "user", "assistant")
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]{1,64})\}")
 KEYS = ("train_format", "train_file", "train_prompt", "train_completion", "train_text", "train_messages")
@@ -79,7 +83,7 @@ def spec_from_card(meta: dict) -> TrainSpec:
     if not path:
         raise FormatError("train_file", "The dataset's card names no train_file.")
     if not path.lower().endswith(FILE_SUFFIXES):
-        raise FormatError("train_file", "train_file must be a JSON Lines (.jsonl) or CSV (.csv) file.")
+        raise FormatError("train_file", "train_file must be a JSON Lines (.jsonl), CSV (.csv) or Parquet (.parquet) file.")
     spec = TrainSpec(format=fmt, file=path, prompt=_text(meta, "train_prompt"),
                      completion=_text(meta, "train_completion"), text=_text(meta, "train_text"),
                      messages=_text(meta, "train_messages") or "messages")
@@ -117,6 +121,16 @@ def parse_rows(data: bytes, path: str, *, limit: int | None = None, partial: boo
         if limit and len(rows) >= limit:
             break
     return rows
+
+
+def parquet_rows(source, path: str, *, limit: int | None = None) -> list[dict]:
+    """Rows of a Parquet file (a path or a seekable file), read a batch at a time."""
+    try:
+        parquet = pq.ParquetFile(source)
+        rows = (row for batch in parquet.iter_batches(batch_size=1024) for row in batch.to_pylist())
+        return list(islice(rows, limit) if limit else rows)
+    except (pa.ArrowException, OSError) as exc:
+        raise FormatError("train_file", f"{path} is not a readable Parquet file ({type(exc).__name__}).") from None
 
 
 def _fill(template: str, row: dict, key: str, number: int) -> str:

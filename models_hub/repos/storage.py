@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -224,3 +225,21 @@ def download_url(blob: Blob, *, filename: str) -> str | None:
         return None
     return storage.url(blob.storage_key, parameters={
         "ResponseContentDisposition": f'attachment; filename="{os.path.basename(filename)}"'})
+
+
+@contextmanager
+def local_file(blob: Blob, *, max_copy_bytes: int) -> Iterator[BinaryIO | str]:
+    """The blob as something a reader that seeks can open (Parquet keeps its index at the end):
+    its own path on local storage, else a temporary copy of at most `max_copy_bytes` (TooLarge
+    beyond). Both are yielded to `pyarrow.parquet.ParquetFile` and the like."""
+    storage = hub_storage()
+    if is_local(storage):
+        yield storage.path(blob.storage_key)
+        return
+    if blob.size > max_copy_bytes:
+        raise TooLarge({"path": [_("%(size)d bytes is too large to read here.") % {"size": blob.size}]})
+    with tempfile.TemporaryFile() as tmp:
+        for chunk in iter_bytes(blob):
+            tmp.write(chunk)
+        tmp.seek(0)
+        yield tmp

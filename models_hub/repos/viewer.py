@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -17,7 +16,7 @@ from django.core.cache import cache
 from core.exceptions import without_server_paths
 
 from .models import Blob
-from .storage import hub_storage, is_local, iter_bytes
+from .storage import TooLarge, iter_bytes, local_file
 
 PREVIEW_ROWS = 20
 PAGE_ROWS = 100  # a page of the viewer, as the Hugging Face Hub shows them
@@ -140,19 +139,11 @@ def _jsonl(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
 
 
 def _parquet(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
-    storage = hub_storage()
-    if is_local(storage):
-        table_file = pq.ParquetFile(storage.path(blob.storage_key))
-        _read_parquet(preview, table_file, offset, limit)
-        return
-    if blob.size > PARQUET_COPY_MAX_BYTES:
+    try:
+        with local_file(blob, max_copy_bytes=PARQUET_COPY_MAX_BYTES) as source:
+            _read_parquet(preview, pq.ParquetFile(source), offset, limit)
+    except TooLarge:
         preview.error = "too large to preview"
-        return
-    with tempfile.TemporaryFile() as tmp:
-        for chunk in iter_bytes(blob):
-            tmp.write(chunk)
-        tmp.seek(0)
-        _read_parquet(preview, pq.ParquetFile(tmp), offset, limit)
 
 
 def _read_parquet(preview: Preview, parquet: pq.ParquetFile, offset: int, limit: int) -> None:

@@ -21,7 +21,7 @@ def test_a_template_reads_columns_only_not_attributes():
     ({}, "train_format"),
     ({"train_format": "rlhf", "train_file": "d.jsonl"}, "train_format"),
     ({"train_format": "text"}, "train_file"),
-    ({"train_format": "text", "train_file": "d.parquet", "train_text": "{t}"}, "train_file"),
+    ({"train_format": "text", "train_file": "d.xlsx", "train_text": "{t}"}, "train_file"),
     ({"train_format": "text", "train_file": "d.jsonl", "train_text": "no columns"}, "train_text"),
     ({"train_format": "prompt_completion", "train_file": "d.jsonl", "train_prompt": "{q}"}, "train_completion"),
     ({"train_format": ["text", "messages"], "train_file": "d.jsonl"}, "train_format"),
