@@ -298,6 +298,19 @@ def _reputation_delta(value: int) -> int:
     return {Vote.Value.UP: REPUTATION_UPVOTE, Vote.Value.DOWN: REPUTATION_DOWNVOTE}.get(value, 0)
 
 
+def _enforce_vote_limit(user: User) -> None:
+    """At most FORUM_VOTES_PER_DAY new votes a day per member (Stack Overflow's 40): each moves
+    someone's reputation, so a script cannot move it wholesale. Changing or withdrawing a vote is
+    free; staff are exempt."""
+    if user.is_staff:
+        return
+    day_ago = timezone.now() - timezone.timedelta(days=1)
+    recent = Vote.objects.filter(user=user, created_at__gte=day_ago)
+    if recent.count() >= settings.FORUM_VOTES_PER_DAY:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        raise RateLimited(retry_after=max(1.0, (oldest - day_ago).total_seconds()))
+
+
 @transaction.atomic
 def vote(*, user: User, post: Post, value: int) -> Post:
     """Set the user's vote on a post to +1, -1 or 0 (none); score and reputation follow."""
@@ -314,6 +327,8 @@ def vote(*, user: User, post: Post, value: int) -> Post:
     if old == value:
         post.my_vote = value or None
         return post
+    if existing is None:
+        _enforce_vote_limit(user)
     if value == 0:
         existing.delete()
     elif existing:

@@ -275,6 +275,9 @@ def vote(request, pk: int):
         return HttpResponse(_("Invalid vote."), status=400)
     except PermissionDenied as exc:
         return HttpResponse(str(exc), status=403)
+    except RateLimited as exc:
+        return HttpResponse(_("You have used today's votes. Try again in %(wait)s.") % {"wait": wait_in_words(exc.retry_after)},
+                            status=429, headers={"Retry-After": str(round(exc.retry_after))})
     if request.headers.get("HX-Request"):
         return render(request, "community/includes/vote_swap.html", {"post": post})
     return _back(request, post)

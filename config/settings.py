@@ -369,7 +369,8 @@ FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS = env.int("FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS", def
 FORUM_FLAG_MIN_REPUTATION = env.int("FORUM_FLAG_MIN_REPUTATION", default=15)
 FORUM_MAX_MENTIONS_PER_POST = env.int("FORUM_MAX_MENTIONS_PER_POST", default=10)  # Discourse's default
 FORUM_EDITS_PER_HOUR = env.int("FORUM_EDITS_PER_HOUR", default=30)  # per member; staff exempt
-FORUM_NEW_THREAD_DAYS = env.int("FORUM_NEW_THREAD_DAYS", default=2)  # the New tab: threads this recent
+FORUM_NEW_THREAD_DAYS = env.int("FORUM_NEW_THREAD_DAYS", default=2)
+FORUM_VOTES_PER_DAY = env.int("FORUM_VOTES_PER_DAY", default=40)  # new votes per member (staff exempt)  # the New tab: threads this recent
 SEARCH_MAX_QUERY_LENGTH = 200
 API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
 MARKDOWN_MAX_LENGTH = 64_000

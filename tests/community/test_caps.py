@@ -58,3 +58,16 @@ def test_edits_are_limited_per_member_and_hour(category, settings):
     with pytest.raises(RateLimited):
         services.edit_post(editor=author, post=post, body="v3")
     assert client_for(author).patch(f"/api/v1/posts/{post.pk}/", {"body": "v4"}, format="json").status_code == 429
+
+
+def test_new_votes_are_limited_per_member_and_day_but_changing_one_is_free(category, settings):
+    settings.FORUM_VOTES_PER_DAY = 2
+    voter = UserFactory()
+    posts = [make_post(thread=make_thread(category=category)) for _ in range(3)]
+    services.vote(user=voter, post=posts[0], value=1)
+    services.vote(user=voter, post=posts[1], value=1)
+    services.vote(user=voter, post=posts[1], value=-1)  # a change, not a new vote
+    with pytest.raises(RateLimited):
+        services.vote(user=voter, post=posts[2], value=1)
+    browser = client_for(voter)
+    assert browser.post(f"/api/v1/posts/{posts[2].pk}/vote/", {"value": 1}, format="json").status_code == 429
