@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core import search
 from core.charts import daily_counts, sparkline
 from core.pagination import CountedPaginator
-from core.exceptions import RateLimited, posting_too_fast
+from core.exceptions import RateLimited, posting_too_fast, wait_in_words
 from core.models import Tag
 from core.permissions import moderator_required
 from core.slots import client_id

@@ -1,5 +1,6 @@
 """Caps on what one request may ask: mentions that notify, search query length."""
 import pytest
+from django.test import Client
 
 from community import services
 from community.models import Notification
@@ -69,5 +70,8 @@ def test_new_votes_are_limited_per_member_and_day_but_changing_one_is_free(categ
     services.vote(user=voter, post=posts[1], value=-1)  # a change, not a new vote
     with pytest.raises(RateLimited):
         services.vote(user=voter, post=posts[2], value=1)
-    browser = client_for(voter)
-    assert browser.post(f"/api/v1/posts/{posts[2].pk}/vote/", {"value": 1}, format="json").status_code == 429
+    assert client_for(voter).post(f"/api/v1/posts/{posts[2].pk}/vote/", {"value": 1}, format="json").status_code == 429
+    page = Client()
+    page.force_login(voter)
+    response = page.post(f"/forum/p/{posts[2].pk}/vote/", {"value": "1"})
+    assert response.status_code == 429 and "today's votes" in response.content.decode()
