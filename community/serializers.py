@@ -13,6 +13,19 @@ from .models import Category, Flag, ModerationAction, Notification, Post, Thread
 from .moderation import SUSPENSION_MAX_DAYS, SUSPENSION_REASON_MAX_LENGTH
 
 
+class CategoryField(serializers.SlugRelatedField):
+    """A category named by its slug; a slug no category could have (a NUL, which PostgreSQL
+    refuses in a query) is simply not found."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Category.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class UserSerializer(serializers.ModelSerializer):
     thread_count = serializers.IntegerField(read_only=True, default=0)
     post_count = serializers.IntegerField(read_only=True, default=0)
@@ -72,7 +85,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class ThreadSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    category = CategoryField()
     tags = serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS,
                                  required=False, default=list, write_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
@@ -179,8 +192,7 @@ class FlagSerializer(serializers.Serializer):
 
 class ModerateSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=ModerationAction.choices)
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(),
-                                            required=False, allow_null=True)
+    category = CategoryField(required=False, allow_null=True)
 
 
 class SearchHitSerializer(serializers.Serializer):

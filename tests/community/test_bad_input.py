@@ -74,3 +74,9 @@ def test_pages_shrug_off_a_garbage_page_parameter(client, staff, category, path,
     client.raise_request_exception = False
     separator = "&" if "?" in path else "?"
     assert client.get(f"{path}{separator}page={page}&page_size={page}").status_code < 500
+
+
+def test_a_category_slug_holding_a_nul_is_a_400_not_a_500(as_user):
+    response = as_user.post("/api/v1/threads/", {"category": "a\x00b", "title": "A fine title", "body": "Body"},
+                            format="json")
+    assert response.status_code == 400 and "category" in response.json()
