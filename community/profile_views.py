@@ -29,9 +29,13 @@ def _replies(request, person: User):
 def profile(request, username: str):
     person = _person(username)
     can_mute = permissions.can_mute(request.user, person)
+    # One row more than shown says whether there are more, as the viewer may see them (the
+    # public counts leave out what is hidden, which the owner and moderators still see).
+    threads = list(_threads(request, person)[:PROFILE_ROWS + 1])
+    posts = list(_replies(request, person)[:PROFILE_ROWS + 1])
     return render(request, "community/profile.html", {
-        "person": person, "threads": _threads(request, person)[:PROFILE_ROWS],
-        "posts": _replies(request, person)[:PROFILE_ROWS], "profile_rows": PROFILE_ROWS,
+        "person": person, "threads": threads[:PROFILE_ROWS], "posts": posts[:PROFILE_ROWS],
+        "more_threads": len(threads) > PROFILE_ROWS, "more_posts": len(posts) > PROFILE_ROWS,
         "suspension_form": SuspensionForm() if permissions.can_suspend(request.user, person) else None,
         "can_mute": can_mute,
         "is_muted": can_mute and Mute.objects.filter(user=request.user, muted=person).exists(),

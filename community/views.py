@@ -50,7 +50,7 @@ def _thread_list(request, threads, template: str, context: dict):
             listed = listed.latest()
     page = Paginator(listed, 30).get_page(request.GET.get("page"))
     return render(request, template, {**context, "page": page, "tab": tab, "unread_threads": unread_threads,
-                                      "new_threads": new_threads})
+                                      "new_threads": new_threads, "new_thread_days": settings.FORUM_NEW_THREAD_DAYS})
 
 
 def forum_index(request):

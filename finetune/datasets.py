@@ -48,7 +48,7 @@ def check_dataset(dataset: Resource) -> CheckedDataset:
         raise _refuse(FormatError("train_file", f"{spec.file} is larger than "
                                                 f"{settings.FINETUNE_MAX_DATASET_BYTES} bytes."))
     try:
-        examples(_rows(found.blob, spec.file, limit=SAMPLE_ROWS, sample=True), spec)
+        examples(_rows(found.blob, spec, limit=SAMPLE_ROWS, sample=True), spec)
     except FormatError as exc:
         raise _refuse(exc) from None
     except UnicodeDecodeError:
@@ -62,16 +62,18 @@ def training_examples(dataset: Resource, revision: str, spec: TrainSpec) -> list
     found = entry(commit, spec.file)
     if found is None:
         raise FormatError("train_file", f"{spec.file} is not in revision {revision[:12]}.")
-    return examples(_rows(found.blob, spec.file, limit=settings.FINETUNE_MAX_EXAMPLES), spec)
+    return examples(_rows(found.blob, spec, limit=settings.FINETUNE_MAX_EXAMPLES), spec)
 
 
-def _rows(blob, path: str, *, limit: int, sample: bool = False) -> list[dict]:
+def _rows(blob, spec: TrainSpec, *, limit: int, sample: bool = False) -> list[dict]:
     """The file's first `limit` rows. Text files are read from their head when only a sample is
     wanted; a Parquet file keeps its index at the end, so it is opened whole (on local storage,
     in place)."""
+    path = spec.file
     if path.lower().endswith(".parquet"):
         with local_file(blob, max_copy_bytes=settings.FINETUNE_MAX_DATASET_BYTES) as source:
-            return parquet_rows(source, path, limit=limit)
+            return parquet_rows(source, path, columns=spec.columns(), max_bytes=settings.FINETUNE_MAX_DATASET_BYTES,
+                                limit=limit)
     if sample:
         return parse_rows(read_head(blob, SAMPLE_BYTES), path, limit=limit, partial=blob.size > SAMPLE_BYTES)
     return parse_rows(b"".join(iter_bytes(blob)), path, limit=limit)

@@ -123,13 +123,22 @@ def parse_rows(data: bytes, path: str, *, limit: int | None = None, partial: boo
     return rows
 
 
-def parquet_rows(source, path: str, *, limit: int | None = None) -> list[dict]:
-    """Rows of a Parquet file (a path or a seekable file), read a batch at a time."""
+def parquet_rows(source, path: str, *, columns: set[str], max_bytes: int, limit: int | None = None) -> list[dict]:
+    """Rows of a Parquet file (a path or a seekable file), only the `columns` the declaration
+    reads, a small batch at a time. A few kilobytes of compressed Parquet can decode to
+    gigabytes, so a file whose row groups say they hold more than `max_bytes` uncompressed is
+    refused before anything is decoded."""
     try:
         parquet = pq.ParquetFile(source)
-        rows = (row for batch in parquet.iter_batches(batch_size=1024) for row in batch.to_pylist())
+        meta = parquet.metadata
+        if sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) > max_bytes:
+            raise FormatError("train_file", f"{path} holds more than {max_bytes} bytes once decompressed.")
+        wanted = [name for name in parquet.schema_arrow.names if name in columns]
+        rows = (row for batch in parquet.iter_batches(batch_size=64, columns=wanted) for row in batch.to_pylist())
         return list(islice(rows, limit) if limit else rows)
-    except (pa.ArrowException, OSError) as exc:
+    except FormatError:
+        raise
+    except (pa.ArrowException, OSError, ValueError, OverflowError, TypeError) as exc:
         raise FormatError("train_file", f"{path} is not a readable Parquet file ({type(exc).__name__}).") from None
 
 
@@ -139,7 +148,7 @@ def _fill(template: str, row: dict, key: str, number: int) -> str:
         if name not in row or row[name] is None:
             raise FormatError(key, f"Row {number} has no column {name!r}, which {key} uses.")
         cell = row[name]
-        return cell if isinstance(cell, str) else json.dumps(cell, ensure_ascii=False)
+        return cell if isinstance(cell, str) else json.dumps(cell, ensure_ascii=False, default=str)
     return PLACEHOLDER.sub(value, template)
 
 

@@ -48,3 +48,11 @@ def test_activity_pages_query_count_is_flat(client, category, django_assert_max_
         assert client.get("/u/counted/threads/").status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get("/u/counted/replies/").status_code == 200
+
+
+def test_the_owner_is_offered_all_their_threads_even_when_some_are_hidden(client, category):
+    author = UserFactory(username="partly")
+    threads = [make_thread(category=category, author=author) for _ in range(22)]
+    Thread.objects.filter(pk__in=[t.pk for t in threads[:3]]).update(is_hidden=True)  # 19 public, 22 theirs
+    client.force_login(author)
+    assert 'href="/u/partly/threads/"' in client.get("/u/partly/").content.decode()
