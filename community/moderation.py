@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from .emails import send_suspension_email
 from .indexing import sync_visibility
 from .models import REPUTATION_ACCEPTED, Category, Flag, ModerationAction, Notification, Post, Thread, User
-from .notify import notify_member_of_post, notify_once
+from .notify import notify_member, notify_once
 from .permissions import can_flag, can_moderate, can_suspend, flag_counts_toward_hide
 
 FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
@@ -53,7 +53,7 @@ def _tell_author(post: Post, kind: str, *, moderator: User | None) -> None:
     """The author hears that their post was hidden or restored, and by whom (as Discourse tells
     them, so that they can edit it), unless they did it themselves."""
     if moderator is None:
-        notify_member_of_post(recipient_id=post.author_id, kind=kind, post=post)
+        notify_member(recipient_id=post.author_id, kind=kind, post=post)
     else:
         notify_once(recipient_id=post.author_id, actor=moderator, kind=kind, post=post)
 

@@ -26,20 +26,14 @@ def notify_once(*, recipient_id: int, actor: User, kind: str, post: Post) -> Non
         schedule_emails([notification])
 
 
-def notify_member(*, recipient_id: int, kind: str, subject: str, link: str) -> Notification:
-    """A notification that is not about a post (a fine-tune or an evaluation that ended), with
-    the e-mail it may bring."""
-    notification = Notification.objects.create(recipient_id=recipient_id, kind=kind,
-                                               subject=subject[:Notification._meta.get_field("subject").max_length],
-                                               link=link)
-    schedule_emails([notification])
-    return notification
-
-
-def notify_member_of_post(*, recipient_id: int, kind: str, post: Post) -> Notification:
-    """A notification about a post that no member sent (members' flags hid it)."""
-    notification = Notification.objects.create(recipient_id=recipient_id, kind=kind, post=post,
-                                               thread_id=post.thread_id)
+def notify_member(*, recipient_id: int, kind: str, post: Post | None = None, subject: str = "",
+                  link: str = "") -> Notification:
+    """A notification no member sent, with the e-mail it may bring: about a post (members' flags
+    hid it), or about something else, named by `subject` at `link` (a fine-tune or an
+    evaluation that ended)."""
+    notification = Notification.objects.create(
+        recipient_id=recipient_id, kind=kind, post=post, thread_id=post.thread_id if post else None,
+        subject=subject[:Notification._meta.get_field("subject").max_length], link=link)
     schedule_emails([notification])
     return notification
 
@@ -51,8 +45,9 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
     they stop watching it). `actor` is who wrote it: the post's author, or whoever edited it.
 
     Only the first FORUM_MAX_MENTIONS_PER_POST distinct names mentioned notify (10, as on
-    Discourse), over the post's first version and its edits together: the post itself is accepted and still links every name, so a long list of
-    @names is neither a way to spam members nor one query with thousands of parameters."""
+    Discourse), over the post's first version and its edits together: the post itself is
+    accepted and still links every name, so a long list of @names is neither a way to spam
+    members nor one query with thousands of parameters."""
     actor = actor or post.author
     told: set[int] = {actor.pk}
     # The cap is the post's, across its edits: each edit naming ten new members would otherwise

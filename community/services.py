@@ -135,16 +135,22 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
     return post
 
 
+def _cap_in_window(rows, *, cap: int, window: timezone.timedelta) -> None:
+    """RateLimited when `rows` (a member's own, with a `created_at`) hold `cap` made within
+    `window`; the wait is until the oldest of those leaves it."""
+    since = timezone.now() - window
+    recent = rows.filter(created_at__gte=since)
+    if recent.count() >= cap:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        raise RateLimited(retry_after=max(1.0, (oldest - since).total_seconds()))
+
+
 def _enforce_edit_limit(user: User) -> None:
     """At most FORUM_EDITS_PER_HOUR edits (revisions kept) an hour per member; staff are exempt.
     Each edit renders the post, diffs it and may mention new names."""
-    if user.is_staff:
-        return
-    hour_ago = timezone.now() - timezone.timedelta(hours=1)
-    recent = PostRevision.objects.filter(editor=user, created_at__gte=hour_ago)
-    if recent.count() >= settings.FORUM_EDITS_PER_HOUR:
-        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
-        raise RateLimited(retry_after=max(1.0, (oldest - hour_ago).total_seconds()))
+    if not user.is_staff:
+        _cap_in_window(PostRevision.objects.filter(editor=user), cap=settings.FORUM_EDITS_PER_HOUR,
+                       window=timezone.timedelta(hours=1))
 
 
 @transaction.atomic
@@ -302,13 +308,9 @@ def _enforce_vote_limit(user: User) -> None:
     """At most FORUM_VOTES_PER_DAY new votes a day per member (Stack Overflow's 40): each moves
     someone's reputation, so a script cannot move it wholesale. Changing or withdrawing a vote is
     free; staff are exempt."""
-    if user.is_staff:
-        return
-    day_ago = timezone.now() - timezone.timedelta(days=1)
-    recent = Vote.objects.filter(user=user, created_at__gte=day_ago)
-    if recent.count() >= settings.FORUM_VOTES_PER_DAY:
-        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
-        raise RateLimited(retry_after=max(1.0, (oldest - day_ago).total_seconds()))
+    if not user.is_staff:
+        _cap_in_window(Vote.objects.filter(user=user), cap=settings.FORUM_VOTES_PER_DAY,
+                       window=timezone.timedelta(days=1))
 
 
 @transaction.atomic
