@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -19,6 +20,7 @@ from core.permissions import IsStaffOrReadOnly
 from core.services import create_login_token
 
 from . import accounts, reading, services
+from .forms import SearchForm
 from .models import Category, Notification, Post, Thread, User
 from .serializers import (
     AcceptSerializer,
@@ -325,18 +327,22 @@ class SearchView(APIView):
     permission_classes = [permissions.AllowAny]
     pagination_class = StandardPagination
 
-    @extend_schema(parameters=[OpenApiParameter("q", str, required=True),
-                               OpenApiParameter("type", str, enum=search.Kind.values)],
+    @extend_schema(parameters=[OpenApiParameter("q", str),
+                               OpenApiParameter("type", str, enum=search.Kind.values),
+                               OpenApiParameter("category", str, description="a category's slug"),
+                               OpenApiParameter("author", str, description="a member's username"),
+                               OpenApiParameter("after", OpenApiTypes.DATE), OpenApiParameter("before", OpenApiTypes.DATE),
+                               OpenApiParameter("order", str, enum=["newest"])],
                    responses=SearchHitSerializer(many=True))
     def get(self, request):
-        query = checked_query(request.query_params.get("q", "").strip())
-        if not query:
-            raise ValidationError({"q": ["Enter something to search for."]})
-        kind = request.query_params.get("type")
-        if kind and kind not in search.Kind.values:
-            raise ValidationError({"type": [f"Must be one of {', '.join(search.Kind.values)}."]})
+        form = SearchForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
+        if not form.searches:
+            raise ValidationError({"q": [_("Enter something to search for, or a filter.")]})
+        query = form.cleaned_data["q"]
         paginator = self.pagination_class()
-        docs = search.matching(query, kinds=[kind] if kind else None)
+        docs = search.matching(query, kinds=form.kinds(), filters=form.filters())
         page = paginator.paginate_queryset(docs, request, view=self)
         hits = [search.to_hit(d, query) for d in page]
         return paginator.get_paginated_response(SearchHitSerializer(hits, many=True).data)

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.exceptions import ValidationError
@@ -6,9 +8,11 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from core import search
 from core.forms import MarkdownField, TagsField
 from core.models import ApiToken
 
+from .indexing import in_category
 from .models import Category, EmailNotifications, Flag, Post, Thread, User
 from .moderation import SUSPENSION_MAX_DAYS, SUSPENSION_REASON_MAX_LENGTH
 from .profiles import name_is_claimed
@@ -172,3 +176,72 @@ class ReviewForm(forms.Form):
 
 class RevokeTokenForm(forms.Form):
     token = IdField()
+
+
+SEARCH_DATES = (date(1970, 1, 1), date(2999, 12, 31))
+
+
+class SearchForm(forms.Form):
+    """A search: words, and filters that narrow it (what kind, which category, by whom, when, in
+    what order). The search page and `GET /api/v1/search/` read the same parameters."""
+
+    q = forms.CharField(label=_("Search for"), required=False)
+    type = forms.ChoiceField(label=_("Type"), required=False,
+                             choices=[("", _("Everything")), *search.Kind.choices])
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), to_field_name="slug",
+                                      required=False, empty_label=_("Any category"))
+    author = forms.CharField(label=_("Author"), required=False, max_length=User._meta.get_field("username").max_length + 1)
+    after = forms.DateField(label=_("On or after"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    before = forms.DateField(label=_("Before"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    order = forms.ChoiceField(label=_("Order"), required=False,
+                              choices=[("", _("Most relevant")), ("newest", _("Newest first"))])
+
+    def clean_q(self) -> str:
+        query = self.cleaned_data["q"]
+        if refusal := search.query_too_long(query):
+            raise ValidationError(refusal)
+        return query
+
+    def clean_author(self) -> User | None:
+        name = self.cleaned_data["author"].removeprefix("@")
+        if not name:
+            return None
+        member = User.objects.filter(username__iexact=name).first()
+        if member is None:
+            raise ValidationError(_("No member is called %(name)s.") % {"name": name})
+        return member
+
+    def _clean_day(self, field: str) -> date | None:
+        day = self.cleaned_data[field]
+        if day is not None and not SEARCH_DATES[0] <= day <= SEARCH_DATES[1]:
+            raise ValidationError(_("Enter a date from %(start)s to %(end)s.")
+                                  % {"start": SEARCH_DATES[0].isoformat(), "end": SEARCH_DATES[1].isoformat()})
+        return day
+
+    def clean_after(self) -> date | None:
+        return self._clean_day("after")
+
+    def clean_before(self) -> date | None:
+        return self._clean_day("before")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("after") and data.get("before") and data["after"] >= data["before"]:
+            self.add_error("before", _("Must be later than the “on or after” date."))
+        return data
+
+    def filters(self) -> search.Filters:
+        data = self.cleaned_data
+        author, category = data.get("author"), data.get("category")
+        return search.Filters(author_id=author.pk if author else None, after=data.get("after"),
+                              before=data.get("before"), within=in_category(category) if category else None,
+                              newest_first=data.get("order") == "newest")
+
+    def kinds(self) -> list[str] | None:
+        kind = self.cleaned_data.get("type")
+        return [kind] if kind else None
+
+    @property
+    def searches(self) -> bool:
+        """Whether there is anything to search for: words, or a filter that narrows."""
+        return bool(self.cleaned_data.get("q")) or self.filters().narrows

@@ -5,12 +5,12 @@ same rule as the pages (`PostQuerySet.public`), so search never shows what a pag
 """
 from __future__ import annotations
 
-from django.db.models import CharField, Value
+from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 
 from core import markdown, search
 
-from .models import Post, Thread
+from .models import Category, Post, Thread
 
 
 def _thread_is_public(thread_id: int) -> bool:
@@ -23,7 +23,8 @@ def reindex_thread(thread: Thread) -> None:
     body = markdown.plain_text(opening.body) if opening else ""
     search.index(kind=search.Kind.THREAD, object_id=thread.pk, title=thread.title,
                  tags=list(thread.tags.values_list("name", flat=True)), body=body,
-                 url=thread.get_absolute_url(), is_public=_thread_is_public(thread.pk))
+                 url=thread.get_absolute_url(), is_public=_thread_is_public(thread.pk),
+                 author_id=thread.author_id, created_at=thread.created_at)
 
 
 def index_post(post: Post) -> None:
@@ -31,7 +32,8 @@ def index_post(post: Post) -> None:
         return  # the opening post is indexed as the thread
     search.index(kind=search.Kind.POST, object_id=post.pk, title=post.thread.title, tags=[],
                  body=markdown.plain_text(post.body), url=post.get_absolute_url(),
-                 is_public=Post.objects.public().filter(pk=post.pk).exists())
+                 is_public=Post.objects.public().filter(pk=post.pk).exists(),
+                 author_id=post.author_id, created_at=post.created_at)
 
 
 def retitle_replies(thread: Thread) -> None:
@@ -52,3 +54,10 @@ def sync_visibility(*, thread_id: int) -> None:
     search.set_visibility(kind=search.Kind.POST, object_ids=replies.exclude(pk__in=public).values("pk"),
                           is_public=False)
     search.set_visibility(kind=search.Kind.POST, object_ids=public, is_public=True)
+
+
+def in_category(category: Category) -> Q:
+    """The documents of a category's threads and of their replies (read through the threads, so
+    a thread moved to another category is found in its new one)."""
+    return (Q(kind=search.Kind.THREAD, object_id__in=Thread.objects.filter(category=category).values("pk"))
+            | Q(kind=search.Kind.POST, object_id__in=Post.objects.filter(thread__category=category).values("pk")))

@@ -25,7 +25,8 @@ from core.slots import client_id
 
 from . import permissions, reading, services
 from .context_processors import draft_sent
-from .forms import EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, ThreadForm, add_errors, parse_id
+from .forms import (EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, SearchForm, ThreadForm, add_errors,
+                    parse_id)
 from .models import Category, Flag, Mute, Notification, Post, Thread
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
@@ -223,18 +224,16 @@ def delete_post(request, pk: int):
 
 
 def search_page(request):
-    query = request.GET.get("q", "").strip()
-    kind = request.GET.get("type") if request.GET.get("type") in search.Kind.values else None
+    form = SearchForm(request.GET)
     hits, page = [], None
-    if refusal := search.query_too_long(query):
-        messages.error(request, refusal)
-        query = ""
-    elif query:
-        page = Paginator(search.matching(query, kinds=[kind] if kind else None), 30).get_page(request.GET.get("page"))
+    if form.is_valid() and form.searches:
+        query = form.cleaned_data["q"]
+        docs = search.matching(query, kinds=form.kinds(), filters=form.filters())
+        page = Paginator(docs, 30).get_page(request.GET.get("page"))
         hits = [search.to_hit(doc, query) for doc in page.object_list]
     return render(request, "community/search.html", {
-        "query": query, "hits": hits, "page": page, "total": page.paginator.count if page else 0,
-        "type": kind or "", "max_length": settings.SEARCH_MAX_QUERY_LENGTH})
+        "form": form, "query": form.data.get("q", ""), "hits": hits, "page": page, "total": page.paginator.count if page else 0,
+        "max_length": settings.SEARCH_MAX_QUERY_LENGTH}, status=400 if form.errors else 200)
 
 
 @login_required

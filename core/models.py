@@ -43,12 +43,17 @@ class SearchDocument(models.Model):
     # fallback scans.
     segmented = models.TextField(blank=True)
     vector = SearchVectorField(null=True)
+    # Who wrote the object and when, for the "by" and date filters; neither changes after writing.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    created_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "object_id"], name="search_document_once"),
         ]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="search_document_newest")]
         # The GIN index on `vector` is created by a PostgreSQL-only migration.
 
 

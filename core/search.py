@@ -9,12 +9,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import SearchDocument
@@ -70,8 +72,43 @@ class Hit:
         return Kind(self.type).label
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a search besides its words: who wrote it, when (`after` the start of that day
+    on, `before` the start of that day), and whatever an app adds as `within` (a forum category).
+    With a filter, a search needs no words: it lists what matches, newest first."""
+
+    author_id: int | None = None
+    after: date | None = None
+    before: date | None = None
+    within: Q | None = None
+    newest_first: bool = False
+
+    @property
+    def narrows(self) -> bool:
+        return any(v is not None for v in (self.author_id, self.after, self.before, self.within))
+
+    def apply(self, docs: QuerySet[SearchDocument]) -> QuerySet[SearchDocument]:
+        if self.author_id is not None:
+            docs = docs.filter(author_id=self.author_id)
+        if self.after is not None:
+            docs = docs.filter(created_at__gte=_day_start(self.after))
+        if self.before is not None:
+            docs = docs.filter(created_at__lt=_day_start(self.before))
+        if self.within is not None:
+            docs = docs.filter(self.within)
+        return docs
+
+
+NO_FILTERS = Filters()
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def index(*, kind: Kind, object_id: int, title: str, tags: list[str], body: str, url: str,
-          is_public: bool = True) -> None:
+          is_public: bool = True, author_id: int | None = None, created_at: datetime | None = None) -> None:
     """Create or refresh the search document of one object."""
     tags_text = " ".join(tags)
     segmented_title, segmented_tags, segmented_body = segment(title), segment(tags_text), segment(body)
@@ -84,6 +121,8 @@ def index(*, kind: Kind, object_id: int, title: str, tags: list[str], body: str,
             "body": body,
             "url": url,
             "is_public": is_public,
+            "author_id": author_id,
+            "created_at": created_at,
             "segmented": f"{segmented_title} {segmented_tags} {segmented_body}",
         },
     )
@@ -125,28 +164,30 @@ def query_too_long(query: str) -> str | None:
     return None
 
 
-def matching(query: str, *, kinds: list[Kind] | None = None) -> QuerySet[SearchDocument]:
-    """Public documents matching every term of the query, best first."""
+NEWEST = (F("created_at").desc(nulls_last=True), "-id")
+
+
+def matching(query: str, *, kinds: list[Kind] | None = None,
+             filters: Filters = NO_FILTERS) -> QuerySet[SearchDocument]:
+    """Public documents matching every term of the query and the filters, best (or newest) first.
+    No terms: nothing, unless a filter narrows the search, then every document it lets through."""
     terms = query_terms(query)
-    docs = SearchDocument.objects.filter(is_public=True)
+    docs = filters.apply(SearchDocument.objects.filter(is_public=True))
     if kinds:
         docs = docs.filter(kind__in=kinds)
     if not terms:
-        return docs.none()
+        return docs.annotate(rank=Value(0.0)).order_by(*NEWEST) if filters.narrows else docs.none()
     if settings.USING_POSTGRES:
         search_query = SearchQuery(" ".join(terms), search_type="plain", config=CONFIG)
         # Ranking every match of a common word means reading tens of thousands of vectors; rank
         # the newest CANDIDATES matches instead (counts then top out at that number).
         newest = docs.filter(vector=search_query).order_by("-id").values("id")[:CANDIDATES]
-        return (
-            SearchDocument.objects.filter(id__in=newest)
-            .annotate(rank=SearchRank(F("vector"), search_query))
-            .order_by("-rank", "-id")
-        )
+        ranked = SearchDocument.objects.filter(id__in=newest).annotate(rank=SearchRank(F("vector"), search_query))
+        return ranked.order_by(*NEWEST) if filters.newest_first else ranked.order_by("-rank", "-id")
     condition = Q()
     for term in terms:
         condition &= Q(title__icontains=term) | Q(tags__icontains=term) | Q(body__icontains=term)
-    return docs.filter(condition).annotate(rank=Value(1.0)).order_by("-id")
+    return docs.filter(condition).annotate(rank=Value(1.0)).order_by(*NEWEST)
 
 
 def _terms(query: str) -> list[str]:

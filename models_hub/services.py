@@ -99,7 +99,7 @@ def reindex(resource: Resource) -> None:
     search.index(kind=search.Kind.RESOURCE, object_id=resource.pk, title=search_title(resource.repo_id, resource.title),
                  tags=list(resource.tags.values_list("name", flat=True)),
                  body=f"{resource.summary}\n{markdown.plain_text(split_front_matter(resource.card)[1])}",
-                 url=resource.get_absolute_url())
+                 url=resource.get_absolute_url(), author_id=resource.submitter_id, created_at=resource.created_at)
 
 
 def _check_identity(user: User | None, resource: Resource, data: dict) -> None:

@@ -36,7 +36,7 @@ def test_a_search_query_at_the_limit_is_fine(api, settings):
 def test_the_search_page_says_when_a_query_is_too_long(client, settings):
     settings.SEARCH_MAX_QUERY_LENGTH = 200
     response = client.get("/forum/search/", {"q": "a" * 201})
-    assert response.status_code == 200 and "at most 200 characters" in response.content.decode()
+    assert response.status_code == 400 and "at most 200 characters" in response.content.decode()
 
 
 def test_edits_cannot_mention_more_members_than_one_post_may(category, settings):

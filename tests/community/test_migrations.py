@@ -67,3 +67,21 @@ def test_categories_are_recounted_without_their_hidden_threads():
             OldThread.objects.create(category=counted, author=author, title=slug, slug=slug, is_hidden=hidden)
     assert Category.objects.get(pk=counted.pk).thread_count == 2
     assert Category.objects.get(pk=empty.pk).thread_count == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_documents_learn_their_author_and_date():
+    from core.models import SearchDocument
+
+    with models_before("0021_revision_redaction") as model:
+        OldUser, OldThread, OldPost, OldCategory = (model(name) for name in ("User", "Thread", "Post", "Category"))
+        author, replier = OldUser.objects.create(username="alice"), OldUser.objects.create(username="bob")
+        category = OldCategory.objects.create(slug="c", name="C")
+        when = timezone.now() - timezone.timedelta(days=3)
+        thread = OldThread.objects.create(category=category, author=author, title="T", slug="t", created_at=when)
+        reply = OldPost.objects.create(thread=thread, author=replier, position=2, body="r", body_html="r")
+        for kind, pk in (("thread", thread.pk), ("post", reply.pk)):
+            SearchDocument.objects.create(kind=kind, object_id=pk, title="T", url="/")  # core's model is current
+    docs = {d.kind: d for d in SearchDocument.objects.all()}
+    assert (docs["thread"].author_id, docs["thread"].created_at) == (author.pk, when)
+    assert (docs["post"].author_id, docs["post"].created_at) == (replier.pk, reply.created_at)

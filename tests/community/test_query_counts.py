@@ -93,3 +93,13 @@ def test_tags_page(client, category, threads, django_assert_max_num_queries):
         make_thread(category=category, tags=["shared", f"t{i}"])
     with django_assert_max_num_queries(4):
         assert "shared" in client.get("/forum/tags/").content.decode()
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_filtered_search_page(client, user, category, n, django_assert_max_num_queries):
+    thread = make_thread(author=user, category=category, title="searchable words")
+    for _ in range(n):
+        make_post(thread=thread, author=user)
+    with django_assert_max_num_queries(8):
+        page = client.get("/forum/search/", {"author": user.username, "category": category.slug}).content.decode()
+    assert f"{n + 1} results" in page
