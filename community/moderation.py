@@ -78,10 +78,17 @@ def set_post_hidden(*, post: Post, hidden: bool, needs_review: bool = False) -> 
     elif changed:
         Thread.objects.filter(pk=post.thread_id).update(reply_count=F("reply_count") + (-1 if hidden else 1))
     if hidden and Thread.objects.filter(pk=post.thread_id, accepted_post=post.pk).update(accepted_post=None):
-        # Accepting one's own reply earned nothing (accept_answer), so it costs nothing either.
-        User.objects.filter(pk=post.author_id).exclude(threads__pk=post.thread_id).update(
-            reputation=F("reputation") - REPUTATION_ACCEPTED)
+        take_back_acceptance(thread=Thread.objects.get(pk=post.thread_id), answer=post)
     sync_visibility(thread_id=post.thread_id)
+
+
+def take_back_acceptance(*, thread: Thread, answer: Post | None = None) -> None:
+    """The answer (by default, the thread's accepted one) is accepted no more: its author loses
+    what accepting it gave them. Accepting one's own reply earned nothing, so costs nothing. The
+    caller unsets `accepted_post`."""
+    answer = answer or thread.accepted_post
+    if answer is not None and answer.author_id != thread.author_id:
+        User.objects.filter(pk=answer.author_id).update(reputation=F("reputation") - REPUTATION_ACCEPTED)
 
 
 @transaction.atomic

@@ -37,10 +37,17 @@ def mark_read(*, user: User, thread: Thread, position: int, known: int | None) -
     if known is not None and known >= position:
         return
     try:
-        if known is None:
-            ThreadRead.objects.bulk_create([ThreadRead(user=user, thread=thread, last_position=position)],
-                                           ignore_conflicts=True)
-        # A reader who raced us to the row (another tab) is settled here.
-        ThreadRead.objects.filter(user=user, thread=thread, last_position__lt=position).update(last_position=position)
+        read_up_to(user=user, thread=thread, position=position, new=known is None)
     except DatabaseError:
         log.warning("could not keep how far member %s read thread %s", user.pk, thread.pk, exc_info=True)
+
+
+def read_up_to(*, user: User, thread: Thread, position: int, new: bool = True) -> None:
+    """`user` has read `thread` up to post `position` (further than before, if at all): as a
+    reader, or as the writer of that post, who has read what they wrote (`new`: no row may
+    exist yet)."""
+    if new:
+        ThreadRead.objects.bulk_create([ThreadRead(user=user, thread=thread, last_position=position)],
+                                       ignore_conflicts=True)
+    # A reader who raced us to the row (another tab) is settled here.
+    ThreadRead.objects.filter(user=user, thread=thread, last_position__lt=position).update(last_position=position)

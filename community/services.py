@@ -12,7 +12,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import markdown, search
+from core import locks, markdown, search
 from core.exceptions import RateLimited
 from core.permissions import is_moderator
 from core.models import Tag
@@ -30,9 +30,11 @@ from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     set_post_hidden,
     set_revision_hidden,
     suspend_member,
+    take_back_acceptance,
 )
 from .notify import notify_new_post, notify_once
 from .permissions import can_accept, can_delete, can_edit, can_mute, can_reply, can_vote
+from .reading import read_up_to
 
 TITLE_MAX_LENGTH = Thread._meta.get_field("title").max_length
 
@@ -105,6 +107,7 @@ def create_thread(*, author: User, category: Category, title: str, body: str,
                                body_html=rendered.html)
     Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
     Watch.objects.get_or_create(user=author, thread=thread)
+    read_up_to(user=author, thread=thread, position=1)
     notify_new_post(post=post, mentions=rendered.mentions)
     reindex_thread(thread)
     return thread
@@ -130,14 +133,18 @@ def create_post(*, author: User, thread: Thread, body: str, reply_to: Post | Non
     Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now,
                                                highest_position=F("highest_position") + 1)
     Watch.objects.get_or_create(user=author, thread=thread)
+    read_up_to(user=author, thread=thread, position=post.position)
     notify_new_post(post=post, mentions=rendered.mentions)
     index_post(post)
     return post
 
 
-def _cap_in_window(rows, *, cap: int, window: timezone.timedelta) -> None:
+def _cap_in_window(rows, *, cap: int, window: timezone.timedelta, lock: str) -> None:
     """RateLimited when `rows` (a member's own, with a `created_at`) hold `cap` made within
-    `window`; the wait is until the oldest of those leaves it."""
+    `window`; the wait is until the oldest of those leaves it. The member's `lock` is held to the
+    end of the transaction, so that simultaneous requests count one after another, each seeing
+    the rows the ones before it wrote."""
+    locks.hold(lock)
     since = timezone.now() - window
     recent = rows.filter(created_at__gte=since)
     if recent.count() >= cap:
@@ -150,7 +157,7 @@ def _enforce_edit_limit(user: User) -> None:
     Each edit renders the post, diffs it and may mention new names."""
     if not user.is_staff:
         _cap_in_window(PostRevision.objects.filter(editor=user), cap=settings.FORUM_EDITS_PER_HOUR,
-                       window=timezone.timedelta(hours=1))
+                       window=timezone.timedelta(hours=1), lock=f"edits:{user.pk}")
 
 
 @transaction.atomic
@@ -197,6 +204,10 @@ def edit_post(*, editor: User, post: Post, body: str | None, title: str | None =
         index_post(post)
     if retitled:
         retitle_replies(thread)
+    if (retitled or rebodied) and post.is_hidden and not is_moderator(editor):
+        # As on Discourse, the author's fix of a hidden post goes back to the moderators' queue
+        # (what the "hid your post" notification tells them).
+        Post.objects.filter(pk=post.pk).update(needs_review=True)
     return post
 
 
@@ -218,6 +229,10 @@ def _change_thread(*, thread: Thread, title: str | None, tags: list[Tag] | None,
         changes.update(title=title, slug=Thread.slug_for(title))
     if kind is not None:
         changes["kind"] = kind
+        if kind != Thread.Kind.QUESTION and thread.accepted_post_id is not None:
+            # Only questions have accepted answers: a discussion shows none and is not "Solved".
+            take_back_acceptance(thread=thread)
+            changes["accepted_post"] = None
     if changes:
         Thread.objects.filter(pk=thread.pk).update(**changes)
     thread = Thread.objects.get(pk=thread.pk)
@@ -310,7 +325,7 @@ def _enforce_vote_limit(user: User) -> None:
     free; staff are exempt."""
     if not user.is_staff:
         _cap_in_window(Vote.objects.filter(user=user), cap=settings.FORUM_VOTES_PER_DAY,
-                       window=timezone.timedelta(days=1))
+                       window=timezone.timedelta(days=1), lock=f"votes:{user.pk}")
 
 
 @transaction.atomic
@@ -363,11 +378,9 @@ def accept_answer(*, user: User, thread: Thread, post: Post | None) -> Thread:
     if post is not None and (post.thread_id != thread.pk or post.position == 1
                              or not Post.objects.visible_to(user).filter(pk=post.pk).exists()):
         raise ValidationError({"post": [_("Choose a reply in this thread.")]})
-    previous = thread.accepted_post
-    if previous == post:
+    if thread.accepted_post == post:
         return thread
-    if previous is not None and previous.author_id != thread.author_id:
-        User.objects.filter(pk=previous.author_id).update(reputation=F("reputation") - REPUTATION_ACCEPTED)
+    take_back_acceptance(thread=thread)
     if post is not None and post.author_id != thread.author_id:
         User.objects.filter(pk=post.author_id).update(reputation=F("reputation") + REPUTATION_ACCEPTED)
         notify_once(recipient_id=post.author_id, actor=user, kind=Notification.Kind.ACCEPTED, post=post)

@@ -22,9 +22,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage, storages
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from core import locks
 
 from .models import Blob, blob_key
 
@@ -168,10 +170,8 @@ def has_content(sha256: str) -> Blob | None:
 
 def lock_content(sha256: str) -> None:
     """Inside a transaction: hold this content against every other store or sweep of it until
-    the transaction ends (PostgreSQL: an advisory lock; SQLite's writes are serial already)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"blob:{sha256}"])
+    the transaction ends."""
+    locks.hold(f"blob:{sha256}")
 
 
 def iter_bytes(blob: Blob, start: int = 0, end: int | None = None, *, chunk_bytes: int = CHUNK_BYTES

@@ -145,3 +145,30 @@ def test_a_reply_to_a_post_goes_through_while_a_vote_on_it_holds_its_lock(catego
     assert replied_meanwhile and errors == []
     post.refresh_from_db()
     assert post.score == 1 and Post.objects.filter(thread=thread, reply_to=post).exists()
+
+
+def test_a_vote_waits_for_the_same_members_vote_in_flight_to_count_it(category, settings):
+    """The daily cap counts the member's votes: a second vote made while the first is still being
+    written waits for it, and is refused when the first took the last one of the day."""
+    from core.exceptions import RateLimited
+
+    settings.FORUM_VOTES_PER_DAY = 1
+    voter = UserFactory()
+    first, second = (make_thread(category=category).posts.first() for _ in range(2))
+    written, finish, errors = threading.Event(), threading.Event(), []
+
+    def vote_and_hold():
+        with transaction.atomic():
+            services.vote(user=voter, post=first, value=1)
+            written.set()
+            finish.wait(10)
+
+    holder = started(vote_and_hold, errors)
+    assert written.wait(10)
+    racer = started(lambda: services.vote(user=voter, post=second, value=1), errors)
+    racer.join(0.5)
+    assert racer.is_alive()  # waiting on the first vote's transaction
+    finish.set()
+    holder.join(10), racer.join(10)
+    assert [type(e) for e in errors] == [RateLimited]
+    assert Vote.objects.filter(user=voter).count() == 1

@@ -212,3 +212,17 @@ def test_hiding_a_self_accepted_answer_takes_no_reputation_it_never_gave(categor
     before = type(question.author).objects.get(pk=question.author_id).reputation
     services.review_post(moderator=staff, post=own, keep_hidden=True)
     assert type(question.author).objects.get(pk=question.author_id).reputation == before
+
+
+def test_an_author_editing_a_hidden_post_sends_it_back_for_review(post, staff):
+    services.review_post(moderator=staff, post=post, keep_hidden=True)
+    services.edit_post(editor=post.author, post=post, body="an honest opinion, said kindly")
+    post.refresh_from_db()
+    assert post.is_hidden and post.needs_review
+
+
+def test_a_moderator_editing_a_hidden_post_leaves_the_queue_alone(post, staff):
+    services.review_post(moderator=staff, post=post, keep_hidden=True)
+    services.edit_post(editor=staff, post=post, body="[removed]")
+    post.refresh_from_db()
+    assert post.is_hidden and not post.needs_review

@@ -32,11 +32,11 @@ def test_a_database_that_refuses_the_read_state_still_shows_the_thread(client, u
     def refused(*args, **kwargs):
         raise DatabaseError("cannot execute INSERT in a read-only transaction")
 
-    monkeypatch.setattr(ThreadRead.objects, "bulk_create", refused)
     thread = make_thread(category=category)
+    monkeypatch.setattr(ThreadRead.objects, "bulk_create", refused)
     client.force_login(user)
     assert client.get(thread.get_absolute_url()).status_code == 200
-    assert not ThreadRead.objects.exists()
+    assert not ThreadRead.objects.filter(user=user).exists()
 
 
 def test_a_list_counts_the_replies_since_the_member_last_read(client, user, category):
@@ -287,3 +287,13 @@ def test_a_hidden_thread_is_not_suggested_and_earlier_pages_suggest_nothing(clie
     assert "Suggested threads" not in client.get(current.get_absolute_url()).content.decode()
     last = client.get(current.get_absolute_url() + "?page=2").content.decode()
     assert "Suggested threads" not in last  # the only other thread is hidden
+
+
+def test_what_members_write_counts_as_read_by_them(user, category):
+    """However it was written (the API, or a page), a member's own thread and reply are not new to them."""
+    thread = make_thread(author=user, category=category)
+    assert ThreadRead.objects.get(user=user, thread=thread).last_position == 1
+    other = make_thread(category=category)
+    make_post(thread=other)
+    make_post(thread=other, author=user)
+    assert ThreadRead.objects.get(user=user, thread=other).last_position == 3

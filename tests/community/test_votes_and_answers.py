@@ -268,3 +268,12 @@ def test_a_moderators_typo_fix_does_not_mention_everyone_again(user, category):
     post = make_post(thread=make_thread(category=category), body=f"thanks @{user.username} for teh tip")
     services.edit_post(editor=StaffFactory(), post=post, body=f"thanks @{user.username} for the tip")
     assert user.notifications.filter(kind="mention").count() == 1
+
+
+def test_a_question_turned_discussion_drops_its_accepted_answer_and_what_it_earned(user, category):
+    answerer = UserFactory()
+    thread = make_thread(author=user, category=category, kind="question")
+    services.accept_answer(user=user, thread=thread, post=make_post(thread=thread, author=answerer))
+    assert reputation(answerer) == 15
+    thread = services.update_thread(editor=user, thread=thread, kind="discussion")
+    assert thread.accepted_post_id is None and reputation(answerer) == 0
