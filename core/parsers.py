@@ -1,6 +1,8 @@
 """Request body parsers for the REST API."""
 from __future__ import annotations
 
+import json
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -15,3 +17,12 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+def loads(data: str | bytes, **kwargs):
+    """`json.loads` for what a client sent: nesting past Python's recursion limit is a ValueError,
+    like any other malformed JSON, rather than a RecursionError that nobody catches."""
+    try:
+        return json.loads(data, **kwargs)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply.") from None

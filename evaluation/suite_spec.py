@@ -209,7 +209,8 @@ def _int(task: dict, key: str, where: str, *, default: int | None, low: int, hig
     value = task.get(key)
     if value is None:
         return default
-    if not isinstance(value, str) or not value.isdigit() or not low <= int(value) <= high:
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), few enough for int().
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
         raise _error(f"{where}.{key}", _("A whole number from %(low)d to %(high)d.") % {"low": low, "high": high})
     return int(value)
 

@@ -25,6 +25,8 @@ from itertools import islice
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core import parsers
+
 FORMATS = ("messages", "prompt_completion", "text")
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
 ROLES = ("system", "user", "assistant")
@@ -112,9 +114,10 @@ def parse_rows(data: bytes, path: str, *, limit: int | None = None, partial: boo
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise FormatError("train_file", f"{path} line {number} is not valid JSON ({exc.msg}).") from None
+            row = parsers.loads(line)
+        except ValueError as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise FormatError("train_file", f"{path} line {number} is not valid JSON ({reason}).") from None
         if not isinstance(row, dict):
             raise FormatError("train_file", f"{path} line {number} is not a JSON object.")
         rows.append(row)

@@ -1,12 +1,12 @@
 """Plumbing shared by the HF-compatible views."""
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 
+from core import parsers
 from core.authentication import user_for_key
 
 from ..models import Resource
@@ -131,7 +131,7 @@ def tree_file(path: str, blob: Blob) -> dict:
 
 def read_json(request: HttpRequest) -> dict:
     try:
-        data = json.loads(request.body or b"{}")
+        data = parsers.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise HubError(400, "The body is not valid JSON.", "BadRequest")
     if not isinstance(data, dict):

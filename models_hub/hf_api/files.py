@@ -27,7 +27,7 @@ from ..repos.storage import download_url, iter_bytes
 from .common import TYPES, HubError, get_commit, get_repo, hub_view, sha_of, token_user
 
 log = logging.getLogger(__name__)
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")  # no file is longer than 19 digits of bytes
 SEND_CHUNK_BYTES = 4 * 1024 * 1024  # fewer thread hops per file; config.asgi sends each part whole
 # A download's slot is renewed every half of this while the download lasts, so one of many hours
 # keeps it, and one whose process died frees it within this (plus a grace).

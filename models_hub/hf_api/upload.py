@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import parsers
 from core.asgi import Refusal
 
 from ..repos.commits import Changes, CommitConflict, QuotaExceeded, commit_files, storage_used
@@ -89,7 +89,7 @@ def _ndjson(request):
             raise HubError(413, "A line of the commit is too large; upload big files through LFS.", "BadRequest")
         if line.strip():
             try:
-                item = json.loads(line)
+                item = parsers.loads(line)
             except ValueError:
                 raise HubError(400, "The commit body must be JSON lines.", "BadRequest")
             if not isinstance(item, dict) or not isinstance(item.get("key"), str) \

@@ -139,6 +139,19 @@ def _apply(tree: dict[str, Blob], changes: Changes) -> dict[str, Blob]:
     return tree
 
 
+COMMIT_TITLE_MAX_LENGTH = Commit._meta.get_field("title").max_length
+COMMIT_MESSAGE_MAX_LENGTH = 10_000
+
+
+def _commit_text(field: str, value: str) -> str:
+    """A commit's title or message, stripped; a NUL (PostgreSQL refuses it) is a ValidationError
+    naming the field."""
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise ValidationError({field: [_("Must be text without NUL characters.")]})
+    return value
+
+
 @transaction.atomic
 def commit_files(*, resource: Resource, user, title: str, changes: Changes, message: str = "",
                  parent_sha: str | None = None, check_permission: bool = True,
@@ -149,7 +162,10 @@ def commit_files(*, resource: Resource, user, title: str, changes: Changes, mess
         raise ValidationError({"kind": [_("Only models and datasets hold files.")]})
     if check_permission and (user is None or not can_commit(user, resource)):
         raise PermissionDenied(_("Only the owner or a moderator may change this repository's files."))
-    title = (title or "").strip()[:300] or _("Update files")
+    title = _commit_text("title", title)[:COMMIT_TITLE_MAX_LENGTH] or _("Update files")  # cut, as git's tools do
+    message = _commit_text("message", message)
+    if len(message) > COMMIT_MESSAGE_MAX_LENGTH:
+        raise ValidationError({"message": [_("At most %(n)d characters.") % {"n": COMMIT_MESSAGE_MAX_LENGTH}]})
     resource = Resource.objects.select_for_update(of=("self",)).select_related("submitter").get(pk=resource.pk)
     parent = head(resource)
     if parent_sha and (parent is None or not parent.sha.startswith(parent_sha.lower())):

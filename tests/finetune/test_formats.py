@@ -58,3 +58,9 @@ def test_jsonl_and_csv_rows_parse_and_bad_json_names_its_line():
 
 def test_a_file_head_drops_its_cut_last_line():
     assert parse_rows(b'{"a": 1}\n{"a": 2', "d.jsonl", partial=True) == [{"a": 1}]
+
+
+def test_a_line_nested_past_the_recursion_limit_is_a_format_error():
+    with pytest.raises(FormatError) as refused:
+        parse_rows(("[" * 100_000).encode(), "train.jsonl")
+    assert refused.value.key == "train_file" and "nested too deeply" in str(refused.value)

@@ -2,11 +2,13 @@
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from models_hub import services
 from models_hub.models import Resource
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, UserFactory
+from tests.models_hub.repo_helpers import commit
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +138,36 @@ def test_the_hub_page_says_when_a_search_is_too_long_and_lists_everything(client
     listed = ResourceFactory()
     page = client.get("/hub/", {"q": "a" * 201}).content.decode()
     assert "at most 200 characters" in page and listed.repo_id in page
+
+
+@pytest.mark.parametrize("path", ["/api/validate-yaml", "/api/repos/create"])
+def test_json_nested_past_the_recursion_limit_is_a_400(path):
+    client = client_for(UserFactory())
+    response = client.generic("POST", path, b"[" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_a_commit_line_nested_past_the_recursion_limit_is_a_400(user):
+    services.save_resource(user=user, data={"kind": "model", "name": "m", "title": "M"})
+    response = client_for(user).generic("POST", f"/api/models/{user.username}/m/commit/main",
+                                        b'{"key": "header", "value": ' + b"[" * 100_000 + b"\n",
+                                        content_type="application/x-ndjson")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("header", ["bytes=" + "9" * 5000 + "-", "bytes=-" + "9" * 5000, "bytes=0-" + "9" * 5000])
+def test_a_range_too_long_to_be_a_number_serves_the_whole_file(client, user, header):
+    resource = services.save_resource(user=user, data={"kind": "model", "name": "m", "title": "M"})
+    commit(resource, user, {"a.txt": b"hello"})
+    response = client.get(f"/{user.username}/m/resolve/main/a.txt", HTTP_RANGE=header)
+    assert response.status_code == 200 and response["Content-Length"] == "5" and "Content-Range" not in response
+
+
+@pytest.mark.parametrize("field", ["title", "message"])
+def test_a_nul_in_an_uploads_title_or_message_is_a_400_naming_it(client, user, field):
+    services.save_resource(user=user, data={"kind": "model", "name": "m", "title": "M"})
+    client.force_login(user)
+    response = client.post(f"/hub/model/{user.username}/m/files/upload/",
+                           {"files": SimpleUploadedFile("a.txt", b"hi"), field: "x\x00y"},
+                           HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == [field]
