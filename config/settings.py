@@ -495,3 +495,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Syntax highlighting (core/highlighting.py) runs in a helper process killed after this long;
+# text longer than HIGHLIGHT_MAX_CHARS, or not done in time, is shown plain. Results are cached.
+HIGHLIGHT_TIMEOUT_S = env.float("HIGHLIGHT_TIMEOUT_S", default=2.0)
+HIGHLIGHT_MAX_CHARS = env.int("HIGHLIGHT_MAX_CHARS", default=262_144)
+HIGHLIGHT_CACHE_S = env.int("HIGHLIGHT_CACHE_S", default=86_400)

@@ -13,12 +13,11 @@ from html import escape
 from urllib.parse import urlsplit
 
 import nh3
+from django.conf import settings
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+
+from . import highlighting
 
 # @name: a username's letters (any script: usernames may be 张三), ending on a letter or digit, so
 # that "thanks @alice." mentions alice. Not after an ASCII letter, digit or address character (an
@@ -44,15 +43,11 @@ ALLOWED_ATTRIBUTES = {
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
-    try:
-        lexer = get_lexer_by_name(lang.strip()) if lang.strip() else None
-    except ClassNotFound:
-        lexer = None
-    if lexer is None:
+    spans = highlighting.highlight(code, language=lang.strip(), nowrap=True) if lang.strip() else None
+    if spans is None:
         return ""  # markdown-it escapes and wraps plain code itself
     # One <pre><code>, as for plain code: markdown-it keeps output that starts with "<pre" as it
     # is, and wraps anything else in a <pre><code> of its own (a box inside Pygments' box).
-    spans = highlight(code, lexer, HtmlFormatter(nowrap=True))
     language = escape(lang.strip().split()[0])
     return f'<pre class="highlight"><code class="language-{language}">{spans}</code></pre>\n'
 
@@ -96,9 +91,9 @@ def _text(content: str) -> Token:
     return token
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "highlight": _highlight})
+@lru_cache(maxsize=2)
+def _parser(*, highlight: bool = True) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "highlight": _highlight if highlight else None})
     md.enable(["table", "strikethrough", "linkify"])
     md.core.ruler.push("mentions", _mentions_rule)
     return md
@@ -140,7 +135,8 @@ def render(source: str, *, relative_urls: RelativeUrls | None = None) -> Rendere
     tokens = parser.parse(source, env)
     if relative_urls is not None:
         _rewrite_relative(tokens, relative_urls)
-    raw = parser.renderer.render(tokens, parser.options, env)
+    with highlighting.budget(settings.HIGHLIGHT_TIMEOUT_S):  # for all its code blocks together
+        raw = parser.renderer.render(tokens, parser.options, env)
     clean = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -154,4 +150,4 @@ def render(source: str, *, relative_urls: RelativeUrls | None = None) -> Rendere
 
 def plain_text(source: str) -> str:
     """Markdown without markup, for search and snippets."""
-    return re.sub(r"\s+", " ", nh3.clean(_parser().render(source), tags=set())).strip()
+    return re.sub(r"\s+", " ", nh3.clean(_parser(highlight=False).render(source), tags=set())).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import posixpath
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,12 +13,9 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import DiffLexer, TextLexer, YamlLexer, get_lexer_for_filename
-from pygments.util import ClassNotFound
 
 from core import markdown
+from core.highlighting import budget, highlight_or_plain
 
 from ..front_matter import FRONT_MATTER
 from ..models import Resource
@@ -95,16 +93,13 @@ def _file(request, resource, commit, rev, found):
         if found.path.lower().endswith((".md", ".markdown")):
             match = FRONT_MATTER.match(text)
             if match:  # shown apart, as YAML, as the Hugging Face Hub shows a card's metadata
-                front_matter = highlight(match.group(1), YamlLexer(), HtmlFormatter(cssclass="highlight"))
+                front_matter = highlight_or_plain(match.group(1), language="yaml", cssclass="highlight")
                 text = text[match.end():]
             html = markdown.render(text, relative_urls=relative_urls(
                 resource, revision=rev, folder=posixpath.dirname(found.path))).html
         else:
-            try:
-                lexer = get_lexer_for_filename(found.path, stripnl=False)
-            except ClassNotFound:
-                lexer = TextLexer(stripnl=False)
-            html = highlight(text, lexer, HtmlFormatter(cssclass="highlight", linenos="table"))
+            html = highlight_or_plain(text, filename=posixpath.basename(found.path), cssclass="highlight",
+                                      linenos="table")
     return render(request, "models_hub/repo/file.html", _context(
         request, resource, "files", commit=commit, rev=rev, entry=found, blob=blob, html=html,
         front_matter=front_matter,
@@ -144,8 +139,9 @@ def commit_detail(request, kind: str, owner: str, name: str, sha: str):
     if commit is None:
         raise Http404
     changes = reads.changes(commit)
-    for change in changes:
-        change.html = highlight(change.diff, DiffLexer(), HtmlFormatter(cssclass="highlight")) if change.diff else ""
+    with budget(settings.HIGHLIGHT_TIMEOUT_S):  # for the page's diffs together
+        for change in changes:
+            change.html = highlight_or_plain(change.diff, language="diff", cssclass="highlight") if change.diff else ""
     return render(request, "models_hub/repo/commit.html", _context(
         request, resource, "history", commit=commit, changes=changes))
 
