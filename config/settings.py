@@ -501,3 +501,7 @@ LOGGING = {
 HIGHLIGHT_TIMEOUT_S = env.float("HIGHLIGHT_TIMEOUT_S", default=2.0)
 HIGHLIGHT_MAX_CHARS = env.int("HIGHLIGHT_MAX_CHARS", default=262_144)
 HIGHLIGHT_CACHE_S = env.int("HIGHLIGHT_CACHE_S", default=86_400)
+# Parquet files members upload are decoded in a helper process (core/parquet.py) with this much
+# address space and time: a few kilobytes can decode to gigabytes.
+PARQUET_MEMORY_BYTES = env.int("PARQUET_MEMORY_BYTES", default=2 * 1024**3)
+PARQUET_TIMEOUT_S = env.float("PARQUET_TIMEOUT_S", default=20.0)

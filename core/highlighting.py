@@ -2,21 +2,15 @@
 
 Pygments' lexers are regular expressions, and some take quadratic or cubic time on text made
 for it (800 spaces in a `.service` file took 5 s; 8,000 characters of Python, 2 s), while a
-thread cannot be stopped inside a regular expression. So every highlight runs in a helper
-process (`core.highlight_worker`), one per server process, that is killed when it takes longer
-than HIGHLIGHT_TIMEOUT_S; the text is then shown plain. Results, plain ones included, are cached
+thread cannot be stopped inside a regular expression. So every highlight runs in a sandbox
+(`core.highlight_worker`), one process per server process, killed when it takes longer than
+HIGHLIGHT_TIMEOUT_S; the text is then shown plain. Results, plain ones included, are cached
 by content, so a file or a card costs this once; text past HIGHLIGHT_MAX_CHARS is shown plain."""
 from __future__ import annotations
 
 import contextvars
 import hashlib
 import json
-import logging
-import os
-import select
-import subprocess
-import sys
-import threading
 import time
 from contextlib import contextmanager
 
@@ -26,66 +20,11 @@ from django.core.cache import cache
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer
 
-log = logging.getLogger(__name__)
+from .sandbox import Sandbox
+
 PLAIN = ""  # cached for text shown plain
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("highlight_deadline", default=None)
-
-
-class _Worker:
-    """The helper process, started on first use and again after it was killed; one request at a
-    time (a request waits for the one before it, within its own time limit)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen | None = None
-
-    def run(self, request: dict, timeout: float) -> tuple[str | None, bool]:
-        """(html or None, settled): settled when the answer is the text's own (highlighted, no
-        such lexer, or out of time), not the want of a process or of a turn."""
-        started = time.monotonic()
-        if not self._lock.acquire(timeout=timeout):
-            return None, False  # busy with others for all of our time: plain, not cached
-        try:
-            process = self._started()
-            if process is None:
-                return None, False
-            process.stdin.write(json.dumps(request) + "\n")
-            process.stdin.flush()
-            left = timeout - (time.monotonic() - started)
-            ready, _, _ = select.select([process.stdout], [], [], max(left, 0))
-            if not ready:
-                self._stop()
-                return None, True
-            answer = json.loads(process.stdout.readline())
-            return answer.get("html"), True
-        except (OSError, ValueError):
-            log.warning("the highlighting process failed; showing text plain", exc_info=True)
-            self._stop()
-            return None, False
-        finally:
-            self._lock.release()
-
-    def _started(self) -> subprocess.Popen | None:
-        if self._process is not None and self._process.poll() is None:
-            return self._process
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "core.highlight_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, text=True, encoding="utf-8", cwd=settings.BASE_DIR,
-                env={**os.environ, "PYTHONPATH": str(settings.BASE_DIR)})
-        except OSError:
-            log.warning("could not start the highlighting process", exc_info=True)
-            self._process = None
-        return self._process
-
-    def _stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait()
-            self._process = None
-
-
-_worker = _Worker()
+_worker = Sandbox("core.highlight_worker")
 
 
 @contextmanager
@@ -114,9 +53,11 @@ def highlight(code: str, *, language: str = "", filename: str = "", **formatter)
         timeout = min(timeout, deadline - time.monotonic())
     if timeout <= 0:
         return None
-    html, settled = _worker.run(request, timeout)
-    if settled:
-        cache.set(key, html or PLAIN, timeout=settings.HIGHLIGHT_CACHE_S)
+    answer = _worker.call(request, timeout)
+    if answer.get("reason") in ("busy", "unavailable"):
+        return None  # no fault of the text's: plain this time, tried again next time
+    html = answer.get("result")
+    cache.set(key, html or PLAIN, timeout=settings.HIGHLIGHT_CACHE_S)
     return html
 
 

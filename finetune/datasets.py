@@ -71,8 +71,8 @@ def _rows(blob, spec: TrainSpec, *, limit: int, sample: bool = False) -> list[di
     in place)."""
     path = spec.file
     if path.lower().endswith(".parquet"):
-        with local_file(blob, max_copy_bytes=settings.FINETUNE_MAX_DATASET_BYTES) as source:
-            return parquet_rows(source, path, columns=spec.columns(), max_bytes=settings.FINETUNE_MAX_DATASET_BYTES,
+        with local_file(blob, max_copy_bytes=settings.FINETUNE_MAX_DATASET_BYTES) as local_path:
+            return parquet_rows(local_path, path, columns=spec.columns(), max_bytes=settings.FINETUNE_MAX_DATASET_BYTES,
                                 limit=limit)
     if sample:
         return parse_rows(read_head(blob, SAMPLE_BYTES), path, limit=limit, partial=blob.size > SAMPLE_BYTES)

@@ -20,12 +20,8 @@ import io
 import json
 import re
 from dataclasses import asdict, dataclass
-from itertools import islice
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from core import parsers
+from core import parquet, parsers
 
 FORMATS = ("messages", "prompt_completion", "text")
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
@@ -126,23 +122,19 @@ def parse_rows(data: bytes, path: str, *, limit: int | None = None, partial: boo
     return rows
 
 
-def parquet_rows(source, path: str, *, columns: set[str], max_bytes: int, limit: int | None = None) -> list[dict]:
-    """Rows of a Parquet file (a path or a seekable file), only the `columns` the declaration
-    reads, a small batch at a time. A few kilobytes of compressed Parquet can decode to
-    gigabytes, so a file whose row groups say they hold more than `max_bytes` uncompressed is
-    refused before anything is decoded."""
+def parquet_rows(path: str, name: str, *, columns: set[str], max_bytes: int, limit: int | None = None) -> list[dict]:
+    """Rows of the Parquet file at `path` (shown as `name`), only the `columns` the declaration
+    reads, decoded in a sandbox (core.parquet): a few kilobytes of compressed Parquet can decode to
+    gigabytes, so a file that declares or decodes to more than `max_bytes` is refused."""
     try:
-        parquet = pq.ParquetFile(source)
-        meta = parquet.metadata
-        if sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) > max_bytes:
-            raise FormatError("train_file", f"{path} holds more than {max_bytes} bytes once decompressed.")
-        wanted = [name for name in parquet.schema_arrow.names if name in columns]
-        rows = (row for batch in parquet.iter_batches(batch_size=64, columns=wanted) for row in batch.to_pylist())
-        return list(islice(rows, limit) if limit else rows)
-    except FormatError:
-        raise
-    except (pa.ArrowException, OSError, ValueError, OverflowError, TypeError) as exc:
-        raise FormatError("train_file", f"{path} is not a readable Parquet file ({type(exc).__name__}).") from None
+        table = parquet.read(path, columns=sorted(columns), limit=limit, max_bytes=max_bytes)
+    except parquet.ParquetError as exc:
+        if exc.reason in ("memory", "timeout"):
+            raise FormatError("train_file", f"{name} is too large to decode here.") from None
+        raise FormatError("train_file", f"{name} is not a readable Parquet file ({str(exc).split(':')[0]}).") from None
+    if table.too_large:
+        raise FormatError("train_file", f"{name} holds more than {max_bytes} bytes once decompressed.")
+    return table.rows
 
 
 def _fill(template: str, row: dict, key: str, number: int) -> str:

@@ -228,18 +228,18 @@ def download_url(blob: Blob, *, filename: str) -> str | None:
 
 
 @contextmanager
-def local_file(blob: Blob, *, max_copy_bytes: int) -> Iterator[BinaryIO | str]:
-    """The blob as something a reader that seeks can open (Parquet keeps its index at the end):
-    its own path on local storage, else a temporary copy of at most `max_copy_bytes` (TooLarge
-    beyond). Both are yielded to `pyarrow.parquet.ParquetFile` and the like."""
+def local_file(blob: Blob, *, max_copy_bytes: int) -> Iterator[str]:
+    """The path of a local file with the blob's bytes, for a reader that seeks (Parquet keeps its
+    index at the end) or another process: its own on local storage, else a temporary copy of at
+    most `max_copy_bytes` (TooLarge beyond)."""
     storage = hub_storage()
     if is_local(storage):
         yield storage.path(blob.storage_key)
         return
     if blob.size > max_copy_bytes:
         raise TooLarge({"path": [_("%(size)d bytes is too large to read here.") % {"size": blob.size}]})
-    with tempfile.TemporaryFile() as tmp:
+    with tempfile.NamedTemporaryFile(prefix="blob-") as tmp:
         for chunk in iter_bytes(blob):
             tmp.write(chunk)
-        tmp.seek(0)
-        yield tmp
+        tmp.flush()
+        yield tmp.name

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-import pyarrow.parquet as pq
 from django.core.cache import cache
 
+from core import parquet
 from core.exceptions import without_server_paths
 
 from .models import Blob
@@ -140,20 +140,17 @@ def _jsonl(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
 
 def _parquet(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
     try:
-        with local_file(blob, max_copy_bytes=PARQUET_COPY_MAX_BYTES) as source:
-            _read_parquet(preview, pq.ParquetFile(source), offset, limit)
+        with local_file(blob, max_copy_bytes=PARQUET_COPY_MAX_BYTES) as path:
+            table = parquet.read(path, max_columns=MAX_COLUMNS, offset=offset, limit=limit)
     except TooLarge:
         preview.error = "too large to preview"
-
-
-def _read_parquet(preview: Preview, parquet: pq.ParquetFile, offset: int, limit: int) -> None:
-    schema = parquet.schema_arrow
-    preview.columns = [(f.name, str(f.type)) for f in schema][:MAX_COLUMNS]
-    preview.total_rows = parquet.metadata.num_rows
-    names = [name for name, _t in preview.columns]
-    batches = parquet.iter_batches(batch_size=max(limit, PREVIEW_ROWS), columns=names)
-    rows = (row for batch in batches for row in batch.to_pylist())
-    preview.rows = [[_cell(row.get(name)) for name, _t in preview.columns] for row in islice(rows, offset, offset + limit)]
+        return
+    except parquet.ParquetError as exc:
+        too_large = exc.reason in ("memory", "timeout")
+        preview.error = "too large to preview" if too_large else without_server_paths(str(exc))[:300]
+        return
+    preview.columns, preview.total_rows = table.columns, table.num_rows
+    preview.rows = [[_cell(row.get(name)) for name, _t in table.columns] for row in table.rows]
 
 
 def preview(path: str, blob: Blob, *, offset: int = 0, limit: int = PREVIEW_ROWS) -> Preview:

@@ -29,7 +29,7 @@ def test_a_lexer_that_runs_out_of_time_is_stopped_and_the_next_one_works(short_t
 
 def test_text_shown_plain_is_not_lexed_again(short_timeout, monkeypatch):
     highlighting.highlight(SLOW, filename="unit.service")
-    monkeypatch.setattr(highlighting._worker, "run", lambda *a: pytest.fail("lexed again"))
+    monkeypatch.setattr(highlighting._worker, "call", lambda *a: pytest.fail("lexed again"))
     assert highlighting.highlight(SLOW, filename="unit.service") is None
 
 
@@ -45,8 +45,8 @@ def test_plain_text_keeps_the_highlighted_markup(short_timeout):
 
 def test_a_posts_code_blocks_share_one_time_budget(short_timeout, monkeypatch):
     lexed = []
-    run = highlighting._worker.run
-    monkeypatch.setattr(highlighting._worker, "run", lambda request, timeout: lexed.append(timeout) or run(request, timeout))
+    call = highlighting._worker.call
+    monkeypatch.setattr(highlighting._worker, "call", lambda request, timeout: lexed.append(timeout) or call(request, timeout))
     html = markdown.render(f"```systemd\n{SLOW}\n```\n\n```python\nx = 1\n```\n").html
     assert len(lexed) == 1  # the first block spent it all: the second is shown plain, unlexed
     assert html.count("<pre") == 2 and 'class="highlight"' not in html
