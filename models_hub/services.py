@@ -185,18 +185,21 @@ def publish_resource(*, user: User, resource: Resource) -> Resource:
     """A draft becomes public: listed, searchable and runnable by everyone."""
     if not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may publish this resource."))
+    # Read under a lock: a publish that read the row before a takedown must not undo it.
+    resource = Resource.objects.select_for_update().get(pk=resource.pk)
     if resource.is_taken_down and not is_moderator(user):
         raise PermissionDenied(_("A moderator took this resource down: only a moderator may publish it again."))
     return _set_published(resource, published=True)
 
 
+@transaction.atomic
 def take_down(*, moderator: User, resource: Resource) -> Resource:
     """A moderator takes a published resource back to a draft (an abusive card, say): only its
     owner and the moderators see it, it leaves the public search, and only a moderator publishes
     it again. Its rows and runs stay."""
     if not is_moderator(moderator):
         raise PermissionDenied(_("Only a moderator may take a resource down."))
-    return _set_published(resource, published=False)
+    return _set_published(Resource.objects.select_for_update().get(pk=resource.pk), published=False)
 
 
 def _set_published(resource: Resource, *, published: bool) -> Resource:
@@ -226,6 +229,9 @@ def delete_resource(*, user: User, resource: Resource) -> None:
     if not can_change(user, resource):
         raise PermissionDenied(_("Only the owner or a moderator may delete this resource."))
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
+    if resource.is_taken_down and not is_moderator(user):
+        # Else its owner could delete it and publish the same name and files again at once.
+        raise PermissionDenied(_("A moderator took this resource down: only a moderator may delete it."))
     if Runtime.objects.filter(resource=resource, enabled=True).exists():
         raise ResourceInUse(_("This model runs in the playground: a moderator must disable its runtime "
                               "before it can be deleted."))

@@ -82,13 +82,14 @@ def require_user(request: HttpRequest):
 
 def get_repo(kind: str, namespace: str, name: str, request: HttpRequest | None = None) -> Resource:
     """The repository, if `request`'s user may see it: a draft only for its owner and moderators
-    (anyone else gets the same 404 as for a repository that does not exist)."""
+    (anyone else gets the same 404 as for a repository that does not exist). A bad token is a 401
+    before anything is looked up, so that its answer does not tell whether a draft exists."""
+    viewer = token_user(request) if request is not None else None
+    session_user = getattr(request, "user", None)
+    if viewer is None and session_user is not None and session_user.is_authenticated:
+        viewer = session_user
     resource = Resource.objects.filter(kind=kind, owner=namespace, name=name).first()
     if resource is not None and not resource.is_published:
-        viewer = token_user(request) if request is not None else None
-        session_user = getattr(request, "user", None)
-        if viewer is None and session_user is not None and session_user.is_authenticated:
-            viewer = session_user
         if not Resource.objects.visible_to(viewer).filter(pk=resource.pk).exists():
             resource = None
     if resource is None:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from core import search
 from models_hub import services
 from models_hub.models import Resource
+from tests.conftest import client_for
 from tests.factories import ResourceFactory, UserFactory
 
 
@@ -73,3 +74,23 @@ def test_an_owner_cannot_publish_again_what_a_moderator_took_down(client, db):
     services.publish_resource(user=moderator, resource=resource)
     resource.refresh_from_db()
     assert resource.is_published and not resource.is_taken_down
+
+
+def test_a_publish_that_read_the_resource_before_its_takedown_does_not_undo_it(db):
+    owner, moderator = UserFactory(), UserFactory(is_staff=True)
+    resource = services.save_resource(user=owner, data={"kind": "model", "name": "abusive", "title": "A"})
+    stale = Resource.objects.get(pk=resource.pk)  # as the owner's request read it
+    services.take_down(moderator=moderator, resource=resource)
+    with pytest.raises(PermissionDenied):
+        services.publish_resource(user=owner, resource=stale)
+    assert Resource.objects.get(pk=resource.pk).is_taken_down
+
+
+def test_an_owner_cannot_delete_what_a_moderator_took_down_to_publish_it_again(db):
+    owner, moderator = UserFactory(), UserFactory(is_staff=True)
+    resource = services.save_resource(user=owner, data={"kind": "model", "name": "abusive", "title": "A"})
+    services.take_down(moderator=moderator, resource=resource)
+    response = client_for(owner).delete(f"/api/v1/resources/{resource.pk}/")
+    assert response.status_code == 403 and Resource.objects.filter(pk=resource.pk).exists()
+    services.delete_resource(user=moderator, resource=resource)
+    assert not Resource.objects.filter(pk=resource.pk).exists()

@@ -175,6 +175,15 @@ def test_a_members_drafts_are_listed_to_them_as_private_and_to_no_one_else(user,
             f"{user.username}/public"]
 
 
+@pytest.mark.parametrize("path", ["/api/models/{owner}/{name}", "/{owner}/{name}/resolve/main/README.md"])
+def test_a_bad_token_is_refused_alike_whether_or_not_a_draft_exists(user, client: Client, path):
+    draft = services.save_resource(user=user, data={"kind": "model", "name": "secret", "title": "S"})
+    draft.__class__.objects.filter(pk=draft.pk).update(is_published=False)
+    statuses = {client.get(path.format(owner=user.username, name=name), HTTP_AUTHORIZATION="Bearer nope").status_code
+                for name in ("secret", "no-such-model")}
+    assert statuses == {401}
+
+
 @pytest.mark.parametrize("path,served", [
     ("x.html", "text/plain; charset=utf-8"),
     ("page.htm", "text/plain; charset=utf-8"),
