@@ -9,14 +9,17 @@ import binascii
 import re
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import parsers
 from core.asgi import Refusal
 
+from ..repos import lfs
 from ..repos.commits import Changes, CommitConflict, QuotaExceeded, commit_files, storage_used
 from ..repos.paths import BadPath, clean_path
 from ..repos.permissions import can_commit
@@ -114,10 +117,11 @@ def _inline_file(value: dict):
     return path, store(spool_bytes(data, label=path))
 
 
-def _lfs_file(value: dict):
+def _lfs_file(value: dict, *, user, resource):
     path = _path(value.get("path"))
     oid, size = str(value.get("oid") or ""), value.get("size")
-    blob = has_content(oid) if OID.match(oid) else None
+    held = OID.match(oid) and lfs.may_commit(user=user, resource=resource, sha256=oid)
+    blob = has_content(oid) if held else None
     if blob is None or (isinstance(size, int) and blob.size != size):
         raise HubError(400, f"{path!r}: LFS object {oid} was not uploaded.", "BadRequest")
     return path, blob
@@ -145,7 +149,7 @@ def commit(request, repo_type: str, namespace: str, name: str, revision: str):
             elif key == "file":
                 changes.additions.append(_inline_file(value))
             elif key == "lfsFile":
-                changes.additions.append(_lfs_file(value))
+                changes.additions.append(_lfs_file(value, user=user, resource=resource))
             elif key == "deletedFile":
                 changes.deletions.append(_path(value.get("path")))
             elif key == "deletedFolder":
@@ -165,6 +169,7 @@ def commit(request, repo_type: str, namespace: str, name: str, revision: str):
         raise HubError(412, "A commit has happened since: main is not at parentCommit any more.", "Conflict")
     except PermissionDenied as exc:
         raise HubError(403, str(exc), "Forbidden")
+    lfs.committed(user=user, sha256s=[blob.sha256 for _path, blob in changes.additions])
     url = request.build_absolute_uri(f"/{URL_PREFIX[resource.kind]}{resource.repo_id}/commit/{done.sha}")
     return JsonResponse({"success": True, "commitOid": done.sha, "commitUrl": url,
                          "pullRequestUrl": None})
@@ -185,36 +190,41 @@ def lfs_batch(request, namespace: str, name: str, repo_type: str = "models"):
     objects = data.get("objects")
     if not isinstance(objects, list):
         raise HubError(400, "objects: a list is required.", "BadRequest")
-    quota_left = None if user.is_staff else settings.HUB_USER_QUOTA_BYTES - storage_used(resource.submitter or user)
-    answer = []
-    for obj in objects:
-        obj = obj if isinstance(obj, dict) else {}
-        oid, size = str(obj.get("oid") or ""), obj.get("size")
-        if not OID.match(oid) or not isinstance(size, int) or size < 0:
-            answer.append(_lfs_error(oid, size, 422, "oid must be a sha256 and size a non-negative integer."))
-            continue
-        if size > settings.HUB_MAX_FILE_BYTES:
-            answer.append(_lfs_error(oid, size, 413, f"{size} bytes is over the {settings.HUB_MAX_FILE_BYTES}-byte "
-                                                     "file limit."))
-            continue
-        if has_content(oid) is not None:
-            answer.append({"oid": oid, "size": size})  # already stored: no actions
-            continue
-        if quota_left is not None and size > quota_left:
-            answer.append(_lfs_error(oid, size, 413, "The upload would pass your storage quota."))
-            continue
-        if quota_left is not None:
-            quota_left -= size  # the batch's objects together, not each against the whole quota
-        token = signing.dumps({"o": oid, "s": size, "u": user.pk, "r": resource.pk}, salt=LFS_SALT, compress=True)
-        href = request.build_absolute_uri(f"/hub-lfs/{token}/")
-        ttl = settings.HUB_LFS_URL_TTL_S
-        answer.append({"oid": oid, "size": size, "authenticated": True, "actions": {
-            "upload": {"href": href, "expires_in": ttl},
-            "verify": {"href": href + "verify/", "expires_in": ttl},
-        }})
+    with transaction.atomic():
+        # One batch of this member's at a time: each counts the URLs the ones before it granted.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        quota_left = None if user.is_staff else (settings.HUB_USER_QUOTA_BYTES - storage_used(resource.submitter or user)
+                                                 - lfs.pending_bytes(user))
+        answer = []
+        for obj in objects:
+            item, granted = _lfs_object(request, user, resource, obj if isinstance(obj, dict) else {}, quota_left)
+            answer.append(item)
+            if quota_left is not None:
+                quota_left -= granted  # the batch's objects together, not each against the whole quota
     response = JsonResponse({"transfer": "basic", "objects": answer, "hash_algo": "sha256"})
     response["Content-Type"] = LFS_CONTENT_TYPE
     return response
+
+
+def _lfs_object(request, user, resource, obj: dict, quota_left: int | None) -> tuple[dict, int]:
+    """The batch's answer for one object, and the bytes granted for it."""
+    oid, size = str(obj.get("oid") or ""), obj.get("size")
+    if not OID.match(oid) or not isinstance(size, int) or size < 0:
+        return _lfs_error(oid, size, 422, "oid must be a sha256 and size a non-negative integer."), 0
+    if size > settings.HUB_MAX_FILE_BYTES:
+        return _lfs_error(oid, size, 413, f"{size} bytes is over the {settings.HUB_MAX_FILE_BYTES}-byte file limit."), 0
+    if lfs.may_commit(user=user, resource=resource, sha256=oid) and has_content(oid) is not None:
+        return {"oid": oid, "size": size}, 0  # theirs already: no actions
+    if quota_left is not None and size > quota_left:
+        return _lfs_error(oid, size, 413, "The upload would pass your storage quota."), 0
+    lfs.grant(user=user, sha256=oid, size=size)
+    token = signing.dumps({"o": oid, "s": size, "u": user.pk, "r": resource.pk}, salt=LFS_SALT, compress=True)
+    href = request.build_absolute_uri(f"/hub-lfs/{token}/")
+    ttl = settings.HUB_LFS_URL_TTL_S
+    return {"oid": oid, "size": size, "authenticated": True, "actions": {
+        "upload": {"href": href, "expires_in": ttl},
+        "verify": {"href": href + "verify/", "expires_in": ttl},
+    }}, size
 
 
 LFS_UPLOAD_PATH = re.compile(r"^/hub-lfs/([^/]+)/$")
@@ -249,17 +259,19 @@ def lfs_upload(request, token: str):
     """PUT /hub-lfs/{signed token}/: the object's bytes, streamed to storage and checked."""
     claims = _claims(token)
     oid, size = claims["o"], claims["s"]
-    if has_content(oid) is None:
-        try:
-            spooled = spool(request, size=size, label=oid)
-        except TooLarge as exc:
-            raise HubError(413, " ".join(exc.messages), "FileTooLarge")
-        except ValidationError as exc:
-            raise HubError(400, " ".join(exc.messages), "BadRequest")
-        if spooled.sha256 != oid:
-            spooled.discard()
-            raise HubError(400, f"The content's sha256 is {spooled.sha256}, not {oid}.", "BadRequest")
-        store(spooled)
+    # Read and checked even when the content is stored already: sending it is what proves that
+    # this member holds it (lfs.may_commit); storing it again finds the stored copy.
+    try:
+        spooled = spool(request, size=size, label=oid)
+    except TooLarge as exc:
+        raise HubError(413, " ".join(exc.messages), "FileTooLarge")
+    except ValidationError as exc:
+        raise HubError(400, " ".join(exc.messages), "BadRequest")
+    if spooled.sha256 != oid:
+        spooled.discard()
+        raise HubError(400, f"The content's sha256 is {spooled.sha256}, not {oid}.", "BadRequest")
+    store(spooled)
+    lfs.uploaded(user_id=claims["u"], sha256=oid, size=size)
     return HttpResponse(status=200)
 
 

@@ -73,3 +73,22 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class LfsGrant(models.Model):
+    """An LFS object a member was given an upload URL for (hf_api lfs_batch). Until it is
+    committed, or the URL and a grace pass, its size counts against their storage quota; once they
+    have sent its bytes (`uploaded_at`) they may commit it. Content stored by others is committed
+    only by those who send its bytes too: knowing a hash is no proof of holding the file."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "sha256"], name="lfs_grant_once"),
+            models.CheckConstraint(condition=Q(size__gte=0), name="lfs_grant_size_non_negative"),
+        ]

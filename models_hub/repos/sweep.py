@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core import reaper
 
+from . import lfs
 from .models import Blob
 from .storage import hub_storage, lock_content
 
@@ -49,6 +50,7 @@ def sweep_unreferenced_blobs() -> int:
         swept += 1
     if swept:
         log.info("swept %d blobs no commit holds", swept)
+    lfs.forget_old()
     return swept
 
 
