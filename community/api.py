@@ -26,6 +26,7 @@ from .serializers import (
     AcceptSerializer,
     BookmarkSerializer,
     CategorySerializer,
+    DismissSerializer,
     FlagSerializer,
     MarkReadSerializer,
     MeSerializer,
@@ -261,6 +262,16 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             position = min(data.get("position", thread.highest_position), thread.highest_position)
             reading.mark_read(user=request.user, thread=thread, position=position, known=thread.read_up_to)
         return self._change(ReadSerializer, mark)
+
+    @extend_schema(request=DismissSerializer, responses={200: None})
+    @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def dismiss(self, request):
+        """Discourse's Dismiss: the caller's New or Unread threads (in `category`) count as read."""
+        data = DismissSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = reading.dismiss(user=request.user, tab=data.validated_data["tab"],
+                                category=data.validated_data.get("category"))
+        return Response({"dismissed": count})
 
     @extend_schema(request=WatchSerializer, responses=ThreadSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])

@@ -238,6 +238,8 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["author", "-created_at"]),
             models.Index(fields=["thread", "created_at"]),  # a thread's activity, last 30 days
+            # The review queue, and its count on every page a moderator opens.
+            models.Index(fields=["id"], condition=models.Q(needs_review=True), name="post_needs_review"),
         ]
 
     def __str__(self) -> str:

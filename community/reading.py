@@ -7,7 +7,8 @@ import re
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Greatest
 
 from .models import Thread, ThreadRead, User
 
@@ -51,3 +52,22 @@ def read_up_to(*, user: User, thread: Thread, position: int, new: bool = True) -
                                        ignore_conflicts=True)
     # A reader who raced us to the row (another tab) is settled here.
     ThreadRead.objects.filter(user=user, thread=thread, last_position__lt=position).update(last_position=position)
+
+
+DISMISS_MAX = 1000  # threads one Dismiss marks read; a longer list takes another click
+
+
+def dismiss(*, user: User, tab: str, category=None) -> int:
+    """Discourse's Dismiss: every thread on the member's New or Unread list (`tab`), in
+    `category` if given, counts as read to its last post. Returns how many threads."""
+    threads = Thread.objects.visible_to(user)
+    if category is not None:
+        threads = threads.filter(category=category)
+    listed = threads.new_for(user) if tab == "new" else threads.unread_by(user)
+    positions = dict(listed.order_by().values_list("pk", "highest_position")[:DISMISS_MAX])
+    ThreadRead.objects.bulk_create([ThreadRead(user=user, thread_id=pk, last_position=position)
+                                    for pk, position in positions.items()], ignore_conflicts=True)
+    highest = Thread.objects.filter(pk=OuterRef("thread_id")).values("highest_position")[:1]
+    ThreadRead.objects.filter(user=user, thread_id__in=positions).update(
+        last_position=Greatest(F("last_position"), Subquery(highest)))
+    return len(positions)

@@ -178,6 +178,11 @@ class ReadSerializer(serializers.Serializer):
                                         help_text="The last post position read; the thread's last by default.")
 
 
+class DismissSerializer(serializers.Serializer):
+    tab = serializers.ChoiceField(choices=["new", "unread"], help_text="The list whose threads count as read.")
+    category = CategoryField(required=False, allow_null=True, help_text="Only this category's threads.")
+
+
 class WatchSerializer(serializers.Serializer):
     watching = serializers.BooleanField()
 

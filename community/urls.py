@@ -6,6 +6,7 @@ app_name = "community"
 
 urlpatterns = [
     path("", views.forum_index, name="index"),
+    path("dismiss/", views.dismiss, name="dismiss"),
     path("new/", views.new_thread, name="new"),
     path("search/", views.search_page, name="search"),
     path("notifications/", views.notifications, name="notifications"),

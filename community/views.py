@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,6 +29,7 @@ from .context_processors import draft_sent
 from .forms import (EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, SearchForm, ThreadForm, add_errors,
                     parse_id)
 from .models import Category, Flag, Mute, Notification, Post, Thread
+from .serializers import DismissSerializer
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
 POSTS_PER_PAGE = 20
@@ -52,6 +54,18 @@ def _thread_list(request, threads, template: str, context: dict):
     page = Paginator(listed, 30).get_page(request.GET.get("page"))
     return render(request, template, {**context, "page": page, "tab": tab, "unread_threads": unread_threads,
                                       "new_threads": new_threads, "new_thread_days": settings.FORUM_NEW_THREAD_DAYS})
+
+
+@login_required
+@require_POST
+def dismiss(request):
+    """Dismiss a list's New or Unread threads (in a category, when its page asked)."""
+    data = DismissSerializer(data=request.POST)
+    if not data.is_valid():
+        return HttpResponse(" ".join(str(e) for errors in data.errors.values() for e in errors), status=400)
+    tab, category = data.validated_data["tab"], data.validated_data.get("category")
+    reading.dismiss(user=request.user, tab=tab, category=category)
+    return redirect(f"{category.get_absolute_url() if category else reverse('community:index')}?tab={tab}")
 
 
 def forum_index(request):

@@ -226,3 +226,12 @@ def test_a_moderator_editing_a_hidden_post_leaves_the_queue_alone(post, staff):
     services.edit_post(editor=staff, post=post, body="[removed]")
     post.refresh_from_db()
     assert post.is_hidden and not post.needs_review
+
+
+def test_moderators_see_how_many_posts_wait_for_review_on_every_page(client, post, staff):
+    flag(UserFactory(), post)
+    client.force_login(staff)
+    page = client.get("/").content.decode()
+    assert 'data-testid="review-count"' in page and "1 post to review" in page and "Moderation (1)" in page
+    client.force_login(post.author)
+    assert 'data-testid="review-count"' not in client.get("/").content.decode()

@@ -297,3 +297,34 @@ def test_what_members_write_counts_as_read_by_them(user, category):
     make_post(thread=other)
     make_post(thread=other, author=user)
     assert ThreadRead.objects.get(user=user, thread=other).last_position == 3
+
+
+def test_dismissing_unread_marks_those_threads_read_to_their_last_post(client, user, category):
+    thread = make_thread(category=category)
+    mark_read(user=user, thread=thread, position=1, known=None)
+    make_post(thread=thread), make_post(thread=thread)
+    client.force_login(user)
+    response = client.post("/forum/dismiss/", {"tab": "unread"})
+    assert response.status_code == 302 and response["Location"] == "/forum/?tab=unread"
+    assert ThreadRead.objects.get(user=user, thread=thread).last_position == 3
+
+
+def test_dismissing_new_in_a_category_leaves_the_others_new(as_user, user, category):
+    here, there = make_thread(category=category), make_thread(category=CategoryFactory(slug="elsewhere"))
+    response = as_user.post("/api/v1/threads/dismiss/", {"tab": "new", "category": category.slug}, format="json")
+    assert response.json() == {"dismissed": 1}
+    assert list(Thread.objects.new_for(user)) == [there] and ThreadRead.objects.filter(user=user, thread=here).exists()
+
+
+@pytest.mark.parametrize("data,field", [({"tab": "latest"}, "tab"), ({"tab": "new", "category": "no-such"}, "category"),
+                                        ({"tab": "new", "category": "a\x00b"}, "category")])
+def test_a_bad_dismiss_is_a_400_naming_the_field(as_user, data, field):
+    response = as_user.post("/api/v1/threads/dismiss/", data, format="json")
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_the_new_tab_offers_to_dismiss_its_threads(client, user, category):
+    make_thread(category=category)
+    client.force_login(user)
+    assert 'data-testid="dismiss"' in client.get("/forum/?tab=new").content.decode()
+    assert 'data-testid="dismiss"' not in client.get("/forum/?tab=latest").content.decode()
