@@ -425,3 +425,37 @@ class ThreadRead(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "thread"], name="read_state_once")]
+
+
+class ModerationLog(models.Model):
+    """What a moderator did, to what, when and why: Discourse's staff action log. `subject` and
+    `link` keep what the entry was about after the object is gone or renamed."""
+
+    class Action(models.TextChoices):
+        PIN = "pin", _("pinned a thread")
+        UNPIN = "unpin", _("unpinned a thread")
+        LOCK = "lock", _("locked a thread")
+        UNLOCK = "unlock", _("unlocked a thread")
+        HIDE = "hide", _("hid a thread")
+        UNHIDE = "unhide", _("showed a thread again")
+        MOVE = "move", _("moved a thread")
+        POST_HIDDEN = "post_hidden", _("hid a post")
+        POST_RESTORED = "post_restored", _("restored a post")
+        REVISION_HIDDEN = "revision_hidden", _("redacted a revision")
+        REVISION_SHOWN = "revision_shown", _("showed a revision again")
+        SUSPEND = "suspend", _("suspended a member")
+        LIFT_SUSPENSION = "lift_suspension", _("lifted a suspension")
+        TAKE_DOWN = "take_down", _("took down a hub resource")
+        VOID_VOTES = "void_votes", _("voided a member's arena votes")
+
+    moderator = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    member = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.CharField(max_length=300)
+    link = models.CharField(max_length=400, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="moderation_log_newest")]

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from .emails import send_suspension_email
 from .indexing import sync_visibility
-from .models import REPUTATION_ACCEPTED, Category, Flag, ModerationAction, Notification, Post, Thread, User
+from .models import (REPUTATION_ACCEPTED, Category, Flag, ModerationAction, ModerationLog, Notification, Post, Thread,
+                     User)
 from .notify import notify_member, notify_once
 from .permissions import can_flag, can_moderate, can_suspend, flag_counts_toward_hide
 
@@ -103,6 +104,9 @@ def review_post(*, moderator: User, post: Post, keep_hidden: bool) -> None:
     if keep_hidden != was_hidden:
         _tell_author(post, Notification.Kind.POST_HIDDEN if keep_hidden else Notification.Kind.POST_RESTORED,
                      moderator=moderator)
+        log_action(moderator=moderator, action=ModerationLog.Action.POST_HIDDEN if keep_hidden
+                   else ModerationLog.Action.POST_RESTORED, subject=post.thread.title, link=post.get_absolute_url(),
+                   member=post.author)
     post.flags.filter(resolved=False).update(resolved=True)
     Post.objects.filter(pk=post.pk).update(flag_count=0)
 
@@ -136,6 +140,8 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
     thread.save(update_fields=["category", "is_hidden", "is_pinned", "is_locked"])
     if action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
         sync_visibility(thread_id=thread.pk)
+    log_action(moderator=moderator, action=action, subject=thread.title, link=thread.get_absolute_url(),
+               member=thread.author, detail=category.name if action == ModerationAction.MOVE else "")
     return thread
 
 
@@ -160,6 +166,8 @@ def suspend_member(*, moderator: User, member: User, days: int, reason: str) -> 
     member.suspended_until, member.suspension_reason = timezone.now() + timedelta(days=days), reason
     member.save(update_fields=["suspended_until", "suspension_reason"])
     transaction.on_commit(lambda: send_suspension_email(member), robust=True)
+    log_action(moderator=moderator, action=ModerationLog.Action.SUSPEND, subject=member.username,
+               link=member.get_absolute_url(), member=member, detail=f"{days} d: {reason}")
     return member
 
 
@@ -169,10 +177,24 @@ def lift_suspension(*, moderator: User, member: User) -> User:
         raise PermissionDenied(_("Only moderators may suspend members, and not other moderators."))
     User.objects.filter(pk=member.pk).update(suspended_until=None, suspension_reason="")
     member.refresh_from_db()
+    log_action(moderator=moderator, action=ModerationLog.Action.LIFT_SUSPENSION, subject=member.username,
+               link=member.get_absolute_url(), member=member)
     return member
 
 
+@transaction.atomic
 def set_revision_hidden(*, moderator: User, revision, hidden: bool) -> None:
     if not can_moderate(moderator):
         raise PermissionDenied(_("Only moderators may do this."))
     type(revision).objects.filter(pk=revision.pk).update(is_hidden=hidden)
+    post = revision.post
+    log_action(moderator=moderator, action=ModerationLog.Action.REVISION_HIDDEN if hidden
+               else ModerationLog.Action.REVISION_SHOWN, subject=post.thread.title, link=post.get_absolute_url(),
+               member=post.author, detail=f"#{revision.number}")
+
+
+def log_action(*, moderator: User, action: str, subject: str, link: str = "", member: User | None = None,
+               detail: str = "") -> None:
+    """One entry in the moderation log (also for what other apps' moderators do: a takedown)."""
+    ModerationLog.objects.create(moderator=moderator, action=action, member=member, subject=subject[:300],
+                                 link=link[:400], detail=detail[:500])

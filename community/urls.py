@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import history_views, views
+from . import history_views, moderation_views, views
 
 app_name = "community"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("bookmarks/", views.bookmarks, name="bookmarks"),
     path("review/", views.review_queue, name="review"),
+    path("moderation/log/", moderation_views.moderation_log, name="moderation-log"),
     path("c/<str:slug>/", views.category, name="category"),
     path("tags/", views.tags, name="tags"),
     path("tag/<path:name>/", views.tag, name="tag"),  # tag names may hold "/"

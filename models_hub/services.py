@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from community.models import Category, Thread, User, Watch
+from community.models import Category, ModerationLog, Thread, User, Watch
+from community.moderation import log_action
 from community.services import create_thread
 from core import markdown, search
 from core.models import MAX_TAGS, SearchDocument
@@ -199,7 +200,10 @@ def take_down(*, moderator: User, resource: Resource) -> Resource:
     it again. Its rows and runs stay."""
     if not is_moderator(moderator):
         raise PermissionDenied(_("Only a moderator may take a resource down."))
-    return _set_published(Resource.objects.select_for_update().get(pk=resource.pk), published=False)
+    resource = _set_published(Resource.objects.select_for_update().get(pk=resource.pk), published=False)
+    log_action(moderator=moderator, action=ModerationLog.Action.TAKE_DOWN, subject=resource.repo_id,
+               link=resource.get_absolute_url(), member=resource.submitter)
+    return resource
 
 
 def _set_published(resource: Resource, *, published: bool) -> Resource:

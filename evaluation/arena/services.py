@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from community.models import User
+from community.models import ModerationLog, User
+from community.moderation import log_action
 from core import queues
 from models_hub.models import Resource
 from playground import services as playground
@@ -133,8 +134,11 @@ def void_votes(*, moderator: User, member: User, reason: str = "") -> int:
     reason = (reason or "").strip()
     if len(reason) > VOID_REASON_MAX_LENGTH:
         raise ValidationError({"reason": [_("At most %(n)d characters.") % {"n": VOID_REASON_MAX_LENGTH}]})
-    return Vote.objects.by_member(member).filter(voided_at__isnull=True).update(
+    voided = Vote.objects.by_member(member).filter(voided_at__isnull=True).update(
         voided_at=timezone.now(), voided_by=moderator, void_reason=reason)
+    log_action(moderator=moderator, action=ModerationLog.Action.VOID_VOTES, subject=member.username,
+               link=member.get_absolute_url(), member=member, detail=f"{voided}: {reason}" if reason else str(voided))
+    return voided
 
 
 @transaction.atomic
