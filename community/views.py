@@ -95,7 +95,12 @@ def tag(request, name: str):
 
 
 def _reply_context(request, thread: Thread, form: ReplyForm | None = None) -> dict:
-    return {"reply_form": form or ReplyForm(), "can_reply": permissions.can_reply(request.user, thread)}
+    """The reply box, answering the post `?reply_to=` names (a post's Reply link without script)."""
+    reply_id = parse_id(form["reply_to"].value() if form else request.GET.get("reply_to"))
+    replying_to = (thread.posts.visible_to(request.user).select_related("author").filter(pk=reply_id).first()
+                   if reply_id else None)
+    form = form or ReplyForm(initial={"reply_to": replying_to.pk if replying_to else None})
+    return {"reply_form": form, "replying_to": replying_to, "can_reply": permissions.can_reply(request.user, thread)}
 
 
 @require_http_methods(["GET", "HEAD"])

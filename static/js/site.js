@@ -49,6 +49,24 @@
   }
   document.querySelectorAll("textarea[data-markdown]").forEach(enhanceMarkdown);
 
+  // Reply to one post: the reply box remembers which (its Reply link, and Quote), says so, and
+  // can go back to answering the thread.
+  const replyingTo = (form, postId, name) => {
+    form.querySelector('input[name="reply_to"]').value = postId;
+    const note = form.querySelector("[data-replying-to]");
+    if (!note) return;
+    note.hidden = !postId;
+    note.querySelector("[data-reply-name]").textContent = name || "";
+  };
+  document.addEventListener("click", (event) => {
+    const form = document.getElementById("reply-form");
+    const reply = event.target.closest("[data-reply], [data-cancel-reply]");
+    if (!form || !reply) return;
+    event.preventDefault();
+    replyingTo(form, reply.dataset.reply || "", reply.dataset.replyName);
+    form.querySelector("textarea").focus();
+  });
+
   // Quote-reply: fill the reply box with a quote (the text selected in that post, else the post)
   // and remember which post it answers.
   document.addEventListener("click", (event) => {
@@ -63,7 +81,7 @@
       && prose.contains(selection.focusNode) ? selection.toString().trim() : "";
     const quoted = (picked || button.dataset.quote).split("\n").map((l) => "> " + l).join("\n");
     box.value = `${quoted}\n\n${box.value}`;
-    form.querySelector('input[name="reply_to"]').value = button.dataset.post;
+    replyingTo(form, button.dataset.post, button.dataset.replyName);
     box.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
     box.focus();
   });
@@ -85,6 +103,9 @@
     const saved = (() => { try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; } })();
     if (saved && fields.every((f) => !f.value.trim())) {
       fields.forEach((f) => { if (typeof saved[f.name] === "string") f.value = saved[f.name]; });
+      const replyTo = form.querySelector('input[name="reply_to"]');
+      const source = replyTo && replyTo.value && document.querySelector(`[data-reply="${CSS.escape(replyTo.value)}"]`);
+      if (source) replyingTo(form, replyTo.value, source.dataset.replyName);
       const note = Object.assign(document.createElement("p"), { className: "draft-note", textContent: t("Draft restored. ", "已恢复草稿。") });
       const discard = Object.assign(document.createElement("button"), { type: "button", className: "linklike", textContent: t("Discard it", "丢弃") });
       discard.addEventListener("click", () => {

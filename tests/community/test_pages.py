@@ -400,3 +400,20 @@ def test_the_tags_page_counts_each_tags_visible_threads_most_used_first(client, 
 def test_the_tags_page_says_when_there_are_none(client, category):
     make_thread(category=category)
     assert "No tags yet" in client.get("/forum/tags/").content.decode()
+
+
+def test_a_posts_reply_link_opens_the_reply_box_answering_it(client, user, category):
+    thread = make_thread(category=category)
+    reply = make_post(thread=thread, author=UserFactory(username="bob"))
+    client.force_login(user)
+    page = client.get(thread.get_absolute_url()).content.decode()
+    assert f'href="?post={reply.pk}&amp;reply_to={reply.pk}#reply-form"' in page
+    page = client.get(thread.get_absolute_url(), {"post": reply.pk, "reply_to": reply.pk}).content.decode()
+    assert f'name="reply_to" value="{reply.pk}"' in page and "<strong data-reply-name>bob</strong>" in page
+
+
+def test_a_reply_link_to_a_post_of_another_thread_answers_the_thread(client, user, category):
+    thread, elsewhere = make_thread(category=category), make_post(thread=make_thread(category=category))
+    client.force_login(user)
+    page = client.get(thread.get_absolute_url(), {"reply_to": elsewhere.pk}).content.decode()
+    assert f'value="{elsewhere.pk}"' not in page and "data-replying-to hidden" in page
