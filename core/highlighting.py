@@ -54,11 +54,20 @@ def highlight(code: str, *, language: str = "", filename: str = "", **formatter)
     if timeout <= 0:
         return None
     answer = _worker.call(request, timeout)
-    if answer.get("reason") in ("busy", "unavailable"):
-        return None  # no fault of the text's: plain this time, tried again next time
     html = answer.get("result")
-    cache.set(key, html or PLAIN, timeout=settings.HIGHLIGHT_CACHE_S)
+    if _is_the_texts_own(answer):
+        cache.set(key, html or PLAIN, timeout=settings.HIGHLIGHT_CACHE_S)
     return html
+
+
+def _is_the_texts_own(answer: dict) -> bool:
+    """Whether the answer says something about the text itself, to be cached: highlighted, no such
+    lexer, or out of time after the whole HIGHLIGHT_TIMEOUT_S. Not after a wait for another text,
+    or a budget nearly spent: plain this time, tried again next time."""
+    reason = answer.get("reason")
+    if reason == "timeout":
+        return answer.get("given_s", 0) >= settings.HIGHLIGHT_TIMEOUT_S * 0.95
+    return reason not in ("busy", "unavailable")
 
 
 def highlight_or_plain(code: str, *, language: str = "", filename: str = "", **formatter) -> str:

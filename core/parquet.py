@@ -14,7 +14,10 @@ _reader = Sandbox("core.parquet_worker", memory_setting="PARQUET_MEMORY_BYTES")
 
 class ParquetError(Exception):
     """Not read: `reason` is `memory` or `timeout` (it would decode to too much, or take too
-    long), `exception` (not a Parquet file this can read), or `busy`/`unavailable`."""
+    long), `exception` (not a Parquet file this can read), or `busy`/`unavailable` (no verdict
+    on the file: try again later)."""
+
+    TRANSIENT = ("busy", "unavailable")
 
     def __init__(self, reason: str, message: str):
         self.reason = reason
@@ -30,11 +33,16 @@ class Table:
 
 
 def read(path: str, *, columns: list[str] | None = None, max_columns: int | None = None, offset: int = 0,
-         limit: int | None = None, max_bytes: int | None = None) -> Table:
+         limit: int | None = None, max_bytes: int | None = None, cell_chars: int | None = None) -> Table:
+    """`cell_chars`: rows as lists of cells shown as text, each at most that long (see the worker)."""
     answer = _reader.call({"path": str(path), "columns": columns, "max_columns": max_columns, "offset": offset,
-                           "limit": limit, "max_bytes": max_bytes}, settings.PARQUET_TIMEOUT_S)
+                           "limit": limit, "max_bytes": max_bytes, "cell_chars": cell_chars},
+                          settings.PARQUET_TIMEOUT_S)
     if "result" not in answer:
-        raise ParquetError(answer["reason"], answer["error"])
+        reason = answer["reason"]
+        if reason == "timeout" and answer.get("given_s", 0) < settings.PARQUET_TIMEOUT_S * 0.95:
+            reason = "busy"  # it waited for another read: no verdict on this file
+        raise ParquetError(reason, answer["error"])
     result = answer["result"]
     return Table(columns=[tuple(c) for c in result["columns"]], num_rows=result["num_rows"], rows=result["rows"],
                  too_large=result["too_large"])

@@ -3,6 +3,7 @@ can decode to gigabytes (a dictionary entry repeated, runs of one value), so dec
 here, under the parent's memory cap and time limit. Imports nothing of Django."""
 from __future__ import annotations
 
+import json
 from itertools import islice
 
 import pyarrow.parquet as pq
@@ -14,7 +15,8 @@ BATCH_ROWS = 64
 
 def read(request: dict) -> dict:
     """The file's columns (name, type), its row count and rows offset .. offset+limit (limit None:
-    all) of the `columns` asked for (None: the first `max_columns`), as JSON-ready dicts. A file
+    all) of the `columns` asked for (None: the first `max_columns`), as JSON-ready dicts, or with
+    `cell_chars` as lists of cells shown as text, each cut to that many characters. A file
     whose row groups declare more than `max_bytes` decoded, or that decodes past it, is refused
     with `too_large` and no rows."""
     parquet = pq.ParquetFile(request["path"])
@@ -36,8 +38,16 @@ def read(request: dict) -> dict:
         rows.extend(batch.to_pylist())
         if limit is not None and len(rows) >= offset + limit:
             break
-    answer["rows"] = list(islice(rows, offset, None if limit is None else offset + limit))
+    rows = list(islice(rows, offset, None if limit is None else offset + limit))
+    if cell_chars := request.get("cell_chars"):  # shown, not used: cut here, before the answer is written
+        rows = [[_cell(row.get(f.name), cell_chars) for f in fields] for row in rows]
+    answer["rows"] = rows
     return answer
+
+
+def _cell(value, limit: int) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ class Sandbox:
 
     def call(self, request: dict, timeout: float) -> dict:
         """`{"result": …}`, or `{"reason": …, "error": …}` where `reason` is `memory` or `exception`
-        (the request's own failure, in the child), `timeout` (it ran out of time and the child was
-        killed), `busy` (no turn within `timeout`) or `unavailable` (no child could be run)."""
+        (the request's own failure, in the child), `timeout` (it ran out of the `given_s` seconds
+        left after waiting for its turn, and the child was killed), `busy` (no turn within
+        `timeout`) or `unavailable` (no child could be run)."""
         started = time.monotonic()
         if timeout <= 0 or not self._lock.acquire(timeout=timeout):
             return {"reason": "busy", "error": "No time was left for it."}
@@ -42,11 +43,12 @@ class Sandbox:
                 return {"reason": "unavailable", "error": "Its helper process could not start."}
             process.stdin.write(json.dumps(request) + "\n")
             process.stdin.flush()
-            left = timeout - (time.monotonic() - started)
-            ready, _, _ = select.select([process.stdout], [], [], max(left, 0))
-            if not ready:
+            left = max(timeout - (time.monotonic() - started), 0)
+            poller = select.poll()  # not select(): it fails on descriptors past 1023
+            poller.register(process.stdout, select.POLLIN)
+            if not poller.poll(left * 1000):
                 self.stop()
-                return {"reason": "timeout", "error": "It took too long."}
+                return {"reason": "timeout", "error": "It took too long.", "given_s": left}
             return json.loads(process.stdout.readline())
         except (OSError, ValueError):
             log.warning("the %s helper process failed", self.module, exc_info=True)

@@ -164,7 +164,10 @@ def query_too_long(query: str) -> str | None:
     return None
 
 
-NEWEST = (F("created_at").desc(nulls_last=True), "-id")
+# The index's order (search_document_newest), so that PostgreSQL reads it instead of sorting.
+# Every document a filter lets through has a date: author and date filters need one, and a
+# category's threads and replies all have theirs.
+NEWEST = ("-created_at", "-id")
 
 
 def matching(query: str, *, kinds: list[Kind] | None = None,
@@ -176,7 +179,12 @@ def matching(query: str, *, kinds: list[Kind] | None = None,
     if kinds:
         docs = docs.filter(kind__in=kinds)
     if not terms:
-        return docs.annotate(rank=Value(0.0)).order_by(*NEWEST) if filters.narrows else docs.none()
+        if not filters.narrows:
+            return docs.none()
+        # As for words: the newest CANDIDATES only, so that a filter that lets everything through
+        # (after:1970) costs no sort or count of the whole index.
+        newest = docs.order_by(*NEWEST).values("id")[:CANDIDATES]
+        return SearchDocument.objects.filter(id__in=newest).annotate(rank=Value(0.0)).order_by(*NEWEST)
     if settings.USING_POSTGRES:
         search_query = SearchQuery(" ".join(terms), search_type="plain", config=CONFIG)
         # Ranking every match of a common word means reading tens of thousands of vectors; rank

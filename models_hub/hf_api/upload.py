@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 
 from django.conf import settings
@@ -28,6 +29,8 @@ from ..repos.storage import TooLarge, has_content, spool, spool_bytes, store
 from .common import TYPES, URL_PREFIX, HubError, get_repo, hub_view, read_json, require_user
 
 OID = re.compile(r"^[0-9a-f]{64}$")
+EMPTY_OID = hashlib.sha256(b"").hexdigest()  # the only content of size 0
+LFS_BATCH_MAX_OBJECTS = 100  # as many as git-lfs and huggingface_hub send in one batch
 LFS_SALT = "models_hub.lfs-upload"
 LFS_CONTENT_TYPE = "application/vnd.git-lfs+json"
 MAX_LINE_BYTES = 64 * 1024 * 1024  # one NDJSON line: a base64 file past this is refused
@@ -190,41 +193,45 @@ def lfs_batch(request, namespace: str, name: str, repo_type: str = "models"):
     objects = data.get("objects")
     if not isinstance(objects, list):
         raise HubError(400, "objects: a list is required.", "BadRequest")
+    if len(objects) > LFS_BATCH_MAX_OBJECTS:
+        raise HubError(400, f"objects: at most {LFS_BATCH_MAX_OBJECTS} per batch.", "BadRequest")
     with transaction.atomic():
         # One batch of this member's at a time: each counts the URLs the ones before it granted.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
         quota_left = None if user.is_staff else (settings.HUB_USER_QUOTA_BYTES - storage_used(resource.submitter or user)
                                                  - lfs.pending_bytes(user))
-        answer = []
+        answer, granted = [], {}
         for obj in objects:
-            item, granted = _lfs_object(request, user, resource, obj if isinstance(obj, dict) else {}, quota_left)
+            item = _lfs_object(request, user, resource, obj if isinstance(obj, dict) else {}, quota_left)
             answer.append(item)
-            if quota_left is not None:
-                quota_left -= granted  # the batch's objects together, not each against the whole quota
+            if "actions" in item:
+                granted[item["oid"]] = item["size"]
+                if quota_left is not None:
+                    quota_left -= item["size"]  # the batch's objects together, not each against the whole quota
+        lfs.grant(user=user, sizes=granted)
     response = JsonResponse({"transfer": "basic", "objects": answer, "hash_algo": "sha256"})
     response["Content-Type"] = LFS_CONTENT_TYPE
     return response
 
 
-def _lfs_object(request, user, resource, obj: dict, quota_left: int | None) -> tuple[dict, int]:
-    """The batch's answer for one object, and the bytes granted for it."""
+def _lfs_object(request, user, resource, obj: dict, quota_left: int | None) -> dict:
+    """The batch's answer for one object: an upload action, nothing to do, or an error."""
     oid, size = str(obj.get("oid") or ""), obj.get("size")
-    if not OID.match(oid) or not isinstance(size, int) or size < 0:
-        return _lfs_error(oid, size, 422, "oid must be a sha256 and size a non-negative integer."), 0
+    if not OID.match(oid) or not isinstance(size, int) or size < 0 or (size == 0 and oid != EMPTY_OID):
+        return _lfs_error(oid, size, 422, "oid must be a sha256 and size its content's (non-negative) size.")
     if size > settings.HUB_MAX_FILE_BYTES:
-        return _lfs_error(oid, size, 413, f"{size} bytes is over the {settings.HUB_MAX_FILE_BYTES}-byte file limit."), 0
+        return _lfs_error(oid, size, 413, f"{size} bytes is over the {settings.HUB_MAX_FILE_BYTES}-byte file limit.")
     if lfs.may_commit(user=user, resource=resource, sha256=oid) and has_content(oid) is not None:
-        return {"oid": oid, "size": size}, 0  # theirs already: no actions
+        return {"oid": oid, "size": size}  # theirs already: no actions
     if quota_left is not None and size > quota_left:
-        return _lfs_error(oid, size, 413, "The upload would pass your storage quota."), 0
-    lfs.grant(user=user, sha256=oid, size=size)
+        return _lfs_error(oid, size, 413, "The upload would pass your storage quota.")
     token = signing.dumps({"o": oid, "s": size, "u": user.pk, "r": resource.pk}, salt=LFS_SALT, compress=True)
     href = request.build_absolute_uri(f"/hub-lfs/{token}/")
     ttl = settings.HUB_LFS_URL_TTL_S
     return {"oid": oid, "size": size, "authenticated": True, "actions": {
         "upload": {"href": href, "expires_in": ttl},
         "verify": {"href": href + "verify/", "expires_in": ttl},
-    }}, size
+    }}
 
 
 LFS_UPLOAD_PATH = re.compile(r"^/hub-lfs/([^/]+)/$")
@@ -279,8 +286,10 @@ def lfs_upload(request, token: str):
 @hub_view
 def lfs_verify(request, token: str):
     claims = _claims(token)
-    require_user(request)
-    blob = has_content(claims["o"])
+    user = require_user(request)
+    # Only for content the caller holds: else verify would tell whether anyone stored this hash.
+    held = lfs.may_commit(user=user, resource=claims["r"], sha256=claims["o"])
+    blob = has_content(claims["o"]) if held else None
     if blob is None or blob.size != claims["s"]:
         raise HubError(404, f"Object {claims['o']} is not stored.", "EntryNotFound")
     return JsonResponse({"oid": blob.sha256, "size": blob.size})

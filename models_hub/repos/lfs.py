@@ -17,8 +17,8 @@ def _live_since():
 
 
 def may_commit(*, user, resource, sha256: str) -> bool:
-    """Whether `user` may commit this stored content to `resource` by its hash alone: it is in
-    one of their own repositories or in this one, or they sent its bytes lately."""
+    """Whether `user` may commit this stored content to `resource` (a Resource or its id) by its
+    hash alone: it is in one of their own repositories or in this one, or they sent its bytes lately."""
     held = Entry.objects.filter(blob__sha256=sha256).filter(
         Q(commit__resource__submitter=user) | Q(commit__resource=resource)).exists()
     return held or LfsGrant.objects.filter(user=user, sha256=sha256, uploaded_at__isnull=False,
@@ -31,9 +31,13 @@ def pending_bytes(user) -> int:
     return live.aggregate(n=Sum("size"))["n"] or 0
 
 
-def grant(*, user, sha256: str, size: int) -> None:
-    LfsGrant.objects.update_or_create(user=user, sha256=sha256,
-                                      defaults={"size": size, "created_at": timezone.now(), "uploaded_at": None})
+def grant(*, user, sizes: dict[str, int]) -> None:
+    """Upload URLs for these objects (sha256: size), in one statement."""
+    now = timezone.now()
+    LfsGrant.objects.bulk_create([LfsGrant(user=user, sha256=sha256, size=size, created_at=now)
+                                  for sha256, size in sizes.items()],
+                                 update_conflicts=True, unique_fields=["user", "sha256"],
+                                 update_fields=["size", "created_at", "uploaded_at"])
 
 
 def uploaded(*, user_id: int, sha256: str, size: int) -> None:

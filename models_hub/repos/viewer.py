@@ -141,16 +141,17 @@ def _jsonl(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
 def _parquet(preview: Preview, blob: Blob, offset: int, limit: int) -> None:
     try:
         with local_file(blob, max_copy_bytes=PARQUET_COPY_MAX_BYTES) as path:
-            table = parquet.read(path, max_columns=MAX_COLUMNS, offset=offset, limit=limit)
+            table = parquet.read(path, max_columns=MAX_COLUMNS, offset=offset, limit=limit, cell_chars=MAX_CELL_CHARS)
     except TooLarge:
         preview.error = "too large to preview"
         return
     except parquet.ParquetError as exc:
+        if exc.reason in parquet.ParquetError.TRANSIENT:
+            raise  # preview() says so, uncached
         too_large = exc.reason in ("memory", "timeout")
         preview.error = "too large to preview" if too_large else without_server_paths(str(exc))[:300]
         return
-    preview.columns, preview.total_rows = table.columns, table.num_rows
-    preview.rows = [[_cell(row.get(name)) for name, _t in table.columns] for row in table.rows]
+    preview.columns, preview.total_rows, preview.rows = table.columns, table.num_rows, table.rows
 
 
 def preview(path: str, blob: Blob, *, offset: int = 0, limit: int = PREVIEW_ROWS) -> Preview:
@@ -168,6 +169,9 @@ def preview(path: str, blob: Blob, *, offset: int = 0, limit: int = PREVIEW_ROWS
             _jsonl(result, blob, offset, limit)
         elif fmt == "parquet":
             _parquet(result, blob, offset, limit)
+    except parquet.ParquetError:  # busy with other files: say so, and look again next time
+        result.error = "busy: try again in a moment"
+        return result
     except Exception as exc:  # a malformed file shows its error instead of a table
         result.error = without_server_paths(f"{type(exc).__name__}: {exc}")[:300]
     cache.set(key, result.__dict__, CACHE_TTL_S)

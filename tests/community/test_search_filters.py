@@ -150,3 +150,12 @@ def test_the_search_page_shows_a_bad_filter_beside_its_field(client):
 def test_a_profile_links_to_a_search_of_the_members_posts(client, alice):
     page = client.get(f"/u/{alice.username}/").content.decode()
     assert "/forum/search/?author=Alice&amp;order=newest" in page
+
+
+def test_a_filter_alone_lists_only_the_newest_candidates(api, category, alice, monkeypatch):
+    from core import search
+
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    threads = [make_thread(author=alice, category=category, title=f"T{i}") for i in range(3)]
+    response = api.get("/api/v1/search/", {"author": "alice"}).json()
+    assert response["count"] == 2 and [h["id"] for h in response["results"]] == [threads[2].pk, threads[1].pk]

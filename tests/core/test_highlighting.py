@@ -60,3 +60,26 @@ def test_a_hub_file_made_to_be_slow_to_lex_is_shown_plain(client, user, short_ti
     commit(resource, user, {"unit.service": SLOW.encode()})
     response = client.get(f"{resource.get_absolute_url()}files/main/unit.service")
     assert response.status_code == 200 and 'class="highlight"' in response.content.decode()
+
+
+def test_a_text_that_waited_for_another_is_shown_plain_but_not_remembered_so(monkeypatch):
+    monkeypatch.setattr(highlighting._worker, "call", lambda *a: {"reason": "busy", "error": "busy"})
+    assert highlighting.highlight("x = 1", language="python") is None
+    monkeypatch.undo()
+    assert "<span" in highlighting.highlight("x = 1", language="python")
+
+
+def test_a_block_cut_short_by_a_spent_budget_is_not_remembered_as_plain(short_timeout, monkeypatch):
+    remembered = []
+
+    class Remembering:
+        def get(self, key):
+            return None
+
+        def set(self, key, value, timeout=None):
+            remembered.append(key)
+
+    monkeypatch.setattr(highlighting, "cache", Remembering())
+    with highlighting.budget(0.05):
+        assert highlighting.highlight(SLOW, filename="unit.service") is None
+    assert remembered == []

@@ -66,3 +66,25 @@ def test_a_training_file_that_is_a_bomb_is_refused_naming_train_file(small_sandb
     with pytest.raises(ValidationError) as refused:
         check_dataset(dataset)
     assert "train_file" in str(refused.value) and "too large" in str(refused.value)
+
+
+def test_the_viewer_gets_cells_cut_in_the_sandbox(tmp_path):
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({"text": ["x" * 10_000], "n": [1]}), path)
+    table = parquet.read(str(path), cell_chars=300)
+    assert table.rows == [["x" * 300 + "…", "1"]]
+
+
+@pytest.mark.django_db
+def test_a_busy_sandbox_is_said_and_not_cached(client, user, monkeypatch):
+    from models_hub import services
+    from tests.models_hub.repo_helpers import commit
+
+    dataset = services.save_resource(user=user, data={"kind": "dataset", "name": "d", "title": "D"})
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"a": [1, 2]}), buffer)
+    commit(dataset, user, {"data.parquet": buffer.getvalue()})
+    monkeypatch.setattr(parquet._reader, "call", lambda *a: {"reason": "busy", "error": "No time was left for it."})
+    assert "busy" in client.get(f"{dataset.get_absolute_url()}viewer/").content.decode()
+    monkeypatch.undo()
+    assert "busy" not in client.get(f"{dataset.get_absolute_url()}viewer/").content.decode()

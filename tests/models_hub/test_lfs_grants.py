@@ -85,8 +85,30 @@ def test_granted_urls_hold_their_share_of_the_quota_across_batches(client: Clien
 
 def test_grants_past_their_urls_and_grace_hold_nothing_and_are_forgotten(attacker, settings):
     member, _repository = attacker
-    lfs.grant(user=member, sha256="a" * 64, size=100)
+    lfs.grant(user=member, sizes={"a" * 64: 100})
     assert lfs.pending_bytes(member) == 100
     expired = timedelta(seconds=settings.HUB_LFS_URL_TTL_S + settings.HUB_BLOB_GRACE_S + 1)
     LfsGrant.objects.update(created_at=LfsGrant.objects.get().created_at - expired)
     assert lfs.pending_bytes(member) == 0 and lfs.forget_old() == 1
+
+
+def test_verify_says_nothing_of_content_the_caller_does_not_hold(client: Client, victims_draft, attacker):
+    member, repository = attacker
+    [answer] = batch(client, repository, member, [{"oid": OID, "size": len(SECRET)}])
+    verify = answer["actions"]["verify"]["href"].split("testserver", 1)[1]
+    assert client.post(verify, **bearer(member)).status_code == 404
+
+
+def test_a_batch_holds_at_most_a_hundred_objects(client: Client, attacker):
+    member, repository = attacker
+    objects = [{"oid": hashlib.sha256(str(i).encode()).hexdigest(), "size": 1} for i in range(101)]
+    response = client.post(f"/{repository.repo_id}.git/info/lfs/objects/batch",
+                           {"operation": "upload", "objects": objects}, content_type="application/json", **bearer(member))
+    assert response.status_code == 400 and not LfsGrant.objects.exists()
+
+
+def test_only_the_empty_file_has_size_zero(client: Client, attacker):
+    member, repository = attacker
+    answers = batch(client, repository, member, [{"oid": "a" * 64, "size": 0},
+                                                 {"oid": hashlib.sha256(b"").hexdigest(), "size": 0}])
+    assert answers[0]["error"]["code"] == 422 and "actions" in answers[1]

@@ -171,3 +171,17 @@ def test_a_nul_in_an_uploads_title_or_message_is_a_400_naming_it(client, user, f
                            {"files": SimpleUploadedFile("a.txt", b"hi"), field: "x\x00y"},
                            HTTP_ACCEPT="application/json")
     assert response.status_code == 400 and list(response.json()["errors"]) == [field]
+
+
+def test_a_lone_surrogate_in_a_commit_header_is_a_400(user):
+    services.save_resource(user=user, data={"kind": "model", "name": "m", "title": "M"})
+    line = b'{"key": "header", "value": {"summary": "\\ud800"}}\n'
+    response = client_for(user).generic("POST", f"/api/models/{user.username}/m/commit/main", line,
+                                        content_type="application/x-ndjson")
+    assert response.status_code == 400
+
+
+def test_a_lone_surrogate_in_an_api_body_is_a_400(user):
+    response = client_for(user).generic("POST", "/api/v1/resources/", b'{"kind": "model", "name": "m", "title": "\\udc00"}',
+                                        content_type="application/json")
+    assert response.status_code == 400
