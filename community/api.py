@@ -330,7 +330,8 @@ class PostViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.
     def flag(self, request, pk=None):
         data = FlagSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.flag_post(user=request.user, post=self.get_object(), reason=data.validated_data["reason"])
+        services.flag_post(user=request.user, post=self.get_object(), kind=data.validated_data["kind"],
+                           reason=data.validated_data["reason"])
         return Response({"flagged": True}, status=status.HTTP_201_CREATED)
 
 

@@ -160,7 +160,9 @@ class EditPostForm(forms.Form):
 
 
 class FlagForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=Flag._meta.get_field("reason").max_length)
+    kind = forms.ChoiceField(label=_("Why should moderators look at this?"), choices=Flag.Kind.choices,
+                             required=False, widget=forms.RadioSelect)  # none: something else, said in `reason`
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=Flag._meta.get_field("reason").max_length)
 
 
 class PostIdForm(forms.Form):

@@ -305,9 +305,16 @@ class Flag(models.Model):
     `permissions.flag_counts_toward_hide`, decided when the flag is made) hide the post once
     there are enough of them; a moderator's review resolves every flag made before it."""
 
+    class Kind(models.TextChoices):  # Discourse's reasons; "something else" must say what
+        OFF_TOPIC = "off_topic", _("Off-topic")
+        INAPPROPRIATE = "inappropriate", _("Inappropriate")
+        SPAM = "spam", _("Spam")
+        OTHER = "other", _("Something else")
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="flags")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
-    reason = models.CharField(_("reason"), max_length=500)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     resolved = models.BooleanField(default=False)
     counts_toward_hide = models.BooleanField(default=False)

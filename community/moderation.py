@@ -21,13 +21,16 @@ FLAG_REASON_MAX_LENGTH = Flag._meta.get_field("reason").max_length
 
 
 @transaction.atomic
-def flag_post(*, user: User, post: Post, reason: str) -> Flag:
-    """Flag a post for review. Every flag puts the post in the review queue; it is hidden before
-    review only by a moderator's flag or by FORUM_FLAGS_TO_HIDE open flags from members whose
-    flags count (`flag_counts_toward_hide`). Flags resolved by a review no longer count, so a
-    restored post stays up until enough new flags arrive."""
+def flag_post(*, user: User, post: Post, reason: str = "", kind: str = Flag.Kind.OTHER) -> Flag:
+    """Flag a post for review, for one of Discourse's reasons (`kind`; "other" must say why in
+    `reason`). Every flag puts the post in the review queue; it is hidden before review only by a
+    moderator's flag or by FORUM_FLAGS_TO_HIDE open flags from members whose flags count
+    (`flag_counts_toward_hide`). Flags resolved by a review no longer count, so a restored post
+    stays up until enough new flags arrive."""
+    if kind not in Flag.Kind.values:
+        raise ValidationError({"kind": [_("One of: %(kinds)s.") % {"kinds": ", ".join(Flag.Kind.values)}]})
     reason = (reason or "").strip()
-    if not reason:
+    if kind == Flag.Kind.OTHER and not reason:
         raise ValidationError({"reason": [_("Say why this post should be reviewed.")]})
     if not can_flag(user, post):
         raise PermissionDenied(_("You cannot flag your own post."))
@@ -36,7 +39,7 @@ def flag_post(*, user: User, post: Post, reason: str) -> Flag:
     post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)  # one flag at a time decides
     flag, created = Flag.objects.get_or_create(
         user=user, post=post,
-        defaults={"reason": reason[:FLAG_REASON_MAX_LENGTH],
+        defaults={"kind": kind, "reason": reason[:FLAG_REASON_MAX_LENGTH],
                   "counts_toward_hide": flag_counts_toward_hide(user)},
     )
     if not created:

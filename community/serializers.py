@@ -192,7 +192,9 @@ class BookmarkSerializer(serializers.Serializer):
 
 
 class FlagSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=Flag._meta.get_field("reason").max_length)
+    kind = serializers.ChoiceField(choices=Flag.Kind.choices, default=Flag.Kind.OTHER)
+    reason = serializers.CharField(max_length=Flag._meta.get_field("reason").max_length, required=False,
+                                   allow_blank=True, default="", help_text="Required when kind is other.")
 
 
 class ModerateSerializer(serializers.Serializer):

@@ -352,8 +352,9 @@ def flag(request, pk: int):
     form = FlagForm(request.POST)
     try:
         if not form.is_valid():
-            raise ValidationError(form.errors.get("reason", [_("Say why.")]))
-        services.flag_post(user=request.user, post=post, reason=form.cleaned_data["reason"])
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        services.flag_post(user=request.user, post=post, kind=form.cleaned_data["kind"] or Flag.Kind.OTHER,
+                           reason=form.cleaned_data["reason"])
         messages.success(request, _("Thanks — moderators will review this post."))
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
@@ -366,7 +367,8 @@ def flag(request, pk: int):
 @require_POST
 def moderate(request, pk: int):
     thread = get_object_or_404(Thread, pk=pk)
-    category = Category.objects.filter(slug=request.POST.get("category")).first()
+    slug = request.POST.get("category", "")
+    category = Category.objects.filter(slug=slug).first() if "\x00" not in slug else None
     try:
         services.moderate_thread(moderator=request.user, thread=thread,
                                  action=request.POST.get("action", ""), category=category)

@@ -2,6 +2,7 @@
 from django import template
 
 from community import permissions
+from community.models import Flag
 from community.moderation import FLAG_REASON_MAX_LENGTH
 
 register = template.Library()
@@ -17,3 +18,8 @@ register.filter("can_accept", permissions.can_accept)
 @register.simple_tag
 def flag_reason_max_length() -> int:
     return FLAG_REASON_MAX_LENGTH
+
+
+@register.simple_tag
+def flag_kinds() -> list[tuple[str, str]]:
+    return Flag.Kind.choices

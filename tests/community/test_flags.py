@@ -235,3 +235,26 @@ def test_moderators_see_how_many_posts_wait_for_review_on_every_page(client, pos
     assert 'data-testid="review-count"' in page and "1 post to review" in page and "Moderation (1)" in page
     client.force_login(post.author)
     assert 'data-testid="review-count"' not in client.get("/").content.decode()
+
+
+def test_a_flag_may_name_one_of_discourses_reasons_without_words(post):
+    response = client_for(UserFactory()).post(f"/api/v1/posts/{post.pk}/flag/", {"kind": "spam"}, format="json")
+    assert response.status_code == 201 and post.flags.get().kind == "spam"
+
+
+@pytest.mark.parametrize("data,field", [({"kind": "other"}, "reason"), ({}, "reason"), ({"kind": "rude"}, "kind")])
+def test_a_flag_without_its_reason_is_a_400_naming_the_field(post, data, field):
+    response = client_for(UserFactory()).post(f"/api/v1/posts/{post.pk}/flag/", data, format="json")
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_the_review_queue_shows_each_flags_kind(client, post, staff):
+    client_for(UserFactory()).post(f"/api/v1/posts/{post.pk}/flag/", {"kind": "off_topic"}, format="json")
+    client.force_login(staff)
+    assert "<strong>Off-topic</strong>" in client.get("/forum/review/").content.decode()
+
+
+def test_the_flag_form_offers_the_reasons(client, post):
+    client.force_login(UserFactory())
+    page = client.get(post.thread.get_absolute_url()).content.decode()
+    assert 'name="kind" value="spam"' in page and 'name="kind" value="other" checked' in page
