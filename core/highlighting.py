@@ -20,7 +20,7 @@ from django.core.cache import cache
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer
 
-from .sandbox import Sandbox
+from .sandbox import NO_VERDICT, Sandbox
 
 PLAIN = ""  # cached for text shown plain
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("highlight_deadline", default=None)
@@ -53,21 +53,13 @@ def highlight(code: str, *, language: str = "", filename: str = "", **formatter)
         timeout = min(timeout, deadline - time.monotonic())
     if timeout <= 0:
         return None
-    answer = _worker.call(request, timeout)
+    answer = _worker.call(request, timeout, full_s=settings.HIGHLIGHT_TIMEOUT_S)
     html = answer.get("result")
-    if _is_the_texts_own(answer):
+    # A verdict on the text itself (highlighted, no such lexer, out of its whole time) is cached;
+    # after a wait for another text, or a budget nearly spent, it is plain this time only.
+    if answer.get("reason") not in NO_VERDICT:
         cache.set(key, html or PLAIN, timeout=settings.HIGHLIGHT_CACHE_S)
     return html
-
-
-def _is_the_texts_own(answer: dict) -> bool:
-    """Whether the answer says something about the text itself, to be cached: highlighted, no such
-    lexer, or out of time after the whole HIGHLIGHT_TIMEOUT_S. Not after a wait for another text,
-    or a budget nearly spent: plain this time, tried again next time."""
-    reason = answer.get("reason")
-    if reason == "timeout":
-        return answer.get("given_s", 0) >= settings.HIGHLIGHT_TIMEOUT_S * 0.95
-    return reason not in ("busy", "unavailable")
 
 
 def highlight_or_plain(code: str, *, language: str = "", filename: str = "", **formatter) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .sandbox import Sandbox
+from .sandbox import NO_VERDICT, Sandbox
 
 _reader = Sandbox("core.parquet_worker", memory_setting="PARQUET_MEMORY_BYTES")
 
@@ -17,7 +17,7 @@ class ParquetError(Exception):
     long), `exception` (not a Parquet file this can read), or `busy`/`unavailable` (no verdict
     on the file: try again later)."""
 
-    TRANSIENT = ("busy", "unavailable")
+    TRANSIENT = NO_VERDICT
 
     def __init__(self, reason: str, message: str):
         self.reason = reason
@@ -39,10 +39,7 @@ def read(path: str, *, columns: list[str] | None = None, max_columns: int | None
                            "limit": limit, "max_bytes": max_bytes, "cell_chars": cell_chars},
                           settings.PARQUET_TIMEOUT_S)
     if "result" not in answer:
-        reason = answer["reason"]
-        if reason == "timeout" and answer.get("given_s", 0) < settings.PARQUET_TIMEOUT_S * 0.95:
-            reason = "busy"  # it waited for another read: no verdict on this file
-        raise ParquetError(reason, answer["error"])
+        raise ParquetError(answer["reason"], answer["error"])
     result = answer["result"]
     return Table(columns=[tuple(c) for c in result["columns"]], num_rows=result["num_rows"], rows=result["rows"],
                  too_large=result["too_large"])

@@ -16,6 +16,7 @@ import time
 from django.conf import settings
 
 log = logging.getLogger(__name__)
+NO_VERDICT = ("busy", "unavailable")  # reasons that say nothing of the request itself: try again later
 
 
 class Sandbox:
@@ -29,11 +30,12 @@ class Sandbox:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
 
-    def call(self, request: dict, timeout: float) -> dict:
+    def call(self, request: dict, timeout: float, *, full_s: float | None = None) -> dict:
         """`{"result": …}`, or `{"reason": …, "error": …}` where `reason` is `memory` or `exception`
-        (the request's own failure, in the child), `timeout` (it ran out of the `given_s` seconds
-        left after waiting for its turn, and the child was killed), `busy` (no turn within
-        `timeout`) or `unavailable` (no child could be run)."""
+        (the request's own failure, in the child), `timeout` (it ran out of its full time limit,
+        `full_s`, by default `timeout`, and the child was killed), `busy` (no turn, or less than
+        its full time left after waiting for one or after a caller's budget: no verdict on the
+        request) or `unavailable` (no child could be run)."""
         started = time.monotonic()
         if timeout <= 0 or not self._lock.acquire(timeout=timeout):
             return {"reason": "busy", "error": "No time was left for it."}
@@ -48,7 +50,9 @@ class Sandbox:
             poller.register(process.stdout, select.POLLIN)
             if not poller.poll(left * 1000):
                 self.stop()
-                return {"reason": "timeout", "error": "It took too long.", "given_s": left}
+                if left < (timeout if full_s is None else full_s) * 0.95:
+                    return {"reason": "busy", "error": "No time was left for it."}
+                return {"reason": "timeout", "error": "It took too long."}
             return json.loads(process.stdout.readline())
         except (OSError, ValueError):
             log.warning("the %s helper process failed", self.module, exc_info=True)

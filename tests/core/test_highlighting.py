@@ -46,7 +46,7 @@ def test_plain_text_keeps_the_highlighted_markup(short_timeout):
 def test_a_posts_code_blocks_share_one_time_budget(short_timeout, monkeypatch):
     lexed = []
     call = highlighting._worker.call
-    monkeypatch.setattr(highlighting._worker, "call", lambda request, timeout: lexed.append(timeout) or call(request, timeout))
+    monkeypatch.setattr(highlighting._worker, "call", lambda request, timeout, **kw: lexed.append(timeout) or call(request, timeout, **kw))
     html = markdown.render(f"```systemd\n{SLOW}\n```\n\n```python\nx = 1\n```\n").html
     assert len(lexed) == 1  # the first block spent it all: the second is shown plain, unlexed
     assert html.count("<pre") == 2 and 'class="highlight"' not in html
@@ -63,7 +63,7 @@ def test_a_hub_file_made_to_be_slow_to_lex_is_shown_plain(client, user, short_ti
 
 
 def test_a_text_that_waited_for_another_is_shown_plain_but_not_remembered_so(monkeypatch):
-    monkeypatch.setattr(highlighting._worker, "call", lambda *a: {"reason": "busy", "error": "busy"})
+    monkeypatch.setattr(highlighting._worker, "call", lambda *a, **kw: {"reason": "busy", "error": "busy"})
     assert highlighting.highlight("x = 1", language="python") is None
     monkeypatch.undo()
     assert "<span" in highlighting.highlight("x = 1", language="python")
