@@ -15,6 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from core.i18n import in_language_of
+
 from .models import EmailNotifications, Notification, Post, User
 
 UNSUBSCRIBE_SALT = "community.emails.unsubscribe"
@@ -66,7 +68,7 @@ def send_notification_email(*, notification_id: int) -> bool:
     if not Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(emailed_at=timezone.now()):
         return False  # another worker took it
     unsubscribe = _absolute(reverse("email-unsubscribe", args=[unsubscribe_token(recipient)]))
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+    with in_language_of(recipient):
         about_a_post = notification.is_about_a_post
         context = {"notification": notification, "verb": notification.get_kind_display(),
                    "actor": notification.actor.shown_name if notification.actor_id else "",
@@ -92,7 +94,7 @@ def send_suspension_email(member: User) -> None:
     """Tell a suspended member until when and why, in their language."""
     if not member.email:
         return
-    with translation.override(member.language or settings.LANGUAGE_CODE):
+    with in_language_of(member):
         body = render_to_string("community/email/suspended.txt", {"member": member})
         subject = translation.gettext("Your account is suspended")
     EmailMessage(subject=subject, body=body, to=[member.email], headers={"Auto-Submitted": "auto-generated"}).send()

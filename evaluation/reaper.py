@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core import eventlog
 from core import reaper as core_reaper
+from core.i18n import in_language_of
 
 from . import notices
 from .models import EvaluationRun
@@ -35,7 +36,7 @@ def reap_stuck_runs() -> int:
         with transaction.atomic():
             # Still stuck once locked: another reaper may have queued it meanwhile and a worker
             # claimed it again (a fresh heartbeat), which must not be failed or queued twice.
-            run = stuck.select_for_update().filter(pk=run_id).first()
+            run = stuck.select_for_update(of=("self",)).select_related("user").filter(pk=run_id).first()
             if run is None:
                 continue
             if run.attempts < MAX_ATTEMPTS and run.started_at >= deadline and not run.cancel_requested:
@@ -44,7 +45,8 @@ def reap_stuck_runs() -> int:
                 transaction.on_commit(lambda run=run: enqueue(run))
             else:
                 run.status, run.finished_at = Status.FAILED, timezone.now()
-                run.error = _("The evaluation stopped making progress (its worker died) and was abandoned.")
+                with in_language_of(run.user):
+                    run.error = _("The evaluation stopped making progress (its worker died) and was abandoned.")
                 run.save(update_fields=["status", "finished_at", "error"])
                 stream = eventlog.stream_name(run)
                 transaction.on_commit(lambda stream=stream: eventlog.append(  # fenced, as a generation's
@@ -64,12 +66,13 @@ def redispatch_lost_runs() -> int:
     count = 0
     for run_id in EvaluationRun.objects.filter(waiting, status=Status.QUEUED).values_list("pk", flat=True):
         with transaction.atomic():
-            run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+            run = EvaluationRun.objects.select_for_update(of=("self",)).select_related("user").get(pk=run_id)
             if run.status != Status.QUEUED:
                 continue
             if run.created_at < too_old:
                 run.status, run.finished_at = Status.FAILED, now
-                run.error = _("No worker took the evaluation in time; it was abandoned.")
+                with in_language_of(run.user):
+                    run.error = _("No worker took the evaluation in time; it was abandoned.")
                 run.save(update_fields=["status", "finished_at", "error"])
                 transaction.on_commit(lambda run_id=run.pk: notices.run_ended(run_id))
             else:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from core import attempts, eventlog
 from core.heartbeat import start_heartbeat
+from core.i18n import in_language_of
 from models_hub.models import Runtime
 from models_hub.repos.materialise import fetch_repository
 from playground.backends import BackendError, engine_registry
@@ -63,7 +64,7 @@ def shutdown(**_kwargs) -> None:
 
 def _claim(run_id: int, worker: str) -> EvaluationRun | None:
     with transaction.atomic():
-        run = (EvaluationRun.objects.select_for_update(of=("self",)).select_related("model__runtime", "suite__dataset")
+        run = (EvaluationRun.objects.select_for_update(of=("self",)).select_related("model__runtime", "suite__dataset", "user")
                .filter(pk=run_id).first())
         if run is None or run.is_finished:
             return None
@@ -77,7 +78,8 @@ def _claim(run_id: int, worker: str) -> EvaluationRun | None:
             return None
         if run.attempts >= MAX_ATTEMPTS:
             run.status, run.finished_at = Status.FAILED, now
-            run.error = _("The worker running this evaluation stopped twice; giving up.")
+            with in_language_of(run.user):
+                run.error = _("The worker running this evaluation stopped twice; giving up.")
             run.save(update_fields=["status", "finished_at", "error"])
             return None
         run.status, run.started_at, run.heartbeat_at, run.worker = Status.RUNNING, now, now, worker[:200]
@@ -198,8 +200,12 @@ def execute_run(*, run_id: int, worker: str = "") -> None:
     if _stopping.is_set():
         raise HandedBack
     run = _claim(run_id, worker)
-    if run is None:
-        return
+    if run is not None:
+        with in_language_of(run.user):  # its errors are worded for the member who asked
+            _run_claimed(run)
+
+
+def _run_claimed(run: EvaluationRun) -> None:
     lmeval.go_offline()
     writer = eventlog.LogWriter(eventlog.stream_name(run), owner=run.attempts)  # a fresh attempt, a fresh log
     stop_heartbeat = _start_heartbeat(run)

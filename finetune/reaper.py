@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core import eventlog
 from core import reaper as core_reaper
+from core.i18n import in_language_of
 
 from . import notices
 from .models import FineTuneJob, Status
@@ -52,10 +53,13 @@ def reap_stuck_jobs() -> int:
             if not overdue and job.heartbeat_at is not None and job.heartbeat_at >= stale:
                 continue  # a worker claimed it (again) while this reaper waited for the lock
             if overdue:
-                _fail(job, _("The job did not finish within its time limit of %(s)d seconds.")
-                      % {"s": settings.FINETUNE_DEADLINE_S})
+                with in_language_of(job.user):
+                    _fail(job, _("The job did not finish within its time limit of %(s)d seconds.")
+                          % {"s": settings.FINETUNE_DEADLINE_S})
             elif job.attempts >= settings.FINETUNE_MAX_ATTEMPTS:
-                _fail(job, _("The workers running this job stopped %(n)d times; giving up.") % {"n": job.attempts})
+                with in_language_of(job.user):
+                    _fail(job, _("The workers running this job stopped %(n)d times; giving up.")
+                          % {"n": job.attempts})
             else:
                 job.status = Status.QUEUED
                 job.save(update_fields=["status"])

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core import attempts, eventlog
 from core.heartbeat import start_heartbeat
+from core.i18n import in_language_of
 from models_hub.repos.materialise import fetch_repository
 from playground.engine import ModelLoadError, RuntimeSpec
 from playground.engine.loading import model_directory
@@ -60,7 +61,8 @@ def _claim(job_id: int, worker: str) -> FineTuneJob | None:
             return None
         if job.attempts >= settings.FINETUNE_MAX_ATTEMPTS:
             job.status, job.finished_at = Status.FAILED, now
-            job.error = _("The workers running this job stopped %(n)d times; giving up.") % {"n": job.attempts}
+            with in_language_of(job.user):
+                job.error = _("The workers running this job stopped %(n)d times; giving up.") % {"n": job.attempts}
             job.save(update_fields=["status", "finished_at", "error"])
             return None
         job.status, job.heartbeat_at, job.worker = Status.RUNNING, now, worker[:200]
@@ -128,8 +130,12 @@ def _succeed(job: FineTuneJob, trainer) -> str | None:
 
 def execute(*, job_id: int, worker: str = "") -> None:
     job = _claim(job_id, worker)
-    if job is None:
-        return
+    if job is not None:
+        with in_language_of(job.user):  # its errors are worded for the member who asked
+            _run_claimed(job)
+
+
+def _run_claimed(job: FineTuneJob) -> None:
     # The first attempt starts a fresh log; a resumed one carries on with the same numbers, so a
     # reader sees one story: progress, the worker dying, progress again from the checkpoint.
     writer = eventlog.LogWriter(eventlog.stream_name(job), fresh=job.attempts == 1, owner=job.attempts)

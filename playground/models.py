@@ -47,6 +47,15 @@ class FinishReason(models.TextChoices):
     TIMEOUT = "timeout", _("timed out")
 
 
+class JobErrorCode(models.TextChoices):
+    """Why a job failed, where the request itself was at fault: the OpenAI-compatible API answers
+    these with a 400 (a client retries a 5xx, and would only fail again). Blank: the server's fault."""
+
+    CONTEXT_LENGTH = "context_length_exceeded", _("The prompt and its new tokens exceed the model's context.")
+    INVALID_PROMPT = "invalid_prompt", _("The prompt cannot be run on this model.")
+    REJECTED = "rejected_by_model_server", _("The model server refused the request.")
+
+
 SHARE_TOKEN_BYTES = 16  # 128 random bits: not guessable, unlike the sequential ids
 SHARE_TOKEN_MAX_LENGTH = 32
 
@@ -60,6 +69,7 @@ class GenerationJob(models.Model):
     Mode = JobMode
     Source = JobSource
     FinishReason = FinishReason
+    ErrorCode = JobErrorCode
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
@@ -77,6 +87,7 @@ class GenerationJob(models.Model):
                               db_index=True)
     output = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=32, choices=JobErrorCode.choices, blank=True)
     finish_reason = models.CharField(max_length=10, choices=FinishReason.choices, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)

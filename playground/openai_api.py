@@ -308,6 +308,17 @@ def _failed(event: str, job: dict) -> bool:
     return event != "timeout" and job.get("status") == GenerationJob.Status.FAILED
 
 
+def _failure(job: dict, mode: str) -> dict:
+    """A failed job as OpenAI's error object. Where the request was at fault (a prompt too long
+    for the context) it is the client's error: the OpenAI SDKs retry a server's error twice, and
+    each retry would fail again and spend the member's quota."""
+    code = job.get("error_code") or None
+    if code is None:
+        return {"message": job["error"], "type": "server_error", "param": None, "code": None}
+    param = None if code == GenerationJob.ErrorCode.REJECTED else ("messages" if mode == "chat" else "prompt")
+    return {"message": job["error"], "type": "invalid_request_error", "param": param, "code": code}
+
+
 def _top(entry: dict) -> dict:
     """A legacy top_logprobs dict: the alternatives, best first, and the token itself (as vLLM
     gives it), so that it is never empty and the token's value can be compared with the best."""
@@ -447,7 +458,7 @@ async def _handle(request, mode: str):
                             break
                         finished[index] = data
                         if _failed(event, data):
-                            yield f"data: {json.dumps({'error': {'message': data['error'], 'type': 'server_error'}})}\n\n"
+                            yield f"data: {json.dumps({'error': _failure(data, mode)}, ensure_ascii=False)}\n\n"
                             break
                         # Log-probabilities come with the choice's last chunk, for all its tokens.
                         last = choice(index, "", _finish_reason(data), logprobs_of(data))
@@ -478,9 +489,12 @@ async def _handle(request, mode: str):
     if any(event == "timeout" for event, _data in finals.values()):
         return error(TIMEOUT_MESSAGE, status=504, type_="timeout", code="timeout")
     failed = [data for event, data in finals.values() if _failed(event, data)]
-    if failed or len(finals) < len(jobs):
-        message = failed[0]["error"] if failed else "The job ended without a result."
-        return error(message, status=500, type_="server_error")
+    if failed:
+        failure = _failure(failed[0], mode)
+        return error(failure["message"], status=400 if failure["code"] else 500, type_=failure["type"],
+                     param=failure["param"], code=failure["code"])
+    if len(finals) < len(jobs):
+        return error("The job ended without a result.", status=500, type_="server_error")
     results = [finals[index][1] for index in range(len(jobs))]
     if mode == "chat":
         choices = [{"index": i, "message": {"role": "assistant", "content": data["output"]},

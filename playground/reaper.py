@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core import eventlog as core_eventlog
 from core import reaper as core_reaper
+from core.i18n import in_language_of
 
 from . import eventlog
 from .engine.loading import prune_repos
@@ -45,13 +46,14 @@ def redispatch_lost_jobs() -> int:
     waiting = Q(dispatched_at__lt=stale) | Q(dispatched_at__isnull=True, created_at__lt=stale)
     for job in GenerationJob.objects.filter(waiting, status=Status.QUEUED):
         with transaction.atomic():
-            job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+            job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime", "user")
                    .get(pk=job.pk))
             if job.status != Status.QUEUED:
                 continue
             if job.created_at < too_old:
                 job.status, job.finished_at = Status.FAILED, now
-                job.error = _("No worker took the job in time; it was abandoned.")
+                with in_language_of(job.user):
+                    job.error = _("No worker took the job in time; it was abandoned.")
                 job.save(update_fields=["status", "finished_at", "error"])
             else:
                 transaction.on_commit(lambda job=job: enqueue_again(job))
@@ -77,7 +79,7 @@ def reap_job(job_id: int, *, cutoff, deadline) -> bool:
     """Re-queue or fail one stuck job. The row is checked again under its lock: between the
     listing and the lock another reaper may have re-queued it and a worker claimed it afresh,
     and that worker's job must not be taken from it. Returns whether the job was reaped."""
-    job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+    job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime", "user")
            .filter(_stuck(cutoff, deadline), pk=job_id).first())
     if job is None:
         return False
@@ -87,7 +89,8 @@ def reap_job(job_id: int, *, cutoff, deadline) -> bool:
         transaction.on_commit(lambda: enqueue_again(job))
     else:
         job.status, job.finished_at = Status.FAILED, timezone.now()
-        job.error = _("The job stopped making progress (its worker died) and was abandoned.")
+        with in_language_of(job.user):
+            job.error = _("The job stopped making progress (its worker died) and was abandoned.")
         job.save(update_fields=["status", "finished_at", "error"])
         # Readers end now, and nothing of a worker still running it lands after this event.
         transaction.on_commit(lambda: eventlog.append(job, "failed", owner=core_eventlog.FENCED))

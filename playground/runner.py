@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core import attempts
 from core.heartbeat import start_heartbeat
+from core.i18n import in_language_of
 
 from . import params as generation_params
 from .backends import Arrival, BackendError, Handle, JobInput, backend_for, close_engines
@@ -57,7 +58,7 @@ class DeadlineExceeded(Exception):
 def _claim(job_id: int, worker: str) -> GenerationJob | None:
     """Mark the job running; None when there is nothing to do (finished, cancelled, retried out)."""
     with transaction.atomic():
-        job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime")
+        job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime", "user")
                .filter(pk=job_id).first())
         if job is None or job.is_finished:
             return None  # a re-delivered finished job is a no-op
@@ -71,7 +72,8 @@ def _claim(job_id: int, worker: str) -> GenerationJob | None:
             return None
         if job.attempts >= MAX_ATTEMPTS:
             job.status, job.finished_at = Status.FAILED, now
-            job.error = _("The worker running this job stopped twice; giving up.")
+            with in_language_of(job.user):
+                job.error = _("The worker running this job stopped twice; giving up.")
             job.save(update_fields=["status", "finished_at", "error"])
             return None
         job.status, job.started_at, job.heartbeat_at, job.worker = Status.RUNNING, now, now, worker[:200]
@@ -137,7 +139,8 @@ def execute_job(*, job_id: int, worker: str = "") -> None:
     with Arrival() as arrival:  # on its way to an engine until its request is submitted
         job = _claim(job_id, worker)
         if job is not None:
-            _run_claimed(job, arrival)
+            with in_language_of(job.user):  # errors are worded for the member who asked
+                _run_claimed(job, arrival)
 
 
 def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
@@ -163,7 +166,8 @@ def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
                                  error=_("The job did not finish within its time limit of %(s)d seconds.")
                                  % {"s": settings.PLAYGROUND_JOB_DEADLINE_S})
     except (ModelLoadError, ValidationError, GenerationError, BackendError) as exc:
-        status = attempts.finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
+        status = attempts.finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])),
+                                 error_code=getattr(exc, "code", "") if isinstance(exc, BackendError) else "")
     except Exception as exc:
         log.exception("job %s failed", job.pk)
         status = attempts.finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")

@@ -137,7 +137,7 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = GenerationJob
         fields = ["id", "model", "mode", "status", "messages", "prompt", "params", "output", "error",
-                  "finish_reason", "created_at", "started_at", "finished_at", "metrics", "logprobs", "is_public",
+                  "error_code", "finish_reason", "created_at", "started_at", "finished_at", "metrics", "logprobs", "is_public",
                   "attempts", "url", "share_url"]
 
     @extend_schema_field(MetricsSerializer)

@@ -9,7 +9,12 @@ from typing import Callable
 
 
 class BackendError(RuntimeError):
-    """The generation could not run or went wrong; the message says why, in words for members."""
+    """The generation could not run or went wrong; the message says why, in words for members.
+    `code` is a GenerationJob.ErrorCode where the request itself was at fault, else blank."""
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ class EmbeddedBackend(Backend):
             prompt_ids = list(job.prompt_ids)
             if not all(0 <= token < engine.vocab_size for token in prompt_ids):
                 raise BackendError(_("The prompt has token ids outside this model's vocabulary (0 to %(n)d).")
-                                   % {"n": engine.vocab_size - 1})
+                                   % {"n": engine.vocab_size - 1}, code="invalid_prompt")
         elif job.mode == "chat":
             prompt_ids = engine.encode_chat(job.messages)
         else:
@@ -127,7 +127,8 @@ class EmbeddedBackend(Backend):
         if len(prompt_ids) + max_new > job.context_length:
             raise BackendError(_("The prompt has %(n)d tokens; with %(m)d new tokens it exceeds the "
                                  "model's context of %(c)d.") % {"n": len(prompt_ids), "m": max_new,
-                                                               "c": job.context_length})
+                                                               "c": job.context_length},
+                               code="context_length_exceeded")
         handle_cancelled = threading.Event()
         pending = engine.submit(GenerationRequest(
             prompt_ids=prompt_ids, max_new_tokens=max_new, temperature=float(params["temperature"]),

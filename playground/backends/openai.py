@@ -14,12 +14,16 @@ import time
 from typing import Callable
 
 import requests
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..engine.streaming import StopCutter
 from ..params import OPENAI_NAMES
 from .base import Backend, BackendError, Handle, JobInput, Outcome
 
+# The server's answers that blame the request (too long for its context, a parameter it refuses):
+# the job fails as the request's fault, not the platform's.
+REQUEST_FAULTS = (400, 413, 422)
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60  # between two chunks: a server silent this long is taken as gone
 
@@ -77,6 +81,7 @@ class _Stream:
         self.entries: list[dict] = []  # log-probabilities in the chat shape, echoed prompt first
         self.response: requests.Response | None = None
         self.text, self.finish_reason, self.usage = "", None, {}
+        self.language = translation.get_language()  # errors are worded for the job's member
         self.started = time.perf_counter()
         self.first_at: float | None = None
 
@@ -86,6 +91,10 @@ class _Stream:
             response.close()  # the server sees the client leave and stops generating
 
     def run(self) -> None:
+        with translation.override(self.language):
+            self._run()
+
+    def _run(self) -> None:
         try:
             self._read()
         except Exception as exc:  # anything the network or the server does ends this job, in words
@@ -104,8 +113,10 @@ class _Stream:
             self.close()
             raise BackendError("cancelled")
         if self.response.status_code >= 400:
+            status = self.response.status_code
             raise BackendError(_("The model server refused the request (%(status)d): %(detail)s")
-                               % {"status": self.response.status_code, "detail": _detail(self.response)})
+                               % {"status": status, "detail": _detail(self.response)},
+                               code="rejected_by_model_server" if status in REQUEST_FAULTS else "")
         for line in self.response.iter_lines(decode_unicode=True):
             if time.monotonic() > self.job.deadline:
                 self.finish_reason = "timeout"

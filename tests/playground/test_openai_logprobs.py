@@ -5,48 +5,19 @@ import json
 
 import pytest
 import torch
-from asgiref.sync import sync_to_async
 from django.test import Client
 
-from core.eventlog import Event
 from core.exceptions import RateLimited
 from core.services import create_token
 from models_hub.models import Resource, Runtime
-from playground import openai_api, runner, services
-from playground.backends import embedded
-from playground.engine import EngineRegistry
+from playground import services
 from playground.models import GenerationJob
-from playground.serializers import job_payload
 from tests.factories import UserFactory, runnable_model
 
-from .conftest import SMOLLM_SPEC, read_stream, registry_options
+from .conftest import SMOLLM_SPEC, read_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker's heartbeat uses its own connection
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return EngineRegistry(**registry_options())
-
-
-@pytest.fixture
-def v1(user, registry, monkeypatch):
-    """A /v1/ client whose jobs run here, one after the other, through the real runner and engine."""
-    runnable_model()
-    monkeypatch.setattr(embedded, "_registry", registry)
-    monkeypatch.setattr(services, "enqueue", lambda job: None)  # no worker: the events run the job
-
-    async def job_events(job, **kwargs):
-        await sync_to_async(runner.execute_job)(job_id=job.pk)
-        data = await sync_to_async(lambda: job_payload(GenerationJob.objects.select_related("resource").get(pk=job.pk)))()
-        if data["output"]:
-            yield Event(1, "token", {"text": data["output"]})
-        yield Event(2, "failed" if data["status"] == "failed" else "done", data)
-
-    monkeypatch.setattr(openai_api, "job_events", job_events)
-    _token, key = create_token(user=user, name="k")
-    return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
 
 
 @pytest.fixture
