@@ -20,6 +20,8 @@ def can_cancel(user, run: EvaluationRun) -> bool:
 
 
 def can_discuss(user, run: EvaluationRun) -> bool:
-    """A succeeded result of a published model on a published suite: a thread is public."""
+    """A succeeded result of a published model on a published suite: a thread is public. It is
+    the requester's thread, so not while they may not post (suspended, or their account closed)."""
     return bool(user.is_authenticated and run.status == EvaluationRun.Status.SUCCEEDED
-                and run.model.is_published and run.suite.dataset.is_published)
+                and run.model.is_published and run.suite.dataset.is_published
+                and run.user.is_active and not run.user.is_suspended)

@@ -80,7 +80,7 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
     if not visible.filter(pk=dataset.pk).exists():  # another member's draft is not theirs to run
         raise ValidationError({"suite": [_("No such dataset.")]})
     runtime = getattr(model, "runtime", None) if model.kind == Resource.Kind.MODEL else None
-    if runtime is None or not runtime.enabled:
+    if runtime is None or not Resource.objects.runnable(user).filter(pk=model.pk).exists():
         raise ValidationError({"model": [_("This model cannot be run here.")]})
     suite = _suite_for(dataset)
     rev = model_revision(runtime)

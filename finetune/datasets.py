@@ -43,16 +43,16 @@ def check_dataset(dataset: Resource) -> CheckedDataset:
     commit = head(dataset)
     found = entry(commit, spec.file)
     if found is None:
-        raise _refuse(FormatError("train_file", f"{spec.file} is not in the repository."))
+        raise _refuse(FormatError("train_file", _("%(file)s is not in the repository.") % {"file": spec.file}))
     if found.blob.size > settings.FINETUNE_MAX_DATASET_BYTES:
-        raise _refuse(FormatError("train_file", f"{spec.file} is larger than "
-                                                f"{settings.FINETUNE_MAX_DATASET_BYTES} bytes."))
+        raise _refuse(FormatError("train_file", _("%(file)s is larger than %(n)d bytes.")
+                                  % {"file": spec.file, "n": settings.FINETUNE_MAX_DATASET_BYTES}))
     try:
         examples(_rows(found.blob, spec, limit=SAMPLE_ROWS, sample=True), spec)
     except FormatError as exc:
         raise _refuse(exc) from None
     except UnicodeDecodeError:
-        raise _refuse(FormatError("train_file", f"{spec.file} is not UTF-8 text.")) from None
+        raise _refuse(FormatError("train_file", _("%(file)s is not UTF-8 text.") % {"file": spec.file})) from None
     return CheckedDataset(spec=spec, revision=commit.sha)
 
 
@@ -61,7 +61,8 @@ def training_examples(dataset: Resource, revision: str, spec: TrainSpec) -> list
     commit = Commit.objects.get(resource=dataset, sha=revision)
     found = entry(commit, spec.file)
     if found is None:
-        raise FormatError("train_file", f"{spec.file} is not in revision {revision[:12]}.")
+        raise FormatError("train_file", _("%(file)s is not in revision %(rev)s.")
+                          % {"file": spec.file, "rev": revision[:12]})
     return examples(_rows(found.blob, spec, limit=settings.FINETUNE_MAX_EXAMPLES), spec)
 
 

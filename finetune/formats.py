@@ -21,6 +21,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
+from django.utils.translation import gettext as _
+
 from core import parquet, parsers
 
 FORMATS = ("messages", "prompt_completion", "text")
@@ -65,7 +67,7 @@ class TrainSpec:
 def _text(meta: dict, key: str) -> str:
     value = meta.get(key)
     if isinstance(value, list):
-        raise FormatError(key, f"{key} must be one value, not a list.")
+        raise FormatError(key, _("%(key)s must be one value, not a list.") % {"key": key})
     return (value or "").strip()
 
 
@@ -73,15 +75,17 @@ def spec_from_card(meta: dict) -> TrainSpec:
     """The training declaration in a card's front matter; FormatError names the key at fault."""
     fmt = _text(meta, "train_format")
     if not fmt:
-        raise FormatError("train_format", "The dataset's card declares no train_format "
-                                          "(messages, prompt_completion or text).")
+        raise FormatError("train_format", _("The dataset's card declares no train_format "
+                                            "(messages, prompt_completion or text)."))
     if fmt not in FORMATS:
-        raise FormatError("train_format", f"train_format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
+        raise FormatError("train_format", _("train_format must be one of %(formats)s, not %(value)r.")
+                          % {"formats": ", ".join(FORMATS), "value": fmt})
     path = _text(meta, "train_file")
     if not path:
-        raise FormatError("train_file", "The dataset's card names no train_file.")
+        raise FormatError("train_file", _("The dataset's card names no train_file."))
     if not path.lower().endswith(FILE_SUFFIXES):
-        raise FormatError("train_file", "train_file must be a JSON Lines (.jsonl), CSV (.csv) or Parquet (.parquet) file.")
+        raise FormatError("train_file", _("train_file must be a JSON Lines (.jsonl), CSV (.csv) or Parquet "
+                                            "(.parquet) file."))
     spec = TrainSpec(format=fmt, file=path, prompt=_text(meta, "train_prompt"),
                      completion=_text(meta, "train_completion"), text=_text(meta, "train_text"),
                      messages=_text(meta, "train_messages") or "messages")
@@ -89,7 +93,7 @@ def spec_from_card(meta: dict) -> TrainSpec:
     for key in required:
         template = getattr(spec, key.removeprefix("train_"))
         if not PLACEHOLDER.search(template):
-            raise FormatError(key, f"{key} must name at least one column, as {{column}}.")
+            raise FormatError(key, _("%(key)s must name at least one column, as {column}.") % {"key": key})
     return spec
 
 
@@ -101,10 +105,15 @@ def parse_rows(data: bytes, path: str, *, limit: int | None = None, partial: boo
         text = text[:text.rindex("\n") + 1]
     rows: list[dict] = []
     if path.lower().endswith(".csv"):
-        for row in csv.DictReader(io.StringIO(text)):
-            rows.append(row)
-            if limit and len(rows) >= limit:
-                break
+        reader = csv.DictReader(io.StringIO(text, newline=""))  # CR and CRLF line ends as well as LF
+        try:
+            for row in reader:
+                rows.append(row)
+                if limit and len(rows) >= limit:
+                    break
+        except csv.Error as exc:  # a cell past the field limit, a stray quote or line end
+            raise FormatError("train_file", _("%(file)s, line %(n)d: %(reason)s")
+                              % {"file": path, "n": reader.line_num, "reason": exc}) from None
         return rows
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -113,9 +122,10 @@ def parse_rows(data: bytes, path: str, *, limit: int | None = None, partial: boo
             row = parsers.loads(line)
         except ValueError as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            raise FormatError("train_file", f"{path} line {number} is not valid JSON ({reason}).") from None
+            raise FormatError("train_file", _("%(file)s line %(n)d is not valid JSON (%(reason)s).")
+                              % {"file": path, "n": number, "reason": reason}) from None
         if not isinstance(row, dict):
-            raise FormatError("train_file", f"{path} line {number} is not a JSON object.")
+            raise FormatError("train_file", _("%(file)s line %(n)d is not a JSON object.") % {"file": path, "n": number})
         rows.append(row)
         if limit and len(rows) >= limit:
             break
@@ -130,10 +140,12 @@ def parquet_rows(path: str, name: str, *, columns: set[str], max_bytes: int, lim
         table = parquet.read(path, columns=sorted(columns), limit=limit, max_bytes=max_bytes)
     except parquet.ParquetError as exc:
         if exc.reason in ("memory", "timeout"):
-            raise FormatError("train_file", f"{name} is too large to decode here.") from None
-        raise FormatError("train_file", f"{name} is not a readable Parquet file ({str(exc).split(':')[0]}).") from None
+            raise FormatError("train_file", _("%(file)s is too large to decode here.") % {"file": name}) from None
+        raise FormatError("train_file", _("%(file)s is not a readable Parquet file (%(reason)s).")
+                          % {"file": name, "reason": str(exc).split(":")[0]}) from None
     if table.too_large:
-        raise FormatError("train_file", f"{name} holds more than {max_bytes} bytes once decompressed.")
+        raise FormatError("train_file", _("%(file)s holds more than %(n)d bytes once decompressed.")
+                          % {"file": name, "n": max_bytes})
     return table.rows
 
 
@@ -141,7 +153,8 @@ def _fill(template: str, row: dict, key: str, number: int) -> str:
     def value(match: re.Match) -> str:
         name = match.group(1)
         if name not in row or row[name] is None:
-            raise FormatError(key, f"Row {number} has no column {name!r}, which {key} uses.")
+            raise FormatError(key, _("Row %(n)d has no column %(column)r, which %(key)s uses.")
+                              % {"n": number, "column": name, "key": key})
         cell = row[name]
         return cell if isinstance(cell, str) else json.dumps(cell, ensure_ascii=False, default=str)
     return PLACEHOLDER.sub(value, template)
@@ -150,15 +163,15 @@ def _fill(template: str, row: dict, key: str, number: int) -> str:
 def _messages(row: dict, spec: TrainSpec, number: int) -> list[dict]:
     value = row.get(spec.messages)
     if not isinstance(value, list) or not value:
-        raise FormatError("train_messages", f"Row {number}: column {spec.messages!r} must be a non-empty "
-                                            "list of {role, content} messages.")
+        raise FormatError("train_messages", _("Row %(n)d: column %(column)r must be a non-empty list of "
+                                              "{role, content} messages.") % {"n": number, "column": spec.messages})
     for message in value:
         if (not isinstance(message, dict) or message.get("role") not in ROLES
                 or not isinstance(message.get("content"), str)):
-            raise FormatError("train_messages", f"Row {number}: each message needs a role ({', '.join(ROLES)}) "
-                                                "and a text content.")
+            raise FormatError("train_messages", _("Row %(n)d: each message needs a role (%(roles)s) and a text "
+                                                  "content.") % {"n": number, "roles": ", ".join(ROLES)})
     if value[-1]["role"] != "assistant":
-        raise FormatError("train_messages", f"Row {number}: the last message must be the assistant's.")
+        raise FormatError("train_messages", _("Row %(n)d: the last message must be the assistant's.") % {"n": number})
     return [{"role": m["role"], "content": m["content"]} for m in value]
 
 
@@ -176,5 +189,5 @@ def example(row: dict, spec: TrainSpec, number: int) -> dict:
 
 def examples(rows: list[dict], spec: TrainSpec) -> list[dict]:
     if not rows:
-        raise FormatError("train_file", f"{spec.file} has no rows.")
+        raise FormatError("train_file", _("%(file)s has no rows.") % {"file": spec.file})
     return [example(row, spec, number) for number, row in enumerate(rows, 1)]

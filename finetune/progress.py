@@ -3,12 +3,14 @@ requests out of them, checkpoints noted. The trainer calls it between steps, so 
 runs inside a step."""
 from __future__ import annotations
 
+import math
 import time
 
 from transformers import TrainerCallback
 
 from core import attempts, eventlog
 
+from .errors import TrainingDiverged
 from .models import FineTuneJob
 
 FLAG_CHECK_S = 2.0  # how often the row's cancel flag is read (the log is read every step)
@@ -37,6 +39,8 @@ class PlatformProgress(TrainerCallback):
         logs = logs or {}
         if "loss" not in logs:
             return  # the end-of-training summary, not a step
+        if not math.isfinite(float(logs["loss"])):
+            raise TrainingDiverged(state.global_step, float(logs["loss"]))
         elapsed = max(time.monotonic() - self._started, 1e-9)
         steps_per_s = (state.global_step - self._first_step) / elapsed
         batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * max(1, args.world_size)

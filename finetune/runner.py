@@ -30,6 +30,7 @@ from playground.engine.loading import model_directory
 
 from . import training
 from .datasets import training_examples
+from .errors import TrainingDiverged
 from .formats import FormatError, TrainSpec
 from .models import ACTIVE, FineTuneJob, Status
 from . import notices
@@ -152,7 +153,7 @@ def _run_claimed(job: FineTuneJob) -> None:
             status = _succeed(job, trainer)
     except FormatError as exc:
         status = attempts.finish(job, status=Status.FAILED, error=f"{exc.key}: {exc}")
-    except (ModelLoadError, ValidationError) as exc:
+    except (ModelLoadError, ValidationError, TrainingDiverged) as exc:
         status = attempts.finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])))
     except Exception as exc:
         log.exception("fine-tuning job %s failed", job.pk)

@@ -39,6 +39,8 @@ def base_model_for(user: User, repo_id: str) -> Resource:
     if runtime.base_id is not None:
         raise ValidationError({"base_model": [_("%(repo)s is itself an adapter; fine-tune its base model "
                                                 "instead.") % {"repo": repo_id}]})
+    if model.is_taken_down and not user.is_staff:  # its adapters would serve it again
+        raise ValidationError({"base_model": [_("%(repo)s was taken down by a moderator.") % {"repo": repo_id}]})
     return model
 
 

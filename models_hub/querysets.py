@@ -39,8 +39,12 @@ class ResourceQuerySet(models.QuerySet):
         return self.filter(is_published=True)
 
     def runnable(self, viewer=None) -> "ResourceQuerySet":
-        """Models that run, as `viewer` may see them (without one: published models only)."""
-        return self.visible_to(viewer).filter(kind=self.model.Kind.MODEL, runtime__enabled=True)
+        """Models that run, as `viewer` may see them (without one: published models only). An
+        adapter runs its base's weights: it runs only while its base does for the same viewer, so
+        a base taken down or switched off is not served on through its adapters."""
+        models = self.model.objects.visible_to(viewer).filter(kind=self.model.Kind.MODEL, runtime__enabled=True)
+        return self.visible_to(viewer).filter(kind=self.model.Kind.MODEL, runtime__enabled=True).filter(
+            Q(runtime__base__isnull=True) | Q(runtime__base__in=models.filter(runtime__base__isnull=True)))
 
     def filtered(self, params, *, ignoring: str | None = None) -> "ResourceQuerySet":
         """The filters chosen in `params`, all but the one named `ignoring`."""

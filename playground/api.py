@@ -60,7 +60,9 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self):
         jobs = GenerationJob.objects.select_related("resource")
         if self.action == "cancel" and is_moderator(self.request.user):
-            return jobs  # moderators may stop anyone's job (permissions.can_cancel)
+            # Moderators may stop anyone's job (permissions.can_cancel), but not one sealed in a
+            # blind battle: the answer would name its model, and that moderator may be its voter.
+            return jobs.filter(sealed=False)
         # By id only the owner: ids are sequential, so shared runs are read by token instead.
         return jobs.owned_by(self.request.user)
 

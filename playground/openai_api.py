@@ -52,7 +52,9 @@ def _first_error(errors, prefix: str = "") -> tuple[str, str]:
 
 PARAM_NAMES = {"params.max_new_tokens": "max_tokens", "params.temperature": "temperature",
                "params.top_p": "top_p", "params.seed": "seed", "params.stop": "stop",
-               "params.logprobs": "logprobs", "params.top_logprobs": "top_logprobs", "params.echo": "echo"}
+               "params.logprobs": "logprobs", "params.top_logprobs": "top_logprobs", "params.echo": "echo",
+               "params.min_new_tokens": "min_tokens", "params.top_k": "top_k",
+               "params.repetition_penalty": "repetition_penalty"}
 LEGACY_MAX_LOGPROBS = 5  # /v1/completions' `logprobs`, as OpenAI bounds it
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
@@ -38,14 +39,14 @@ class ParamsSerializer(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         if data.get("top_logprobs") and not data.get("logprobs"):
-            raise serializers.ValidationError({"top_logprobs": ["Needs logprobs."]})
+            raise serializers.ValidationError({"top_logprobs": [_("Needs logprobs.")]})
         if data.get("max_new_tokens") == 0 and not data.get("echo"):
-            raise serializers.ValidationError({"max_new_tokens": ["Ensure this value is greater than or equal to 1."]})
+            raise serializers.ValidationError({"max_new_tokens": [_("Ensure this value is greater than or equal to 1.")]})
         return data
 
     def validate_top_p(self, value: float) -> float:
         if value <= 0:
-            raise serializers.ValidationError("Must be greater than 0 and at most 1.")
+            raise serializers.ValidationError(_("Must be greater than 0 and at most 1."))
         return value
 
 
@@ -68,54 +69,53 @@ class JobCreateSerializer(serializers.Serializer):
         "`job` event with the job, then its events as the stream endpoint sends them."))
 
     def validate_model(self, value: str) -> Resource:
-        resource = (Resource.objects.visible_to(self.context.get("user")).filter(kind=Resource.Kind.MODEL, repo_id=value)
-                    .select_related("runtime").first())
-        if resource is None:
-            raise serializers.ValidationError(f"Unknown model {value!r}.")
-        runtime = getattr(resource, "runtime", None)
-        if runtime is None or not runtime.enabled:
-            raise serializers.ValidationError(f"{value} cannot be run in the playground.")
-        return resource
+        user = self.context.get("user")
+        resource = Resource.objects.runnable(user).filter(repo_id=value).select_related("runtime").first()
+        if resource is not None:
+            return resource
+        if Resource.objects.visible_to(user).filter(kind=Resource.Kind.MODEL, repo_id=value).exists():
+            raise serializers.ValidationError(_("%(model)s cannot be run in the playground.") % {"model": value})
+        raise serializers.ValidationError(_("Unknown model %(model)r.") % {"model": value})
 
     def validate(self, data: dict) -> dict:
         limit = settings.PLAYGROUND_MAX_PROMPT_CHARS
         if data["mode"] == GenerationJob.Mode.CHAT:
             messages = data.get("messages") or []
             if not messages:
-                raise serializers.ValidationError({"messages": ["Send at least one message."]})
+                raise serializers.ValidationError({"messages": [_("Send at least one message.")]})
             if sum(len(m["content"]) for m in messages) > limit:
-                raise serializers.ValidationError({"messages": [f"At most {limit} characters in all."]})
+                raise serializers.ValidationError({"messages": [_("At most %(n)d characters in all.") % {"n": limit}]})
             data["prompt"] = ""
             if data.get("prompt_ids"):
-                raise serializers.ValidationError({"prompt_ids": ["Only in completion mode."]})
+                raise serializers.ValidationError({"prompt_ids": [_("Only in completion mode.")]})
         elif data.get("prompt_ids"):
             if data.get("prompt"):
-                raise serializers.ValidationError({"prompt_ids": ["Send prompt or prompt_ids, not both."]})
+                raise serializers.ValidationError({"prompt_ids": [_("Send prompt or prompt_ids, not both.")]})
             data["prompt"] = ""
             if len(data["prompt_ids"]) > data["model"].runtime.context_length:
-                raise serializers.ValidationError({"prompt_ids": ["Longer than this model's context."]})
+                raise serializers.ValidationError({"prompt_ids": [_("Longer than this model's context.")]})
             data["messages"] = []
         else:
             if not (data.get("prompt") or "").strip():
-                raise serializers.ValidationError({"prompt": ["This field is required in completion mode."]})
+                raise serializers.ValidationError({"prompt": [_("This field is required in completion mode.")]})
             if len(data["prompt"]) > limit:
-                raise serializers.ValidationError({"prompt": [f"At most {limit} characters."]})
+                raise serializers.ValidationError({"prompt": [_("At most %(n)d characters.") % {"n": limit}]})
             data["messages"] = []
         runtime = data["model"].runtime
         params = dict(data.get("params") or {})
         if params.get("echo") and data["mode"] == GenerationJob.Mode.CHAT:
-            raise serializers.ValidationError({"params": {"echo": ["Only in completion mode."]}})
+            raise serializers.ValidationError({"params": {"echo": [_("Only in completion mode.")]}})
         refused = generation_params.unsupported_params(runtime, params)
         if refused:  # never dropped silently: the member would get something other than asked for
             raise serializers.ValidationError({"params": {name: [
-                f"{data['model'].repo_id} runs on a server that does not take {name}."] for name in refused}})
+                _("%(model)s runs on a server that does not take %(name)s.") % {"model": data["model"].repo_id, "name": name}] for name in refused}})
         if params.get("max_new_tokens", 0) > runtime.max_new_tokens:
             raise serializers.ValidationError(
-                {"params": {"max_new_tokens": [f"This model allows at most {runtime.max_new_tokens}."]}})
+                {"params": {"max_new_tokens": [_("This model allows at most %(n)d.") % {"n": runtime.max_new_tokens}]}})
         prompt_chars = len(data.get("prompt", "")) + sum(len(m["content"]) for m in data.get("messages", []))
         if prompt_chars > runtime.context_length * 4:  # ~4 characters a token; the worker checks tokens
             field = "prompt" if data["mode"] == GenerationJob.Mode.COMPLETION else "messages"
-            raise serializers.ValidationError({field: ["Longer than this model's context."]})
+            raise serializers.ValidationError({field: [_("Longer than this model's context.")]})
         data["params"] = params
         return data
 

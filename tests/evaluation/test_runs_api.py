@@ -1,6 +1,9 @@
 """The evaluation API without a worker: requests, de-duplication, validation, quotas, cancel,
 permissions, samples, discussions."""
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from community.models import Category, Thread
 from evaluation import services
@@ -218,6 +221,14 @@ def test_a_member_cannot_open_a_discussion_in_a_category_only_the_site_starts_th
 def test_only_a_succeeded_result_can_be_discussed(as_other, category):
     run = finished_run(status="failed")
     assert as_other.post(f"/api/v1/evaluations/{run.pk}/discuss/", {}, format="json").status_code == 403
+
+
+def test_nobody_opens_a_thread_in_a_suspended_requesters_name(as_other, category):
+    run = finished_run()
+    run.user.suspended_until = timezone.now() + timedelta(days=1)
+    run.user.save(update_fields=["suspended_until"])
+    assert as_other.post(f"/api/v1/evaluations/{run.pk}/discuss/", {}, format="json").status_code == 403
+    assert not Thread.objects.exists()
 
 
 def test_discussing_needs_a_known_category(as_other, category):

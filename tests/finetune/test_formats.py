@@ -64,3 +64,13 @@ def test_a_line_nested_past_the_recursion_limit_is_a_format_error():
     with pytest.raises(FormatError) as refused:
         parse_rows(("[" * 100_000).encode(), "train.jsonl")
     assert refused.value.key == "train_file" and "nested too deeply" in str(refused.value)
+
+
+def test_a_csv_with_carriage_return_line_ends_parses():
+    assert parse_rows(b"en,zh\rHi,Bye\r", "d.csv") == [{"en": "Hi", "zh": "Bye"}]
+
+
+def test_a_csv_cell_past_the_field_limit_is_a_format_error_naming_the_file():
+    with pytest.raises(FormatError) as refused:
+        parse_rows(b"text\n" + b"x" * 200_000 + b"\n", "train.csv")
+    assert refused.value.key == "train_file" and "train.csv, line" in str(refused.value)

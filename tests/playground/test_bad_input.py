@@ -94,6 +94,9 @@ BAD_BODIES = [
     ("chat", chat(logprobs=True, top_logprobs=-1), "top_logprobs"),
     ("chat", chat(top_logprobs=2), "top_logprobs"),
     ("chat", chat(echo=True), "echo"),
+    ("chat", chat(min_tokens=10**30), "min_tokens"),  # named as sent, never as our serializer calls it
+    ("chat", chat(top_k=-5), "top_k"),
+    ("chat", chat(repetition_penalty=0), "repetition_penalty"),
     ("chat", chat(messages=[{"role": "user", "content": ""}] * 501), "messages"),
     ("completion", completion(prompt=5), "prompt"),
     ("completion", completion(prompt=None), "prompt"),

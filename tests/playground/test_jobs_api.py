@@ -108,6 +108,14 @@ def test_a_moderator_who_cancels_someones_job_is_not_shown_its_prompt(user, mode
     assert shown["id"] == job.pk and "prompt" not in shown and "messages" not in shown and "output" not in shown
 
 
+def test_a_moderator_cannot_reach_a_job_sealed_in_a_blind_battle(model):
+    """Its answer would name the hidden model, and the moderator may be the battle's voter."""
+    moderator = StaffFactory()
+    job = GenerationJob.objects.create(user=moderator, resource=model, mode="chat", params={}, sealed=True,
+                                       status="succeeded")
+    assert client_for(moderator).post(f"/api/v1/playground/jobs/{job.pk}/cancel/").status_code == 404
+
+
 def test_history_lists_only_mine_newest_first(user, model):
     mine = [GenerationJob.objects.create(user=user, resource=model, mode="chat", params={}) for _ in range(2)]
     GenerationJob.objects.create(user=UserFactory(), resource=model, mode="chat", params={}, is_public=True)
