@@ -14,6 +14,13 @@ class ServiceUnavailableError(exceptions.APIException):
     default_detail = "A service this request needs is unavailable right now. Please try again shortly."
 
 
+class ConflictError(exceptions.APIException):
+    """409: the object is in a state that does not allow this now; the detail says why."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This cannot be done now."
+
+
 def exception_handler(exc, context):
     if isinstance(exc, RateLimited):
         return Response(

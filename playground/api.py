@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
+from core.api_errors import ConflictError
 from core.permissions import is_moderator
 
 from . import services, stream_slots
@@ -94,6 +95,16 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         # A moderator stopping someone else's job learns its status, not the member's prompt.
         shown = JobSerializer if job.user_id == request.user.pk else JobStatusSerializer
         return Response(shown(job).data)
+
+    @extend_schema(responses={204: None, 409: OpenApiResponse(description="The job is still running, or it "
+                                                                       "is an answer in an arena battle.")})
+    def destroy(self, request, pk=None):
+        """Delete one of my runs for good, once it has ended."""
+        try:
+            services.delete_job(user=request.user, job=self.get_object())
+        except services.CannotDelete as exc:
+            raise ConflictError(str(exc)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=ShareSerializer, responses=JobSerializer)
     @action(detail=True, methods=["post"])

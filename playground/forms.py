@@ -20,6 +20,21 @@ class ReportForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class RunFilterForm(forms.Form):
+    """My runs, narrowed to where they came from or how they ended."""
+
+    source = forms.ChoiceField(label=_("From"), required=False,
+                               choices=[("", _("anywhere"))] + GenerationJob.Source.choices)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("any"))] + GenerationJob.Status.choices)
+
+    def filter(self, jobs):
+        for name in ("source", "status"):
+            if self.cleaned_data.get(name):
+                jobs = jobs.filter(**{name: self.cleaned_data[name]})
+        return jobs
+
+
 class ReviewForm(forms.Form):
     """A moderator's decision on one reported run."""
 

@@ -157,6 +157,14 @@ class GenerationJob(models.Model):
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
+    @property
+    def asked(self) -> str:
+        """What the member asked: a chat's last message of theirs, or the completion's prompt."""
+        if self.mode != JobMode.CHAT:
+            return self.prompt
+        said = [m.get("content") for m in self.messages or [] if isinstance(m, dict) and m.get("role") == "user"]
+        return said[-1] if said and isinstance(said[-1], str) else ""
+
     def refresh_changing(self) -> None:
         """Read again what may have changed since the submit: one row without the columns fixed
         at it (the messages, the parameters), and no join (the resource loaded with the job stays)."""

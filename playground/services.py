@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import RestrictedError
 from django.utils.translation import gettext as _
 
 from community.models import Category, User
@@ -70,6 +71,27 @@ def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:
         raise PermissionDenied
     request_cancel(job, finish_reason=GenerationJob.FinishReason.CANCELLED)
     return job
+
+
+class CannotDelete(Exception):
+    """The run cannot be deleted now; the message says why, in words for its member."""
+
+
+@transaction.atomic
+def delete_job(*, user: User, job: GenerationJob) -> None:
+    """A member deletes one of their runs for good, its prompt and answer with it (its share link
+    stops working; a forum post that quoted it keeps its text). Only once it has ended: a running
+    job's worker would go on writing to it."""
+    row = GenerationJob.objects.owned_by(user).select_for_update(of=("self",)).filter(pk=job.pk).first()
+    if row is None:
+        raise PermissionDenied
+    if not row.is_finished:
+        raise CannotDelete(_("Stop the run before deleting it."))
+    try:
+        with transaction.atomic():  # a savepoint: the refusal leaves the lock and the row as they were
+            row.delete()
+    except RestrictedError:  # evaluation.Battle keeps its answers (on_delete=RESTRICT)
+        raise CannotDelete(_("This run is an answer in an arena battle, which keeps it.")) from None
 
 
 def _lock_sharing(job: GenerationJob) -> None:

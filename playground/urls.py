@@ -9,6 +9,7 @@ urlpatterns = [
     path("runs/", views.runs, name="runs"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/share/", views.share, name="share"),
+    path("runs/<int:pk>/delete/", views.delete, name="delete"),
     path("runs/<int:pk>/post/", views.post_to_forum, name="post"),
     # A shared run, by its unguessable token (secrets.token_urlsafe: letters, digits, - and _).
     path("s/<slug:token>/", views.shared_run, name="shared"),

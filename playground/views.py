@@ -22,7 +22,7 @@ from models_hub.models import Resource
 
 from . import params as generation_params
 from . import permissions, services
-from .forms import PostToForumForm, ReportForm, ReviewForm
+from .forms import PostToForumForm, ReportForm, ReviewForm, RunFilterForm
 from .models import GenerationJob, ReviewDecision, RunReport
 from .presets import presets
 from .serializers import ParamsSerializer
@@ -95,9 +95,25 @@ def playground(request):
 
 @login_required
 def runs(request):
-    jobs = GenerationJob.objects.owned_by(request.user).select_related("resource")
+    form = RunFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "playground/runs.html", {"form": form, "page": None}, status=400)
+    jobs = form.filter(GenerationJob.objects.owned_by(request.user).select_related("resource"))
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))
-    return render(request, "playground/runs.html", {"page": page})
+    return render(request, "playground/runs.html", {"form": form, "page": page})
+
+
+@login_required
+@require_POST
+def delete(request, pk: int):
+    job = get_object_or_404(GenerationJob.objects.owned_by(request.user), pk=pk)
+    try:
+        services.delete_job(user=request.user, job=job)
+    except services.CannotDelete as exc:
+        messages.error(request, str(exc))
+        return redirect(job)
+    messages.success(request, _("Run #%(n)d was deleted.") % {"n": pk})
+    return redirect("playground:runs")
 
 
 def _job_page(request, job: GenerationJob, *, shared: bool, status: int = 200, **extra):

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_errors import ConflictError
 from core.eventlog import Event
 from playground import stream_slots
 from playground.events import job_events
@@ -17,11 +18,6 @@ from .permissions import can_void_votes
 from .serializers import (BattleCreateSerializer, BattleSerializer, LeaderboardSerializer, VoidResultSerializer,
                           VoidVotesSerializer, ArenaVoteSerializer, side_payload)
 from .throttles import BattleThrottle, VoteThrottle
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This battle cannot take that now."
 
 
 class BattleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -55,7 +51,7 @@ class BattleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             battle = services.vote(user=request.user, battle=self.get_object(), winner=data.validated_data["winner"])
         except services.VoteRefused as exc:
-            raise Conflict(str(exc)) from exc
+            raise ConflictError(str(exc)) from exc
         return Response(BattleSerializer(battle).data)
 
 

@@ -48,8 +48,10 @@ class Battle(models.Model):
     # PROTECT, as for jobs: deleting a catalogue entry must not silently delete votes about it.
     model_a = models.ForeignKey("models_hub.Resource", on_delete=models.PROTECT, related_name="+")
     model_b = models.ForeignKey("models_hub.Resource", on_delete=models.PROTECT, related_name="+")
-    job_a = models.OneToOneField(GenerationJob, on_delete=models.CASCADE, related_name="+")
-    job_b = models.OneToOneField(GenerationJob, on_delete=models.CASCADE, related_name="+")
+    # RESTRICT: a member deleting a run cannot take a battle's answer (and its vote) with it; the
+    # battle and its jobs still go together when the member's account is deleted.
+    job_a = models.OneToOneField(GenerationJob, on_delete=models.RESTRICT, related_name="+")
+    job_b = models.OneToOneField(GenerationJob, on_delete=models.RESTRICT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     revealed_at = models.DateTimeField(null=True, blank=True)
 

@@ -2,6 +2,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from playground.models import MessageRole
+
 register = template.Library()
 
 
@@ -14,3 +16,9 @@ def param_label(name: str) -> str:
         "top_logprobs": _("Top log-probabilities"), "echo": _("Echo the prompt"),
     }
     return labels.get(name, name)
+
+
+@register.filter
+def role_label(role: str) -> str:
+    """A message's role in the page's language (system, user, assistant)."""
+    return MessageRole(role).label if role in MessageRole.values else role

@@ -76,9 +76,18 @@
     const p = {};
     PARAMS.forEach((name) => { const box = $("pg-" + name); if (!box.disabled && box.value !== "") p[name] = Number(box.value); });
     if ($("pg-seed").value !== "") p.seed = Number($("pg-seed").value);
-    const stop = $("pg-stop").value.split(",").map((s) => s.trim()).filter(Boolean);
+    const stop = $("pg-stop").value.split("\n").map(unescapeStop).filter(Boolean);
     if (stop.length) p.stop = stop;
     return p;
+  }
+
+  // Stop sequences are edited one per line, so a newline or a tab in one is written as an escape.
+  const STOP_ESCAPES = { n: "\n", t: "\t", "\\": "\\" };
+  function unescapeStop(line) {
+    return line.replace(/\\([nt\\])/g, (_, c) => STOP_ESCAPES[c]);
+  }
+  function escapeStop(stop) {
+    return stop.replace(/[\\\n\t]/g, (c) => ({ "\\": "\\\\", "\n": "\\n", "\t": "\\t" })[c]);
   }
 
   // The request for `text`; `prior`: the conversation before it.
@@ -230,7 +239,10 @@
      m.ttft_ms != null ? `${labels.ttft} ${Math.round(m.ttft_ms)} ms` : null,
      m.tokens_per_s != null ? `${m.tokens_per_s.toFixed(1)} ${labels.tps}` : null,
      m.completion_tokens != null ? `${m.prompt_tokens} + ${m.completion_tokens} ${labels.tokens}` : null,
-     result.status === "cancelled" ? labels.stopped : null].filter(Boolean).forEach((t) => {
+     result.status === "cancelled" ? labels.stopped : null,
+     // Why a finished answer ended short: it would otherwise read as the model's whole answer.
+     result.status === "succeeded" && result.finish_reason === "length" ? labels.cutLength : null,
+     result.status === "succeeded" && result.finish_reason === "timeout" ? labels.cutTime : null].filter(Boolean).forEach((t) => {
       const span = document.createElement("span"); span.textContent = t; metrics.append(span); });
     const link = Object.assign(document.createElement("a"), { href: result.url, textContent: labels.open });
     const out = answer.querySelector(".text");
@@ -441,6 +453,9 @@
     if (p.max_new_tokens) args.push(`max_tokens=${p.max_new_tokens}`);
     ["temperature", "top_p", "seed"].forEach((k) => { if (p[k] !== undefined) args.push(`${k}=${p[k]}`); });
     if (p.stop) args.push(`stop=${JSON.stringify(p.stop)}`);
+    // Not OpenAI's parameters, but /v1/ takes them as vLLM does: the SDK sends them in the body.
+    const extra = Object.fromEntries(["top_k", "repetition_penalty"].filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
+    if (Object.keys(extra).length) args.push(`extra_body=${python(extra, "    ")}`);
     const call = body.mode === "chat" ? "client.chat.completions.create" : "client.completions.create";
     $("code-openai").textContent = `from openai import OpenAI\n\nclient = OpenAI(base_url="${base}/v1", api_key="YOUR_TOKEN")\nstream = ${call}(\n    ${args.join(",\n    ")},\n    stream=True,\n)\nfor chunk in stream:\n    print(chunk.choices[0]${body.mode === "chat" ? ".delta.content or \"\"" : ".text"}, end="")`;
     $("code-dialog").showModal();
@@ -457,7 +472,7 @@
       if (p[name] != null && !box.disabled) box.value = $("pg-" + name + "-range").value = p[name];
     });
     $("pg-seed").value = p.seed ?? "";
-    $("pg-stop").value = Array.isArray(p.stop) ? p.stop.join(", ") : "";
+    $("pg-stop").value = Array.isArray(p.stop) ? p.stop.map(escapeStop).join("\n") : "";
     summarise();
     remember();
     const address = new URL(location.href);

@@ -262,11 +262,16 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
 
     # "View code" shows the same one-request stream, as Python that runs (up to the request).
     page.fill("#pg-input", 'Is "null" true?')
+    page.fill("#pg-top_k", "20")
     page.click("#pg-code")
     setup = page.locator("#code-requests").inner_text().split("with requests.post")[0]
     names: dict = {}
     exec(setup.replace("import requests", ""), names)
     assert names["body"]["stream"] is True and names["body"]["messages"][-1]["content"] == 'Is "null" true?'
+    # The OpenAI SDK's snippet is Python too, and sends the settings OpenAI has no name for.
+    openai_code = page.locator("#code-openai").inner_text()
+    compile(openai_code, "snippet", "exec")
+    assert '"top_k": 20' in openai_code.split("extra_body=")[1]
 
 
 def ask_and_wait(page, text: str, *, max_new_tokens: int) -> None:
@@ -310,13 +315,14 @@ def test_a_saved_run_opens_in_the_playground_and_the_conversation_goes_on(new_pa
         user=User.objects.get(username="reopener"), resource=site, mode="chat", status="succeeded", output="Blue.",
         messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
                   {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "A colour?"}],
-        params={"temperature": 0.3, "seed": 7})
+        params={"temperature": 0.3, "seed": 7, "stop": ["\n\n", "a, b", "C:\\"]})
     page.goto(run.get_absolute_url())
     page.get_by_test_id("open-in-playground").click()
     expect(page.locator("#conversation .turn .text")).to_have_text(["Hi", "Hello!", "A colour?", "Blue."])
     expect(page.locator("#pg-system")).to_have_value("Be brief.")
     expect(page.locator("#pg-temperature")).to_have_value("0.3")
     expect(page.locator("#pg-seed")).to_have_value("7")
+    expect(page.locator("#pg-stop")).to_have_value("\\n\\n\na, b\nC:\\\\")  # one per line, escaped
     assert "run=" not in page.url and "model=" in page.url
     shot(page, "playground-opened-run")
 
@@ -325,6 +331,7 @@ def test_a_saved_run_opens_in_the_playground_and_the_conversation_goes_on(new_pa
     assert [m["content"] for m in follow_up.messages] == ["Be brief.", "Hi", "Hello!", "A colour?", "Blue.",
                                                           "Another?"]
     assert follow_up.params["seed"] == 7 and follow_up.params["temperature"] == 0.3
+    assert follow_up.params["stop"] == ["\n\n", "a, b", "C:\\"]
     page.reload()  # the tab keeps the conversation, not the run it was opened from
     expect(page.locator("#conversation .turn")).to_have_count(6)
 
