@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError as BadOrdering
 
 from community.models import Category
 from core.exceptions import RateLimited, ServiceUnavailable, posting_too_fast, wait_in_words
+from core.permissions import is_moderator
 
 from . import permissions, services
 from .forms import DiscussForm, RunForm
@@ -50,6 +51,8 @@ def _run_page(request, run: EvaluationRun, *, status: int = 200, discuss_form: D
         "run": run, "page": page, "task": task or "", "tasks": run.suite_spec.get("tasks", []),
         "can_cancel": permissions.can_cancel(request.user, run) and not run.is_finished,
         "can_discuss": permissions.can_discuss(request.user, run),
+        # Only the requester (whose thread it is) or a moderator names it; others get the default.
+        "can_title": run.user_id == request.user.pk or is_moderator(request.user),
         "discuss_form": discuss_form or DiscussForm(initial={"category": general}),
     }, status=status)
 

@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,7 +15,7 @@ from core.charts import line_chart
 from core.exceptions import RateLimited, ServiceUnavailable, wait_in_words
 
 from . import permissions, services
-from .forms import FineTuneForm
+from .forms import PARAM_LABELS, FineTuneForm
 from .models import FineTuneJob
 
 PAGE_SIZE = 20
@@ -22,7 +24,8 @@ PAGE_SIZE = 20
 @login_required
 @require_http_methods(["GET", "POST"])
 def new(request):
-    initial = {key: request.GET[key] for key in ("base_model", "dataset") if key in request.GET}
+    # "Start again with these settings" sends a job's choices here; the form checks them on submit.
+    initial = {key: request.GET[key] for key in ("base_model", "dataset", *PARAM_LABELS) if key in request.GET}
     form = FineTuneForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -62,8 +65,11 @@ def _charts(job: FineTuneJob) -> dict:
 @login_required
 def detail(request, pk: int):
     job = _job(request, pk)
+    again = {"base_model": job.base_model.repo_id, "dataset": job.dataset.repo_id, **job.params}
     return render(request, "finetune/job.html", {
-        "job": job, "can_cancel": not job.is_finished and permissions.can_cancel(request.user, job), **_charts(job)})
+        "job": job, "can_cancel": not job.is_finished and permissions.can_cancel(request.user, job),
+        "params": [(PARAM_LABELS.get(name, name), value) for name, value in job.params.items()],
+        "again_url": f"{reverse('finetune:new')}?{urlencode(again)}", **_charts(job)})
 
 
 @login_required

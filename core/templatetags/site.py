@@ -43,6 +43,16 @@ def minutes(duration: timedelta) -> int:
     return max(1, math.ceil(duration.total_seconds() / 60))
 
 
+@register.filter
+def clock(seconds: float | None) -> str:
+    """A duration as a clock shows it, 1:02:03 or 2:03, the same in every language ("—" if unknown)."""
+    if seconds is None:
+        return "—"
+    minutes_, secs = divmod(max(0, round(seconds)), 60)
+    hours, minutes_ = divmod(minutes_, 60)
+    return f"{hours}:{minutes_:02d}:{secs:02d}" if hours else f"{minutes_}:{secs:02d}"
+
+
 @register.simple_tag
 def timestamp(value: datetime) -> SafeString:
     """`<time>` with the machine-readable instant, the exact minute (UTC) as a tooltip and

@@ -46,6 +46,16 @@
       const span = document.createElement("span"); span.textContent = t; box.append(span); });
   }
 
+  // Why an answer ended short: cut at the limits every side shares, or failed (the side's error
+  // is the server's generic one while the names are hidden).
+  function note(pane, side) {
+    const box = pane.querySelector(".pane-note");
+    const text = side.finish_reason === "length" ? labels.length
+      : side.finish_reason === "timeout" ? labels.timeout : side.status === "failed" ? side.error : "";
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
   panes.forEach((pane) => {
     if (FINISHED.includes(pane.dataset.status)) return;
     const turn = pane.querySelector(".turn");
@@ -60,6 +70,7 @@
       out.textContent = side.output;
       pane.dataset.status = side.status;
       if (root.dataset.revealed === "1") metrics(pane, side);  // speed would hint at the model
+      note(pane, side);
       settle();
     };
     ["done", "failed", "timeout"].forEach((kind) => source.addEventListener(kind, finish));

@@ -5,6 +5,14 @@
   if (!root || root.dataset.finished === "1") return;
   const set = (id, text) => { const el = document.getElementById(id); if (el) el.textContent = text; };
   const fixed = (v, n) => (v === null || v === undefined ? "—" : Number(v).toFixed(n));
+  // As the page's `clock` filter: 1:02:03 or 2:03.
+  const clock = (v) => {
+    if (v === null || v === undefined) return "—";
+    const total = Math.max(0, Math.round(v));
+    const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+    const pad = (n) => String(n).padStart(2, "0");
+    return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+  };
   let chartsDue = false;
   let lastCharts = 0;
   function redrawCharts() {
@@ -32,7 +40,7 @@
     set("lr", d.lr === null ? "—" : Number(d.lr).toExponential(2));
     set("examples-per-s", fixed(d.examples_per_s, 2));
     set("tokens-per-s", fixed(d.tokens_per_s, 0));
-    set("eta", fixed(d.eta_s, 0));
+    set("eta", clock(d.eta_s));
     chartsDue = true;
   });
   source.addEventListener("checkpoint", (e) => set("checkpoint", JSON.parse(e.data).step));

@@ -282,3 +282,25 @@ def test_my_evaluations_query_count_is_flat(client, user, n, django_assert_max_n
     client.force_login(user)
     with django_assert_max_num_queries(6):
         assert client.get("/evaluations/").status_code == 200
+
+
+def test_the_run_page_leads_on_to_the_playground_and_the_arena(client):
+    run = finished_run()
+    page = client.get(f"/evaluations/{run.pk}/").content.decode()
+    repo = run.model.repo_id
+    assert f"/playground/?model={repo}" in page and f"/arena/?mode=compare&amp;a={repo}" in page
+
+
+def test_only_the_requester_names_the_discussion(client, category):
+    run = finished_run()
+    client.force_login(run.user)
+    assert 'name="title"' in client.get(f"/evaluations/{run.pk}/").content.decode()
+    client.force_login(UserFactory())
+    assert 'name="title"' not in client.get(f"/evaluations/{run.pk}/").content.decode()
+
+
+def test_the_new_run_form_says_what_is_missing_without_a_suite(client, user):
+    runnable_model()
+    client.force_login(user)
+    page = client.get("/evaluations/new/").content.decode()
+    assert 'id="nothing-to-evaluate"' in page and "eval.yaml" in page and "<form method=\"post\" class=\"card\">" not in page

@@ -1,4 +1,7 @@
 """The job page and its server-drawn curves."""
+import html
+import re
+
 import pytest
 
 from core.charts import line_chart
@@ -58,3 +61,32 @@ def test_a_base_model_and_a_training_dataset_offer_a_fine_tune(client, user, bas
     assert f'href="/finetune/new/?dataset={dataset.repo_id}"' in dataset_page
     form = client.get(f"/finetune/new/?dataset={dataset.repo_id}").content.decode()
     assert f'<option value="{dataset.repo_id}" selected>' in form
+
+
+def test_start_again_fills_the_form_with_the_jobs_settings(client, user, job, base_model, dataset):
+    FineTuneJob.objects.filter(pk=job.pk).update(params={"lora_r": 16, "learning_rate": 0.0003})
+    client.force_login(user)
+    page = client.get(f"/finetune/{job.pk}/").content.decode()
+    again = html.unescape(re.search(r'href="([^"]+)" id="start-again"', page).group(1))
+    form = client.get(again).content.decode()
+    assert re.search(r'name="lora_r" value="16"', form) and re.search(r'name="learning_rate" value="0.0003"', form)
+    assert f'<option value="{base_model.repo_id}" selected>' in form
+    assert f'<option value="{dataset.repo_id}" selected>' in form
+
+
+def test_the_job_page_names_its_settings_and_sends_the_result_against_its_base(client, user, job, base_model):
+    output = ResourceFactory(owner=user.username, name="out", submitter=user)
+    FineTuneJob.objects.filter(pk=job.pk).update(params={"lora_r": 16}, eta_s=3725, output_model=output)
+    client.force_login(user)
+    page = client.get(f"/finetune/{job.pk}/").content.decode()
+    assert "<dt>LoRA rank (r)</dt><dd>16</dd>" in page
+    assert '<dd id="eta">1:02:05</dd>' in page
+    assert f"&amp;b={base_model.repo_id}" in page
+    assert f'href="{base_model.get_absolute_url()}"' in page
+
+
+def test_the_form_says_how_to_make_a_dataset_trainable_when_none_is(client, user, base_model):
+    client.force_login(user)
+    page = client.get("/finetune/new/").content.decode()
+    assert 'id="nothing-to-train"' in page and "<code>train_format</code>" in page
+    assert 'id="finetune-form"' not in page

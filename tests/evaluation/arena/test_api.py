@@ -193,6 +193,21 @@ def test_a_sides_metrics_wait_for_the_vote(as_user, contenders):
     assert set(after["a"]["metrics"]) == {"prompt_tokens", "completion_tokens", "ttft_ms", "tokens_per_s"}
 
 
+def test_a_failed_sides_own_words_wait_for_the_names(as_user, contenders):
+    """They may name the model: its context length, its server's message."""
+    battle = Battle.objects.get(pk=start(as_user).json()["id"])
+    GenerationJob.objects.filter(pk=battle.job_a_id).update(
+        status="failed", error="The prompt has 9000 tokens; it exceeds the model's context of 8192.")
+    side = as_user.get(f"{BATTLES}{battle.pk}/").json()["a"]
+    assert side["status"] == "failed" and side["error"] == "This answer failed."
+
+
+def test_a_compare_battle_shows_why_a_side_failed(as_user, contenders):
+    battle = Battle.objects.get(pk=start(as_user, models=[DEMO, TWIN]).json()["id"])
+    GenerationJob.objects.filter(pk=battle.job_b_id).update(status="failed", error="The model server failed: boom")
+    assert as_user.get(f"{BATTLES}{battle.pk}/").json()["b"]["error"] == "The model server failed: boom"
+
+
 def test_an_unknown_side_is_404(as_user, contenders):
     battle = Battle.objects.get(pk=start(as_user).json()["id"])
     assert as_user.get(f"{BATTLES}{battle.pk}/stream/c/").status_code == 404

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from evaluation.models import Battle, Vote
+from playground.models import GenerationJob
 from tests.factories import StaffFactory, UserFactory, runnable_model
 
 from .factories import TWIN, finish, make_battle
@@ -45,6 +46,16 @@ def test_a_battle_from_the_page_hides_the_names_until_the_vote(user, contenders)
     page = client.get(battle.get_absolute_url()).content.decode()
     assert DEMO in page and TWIN in page and 'id="arena-verdict"' in page
     assert Vote.objects.get().winner == "b"
+
+
+def test_an_answer_cut_at_the_length_limit_says_so(user, contenders):
+    client = signed_in(user)
+    client.post("/arena/", {"prompt": "Say hi.", "mode": "blind"})
+    battle = finish(Battle.objects.get())
+    GenerationJob.objects.filter(pk=battle.job_a_id).update(finish_reason="length")
+    page = client.get(battle.get_absolute_url()).content.decode()
+    notes = re.findall(r'<p class="pane-note muted"( hidden)?>([^<]*)</p>', page)
+    assert notes == [("", "Cut short: the answer reached the length limit."), (" hidden", "")]
 
 
 def test_compare_mode_needs_both_models(user, contenders):
