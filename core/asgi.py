@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
-from .middleware import body_limit_for, error_body, is_upload_path, too_large_body
+from .middleware import body_limit_for, cors_headers, error_body, is_upload_path, too_large_body
 
 
 @dataclass(frozen=True)
@@ -112,14 +112,15 @@ class BodyLimit:
 
     async def _answer(self, scope, send, refusal: Refusal) -> None:
         body, content_type = error_body(scope.get("path", ""), refusal.message, refusal.code)
-        await send({"type": "http.response.start", "status": refusal.status,
-                    "headers": [(b"content-type", content_type.encode()),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _send(send, scope, refusal.status, body, content_type)
 
     async def _refuse(self, scope, send, max_bytes: int) -> None:
         body, content_type = too_large_body(scope.get("path", ""), max_bytes)
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", content_type.encode()),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _send(send, scope, 413, body, content_type)
+
+
+async def _send(send, scope: dict, status: int, body: bytes, content_type: str) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
+               *((name.lower().encode(), value.encode()) for name, value in cors_headers(scope.get("path", "")).items())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -30,6 +30,44 @@ def body_limit_for(path: str) -> int:
     return settings.MAX_UPLOAD_BYTES if is_upload_path(path) else settings.MAX_REQUEST_BODY_BYTES
 
 
+# Browser apps call the OpenAI-compatible API straight from the page (the OpenAI JS SDK with
+# dangerouslyAllowBrowser, chat front-ends). /v1/ takes an API key only, never a cookie, so any
+# origin may read its answers: a page can do nothing there that its key does not allow, and no
+# credentials are shared. Every answer carries these, its errors and refusals included, or a
+# browser would show an opaque network error instead of the reason.
+V1_CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
+
+
+def cors_headers(path: str) -> dict[str, str]:
+    return V1_CORS_HEADERS if path.startswith("/v1/") else {}
+
+
+class V1CorsMiddleware:
+    """The CORS headers on every /v1/ answer (the preflight is the views' own: playground.openai_api.only)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    @staticmethod
+    def _mark(request, response):
+        for name, value in cors_headers(request.path).items():
+            response[name] = value
+        return response
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._mark(request, self.get_response(request))
+
+    async def __acall__(self, request):
+        return self._mark(request, await self.get_response(request))
+
+
 def error_body(path: str, message: str, code: str) -> tuple[bytes, str]:
     """An error's body and content type in the shape of the API the path belongs to."""
     if path.startswith("/v1/"):  # OpenAI's error shape

@@ -6,7 +6,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from models_hub.models import Resource
 
-from .openai_api import authenticated, error, only
+from .openai_api import authenticated, only
+from .openai_request import error
 
 
 def _model(resource: Resource) -> dict:

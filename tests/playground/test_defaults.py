@@ -5,7 +5,7 @@ import json
 import pytest
 
 from models_hub.models import Runtime
-from playground import openai_api
+from playground import openai_request
 from playground import params as generation_params
 from playground.models import GenerationJob
 from tests.factories import runnable_model
@@ -35,7 +35,7 @@ def test_the_request_overrides_the_runtime_defaults(as_user, model, settings):
 
 
 def test_v1_sends_only_what_the_request_set(model):
-    [job] = openai_api._job_inputs({"model": model.repo_id, "messages": [], "top_p": 0.5, "stop": "\\n"}, "chat")
+    [job] = openai_request.job_inputs({"model": model.repo_id, "messages": [], "top_p": 0.5, "stop": "\\n"}, "chat")
     assert job["params"] == {"top_p": 0.5, "stop": ["\\n"]}  # no temperature 1.0 of its own
 
 
@@ -50,3 +50,13 @@ def test_the_folded_parameters_summary_is_in_the_page_itself(client, model):
     page = client.get("/playground/").content.decode()
     summary = page.split('id="pg-params-summary">')[1].split("<")[0]
     assert summary == "Temperature 0.2 · 256 tokens"
+
+
+def test_v1_maps_a_negative_seed_onto_the_engines_range_the_same_each_time(model):
+    [job] = openai_request.job_inputs({"model": model.repo_id, "messages": [], "seed": -1}, "chat")
+    assert job["params"]["seed"] == 2**63 - 1
+
+
+def test_v1_top_p_zero_is_greedy(model):
+    [job] = openai_request.job_inputs({"model": model.repo_id, "messages": [], "top_p": 0, "temperature": 1}, "chat")
+    assert "top_p" not in job["params"] and job["params"]["temperature"] == 0

@@ -47,3 +47,28 @@ def test_a_key_works_with_either_scheme(user, scheme):
     _token, key = create_token(user=user, name="k")
     response = Client(HTTP_AUTHORIZATION=f"{scheme} {key}").get("/v1/models")
     assert response.status_code == 200 and [m["id"] for m in response.json()["data"]] == [MODEL]
+
+
+def test_a_browser_apps_preflight_is_allowed_with_the_authorization_header():
+    response = Client().options("/v1/chat/completions", HTTP_ORIGIN="https://chat.example",
+                                HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+                                HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type")
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Methods"] == "POST"
+    assert "Authorization" in response["Access-Control-Allow-Headers"]
+    assert not response.has_header("Access-Control-Allow-Credentials")  # no cookie ever counts here
+
+
+def test_every_v1_answer_may_be_read_by_any_origin_but_still_needs_a_key(user):
+    response = Client(HTTP_ORIGIN="https://chat.example").get("/v1/models")
+    assert_openai_401(response)
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_refused_body_and_an_unknown_path_carry_it_too():
+    too_large = Client(HTTP_ORIGIN="https://chat.example").post(
+        "/v1/chat/completions", b"{}", content_type="application/json", CONTENT_LENGTH=str(10**9))
+    unknown = Client(HTTP_ORIGIN="https://chat.example").get("/v1/embeddingz")
+    assert (too_large.status_code, unknown.status_code) == (413, 404)
+    assert too_large["Access-Control-Allow-Origin"] == unknown["Access-Control-Allow-Origin"] == "*"
