@@ -91,11 +91,12 @@ def _text(content: str) -> Token:
     return token
 
 
-@lru_cache(maxsize=2)
-def _parser(*, highlight: bool = True) -> MarkdownIt:
+@lru_cache(maxsize=4)
+def _parser(*, highlight: bool = True, mentions: bool = True) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "highlight": _highlight if highlight else None})
     md.enable(["table", "strikethrough", "linkify"])
-    md.core.ruler.push("mentions", _mentions_rule)
+    if mentions:
+        md.core.ruler.push("mentions", _mentions_rule)
     return md
 
 
@@ -128,10 +129,13 @@ def _rewrite_relative(tokens: list[Token], relative_urls: RelativeUrls) -> None:
                 token.attrs[attr] = target
 
 
-def render(source: str, *, relative_urls: RelativeUrls | None = None) -> Rendered:
-    """`relative_urls` resolves relative links and images (a repository's card points at its files)."""
+def render(source: str, *, relative_urls: RelativeUrls | None = None, images: bool = True,
+           mentions: bool = True) -> Rendered:
+    """`relative_urls` resolves relative links and images (a repository's card points at its files).
+    Without `images`, an image is dropped (its URL is never fetched by a reader's browser); without
+    `mentions`, @name stays text."""
     env: dict = {}
-    parser = _parser()
+    parser = _parser(mentions=mentions)
     tokens = parser.parse(source, env)
     if relative_urls is not None:
         _rewrite_relative(tokens, relative_urls)
@@ -139,7 +143,7 @@ def render(source: str, *, relative_urls: RelativeUrls | None = None) -> Rendere
         raw = parser.renderer.render(tokens, parser.options, env)
     clean = nh3.clean(
         raw,
-        tags=ALLOWED_TAGS,
+        tags=ALLOWED_TAGS if images else ALLOWED_TAGS - {"img"},
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow ugc noopener",

@@ -90,7 +90,9 @@ def new_run(request):
             return redirect(run)
     elif request.method == "POST":
         status = 400
-    return render(request, "evaluation/new.html", {"form": form}, status=status)
+    return render(request, "evaluation/new.html", {
+        "form": form, "has_models": form.fields["model"].queryset.exists(),
+        "has_suites": form.fields["suite"].queryset.exists()}, status=status)
 
 
 @login_required

@@ -28,6 +28,8 @@ class FineTuneForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         models = Resource.objects.runnable(user).filter(runtime__backend="embedded", runtime__base__isnull=True)
+        if not user.is_staff:  # a taken-down base is refused (finetune.services.base_model_for)
+            models = models.filter(is_taken_down=False)
         datasets = Resource.objects.visible_to(user).filter(kind=Resource.Kind.DATASET, card__contains="train_format:")
         self.fields["base_model"].choices = [(m, m) for m in models.order_by("repo_id").values_list("repo_id", flat=True)]
         self.fields["dataset"].choices = [(d, d) for d in datasets.order_by("repo_id").values_list("repo_id", flat=True)]

@@ -39,7 +39,9 @@ def sft_config(params: dict, output_dir: Path, *, checkpoint_every: int):
         output_dir=str(output_dir), **length,
         learning_rate=float(params["learning_rate"]), per_device_train_batch_size=int(params["batch_size"]),
         max_length=int(params["max_seq_len"]), seed=int(params["seed"]), data_seed=int(params["seed"]),
-        logging_steps=1, logging_first_step=True, save_strategy="steps", save_steps=checkpoint_every,
+        # The progress callback must see a loss that stopped being a number (it fails the job in
+        # words); transformers' default filter would log the step as a loss of 0 instead.
+        logging_steps=1, logging_first_step=True, logging_nan_inf_filter=False, save_strategy="steps", save_steps=checkpoint_every,
         save_total_limit=2, report_to=[], disable_tqdm=True, bf16=cuda, use_cpu=not cuda,
         dataloader_num_workers=0, dataset_num_proc=None, packing=False,
         # TRL's default, under the name transformers 5 keeps (`gradient_checkpointing` is its

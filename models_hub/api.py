@@ -50,7 +50,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return ResourceDetailSerializer if self.action == "retrieve" else ResourceSerializer
 
     def get_queryset(self):
-        resources = Resource.objects.for_list().visible_to(self.request.user)
+        resources = Resource.objects.for_list(self.request.user).visible_to(self.request.user)
         if self.action == "retrieve":
             return resources.select_related("thread").liked_by(self.request.user)
         if self.action != "list":

@@ -14,7 +14,7 @@ def resources_section(*, person, viewer) -> ProfileSection | None:
     """What `person` owns in the hub (under their name, and theirs: a member who signs up with
     an organisation's name does not get its models), as `viewer` may see it; None if nothing."""
     owned = Resource.objects.visible_to(viewer).filter(owner=person.username, submitter=person)
-    latest = list(owned.for_list().order_by("-updated_at", "-id")[:PROFILE_RESOURCES + 1])
+    latest = list(owned.for_list(viewer).order_by("-updated_at", "-id")[:PROFILE_RESOURCES + 1])
     if not latest:
         return None
     return ProfileSection(title=_("Models, datasets and more"), template="models_hub/includes/profile_resources.html",

@@ -24,10 +24,10 @@ SORTS = ["-likes", "-downloads", "trending", "-created", "-updated", "name"]  # 
 
 
 class ResourceQuerySet(models.QuerySet):
-    def for_list(self) -> "ResourceQuerySet":
-        runtimes = self.model._meta.get_field("runtime").related_model.objects
+    def for_list(self, viewer=None) -> "ResourceQuerySet":
+        """With tags, and `is_runnable` as `runnable(viewer)` has it (one subquery for the list)."""
         return self.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"))).annotate(
-            is_runnable=Exists(runtimes.filter(resource=OuterRef("pk"), enabled=True))
+            is_runnable=Exists(self.model.objects.runnable(viewer).filter(pk=OuterRef("pk")))
         )
 
     def visible_to(self, user) -> "ResourceQuerySet":

@@ -49,7 +49,7 @@ def hub_index(request):
     facets = cache.get_or_set(_facets_key(params, query, request.user), lambda: visible.facet_counts(params),
                               FACETS_TTL_S)
     sort = params.get("sort") if params.get("sort") in SORTS else "trending"  # as Hugging Face's lists
-    page = Paginator(resources.for_list().ordered(sort), 24).get_page(params.get("page"))
+    page = Paginator(resources.for_list(request.user).ordered(sort), 24).get_page(params.get("page"))
     active = {k: params[k] for k in FILTER_PARAMS if params.get(k)}
     return render(request, "models_hub/index.html", {
         "page": page, "facets": facets, "query": query, "sort": sort, "sorts": SORTS,
@@ -58,7 +58,7 @@ def hub_index(request):
 
 
 def _get(request, kind: str, owner: str, name: str) -> Resource:
-    return get_object_or_404(Resource.objects.for_list().visible_to(request.user).liked_by(request.user)
+    return get_object_or_404(Resource.objects.for_list(request.user).visible_to(request.user).liked_by(request.user)
                              .select_related("thread", "runtime", "submitter"),
                              kind=kind, owner=owner, name=name)
 

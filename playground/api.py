@@ -159,4 +159,4 @@ async def shared_stream(request, token: str):
 
 
 def _job_events(job: GenerationJob, after: int):
-    return job_events(job, after=after)
+    return job_events(job, after=after, with_html=True)

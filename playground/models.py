@@ -119,6 +119,9 @@ class GenerationJob(models.Model):
     # The model's name is withheld from the owner (a blind arena battle): a sealed job is read
     # only through whatever sealed it, never by id through the playground, until it is unsealed.
     sealed = models.BooleanField(default=False)
+    # Kept by what cites it (an arena battle's answer, and its vote with it): its owner cannot
+    # delete it from the playground.
+    kept = models.BooleanField(default=False)
     thread = models.ForeignKey("community.Thread", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
 

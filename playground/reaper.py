@@ -47,8 +47,8 @@ def redispatch_lost_jobs() -> int:
     for job in GenerationJob.objects.filter(waiting, status=Status.QUEUED):
         with transaction.atomic():
             job = (GenerationJob.objects.select_for_update(of=("self",)).select_related("resource__runtime", "user")
-                   .get(pk=job.pk))
-            if job.status != Status.QUEUED:
+                   .filter(pk=job.pk).first())
+            if job is None or job.status != Status.QUEUED:  # cancelled and deleted meanwhile, or taken
                 continue
             if job.created_at < too_old:
                 job.status, job.finished_at = Status.FAILED, now

@@ -5,18 +5,22 @@ What runs in the worker is in `runner.py` (and `reaper.py`); the engine is in `e
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import RestrictedError
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from community.models import Category, User
 from community.services import create_thread
+from core import eventlog as core_eventlog
 from core import queues, quotas
 from core.eventlog import request_cancel
 from models_hub.models import Resource
@@ -28,6 +32,7 @@ from .permissions import can_cancel, can_post_to_forum, can_report, can_review_r
 from .tasks import enqueue
 
 Status = GenerationJob.Status
+log = logging.getLogger(__name__)
 
 
 def submit_job(*, user: User, resource: Resource, mode: str, messages: list[dict] | None = None,
@@ -84,19 +89,35 @@ def delete_job(*, user: User, job: GenerationJob) -> None:
     job's worker would go on writing to it."""
     row = GenerationJob.objects.owned_by(user).select_for_update(of=("self",)).filter(pk=job.pk).first()
     if row is None:
-        raise PermissionDenied
+        raise Http404  # not theirs, or deleted meanwhile
     if not row.is_finished:
         raise CannotDelete(_("Stop the run before deleting it."))
+    if row.kept:
+        raise CannotDelete(_("This run is an answer in an arena battle, which keeps it."))
+    if row.reports.filter(resolved=False).exists():  # the reports (and who made them) would go with it
+        raise CannotDelete(_("Moderators are reviewing a report on this run; it can be deleted once they have."))
+    stream = core_eventlog.stream_name(row)
     try:
         with transaction.atomic():  # a savepoint: the refusal leaves the lock and the row as they were
             row.delete()
-    except RestrictedError:  # evaluation.Battle keeps its answers (on_delete=RESTRICT)
+    except RestrictedError:  # evaluation.Battle keeps its answers (on_delete=RESTRICT), flag or not
         raise CannotDelete(_("This run is an answer in an arena battle, which keeps it.")) from None
+    transaction.on_commit(lambda: _forget_log(stream))
+
+
+def _forget_log(stream: str) -> None:
+    """A deleted run's text leaves the event log now, not when the log expires."""
+    try:
+        core_eventlog.reset(stream)
+    except (redis.RedisError, DatabaseError):  # the log expires by itself (core.eventlog.TTL_S)
+        log.warning("could not clear the log of deleted run %s", stream)
 
 
 def _lock_sharing(job: GenerationJob) -> None:
     """Lock the row and read its sharing state afresh, so concurrent shares agree on one token."""
-    row = GenerationJob.objects.select_for_update().values("is_public", "share_token").get(pk=job.pk)
+    row = GenerationJob.objects.select_for_update().values("is_public", "share_token").filter(pk=job.pk).first()
+    if row is None:
+        raise Http404  # its owner deleted it meanwhile
     job.is_public, job.share_token = row["is_public"], row["share_token"]
 
 
@@ -198,7 +219,11 @@ def report_run(*, user: User, job: GenerationJob, reason: str) -> tuple[RunRepor
         raise ValidationError({"reason": [_("At most %(n)d characters.") % {"n": REPORT_REASON_MAX_LENGTH}]})
     if not can_report(user, job):
         raise PermissionDenied(_("You cannot report your own run."))
-    return RunReport.objects.get_or_create(reporter=user, job=job, defaults={"reason": reason})
+    with transaction.atomic():
+        # Locked: a delete waits for the report (and is then refused), or has already happened.
+        if not GenerationJob.objects.select_for_update().filter(pk=job.pk).exists():
+            raise Http404
+        return RunReport.objects.get_or_create(reporter=user, job=job, defaults={"reason": reason})
 
 
 @transaction.atomic

@@ -83,8 +83,9 @@ def _start_battle(*, user: User, prompt: str, models: list[Resource] | None, sou
             raise ValidationError({"models": [_("Pick two different models.")]})
     prompt = _check_prompt(prompt, (a, b))
     job_a, job_b = _submit(user, a, prompt, source), _submit(user, b, prompt, source)
-    if mode == BattleMode.BLIND:  # in this transaction: no reader ever sees them unsealed
-        GenerationJob.objects.filter(pk__in=[job_a.pk, job_b.pk]).update(sealed=True)
+    # In this transaction: no reader ever sees a blind battle's jobs unsealed, or any battle's
+    # answers deletable.
+    GenerationJob.objects.filter(pk__in=[job_a.pk, job_b.pk]).update(sealed=mode == BattleMode.BLIND, kept=True)
     return Battle.objects.create(user=user, mode=mode, prompt=prompt, model_a=a, model_b=b,
                                  job_a=job_a, job_b=job_b)
 

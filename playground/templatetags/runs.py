@@ -2,6 +2,9 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from django.utils.safestring import mark_safe
+
+from playground.answers import answer_html
 from playground.models import MessageRole
 
 register = template.Library()
@@ -16,6 +19,12 @@ def param_label(name: str) -> str:
         "top_logprobs": _("Top log-probabilities"), "echo": _("Echo the prompt"),
     }
     return labels.get(name, name)
+
+
+@register.filter
+def answer(text: str) -> str:
+    """A model's answer rendered: Markdown through core.markdown's allow-list (playground.answers)."""
+    return mark_safe(answer_html(text))  # noqa: S308  (sanitised HTML, not the text itself)
 
 
 @register.filter

@@ -28,7 +28,10 @@
     if (states.every((s) => s === "succeeded")) {
       document.querySelectorAll("#arena-vote button").forEach((b) => { b.disabled = false; });
       const wait = document.getElementById("arena-wait");
-      if (wait) wait.hidden = true;
+      if (wait && !wait.hidden) {
+        wait.hidden = true;
+        document.getElementById("arena-ready").textContent = labels.ready;  // told once, when they become votable
+      }
     } else {
       document.getElementById("arena-error").hidden = false;
       const vote = document.getElementById("arena-vote");
@@ -67,7 +70,13 @@
       source.close();
       const side = JSON.parse(e.data);
       turn.classList.remove("streaming");
-      out.textContent = side.output;
+      out.dataset.source = side.output;
+      if (side.output_html) {
+        out.innerHTML = side.output_html;  // sanitised on the server, as the page renders it
+        out.classList.add("prose");
+      } else {
+        out.textContent = side.output;
+      }
       pane.dataset.status = side.status;
       if (root.dataset.revealed === "1") metrics(pane, side);  // speed would hint at the model
       note(pane, side);

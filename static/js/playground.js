@@ -82,12 +82,13 @@
   }
 
   // Stop sequences are edited one per line, so a newline or a tab in one is written as an escape.
-  const STOP_ESCAPES = { n: "\n", t: "\t", "\\": "\\" };
+  // A textarea turns a carriage return into a new line, so it is written as an escape too.
+  const STOP_ESCAPES = { n: "\n", r: "\r", t: "\t", "\\": "\\" };
   function unescapeStop(line) {
-    return line.replace(/\\([nt\\])/g, (_, c) => STOP_ESCAPES[c]);
+    return line.replace(/\\([nrt\\])/g, (_, c) => STOP_ESCAPES[c]);
   }
   function escapeStop(stop) {
-    return stop.replace(/[\\\n\t]/g, (c) => ({ "\\": "\\\\", "\n": "\\n", "\t": "\\t" })[c]);
+    return stop.replace(/[\\\n\r\t]/g, (c) => ({ "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]);
   }
 
   // The request for `text`; `prior`: the conversation before it.
@@ -140,6 +141,8 @@
   function setRunning(job) {
     running = job;
     holdConversation();
+    // A screen reader hears the answer once it is whole, not each fragment as it streams in.
+    $("conversation").setAttribute("aria-busy", job ? "true" : "false");
     $("pg-send").hidden = !!job;
     $("pg-stop-run").hidden = !job;
     if (job) $("pg-stop-run").focus(); else $("pg-input").focus();
@@ -273,6 +276,18 @@
       try { sessionStorage.removeItem(STORE); } catch (ignored) { /* blocked */ }
     }
   }
+  // A finished answer: rendered as the server sanitised it (Markdown, code highlighted), its own
+  // text kept for Copy; plain text where there is no rendering (an older tab's, a failure).
+  function showAnswer(out, text, html) {
+    out.dataset.source = text;
+    if (html) {
+      out.innerHTML = html;
+      out.classList.add("prose");
+    } else {
+      out.textContent = text;
+    }
+  }
+
   function restore(kept) {
     if (!kept || !Array.isArray(kept.pairs)) return;
     const model = [...$("pg-model").options].find((o) => o.value === kept.model);
@@ -287,7 +302,8 @@
     kept.pairs.forEach((pair) => {
       const before = history.slice(0, pair.before);
       const asked = userTurn(pair.text, before);
-      const answer = turn("assistant", pair.result.output || "");
+      const answer = turn("assistant", "");
+      showAnswer(answer.querySelector(".text"), pair.result.output || "", pair.result.output_html);
       endAnswer(answer, { text: pair.text, before, asked, result: pair.result });
       pairs.push(pair);
     });
@@ -356,7 +372,8 @@
       if (failed) showError(result.error);
       else if (mode() === "chat") history.push({ role: "user", content: text }, { role: "assistant", content: result.output });
       pairs.push({ text, before: before.length, result: { id: result.id, url: result.url, status: result.status,
-                                                          output: result.output, metrics: result.metrics } });
+                                                          output: result.output, output_html: result.output_html,
+                                                          metrics: result.metrics } });
       remember();
       setRunning(null);
     };
@@ -370,7 +387,7 @@
         out.textContent += data.text;
       }
       else if (kind === "done" || kind === "failed") {
-        out.textContent = data.output;  // the job's own text: whatever the way here, it shows once and whole
+        showAnswer(out, data.output, data.output_html);  // the job's own text: whatever the way here, it shows once and whole
         finish(data, kind === "failed");
         return true;
       }

@@ -165,7 +165,7 @@
     const code = document.getElementById(button.dataset.copy);
     const label = button.dataset.label || (button.dataset.label = button.textContent);
     try {
-      await copyText(code.innerText, button);
+      await copyText(code.dataset.source ?? code.innerText, button);  // a rendered answer's own text
       button.textContent = t("Copied", "已复制");
     } catch (e) {
       button.textContent = t("Select and copy", "请手动复制");

@@ -225,7 +225,7 @@ def test_playground_stream_stop_share_and_post(new_page, site, browser, live_sta
     assert "/playground/s/" in share_url and f"/runs/{first.pk}/" not in share_url  # a token, not the id
     stranger = new_page()
     stranger.goto(share_url)
-    expect(stranger.locator("[data-testid=run-output]")).to_have_text(first.output)
+    expect(stranger.locator("[data-testid=run-output]")).to_have_attribute("data-source", first.output)
     page.select_option("#post-category", label="Q&A")
     page.click("button:has-text('Post to forum')")
     expect(page.locator("h1")).to_contain_text("Playground run with HuggingFaceTB/SmolLM2-135M-Instruct")
@@ -257,7 +257,8 @@ def test_playground_resumes_an_answer_whose_connection_dropped(new_page, site, l
     job = GenerationJob.objects.get(user__username="resumer")
     assert job.status == "succeeded"
     assert resumed[0].endswith(f"/api/v1/playground/jobs/{job.pk}/stream/?last_event_id=0")
-    expect(answer.locator(".text")).to_have_text(job.output)  # nothing twice, nothing lost
+    # Nothing twice, nothing lost: the answer is the job's own text (rendered from Markdown).
+    expect(answer.locator(".text")).to_have_attribute("data-source", job.output)
     expect(page.locator("#pg-send")).to_be_visible()
 
     # "View code" shows the same one-request stream, as Python that runs (up to the request).
@@ -295,7 +296,8 @@ def test_playground_conversation_survives_a_reload_until_a_new_one_starts(new_pa
 
     page.reload()
     expect(page.locator(".turn.user .text")).to_have_text("Name a colour.")
-    expect(page.locator(".turn.assistant .text")).to_have_text(job.output)
+    expect(page.locator(".turn.assistant .text")).to_have_attribute("data-source", job.output)
+    expect(page.locator(".turn.assistant .text.prose")).to_have_count(1)  # still rendered after the reload
     expect(page.locator(".turn.assistant").get_by_role("button", name="Regenerate")).to_be_visible()
     expect(page.locator("#pg-system")).to_have_value("Answer briefly.")
 

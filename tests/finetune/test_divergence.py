@@ -39,3 +39,33 @@ def test_the_job_fails_with_what_to_change(job, monkeypatch):
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.error.startswith("Training diverged at step 7") and "lower learning rate" in job.error
+
+
+def test_a_real_trainer_hands_the_callback_a_nan_loss_as_nan(job, tmp_path):
+    """transformers logs a NaN step as a loss of 0 unless told not to: the check must see it."""
+    import torch
+    from transformers import Trainer
+
+    from finetune import training
+
+    class NotANumber(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, x=None, labels=None):
+            return {"loss": (self.weight * x).sum() * float("nan")}
+
+    class Ones(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            return {"x": torch.ones(1)}
+
+    config = training.sft_config({"max_steps": 2, "learning_rate": 1e-3, "batch_size": 1, "max_seq_len": 16,
+                                  "seed": 1}, tmp_path, checkpoint_every=100)
+    config.activation_checkpointing = config.gradient_checkpointing = False  # a bare module has none
+    progress = PlatformProgress(job, eventlog.LogWriter(eventlog.stream_name(job), owner=1))
+    with pytest.raises(TrainingDiverged, match="step 1"):
+        Trainer(model=NotANumber(), args=config, train_dataset=Ones(), callbacks=[progress]).train()

@@ -3,6 +3,7 @@ through its adapters, and is not trained from again."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from finetune.forms import FineTuneForm
 from finetune.services import base_model_for
 from models_hub import services
 from models_hub.models import Resource, Runtime
@@ -45,6 +46,17 @@ def test_an_adapter_of_a_taken_down_base_runs_for_nobody_else(adapter, base, own
 def test_an_adapter_of_a_switched_off_base_does_not_run(adapter, base, other_user):
     Runtime.objects.filter(resource=base).update(enabled=False)
     assert not Resource.objects.runnable(other_user).filter(pk=adapter.pk).exists()
+
+
+def test_the_hub_no_longer_calls_it_runnable(adapter, base, other_user):
+    services.take_down(moderator=StaffFactory(), resource=base)
+    listed = client_for(other_user).get("/api/v1/resources/?kind=model").json()["results"]
+    assert [r["runnable"] for r in listed if r["repo_id"] == adapter.repo_id] == [False]
+
+
+def test_its_owner_is_not_offered_it_as_a_base_to_fine_tune(base, owner):
+    services.take_down(moderator=StaffFactory(), resource=base)
+    assert base.repo_id not in dict(FineTuneForm(user=owner).fields["base_model"].choices)
 
 
 def test_the_playground_refuses_a_job_on_it_naming_the_model(adapter, base, other_user):

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from evaluation.models import Battle
-from playground.models import GenerationJob
+from playground.models import GenerationJob, RunReport
 from tests.conftest import client_for
 from tests.evaluation.arena.factories import make_battle
 from tests.factories import UserFactory, runnable_model
@@ -52,6 +52,29 @@ def test_a_battles_answer_is_409_and_the_battle_keeps_it(user, model):
     response = client_for(user).delete(f"/api/v1/playground/jobs/{battle.job_a_id}/")
     assert response.status_code == 409 and "arena battle" in response.json()["detail"]
     assert Battle.objects.filter(pk=battle.pk).exists()
+
+
+def test_a_run_with_an_open_report_is_409_until_moderators_review_it(user, model):
+    job = run(user, model, is_public=True)
+    RunReport.objects.create(reporter=UserFactory(), job=job, reason="abusive")
+    response = client_for(user).delete(f"/api/v1/playground/jobs/{job.pk}/")
+    assert response.status_code == 409 and "report" in response.json()["detail"]
+    RunReport.objects.update(resolved=True)
+    assert client_for(user).delete(f"/api/v1/playground/jobs/{job.pk}/").status_code == 204
+
+
+def test_a_battle_started_in_the_arena_keeps_its_answers(user, model):
+    runnable_model("acme/other")
+    battle_id = client_for(user).post("/api/v1/arena/battles/", {"prompt": "Hi"}, format="json").json()["id"]
+    battle = Battle.objects.get(pk=battle_id)
+    assert set(GenerationJob.objects.filter(pk__in=[battle.job_a_id, battle.job_b_id]).values_list("kept", flat=True)) \
+        == {True}
+
+
+def test_the_run_page_offers_delete_only_for_what_can_be_deleted(user, model):
+    assert 'id="delete-run"' in browser(user).get(run(user, model).get_absolute_url()).content.decode()
+    kept = run(user, model, kept=True)
+    assert 'id="delete-run"' not in browser(user).get(kept.get_absolute_url()).content.decode()
 
 
 def test_deleting_the_account_still_takes_its_battles_and_runs(user, model):

@@ -1,0 +1,24 @@
+"""A model's answer as a page shows it: Markdown rendered and sanitised as a post is, without
+images or mentions. An answer may be steered by what it read (a prompt injection), and an image
+would make every reader's browser fetch a URL the answer chose, with whatever it put in it; a
+mention would link a member the model never knew. Cached by text: every reader of a stream, a
+shared run or a battle gets the same answer."""
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+from core.markdown import render
+
+
+def answer_html(text: str) -> str:
+    if not text:
+        return ""
+    key = "answer-html:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        html = render(text, images=False, mentions=False).html
+        cache.set(key, html, timeout=settings.HIGHLIGHT_CACHE_S)
+    return html
