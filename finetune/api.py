@@ -32,7 +32,7 @@ class FineTuneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         v = data.validated_data
         job = services.submit_finetune(user=request.user, base_model=v["base_model"], dataset=v["dataset"],
                                        params=dict(v.get("params") or {}), output_name=v["output_name"],
-                                       method=v["method"])
+                                       method=v["method"], declaration=v["declaration"])
         return Response(FineTuneSerializer(FineTuneJob.objects.for_list().get(pk=job.pk)).data,
                         status=status.HTTP_202_ACCEPTED)
 

@@ -15,7 +15,7 @@ from models_hub.repos.models import Commit
 from models_hub.repos.reads import entry, head
 from models_hub.repos.storage import iter_bytes, local_file, read_head
 
-from .formats import FormatError, TrainSpec, examples, parquet_rows, parse_rows, spec_from_card
+from .formats import DECLARATION_KEYS, FormatError, TrainSpec, examples, parquet_rows, parse_rows, spec_from_card
 
 SAMPLE_BYTES = 1024 * 1024  # what submit reads of the file to check its rows
 SAMPLE_ROWS = 200
@@ -27,17 +27,20 @@ class CheckedDataset:
     revision: str
 
 
-def _refuse(exc: FormatError) -> ValidationError:
-    return ValidationError({"dataset": [_("%(key)s: %(message)s") % {"key": exc.key, "message": str(exc)}]})
-
-
-def check_dataset(dataset: Resource) -> CheckedDataset:
-    """The dataset's declaration and head revision, once its first rows have been read with it."""
+def check_dataset(dataset: Resource, declaration: dict | None = None) -> CheckedDataset:
+    """The training declaration (the request's, else the card's) and the head revision, once the
+    file's first rows have been read with it. A request's own declaration is refused naming its
+    field; the card's, naming the dataset (and the card's key)."""
     if dataset.kind != Resource.Kind.DATASET:
         raise ValidationError({"dataset": [_("%(repo)s is not a dataset.") % {"repo": dataset.repo_id}]})
+
+    def _refuse(exc: FormatError) -> ValidationError:
+        if declaration:
+            return ValidationError({exc.key if exc.key in DECLARATION_KEYS else "train_file": [str(exc)]})
+        return ValidationError({"dataset": [_("%(key)s: %(message)s") % {"key": exc.key, "message": str(exc)}]})
+
     try:
-        meta, _body = split_front_matter(dataset.card)
-        spec = spec_from_card(meta)
+        spec = spec_from_card(declaration or split_front_matter(dataset.card)[0])
     except FormatError as exc:
         raise _refuse(exc) from None
     commit = head(dataset)

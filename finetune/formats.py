@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from core import parquet, parsers
 
 FORMATS = ("messages", "prompt_completion", "text")
+# What a dataset card's front matter declares (or a fine-tuning request, for a card that does not).
+DECLARATION_KEYS = ("train_format", "train_file", "train_prompt", "train_completion", "train_text", "train_messages")
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
 ROLES = ("system", "user", "assistant")
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]{1,64})\}")
@@ -62,6 +64,13 @@ class TrainSpec:
             return {self.messages}
         templates = (self.prompt, self.completion) if self.format == "prompt_completion" else (self.text,)
         return {name for template in templates for name in PLACEHOLDER.findall(template)}
+
+
+def missing_declaration_keys(declaration: dict) -> list[str]:
+    """A request's own declaration (DECLARATION_KEYS, blanks left out) needs a format and a file."""
+    if not declaration:
+        return []
+    return [key for key in ("train_format", "train_file") if not declaration.get(key)]
 
 
 def _text(meta: dict, key: str) -> str:

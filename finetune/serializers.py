@@ -1,20 +1,38 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from models_hub.validators import NAME
 
+from .formats import DECLARATION_KEYS, FORMATS, missing_declaration_keys
 from .models import FineTuneJob
 from .params import TrainingParamsSerializer
 
 
 class FineTuneCreateSerializer(serializers.Serializer):
     base_model = serializers.CharField(max_length=201, help_text="repo_id of a runnable model")
-    dataset = serializers.CharField(max_length=201, help_text="repo_id of a dataset whose card declares train_format")
+    dataset = serializers.CharField(max_length=201, help_text="repo_id of a dataset")
     method = serializers.ChoiceField(choices=FineTuneJob.Method.choices, default=FineTuneJob.Method.LORA)
     params = TrainingParamsSerializer(required=False)
     output_name = serializers.CharField(max_length=100, validators=[NAME],
                                         help_text="The new model repository's name, under your username")
+    # How to train on the dataset, for one whose card does not say (or to read it otherwise): the
+    # card's own keys. Left out, the card's declaration is used.
+    train_format = serializers.ChoiceField(choices=FORMATS, required=False)
+    train_file = serializers.CharField(max_length=500, required=False)
+    train_prompt = serializers.CharField(max_length=2000, required=False, trim_whitespace=False)
+    train_completion = serializers.CharField(max_length=2000, required=False, trim_whitespace=False)
+    train_text = serializers.CharField(max_length=2000, required=False, trim_whitespace=False)
+    train_messages = serializers.CharField(max_length=64, required=False)
+
+    def validate(self, data: dict) -> dict:
+        declaration = {key: data.pop(key) for key in DECLARATION_KEYS if data.get(key)}
+        missing = missing_declaration_keys(declaration)
+        if missing:
+            raise serializers.ValidationError({key: [_("Needed with the other train_ fields.")] for key in missing})
+        data["declaration"] = declaration or None
+        return data
 
 
 class ProgressSerializer(serializers.Serializer):

@@ -71,12 +71,13 @@ def _check_output_name(user: User, name: str) -> None:
 
 
 def submit_finetune(*, user: User, base_model: str, dataset: str, params: dict, output_name: str,
-                    method: str = FineTuneJob.Method.LORA) -> FineTuneJob:
-    """Check the base model, the dataset's declared format against its rows, the output name and
-    the quotas; then create the job and queue it once committed."""
+                    method: str = FineTuneJob.Method.LORA, declaration: dict | None = None) -> FineTuneJob:
+    """Check the base model, the dataset's training declaration (`declaration`, else its card's)
+    against its rows, the output name and the quotas; then create the job and queue it once
+    committed. The job keeps the declaration it was checked with (train_spec)."""
     model = base_model_for(user, base_model)
     data = dataset_for(user, dataset)
-    checked = check_dataset(data)
+    checked = check_dataset(data, declaration)
     queues.check_broker()
     with transaction.atomic():
         if not quota_exempt(user):

@@ -15,6 +15,7 @@ from core.charts import line_chart
 from core.exceptions import RateLimited, ServiceUnavailable, wait_in_words
 
 from . import permissions, services
+from .formats import DECLARATION_KEYS
 from .forms import PARAM_LABELS, FineTuneForm
 from .models import FineTuneJob
 
@@ -25,13 +26,15 @@ PAGE_SIZE = 20
 @require_http_methods(["GET", "POST"])
 def new(request):
     # "Start again with these settings" sends a job's choices here; the form checks them on submit.
-    initial = {key: request.GET[key] for key in ("base_model", "dataset", *PARAM_LABELS) if key in request.GET}
+    initial = {key: request.GET[key] for key in ("base_model", "dataset", *PARAM_LABELS, *DECLARATION_KEYS)
+               if key in request.GET}
     form = FineTuneForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             job = services.submit_finetune(user=request.user, base_model=data["base_model"], dataset=data["dataset"],
-                                           params=data["params"], output_name=data["output_name"])
+                                           params=data["params"], output_name=data["output_name"],
+                                           declaration=data["declaration"])
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -65,7 +68,9 @@ def _charts(job: FineTuneJob) -> dict:
 @login_required
 def detail(request, pk: int):
     job = _job(request, pk)
-    again = {"base_model": job.base_model.repo_id, "dataset": job.dataset.repo_id, **job.params}
+    # The declaration it was trained with too: the dataset's card may say otherwise by now.
+    again = {"base_model": job.base_model.repo_id, "dataset": job.dataset.repo_id, **job.params,
+             **{f"train_{key}": value for key, value in job.train_spec.items() if value}}
     return render(request, "finetune/job.html", {
         "job": job, "can_cancel": not job.is_finished and permissions.can_cancel(request.user, job),
         "params": [(PARAM_LABELS.get(name, name), value) for name, value in job.params.items()],
