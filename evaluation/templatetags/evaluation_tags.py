@@ -4,6 +4,7 @@ from django import template
 
 from models_hub.models import Resource
 
+from ..arena import leaderboard as arena_leaderboard
 from ..models import EvaluationRun
 from ..suite_spec import from_dict
 from ..suites import sync_suite
@@ -33,13 +34,17 @@ def metric_rows(run: EvaluationRun) -> list[tuple]:
 
 @register.inclusion_tag("evaluation/model_results.html")
 def model_evaluations(resource: Resource) -> dict:
-    """A model's latest result on each suite (as Hugging Face's model-index shows)."""
+    """A model's latest result on each suite (as Hugging Face's model-index shows), and its place
+    on the arena leaderboard (the cached fit: one cheap query while the votes are unchanged)."""
     if resource.kind != Resource.Kind.MODEL:
-        return {"runs": []}
+        return {"runs": [], "arena": None}
     latest: dict[int, EvaluationRun] = {}
     for run in EvaluationRun.objects.for_model(resource)[:MAX_MODEL_RESULTS * 5]:
         latest.setdefault(run.suite_id, run)
-    return {"runs": list(latest.values())[:MAX_MODEL_RESULTS]}
+    board = arena_leaderboard.current()
+    place = next(((rank, row) for rank, row in enumerate(board.results, 1) if row["model"] == resource.repo_id), None)
+    arena = {"rank": place[0], "of": len(board.results), **place[1]} if place else None
+    return {"runs": list(latest.values())[:MAX_MODEL_RESULTS], "arena": arena}
 
 
 @register.inclusion_tag("evaluation/dataset_suite.html", takes_context=True)

@@ -130,3 +130,17 @@ def test_the_admin_action_voids_the_chosen_votes(contenders, client):
     assert response.status_code == 302
     assert list(Vote.objects.filter(voided_at__isnull=False)) == [votes[0]]
     assert leaderboard.current().votes == 2
+
+
+def test_a_models_page_shows_its_place_on_the_arena_leaderboard(client, contenders):
+    demo, twin = contenders
+    for winner in ["a", "a", "b"]:
+        make_battle(demo, twin, winner=winner)
+    page = client.get(demo.get_absolute_url()).content.decode()
+    assert 'data-testid="model-arena"' in page and "1 of 2, from 3 battles" in page
+    assert 'data-testid="model-arena"' not in client.get(runnable_model("acme/unjudged").get_absolute_url()).content.decode()
+
+
+def test_the_two_leaderboards_link_to_each_other(client):
+    assert 'id="to-suite-leaderboards"' in client.get("/arena/leaderboard/").content.decode()
+    assert 'id="to-arena-leaderboard"' in client.get("/leaderboards/").content.decode()
