@@ -42,8 +42,9 @@ def cors_headers(path: str) -> dict[str, str]:
     return V1_CORS_HEADERS if path.startswith("/v1/") else {}
 
 
-class V1CorsMiddleware:
-    """The CORS headers on every /v1/ answer (the preflight is the views' own: playground.openai_api.only)."""
+class _EitherChain:
+    """A middleware that runs in sync and async chains alike, so async views (streams) keep
+    running on the event loop: subclasses give __call__ and __acall__."""
 
     sync_capable = True
     async_capable = True
@@ -52,6 +53,10 @@ class V1CorsMiddleware:
         self.get_response = get_response
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
+
+
+class V1CorsMiddleware(_EitherChain):
+    """The CORS headers on every /v1/ answer (the preflight is the views' own: playground.openai_api.only)."""
 
     @staticmethod
     def _mark(request, response):
@@ -82,22 +87,13 @@ def too_large_body(path: str, limit: int) -> tuple[bytes, str]:
     return error_body(path, f"The request body is larger than {limit} bytes.", "request_too_large")
 
 
-class RequestBodyLimitMiddleware:
+class RequestBodyLimitMiddleware(_EitherChain):
     """A declared body over its path's limit (`body_limit_for`) gets a 413 before any view or parser reads it.
 
     Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when `request.body` or `POST` is read; DRF's
     parsers read the stream instead. A body sent without a declared length (chunked) is capped
-    by `core.asgi.BodyLimit` before Django sees it. Works in sync and async chains alike, so
-    async views (streams) keep running on the event loop.
+    by `core.asgi.BodyLimit` before Django sees it.
     """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
 
     def _refusal(self, request) -> HttpResponse | None:
         if "\x00" in request.path:  # no page, thread, user or repository is named with one
