@@ -58,13 +58,26 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-# The tests that need no live stack and no browser run in TEST_WORKERS processes (pytest-xdist;
-# each has a test database and a Redis database of its own); the integration and browser tests
-# then run in one process, as their servers, workers and timings would contend for the cores.
+# Two passes at once (docs/development.md): the integration and browser tests in one process, on
+# Redis database N + LIVE_REDIS_OFFSET; beside them, at the lowest CPU priority, the other tests
+# in TEST_WORKERS processes (pytest-xdist; each has a test database and Redis database N + its
+# number). The live tests wait on their servers, workers and pages much of the time; niced, the
+# others take only that idle time. The live tests' output follows the others'.
 TEST_WORKERS ?= 2
+LIVE_REDIS_OFFSET ?= 8
 test: setup browser
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not integration and not e2e"
-	$(PY) -m pytest -m "integration or e2e"
+	@test $(TEST_WORKERS) -le $(LIVE_REDIS_OFFSET) || { echo "TEST_WORKERS must be at most $(LIVE_REDIS_OFFSET)"; exit 2; }
+	@mkdir -p var; live_redis=""; \
+	if [ -n "$$REDIS_URL" ]; then \
+	  live_redis=$$($(PY) -c 'import os; from config.test_settings import redis_url_for_worker as db; \
+	    url = db(os.environ["REDIS_URL"], "gw$(LIVE_REDIS_OFFSET)"); \
+	    assert int(url.rsplit("/", 1)[1]) < 16, f"{url}: past the 16 databases of Redis"; print(url)') || exit 2; \
+	fi; \
+	REDIS_URL=$$live_redis $(PY) -m pytest -m "integration or e2e" > var/test-live.log 2>&1 & live=$$!; \
+	nice -n 19 $(PY) -m pytest -n $(TEST_WORKERS) -m "not integration and not e2e"; unit=$$?; \
+	wait $$live; live_status=$$?; \
+	echo "--- integration and browser tests (var/test-live.log) ---"; cat var/test-live.log; \
+	exit $$(( unit || live_status ))
 
 LOAD_VENV := .venv-load
 $(LOAD_VENV)/.installed: requirements-load.txt
