@@ -22,6 +22,12 @@ def param_label(name: str) -> str:
 
 
 @register.filter
+def shown_stop(stop: str) -> str:
+    """A stop sequence as the playground's box writes it: a new line is otherwise invisible."""
+    return stop.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+@register.filter
 def answer(text: str) -> str:
     """A model's answer rendered: Markdown through core.markdown's allow-list (playground.answers)."""
     return mark_safe(answer_html(text))  # noqa: S308  (sanitised HTML, not the text itself)

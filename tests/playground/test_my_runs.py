@@ -18,8 +18,9 @@ def model(db):
 
 
 def run(user, model, **fields) -> GenerationJob:
-    fields = {"status": "succeeded", "messages": [{"role": "user", "content": "What is a tokenizer?"}], **fields}
-    return GenerationJob.objects.create(user=user, resource=model, mode="chat", params={}, **fields)
+    fields = {"status": "succeeded", "messages": [{"role": "user", "content": "What is a tokenizer?"}], "params": {},
+              **fields}
+    return GenerationJob.objects.create(user=user, resource=model, mode="chat", **fields)
 
 
 def browser(user) -> Client:
@@ -121,3 +122,9 @@ def test_roles_are_named_in_the_pages_language(user, model):
     job = run(user, model)
     page = browser(user).get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert '<div class="role">用户</div>' in page
+
+
+def test_a_runs_stop_sequences_show_their_new_lines(user, model):
+    job = run(user, model, params={"stop": ["\n\n", "a\tb"]})
+    page = browser(user).get(job.get_absolute_url()).content.decode()
+    assert "<code>\\n\\n</code> <code>a\\tb</code>" in page
