@@ -79,9 +79,9 @@ def request_run(*, user: User, model: Resource, dataset: Resource) -> tuple[Eval
         raise ValidationError({"model": [_("No such model.")]})
     if not visible.filter(pk=dataset.pk).exists():  # another member's draft is not theirs to run
         raise ValidationError({"suite": [_("No such dataset.")]})
-    runtime = getattr(model, "runtime", None) if model.kind == Resource.Kind.MODEL else None
-    if runtime is None or not Resource.objects.runnable(user).filter(pk=model.pk).exists():
+    if not Resource.objects.runnable(user).filter(pk=model.pk).exists():  # a model, with a runtime that runs
         raise ValidationError({"model": [_("This model cannot be run here.")]})
+    runtime = model.runtime
     suite = _suite_for(dataset)
     rev = model_revision(runtime)
     config = run_config(runtime)

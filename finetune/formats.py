@@ -66,11 +66,13 @@ class TrainSpec:
         return {name for template in templates for name in PLACEHOLDER.findall(template)}
 
 
-def missing_declaration_keys(declaration: dict) -> list[str]:
-    """A request's own declaration (DECLARATION_KEYS, blanks left out) needs a format and a file."""
+def request_declaration(data: dict) -> tuple[dict | None, list[str]]:
+    """A request's own declaration: the DECLARATION_KEYS it filled in (None when it gave none,
+    and the card's is used), and the keys it still lacks (a format and a file, once it gave any)."""
+    declaration = {key: data[key] for key in DECLARATION_KEYS if data.get(key)}
     if not declaration:
-        return []
-    return [key for key in ("train_format", "train_file") if not declaration.get(key)]
+        return None, []
+    return declaration, [key for key in ("train_format", "train_file") if key not in declaration]
 
 
 def _text(meta: dict, key: str) -> str:

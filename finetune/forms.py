@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from models_hub.models import Resource
 from models_hub.validators import NAME
 
-from .formats import DECLARATION_KEYS, FORMATS, missing_declaration_keys
+from .formats import DECLARATION_KEYS, FORMATS, request_declaration
 from .params import DEFAULTS, TrainingParamsSerializer, bounds
 
 PARAM_LABELS = {
@@ -71,14 +71,13 @@ class FineTuneForm(forms.Form):
             for name, errors in checked.errors.items():
                 self.add_error(name if name in self.fields else None, errors)
         data["params"] = params
-        declaration = {key: data[key] for key in DECLARATION_KEYS if data.get(key)}
-        for key in missing_declaration_keys(declaration):
-            self.add_error(key if key in self.fields else None, _("Needed with the other training fields."))
-        data["declaration"] = declaration or None
+        data["declaration"], missing = request_declaration(data)
+        for key in missing:
+            self.add_error(key, _("Needed with the other training fields."))
         return data
 
     def declaration_fields(self):
-        return [self[name] for name in ("train_format", *DECLARATION_LABELS)]
+        return [self[name] for name in DECLARATION_KEYS]
 
     def setting_fields(self):
-        return [field for field in self if field.name not in ("train_format", *DECLARATION_LABELS)]
+        return [field for field in self if field.name not in DECLARATION_KEYS]

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from models_hub.validators import NAME
 
-from .formats import DECLARATION_KEYS, FORMATS, missing_declaration_keys
+from .formats import DECLARATION_KEYS, FORMATS, request_declaration
 from .models import FineTuneJob
 from .params import TrainingParamsSerializer
 
@@ -27,11 +27,12 @@ class FineTuneCreateSerializer(serializers.Serializer):
     train_messages = serializers.CharField(max_length=64, required=False)
 
     def validate(self, data: dict) -> dict:
-        declaration = {key: data.pop(key) for key in DECLARATION_KEYS if data.get(key)}
-        missing = missing_declaration_keys(declaration)
+        declaration, missing = request_declaration(data)
         if missing:
             raise serializers.ValidationError({key: [_("Needed with the other train_ fields.")] for key in missing})
-        data["declaration"] = declaration or None
+        for key in DECLARATION_KEYS:
+            data.pop(key, None)
+        data["declaration"] = declaration
         return data
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -22,3 +23,9 @@ def answer_html(text: str) -> str:
         html = render(text, images=False, mentions=False).html
         cache.set(key, html, timeout=settings.HIGHLIGHT_CACHE_S)
     return html
+
+
+async def with_answer_html(payload: dict) -> dict:
+    """A stream's final payload (a job's, or an arena side's) for a page: with its answer rendered
+    as `output_html` (in a thread: rendering may take the highlighter's whole time budget)."""
+    return {**payload, "output_html": await sync_to_async(answer_html)(payload["output"])}

@@ -11,9 +11,11 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.api_errors import ConflictError
+from core.eventlog import Event
 from core.permissions import is_moderator
 
 from . import services, stream_slots
+from .answers import with_answer_html
 from .events import job_events
 from .models import GenerationJob
 from .serializers import (JobCreateSerializer, JobSerializer, JobStatusSerializer, RunReportSerializer,
@@ -158,5 +160,10 @@ async def shared_stream(request, token: str):
         request, visible=lambda user: GenerationJob.objects.shared(token).select_related("resource"), events=_job_events)
 
 
-def _job_events(job: GenerationJob, after: int):
-    return job_events(job, after=after, with_html=True)
+async def _job_events(job: GenerationJob, after: int):
+    """The job's events for a page or an API client: the final one with its answer rendered too
+    (/v1/ reads job_events itself, and renders nothing)."""
+    async for event in job_events(job, after=after):
+        if event.kind != "token":  # the final event, which carries the job
+            event = Event(event.seq, event.kind, await with_answer_html(event.data))
+        yield event

@@ -167,7 +167,7 @@ def _run_claimed(job: GenerationJob, arrival: Arrival) -> None:
                                  % {"s": settings.PLAYGROUND_JOB_DEADLINE_S})
     except (ModelLoadError, ValidationError, GenerationError, BackendError) as exc:
         status = attempts.finish(job, status=Status.FAILED, error=" ".join(getattr(exc, "messages", [str(exc)])),
-                                 error_code=getattr(exc, "code", "") if isinstance(exc, BackendError) else "")
+                                 error_code=exc.code if isinstance(exc, BackendError) else "")
     except Exception as exc:
         log.exception("job %s failed", job.pk)
         status = attempts.finish(job, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}")

@@ -1,7 +1,6 @@
 """Thin API views for the arena: battles, their blind streams, votes, the leaderboard, voiding."""
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -10,7 +9,7 @@ from rest_framework.views import APIView
 
 from core.api_errors import ConflictError
 from core.eventlog import Event
-from playground.answers import answer_html
+from playground.answers import with_answer_html
 from playground import stream_slots
 from playground.events import job_events
 
@@ -104,9 +103,7 @@ async def battle_stream(request, pk: int, side: str):
         async for event in job_events(getattr(battle, f"job_{side}"), after=after):
             if event.kind != "token":  # the final events carry the job, which names its model: this
                 # side instead, from the job the final event has just read again (job_events)
-                shown = side_payload(battle, side)
-                shown["output_html"] = await sync_to_async(answer_html)(shown["output"])
-                event = Event(event.seq, event.kind, shown)
+                event = Event(event.seq, event.kind, await with_answer_html(side_payload(battle, side)))
             yield event
 
     return await stream_slots.stream_of(

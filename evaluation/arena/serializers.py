@@ -26,21 +26,13 @@ class SideSerializer(serializers.Serializer):
     stream_url = serializers.CharField(help_text="Server-sent events of this side, without the model's name.")
 
 
-def _shown_error(battle: Battle, job: GenerationJob) -> str:
-    """Why a side failed, once the names are out: before, its words may name the model (its
-    context length, its server's message)."""
-    if not job.error or battle.is_revealed:
-        return job.error
-    return _("This answer failed.")
-
-
 def side_payload(battle: Battle, side: str) -> dict:
     """One side of a battle. Its metrics wait for the reveal: the same prompt's token count names
     the model's tokenizer and chat template, and speeds name its size, so a voter could tell
     which hidden model is which."""
     job: GenerationJob = getattr(battle, f"job_{side}")
     return {
-        "job": job.pk, "status": job.status, "output": job.output, "error": _shown_error(battle, job),
+        "job": job.pk, "status": job.status, "output": job.output, "error": battle.shown_error(job),
         "finish_reason": job.finish_reason,
         "metrics": {"prompt_tokens": job.prompt_tokens, "completion_tokens": job.completion_tokens,
                     "ttft_ms": job.ttft_ms, "tokens_per_s": job.tokens_per_s} if battle.is_revealed else None,

@@ -91,6 +91,13 @@ class Battle(models.Model):
         once voted on."""
         return self.mode == BattleMode.COMPARE or self.revealed_at is not None
 
+    def shown_error(self, job: GenerationJob) -> str:
+        """Why one of its answers failed, as its owner may see it: the job's own words only once
+        the names are out (they may name the model: its context length, its server's message)."""
+        if not job.error or self.is_revealed:
+            return job.error
+        return str(_("This answer failed."))
+
 
 class Vote(models.Model):
     """The battle owner's verdict: one per battle (the one-to-one is the database's guarantee),

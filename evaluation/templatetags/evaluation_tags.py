@@ -32,6 +32,12 @@ def metric_rows(run: EvaluationRun) -> list[tuple]:
             for task, name in from_dict(run.suite_spec).metric_columns()]
 
 
+@register.filter
+def shown_error(job, battle) -> str:
+    """`{{ job|shown_error:battle }}`: Battle.shown_error, for a battle's pane."""
+    return battle.shown_error(job)
+
+
 @register.inclusion_tag("evaluation/model_results.html")
 def model_evaluations(resource: Resource) -> dict:
     """A model's latest result on each suite (as Hugging Face's model-index shows), and its place

@@ -4,6 +4,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import Client
 
+from playground import api as playground_api
 from playground.answers import answer_html
 from playground.events import job_events
 from playground.models import GenerationJob
@@ -40,11 +41,11 @@ def test_a_pages_stream_ends_with_the_answer_rendered_and_v1s_without(user):
     job = GenerationJob.objects.create(user=user, resource=runnable_model(), mode="chat", params={},
                                        status="succeeded", output="**Hi**")
 
-    async def final(with_html: bool) -> dict:
-        return [event async for event in job_events(job, with_html=with_html)][-1].data
+    async def final(events) -> dict:
+        return [event async for event in events][-1].data
 
-    assert async_to_sync(final)(True)["output_html"] == "<p><strong>Hi</strong></p>\n"
-    assert "output_html" not in async_to_sync(final)(False)
+    assert async_to_sync(final)(playground_api._job_events(job, 0))["output_html"] == "<p><strong>Hi</strong></p>\n"
+    assert "output_html" not in async_to_sync(final)(job_events(job))  # what /v1/ reads
 
 
 def test_a_stream_of_a_run_deleted_meanwhile_just_ends(user):
@@ -53,6 +54,6 @@ def test_a_stream_of_a_run_deleted_meanwhile_just_ends(user):
     GenerationJob.objects.filter(pk=job.pk).delete()  # from another tab, while this reader waits
 
     async def events() -> list:
-        return [event async for event in job_events(job, with_html=True)]
+        return [event async for event in playground_api._job_events(job, 0)]
 
     assert async_to_sync(events)() == []
