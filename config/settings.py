@@ -163,7 +163,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time, whatever is tried meanwhile
 AXES_USERNAME_CALLABLE = "community.accounts.lockout_username"  # log-ins ignore the username's case
-AXES_RESET_ON_SUCCESS = True
+# A success does not wipe the address's failures: else whoever has an account of their own could
+# guess a member's password without end, logging in as themselves after every few guesses. An
+# address's failures lapse AXES_COOLOFF_MINUTES after its latest one.
+AXES_RESET_ON_SUCCESS = False
 AXES_HTTP_RESPONSE_CODE = 429
 PASSWORD_GUESSES_MAX = env.int("PASSWORD_GUESSES_MAX", default=5)
 PASSWORD_GUESSES_WINDOW_S = env.int("PASSWORD_GUESSES_WINDOW_S", default=900)

@@ -14,7 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 from core.models import ApiToken
 from core.services import create_token
 from tests.conftest import client_for
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "another-correct-horse-2026"
@@ -58,6 +58,17 @@ def test_one_address_failing_many_times_is_locked_out(user, settings):
     attacker = Client(REMOTE_ADDR="198.51.100.9")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         attacker.post("/accounts/login/", {"username": user.username, "password": "x"})
+    assert attacker.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 429
+
+
+def test_logging_in_to_ones_own_account_does_not_reset_the_addresss_failures(user, settings):
+    own = UserFactory()
+    attacker = Client(REMOTE_ADDR="198.51.100.9")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        attacker.post("/accounts/login/", {"username": user.username, "password": "x"})
+    assert attacker.post("/accounts/login/", {"username": own.username, "password": PASSWORD}).status_code == 302
+    attacker.logout()
+    attacker.post("/accounts/login/", {"username": user.username, "password": "x"})
     assert attacker.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 429
 
 
