@@ -431,6 +431,11 @@ PLAYGROUND_MAX_PROMPT_CHARS = 32_000
 PLAYGROUND_MAX_MESSAGES = 500  # a chat's turns; each one is validated, and templated by the worker
 # /v1/completions with a list of prompts: one job each, counted as one against the quotas.
 PLAYGROUND_MAX_PROMPTS_PER_REQUEST = env.int("PLAYGROUND_MAX_PROMPTS_PER_REQUEST", default=32)
+# The most log-probabilities one request may return, summed over its prompts: tokens (the echoed
+# prompt's and the new ones, up to max_new_tokens) × (1 + alternatives). Each is a JSON object
+# of ~400 bytes in the web process's memory while it answers: 131,072 is ~50 MB; lm-eval's
+# log-likelihoods in batches of 32 prompts of 2,048 tokens with 1 alternative fit exactly.
+PLAYGROUND_MAX_LOGPROBS = env.int("PLAYGROUND_MAX_LOGPROBS", default=131_072)
 # A running job's worker touches it every HEARTBEAT_S; after STALE_AFTER_S of silence the reaper
 # re-queues it once (then fails it), so a job never stays running after its worker died.
 PLAYGROUND_HEARTBEAT_S = env.int("PLAYGROUND_HEARTBEAT_S", default=10)

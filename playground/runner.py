@@ -100,7 +100,17 @@ def _input_for(job: GenerationJob) -> JobInput:
     runtime = job.resource.runtime
     return JobInput(mode=job.mode, messages=job.messages, prompt=job.prompt,
                     params=generation_params.effective_params(runtime, job.params),
-                    context_length=runtime.context_length, deadline=_deadline(job), prompt_ids=job.prompt_ids)
+                    context_length=runtime.context_length, deadline=_deadline(job), prompt_ids=job.prompt_ids,
+                    logprobs_max=_logprobs_share(job))
+
+
+def _logprobs_share(job: GenerationJob) -> int:
+    """The job's share of its request's PLAYGROUND_MAX_LOGPROBS: the web answers a request with
+    all its jobs' log-probabilities at once."""
+    if not job.params.get("logprobs"):
+        return 0
+    jobs = GenerationJob.objects.filter(request_group=job.request_group).count() if job.request_group else 1
+    return settings.PLAYGROUND_MAX_LOGPROBS // max(1, jobs)
 
 
 def _follow(job: GenerationJob, handle: Handle, job_log: JobLog, deadline: float):

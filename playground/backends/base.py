@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable
 
+from django.utils.translation import gettext as _
+
 
 class BackendError(RuntimeError):
     """The generation could not run or went wrong; the message says why, in words for members.
@@ -26,6 +28,20 @@ class JobInput:
     context_length: int
     deadline: float  # a time.monotonic() instant
     prompt_ids: list[int] | None = None  # completion mode: the prompt as token ids, instead of `prompt`
+    # The most log-probabilities the job may return, alternatives counted: its share of its
+    # request's PLAYGROUND_MAX_LOGPROBS.
+    logprobs_max: int = 0
+
+
+def check_logprobs(job: JobInput, values: int) -> None:
+    """Refuse a job that asks for more log-probabilities than its share. Each is a JSON object
+    kept with the job, and its request's answer holds all its jobs' at once: a long prompt echoed
+    with 20 alternatives each, in 32 prompts, is millions of objects for the web process."""
+    if values > job.logprobs_max:
+        raise BackendError(_("This asks for %(n)d log-probabilities (each token and its alternatives), more than "
+                             "the %(max)d this prompt may have (a request's are shared among its prompts). Ask for "
+                             "fewer alternatives or tokens, or send fewer prompts at once.")
+                           % {"n": values, "max": job.logprobs_max}, code="invalid_prompt")
 
 
 @dataclass

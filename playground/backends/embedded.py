@@ -15,7 +15,7 @@ from models_hub.repos.materialise import fetch_repository
 
 from ..engine import EngineClosed, EngineRegistry, GenerationRequest, RuntimeSpec
 from ..engine.process import EngineProcess, arrivals_counter
-from .base import Backend, BackendError, Handle, JobInput, Outcome
+from .base import Backend, BackendError, Handle, JobInput, Outcome, check_logprobs
 
 log = logging.getLogger(__name__)
 _registry: EngineRegistry | EngineProcess | None = None
@@ -129,6 +129,9 @@ class EmbeddedBackend(Backend):
                                  "model's context of %(c)d.") % {"n": len(prompt_ids), "m": max_new,
                                                                "c": job.context_length},
                                code="context_length_exceeded")
+        logprobs, echo = bool(params.get("logprobs")), bool(params.get("logprobs") and params.get("echo"))
+        if logprobs:
+            check_logprobs(job, (max_new + (len(prompt_ids) if echo else 0)) * (1 + int(params.get("top_logprobs") or 0)))
         handle_cancelled = threading.Event()
         pending = engine.submit(GenerationRequest(
             prompt_ids=prompt_ids, max_new_tokens=max_new, temperature=float(params["temperature"]),
@@ -136,8 +139,7 @@ class EmbeddedBackend(Backend):
             repetition_penalty=float(params["repetition_penalty"]), seed=params.get("seed"),
             stop=list(params.get("stop") or []), min_new_tokens=int(params.get("min_new_tokens") or 0),
             on_delta=on_delta, should_cancel=handle_cancelled.is_set, deadline=job.deadline,
-            logprobs=bool(params.get("logprobs")), top_logprobs=int(params.get("top_logprobs") or 0),
-            prompt_logprobs=bool(params.get("logprobs") and params.get("echo")),
+            logprobs=logprobs, top_logprobs=int(params.get("top_logprobs") or 0), prompt_logprobs=echo,
         ))
         prompt_text = None
         if job.prompt_ids:  # stored as the job's prompt, where PostgreSQL takes no NUL

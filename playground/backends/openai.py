@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from ..engine.streaming import StopCutter
 from ..params import OPENAI_NAMES
-from .base import Backend, BackendError, Handle, JobInput, Outcome
+from .base import Backend, BackendError, Handle, JobInput, Outcome, check_logprobs
 
 # The server's answers that blame the request (too long for its context, a parameter it refuses):
 # the job fails as the request's fault, not the platform's.
@@ -79,6 +79,7 @@ class _Stream:
         self.echo_left: int | None = None  # characters of echoed prompt still to take off
         self.echo_text = ""
         self.entries: list[dict] = []  # log-probabilities in the chat shape, echoed prompt first
+        self.logprob_values = 0  # in the entries, alternatives counted
         self.response: requests.Response | None = None
         self.text, self.finish_reason, self.usage = "", None, {}
         self.language = translation.get_language()  # errors are worded for the job's member
@@ -163,17 +164,20 @@ class _Stream:
         if not isinstance(logprobs, dict):
             return
         if isinstance(logprobs.get("content"), list):
-            self.entries += [_entry(e.get("token", ""), e.get("logprob"), e.get("bytes"),
-                                    [(t.get("token", ""), t.get("logprob"), t.get("bytes"))
-                                     for t in e.get("top_logprobs") or []])
-                             for e in logprobs["content"] if isinstance(e, dict)]
-            return
-        tokens = logprobs.get("tokens") or []
-        values = logprobs.get("token_logprobs") or [None] * len(tokens)
-        tops = logprobs.get("top_logprobs") or [None] * len(tokens)
-        for token, value, top in zip(tokens, values, tops):
-            alternatives = sorted((top or {}).items(), key=lambda kv: -(kv[1] if kv[1] is not None else -1e30))
-            self.entries.append(_entry(token, value, None, [(t, v, None) for t, v in alternatives]))
+            entries = [_entry(e.get("token", ""), e.get("logprob"), e.get("bytes"),
+                              [(t.get("token", ""), t.get("logprob"), t.get("bytes"))
+                               for t in e.get("top_logprobs") or []])
+                       for e in logprobs["content"] if isinstance(e, dict)]
+        else:
+            tokens = logprobs.get("tokens") or []
+            values = logprobs.get("token_logprobs") or [None] * len(tokens)
+            tops = logprobs.get("top_logprobs") or [None] * len(tokens)
+            entries = [_entry(token, value, None, [(t, v, None) for t, v in sorted(
+                (top or {}).items(), key=lambda kv: -(kv[1] if kv[1] is not None else -1e30))])
+                       for token, value, top in zip(tokens, values, tops)]
+        self.logprob_values += sum(1 + len(entry["top_logprobs"]) for entry in entries)
+        check_logprobs(self.job, self.logprob_values)  # the server may send more than was asked for
+        self.entries += entries
 
     def _without_echo(self, piece: str) -> str:
         """Take the echoed prompt off the front of the text: as long as the prompt's text, or, for

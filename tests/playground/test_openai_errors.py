@@ -63,3 +63,20 @@ def test_the_worker_words_the_error_in_the_members_language(small_context, user)
     response = post(small_context, "/v1/chat/completions", {
         "model": MODEL, "max_tokens": 32, "messages": [{"role": "user", "content": "Say hello."}]})
     assert "超出了模型 48 的上下文长度" in response.json()["error"]["message"]
+
+
+def test_a_request_for_more_log_probabilities_than_its_share_is_a_400(v1, settings):
+    settings.PLAYGROUND_MAX_LOGPROBS = 50  # two prompts: 25 each; each asks (4 + 1) tokens × 6 values
+    response = post(v1, "/v1/completions", {"model": MODEL, "max_tokens": 1, "echo": True, "logprobs": 5,
+                                            "prompt": ["Once upon a time", "The cat sat on"]})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["param"]) == ("invalid_prompt", "prompt") and "the 25 this prompt may have" in error["message"]
+
+
+def test_a_request_within_its_share_of_log_probabilities_gets_them(v1, settings):
+    settings.PLAYGROUND_MAX_LOGPROBS = 120
+    response = post(v1, "/v1/completions", {"model": MODEL, "max_tokens": 1, "echo": True, "logprobs": 5,
+                                            "prompt": ["Once upon a time", "The cat sat on"]})
+    assert response.status_code == 200
+    assert all(len(choice["logprobs"]["tokens"]) > 1 for choice in response.json()["choices"])

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from playground.backends import openai as openai_backend
-from playground.backends.base import JobInput
+from playground.backends.base import BackendError, JobInput
 
 BACKEND = openai_backend.OpenAIBackend(base_url="http://upstream/v1", served_model="m")
 
@@ -14,7 +14,7 @@ BACKEND = openai_backend.OpenAIBackend(base_url="http://upstream/v1", served_mod
 def job(mode="completion", prompt="Hi there", prompt_ids=None, **params):
     return JobInput(mode=mode, messages=[{"role": "user", "content": "Hi"}], prompt=prompt, prompt_ids=prompt_ids,
                     params={"max_new_tokens": 2, "temperature": 0, **params}, context_length=2048,
-                    deadline=time.monotonic() + 60)
+                    deadline=time.monotonic() + 60, logprobs_max=100)
 
 
 class FakeResponse:
@@ -98,3 +98,12 @@ def test_nothing_is_asked_upstream_without_logprobs(monkeypatch, params):
     sent, outcome, _ = run(monkeypatch, job(**params), chunks)
     assert "logprobs" not in sent["body"] and "echo" not in sent["body"] and outcome.logprobs is None
     assert outcome.text == "ok"
+
+
+def test_an_upstream_sending_more_log_probabilities_than_the_jobs_share_fails_it(monkeypatch):
+    entry = {"token": "a", "logprob": -0.1, "bytes": [97], "top_logprobs": [{"token": "a", "logprob": -0.1}] * 9}
+    chunks = [{"choices": [{"index": 0, "delta": {"content": "a"}, "finish_reason": None,
+                            "logprobs": {"content": [entry]}}]}] * 11  # 110 values, above the share of 100
+    with pytest.raises(BackendError) as raised:
+        run(monkeypatch, job(mode="chat", logprobs=True, top_logprobs=9), chunks)
+    assert raised.value.code == "invalid_prompt"
