@@ -21,7 +21,10 @@ from core.services import clean_tags
 from .models import Resource
 from .validators import LANGUAGE_CODE_MAX_LENGTH, LIBRARY, MAX_LANGUAGES, TASK
 
-FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
+# Blanks after a fence are spaces and tabs only: `\s*` there takes newlines too, and on "---"
+# followed by many newlines each way of splitting them restarts the lazy scan to the end (an
+# anonymous request's worth of hours).
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 MAX_BYTES = settings.HUB_FRONT_MATTER_MAX_BYTES
 MAX_ITEMS = settings.HUB_FRONT_MATTER_MAX_ITEMS
 MAX_VALUE_LENGTH = settings.HUB_FRONT_MATTER_MAX_VALUE_LENGTH

@@ -110,3 +110,15 @@ def test_a_drafts_links_do_not_show_on_the_pages_it_names(as_user, user, client,
     assert draft["repo_id"] not in client.get(base.get_absolute_url()).content.decode()
     assert api.get(f"/api/v1/resources/{base.pk}/").json()["related"] == []
     assert [r["repo_id"] for r in as_user.get(f"/api/v1/resources/{base.pk}/").json()["related"]] == [draft["repo_id"]]
+
+
+@pytest.mark.timeout(30)  # the fence's old `\s*` took minutes here, holding the server's interpreter
+def test_a_fence_followed_by_many_newlines_is_read_at_once(client):
+    response = client.post("/api/validate-yaml", {"content": "---" + "\n" * 100_000}, content_type="application/json")
+    assert response.status_code == 200 and response.json() == {}
+
+
+def test_front_matter_with_windows_line_ends_fills_the_metadata(as_user):
+    response = create(as_user, "---\r\nlicense: mit\r\n---\r\n# Hello")
+    assert response.status_code == 201, response.content
+    assert Resource.objects.get().license == "mit"
