@@ -21,7 +21,7 @@ from core import parsers
 from core.asgi import Refusal
 
 from ..repos import lfs
-from ..repos.commits import Changes, CommitConflict, QuotaExceeded, commit_files, storage_used
+from ..repos.commits import Changes, CommitConflict, QuotaExceeded, UploadAllowance, commit_files, storage_used
 from ..repos.paths import BadPath, clean_path
 from ..repos.permissions import can_commit
 from ..repos.reads import MAIN, entries, head, is_lfs
@@ -104,7 +104,7 @@ def _ndjson(request):
             yield item["key"], item["value"]
 
 
-def _inline_file(value: dict):
+def _inline_file(value: dict, allowance: UploadAllowance):
     path = _path(value.get("path"))
     if value.get("encoding", "base64") != "base64":
         raise HubError(400, f"{path!r}: only base64 content is accepted.", "BadRequest")
@@ -117,7 +117,8 @@ def _inline_file(value: dict):
     if len(data) > settings.HUB_REGULAR_UPLOAD_MAX_BYTES:
         raise HubError(413, f"{path!r} is {len(data)} bytes; files over {settings.HUB_REGULAR_UPLOAD_MAX_BYTES} "
                             "bytes go through LFS.", "FileTooLarge")
-    return path, store(spool_bytes(data, label=path))
+    allowance.admit(path, len(data))  # the quota, before the bytes are stored
+    return path, allowance.store(spool_bytes(data, label=path))
 
 
 def _lfs_file(value: dict, *, user, resource):
@@ -145,12 +146,17 @@ def commit(request, repo_type: str, namespace: str, name: str, revision: str):
     _main_only(revision)
     header: dict = {}
     changes = Changes()
+    allowance = UploadAllowance(resource)
     try:
         for key, value in _ndjson(request):
+            if len(changes.additions) + len(changes.deletions) >= settings.HUB_MAX_FILES_PER_COMMIT \
+                    and key in ("file", "lfsFile", "deletedFile"):
+                raise HubError(400, f"A commit changes at most {settings.HUB_MAX_FILES_PER_COMMIT} files.",
+                               "BadRequest")
             if key == "header":
                 header = value
             elif key == "file":
-                changes.additions.append(_inline_file(value))
+                changes.additions.append(_inline_file(value, allowance))
             elif key == "lfsFile":
                 changes.additions.append(_lfs_file(value, user=user, resource=resource))
             elif key == "deletedFile":
@@ -159,8 +165,6 @@ def commit(request, repo_type: str, namespace: str, name: str, revision: str):
                 changes.deleted_folders.append(_path(str(value.get("path") or "").rstrip("/")))
             else:
                 raise HubError(400, f"key: {key!r} is not supported.", "BadRequest")
-        if len(changes.additions) + len(changes.deletions) > settings.HUB_MAX_FILES_PER_COMMIT:
-            raise HubError(400, f"A commit changes at most {settings.HUB_MAX_FILES_PER_COMMIT} files.", "BadRequest")
         done = commit_files(resource=resource, user=user, title=_header_text(header, "summary"),
                             message=_header_text(header, "description"), changes=changes,
                             parent_sha=_header_text(header, "parentCommit") or None)

@@ -11,6 +11,7 @@ from django.test import Client
 from core.services import create_token
 from models_hub import services
 from models_hub.repos import reads
+from models_hub.repos.models import Blob
 from models_hub.repos.commits import storage_used
 from tests.factories import UserFactory
 
@@ -243,6 +244,31 @@ def test_a_malformed_commit_line_is_400_and_commits_nothing(repo, user, client: 
                            content_type="application/x-ndjson", **bearer(user))
     assert response.status_code == 400
     assert reads.head(repo).title == "Upload"
+
+
+def inline_lines(count: int, size: int) -> str:
+    lines = [{"key": "header", "value": {"summary": "x"}}] + [
+        {"key": "file", "value": {"path": f"f{i}.bin", "content": base64.b64encode(bytes([i]) * size).decode()}}
+        for i in range(count)]
+    return "\n".join(map(json.dumps, lines))
+
+
+def test_an_inline_commit_over_the_quota_stores_none_of_it(repo, user, client: Client, settings):
+    settings.HUB_USER_QUOTA_BYTES = storage_used(user) + 250
+    blobs = Blob.objects.count()
+    response = client.post(f"/api/models/{repo.repo_id}/commit/main", inline_lines(3, 100),
+                           content_type="application/x-ndjson", **bearer(user))
+    assert response.status_code == 413 and "f2.bin" in response.json()["error"]
+    assert Blob.objects.count() == blobs + 2  # the third was refused before it was stored
+
+
+def test_an_inline_commit_with_too_many_files_stops_at_the_limit(repo, user, client: Client, settings):
+    settings.HUB_MAX_FILES_PER_COMMIT = 2
+    blobs = Blob.objects.count()
+    response = client.post(f"/api/models/{repo.repo_id}/commit/main", inline_lines(5, 10),
+                           content_type="application/x-ndjson", **bearer(user))
+    assert response.status_code == 400 and "at most 2 files" in response.json()["error"]
+    assert Blob.objects.count() == blobs + 2
 
 
 def test_lfs_batch_answers_each_malformed_object(repo, user, client: Client):
