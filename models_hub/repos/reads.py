@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.textdiff import too_costly
+
 from .models import Blob, Commit, Entry
 from .storage import read_head
 
@@ -116,7 +118,7 @@ class FileChange:
     old: Blob | None
     new: Blob | None
     diff: str | None  # unified diff of text files, None for binary or large ones
-    over_budget: bool = False  # no diff: the commit's earlier files used the page's budget
+    over_budget: bool = False  # no diff: the commit's earlier files used the page's budget, or too costly
 
 
 def changes(commit: Commit) -> list[FileChange]:
@@ -137,9 +139,12 @@ def changes(commit: Commit) -> list[FileChange]:
         texts = [readable_text(b, DIFF_MAX_BYTES) if b is not None else "" for b in (before, after)]
         diff = None
         if None not in texts:
+            lines = [text.splitlines(keepends=True) for text in texts]
+            if too_costly(*lines):
+                result.append(FileChange(path=path, status=status, old=before, new=after, diff=None,
+                                         over_budget=True))
+                continue
             budget -= sum(sizes)
-            diff = "".join(difflib.unified_diff(
-                texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True),
-                fromfile=f"a/{path}", tofile=f"b/{path}"))
+            diff = "".join(difflib.unified_diff(*lines, fromfile=f"a/{path}", tofile=f"b/{path}"))
         result.append(FileChange(path=path, status=status, old=before, new=after, diff=diff))
     return result

@@ -75,6 +75,13 @@ def test_a_commit_past_the_diff_budget_lists_the_rest_without_diffs(repo, user, 
     assert "changes too much to show every diff" in client.get(url(repo, f"commit/{second.sha}/")).content.decode()
 
 
+def test_a_file_too_costly_to_compare_line_by_line_is_listed_without_its_diff(repo, user):
+    lines = [b"%d\n" % (i % 100) for i in range(4000)]  # 16 million line pairs, none of them junk
+    commit(repo, user, {"numbers.txt": b"".join(lines)})
+    second = commit(repo, user, {"numbers.txt": b"".join(reversed(lines))})
+    assert [(c.path, c.diff, c.over_budget) for c in reads.changes(second)] == [("numbers.txt", None, True)]
+
+
 @pytest.mark.parametrize("n", [2, 8])
 def test_history_query_count_is_flat(repo, user, client, django_assert_max_num_queries, n):
     for i in range(n):
