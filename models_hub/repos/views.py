@@ -1,12 +1,14 @@
 """Repository pages: the Files tab (folders, a file), History, a commit with its diffs, uploads."""
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -89,22 +91,37 @@ def _file(request, resource, commit, rev, found):
     blob = found.blob
     text = reads.readable_text(blob, TEXT_PREVIEW_BYTES)
     html = front_matter = ""
+    cut = False
     if text is not None:
         if found.path.lower().endswith((".md", ".markdown")):
             match = FRONT_MATTER.match(text)
             if match:  # shown apart, as YAML, as the Hugging Face Hub shows a card's metadata
                 front_matter = highlight_or_plain(match.group(1), language="yaml", cssclass="highlight")
                 text = text[match.end():]
-            html = markdown.render(text, relative_urls=relative_urls(
-                resource, revision=rev, folder=posixpath.dirname(found.path))).html
+            cut = len(text) > settings.MARKDOWN_MAX_LENGTH
+            html = _markdown_html(resource, rev, found.path, blob, text[:settings.MARKDOWN_MAX_LENGTH])
         else:
             html = highlight_or_plain(text, filename=posixpath.basename(found.path), cssclass="highlight",
                                       linenos="table")
     return render(request, "models_hub/repo/file.html", _context(
         request, resource, "files", commit=commit, rev=rev, entry=found, blob=blob, html=html,
-        front_matter=front_matter,
+        front_matter=front_matter, cut=cut, shown_chars=settings.MARKDOWN_MAX_LENGTH,
         is_markdown=found.path.lower().endswith((".md", ".markdown")) and text is not None,
         download=download_url(resource, commit.sha, found.path), lfs=reads.is_lfs(blob)))
+
+
+def _markdown_html(resource: Resource, rev: str, path: str, blob, text: str) -> str:
+    """A Markdown file's HTML, cached: rendering a long one costs seconds, and the same text at the
+    same place (its relative links name the repository, the revision and the folder) renders the
+    same. Posts and cards are rendered once, when saved; a file is rendered when read."""
+    place = hashlib.sha256(f"{resource.repo_id}\0{rev}\0{path}\0{len(text)}".encode()).hexdigest()
+    key = f"repo-markdown:{blob.sha256}:{place}"
+    html = cache.get(key)
+    if html is None:
+        html = markdown.render(text, mentions=False, relative_urls=relative_urls(
+            resource, revision=rev, folder=posixpath.dirname(path))).html
+        cache.set(key, html, timeout=settings.HIGHLIGHT_CACHE_S)
+    return html
 
 
 def dataset_rows(request, kind: str, owner: str, name: str):

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from models_hub import services
 from models_hub.repos import reads
+from models_hub.repos import views as repo_views
 from models_hub.repos.commits import storage_used
 from models_hub.repos.models import Blob
 
@@ -44,6 +45,24 @@ def test_a_text_file_is_highlighted(repo, client):
 def test_markdown_is_rendered_and_sanitised(repo, client):
     page = client.get(url(repo, "files/main/docs/guide.md")).content.decode()
     assert "<h1>Guide</h1>" in page and "<strong>b</strong>" in page and "<script>x" not in page
+
+
+def test_a_long_markdown_file_is_rendered_up_to_the_limit_once(repo, user, client, settings, monkeypatch):
+    settings.MARKDOWN_MAX_LENGTH = 40
+    commit(repo, user, {"notes.md": b"**bold** " * 10 + b"@alice"})
+    renders = []
+    real_render = repo_views.markdown.render
+    monkeypatch.setattr(repo_views.markdown, "render", lambda *a, **k: renders.append(a[0]) or real_render(*a, **k))
+    pages = [client.get(url(repo, "files/main/notes.md")).content.decode() for _ in range(2)]
+    assert renders == ["**bold** " * 4 + "**bo"]  # the second read came from the cache
+    assert all("Only the first 40 characters are shown" in page and "<strong>bold</strong>" in page for page in pages)
+    assert "@alice" not in pages[0]
+
+
+def test_mentions_in_a_markdown_file_stay_text(repo, user, client):
+    commit(repo, user, {"notes.md": b"Thanks @alice"})
+    page = client.get(url(repo, "files/main/notes.md")).content.decode()
+    assert "Thanks @alice" in page and "/u/alice/" not in page
 
 
 def test_a_binary_file_is_offered_for_download(repo, client):
