@@ -46,7 +46,8 @@ def flag_post(*, user: User, post: Post, reason: str = "", kind: str = Flag.Kind
         return flag
     Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1, needs_review=True)
     counting = post.flags.filter(resolved=False, counts_toward_hide=True).count()
-    if not post.is_hidden and (can_moderate(user) or counting >= settings.FORUM_FLAGS_TO_HIDE):
+    by_members = counting >= settings.FORUM_FLAGS_TO_HIDE and not post.author.is_staff  # as in Discourse
+    if not post.is_hidden and (can_moderate(user) or by_members):
         set_post_hidden(post=post, hidden=True, needs_review=True)
         _tell_author(post, Notification.Kind.POST_HIDDEN if can_moderate(user) else Notification.Kind.FLAGGED_HIDDEN,
                      moderator=user if can_moderate(user) else None)

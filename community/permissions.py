@@ -53,14 +53,15 @@ def can_flag(user, post: Post) -> bool:
 def flag_counts_toward_hide(user) -> bool:
     """Whether a member's flag counts toward hiding a post before a moderator looks (a simple
     form of Discourse's trust levels): moderators, and members whose account is at least
-    FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS old or who have FORUM_FLAG_MIN_REPUTATION reputation. Anyone
-    else's flag only puts the post in the review queue, so fresh accounts cannot hide posts."""
+    FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS old and who have FORUM_FLAG_MIN_REPUTATION reputation. Anyone
+    else's flag only puts the post in the review queue. Both, not either: three accounts made
+    today can upvote one another past the reputation in minutes, and an old account that never
+    took part costs nothing to keep."""
     if is_moderator(user):
         return True
     min_age = timedelta(days=settings.FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS)
-    min_reputation = settings.FORUM_FLAG_MIN_REPUTATION
-    return bool(user.is_authenticated and (timezone.now() - user.date_joined >= min_age
-                                           or user.reputation >= min_reputation))
+    return bool(user.is_authenticated and timezone.now() - user.date_joined >= min_age
+                and user.reputation >= settings.FORUM_FLAG_MIN_REPUTATION)
 
 
 def can_suspend(user, member) -> bool:

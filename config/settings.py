@@ -367,8 +367,9 @@ FORUM_RATE_LIMITS = {
     "new_user_age_s": 86400,
 }
 FORUM_FLAGS_TO_HIDE = 3
-# A flag counts toward hiding a post only from a member this old or with this reputation, so a
-# handful of fresh accounts cannot hide anything; every flag still reaches the review queue.
+# A flag counts toward hiding a post only from a member this old and with this reputation, so a
+# handful of fresh accounts cannot hide anything, nor members' flags a moderator's post; every
+# flag still reaches the review queue.
 FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS = env.int("FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS", default=2)
 FORUM_FLAG_MIN_REPUTATION = env.int("FORUM_FLAG_MIN_REPUTATION", default=15)
 FORUM_MAX_MENTIONS_PER_POST = env.int("FORUM_MAX_MENTIONS_PER_POST", default=10)  # Discourse's default

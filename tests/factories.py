@@ -28,6 +28,12 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+class EstablishedMemberFactory(UserFactory):
+    """A member of standing (old enough, with reputation): their flags count toward hiding."""
+
+    reputation = 100
+
+
 class StaffFactory(UserFactory):
     is_staff = True
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from community import services
 from community.models import Category
 from tests.conftest import client_for
-from tests.factories import StaffFactory, UserFactory, make_post, make_thread
+from tests.factories import EstablishedMemberFactory, StaffFactory, UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +38,23 @@ def test_fresh_accounts_flags_still_reach_the_review_queue(client, post, staff):
     assert "an honest opinion" in client.get("/forum/review/").content.decode()
 
 
-def test_reputation_lets_a_young_account_count(post, settings):
-    settings.FORUM_FLAG_MIN_REPUTATION = 15
+def test_young_accounts_that_upvoted_one_another_cannot_hide_a_post(post, settings):
     for _ in range(settings.FORUM_FLAGS_TO_HIDE):
-        flag(fresh_member(reputation=15), post)
+        flag(fresh_member(reputation=settings.FORUM_FLAG_MIN_REPUTATION), post)
+    post.refresh_from_db()
+    assert not post.is_hidden and post.needs_review
+
+
+def test_old_accounts_without_reputation_cannot_hide_a_post(post, settings):
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(UserFactory(), post)
+    post.refresh_from_db()
+    assert not post.is_hidden
+
+
+def test_old_accounts_with_reputation_hide_a_post_until_review(post, settings):
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(EstablishedMemberFactory(), post)
     post.refresh_from_db()
     assert post.is_hidden and post.needs_review
 
@@ -49,9 +62,17 @@ def test_reputation_lets_a_young_account_count(post, settings):
 def test_the_minimum_account_age_is_a_setting(post, settings):
     settings.FORUM_FLAG_MIN_ACCOUNT_AGE_DAYS = 1
     for _ in range(settings.FORUM_FLAGS_TO_HIDE):
-        flag(fresh_member(), post)
+        flag(fresh_member(reputation=settings.FORUM_FLAG_MIN_REPUTATION), post)
     post.refresh_from_db()
     assert post.is_hidden
+
+
+def test_members_flags_do_not_hide_a_moderators_post(category, staff, settings):
+    post = make_post(thread=make_thread(category=category), author=staff, body="the rules")
+    for _ in range(settings.FORUM_FLAGS_TO_HIDE):
+        flag(EstablishedMemberFactory(), post)
+    post.refresh_from_db()
+    assert not post.is_hidden and post.needs_review
 
 
 def test_a_moderators_flag_hides_at_once(post):
@@ -62,29 +83,29 @@ def test_a_moderators_flag_hides_at_once(post):
 
 def test_a_restored_post_is_not_rehidden_by_one_new_flag(post, staff, settings):
     for _ in range(settings.FORUM_FLAGS_TO_HIDE):
-        flag(UserFactory(), post)
+        flag(EstablishedMemberFactory(), post)
     services.review_post(moderator=staff, post=post, keep_hidden=False)
-    flag(UserFactory(), post)
+    flag(EstablishedMemberFactory(), post)
     post.refresh_from_db()
     assert not post.is_hidden and post.needs_review
 
 
 def test_enough_new_flags_after_a_review_hide_again(post, staff, settings):
     for _ in range(settings.FORUM_FLAGS_TO_HIDE):
-        flag(UserFactory(), post)
+        flag(EstablishedMemberFactory(), post)
     services.review_post(moderator=staff, post=post, keep_hidden=False)
     for _ in range(settings.FORUM_FLAGS_TO_HIDE):
-        flag(UserFactory(), post)
+        flag(EstablishedMemberFactory(), post)
     post.refresh_from_db()
     assert post.is_hidden
 
 
 def test_the_hide_button_is_a_review_too(client, post, staff, settings):
     for _ in range(settings.FORUM_FLAGS_TO_HIDE):
-        flag(UserFactory(), post)
+        flag(EstablishedMemberFactory(), post)
     client.force_login(staff)
     client.post(f"/forum/p/{post.pk}/hide/", {"hide": "0"})
-    flag(UserFactory(), post)
+    flag(EstablishedMemberFactory(), post)
     post.refresh_from_db()
     assert not post.is_hidden
 
@@ -127,7 +148,7 @@ def test_unhiding_a_thread_hidden_with_its_opening_post_shows_both(client, categ
 def test_a_flag_that_hides_a_thread_returns_its_flagger_to_the_category(client, category, settings):
     settings.FORUM_FLAGS_TO_HIDE = 1
     thread = make_thread(category=category)
-    client.force_login(UserFactory())
+    client.force_login(EstablishedMemberFactory())
     response = client.post(f"/forum/p/{thread.posts.get(position=1).pk}/flag/", {"reason": "spam"})
     assert response["Location"] == category.get_absolute_url()
 
@@ -229,7 +250,7 @@ def test_a_moderator_editing_a_hidden_post_leaves_the_queue_alone(post, staff):
 
 
 def test_moderators_see_how_many_posts_wait_for_review_on_every_page(client, post, staff):
-    flag(UserFactory(), post)
+    flag(EstablishedMemberFactory(), post)
     client.force_login(staff)
     page = client.get("/").content.decode()
     assert 'data-testid="review-count"' in page and "1 post to review" in page and "Moderation (1)" in page

@@ -3,7 +3,7 @@ import pytest
 from community import services
 from community.models import Notification, Post, User, Vote
 from tests.conftest import client_for
-from tests.factories import StaffFactory, UserFactory, make_post, make_thread
+from tests.factories import EstablishedMemberFactory, StaffFactory, UserFactory, make_post, make_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +201,7 @@ def test_three_flags_hide_a_post_until_staff_review(user, staff, category):
     thread = make_thread(category=category)
     post = make_post(thread=thread, author=user, body="spam spam")
     for _ in range(3):
-        response = client_for(UserFactory()).post(f"/api/v1/posts/{post.pk}/flag/", {"reason": "spam"}, format="json")
+        response = client_for(EstablishedMemberFactory()).post(f"/api/v1/posts/{post.pk}/flag/", {"reason": "spam"}, format="json")
         assert response.status_code == 201
     post.refresh_from_db()
     assert post.is_hidden and post.needs_review
