@@ -161,6 +161,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 # name from a few addresses (the e-mail change's password check has its own per-member cap,
 # PASSWORD_GUESSES_MAX).
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.slots.client_address"  # an IPv6 client is its /64, not each address in it
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time, whatever is tried meanwhile
 AXES_USERNAME_CALLABLE = "community.accounts.lockout_username"  # log-ins ignore the username's case
 # A success does not wipe the address's failures: else whoever has an account of their own could

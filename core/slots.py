@@ -31,18 +31,25 @@ class NoFreeSlot(Exception):
     retry_after = RETRY_AFTER_S
 
 
-def client_id(request, user) -> str:
-    """Signed-in callers count per account; anonymous ones per IPv4 address, or per IPv6 /64:
-    one subscriber usually holds a whole /64, so a new address from it must not mean new slots."""
-    if user.is_authenticated:
-        return f"user:{user.pk}"
+def client_address(request) -> str | None:
+    """The address a client is counted by: its IPv4 address, or the first of its IPv6 /64 (one
+    subscriber usually holds a whole /64, so a new address from it must not mean a new client:
+    new slots, or another five password guesses); None without one. Also django-axes'
+    AXES_CLIENT_IP_CALLABLE."""
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "")
     except ValueError:
-        return "ip:unknown"
+        return None
     if address.version == 6 and address.ipv4_mapped is None:
-        return f"ip:{ipaddress.ip_network((address, 64), strict=False)}"
-    return f"ip:{getattr(address, 'ipv4_mapped', None) or address}"
+        return str(ipaddress.ip_network((address, 64), strict=False).network_address)
+    return str(getattr(address, "ipv4_mapped", None) or address)
+
+
+def client_id(request, user) -> str:
+    """Signed-in callers count per account; anonymous ones per address (client_address)."""
+    if user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_address(request) or 'unknown'}"
 
 
 @dataclass(frozen=True)

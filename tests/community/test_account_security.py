@@ -61,6 +61,16 @@ def test_one_address_failing_many_times_is_locked_out(user, settings):
     assert attacker.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 429
 
 
+def test_addresses_of_one_ipv6_64_share_their_failures(user, settings):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        Client(REMOTE_ADDR=f"2001:db8:1:2::{i + 1:x}").post("/accounts/login/", {"username": user.username,
+                                                                                   "password": "x"})
+    assert Client(REMOTE_ADDR="2001:db8:1:2:ffff::9").post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 429
+    assert Client(REMOTE_ADDR="2001:db8:1:3::1").post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+
+
 def test_logging_in_to_ones_own_account_does_not_reset_the_addresss_failures(user, settings):
     own = UserFactory()
     attacker = Client(REMOTE_ADDR="198.51.100.9")

@@ -106,7 +106,7 @@ def test_stream_clients_are_told_apart_by_account_or_network():
     at = lambda address: slots.client_id(SimpleNamespace(META={"REMOTE_ADDR": address}), anonymous)  # noqa: E731
     assert at("203.0.113.7") == "ip:203.0.113.7"
     assert at("::ffff:203.0.113.7") == "ip:203.0.113.7"  # IPv4 through an IPv6 socket
-    assert at("2001:db8::1") == at("2001:db8::2") == "ip:2001:db8::/64"
+    assert at("2001:db8::1") == at("2001:db8::2") == "ip:2001:db8::"
     assert at("not an address") == at("") == "ip:unknown"
     assert slots.client_id(None, SimpleNamespace(is_authenticated=True, pk=7)) == "user:7"
 
