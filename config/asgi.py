@@ -14,11 +14,11 @@ django_application = ASGIHandler()
 django_application.chunk_size = 4 * 2**20
 
 
-def upload_guard(scope: dict) -> Refusal | int | None:
+async def upload_guard(scope: dict) -> Refusal | int | None:
     """Before an upload's body is read: an LFS upload answers to its signed URL, the other upload
-    paths to the presence of credentials."""
+    paths to valid credentials."""
     verdict = lfs_upload_guard(scope)
-    return credentials_required(scope) if verdict is None else verdict
+    return await credentials_required(scope) if verdict is None else verdict
 
 
 # Each path's limit: MAX_REQUEST_BODY_BYTES, or MAX_UPLOAD_BYTES on UPLOAD_PATH_PATTERNS.

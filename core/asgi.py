@@ -5,14 +5,19 @@ no. An upload guard may refuse a request, or lower its limit, before its body is
 closed even when a streamed body raises (ASGIHandler)."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from typing import Callable
+from importlib import import_module
+from typing import Awaitable, Callable
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+from django.db import close_old_connections
 
+from .authentication import ApiTokenAuthentication, user_for_key
 from .middleware import body_limit_for, cors_headers, error_body, is_upload_path, too_large_body
 
 
@@ -24,27 +29,37 @@ class Refusal:
     code: str
 
 
-# The scope -> a refusal, a lower limit for the body (bytes), or None (nothing to say).
-UploadGuard = Callable[[dict], "Refusal | int | None"]
+# The scope -> a refusal, a lower limit for the body (bytes), or None (nothing to say); or an
+# awaitable of one of them.
+UploadGuard = Callable[[dict], "Refusal | int | None | Awaitable[Refusal | int | None]"]
 
 
-def credentials_required(scope: dict) -> Refusal | None:
-    """An upload path's request that carries no credentials at all (no Authorization header, no
-    session cookie) is refused before its body is read: uploads are for members, and Django would
-    spool up to MAX_UPLOAD_BYTES of anyone's body to disk first. Whether the credentials are good
-    is for the view to say."""
+async def credentials_required(scope: dict) -> Refusal | None:
+    """An upload path's request without valid credentials (a member's API token, or a session
+    that is signed in) is refused before its body is read: uploads are for members, and Django
+    would spool up to MAX_UPLOAD_BYTES of anyone's body to disk first, made-up credentials
+    included. What the member may do is for the view to say."""
     if not is_upload_path(scope.get("path", "")):
         return None
-    headers = dict(scope.get("headers") or [])
-    if headers.get(b"authorization"):
+    if await sync_to_async(_holds_credentials)(dict(scope.get("headers") or [])):
         return None
+    return Refusal(401, "Sign in, or send a valid API token, to upload.", "not_authenticated")
+
+
+def _holds_credentials(headers: dict) -> bool:
     try:
-        cookies = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
-    except CookieError:
-        cookies = SimpleCookie()
-    if settings.SESSION_COOKIE_NAME in cookies:
-        return None
-    return Refusal(401, "Sign in, or send an API token, to upload.", "not_authenticated")
+        kind, _space, key = headers.get(b"authorization", b"").decode("latin-1").strip().partition(" ")
+        if kind.lower() in ApiTokenAuthentication.keywords and key.strip():
+            return user_for_key(key.strip()) is not None
+        try:
+            cookies = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
+        except CookieError:
+            return False
+        session = cookies.get(settings.SESSION_COOKIE_NAME)
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        return bool(session and session.value and store(session.value).get(SESSION_KEY))
+    finally:
+        close_old_connections()  # outside any request: nothing else gives the connection back
 
 
 class ASGIHandler(DjangoASGIHandler):
@@ -75,6 +90,8 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         max_bytes = self.limit_for(scope.get("path", ""))
         verdict = self.guard(scope) if self.guard is not None else None
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
         if isinstance(verdict, Refusal):
             return await self._answer(scope, send, verdict)
         if verdict is not None:
