@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from community.models import Category, ModerationLog, Thread, User, Watch
-from community.moderation import log_action
+from community.indexing import sync_visibility
+from community.models import Category, ModerationLog, Post, Thread, User, Watch
+from community.moderation import log_action, set_thread_hidden
 from community.services import create_thread
 from core import markdown, search
 from core.models import MAX_TAGS, SearchDocument
@@ -208,11 +209,18 @@ def take_down(*, moderator: User, resource: Resource) -> Resource:
 
 def _set_published(resource: Resource, *, published: bool) -> Resource:
     """Published, or taken down (only a moderator unpublishes a resource), and in or out of the
-    public search accordingly."""
+    public search accordingly. Its discussion goes with a takedown (its title is the resource's,
+    its first post quotes the card) and comes back when a moderator publishes it again, unless its
+    opening post is hidden on its own account."""
+    was_taken_down = resource.is_taken_down
     Resource.objects.filter(pk=resource.pk).update(is_published=published, is_taken_down=not published,
                                                    updated_at=timezone.now())
     resource.refresh_from_db(fields=["is_published", "is_taken_down", "updated_at"])
     reindex(resource)
+    if resource.thread_id is not None and (not published or was_taken_down):
+        opening_hidden = Post.objects.filter(thread=resource.thread_id, position=1, is_hidden=True).exists()
+        set_thread_hidden(thread_id=resource.thread_id, hidden=not published or opening_hidden)
+        sync_visibility(thread_id=resource.thread_id)
     return resource
 
 

@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
 from community.models import Post, Thread, Watch
+from community import services as community_services
 from models_hub import services
 from tests.conftest import client_for
 from tests.factories import ResourceFactory, UserFactory, make_post, make_thread
@@ -85,3 +86,32 @@ def test_a_draft_has_no_public_discussion_until_it_is_published(client, user):
     assert client.post(f"{draft.get_absolute_url()}discussion/").status_code == 403
     draft.refresh_from_db()
     assert draft.thread_id is None and not Thread.objects.exists()
+
+
+def taken_down_with_discussion(staff):
+    resource = services.save_resource(user=UserFactory(), data={"kind": "model", "name": "m", "title": "Abusive title"})
+    thread = services.ensure_discussion(resource=resource, user=UserFactory())
+    services.take_down(moderator=staff, resource=resource)
+    thread.refresh_from_db()
+    return resource, thread
+
+
+def test_a_taken_down_resources_discussion_leaves_the_forum(client, staff):
+    resource, thread = taken_down_with_discussion(staff)
+    assert thread.is_hidden
+    assert "Abusive title" not in client.get("/forum/").content.decode()
+    assert client.get(thread.get_absolute_url()).status_code == 404
+
+
+def test_publishing_it_again_brings_its_discussion_back(client, staff):
+    resource, thread = taken_down_with_discussion(staff)
+    services.publish_resource(user=staff, resource=resource)
+    assert client.get(thread.get_absolute_url()).status_code == 200
+
+
+def test_a_discussion_whose_opening_post_was_hidden_stays_hidden_when_published_again(staff):
+    resource, thread = taken_down_with_discussion(staff)
+    community_services.review_post(moderator=staff, post=thread.posts.get(position=1), keep_hidden=True)
+    services.publish_resource(user=staff, resource=resource)
+    thread.refresh_from_db()
+    assert thread.is_hidden
