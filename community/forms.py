@@ -61,7 +61,7 @@ class SignupForm(UserCreationForm):
     def clean_username(self) -> str:
         username = super().clean_username()
         if username and name_is_claimed(username):
-            raise ValidationError(_("This name is taken by an organisation on the hub."), code="unique")
+            raise ValidationError(_("This name is taken on the hub."), code="unique")
         return username
 
 

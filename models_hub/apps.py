@@ -26,10 +26,15 @@ class ModelsHubConfig(AppConfig):
         return resources_section(person=person, viewer=viewer)
 
     def claims_name(self, name: str) -> bool:
-        """A catalogue namespace (an organisation's, say) is no name to sign up under."""
+        """A catalogue namespace (an organisation's, say) is no name to sign up under, nor the
+        system account's (services.system_user), whose discussions a member would otherwise
+        stop from being opened."""
+        from django.conf import settings
+
         from .models import Resource
 
-        return Resource.objects.filter(owner__iexact=name).exists()
+        return name.lower() == settings.HUB_SYSTEM_USERNAME.lower() or Resource.objects.filter(
+            owner__iexact=name).exists()
 
     def rebake(self) -> str:
         from .services import rebake_cards

@@ -1,6 +1,7 @@
 """Plumbing shared by the HF-compatible views."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from ..repos.reads import EMPTY_TREE_SHA, RevisionNotFound, is_lfs, resolve
 TYPES = {"models": Resource.Kind.MODEL, "datasets": Resource.Kind.DATASET,
          "model": Resource.Kind.MODEL, "dataset": Resource.Kind.DATASET}
 URL_PREFIX = {Resource.Kind.MODEL: "", Resource.Kind.DATASET: "datasets/"}
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LFS_POINTER_SIZE = 134  # the size of a git-lfs pointer file for a sha256 oid
 
 
@@ -31,7 +33,8 @@ def error_response(exc: HubError) -> JsonResponse:
     response = JsonResponse({"error": exc.message}, status=exc.status)
     if exc.code:
         response["X-Error-Code"] = exc.code
-    response["X-Error-Message"] = exc.message.encode("ascii", "replace").decode()[:500].replace("\n", " ")
+    # A header holds no control character (Django refuses one with a 500); messages quote paths.
+    response["X-Error-Message"] = CONTROL.sub(" ", exc.message.encode("ascii", "replace").decode()[:500])
     for key, value in exc.headers.items():
         response[key] = value
     return response

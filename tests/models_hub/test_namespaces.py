@@ -1,4 +1,5 @@
-"""A hub namespace held for an organisation is not a member's to take by signing up as it."""
+"""A hub namespace held for an organisation, or the system account's name, is not a member's to
+take by signing up as it."""
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -13,8 +14,15 @@ def test_signing_up_as_a_catalogue_namespace_is_refused_whatever_the_case(client
     ResourceFactory(owner="HuggingFaceTB", name="SmolLM2-135M-Instruct")
     response = client.post("/accounts/signup/", {"username": "huggingfacetb", "email": "x@example.com",
                                                  "password1": PASSWORD, "password2": PASSWORD})
-    assert response.status_code == 200 and "taken by an organisation" in response.content.decode()
+    assert response.status_code == 200 and "This name is taken on the hub" in response.content.decode()
     assert not User.objects.filter(username__iexact="huggingfacetb").exists()
+
+
+def test_signing_up_as_the_system_account_is_refused(client, settings):
+    response = client.post("/accounts/signup/", {"username": settings.HUB_SYSTEM_USERNAME.upper(), "email": "x@example.com",
+                                                 "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 200 and "This name is taken on the hub" in response.content.decode()
+    assert not User.objects.exists()
 
 
 def test_a_member_named_like_a_namespace_cannot_publish_into_it():

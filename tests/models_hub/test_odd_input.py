@@ -185,3 +185,10 @@ def test_a_lone_surrogate_in_an_api_body_is_a_400(user):
     response = client_for(user).generic("POST", "/api/v1/resources/", b'{"kind": "model", "name": "m", "title": "\\udc00"}',
                                         content_type="application/json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("rest", ["resolve/main/a%0Db.txt", "resolve/ma%0Din/a.txt", "resolve/main/a%09b.txt"])
+def test_a_control_character_in_a_hub_path_is_a_404_naming_it_without_it(client, user, rest):
+    services.save_resource(user=user, data={"kind": "model", "name": "m", "title": "M"})
+    response = client.get(f"/{user.username}/m/{rest}")
+    assert response.status_code == 404 and not any(c in response["X-Error-Message"] for c in "\r\n\t")
