@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,7 @@ def flag_post(*, user: User, post: Post, reason: str = "", kind: str = Flag.Kind
         raise PermissionDenied(_("You cannot flag your own post."))
     # The thread, then the post, as a reply and a delete take them (hiding moves the thread's count).
     Thread.objects.select_for_update(no_key=True).filter(pk=post.thread_id).first()
-    post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)  # one flag at a time decides
+    post = get_object_or_404(Post.objects.select_for_update(no_key=True), pk=post.pk)  # one flag at a time decides; gone: 404
     flag, created = Flag.objects.get_or_create(
         user=user, post=post,
         defaults={"kind": kind, "reason": reason[:FLAG_REASON_MAX_LENGTH],

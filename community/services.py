@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -179,8 +180,8 @@ def edit_post(*, editor: User, post: Post, body: str | None, title: str | None =
         raise ValidationError({"kind": [_("Must be one of: %(kinds)s.") % {"kinds": ", ".join(Thread.Kind.values)}]})
     new_tags = tags_named(tags) if tags is not None else None
     _enforce_edit_limit(editor)
-    thread = Thread.objects.select_for_update(no_key=True).get(pk=post.thread_id)
-    post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)
+    thread = get_object_or_404(Thread.objects.select_for_update(no_key=True), pk=post.thread_id)
+    post = get_object_or_404(Post.objects.select_for_update(no_key=True), pk=post.pk)  # deleted meanwhile: 404
     old_title, post_before = thread.title, post.body
     retitled = title is not None and title != old_title
     rebodied = rendered is not None and body.strip() != post_before
@@ -336,7 +337,7 @@ def vote(*, user: User, post: Post, value: int) -> Post:
     # FOR NO KEY UPDATE, as for every lock on a post or thread here: FOR UPDATE would also block
     # the KEY SHARE lock that a new row referencing it takes (a reply to this post), so a vote and
     # a reply each waited for the other's commit: a deadlock, and a 500 for one of them.
-    post = Post.objects.select_for_update(no_key=True).get(pk=post.pk)
+    post = get_object_or_404(Post.objects.select_for_update(no_key=True), pk=post.pk)  # deleted meanwhile: 404
     if not can_vote(user, post):
         raise PermissionDenied(_("You cannot vote on your own post."))
     existing = Vote.objects.filter(user=user, post=post).first()

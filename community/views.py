@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import search
@@ -139,10 +140,12 @@ def thread_detail(request, pk: int, slug: str = ""):
         if accepted and not page.has_next():
             shown.append(accepted.position)
         reading.mark_read(user=user, thread=thread, position=max(shown), known=thread.read_up_to)
-    activity = daily_counts(thread.posts.all(), "created_at")
+    activity = daily_counts(visible, "created_at")  # hidden posts leave no trace here either
     context = {
         "thread": thread, "opening": opening, "accepted": accepted, "page": page,
-        "activity_chart": sparkline(activity, label=_("%(n)d posts in the last 30 days") % {"n": sum(activity)}),
+        "activity_chart": sparkline(activity, label=ngettext("%(n)d post in the last 30 days",
+                                                             "%(n)d posts in the last 30 days", sum(activity))
+                                    % {"n": sum(activity)}),
         "is_watching": thread.is_watching, "is_bookmarked": thread.is_bookmarked,
         "can_edit_thread": permissions.can_edit(user, thread),
         "can_accept": permissions.can_accept(user, thread),

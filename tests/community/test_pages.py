@@ -4,7 +4,7 @@ from django.test import Client
 from django.utils import timezone
 
 from community import services
-from community.models import Category, Thread
+from community.models import Category, Post, Thread
 from tests.conftest import client_for
 from tests.factories import StaffFactory, UserFactory, make_post, make_thread
 
@@ -199,6 +199,14 @@ def test_thread_page_draws_its_activity_as_an_svg_sparkline(client, category):
     page = client.get(thread.get_absolute_url()).content.decode()
     assert '<svg class="sparkline"' in page and 'aria-label="2 posts in the last 30 days"' in page
     assert sparkline([0, 0, 4], label="x").count(" L") == 2
+
+
+def test_a_threads_activity_leaves_out_hidden_posts(client, category):
+    thread = make_thread(category=category)
+    hidden = make_post(thread=thread)
+    Post.objects.filter(pk=hidden.pk).update(is_hidden=True)
+    page = client.get(thread.get_absolute_url()).content.decode()
+    assert 'aria-label="1 post in the last 30 days"' in page
 
 
 def test_sparkline_label_is_escaped():
