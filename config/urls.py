@@ -33,5 +33,7 @@ urlpatterns = [
     path("", include("models_hub.hf_api.urls")),
     # Then whatever else is under /v1/ gets OpenAI's 404, not the site's page.
     re_path(r"^v1/", openai_models.unknown_url),
+    # Last: the Hugging Face Hub's page addresses (/{ns}/{name}, …) for its client's links.
+    path("", include("models_hub.hf_api.browse_urls")),
 ]
 

@@ -45,9 +45,13 @@ def _writable_repo(request, kind: str, namespace: str, name: str):
     return user, resource
 
 
-def _main_only(revision: str) -> None:
+def _main_only(request, revision: str) -> None:
+    """Commits go straight onto main: no other branch, and no pull requests (the client's
+    `create_pr=True` would otherwise land on main unreviewed)."""
     if revision not in (MAIN, "refs/heads/main", "refs%2Fheads%2Fmain"):
         raise HubError(404, f"Invalid rev id: {revision} (this site has one branch, main).", "RevisionNotFound")
+    if request.GET.get("create_pr") not in (None, "", "0", "false", "False"):
+        raise HubError(400, "create_pr: pull requests are not supported here; commit to main.", "BadRequest")
 
 
 def _path(raw) -> str:
@@ -62,7 +66,7 @@ def _path(raw) -> str:
 def preupload(request, repo_type: str, namespace: str, name: str, revision: str):
     """Which files go inline (`regular`) and which through LFS, and the oid of what is there."""
     _user, resource = _writable_repo(request, TYPES[repo_type], namespace, name)
-    _main_only(revision)
+    _main_only(request, revision)
     files = read_json(request).get("files")
     if not isinstance(files, list):
         raise HubError(400, "files: a list is required.", "BadRequest")
@@ -143,7 +147,7 @@ def _header_text(header: dict, key: str) -> str:
 def commit(request, repo_type: str, namespace: str, name: str, revision: str):
     """POST /api/{type}s/{ns}/{name}/commit/main (application/x-ndjson)."""
     user, resource = _writable_repo(request, TYPES[repo_type], namespace, name)
-    _main_only(revision)
+    _main_only(request, revision)
     header: dict = {}
     changes = Changes()
     allowance = UploadAllowance(resource)

@@ -271,6 +271,17 @@ def test_an_inline_commit_with_too_many_files_stops_at_the_limit(repo, user, cli
     assert Blob.objects.count() == blobs + 2
 
 
+@pytest.mark.parametrize("step", ["preupload", "commit"])
+def test_a_pull_request_is_refused_rather_than_committed_to_main(repo, user, client: Client, step):
+    head = reads.head(repo).sha
+    body = {"files": []} if step == "preupload" else inline_lines(1, 10)
+    response = client.post(f"/api/models/{repo.repo_id}/{step}/main?create_pr=1", body,
+                           content_type="application/json" if step == "preupload" else "application/x-ndjson",
+                           **bearer(user))
+    assert response.status_code == 400 and "create_pr" in response.json()["error"]
+    assert reads.head(repo).sha == head
+
+
 def test_lfs_batch_answers_each_malformed_object(repo, user, client: Client):
     response = client.post(f"/{repo.repo_id}.git/info/lfs/objects/batch",
                            {"operation": "upload", "objects": ["x", None, 3]},

@@ -54,7 +54,7 @@ def test_create_upload_list_and_download(hub_server, member, tmp_path):
         print(json.dumps({{"url": str(url), "again": str(again), "ds": str(ds), "files": files,
             "commits": [c.title for c in commits], "models": models, "datasets": datasets, "sha": info.sha,
             "siblings": sorted(s.rfilename for s in info.siblings), "dsha": dinfo.sha,
-            "notes": open(path).read(), "old": open(old).read(), "head": info2.oid,
+            "notes": open(path).read(), "old": open(old).read(), "head": info2.oid, "commit_url": info2.commit_url,
             "snap": sorted(os.listdir(snap))}}))
     """, token=key, home=tmp_path)
     base = hub_server.base_url
@@ -66,6 +66,8 @@ def test_create_upload_list_and_download(hub_server, member, tmp_path):
     assert result["sha"] == result["head"] and len(result["dsha"]) == 40
     assert result["notes"] == "hello\n" and result["old"] == "# Tiny\n\nA card.\n"
     assert result["snap"] == [".gitattributes", "README.md", "config.json", "sub"]
+    for page in (result["url"], result["ds"], result["commit_url"]):  # the pages the client prints
+        assert requests.get(page, timeout=30).status_code == 200, page
 
 
 def test_missing_repo_revision_and_file_raise_the_right_errors(hub_server, member, tmp_path):
