@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import nh3
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -52,37 +54,55 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     return f'<pre class="highlight"><code class="language-{language}">{spans}</code></pre>\n'
 
 
-def _mentions_rule(state) -> None:
-    """Turn @name in plain text (not in code or links) into a link to the profile, and list the
-    names in `env["mentions"]`, except those inside a quote: quoting a post does not mention
-    again the people it mentioned."""
+def _plain_texts(tokens: list[Token]):
+    """(text token, whether inside a quote) for each piece of plain text that holds an @: not in
+    code, not in a link."""
     quoted = 0
-    for block in state.tokens:
+    for block in tokens:
         quoted += {"blockquote_open": 1, "blockquote_close": -1}.get(block.type, 0)
         if block.type != "inline" or not block.children:
             continue
-        children: list[Token] = []
         in_link = 0
         for token in block.children:
-            if token.type == "link_open":
-                in_link += 1
-            elif token.type == "link_close":
-                in_link -= 1
-            if token.type != "text" or in_link or "@" not in token.content:
-                children.append(token)
+            in_link += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type == "text" and not in_link and "@" in token.content:
+                yield block, token, bool(quoted)
+
+
+def members_named(names: set[str]) -> set[str]:
+    """Which of these names (in lower case) are members' usernames, in one query."""
+    lowered = {name.lower() for name in names}
+    return set(get_user_model().objects.annotate(name=Lower("username")).filter(name__in=lowered)
+               .values_list("name", flat=True))
+
+
+def _mentions_rule(state) -> None:
+    """Turn @name in plain text (not in code or links) into a link to the profile when it names a
+    member (else "@dataclass" in prose would link to a missing page), and list those names in
+    `env["mentions"]`, except inside a quote: quoting a post does not mention again the people it
+    mentioned."""
+    texts = list(_plain_texts(state.tokens))
+    candidates = {match.group(1) for _block, token, _quoted in texts for match in MENTION.finditer(token.content)}
+    known = members_named(candidates) if candidates else set()
+    replaced: dict[int, list[Token]] = {}
+    for _block, token, quoted in texts:
+        pieces: list[Token] = []
+        last = 0
+        for match in MENTION.finditer(token.content):
+            if match.group(1).lower() not in known:
                 continue
-            last = 0
-            for match in MENTION.finditer(token.content):
-                if match.start() > last:
-                    children.append(_text(token.content[last : match.start()]))
-                link = Token("link_open", "a", 1)
-                link.attrs = {"href": f"/u/{match.group(1)}/", "class": "mention"}
-                children.extend([link, _text(match.group(0)), Token("link_close", "a", -1)])
-                if not quoted:
-                    state.env.setdefault("mentions", []).append(match.group(1))
-                last = match.end()
-            children.append(_text(token.content[last:]))
-        block.children = children
+            if match.start() > last:
+                pieces.append(_text(token.content[last : match.start()]))
+            link = Token("link_open", "a", 1)
+            link.attrs = {"href": f"/u/{match.group(1)}/", "class": "mention"}
+            pieces.extend([link, _text(match.group(0)), Token("link_close", "a", -1)])
+            if not quoted:
+                state.env.setdefault("mentions", []).append(match.group(1))
+            last = match.end()
+        if pieces:
+            replaced[id(token)] = [*pieces, _text(token.content[last:])]
+    for block in {id(block): block for block, _token, _quoted in texts}.values():
+        block.children = [piece for child in block.children for piece in replaced.get(id(child), [child])]
 
 
 def _text(content: str) -> Token:

@@ -3,7 +3,17 @@ import pytest
 from django.urls import reverse
 
 from core.markdown import is_relative, render
+from tests.factories import UserFactory
 from tests.xss import XSS_VECTORS, dangerous_parts
+
+pytestmark = pytest.mark.django_db  # mentions link only names that members hold
+
+
+@pytest.fixture
+def members():
+    for name in ("alice", "bob", "carol", "dave", "张三", "first.last"):
+        UserFactory(username=name)
+
 
 @pytest.mark.parametrize("vector", XSS_VECTORS)
 def test_no_script_capable_markup_survives(vector):
@@ -37,7 +47,7 @@ def test_tables_and_strikethrough():
     assert "<table>" in html and "<s>old</s>" in html
 
 
-def test_mentions_link_to_profiles_once_and_not_in_code():
+def test_mentions_link_to_profiles_once_and_not_in_code(members):
     rendered = render("hi @alice and @alice again, but not `@bob` in code")
     assert rendered.mentions == ["alice"]
     assert 'href="/u/alice/"' in rendered.html
@@ -46,25 +56,37 @@ def test_mentions_link_to_profiles_once_and_not_in_code():
 @pytest.mark.parametrize(("source", "names"), [
     ("thanks @alice.", ["alice"]),            # the sentence's full stop is not the name's
     ("ask @bob-, or @carol+?", ["bob", "carol"]),
-    ("谢谢@alice的回答", ["alice的回答"]),      # no space before @ in Chinese; the name runs on, as on Discourse
+    ("谢谢@alice的回答", []),                  # no space before @ in Chinese; the name runs on, as on Discourse
     ("谢谢@alice 的回答", ["alice"]),
     ("@张三 你好", ["张三"]),                  # usernames may be in any script
     ("@first.last: hi", ["first.last"]),
     ("mail me at x@alice.com", []),           # an address is no mention
     ("see a@b and C@d", []),
 ])
-def test_which_names_a_post_mentions(source, names):
+def test_which_names_a_post_mentions(members, source, names):
     assert render(source).mentions == names
 
 
-def test_mentions_inside_a_quote_are_linked_but_do_not_mention_again():
+def test_mentions_inside_a_quote_are_linked_but_do_not_mention_again(members):
     rendered = render("> @bob said so\n\nI agree, @carol")
     assert rendered.mentions == ["carol"]
     assert 'href="/u/bob/"' in rendered.html
 
 
-def test_mentions_in_any_code_block_are_not_mentions():
+def test_mentions_in_any_code_block_are_not_mentions(members):
     assert render("~~~\n@bob\n~~~\n\n    @carol\n\n`@dave`").mentions == []
+
+
+def test_a_name_no_member_holds_stays_text(members):
+    rendered = render("Use @dataclass, as @Alice said")
+    assert rendered.mentions == ["Alice"]  # a member's name in any case
+    assert "@dataclass" in rendered.html and "/u/dataclass/" not in rendered.html
+    assert 'href="/u/Alice/"' in rendered.html
+
+
+def test_a_text_without_an_at_sign_asks_nothing_of_the_database(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        render("plain text, **bold** and a [link](https://example.com)")
 
 
 def test_raw_html_is_shown_as_text():
