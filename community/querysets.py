@@ -14,6 +14,9 @@ from django.utils import timezone
 from core.models import Tag
 from core.permissions import is_moderator
 
+# Discourse's periods for its Top tab: how many days back a thread may have started (None: ever).
+TOP_PERIODS = {"all": None, "yearly": 365, "quarterly": 90, "monthly": 30, "weekly": 7, "daily": 1}
+
 
 def authored_visibility(user, prefix: str = "") -> Q:
     """Rows with `is_hidden` and `author` under `prefix`: shown unless hidden, hidden ones to
@@ -149,8 +152,12 @@ class ThreadQuerySet(AuthoredQuerySet):
     def latest(self) -> "ThreadQuerySet":
         return self.order_by("-is_pinned", "-last_activity_at", "-id")
 
-    def top(self) -> "ThreadQuerySet":
-        return self.order_by("-score", "-reply_count", "-id")
+    def top(self, period: str = "all") -> "ThreadQuerySet":
+        """The best-scored threads, of those started within `period` (a TOP_PERIODS key), as
+        Discourse's Top tab lists them."""
+        days = TOP_PERIODS[period]
+        threads = self if days is None else self.filter(created_at__gte=timezone.now() - timedelta(days=days))
+        return threads.order_by("-score", "-reply_count", "-id")
 
     def unanswered(self) -> "ThreadQuerySet":
         return self.filter(kind=self.model.Kind.QUESTION, reply_count=0).order_by("-created_at", "-id")

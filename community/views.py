@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,9 +31,13 @@ from .context_processors import draft_sent
 from .forms import (EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, SearchForm, ThreadForm, add_errors,
                     parse_id)
 from .models import Category, Flag, Mute, Notification, Post, Thread
+from .querysets import TOP_PERIODS
 from .serializers import DismissSerializer
 
 TABS = {"latest": "latest", "top": "top", "unanswered": "unanswered", "solved": "solved"}
+PERIOD_NAMES = [("all", gettext_lazy("All time")), ("yearly", gettext_lazy("Year")),
+                ("quarterly", gettext_lazy("Quarter")), ("monthly", gettext_lazy("Month")),
+                ("weekly", gettext_lazy("Week")), ("daily", gettext_lazy("Today"))]
 POSTS_PER_PAGE = 20
 TAGS_PER_PAGE = 120
 
@@ -47,6 +52,9 @@ def _thread_list(request, threads, template: str, context: dict):
         listed = threads.for_list().unread_by(user).latest()
     elif tab == "new" and new_threads is not None:
         listed = threads.for_list().with_new_replies(user).new_for(user).latest()
+    elif tab == "top":
+        period = request.GET.get("period") if request.GET.get("period") in TOP_PERIODS else "all"
+        listed = threads.for_list().with_new_replies(user).top(period)
     else:
         tab = tab if tab in TABS else "latest"
         listed = getattr(threads.for_list().with_new_replies(user), TABS[tab])()
@@ -54,7 +62,8 @@ def _thread_list(request, threads, template: str, context: dict):
             listed = listed.latest()
     page = Paginator(listed, 30).get_page(request.GET.get("page"))
     return render(request, template, {**context, "page": page, "tab": tab, "unread_threads": unread_threads,
-                                      "new_threads": new_threads, "new_thread_days": settings.FORUM_NEW_THREAD_DAYS})
+                                      "new_threads": new_threads, "new_thread_days": settings.FORUM_NEW_THREAD_DAYS,
+                                      "period": period if tab == "top" else None, "periods": PERIOD_NAMES})
 
 
 @login_required
