@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import history_views, moderation_views, views
+from . import feeds, history_views, moderation_views, views
 
 app_name = "community"
 
 urlpatterns = [
     path("", views.forum_index, name="index"),
+    path("latest.rss", feeds.LatestThreads(), name="feed-latest"),
+    path("c/<str:slug>.rss", feeds.CategoryThreads(), name="feed-category"),
+    path("tag/<path:name>.rss", feeds.TagThreads(), name="feed-tag"),
+    path("t/<int:pk>.rss", feeds.ThreadPosts(), name="feed-thread"),
     path("dismiss/", views.dismiss, name="dismiss"),
     path("new/", views.new_thread, name="new"),
     path("search/", views.search_page, name="search"),

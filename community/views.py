@@ -81,13 +81,14 @@ def dismiss(request):
 def forum_index(request):
     threads = Thread.objects.visible_to(request.user)
     return _thread_list(request, threads, "community/forum_index.html",
-                        {"categories": Category.objects.all()})
+                        {"categories": Category.objects.all(), "feed_url": reverse("community:feed-latest")})
 
 
 def category(request, slug: str):
     cat = get_object_or_404(Category, slug=slug)
     threads = Thread.objects.visible_to(request.user).filter(category=cat)
-    return _thread_list(request, threads, "community/category.html", {"category": cat})
+    return _thread_list(request, threads, "community/category.html",
+                        {"category": cat, "feed_url": reverse("community:feed-category", args=[cat.slug])})
 
 
 def tags(request):
@@ -101,7 +102,8 @@ def tags(request):
 def tag(request, name: str):
     the_tag = get_object_or_404(Tag, name=name)
     threads = Thread.objects.visible_to(request.user).filter(tags=the_tag)
-    return _thread_list(request, threads, "community/tag.html", {"tag": the_tag})
+    return _thread_list(request, threads, "community/tag.html",
+                        {"tag": the_tag, "feed_url": reverse("community:feed-tag", args=[the_tag.name])})
 
 
 def _reply_context(request, thread: Thread, form: ReplyForm | None = None) -> dict:
@@ -152,6 +154,7 @@ def thread_detail(request, pk: int, slug: str = ""):
     activity = daily_counts(visible, "created_at")  # hidden posts leave no trace here either
     context = {
         "thread": thread, "opening": opening, "accepted": accepted, "page": page,
+        "feed_url": reverse("community:feed-thread", args=[thread.pk]),
         "activity_chart": sparkline(activity, label=ngettext("%(n)d post in the last 30 days",
                                                              "%(n)d posts in the last 30 days", sum(activity))
                                     % {"n": sum(activity)}),
