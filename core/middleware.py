@@ -35,7 +35,9 @@ def body_limit_for(path: str) -> int:
 # origin may read its answers: a page can do nothing there that its key does not allow, and no
 # credentials are shared. Every answer carries these, its errors and refusals included, or a
 # browser would show an opaque network error instead of the reason.
-V1_CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
+V1_CORS_HEADERS = {"Access-Control-Allow-Origin": "*",
+                   "Access-Control-Expose-Headers": "Retry-After, x-ratelimit-limit-requests, "
+                                                    "x-ratelimit-remaining-requests, x-ratelimit-reset-requests"}
 
 
 def cors_headers(path: str) -> dict[str, str]:

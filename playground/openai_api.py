@@ -24,7 +24,7 @@ from core.queues import QueueUnavailable
 from . import services
 from .events import job_events
 from .models import GenerationJob
-from .openai_request import error, first_error, job_inputs, param_name, shape_error
+from .openai_request import error, first_error, job_inputs, param_name, rate_limit_headers, shape_error
 from .serializers import JobCreateSerializer
 
 
@@ -50,8 +50,15 @@ async def authenticated(request):
     return user, None
 
 
-def _submit(user, body: dict, mode: str) -> list[GenerationJob] | JsonResponse:
-    """The request's jobs, one per prompt (in order), submitted together; or the error response."""
+def _submit(user, body: dict, mode: str) -> tuple[list[GenerationJob] | JsonResponse, dict]:
+    """The request's jobs, one per prompt (in order), submitted together, or the error response;
+    and OpenAI's rate-limit headers once it was counted against the quota."""
+    answer = _submit_jobs(user, body, mode)
+    return answer, (rate_limit_headers(services.quota_usage(user))
+                    if not isinstance(answer, JsonResponse) or answer.status_code == 429 else {})
+
+
+def _submit_jobs(user, body: dict, mode: str) -> list[GenerationJob] | JsonResponse:
     wrong = shape_error(body, mode)
     if wrong:
         return error(wrong[1], status=400, param=wrong[0])
@@ -199,9 +206,14 @@ async def _handle(request, mode: str):
         return error("The request body is not valid JSON.", status=400)
     if not isinstance(body, dict):
         return error("The request body is not a JSON object.", status=400)
-    jobs = await sync_to_async(_submit)(user, body, mode)
-    if isinstance(jobs, JsonResponse):
-        return jobs
+    jobs, limits = await sync_to_async(_submit)(user, body, mode)
+    response = jobs if isinstance(jobs, JsonResponse) else await _respond(user, body, mode, jobs)
+    for name, value in limits.items():
+        response[name] = value
+    return response
+
+
+async def _respond(user, body: dict, mode: str, jobs: list[GenerationJob]):
     await release_connection()  # what follows waits for the jobs: it holds no database connection meanwhile
     created, model = int(time.time()), jobs[0].resource.repo_id
     obj = "chat.completion" if mode == "chat" else "text_completion"

@@ -2,9 +2,15 @@
 it becomes, and OpenAI's error object for what is wrong with it."""
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
+
+from core.quotas import Usage
+
 
 def error(message: str, *, status: int, type_: str = "invalid_request_error", param: str | None = None,
           code: str | None = None, headers: dict | None = None) -> JsonResponse:
@@ -13,6 +19,27 @@ def error(message: str, *, status: int, type_: str = "invalid_request_error", pa
     for key, value in (headers or {}).items():
         response[key] = value
     return response
+
+
+def duration(seconds: float) -> str:
+    """A wait as OpenAI's headers write it: 45s, 6m0s, 1h0m0s."""
+    seconds = math.ceil(max(0.0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{seconds}s"
+    return f"{minutes}m{seconds}s" if minutes else f"{seconds}s"
+
+
+def rate_limit_headers(usage: Usage | None) -> dict[str, str]:
+    """OpenAI's x-ratelimit-*-requests headers from the member's hourly quota (staff have none):
+    the reset is when the oldest request within the hour leaves it, freeing a place."""
+    if usage is None:
+        return {}
+    wait = (usage.frees_at - timezone.now()).total_seconds() if usage.frees_at else 0
+    return {"x-ratelimit-limit-requests": str(usage.max_in_window),
+            "x-ratelimit-remaining-requests": str(usage.remaining),
+            "x-ratelimit-reset-requests": duration(wait)}
 
 
 def first_error(errors, prefix: str = "") -> tuple[str, str]:

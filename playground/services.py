@@ -58,9 +58,7 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
     effective = generation_params.effective_params(resource.runtime, params)
     with transaction.atomic():
         if not user.is_staff:
-            quotas.enforce(user=user, jobs=GenerationJob.objects.filter(user=user), group="request_group",
-                           max_active=settings.PLAYGROUND_MAX_ACTIVE_JOBS, active_retry_s=5,
-                           window=timedelta(hours=1), max_in_window=settings.PLAYGROUND_JOBS_PER_HOUR)
+            quotas.enforce(user=user, active_retry_s=5, **_quota(user))
         jobs = [GenerationJob.objects.create(
             user=user, resource=resource, mode=mode, messages=messages or [],
             prompt=prompt if isinstance(prompt, str) else "",
@@ -69,6 +67,18 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
         queues.dispatch_on_commit(jobs, enqueue=enqueue, unavailable=_("The inference queue is unavailable."))
     queues.raise_if_unqueued(jobs)  # inside an outer transaction (a battle), its caller checks
     return jobs
+
+
+def _quota(user: User) -> dict:
+    """The member's generations as the quota counts them: a request's prompts count once."""
+    return {"jobs": GenerationJob.objects.filter(user=user), "group": "request_group",
+            "max_active": settings.PLAYGROUND_MAX_ACTIVE_JOBS, "window": timedelta(hours=1),
+            "max_in_window": settings.PLAYGROUND_JOBS_PER_HOUR}
+
+
+def quota_usage(user: User) -> quotas.Usage | None:
+    """Where the member stands against the generation quota; None for staff, who have none."""
+    return None if user.is_staff else quotas.usage(**_quota(user))
 
 
 def cancel_job(*, user: User, job: GenerationJob) -> GenerationJob:

@@ -7,6 +7,7 @@ app_name = "playground"
 urlpatterns = [
     path("", views.playground, name="index"),
     path("runs/", views.runs, name="runs"),
+    path("usage/", views.usage, name="usage"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/share/", views.share, name="share"),
     path("runs/<int:pk>/delete/", views.delete, name="delete"),

@@ -103,6 +103,19 @@ def runs(request):
     return render(request, "playground/runs.html", {"form": form, "page": page})
 
 
+USAGE_DAYS = 30
+
+
+@login_required
+def usage(request):
+    """What the member ran in the last USAGE_DAYS days, by day and by model, and where they stand
+    against the hourly quota (OpenAI's Usage page, and its rate limits)."""
+    jobs = GenerationJob.objects.usage(request.user, days=USAGE_DAYS)
+    return render(request, "playground/usage.html", {
+        "days": USAGE_DAYS, "total": jobs.total(), "by_day": jobs.by_day(), "by_model": jobs.by_model(),
+        "quota": services.quota_usage(request.user)})
+
+
 @login_required
 @require_POST
 def delete(request, pk: int):
