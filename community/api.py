@@ -151,6 +151,16 @@ class CategoryViewSet(viewsets.ModelViewSet):
     queryset = Category.objects.all()
     http_method_names = ["get", "post", "patch", "delete"]
 
+    @extend_schema(request=WatchSerializer, responses=WatchSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def watch(self, request, pk=None):
+        """Get a notification for each new thread in this category (`watching: true`), or stop."""
+        data = WatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.set_new_thread_watch(user=request.user, category=self.get_object(),
+                                      watching=data.validated_data["watching"])
+        return Response({"watching": data.validated_data["watching"]})
+
     def perform_destroy(self, instance):
         """A category with threads is kept (threads protect it): a 409 that says why."""
         try:

@@ -27,7 +27,7 @@ _DIRECT = {Notification.Kind.MENTION, Notification.Kind.REPLY, Notification.Kind
            Notification.Kind.EVALUATION_DONE, Notification.Kind.EVALUATION_FAILED}
 KINDS = {  # which kinds each preference e-mails
     EmailNotifications.DIRECT: _DIRECT,
-    EmailNotifications.ALL: _DIRECT | {Notification.Kind.WATCHING},
+    EmailNotifications.ALL: _DIRECT | {Notification.Kind.WATCHING, Notification.Kind.NEW_THREAD},
     EmailNotifications.NEVER: set(),
 }
 

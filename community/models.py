@@ -332,6 +332,7 @@ class Notification(models.Model):
         ACCEPTED = "accepted", _("accepted your answer")
         VOTE = "vote", _("upvoted your post")
         WATCHING = "watching", _("posted in a thread you watch")
+        NEW_THREAD = "new_thread", _("started a thread where you watch new threads")
         # Moderation of the recipient's own post: by a moderator (the actor), or by members' flags.
         POST_HIDDEN = "post_hidden", _("hid your post; edit it, and a moderator can restore it")
         POST_RESTORED = "post_restored", _("restored your post")
@@ -392,6 +393,26 @@ class Watch(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "thread"], name="watch_once")]
+
+
+class CategoryWatch(models.Model):
+    """`user` hears of each new thread in `category` (Discourse's "Watching First Post")."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="watches")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "category"], name="category_watch_once")]
+
+
+class TagWatch(models.Model):
+    """`user` hears of each new thread tagged `tag`."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tag"], name="tag_watch_once")]
 
 
 class Mute(models.Model):

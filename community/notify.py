@@ -1,11 +1,12 @@
-"""Who hears about a new post: the thread's author, the post replied to, mentions, watchers; and
-a member about their own job that ended (`notify_member`, for the apps above the forum)."""
+"""Who hears about a new post: the thread's author, the post replied to, mentions, watchers (of
+the thread; of a new thread's category or tags); and a member about their own job that ended
+(`notify_member`, for the apps above the forum)."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
 from .limits import max_mentions_per_post
-from .models import EmailNotifications, Mute, Notification, Post, User, Watch
+from .models import CategoryWatch, EmailNotifications, Mute, Notification, Post, TagWatch, User, Watch
 from .tasks import schedule_emails
 
 
@@ -58,7 +59,12 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
     for user_id in mentioned:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.MENTION, post=post)
         told.add(user_id)
-    if only_mentions or post.position == 1:
+    if only_mentions:
+        return
+    if post.position == 1:
+        watching = (set(CategoryWatch.objects.filter(category=post.thread.category_id).values_list("user_id", flat=True))
+                    | set(TagWatch.objects.filter(tag__threads=post.thread_id).values_list("user_id", flat=True)))
+        _tell_watchers(post=post, actor=actor, kind=Notification.Kind.NEW_THREAD, user_ids=watching - told)
         return
     watching = set(Watch.objects.filter(thread_id=post.thread_id).values_list("user_id", flat=True))
     direct = {post.thread.author_id} & watching
@@ -67,18 +73,23 @@ def notify_new_post(*, post: Post, mentions: list[str], only_mentions: bool = Fa
     for user_id in direct - told:
         notify_once(recipient_id=user_id, actor=actor, kind=Notification.Kind.REPLY, post=post)
         told.add(user_id)
-    others = watching - told - set(Mute.objects.filter(muted=actor, user_id__in=watching - told)
-                                   .values_list("user_id", flat=True))
+    _tell_watchers(post=post, actor=actor, kind=Notification.Kind.WATCHING, user_ids=watching - told)
+
+
+def _tell_watchers(*, post: Post, actor: User, kind: str, user_ids: set[int]) -> None:
+    """One notification each for members who watch where `post` went (its thread; for a new
+    thread, its category or a tag), unless they muted its author; by e-mail to those who want
+    every notification."""
+    others = user_ids - set(Mute.objects.filter(muted=actor, user_id__in=user_ids).values_list("user_id", flat=True))
     if not others:
         return
     Notification.objects.bulk_create(
-        [Notification(recipient_id=uid, actor=actor, kind=Notification.Kind.WATCHING, post=post,
-                      thread_id=post.thread_id)
+        [Notification(recipient_id=uid, actor=actor, kind=kind, post=post, thread_id=post.thread_id)
          for uid in others],
         ignore_conflicts=True,
     )
     # With ignore_conflicts the rows come back without ids: the few whose members want every
-    # post by e-mail are read back.
+    # notification by e-mail are read back.
     schedule_emails(list(Notification.objects.filter(
-        post=post, kind=Notification.Kind.WATCHING, recipient_id__in=others,
+        post=post, kind=kind, recipient_id__in=others,
         recipient__email_notifications=EmailNotifications.ALL).only("pk", "kind")))

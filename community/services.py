@@ -20,8 +20,8 @@ from core.models import Tag
 from core.services import clean_tags, tags_named
 
 from .indexing import index_post, reindex_thread, retitle_replies
-from .models import (REPUTATION_ACCEPTED, REPUTATION_DOWNVOTE, REPUTATION_UPVOTE, Bookmark, Category, Mute, Notification,
-                     Post, PostRevision, Thread, User, Vote, Watch)
+from .models import (REPUTATION_ACCEPTED, REPUTATION_DOWNVOTE, REPUTATION_UPVOTE, Bookmark, Category, CategoryWatch,
+                     Mute, Notification, Post, PostRevision, TagWatch, Thread, User, Vote, Watch)
 from .moderation import (  # noqa: F401  (re-exported: see the docstring)
     FLAG_REASON_MAX_LENGTH,
     flag_post,
@@ -395,6 +395,15 @@ def set_watch(*, user: User, thread: Thread, watching: bool) -> None:
         Watch.objects.get_or_create(user=user, thread=thread)
     else:
         Watch.objects.filter(user=user, thread=thread).delete()
+
+
+def set_new_thread_watch(*, user: User, watching: bool, category: Category | None = None, tag: Tag | None = None) -> None:
+    """Hear of every new thread in a category or under a tag, or no longer."""
+    model, where = (CategoryWatch, {"category": category}) if category is not None else (TagWatch, {"tag": tag})
+    if watching:
+        model.objects.get_or_create(user=user, **where)
+    else:
+        model.objects.filter(user=user, **where).delete()
 
 
 def set_mute(*, user: User, member: User, muted: bool) -> None:

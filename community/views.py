@@ -30,7 +30,7 @@ from . import permissions, reading, services
 from .context_processors import draft_sent
 from .forms import (EditPostForm, FlagForm, PostIdForm, ReplyForm, ReviewForm, SearchForm, ThreadForm, add_errors,
                     parse_id)
-from .models import Category, Flag, Mute, Notification, Post, Thread
+from .models import Category, Flag, Mute, Notification, Post, TagWatch, Thread
 from .querysets import TOP_PERIODS
 from .serializers import DismissSerializer
 
@@ -87,8 +87,9 @@ def forum_index(request):
 def category(request, slug: str):
     cat = get_object_or_404(Category, slug=slug)
     threads = Thread.objects.visible_to(request.user).filter(category=cat)
-    return _thread_list(request, threads, "community/category.html",
-                        {"category": cat, "feed_url": reverse("community:feed-category", args=[cat.slug])})
+    return _thread_list(request, threads, "community/category.html", {
+        "category": cat, "feed_url": reverse("community:feed-category", args=[cat.slug]),
+        "watching_new": request.user.is_authenticated and cat.watches.filter(user=request.user).exists()})
 
 
 def tags(request):
@@ -102,8 +103,9 @@ def tags(request):
 def tag(request, name: str):
     the_tag = get_object_or_404(Tag, name=name)
     threads = Thread.objects.visible_to(request.user).filter(tags=the_tag)
-    return _thread_list(request, threads, "community/tag.html",
-                        {"tag": the_tag, "feed_url": reverse("community:feed-tag", args=[the_tag.name])})
+    return _thread_list(request, threads, "community/tag.html", {
+        "tag": the_tag, "feed_url": reverse("community:feed-tag", args=[the_tag.name]),
+        "watching_new": request.user.is_authenticated and TagWatch.objects.filter(user=request.user, tag=the_tag).exists()})
 
 
 def _reply_context(request, thread: Thread, form: ReplyForm | None = None) -> dict:
@@ -350,6 +352,19 @@ def watch(request, pk: int):
     return _toggle(request, pk, field="watch", template="community/includes/watch.html",
                    context_key="is_watching",
                    apply=lambda user, thread, on: services.set_watch(user=user, thread=thread, watching=on))
+
+
+@login_required
+@require_POST
+def watch_new_threads(request, slug: str = "", name: str = ""):
+    """Hear of every new thread in a category (`slug`) or under a tag (`name`), or no longer."""
+    where = ({"category": get_object_or_404(Category, slug=slug)} if slug
+             else {"tag": get_object_or_404(Tag, name=name)})
+    on = request.POST.get("watch") == "1"
+    services.set_new_thread_watch(user=request.user, watching=on, **where)
+    if request.headers.get("HX-Request"):
+        return render(request, "community/includes/watch_new.html", {**where, "watching_new": on})
+    return redirect(where["category"] if slug else reverse("community:tag", args=[name]))
 
 
 @login_required
