@@ -4,6 +4,8 @@ thread's newest replies (/forum/t/<id>.rss). A feed reader is nobody: hidden thr
 never show, whoever asks. Each item carries its post as stored (rendered and sanitised once)."""
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
@@ -18,12 +20,32 @@ from core.models import Tag
 from .models import Category, Post, Thread
 
 ITEMS = 30
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # no XML 1.0 document holds these
+
+
+def _xml_safe(value):
+    """Text without what XML 1.0 cannot hold (a control character a member pasted, a terminal's
+    colour code), each as U+FFFD: Django's feed writer refuses one with an error, a 500 for the
+    whole feed."""
+    if isinstance(value, str):
+        return NOT_XML.sub("\ufffd", value)
+    if isinstance(value, (list, tuple)):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
+class SafeRss(Rss201rev2Feed):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{name: _xml_safe(value) for name, value in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*args, **{name: _xml_safe(value) for name, value in kwargs.items()})
 
 
 class _ThreadFeed(Feed):
     """Threads newest first, each described by its opening post."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRss
 
     def threads(self, obj):
         return Thread.objects.visible_to(AnonymousUser())
@@ -106,7 +128,7 @@ class TagThreads(_ThreadFeed):
 class ThreadPosts(Feed):
     """A thread's newest posts, its opening post included when it is among them."""
 
-    feed_type = Rss201rev2Feed
+    feed_type = SafeRss
 
     def get_object(self, request, pk: int) -> Thread:
         thread = Thread.objects.visible_to(AnonymousUser()).filter(pk=pk).first()

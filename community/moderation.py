@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -64,8 +65,18 @@ def _tell_author(post: Post, kind: str, *, moderator: User | None) -> None:
         notify_once(recipient_id=post.author_id, actor=moderator, kind=kind, post=post)
 
 
+def held_hidden(thread_id: int) -> str | None:
+    """Why an app above the forum keeps this thread hidden whatever happens to its posts (the
+    discussion of a taken-down resource), in words for a moderator; None when none does."""
+    return next(filter(None, (getattr(config, "holds_thread_hidden", lambda _id: None)(thread_id)
+                              for config in apps.get_app_configs())), None)
+
+
 def set_thread_hidden(*, thread_id: int, hidden: bool) -> None:
-    """Hide or show a thread. Its category counts the threads everyone sees, as its list shows them."""
+    """Hide or show a thread (not while an app holds it hidden). Its category counts the threads
+    everyone sees, as its list shows them."""
+    if not hidden and held_hidden(thread_id):
+        return
     if Thread.objects.filter(pk=thread_id, is_hidden=not hidden).update(is_hidden=hidden):
         Category.objects.filter(pk__in=Thread.objects.filter(pk=thread_id).values("category_id")).update(
             thread_count=F("thread_count") + (-1 if hidden else 1))
@@ -132,6 +143,8 @@ def moderate_thread(*, moderator: User, thread: Thread, action: str,
             Category.objects.filter(pk=category.pk).update(thread_count=F("thread_count") + 1)
         thread.category = category
     elif action in (ModerationAction.HIDE, ModerationAction.UNHIDE):
+        if action == ModerationAction.UNHIDE and (reason := held_hidden(thread.pk)):
+            raise ValidationError({"action": [reason]})
         thread.is_hidden = action == ModerationAction.HIDE
         set_thread_hidden(thread_id=thread.pk, hidden=thread.is_hidden)
         opening = thread.posts.filter(position=1, is_hidden=True).first()

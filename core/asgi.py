@@ -39,9 +39,10 @@ async def credentials_required(scope: dict) -> Refusal | None:
     that is signed in) is refused before its body is read: uploads are for members, and Django
     would spool up to MAX_UPLOAD_BYTES of anyone's body to disk first, made-up credentials
     included. What the member may do is for the view to say."""
-    if not is_upload_path(scope.get("path", "")):
+    if not is_upload_path(scope.get("path", "")) or scope.get("method") not in ("POST", "PUT", "PATCH"):
         return None
-    if await sync_to_async(_holds_credentials)(dict(scope.get("headers") or [])):
+    # Not on the process's one thread for sync code: these lookups come before any request's own.
+    if await sync_to_async(_holds_credentials, thread_sensitive=False)(dict(scope.get("headers") or [])):
         return None
     return Refusal(401, "Sign in, or send a valid API token, to upload.", "not_authenticated")
 

@@ -174,4 +174,4 @@ def render(source: str, *, relative_urls: RelativeUrls | None = None, images: bo
 
 def plain_text(source: str) -> str:
     """Markdown without markup, for search and snippets."""
-    return re.sub(r"\s+", " ", nh3.clean(_parser(highlight=False).render(source), tags=set())).strip()
+    return re.sub(r"\s+", " ", nh3.clean(_parser(highlight=False, mentions=False).render(source), tags=set())).strip()

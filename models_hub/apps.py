@@ -25,6 +25,17 @@ class ModelsHubConfig(AppConfig):
 
         return resources_section(person=person, viewer=viewer)
 
+    def holds_thread_hidden(self, thread_id: int) -> str | None:
+        """A taken-down resource's discussion stays hidden until the resource is published again."""
+        from django.utils.translation import gettext as _
+
+        from .models import Resource
+
+        if Resource.objects.filter(thread=thread_id, is_taken_down=True).exists():
+            return _("This is the discussion of a resource a moderator took down: publish the resource again "
+                     "to show it.")
+        return None
+
     def claims_name(self, name: str) -> bool:
         """A catalogue namespace (an organisation's, say) is no name to sign up under, nor the
         system account's (services.system_user), whose discussions a member would otherwise

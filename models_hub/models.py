@@ -64,6 +64,8 @@ class Resource(models.Model):
     is_published = models.BooleanField(_("published"), default=True)
     # Taken back to a draft by a moderator: only a moderator publishes it again.
     is_taken_down = models.BooleanField(_("taken down"), default=False)
+    # Its takedown hid its discussion (which was shown): publishing it again shows it again.
+    takedown_hid_discussion = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     thread = models.OneToOneField(

@@ -210,14 +210,19 @@ def take_down(*, moderator: User, resource: Resource) -> Resource:
 def _set_published(resource: Resource, *, published: bool) -> Resource:
     """Published, or taken down (only a moderator unpublishes a resource), and in or out of the
     public search accordingly. Its discussion goes with a takedown (its title is the resource's,
-    its first post quotes the card) and comes back when a moderator publishes it again, unless its
-    opening post is hidden on its own account."""
-    was_taken_down = resource.is_taken_down
+    its first post quotes the card) and comes back when a moderator publishes it again, unless it
+    was hidden before, or its opening post is now, on its own account."""
+    hid = resource.takedown_hid_discussion
+    if resource.thread_id is not None and not published:
+        hid = hid or Thread.objects.filter(pk=resource.thread_id, is_hidden=False).exists()
+    elif published:
+        hid = False
     Resource.objects.filter(pk=resource.pk).update(is_published=published, is_taken_down=not published,
-                                                   updated_at=timezone.now())
-    resource.refresh_from_db(fields=["is_published", "is_taken_down", "updated_at"])
+                                                   takedown_hid_discussion=hid, updated_at=timezone.now())
+    show_again = published and resource.takedown_hid_discussion
+    resource.refresh_from_db(fields=["is_published", "is_taken_down", "takedown_hid_discussion", "updated_at"])
     reindex(resource)
-    if resource.thread_id is not None and (not published or was_taken_down):
+    if resource.thread_id is not None and (hid or show_again):
         opening_hidden = Post.objects.filter(thread=resource.thread_id, position=1, is_hidden=True).exists()
         set_thread_hidden(thread_id=resource.thread_id, hidden=not published or opening_hidden)
         sync_visibility(thread_id=resource.thread_id)

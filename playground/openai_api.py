@@ -54,8 +54,12 @@ def _submit(user, body: dict, mode: str) -> tuple[list[GenerationJob] | JsonResp
     """The request's jobs, one per prompt (in order), submitted together, or the error response;
     and OpenAI's rate-limit headers once it was counted against the quota."""
     answer = _submit_jobs(user, body, mode)
-    return answer, (rate_limit_headers(services.quota_usage(user))
-                    if not isinstance(answer, JsonResponse) or answer.status_code == 429 else {})
+    if isinstance(answer, JsonResponse) and answer.status_code != 429:
+        return answer, {}
+    usage = services.quota_usage(user)
+    if isinstance(answer, JsonResponse) and usage is not None and usage.remaining:
+        return answer, {}  # refused for the jobs still running (Retry-After), not the hour's count
+    return answer, rate_limit_headers(usage)
 
 
 def _submit_jobs(user, body: dict, mode: str) -> list[GenerationJob] | JsonResponse:

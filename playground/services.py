@@ -102,6 +102,10 @@ def delete_job(*, user: User, job: GenerationJob) -> None:
         raise Http404  # not theirs, or deleted meanwhile
     if not row.is_finished:
         raise CannotDelete(_("Stop the run before deleting it."))
+    if row.request_group and GenerationJob.objects.filter(
+            request_group=row.request_group, status__in=[GenerationJob.Status.QUEUED, GenerationJob.Status.RUNNING]
+    ).exists():  # its request's other prompts share out its limits by how many there are
+        raise CannotDelete(_("This run's request still has prompts running; delete it once they have ended."))
     if row.kept:
         raise CannotDelete(_("This run is an answer in an arena battle, which keeps it."))
     if row.reports.filter(resolved=False).exists():  # the reports (and who made them) would go with it

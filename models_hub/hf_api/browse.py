@@ -4,6 +4,7 @@ from huggingface.co, with /datasets/ in front for a dataset. A repository a view
 is a 404, as on its own page."""
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import unquote
 
 from django.http import Http404, HttpResponsePermanentRedirect
@@ -18,6 +19,19 @@ from .common import TYPES
 MAIN_NAMES = {"refs/heads/main"}  # main by its full name
 
 
+def _with_slash(request) -> HttpResponsePermanentRedirect | None:
+    """What Django's APPEND_SLASH would answer, which these routes would otherwise take from the
+    site's own two-part paths: the page with its slash, when that is one of the site's."""
+    try:
+        found = resolve(request.path_info + "/")
+    except Resolver404:
+        return None
+    if (found.url_name or "").startswith("hf-page-"):
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+
+
 def _resource(request, repo_type: str, namespace: str, name: str) -> Resource:
     resource = Resource.objects.visible_to(request.user).filter(
         kind=TYPES[repo_type], owner=namespace, name=name).first()
@@ -27,28 +41,32 @@ def _resource(request, repo_type: str, namespace: str, name: str) -> Resource:
 
 
 def _revision(revision: str) -> str:
-    return MAIN if unquote(revision) in MAIN_NAMES else revision
+    """main by any of its names; another branch (refs/heads/dev) is none of this site's."""
+    revision = unquote(revision)
+    if revision in MAIN_NAMES:
+        return MAIN
+    if "/" in revision:  # refs/heads/dev, or a slash quoted twice: no revision of this site's
+        raise Http404
+    return revision
+
+
+def site_first(view):
+    """The site's own page (with its slash) before any repository of the same address."""
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        return _with_slash(request) or view(request, *args, **kwargs)
+    return answer
 
 
 @require_safe
+@site_first
 def repo_page(request, namespace: str, name: str, repo_type: str = "models"):
-    """/{ns}/{name}: the resource's page. Also any two-part path of the site that lacks its
-    trailing slash (/forum/tags), which this route would otherwise swallow: it gets the slash."""
-    try:
-        return redirect(_resource(request, repo_type, namespace, name))
-    except Http404:
-        with_slash = request.path + "/"
-        try:
-            found = resolve(with_slash)
-        except Resolver404:
-            raise Http404 from None
-        if (found.url_name or "").startswith("hf-page-"):  # this route again: no such repository
-            raise Http404
-        query = request.META.get("QUERY_STRING", "")
-        return HttpResponsePermanentRedirect(with_slash + (f"?{query}" if query else ""))
+    """/{ns}/{name}: the resource's page."""
+    return redirect(_resource(request, repo_type, namespace, name))
 
 
 @require_safe
+@site_first
 def tree_page(request, namespace: str, name: str, revision: str, path: str = "", repo_type: str = "models"):
     """/tree/{rev}[/{folder}] and /blob/{rev}/{file}: the Files tab at that revision."""
     resource = _resource(request, repo_type, namespace, name)
@@ -58,18 +76,21 @@ def tree_page(request, namespace: str, name: str, revision: str, path: str = "",
 
 
 @require_safe
+@site_first
 def commits_page(request, namespace: str, name: str, revision: str = MAIN, repo_type: str = "models"):
     resource = _resource(request, repo_type, namespace, name)
     return redirect("models_hub:history", resource.kind, resource.owner, resource.name)
 
 
 @require_safe
+@site_first
 def commit_page(request, namespace: str, name: str, sha: str, repo_type: str = "models"):
     resource = _resource(request, repo_type, namespace, name)
     return redirect("models_hub:commit", resource.kind, resource.owner, resource.name, sha)
 
 
 @require_safe
+@site_first
 def discussions_page(request, namespace: str, name: str, repo_type: str = "models"):
     """The resource's forum thread, or its page (where a member opens one) while it has none."""
     resource = _resource(request, repo_type, namespace, name)

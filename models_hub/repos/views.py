@@ -114,7 +114,8 @@ def _markdown_html(resource: Resource, rev: str, path: str, blob, text: str) -> 
     """A Markdown file's HTML, cached: rendering a long one costs seconds, and the same text at the
     same place (its relative links name the repository, the revision and the folder) renders the
     same. Posts and cards are rendered once, when saved; a file is rendered when read."""
-    place = hashlib.sha256(f"{resource.repo_id}\0{rev}\0{path}\0{len(text)}".encode()).hexdigest()
+    place = hashlib.sha256(f"{resource.pk}\0{resource.kind}\0{resource.repo_id}\0{rev}\0{path}\0{len(text)}"
+                           .encode()).hexdigest()
     key = f"repo-markdown:{blob.sha256}:{place}"
     html = cache.get(key)
     if html is None:

@@ -75,3 +75,10 @@ def test_lists_and_threads_point_readers_at_their_feeds(client, category):
         page = client.get(url).content.decode()
         assert f'<link rel="alternate" type="application/rss+xml" title="RSS" href="{feed}">' in page, url
         assert f'<a href="{feed}">RSS</a>' in page, url
+
+
+def test_a_control_character_in_a_post_does_not_break_the_feeds(client, category):
+    thread = make_thread(category=category, title="Colours \x1b[31m red", body="a \x0b tab")
+    make_post(thread=thread, body="also \x1b here")
+    assert items(client, "/forum/latest.rss")[0]["title"] == "Colours \ufffd[31m red"
+    assert "\ufffd here" in items(client, f"/forum/t/{thread.pk}.rss")[0]["description"]

@@ -144,7 +144,7 @@ def test_a_guard_can_lower_the_limit():
 
 
 def _guarded(headers: list) -> Refusal | None:
-    scope = {"path": "/api/models/acme/m/commit/main", "headers": headers}
+    scope = {"method": "POST", "path": "/api/models/acme/m/commit/main", "headers": headers}
     assert asyncio.run(credentials_required({**scope, "path": "/api/v1/threads/"})) is None  # not an upload path
     return asyncio.run(credentials_required(scope))
 
@@ -161,6 +161,11 @@ def _guarded(headers: list) -> Refusal | None:
 def test_an_upload_without_valid_credentials_is_refused_before_its_body_is_read(headers):
     refusal = _guarded(headers)
     assert isinstance(refusal, Refusal) and refusal.status == 401
+
+
+def test_reading_an_upload_page_is_for_its_view_to_answer():
+    scope = {"method": "GET", "path": "/api/models/acme/m/commit/main", "headers": []}
+    assert asyncio.run(credentials_required(scope)) is None
 
 
 @pytest.mark.django_db(transaction=True)

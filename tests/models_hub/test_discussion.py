@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from community.models import Post, Thread, Watch
 from community import services as community_services
@@ -115,3 +115,29 @@ def test_a_discussion_whose_opening_post_was_hidden_stays_hidden_when_published_
     services.publish_resource(user=staff, resource=resource)
     thread.refresh_from_db()
     assert thread.is_hidden
+
+
+def test_a_discussion_a_moderator_hid_before_the_takedown_stays_hidden_when_published_again(staff):
+    resource = services.save_resource(user=UserFactory(), data={"kind": "model", "name": "m", "title": "M"})
+    thread = services.ensure_discussion(resource=resource, user=UserFactory())
+    community_services.moderate_thread(moderator=staff, thread=thread, action="hide")
+    services.take_down(moderator=staff, resource=resource)
+    services.publish_resource(user=staff, resource=resource)
+    thread.refresh_from_db()
+    assert thread.is_hidden
+
+
+def test_restoring_the_opening_post_does_not_show_a_taken_down_resources_discussion(staff):
+    resource, thread = taken_down_with_discussion(staff)
+    opening = thread.posts.get(position=1)
+    community_services.review_post(moderator=staff, post=opening, keep_hidden=True)
+    community_services.review_post(moderator=staff, post=opening, keep_hidden=False)
+    thread.refresh_from_db()
+    assert thread.is_hidden
+
+
+def test_a_moderator_is_told_why_the_discussion_cannot_be_unhidden(staff):
+    resource, thread = taken_down_with_discussion(staff)
+    with pytest.raises(ValidationError) as raised:
+        community_services.moderate_thread(moderator=staff, thread=thread, action="unhide")
+    assert "publish the resource again" in raised.value.message_dict["action"][0]

@@ -66,6 +66,18 @@ def test_an_unknown_repository_is_a_404(client):
     assert client.get("/nobody/nothing").status_code == 404
 
 
+@pytest.mark.parametrize("rest", ["tree/refs/heads/dev", "tree/refs%2Fheads%2Fdev", "blob/refs/heads/dev/a.txt",
+                                  "tree/a%252Fb"])
+def test_a_branch_other_than_main_is_a_404(repo, client, rest):
+    assert client.get(f"/{repo.repo_id}/{rest}").status_code == 404
+
+
+def test_a_sites_page_wins_over_a_repository_at_the_same_address(client):
+    services.save_resource(user=UserFactory(username="forum"), data={"kind": "model", "name": "tags", "title": "T"})
+    assert lands(client, "/forum/tags") == "/forum/tags/"
+    assert lands(client, "/leaderboards/x/discussions") == "/leaderboards/x/discussions/"
+
+
 def test_an_unknown_v1_path_keeps_openais_404(client):
     response = client.get("/v1/nope")
     assert response.status_code == 404 and response.json()["error"]["type"] == "invalid_request_error"

@@ -1,5 +1,7 @@
 """My runs: filtered by where they came from, showing what was asked; a member deletes an ended
 run of theirs, but not one still running, nor an arena battle's answer."""
+import uuid
+
 import pytest
 from django.test import Client
 
@@ -40,6 +42,15 @@ def test_a_running_job_is_409_and_stays(user, model):
     response = client_for(user).delete(f"/api/v1/playground/jobs/{job.pk}/")
     assert response.status_code == 409 and "Stop the run" in response.json()["detail"]
     assert GenerationJob.objects.filter(pk=job.pk).exists()
+
+
+def test_a_prompt_of_a_request_still_running_is_409_until_the_rest_end(user, model):
+    group = uuid.uuid4()
+    done, running = run(user, model, request_group=group), run(user, model, request_group=group, status="running")
+    response = client_for(user).delete(f"/api/v1/playground/jobs/{done.pk}/")
+    assert response.status_code == 409 and "still has prompts running" in response.json()["detail"]
+    GenerationJob.objects.filter(pk=running.pk).update(status="succeeded")
+    assert client_for(user).delete(f"/api/v1/playground/jobs/{done.pk}/").status_code == 204
 
 
 def test_someone_elses_run_is_404(user, model):

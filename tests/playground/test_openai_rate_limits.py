@@ -56,3 +56,9 @@ def test_staff_have_no_quota_and_get_no_headers(v1):
                                              (3725, "1h2m5s")])
 def test_waits_are_written_as_openai_writes_them(seconds, written):
     assert duration(seconds) == written
+
+
+def test_a_refusal_for_the_jobs_still_running_leaves_the_hours_count_out(v1, user, settings):
+    settings.PLAYGROUND_MAX_ACTIVE_JOBS = 0
+    response = post(v1)
+    assert response.status_code == 429 and "x-ratelimit-remaining-requests" not in response
