@@ -34,6 +34,8 @@ class ResourceForm(forms.Form):
     homepage = forms.URLField(label=_("Homepage"), max_length=Resource.max_length("homepage"), required=False)
     code_url = forms.URLField(label=_("Code"), max_length=Resource.max_length("code_url"), required=False)
     paper_url = forms.URLField(label=_("Paper"), max_length=Resource.max_length("paper_url"), required=False)
+    private = forms.BooleanField(label=_("Private"), required=False,
+                                 help_text=_("A draft only you and the moderators see, until you publish it."))
 
     def __init__(self, *args, user, resource: Resource | None = None, **kwargs):
         """Members never choose the owner; after publishing, kind, owner and name are shown but
@@ -41,6 +43,8 @@ class ResourceForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not user.is_staff:
             del self.fields["owner"]
+        if resource is not None:  # chosen once: a draft is published with its page's Publish button
+            del self.fields["private"]
         if resource is not None and not can_rename(user, resource):
             for name in IDENTITY:
                 if name in self.fields:

@@ -30,12 +30,13 @@ class ResourceSerializer(serializers.ModelSerializer):
     links = serializers.SerializerMethodField()
     runnable = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+    private = serializers.SerializerMethodField(help_text="A draft: only its owner and moderators see it.")
 
     class Meta:
         model = Resource
         fields = ["id", "kind", "repo_id", "owner", "name", "title", "summary", "tags", "task",
                   "license", "library", "parameters", "languages", "arxiv_id", "links", "likes",
-                  "downloads", "created_at", "updated_at", "runnable", "url"]
+                  "downloads", "created_at", "updated_at", "runnable", "url", "private"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj: Resource) -> list[str]:
@@ -50,6 +51,9 @@ class ResourceSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj: Resource) -> str:
         return obj.get_absolute_url()
+
+    def get_private(self, obj: Resource) -> bool:
+        return not obj.is_published
 
 
 class RelatedSerializer(serializers.Serializer):
@@ -107,6 +111,9 @@ class ResourceWriteSerializer(serializers.Serializer):
     arxiv_id = serializers.RegexField(ARXIV_ID_PATTERN, max_length=Resource.max_length("arxiv_id"), required=False,
                                       allow_blank=True)
     links = LinksSerializer(required=False)
+    private = serializers.BooleanField(required=False, default=False,
+                                       help_text="Creating only: a draft that only its owner and moderators see "
+                                                 "until it is published (POST …/publish/).")
 
     def to_model_fields(self) -> dict:
         data = dict(self.validated_data)
@@ -120,6 +127,7 @@ class ResourceWriteSerializer(serializers.Serializer):
 class ResourceUpdateSerializer(ResourceWriteSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        del self.fields["private"]  # a draft is published by …/publish/; a published one stays public
         for field in self.fields.values():
             field.required = False
 

@@ -132,15 +132,17 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     """Create or update a resource from validated fields; the card's front matter fills metadata.
 
     An empty owner means none was given: members always, and staff by default, publish under
-    their username. Every field is checked against the model (lengths, ranges, shapes) before
+    their username. `private` (creating only) makes it a draft until its owner publishes it. Every field is checked against the model (lengths, ranges, shapes) before
     anything is written, so odd input is a 400 naming the field, never a database error.
     """
     data = dict(data)
     if not data.get("owner"):
         data.pop("owner", None)
+    private = data.pop("private", False)
     creating = resource is None
     if creating:
-        resource = Resource(submitter=user)
+        # A private one starts as a draft: only its owner and moderators see it until it is published.
+        resource = Resource(submitter=user, is_published=not private)
     else:
         # Locked and read afresh: the whole row is saved below, and a like (its F() count), a new
         # discussion's link or a README commit that came meanwhile must not be written over.

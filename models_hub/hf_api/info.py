@@ -11,7 +11,8 @@ from ..models import Resource
 from ..querysets import ORDERINGS
 from ..repos.models import Commit
 from ..repos.reads import entries, history
-from ..services import ResourceInUse, delete_resource, save_resource, split_front_matter
+from ..permissions import can_change
+from ..services import ResourceInUse, delete_resource, publish_resource, save_resource, split_front_matter
 from ..validators import NAME, OWNER
 from .common import (
     TYPES, HubError, get_commit, get_repo, hub_view, int_param, iso, lfs_info, paginated, read_json,
@@ -187,11 +188,11 @@ def _named_repo(data: dict, user) -> tuple[str, str, str]:
 @require_POST
 @hub_view
 def create_repo(request):
-    """POST /api/repos/create {name, organization, type}: 409 (with the url) when it exists."""
+    """POST /api/repos/create {name, organization, type, private | visibility}: 409 (with the url)
+    when it exists. A private repository is a draft until its owner publishes it."""
     user = require_user(request)
     data = read_json(request)
-    if data.get("visibility") not in (None, "public") or data.get("private"):
-        raise HubError(400, "visibility: every repository on this site is public.", "BadRequest")
+    private = _private(data)
     kind, owner, name = _named_repo(data, user)
     if owner != user.username and not user.is_staff:
         raise HubError(403, f"organization: you can only create repositories under {user.username}.", "Forbidden")
@@ -200,10 +201,46 @@ def create_repo(request):
         return JsonResponse({"error": "You already created this repo", "url": repo_url(request, existing)},
                             status=409)
     try:
-        resource = save_resource(user=user, data={"kind": kind, "owner": owner, "name": name, "title": name})
+        resource = save_resource(user=user, data={"kind": kind, "owner": owner, "name": name, "title": name,
+                                                  "private": bool(private)})
     except PermissionDenied as exc:
         raise HubError(403, str(exc), "Forbidden")
     return JsonResponse({"url": repo_url(request, resource), "name": resource.repo_id, "id": str(resource.pk)})
+
+
+def _private(data: dict) -> bool | None:
+    """The visibility asked for (`private`, or the newer `visibility`); None when neither is given."""
+    visibility, private = data.get("visibility"), data.get("private")
+    if visibility is not None and visibility not in ("public", "private"):
+        raise HubError(400, "visibility: public or private.", "BadRequest")
+    if private is not None and not isinstance(private, bool):
+        raise HubError(400, "private: true or false.", "BadRequest")
+    return visibility == "private" if visibility is not None else private
+
+
+@require_http_methods(["PUT"])
+@hub_view
+def repo_settings(request, repo_type: str, namespace: str, name: str):
+    """PUT /api/{type}s/{ns}/{name}/settings {visibility | private}: a private repository (a draft)
+    made public, as its page's Publish button does. A public one stays public (members' runs,
+    evaluations and discussions may hang on it); no gating: anyone may read a public one."""
+    user = require_user(request)
+    resource = get_repo(TYPES[repo_type], namespace, name, request)
+    data = read_json(request)
+    if data.get("gated") not in (None, False):
+        raise HubError(400, "gated: repositories here are not gated.", "BadRequest")
+    private = _private(data)
+    try:
+        if private is False and not resource.is_published:
+            publish_resource(user=user, resource=resource)
+        elif private and resource.is_published:
+            raise HubError(400, "visibility: a public repository stays public here (others' runs, evaluations and "
+                                "discussions may depend on it); ask a moderator to take it down.", "BadRequest")
+        elif not can_change(user, resource):
+            raise PermissionDenied("Only the owner or a moderator may change this repository's settings.")
+    except PermissionDenied as exc:
+        raise HubError(403, str(exc), "Forbidden")
+    return JsonResponse({})
 
 
 @require_http_methods(["DELETE"])

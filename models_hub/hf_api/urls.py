@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(rf"^api/{TYPE}/{REPO}/commits/(?P<revision>[^/]+)$", info.commits, name="hf-commits"),
     re_path(rf"^api/{TYPE}/{REPO}/preupload/(?P<revision>.+)$", upload.preupload, name="hf-preupload"),
     re_path(rf"^api/{TYPE}/{REPO}/commit/(?P<revision>.+)$", upload.commit, name="hf-commit"),
+    re_path(rf"^api/{TYPE}/{REPO}/settings$", info.repo_settings, name="hf-settings"),
     path("api/repos/create", info.create_repo, name="hf-create"),
     path("api/repos/delete", info.delete_repo, name="hf-delete"),
     path("api/whoami-v2", info.whoami, name="hf-whoami"),

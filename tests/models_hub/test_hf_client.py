@@ -36,6 +36,10 @@ def test_create_upload_list_and_download(hub_server, member, tmp_path):
         url = api.create_repo("alice/tiny")
         again = api.create_repo("alice/tiny", exist_ok=True)
         ds = api.create_repo("alice/corpus", repo_type="dataset")
+        api.create_repo("alice/secret", private=True)
+        was_private = api.model_info("alice/secret").private
+        api.update_repo_settings("alice/secret", private=False)
+        now_private = api.model_info("alice/secret").private
         info1 = api.upload_file(path_or_fileobj=b"# Tiny\\n\\nA card.\\n", path_in_repo="README.md", repo_id="alice/tiny",
                                 commit_message="Add the card")
         info2 = api.upload_folder(folder_path={str(tmp_path / 'folder')!r}, repo_id="alice/tiny",
@@ -55,7 +59,7 @@ def test_create_upload_list_and_download(hub_server, member, tmp_path):
             "commits": [c.title for c in commits], "models": models, "datasets": datasets, "sha": info.sha,
             "siblings": sorted(s.rfilename for s in info.siblings), "dsha": dinfo.sha,
             "notes": open(path).read(), "old": open(old).read(), "head": info2.oid, "commit_url": info2.commit_url,
-            "snap": sorted(os.listdir(snap))}}))
+            "snap": sorted(os.listdir(snap)), "privacy": [was_private, now_private]}}))
     """, token=key, home=tmp_path)
     base = hub_server.base_url
     assert result["url"] == f"{base}/alice/tiny" and result["again"] == result["url"]
@@ -66,6 +70,7 @@ def test_create_upload_list_and_download(hub_server, member, tmp_path):
     assert result["sha"] == result["head"] and len(result["dsha"]) == 40
     assert result["notes"] == "hello\n" and result["old"] == "# Tiny\n\nA card.\n"
     assert result["snap"] == [".gitattributes", "README.md", "config.json", "sub"]
+    assert result["privacy"] == [True, False]
     for page in (result["url"], result["ds"], result["commit_url"]):  # the pages the client prints
         assert requests.get(page, timeout=30).status_code == 200, page
 
