@@ -264,7 +264,7 @@ def delete_repo(request):
 @hub_view
 def whoami(request):
     user = require_user(request)
-    return JsonResponse({"type": "user", "id": str(user.pk), "name": user.username, "fullname": user.username,
+    return JsonResponse({"type": "user", "id": str(user.pk), "name": user.username, "fullname": user.shown_name,
                          "isPro": False, "orgs": [],
                          "auth": {"type": "access_token", "accessToken": {"displayName": "api key", "role": "write"}}})
 

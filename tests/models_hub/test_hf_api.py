@@ -331,3 +331,10 @@ def test_the_hf_list_reports_and_sorts_by_downloads(user, client: Client):
     type(popular).objects.filter(pk=popular.pk).update(downloads=42)
     listed = client.get(f"/api/models?author={user.username}&sort=downloads").json()
     assert [(m["id"], m["downloads"]) for m in listed] == [(popular.repo_id, 42), (quiet.repo_id, 0)]
+
+
+def test_whoami_names_the_tokens_member(client: Client):
+    member = UserFactory(username="ada", display_name="Ada Lovelace")
+    response = client.get("/api/whoami-v2", **bearer(member))
+    assert (response.json()["name"], response.json()["fullname"]) == ("ada", "Ada Lovelace")
+    assert client.get("/api/whoami-v2").status_code == 401
