@@ -37,26 +37,32 @@ class Usage:
 
 
 def usage(*, jobs: QuerySet, max_active: int, window: timedelta, max_in_window: int,
-          group: str | None = None) -> Usage:
-    """The member's `jobs` (their rows of one kind) counted as `enforce` counts them, in one query."""
+          group: str | None = None, deleted: QuerySet | None = None) -> Usage:
+    """The member's `jobs` (their rows of one kind) counted as `enforce` counts them, in one query;
+    `deleted`: rows (with a `created_at`) that each stand for one deleted unit, still counted."""
     status = jobs.model.Status
     now = timezone.now()
     recent = Q(created_at__gte=now - window)
     counts = jobs.aggregate(active=_units(Q(status__in=[status.QUEUED, status.RUNNING]), group),
                             recent=_units(recent, group), oldest=Min("created_at", filter=recent))
+    if deleted is not None:
+        gone = deleted.filter(recent).aggregate(n=Count("pk"), oldest=Min("created_at"))
+        counts["recent"] += gone["n"]
+        counts["oldest"] = min(filter(None, (counts["oldest"], gone["oldest"])), default=None)
     frees_at = counts["oldest"] + window if counts["oldest"] else None
     return Usage(active=counts["active"], max_active=max_active, recent=counts["recent"],
                  max_in_window=max_in_window, frees_at=frees_at)
 
 
 def enforce(*, user, jobs: QuerySet, max_active: int, active_retry_s: float, window: timedelta, max_in_window: int,
-            group: str | None = None) -> None:
+            group: str | None = None, deleted: QuerySet | None = None) -> None:
     """Raise RateLimited when the member's `jobs` hold `max_active` queued or running, or
     `max_in_window` created within `window` (retry when the oldest of those leaves it). Call inside
     the transaction that writes the new rows."""
     get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()  # serialise their submits
     now = timezone.now()
-    counts = usage(jobs=jobs, max_active=max_active, window=window, max_in_window=max_in_window, group=group)
+    counts = usage(jobs=jobs, max_active=max_active, window=window, max_in_window=max_in_window, group=group,
+                   deleted=deleted)
     if counts.active >= max_active:
         raise RateLimited(retry_after=active_retry_s)
     if counts.recent >= max_in_window:  # with a cap of 0 there is no oldest: a whole window

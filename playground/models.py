@@ -213,3 +213,15 @@ class RunReport(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.pk} on job {self.job_id}"
+
+
+class DeletedRun(models.Model):
+    """A deleted run's place in its member's hourly quota until its hour is over: deleting what
+    one ran must not free room to run more (OpenAI's usage does not shrink when a response is
+    deleted either). Its prompt and answer are gone; only when it started is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import RestrictedError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import Category, User
@@ -26,13 +27,14 @@ from core.eventlog import request_cancel
 from models_hub.models import Resource
 
 from . import params as generation_params
-from .models import (REPORT_REASON_MAX_LENGTH, GenerationJob, MessageRole, ReviewDecision, RunReport,
+from .models import (REPORT_REASON_MAX_LENGTH, DeletedRun, GenerationJob, MessageRole, ReviewDecision, RunReport,
                      new_share_token)
 from .permissions import can_cancel, can_post_to_forum, can_report, can_review_reports, can_share
 from .tasks import enqueue
 
 Status = GenerationJob.Status
 log = logging.getLogger(__name__)
+QUOTA_WINDOW = timedelta(hours=1)  # PLAYGROUND_JOBS_PER_HOUR counts the runs started within it
 
 
 def submit_job(*, user: User, resource: Resource, mode: str, messages: list[dict] | None = None,
@@ -72,8 +74,8 @@ def submit_jobs(*, user: User, resource: Resource, mode: str, messages: list[dic
 def _quota(user: User) -> dict:
     """The member's generations as the quota counts them: a request's prompts count once."""
     return {"jobs": GenerationJob.objects.filter(user=user), "group": "request_group",
-            "max_active": settings.PLAYGROUND_MAX_ACTIVE_JOBS, "window": timedelta(hours=1),
-            "max_in_window": settings.PLAYGROUND_JOBS_PER_HOUR}
+            "deleted": DeletedRun.objects.filter(user=user), "max_active": settings.PLAYGROUND_MAX_ACTIVE_JOBS,
+            "window": QUOTA_WINDOW, "max_in_window": settings.PLAYGROUND_JOBS_PER_HOUR}
 
 
 def quota_usage(user: User) -> quotas.Usage | None:
@@ -116,6 +118,12 @@ def delete_job(*, user: User, job: GenerationJob) -> None:
             row.delete()
     except RestrictedError:  # evaluation.Battle keeps its answers (on_delete=RESTRICT), flag or not
         raise CannotDelete(_("This run is an answer in an arena battle, which keeps it.")) from None
+    hour_ago = timezone.now() - QUOTA_WINDOW
+    DeletedRun.objects.filter(user=user, created_at__lt=hour_ago).delete()  # out of every window now
+    last_of_its_request = not (row.request_group
+                               and GenerationJob.objects.filter(request_group=row.request_group).exists())
+    if row.created_at >= hour_ago and last_of_its_request:
+        DeletedRun.objects.create(user=user, created_at=row.created_at)
     transaction.on_commit(lambda: _forget_log(stream))
 
 

@@ -1,11 +1,16 @@
 """My runs: filtered by where they came from, showing what was asked; a member deletes an ended
 run of theirs, but not one still running, nor an arena battle's answer."""
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+
+from core.exceptions import RateLimited
 
 from evaluation.models import Battle
+from playground import services
 from playground.models import GenerationJob, RunReport
 from tests.conftest import client_for
 from tests.evaluation.arena.factories import make_battle
@@ -139,3 +144,28 @@ def test_a_runs_stop_sequences_show_their_new_lines(user, model):
     job = run(user, model, params={"stop": ["\n\n", "a\tb"]})
     page = browser(user).get(job.get_absolute_url()).content.decode()
     assert "<code>\\n\\n</code> <code>a\\tb</code>" in page
+
+
+def test_deleting_a_run_does_not_give_back_its_place_in_the_hourly_quota(user, model, settings):
+    settings.PLAYGROUND_JOBS_PER_HOUR = 2
+    first, _second = run(user, model), run(user, model)
+    services.delete_job(user=user, job=first)
+    assert services.quota_usage(user).remaining == 0
+    with pytest.raises(RateLimited):
+        services.submit_jobs(user=user, resource=model, mode="completion", prompts=["Hi"], params={})
+
+
+def test_a_deleted_request_of_several_prompts_still_counts_once(user, model):
+    group = uuid.uuid4()
+    jobs = [run(user, model, request_group=group) for _ in range(3)]
+    for job in jobs:
+        services.delete_job(user=user, job=job)
+    assert services.quota_usage(user).recent == 1
+
+
+def test_a_run_from_before_the_hour_leaves_nothing_behind(user, model):
+    old = run(user, model)
+    GenerationJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    old.refresh_from_db()
+    services.delete_job(user=user, job=old)
+    assert services.quota_usage(user).recent == 0
