@@ -41,6 +41,7 @@ class ResourcePagination(StandardPagination):
     OpenApiParameter("kind", str, enum=Resource.Kind.values), OpenApiParameter("task", str),
     OpenApiParameter("tag", str), OpenApiParameter("license", str),
     OpenApiParameter("library", str), OpenApiParameter("author", str), OpenApiParameter("q", str),
+    OpenApiParameter("runnable", str, enum=["true", "1"], description="Only what runs in the playground."),
     OpenApiParameter("ordering", str, enum=SORTS),
 ])
 class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -60,7 +61,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise ValidationError({"kind": [f"Must be one of {', '.join(Resource.Kind.values)}."]})
         if params.get("ordering") and params["ordering"] not in SORTS:
             raise ValidationError({"ordering": [f"Must be one of {', '.join(SORTS)}."]})
-        resources = resources.filtered(params)
+        resources = resources.filtered(params, viewer=self.request.user)
         if params.get("q"):
             if refusal := search.query_too_long(params["q"]):
                 raise ValidationError({"q": [refusal]})

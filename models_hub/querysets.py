@@ -19,7 +19,8 @@ ORDERINGS = {
     "name": ("name", "id"),
 }
 FILTER_LOOKUPS = {**{field: field for field in FILTERS}, "tag": "tags__name", "author": "owner"}  # param -> lookup
-FILTER_PARAMS = tuple(FILTER_LOOKUPS)
+RUNNABLE = "runnable"  # ?runnable=1: only what runs in the playground (Hugging Face's "Inference available")
+FILTER_PARAMS = (*FILTER_LOOKUPS, RUNNABLE)
 SORTS = ["-likes", "-downloads", "trending", "-created", "-updated", "name"]  # what the list and API accept
 
 
@@ -46,14 +47,17 @@ class ResourceQuerySet(models.QuerySet):
         return self.visible_to(viewer).filter(kind=self.model.Kind.MODEL, runtime__enabled=True).filter(
             Q(runtime__base__isnull=True) | Q(runtime__base__in=models.filter(runtime__base__isnull=True)))
 
-    def filtered(self, params, *, ignoring: str | None = None) -> "ResourceQuerySet":
-        """The filters chosen in `params`, all but the one named `ignoring`."""
+    def filtered(self, params, *, ignoring: str | None = None, viewer=None) -> "ResourceQuerySet":
+        """The filters chosen in `params`, all but the one named `ignoring`; `runnable` as
+        `runnable(viewer)` has it."""
         if any("\x00" in (params.get(name) or "") for name in FILTER_PARAMS):
             return self.none()  # nothing holds a NUL, and PostgreSQL refuses to compare one
         qs = self
         for name, lookup in FILTER_LOOKUPS.items():
             if params.get(name) and name != ignoring:
                 qs = qs.filter(**{lookup: params[name]})
+        if params.get(RUNNABLE) in ("1", "true") and ignoring != RUNNABLE:
+            qs = qs.filter(pk__in=self.model.objects.runnable(viewer).values("pk"))
         return qs
 
     def trending(self, days: int = 7) -> "ResourceQuerySet":
@@ -73,19 +77,22 @@ class ResourceQuerySet(models.QuerySet):
         likes = self.model._meta.get_field("like_set").related_model.objects
         return self.annotate(liked=Exists(likes.filter(resource=OuterRef("pk"), user=user)))
 
-    def facet_counts(self, params) -> dict[str, list[tuple[str, int]]]:
+    def facet_counts(self, params, viewer=None) -> dict[str, list[tuple[str, int]]]:
         """Counts for each filter's values, one query per facet. A facet counts under every
         filter chosen but its own, so that with "Kind: Model" chosen the other kinds still show
         how many they hold, one click away (as the Hugging Face Hub's sidebar does); a chosen
         value outside its facet's top rows is listed too, so it can be unchosen there."""
-        facets, matching = {}, None  # how many match every filter: counted once, when first needed
+        runs = self.filtered(params, ignoring=RUNNABLE, viewer=viewer).filtered({RUNNABLE: "1"}, viewer=viewer).count()
+        facets = {RUNNABLE: [("1", runs)] if runs else []}
+        matching = None  # how many match every filter: counted once, when first needed
         for name, top in (*((field, 15) for field in FILTERS), ("tag", 20)):
             lookup = FILTER_LOOKUPS[name]
-            rows = list(self.filtered(params, ignoring=name).exclude(**{lookup: ""}).exclude(**{lookup: None})
+            rows = list(self.filtered(params, ignoring=name, viewer=viewer).exclude(**{lookup: ""})
+                        .exclude(**{lookup: None})
                         .order_by().values_list(lookup).annotate(n=Count("id")).order_by("-n", lookup)[:top])
             chosen = params.get(name)
             if chosen and chosen not in (value for value, _n in rows):
-                matching = self.filtered(params).count() if matching is None else matching
+                matching = self.filtered(params, viewer=viewer).count() if matching is None else matching
                 rows.append((chosen, matching))
             facets[name] = rows
         return facets

@@ -45,9 +45,9 @@ def hub_index(request):
         query = ""
     if query:
         visible = visible.filter(pk__in=search.matching(query, kinds=[search.Kind.RESOURCE]).values("object_id"))
-    resources = visible.filtered(params)
-    facets = cache.get_or_set(_facets_key(params, query, request.user), lambda: visible.facet_counts(params),
-                              FACETS_TTL_S)
+    resources = visible.filtered(params, viewer=request.user)
+    facets = cache.get_or_set(_facets_key(params, query, request.user),
+                              lambda: visible.facet_counts(params, viewer=request.user), FACETS_TTL_S)
     sort = params.get("sort") if params.get("sort") in SORTS else "trending"  # as Hugging Face's lists
     page = Paginator(resources.for_list(request.user).ordered(sort), 24).get_page(params.get("page"))
     active = {k: params[k] for k in FILTER_PARAMS if params.get(k)}

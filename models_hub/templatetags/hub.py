@@ -26,7 +26,7 @@ def toggle_filter(request, name: str, value: str) -> str:
 @register.simple_tag
 def facet_label(name: str) -> str:
     return {"kind": _("Kind"), "task": _("Task"), "license": _("License"), "library": _("Library"),
-            "tag": _("Tags"), "author": _("Owner")}.get(name, name)
+            "tag": _("Tags"), "author": _("Owner"), "runnable": _("Playground")}.get(name, name)
 
 
 @register.simple_tag

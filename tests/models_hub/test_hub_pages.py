@@ -135,3 +135,18 @@ def test_a_chosen_task_outside_the_top_of_its_facet_is_still_listed(client):
                                           (7_000, "7K"), (950, "950"), (22_700_000, "22.7M")])
 def test_a_models_size_is_shown_as_the_hub_shows_it(count, shown):
     assert short_count(count) == shown
+
+
+def test_the_runnable_filter_keeps_what_runs_in_the_playground(client):
+    runs = runnable_model("acme/runs")
+    ResourceFactory(owner="acme", name="only-files")
+    page = client.get("/hub/?runnable=1")
+    assert [r.repo_id for r in page.context["page"].object_list] == [runs.repo_id]
+    assert page.context["facets"]["runnable"] == [("1", 1)]
+    assert "Runs in the playground" in page.content.decode()
+
+
+def test_the_runnable_filter_holds_in_the_api(api):
+    runs = runnable_model("acme/runs")
+    ResourceFactory(owner="acme", name="only-files")
+    assert [r["repo_id"] for r in api.get("/api/v1/resources/?runnable=true").json()["results"]] == [runs.repo_id]
