@@ -150,3 +150,9 @@ def test_the_runnable_filter_holds_in_the_api(api):
     runs = runnable_model("acme/runs")
     ResourceFactory(owner="acme", name="only-files")
     assert [r["repo_id"] for r in api.get("/api/v1/resources/?runnable=true").json()["results"]] == [runs.repo_id]
+
+
+def test_a_list_row_shows_sizes_and_counts_as_the_hub_does(client):
+    ResourceFactory(name="big", parameters=135_000_000, downloads=12_345)
+    page = client.get("/hub/").content.decode()
+    assert ">135M<" in page and "<b>12.3K</b>" in page and 'title="12345"' in page
