@@ -58,7 +58,8 @@ PARAM_NAMES = {"params.max_new_tokens": "max_tokens", "params.temperature": "tem
                "params.top_p": "top_p", "params.seed": "seed", "params.stop": "stop",
                "params.logprobs": "logprobs", "params.top_logprobs": "top_logprobs", "params.echo": "echo",
                "params.min_new_tokens": "min_tokens", "params.top_k": "top_k",
-               "params.repetition_penalty": "repetition_penalty"}
+               "params.repetition_penalty": "repetition_penalty", "params.presence_penalty": "presence_penalty",
+               "params.frequency_penalty": "frequency_penalty"}
 LEGACY_MAX_LOGPROBS = 5  # /v1/completions' `logprobs`, as OpenAI bounds it
 
 
@@ -121,6 +122,8 @@ SHAPES = {
     "n": (_is_int, "an integer"),
     "temperature": (_is_number, "a number"),
     "top_p": (_is_number, "a number"),
+    "presence_penalty": (_is_number, "a number"),
+    "frequency_penalty": (_is_number, "a number"),
     "stop": (lambda v: isinstance(v, str) or _is_str_list(v), "a string or an array of strings"),
     "stream": (lambda v: isinstance(v, bool), "a boolean"),
     "stream_options": (lambda v: isinstance(v, dict) and isinstance(v.get("include_usage", False), bool),
@@ -138,7 +141,6 @@ UNSUPPORTED = {
     "tools": lambda v: v == [], "functions": lambda v: v == [],
     "tool_choice": lambda v: v == "none", "function_call": lambda v: v == "none",
     "parallel_tool_calls": lambda v: isinstance(v, bool),
-    "frequency_penalty": lambda v: _is_number(v) and v == 0, "presence_penalty": lambda v: _is_number(v) and v == 0,
     "logit_bias": lambda v: v == {}, "best_of": lambda v: _is_int(v) and v == 1, "suffix": lambda v: v == "",
     "response_format": lambda v: v == {"type": "text"}, "modalities": lambda v: v == ["text"],
     "audio": lambda v: False, "prediction": lambda v: False,
@@ -198,7 +200,8 @@ def shape_error(body: dict, mode: str) -> tuple[str, str] | None:
 # runtime defaults, as on the playground page and in the jobs API (playground/params.py).
 REQUEST_PARAMS = {"max_completion_tokens": "max_new_tokens", "max_tokens": "max_new_tokens",
                   "temperature": "temperature", "top_p": "top_p", "seed": "seed", "stop": "stop",
-                  "top_k": "top_k", "repetition_penalty": "repetition_penalty", "min_tokens": "min_new_tokens"}
+                  "top_k": "top_k", "repetition_penalty": "repetition_penalty", "min_tokens": "min_new_tokens",
+                  "presence_penalty": "presence_penalty", "frequency_penalty": "frequency_penalty"}
 
 
 def _message_text(content) -> str | None:

@@ -7,15 +7,17 @@ from models_hub.models import Runtime
 # Where neither the request nor the runtime says otherwise. A runtime's default_params (from the
 # model's generation config, or set by staff) override these; a request overrides both.
 PLATFORM_DEFAULTS = {"max_new_tokens": 256, "temperature": 0.7, "top_p": 1.0, "top_k": 0,
-                     "repetition_penalty": 1.0, "min_new_tokens": 0}
-ALL_PARAMS = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "seed", "stop",
-              "min_new_tokens", "logprobs", "top_logprobs", "echo")
-# Our names -> the names of OpenAI's API; the first five every OpenAI-compatible server takes,
-# the rest only where the runtime lists them in `upstream_params` (vLLM, SGLang take all three).
+                     "repetition_penalty": 1.0, "presence_penalty": 0.0, "frequency_penalty": 0.0, "min_new_tokens": 0}
+ALL_PARAMS = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "presence_penalty",
+              "frequency_penalty", "seed", "stop", "min_new_tokens", "logprobs", "top_logprobs", "echo")
+# Our names -> the names of OpenAI's API; OpenAI's own every OpenAI-compatible server takes (vLLM,
+# SGLang, TGI, llama.cpp, Ollama), the rest only where the runtime lists them in
+# `upstream_params` (vLLM, SGLang take all three).
 OPENAI_NAMES = {"max_new_tokens": "max_tokens", "temperature": "temperature", "top_p": "top_p",
-                "seed": "seed", "stop": "stop", "top_k": "top_k", "repetition_penalty": "repetition_penalty",
-                "min_new_tokens": "min_tokens"}
-OPENAI_CORE = ("max_new_tokens", "temperature", "top_p", "seed", "stop")
+                "seed": "seed", "stop": "stop", "presence_penalty": "presence_penalty",
+                "frequency_penalty": "frequency_penalty", "top_k": "top_k",
+                "repetition_penalty": "repetition_penalty", "min_new_tokens": "min_tokens"}
+OPENAI_CORE = ("max_new_tokens", "temperature", "top_p", "seed", "stop", "presence_penalty", "frequency_penalty")
 # What a job asks beyond sampling: log-probabilities (of the output's tokens, with `top_logprobs`
 # alternatives each) and `echo` (the prompt back, with its tokens' log-probabilities when
 # `logprobs` is set). An upstream server honours them where the runtime's `upstream_params` lists

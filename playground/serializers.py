@@ -27,6 +27,12 @@ class ParamsSerializer(serializers.Serializer):
     top_p = serializers.FloatField(min_value=0, max_value=1, required=False)
     top_k = serializers.IntegerField(min_value=0, max_value=200, required=False)
     repetition_penalty = serializers.FloatField(min_value=1, max_value=2, required=False)
+    presence_penalty = serializers.FloatField(min_value=-2, max_value=2, required=False,
+                                              help_text="OpenAI's: subtracted once from each token already in the "
+                                                        "output (-2 to 2).")
+    frequency_penalty = serializers.FloatField(min_value=-2, max_value=2, required=False,
+                                               help_text="OpenAI's: subtracted per time a token is already in the "
+                                                         "output (-2 to 2).")
     seed = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False, allow_null=True)
     stop = serializers.ListField(child=serializers.CharField(max_length=100, trim_whitespace=False),
                                  max_length=4, required=False)

@@ -31,7 +31,8 @@ from .serializers import ParamsSerializer
 def _bounds() -> dict:
     fields = ParamsSerializer().fields
     return {name: {"min": getattr(fields[name], "min_value", None), "max": getattr(fields[name], "max_value", None)}
-            for name in ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty")}
+            for name in ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "presence_penalty",
+                         "frequency_penalty")}
 
 
 def _opened_run(request) -> dict | None:

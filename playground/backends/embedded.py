@@ -137,6 +137,8 @@ class EmbeddedBackend(Backend):
             prompt_ids=prompt_ids, max_new_tokens=max_new, temperature=float(params["temperature"]),
             top_p=float(params["top_p"]), top_k=int(params["top_k"]),
             repetition_penalty=float(params["repetition_penalty"]), seed=params.get("seed"),
+            presence_penalty=float(params.get("presence_penalty") or 0),
+            frequency_penalty=float(params.get("frequency_penalty") or 0),
             stop=list(params.get("stop") or []), min_new_tokens=int(params.get("min_new_tokens") or 0),
             on_delta=on_delta, should_cancel=handle_cancelled.is_set, deadline=job.deadline,
             logprobs=logprobs, top_logprobs=int(params.get("top_logprobs") or 0), prompt_logprobs=echo,

@@ -30,6 +30,10 @@ class GenerationRequest:
     top_p: float = 1.0
     top_k: int = 0
     repetition_penalty: float = 1.0
+    # OpenAI's: from each token's score, `presence_penalty` once if the output holds it already and
+    # `frequency_penalty` times how often it does (the prompt's tokens do not count, as in vLLM).
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
     seed: int | None = None
     stop: list[str] = field(default_factory=list)
     min_new_tokens: int = 0
@@ -170,6 +174,10 @@ class Row:
             picked = logits[self.seen]
             logits[self.seen] = torch.where(picked < 0, picked * req.repetition_penalty,
                                             picked / req.repetition_penalty)
+        if (req.presence_penalty or req.frequency_penalty) and self.generated:
+            counts = torch.bincount(torch.tensor(self.generated, device=logits.device), minlength=logits.shape[-1])
+            counts = counts[:logits.shape[-1]].to(logits.dtype)
+            logits -= req.frequency_penalty * counts + req.presence_penalty * (counts > 0).to(logits.dtype)
         if len(self.generated) < req.min_new_tokens:
             for eos in self.eos_ids:
                 logits[eos] = float("-inf")

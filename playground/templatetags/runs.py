@@ -15,6 +15,7 @@ def param_label(name: str) -> str:
     labels = {
         "max_new_tokens": _("Max new tokens"), "temperature": _("Temperature"), "top_p": _("Top-p"),
         "top_k": _("Top-k"), "repetition_penalty": _("Repetition penalty"), "seed": _("Seed"),
+        "presence_penalty": _("Presence penalty"), "frequency_penalty": _("Frequency penalty"),
         "stop": _("Stop sequences"), "min_new_tokens": _("Min new tokens"), "logprobs": _("Log-probabilities"),
         "top_logprobs": _("Top log-probabilities"), "echo": _("Echo the prompt"),
     }

@@ -8,7 +8,8 @@
   const defaults = JSON.parse(root.dataset.defaults);
   const presets = JSON.parse(root.dataset.presets);
   const labels = $("t-labels").content.firstElementChild.dataset;
-  const PARAMS = ["max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty"];
+  const PARAMS = ["max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "presence_penalty",
+    "frequency_penalty"];
   const RESUME_ATTEMPTS = 5;
   let history = [];      // chat turns sent so far
   let running = null;    // {id (once the stream names it), lastId, source (an EventSource resuming it)}
@@ -468,7 +469,9 @@
     const args = [`model="${body.model}"`];
     if (body.mode === "chat") args.push(`messages=${JSON.stringify(body.messages)}`); else args.push(`prompt=${JSON.stringify(body.prompt)}`);
     if (p.max_new_tokens) args.push(`max_tokens=${p.max_new_tokens}`);
-    ["temperature", "top_p", "seed"].forEach((k) => { if (p[k] !== undefined) args.push(`${k}=${p[k]}`); });
+    ["temperature", "top_p", "presence_penalty", "frequency_penalty", "seed"].forEach((k) => {
+      if (p[k] !== undefined) args.push(`${k}=${p[k]}`);
+    });
     if (p.stop) args.push(`stop=${JSON.stringify(p.stop)}`);
     // Not OpenAI's parameters, but /v1/ takes them as vLLM does: the SDK sends them in the body.
     const extra = Object.fromEntries(["top_k", "repetition_penalty"].filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
