@@ -81,7 +81,10 @@ def is_site_markup(tag: str, attrs: dict) -> bool:
     if tag == "script":
         return set(attrs) <= {"src", "defer"} and (attrs.get("src") or "").startswith("/static/")
     if tag == "link":
-        return attrs.get("rel") == "stylesheet" and (attrs.get("href") or "").startswith("/static/")
+        href = attrs.get("href") or ""
+        return (attrs.get("rel") == "stylesheet" and href.startswith("/static/")) or (
+            attrs.get("rel") == "alternate" and attrs.get("type") == "application/rss+xml"
+            and href.startswith("/forum/") and href.endswith(".rss"))
     if tag == "meta":
         return set(attrs) <= {"charset", "name", "content"} and attrs.get("name") in (None, "viewport", "csrf-token")
     if tag == "svg":
