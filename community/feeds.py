@@ -42,10 +42,27 @@ class SafeRss(Rss201rev2Feed):
         super().add_item(*args, **{name: _xml_safe(value) for name, value in kwargs.items()})
 
 
-class _ThreadFeed(Feed):
-    """Threads newest first, each described by its opening post."""
+class _Feed(Feed):
+    """Items (threads or posts) linked to their pages, dated and signed by their authors."""
 
     feed_type = SafeRss
+    item_guid_is_permalink = False
+    guid_prefix = ""
+
+    def item_guid(self, item) -> str:
+        return f"{self.guid_prefix}-{item.pk}"
+
+    def item_pubdate(self, item):
+        return item.created_at
+
+    def item_author_name(self, item) -> str:
+        return item.author.shown_name
+
+
+class _ThreadFeed(_Feed):
+    """Threads newest first, each described by its opening post."""
+
+    guid_prefix = "thread"
 
     def threads(self, obj):
         return Thread.objects.visible_to(AnonymousUser())
@@ -61,20 +78,6 @@ class _ThreadFeed(Feed):
 
     def item_description(self, thread: Thread) -> str:
         return thread.opening[0].body_html if thread.opening else ""
-
-    def item_link(self, thread: Thread) -> str:
-        return thread.get_absolute_url()
-
-    def item_guid(self, thread: Thread) -> str:
-        return f"thread-{thread.pk}"
-
-    item_guid_is_permalink = False
-
-    def item_pubdate(self, thread: Thread):
-        return thread.created_at
-
-    def item_author_name(self, thread: Thread) -> str:
-        return thread.author.shown_name
 
     def item_categories(self, thread: Thread) -> list[str]:
         return [thread.category.local_name]
@@ -125,10 +128,10 @@ class TagThreads(_ThreadFeed):
         return _("New threads tagged %(tag)s.") % {"tag": tag.name}
 
 
-class ThreadPosts(Feed):
+class ThreadPosts(_Feed):
     """A thread's newest posts, its opening post included when it is among them."""
 
-    feed_type = SafeRss
+    guid_prefix = "post"
 
     def get_object(self, request, pk: int) -> Thread:
         thread = Thread.objects.visible_to(AnonymousUser()).filter(pk=pk).first()
@@ -154,17 +157,3 @@ class ThreadPosts(Feed):
 
     def item_description(self, post: Post) -> str:
         return post.body_html
-
-    def item_link(self, post: Post) -> str:
-        return post.get_absolute_url()
-
-    def item_guid(self, post: Post) -> str:
-        return f"post-{post.pk}"
-
-    item_guid_is_permalink = False
-
-    def item_pubdate(self, post: Post):
-        return post.created_at
-
-    def item_author_name(self, post: Post) -> str:
-        return post.author.shown_name
