@@ -17,7 +17,7 @@ from django.contrib.auth import SESSION_KEY
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 from django.db import close_old_connections
 
-from .authentication import ApiTokenAuthentication, user_for_key
+from .authentication import key_in, user_for_key
 from .middleware import body_limit_for, cors_headers, error_body, is_upload_path, too_large_body
 
 
@@ -49,9 +49,9 @@ async def credentials_required(scope: dict) -> Refusal | None:
 
 def _holds_credentials(headers: dict) -> bool:
     try:
-        kind, _space, key = headers.get(b"authorization", b"").decode("latin-1").strip().partition(" ")
-        if kind.lower() in ApiTokenAuthentication.keywords and key.strip():
-            return user_for_key(key.strip()) is not None
+        key = key_in(headers.get(b"authorization", b"").decode("latin-1"))
+        if key:
+            return user_for_key(key) is not None
         try:
             cookies = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1"))
         except CookieError:

@@ -33,8 +33,18 @@ def user_for_key(key: str):
     return token.user
 
 
+API_KEY_SCHEMES = ("token", "bearer")
+
+
+def key_in(header: str) -> str | None:
+    """The API key an Authorization header names (`Token <key>` or `Bearer <key>`), or None when it
+    names none (no header, another scheme)."""
+    scheme, _space, key = header.strip().partition(" ")
+    return key.strip() if scheme.lower() in API_KEY_SCHEMES else None
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    keywords = ("token", "bearer")
+    keywords = API_KEY_SCHEMES
 
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()
@@ -57,10 +67,9 @@ class BadKey(Exception):
 
 async def request_user(request):
     """Who is calling an async view: an API key (Token or Bearer) or the browser session."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() in ("token", "bearer"):
-        user = await sync_to_async(user_for_key)(key.strip())
+    key = key_in(request.headers.get("Authorization", ""))
+    if key is not None:
+        user = await sync_to_async(user_for_key)(key)
         if user is None:
             raise BadKey
         return user

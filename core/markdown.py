@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import nh3
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models.functions import Lower
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -70,10 +69,9 @@ def _plain_texts(tokens: list[Token]):
 
 
 def members_named(names: set[str]) -> set[str]:
-    """Which of these names (in lower case) are members' usernames, in one query."""
-    lowered = {name.lower() for name in names}
-    return set(get_user_model().objects.annotate(name=Lower("username")).filter(name__in=lowered)
-               .values_list("name", flat=True))
+    """Which of these names (in lower case) are members' usernames, in one query (the user model's
+    `named_ignoring_case`: usernames are unique ignoring case)."""
+    return set(get_user_model().objects.named_ignoring_case(list(names)).values_list("username_lower", flat=True))
 
 
 def _mentions_rule(state) -> None:

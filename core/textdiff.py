@@ -65,7 +65,7 @@ def inline_diff(old: str, new: str) -> SafeString:
     parts = [escape("".join(old_lines[:head]))]
     old_lines, new_lines, ending = old_lines[head:len(old_lines) - tail], new_lines[head:len(new_lines) - tail], \
         new_lines[len(new_lines) - tail:]
-    if len(old_lines) * len(new_lines) > LINE_BUDGET:
+    if too_costly(old_lines, new_lines):
         opcodes = [("replace", 0, len(old_lines), 0, len(new_lines))]
     else:
         opcodes = SequenceMatcher(None, old_lines, new_lines).get_opcodes()

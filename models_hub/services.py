@@ -132,7 +132,8 @@ def save_resource(*, user: User | None, data: dict, resource: Resource | None = 
     """Create or update a resource from validated fields; the card's front matter fills metadata.
 
     An empty owner means none was given: members always, and staff by default, publish under
-    their username. `private` (creating only) makes it a draft until its owner publishes it. Every field is checked against the model (lengths, ranges, shapes) before
+    their username. `private` (creating only) makes it a draft until its owner publishes it.
+    Every field is checked against the model (lengths, ranges, shapes) before
     anything is written, so odd input is a 400 naming the field, never a database error.
     """
     data = dict(data)
@@ -214,19 +215,16 @@ def _set_published(resource: Resource, *, published: bool) -> Resource:
     public search accordingly. Its discussion goes with a takedown (its title is the resource's,
     its first post quotes the card) and comes back when a moderator publishes it again, unless it
     was hidden before, or its opening post is now, on its own account."""
-    hid = resource.takedown_hid_discussion
-    if resource.thread_id is not None and not published:
-        hid = hid or Thread.objects.filter(pk=resource.thread_id, is_hidden=False).exists()
-    elif published:
-        hid = False
+    had_hidden = resource.takedown_hid_discussion
+    hides = not published and resource.thread_id is not None and (
+        had_hidden or Thread.objects.filter(pk=resource.thread_id, is_hidden=False).exists())
     Resource.objects.filter(pk=resource.pk).update(is_published=published, is_taken_down=not published,
-                                                   takedown_hid_discussion=hid, updated_at=timezone.now())
-    show_again = published and resource.takedown_hid_discussion
+                                                   takedown_hid_discussion=hides, updated_at=timezone.now())
     resource.refresh_from_db(fields=["is_published", "is_taken_down", "takedown_hid_discussion", "updated_at"])
     reindex(resource)
-    if resource.thread_id is not None and (hid or show_again):
-        opening_hidden = Post.objects.filter(thread=resource.thread_id, position=1, is_hidden=True).exists()
-        set_thread_hidden(thread_id=resource.thread_id, hidden=not published or opening_hidden)
+    if resource.thread_id is not None and (hides or (published and had_hidden)):
+        hidden = hides or Post.objects.filter(thread=resource.thread_id, position=1, is_hidden=True).exists()
+        set_thread_hidden(thread_id=resource.thread_id, hidden=hidden)
         sync_visibility(thread_id=resource.thread_id)
     return resource
 

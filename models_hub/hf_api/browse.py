@@ -13,11 +13,8 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.http import require_safe
 
 from ..models import Resource
-from ..repos.reads import MAIN
+from ..repos.reads import MAIN, is_main
 from .common import TYPES
-
-MAIN_NAMES = {"refs/heads/main"}  # main by its full name
-
 
 def _with_slash(request) -> HttpResponsePermanentRedirect | None:
     """What Django's APPEND_SLASH would answer, which these routes would otherwise take from the
@@ -42,10 +39,9 @@ def _resource(request, repo_type: str, namespace: str, name: str) -> Resource:
 
 def _revision(revision: str) -> str:
     """main by any of its names; another branch (refs/heads/dev) is none of this site's."""
-    revision = unquote(revision)
-    if revision in MAIN_NAMES:
+    if is_main(revision):
         return MAIN
-    if "/" in revision:  # refs/heads/dev, or a slash quoted twice: no revision of this site's
+    if "/" in unquote(revision):  # refs/heads/dev, or a slash quoted twice: no revision of this site's
         raise Http404
     return revision
 

@@ -24,7 +24,7 @@ from ..repos import lfs
 from ..repos.commits import Changes, CommitConflict, QuotaExceeded, UploadAllowance, commit_files, storage_used
 from ..repos.paths import BadPath, clean_path
 from ..repos.permissions import can_commit
-from ..repos.reads import MAIN, entries, head, is_lfs
+from ..repos.reads import entries, head, is_lfs, is_main
 from ..repos.storage import TooLarge, has_content, spool, spool_bytes, store
 from .common import TYPES, URL_PREFIX, HubError, get_repo, hub_view, read_json, require_user
 
@@ -48,7 +48,7 @@ def _writable_repo(request, kind: str, namespace: str, name: str):
 def _main_only(request, revision: str) -> None:
     """Commits go straight onto main: no other branch, and no pull requests (the client's
     `create_pr=True` would otherwise land on main unreviewed)."""
-    if revision not in (MAIN, "refs/heads/main", "refs%2Fheads%2Fmain"):
+    if not is_main(revision):
         raise HubError(404, f"Invalid rev id: {revision} (this site has one branch, main).", "RevisionNotFound")
     if request.GET.get("create_pr") not in (None, "", "0", "false", "False"):
         raise HubError(400, "create_pr: pull requests are not supported here; commit to main.", "BadRequest")

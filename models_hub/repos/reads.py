@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django.conf import settings
 
@@ -29,11 +30,17 @@ def head(resource) -> Commit | None:
     return Commit.objects.filter(resource=resource).order_by("-id").first()
 
 
+def is_main(revision: str) -> bool:
+    """Whether a revision names the one branch, main: by its name or its full name, quoted or
+    not (`refs/heads/main`, `refs%2Fheads%2Fmain`, as the Hub's clients write it)."""
+    return unquote(revision) in (MAIN, "refs/heads/main")
+
+
 def resolve(resource, revision: str | None) -> Commit | None:
     """The commit a revision names: `main` (or nothing) is the head, else a full or short sha.
     None for `main` of an empty repository; RevisionNotFound for anything else unknown."""
     revision = (revision or MAIN).strip()
-    if revision in (MAIN, "refs/heads/main"):
+    if is_main(revision):
         return head(resource)
     if SHA.match(revision):
         commits = Commit.objects.filter(resource=resource)
